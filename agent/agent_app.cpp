@@ -1,0 +1,115 @@
+#include "agent/agent_app.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "agent/agent_config.hpp"
+#include "agent/agent_routes.hpp"
+#include "agent/command_line.hpp"
+#include "agent/journal.hpp"
+#include "agent/kiosk_identity.hpp"
+#include "common/http_server.hpp"
+#include "common/log.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// Command line over config file over defaults. Reads files only; creates nothing.
+Result<AgentConfig> ResolveConfig(const AgentCommandLine& command_line) {
+  Result<AgentConfig> config = command_line.config_file
+                                   ? LoadAgentConfig(*command_line.config_file)
+                                   : Result<AgentConfig>(DefaultAgentConfig());
+  if (!config) return config;
+  if (command_line.state_dir) config->state_dir = *command_line.state_dir;
+  if (command_line.port) config->port = *command_line.port;
+  return config;
+}
+
+void PrintBanner(const AgentConfig& config, const Journal& journal, std::uint16_t port) {
+  const std::string base = StrCat("http://", config.listen_address, ":", port);
+  std::cout << "kiosk-agent " << KIOSK_EDGE_VERSION << " is running as kiosk "
+            << journal.kiosk_id() << " (store " << config.store_id << ")\n"
+            << "  health:  " << base << "/healthz\n"
+            << "  state:   " << std::filesystem::absolute(config.state_dir).string() << "\n"
+            << "Stop it with Ctrl-C (SIGINT) or SIGTERM; it finishes requests in flight first."
+            << std::endl;
+}
+
+int Serve(const AgentConfig& config) {
+  if (auto made = EnsurePrivateDirectory(config.state_dir); !made) {
+    LogError("agent", made.error().message());
+    return kExitFailure;
+  }
+  auto kiosk_id = LoadOrCreateKioskId(config.state_dir, config.kiosk_id);
+  if (!kiosk_id) {
+    LogError("agent", kiosk_id.error().message());
+    return kExitFailure;
+  }
+  JournalOptions journal_options;
+  journal_options.path = config.state_dir / "journal.db";
+  journal_options.kiosk_id = *kiosk_id;
+  journal_options.max_disk_bytes = config.journal_max_disk_bytes;
+  journal_options.max_batch_events = config.journal_max_batch_events;
+  auto journal = Journal::Open(journal_options);
+  if (!journal) {
+    LogError("agent", journal.error().message());
+    return kExitFailure;
+  }
+
+  boost::asio::io_context io(1);
+  boost::asio::thread_pool blocking_pool(2);
+  auto server = HttpServer::Listen(
+      io, config.listen_address, config.port, config.http,
+      MakeAgentRoutes({journal->get(), &blocking_pool, journal_options.path}));
+  if (!server) {
+    LogError("agent", server.error().message());
+    return kExitFailure;
+  }
+  (*server)->Start();
+  LogInfo("agent", "listening on http://", config.listen_address, ":", (*server)->port());
+  PrintBanner(config, **journal, (*server)->port());
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
+    if (error) return;
+    LogInfo("agent", "signal ", signal_number, ": finishing requests in flight, then stopping");
+    (*server)->Shutdown([&io] { io.stop(); });
+  });
+  io.run();
+  blocking_pool.join();
+  LogInfo("agent", "stopped");
+  return 0;  // the journal commits what was submitted as it closes
+}
+
+}  // namespace
+
+int RunKioskAgent(std::span<const std::string_view> args) {
+  auto command_line = ParseAgentCommandLine(args);
+  if (!command_line) {
+    std::cerr << "kiosk-agent: " << command_line.error().message() << "\n";
+    return kExitUsage;
+  }
+  if (command_line->show_help) {
+    std::cout << AgentUsage();
+    return 0;
+  }
+  if (command_line->show_version) {
+    std::cout << "kiosk-agent " << KIOSK_EDGE_VERSION << "\n";
+    return 0;
+  }
+  auto config = ResolveConfig(*command_line);
+  if (!config) {
+    std::cerr << "kiosk-agent: " << config.error().message() << "\n";
+    return kExitUsage;
+  }
+  SetLogLevel(config->log_level);
+  return Serve(*config);
+}
+
+}  // namespace kiosk_edge

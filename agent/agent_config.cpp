@@ -1,0 +1,104 @@
+#include "agent/agent_config.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/system/error_code.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <string_view>
+
+namespace kiosk_edge {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr std::int64_t kBytesPerMb = 1024 * 1024;
+constexpr std::size_t kMaxIdLength = 64;
+
+// Ids end up in file names, URLs and HQ's database: keep them to a safe alphabet, and let them
+// start only with a letter or digit so that "." and ".." (and option-like "-x") are impossible.
+bool IsValidId(std::string_view id) {
+  const auto alphanumeric = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
+  if (id.empty() || id.size() > kMaxIdLength || !alphanumeric(id.front())) return false;
+  for (char c : id) {
+    if (!alphanumeric(c) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+constexpr std::string_view kIdRule =
+    "must be 1 to 64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit";
+
+}  // namespace
+
+std::filesystem::path ResolveStateDir(const std::filesystem::path& configured,
+                                      const char* state_directory_env) {
+  if (!configured.empty()) return configured;
+  if (state_directory_env != nullptr) {
+    const std::string_view list(state_directory_env);
+    const std::string_view first = list.substr(0, list.find(':'));
+    if (!first.empty()) return std::filesystem::path(first);
+  }
+  return std::filesystem::path("state") / "kiosk-agent";
+}
+
+AgentConfig DefaultAgentConfig() {
+  AgentConfig config;
+  config.state_dir = ResolveStateDir(config.state_dir, std::getenv("STATE_DIRECTORY"));
+  return config;
+}
+
+Result<AgentConfig> ReadAgentConfig(ConfigFile& file) {
+  AgentConfig config;
+
+  file.Read("kiosk.id", config.kiosk_id);
+  if (!config.kiosk_id.empty() && !IsValidId(config.kiosk_id)) file.AddError("kiosk.id", kIdRule);
+  file.Read("kiosk.store_id", config.store_id);
+  if (!IsValidId(config.store_id)) file.AddError("kiosk.store_id", kIdRule);
+
+  std::string state_dir;
+  file.Read("state.dir", state_dir);
+  if (state_dir.find('\0') != std::string::npos) {
+    file.AddError("state.dir", "must not contain a NUL character");
+  }
+  config.state_dir = ResolveStateDir(state_dir, std::getenv("STATE_DIRECTORY"));
+
+  file.Read("http.listen_address", config.listen_address);
+  boost::system::error_code address_error;
+  boost::asio::ip::make_address(config.listen_address, address_error);
+  if (address_error) {
+    file.AddError("http.listen_address", "must be an IPv4 or IPv6 address, such as 127.0.0.1");
+  }
+  file.Read<std::uint16_t>("http.port", config.port, 0, 65535);
+  HttpServerLimits& http = config.http;
+  file.Read<std::size_t>("http.max_connections", http.max_connections, 1, 100'000);
+  file.Read<std::size_t>("http.max_header_bytes", http.max_header_bytes, 1024, 1024 * 1024);
+  file.Read<std::size_t>("http.max_body_bytes", http.max_body_bytes, 1024, 64 * 1024 * 1024);
+  // Lower bounds keep a slow but honest phone on a weak connection servable; upper bounds keep a
+  // stalled peer from holding a connection slot for long.
+  file.Read("http.read_timeout_ms", http.read_deadline, milliseconds(100), milliseconds(600'000));
+  file.Read("http.write_timeout_ms", http.write_deadline, milliseconds(100), milliseconds(600'000));
+  file.Read("http.idle_timeout_ms", http.idle_timeout, milliseconds(100), milliseconds(3'600'000));
+  file.Read("http.shutdown_grace_ms", http.shutdown_grace, milliseconds(0), milliseconds(600'000));
+
+  std::int64_t max_disk_mb = static_cast<std::int64_t>(config.journal_max_disk_bytes) / kBytesPerMb;
+  file.Read("journal.max_disk_mb", max_disk_mb, 1, 1024 * 1024);
+  config.journal_max_disk_bytes = static_cast<std::uint64_t>(max_disk_mb * kBytesPerMb);
+  file.Read<std::size_t>("journal.max_batch_events", config.journal_max_batch_events, 1, 100'000);
+
+  std::string log_level = "info";
+  file.ReadChoice("log.level", log_level, {"error", "warning", "info", "debug"});
+  config.log_level = ParseLogLevelOr(log_level, LogLevel::kInfo);
+
+  if (Result<void> checked = file.Finish(); !checked) return checked.error();
+  return config;
+}
+
+Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file) {
+  Result<ConfigFile> parsed = ConfigFile::Load(file);
+  if (!parsed) return parsed.error();
+  return ReadAgentConfig(*parsed);
+}
+
+}  // namespace kiosk_edge

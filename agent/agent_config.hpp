@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common/config_file.hpp"
+#include "common/error.hpp"
+#include "common/http_types.hpp"
+#include "common/log.hpp"
+
+namespace kiosk_edge {
+
+// Settings of the kiosk-agent daemon. Every field has a config key (in brackets), documented with
+// its range in config/kiosk-agent.toml; the initializers here are the defaults.
+struct AgentConfig {
+  // [kiosk] id: 1..64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit. Empty means
+  // "not configured": the daemon generates one on first start and keeps it in state_dir (the
+  // loader never does, since it touches no state).
+  std::string kiosk_id;
+  // [kiosk] store_id: the store this kiosk stands in; same alphabet as kiosk_id, never empty.
+  std::string store_id = "store-0001";
+  // [state] dir: where the journal and the generated kiosk id live. Never empty in a config
+  // returned by DefaultAgentConfig or LoadAgentConfig: an empty key is resolved by ResolveStateDir.
+  // A relative path is relative to the working directory.
+  std::filesystem::path state_dir;
+  // [http] listen_address: an IPv4 or IPv6 literal (no host names: nothing is resolved at load).
+  std::string listen_address = "127.0.0.1";
+  // [http] port: 0 asks the OS for any free port.
+  std::uint16_t port = 8470;
+  // [http] max_connections, max_header_bytes, max_body_bytes, read_timeout_ms, write_timeout_ms,
+  // idle_timeout_ms, shutdown_grace_ms; defaults are HttpServerLimits' own.
+  HttpServerLimits http;
+  // [journal] max_disk_mb, in bytes: past it the journal sheds synced data, then refuses captures.
+  std::uint64_t journal_max_disk_bytes = std::uint64_t{512} * 1024 * 1024;
+  // [journal] max_batch_events: events per group-commit transaction.
+  std::size_t journal_max_batch_events = 1024;
+  // [log] level: error, warning, info or debug.
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// The configuration an empty config file yields: the defaults above with state_dir resolved
+// (reads $STATE_DIRECTORY; touches no file).
+AgentConfig DefaultAgentConfig();
+
+// Reads `file` into an AgentConfig. Every unknown key, wrong type and out-of-range value is
+// refused, all of them in one kConfig error, one per line, each naming file, line and key. Pure:
+// reads the file and $STATE_DIRECTORY, creates and changes nothing, so a caller that exits on
+// error has touched no state.
+Result<AgentConfig> LoadAgentConfig(const std::filesystem::path& file);
+
+// LoadAgentConfig's work on an already parsed file (calls file.Finish()). Exposed so that a test
+// can also ask `file` which keys were absent.
+Result<AgentConfig> ReadAgentConfig(ConfigFile& file);
+
+// `configured` when not empty; else the first directory in `state_directory_env` (systemd sets
+// $STATE_DIRECTORY to a colon-separated list for StateDirectory=) when set and not empty; else
+// "state/kiosk-agent" relative to the working directory.
+std::filesystem::path ResolveStateDir(const std::filesystem::path& configured,
+                                      const char* state_directory_env);
+
+}  // namespace kiosk_edge

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "agent/journal.hpp"
+#include "common/http_types.hpp"
+
+namespace kiosk_edge {
+
+// What the HTTP routes need from the running agent. Everything outlives the server.
+struct AgentServices {
+  Journal* journal;
+  boost::asio::thread_pool* blocking_pool;  // for SQLite reads and other blocking work
+  std::filesystem::path journal_path;
+};
+
+// kiosk-agent's HTTP routes:
+//   GET /healthz  JSON: version, kiosk id, incarnation, journal figures, quarantined files.
+//                 200 when healthy, 503 when the journal cannot be read or is over budget.
+HttpHandler MakeAgentRoutes(AgentServices services);
+
+}  // namespace kiosk_edge

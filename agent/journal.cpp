@@ -1,0 +1,256 @@
+#include "agent/journal.hpp"
+
+#include <fstream>
+#include <future>
+
+#include "agent/journal_writer.hpp"
+#include "common/log.hpp"
+#include "common/sqlite.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+std::string ReadBootId() {
+  std::ifstream file("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  if (!std::getline(file, id) || id.empty()) return "unknown";
+  return id;
+}
+
+// About 250 KiB of WAL at typical event sizes: small enough that a checkpoint is quick.
+constexpr std::size_t kCheckpointEveryEvents = 1000;
+
+template <class Duration, class TimePoint>
+std::int64_t Ticks(TimePoint point) {
+  return std::chrono::duration_cast<Duration>(point.time_since_epoch()).count();
+}
+
+}  // namespace
+
+class Journal::Writer {
+ public:
+  explicit Writer(JournalWriter writer) : writer_(std::move(writer)) {}
+  std::mutex mutex;  // serialises the writer thread's batches and MarkSynced
+  JournalWriter& get() { return writer_; }
+
+ private:
+  JournalWriter writer_;
+};
+
+// The read side: its own connection, so reads see committed data without waiting for writes.
+class Journal::Reader {
+ public:
+  Reader(Database db, std::string kiosk_id, std::string incarnation)
+      : db_(std::move(db)), kiosk_id_(std::move(kiosk_id)), incarnation_(std::move(incarnation)) {}
+
+  Result<std::vector<JournalEvent>> ReadAfter(std::int64_t after_seq, std::size_t limit) {
+    std::lock_guard lock(mutex_);
+    auto select = db_.Prepare(
+        "SELECT seq, type, occurred_at_ms, monotonic_ns, boot_id, channel_id, payload_version, "
+        "payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+    if (!select) return select.error();
+    Result<void> bound = select->Bind(1, after_seq);
+    if (bound) bound = select->Bind(2, static_cast<std::int64_t>(limit));
+    if (!bound) return bound.error();
+    std::vector<JournalEvent> events;
+    while (true) {
+      auto row = select->Step();
+      if (!row) return row.error();
+      if (!*row) break;
+      JournalEvent& event = events.emplace_back();
+      event.kiosk_id = kiosk_id_;
+      event.incarnation = incarnation_;
+      event.seq = select->ColumnInt(0);
+      event.type = select->ColumnText(1);
+      event.occurred_at_ms = select->ColumnInt(2);
+      event.monotonic_ns = select->ColumnInt(3);
+      event.boot_id = select->ColumnText(4);
+      if (!select->ColumnIsNull(5)) event.channel_id = select->ColumnText(5);
+      event.payload_version = static_cast<int>(select->ColumnInt(6));
+      event.payload_json = select->ColumnText(7);
+    }
+    return events;
+  }
+
+  // One statement, so that every figure comes from the same snapshot.
+  Result<JournalStats> Stats() {
+    std::lock_guard lock(mutex_);
+    auto select = db_.Prepare(
+        "SELECT last_seq, synced_seq, (SELECT min(seq) FROM events) FROM journal_meta");
+    if (!select) return select.error();
+    auto row = select->Step();
+    if (!row) return row.error();
+    if (!*row) return Error(ErrorKind::kCorrupt, "journal has no identity row");
+    JournalStats stats;
+    stats.kiosk_id = kiosk_id_;
+    stats.incarnation = incarnation_;
+    stats.last_seq = select->ColumnInt(0);
+    stats.synced_seq = select->ColumnInt(1);
+    stats.unsynced_count = stats.last_seq - stats.synced_seq;
+    // Shedding removes a prefix, so what is stored is contiguous up to last_seq.
+    stats.stored_count = select->ColumnIsNull(2) ? 0 : stats.last_seq - select->ColumnInt(2) + 1;
+    auto used = db_.UsedBytes();
+    if (!used) return used.error();
+    stats.disk_bytes = *used;
+    return stats;
+  }
+
+ private:
+  std::mutex mutex_;
+  Database db_;
+  const std::string kiosk_id_;
+  const std::string incarnation_;
+};
+
+Result<std::unique_ptr<Journal>> Journal::Open(JournalOptions options) {
+  if (options.boot_id.empty()) options.boot_id = ReadBootId();
+  auto file = OpenJournalFile(options.path, options.kiosk_id, *options.clock);
+  if (!file) return file.error().WithContext("open journal");
+  const std::string incarnation = file->meta.incarnation;
+  const auto quarantined_to = file->quarantined_to;
+
+  auto read_db = OpenJournalFileForReading(options.path);
+  if (!read_db) return read_db.error().WithContext("open journal for reading");
+  auto checkpoint_db = Database::Open(options.path, DatabaseOptions{});
+  if (!checkpoint_db) return checkpoint_db.error().WithContext("open journal for checkpoints");
+  auto writer = JournalWriter::Create(std::move(*file), options.max_disk_bytes, options.boot_id);
+  if (!writer) return writer.error().WithContext("open journal");
+
+  auto reader = std::make_unique<Reader>(std::move(*read_db), options.kiosk_id, incarnation);
+  std::unique_ptr<Journal> journal(new Journal(std::move(options),
+                                               std::make_unique<Writer>(std::move(*writer)),
+                                               std::move(reader), incarnation, quarantined_to,
+                                               std::make_unique<Database>(std::move(*checkpoint_db))));
+  LogInfo("journal", "opened ", journal->options_.path.string(), " for kiosk ",
+          journal->kiosk_id_, ", incarnation ", incarnation);
+  return journal;
+}
+
+Journal::Journal(JournalOptions options, std::unique_ptr<Writer> writer,
+                 std::unique_ptr<Reader> reader, std::string incarnation,
+                 std::optional<std::filesystem::path> quarantined_to,
+                 std::unique_ptr<Database> checkpoint_db)
+    : options_(std::move(options)),
+      kiosk_id_(options_.kiosk_id),
+      incarnation_(std::move(incarnation)),
+      quarantined_to_(std::move(quarantined_to)),
+      writer_(std::move(writer)),
+      reader_(std::move(reader)),
+      checkpoint_db_(std::move(checkpoint_db)),
+      writer_thread_([this] { WriterLoop(); }),
+      checkpoint_thread_([this] { CheckpointLoop(); }) {}
+
+Journal::~Journal() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    closing_ = true;
+  }
+  queue_ready_.notify_all();
+  writer_thread_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_pending_ = true;  // one last checkpoint, then stop
+  }
+  checkpoint_wanted_.notify_one();
+  checkpoint_thread_.join();
+}
+
+void Journal::Submit(EventDraft draft, AppendCallback done) {
+  if (auto valid = ValidateDraft(draft); !valid) {
+    done(valid.error());
+    return;
+  }
+  Pending pending{std::move(draft), std::move(done),
+                  Ticks<std::chrono::milliseconds>(options_.clock->WallNow()),
+                  Ticks<std::chrono::nanoseconds>(options_.clock->MonotonicNow())};
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (!closing_) {
+      queue_.push_back(std::move(pending));
+      queue_ready_.notify_one();
+      return;
+    }
+  }
+  pending.done(Error(ErrorKind::kUnavailable, "journal is closing"));
+}
+
+Result<std::int64_t> Journal::Append(EventDraft draft) {
+  std::promise<Result<std::int64_t>> promise;
+  auto future = promise.get_future();
+  Submit(std::move(draft), [&promise](Result<std::int64_t> seq) { promise.set_value(seq); });
+  return future.get();
+}
+
+void Journal::WriterLoop() {
+  std::vector<Pending> batch;
+  std::vector<StampedDraft> stamped;
+  while (true) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_ready_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing, and everything submitted has been committed
+      const std::size_t take = std::min(queue_.size(), options_.max_batch_events);
+      for (std::size_t i = 0; i < take; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    for (const Pending& pending : batch) {
+      stamped.push_back({&pending.draft, pending.occurred_at_ms, pending.monotonic_ns});
+    }
+    std::vector<Result<std::int64_t>> outcomes;
+    {
+      std::lock_guard lock(writer_->mutex);
+      outcomes = writer_->get().CommitBatch(stamped);
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
+    NoteCommitted(batch.size());
+    batch.clear();
+    stamped.clear();
+  }
+}
+
+void Journal::NoteCommitted(std::size_t event_count) {
+  committed_since_checkpoint_ += event_count;
+  if (committed_since_checkpoint_ < kCheckpointEveryEvents) return;
+  committed_since_checkpoint_ = 0;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_pending_ = true;
+  }
+  checkpoint_wanted_.notify_one();
+}
+
+void Journal::CheckpointLoop() {
+  while (true) {
+    bool stopping = false;
+    {
+      std::unique_lock lock(checkpoint_mutex_);
+      checkpoint_wanted_.wait(lock, [this] { return checkpoint_pending_; });
+      checkpoint_pending_ = false;
+      std::lock_guard queue_lock(queue_mutex_);
+      stopping = closing_ && queue_.empty();
+    }
+    if (auto done = checkpoint_db_->Checkpoint(); !done) {
+      LogWarning("journal", "checkpoint: ", done.error().message());
+    }
+    if (stopping) return;
+  }
+}
+
+Result<std::vector<JournalEvent>> Journal::ReadAfter(std::int64_t after_seq, std::size_t limit) {
+  return reader_->ReadAfter(after_seq, limit);
+}
+
+Result<void> Journal::MarkSynced(std::int64_t high_water) {
+  std::lock_guard lock(writer_->mutex);
+  return writer_->get().MarkSynced(high_water);
+}
+
+Result<JournalStats> Journal::Stats() {
+  auto stats = reader_->Stats();
+  if (stats) stats->max_disk_bytes = options_.max_disk_bytes;
+  return stats;
+}
+
+}  // namespace kiosk_edge

@@ -1,0 +1,123 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/event.hpp"
+#include "common/clock.hpp"
+#include "common/error.hpp"
+
+namespace kiosk_edge {
+
+class Database;
+
+struct JournalOptions {
+  std::filesystem::path path;  // the database file; its folder must exist
+  std::string kiosk_id;
+  // Disk budget for the database (pages in use). Past it, synced events are shed oldest first;
+  // when nothing synced is left, appends fail with kJournalFull. The WAL adds up to
+  // DatabaseOptions::wal_size_limit_bytes between checkpoints.
+  std::uint64_t max_disk_bytes = 512ull << 20;
+  std::size_t max_batch_events = 1024;  // events per group-commit transaction
+  const Clock* clock = &SystemClock();
+  std::string boot_id;  // empty: read /proc/sys/kernel/random/boot_id
+};
+
+struct JournalStats {
+  std::string kiosk_id;
+  std::string incarnation;
+  std::int64_t last_seq = 0;
+  std::int64_t synced_seq = 0;
+  std::int64_t unsynced_count = 0;
+  std::int64_t stored_count = 0;  // events still on disk (synced ones may have been shed)
+  std::int64_t disk_bytes = 0;
+  std::uint64_t max_disk_bytes = 0;
+};
+
+// The kiosk's durable, append-only event journal (DESIGN.md §4).
+//
+// One writer thread commits queued events in batches (group commit). A submitter is told an
+// event's seq only after the COMMIT that stored it returned under synchronous=FULL; a failed
+// transaction assigns no seq, so seqs stay gap-free. Reads use a second connection and never
+// wait for the writer. All methods are thread-safe.
+class Journal {
+ public:
+  // Called on the writer thread, once, with the event's seq (durable) or why it was not stored.
+  // Must be quick: post the result elsewhere rather than doing work here.
+  using AppendCallback = std::function<void(Result<std::int64_t>)>;
+
+  static Result<std::unique_ptr<Journal>> Open(JournalOptions options);
+  // Commits everything already submitted, then stops the writer.
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Queues `draft`. An invalid draft, or a journal that is closing, fails at once (on the
+  // calling thread, before Submit returns).
+  void Submit(EventDraft draft, AppendCallback done);
+  // Submits and waits until durable: the event's seq.
+  Result<std::int64_t> Append(EventDraft draft);
+
+  // Up to `limit` events with seq > `after_seq`, in seq order.
+  Result<std::vector<JournalEvent>> ReadAfter(std::int64_t after_seq, std::size_t limit);
+  // Records that HQ holds every event up to `high_water` (idempotent; lower marks are ignored).
+  // A mark beyond the last committed seq is refused.
+  Result<void> MarkSynced(std::int64_t high_water);
+  Result<JournalStats> Stats();
+
+  const std::string& kiosk_id() const { return kiosk_id_; }
+  const std::string& incarnation() const { return incarnation_; }
+  // Where a corrupt journal found at Open was moved to, if one was.
+  const std::optional<std::filesystem::path>& quarantined_to() const { return quarantined_to_; }
+
+ private:
+  struct Pending {
+    EventDraft draft;
+    AppendCallback done;
+    std::int64_t occurred_at_ms;
+    std::int64_t monotonic_ns;
+  };
+  class Writer;
+  class Reader;
+
+  Journal(JournalOptions options, std::unique_ptr<Writer> writer, std::unique_ptr<Reader> reader,
+          std::string incarnation, std::optional<std::filesystem::path> quarantined_to,
+          std::unique_ptr<Database> checkpoint_db);
+  void WriterLoop();
+  void CheckpointLoop();
+  void NoteCommitted(std::size_t event_count);
+
+  const JournalOptions options_;
+  const std::string kiosk_id_;
+  const std::string incarnation_;
+  const std::optional<std::filesystem::path> quarantined_to_;
+  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<Reader> reader_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_ready_;
+  std::deque<Pending> queue_;
+  bool closing_ = false;
+
+  // WAL checkpoints run on their own connection and thread, so that COMMIT never waits for the
+  // checkpoint's writes and fsyncs (the writer connection has auto-checkpoint off).
+  std::unique_ptr<Database> checkpoint_db_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_pending_ = false;
+  std::size_t committed_since_checkpoint_ = 0;  // writer thread only
+
+  std::thread writer_thread_;
+  std::thread checkpoint_thread_;
+};
+
+}  // namespace kiosk_edge

@@ -1,0 +1,162 @@
+#include "agent/journal_writer.hpp"
+
+#include "common/log.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+// A generous estimate of an event's footprint in the database: row header, envelope columns,
+// index entry and page slack.
+std::int64_t EstimatedBytes(const StampedDraft& stamped) {
+  const EventDraft& draft = *stamped.draft;
+  return 160 + static_cast<std::int64_t>(draft.type.size() + draft.payload_json.size() +
+                                         (draft.channel_id ? draft.channel_id->size() : 0));
+}
+
+constexpr std::int64_t kShedChunkEvents = 2000;
+
+}  // namespace
+
+Result<JournalWriter> JournalWriter::Create(OpenedJournalFile file, std::uint64_t max_disk_bytes,
+                                            std::string boot_id) {
+  auto insert_event = file.db.Prepare(
+      "INSERT INTO events (seq, type, occurred_at_ms, monotonic_ns, boot_id, channel_id, "
+      "payload_version, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!insert_event) return insert_event.error();
+  auto update_last_seq = file.db.Prepare("UPDATE journal_meta SET last_seq = ?");
+  if (!update_last_seq) return update_last_seq.error();
+  auto used_bytes = file.db.Prepare(kUsedBytesQuery);
+  if (!used_bytes) return used_bytes.error();
+  return JournalWriter(std::move(file.db), std::move(file.meta), max_disk_bytes,
+                       std::move(boot_id), std::move(*insert_event), std::move(*update_last_seq),
+                       std::move(*used_bytes));
+}
+
+JournalWriter::JournalWriter(Database db, JournalMeta meta, std::uint64_t max_disk_bytes,
+                             std::string boot_id, Statement insert_event,
+                             Statement update_last_seq, Statement used_bytes)
+    : db_(std::move(db)),
+      meta_(std::move(meta)),
+      max_disk_bytes_(max_disk_bytes),
+      boot_id_(std::move(boot_id)),
+      insert_event_(std::move(insert_event)),
+      update_last_seq_(std::move(update_last_seq)),
+      used_bytes_(std::move(used_bytes)) {}
+
+Result<std::int64_t> JournalWriter::UsedBytes() {
+  used_bytes_.Reset();
+  auto row = used_bytes_.Step();
+  if (!row) return row.error();
+  if (!*row) return Error(ErrorKind::kInternal, "page count query returned no row");
+  return used_bytes_.ColumnInt(0);
+}
+
+std::vector<Result<std::int64_t>> JournalWriter::CommitBatch(std::span<const StampedDraft> batch) {
+  auto fail_all = [&](const Error& error) {
+    return std::vector<Result<std::int64_t>>(batch.size(), error);
+  };
+  auto transaction = Transaction::Begin(db_);
+  if (!transaction) return fail_all(transaction.error().WithContext("journal"));
+  auto stored = InsertFitting(batch);
+  if (!stored) return fail_all(stored.error().WithContext("journal"));
+  if (*stored > 0) {
+    update_last_seq_.Reset();
+    auto bound = update_last_seq_.Bind(1, meta_.last_seq + static_cast<std::int64_t>(*stored));
+    auto updated = bound ? update_last_seq_.Run() : bound;
+    if (!updated) return fail_all(updated.error().WithContext("journal"));
+  }
+  if (auto committed = transaction->Commit(); !committed) {
+    return fail_all(committed.error().WithContext("journal commit"));
+  }
+
+  std::vector<Result<std::int64_t>> outcomes;
+  outcomes.reserve(batch.size());
+  for (std::size_t i = 0; i < *stored; ++i) outcomes.emplace_back(++meta_.last_seq);
+  if (*stored < batch.size()) {
+    LogWarning("journal", "disk budget of ", max_disk_bytes_, " bytes spent with ",
+               meta_.last_seq - meta_.synced_seq, " events waiting for sync; refused ",
+               batch.size() - *stored, " events");
+  }
+  const Error full(ErrorKind::kJournalFull,
+                   "the journal's disk budget is spent and every stored event still awaits sync");
+  while (outcomes.size() < batch.size()) outcomes.emplace_back(full);
+  return outcomes;
+}
+
+Result<std::size_t> JournalWriter::InsertFitting(std::span<const StampedDraft> batch) {
+  std::int64_t needed = 0;
+  for (const StampedDraft& stamped : batch) needed += EstimatedBytes(stamped);
+  auto used = UsedBytes();
+  if (!used) return used.error();
+  const auto budget = static_cast<std::int64_t>(max_disk_bytes_);
+  if (*used + needed > budget) {
+    used = ShedSyncedFor(needed);
+    if (!used) return used.error();
+  }
+
+  std::int64_t projected = *used;
+  std::size_t stored = 0;
+  for (const StampedDraft& stamped : batch) {
+    projected += EstimatedBytes(stamped);
+    if (projected > budget) break;
+    const EventDraft& draft = *stamped.draft;
+    Statement& insert = insert_event_;
+    insert.Reset();
+    Result<void> bound = insert.Bind(1, meta_.last_seq + static_cast<std::int64_t>(stored) + 1);
+    if (bound) bound = insert.Bind(2, draft.type);
+    if (bound) bound = insert.Bind(3, stamped.occurred_at_ms);
+    if (bound) bound = insert.Bind(4, stamped.monotonic_ns);
+    if (bound) bound = insert.Bind(5, boot_id_);
+    if (bound) bound = draft.channel_id ? insert.Bind(6, *draft.channel_id) : insert.BindNull(6);
+    if (bound) bound = insert.Bind(7, std::int64_t{draft.payload_version});
+    if (bound) bound = insert.Bind(8, draft.payload_json);
+    if (bound) bound = insert.Run();
+    if (!bound) return bound.error();
+    ++stored;
+  }
+  return stored;
+}
+
+Result<std::int64_t> JournalWriter::ShedSyncedFor(std::int64_t needed) {
+  const auto budget = static_cast<std::int64_t>(max_disk_bytes_);
+  auto shed = db_.Prepare(
+      "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ? ORDER BY seq "
+      "LIMIT ?)");
+  if (!shed) return shed.error();
+  std::int64_t shed_total = 0;
+  while (true) {
+    auto used = UsedBytes();
+    if (!used) return used.error();
+    if (*used + needed <= budget) {
+      if (shed_total > 0) LogInfo("journal", "shed ", shed_total, " synced events for space");
+      return used;
+    }
+    shed->Reset();
+    Result<void> ran = shed->Bind(1, meta_.synced_seq);
+    if (ran) ran = shed->Bind(2, kShedChunkEvents);
+    if (ran) ran = shed->Run();
+    if (!ran) return ran.error();
+    if (db_.Changes() == 0) return used;  // nothing synced is left to shed
+    shed_total += db_.Changes();
+  }
+}
+
+Result<void> JournalWriter::MarkSynced(std::int64_t high_water) {
+  if (high_water > meta_.last_seq) {
+    return Error(ErrorKind::kInvalidArgument,
+                 StrCat("sync mark ", high_water, " is beyond the last committed seq ",
+                        meta_.last_seq));
+  }
+  if (high_water <= meta_.synced_seq) return {};
+  auto update = db_.Prepare("UPDATE journal_meta SET synced_seq = ?");
+  if (!update) return update.error();
+  auto transaction = Transaction::Begin(db_);
+  if (!transaction) return transaction.error();
+  if (auto bound = update->Bind(1, high_water); !bound) return bound.error();
+  if (auto ran = update->Run(); !ran) return ran.error();
+  if (auto committed = transaction->Commit(); !committed) return committed.error();
+  meta_.synced_seq = high_water;
+  return {};
+}
+
+}  // namespace kiosk_edge

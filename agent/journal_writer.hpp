@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "agent/event.hpp"
+#include "agent/journal_file.hpp"
+#include "common/error.hpp"
+#include "common/sqlite.hpp"
+
+namespace kiosk_edge {
+
+// An event draft with the clock readings taken when it was submitted.
+struct StampedDraft {
+  const EventDraft* draft;
+  std::int64_t occurred_at_ms;
+  std::int64_t monotonic_ns;
+};
+
+// The journal's write side: owns the write connection and the seq counter. Not thread-safe;
+// Journal serialises access to it.
+class JournalWriter {
+ public:
+  static Result<JournalWriter> Create(OpenedJournalFile file, std::uint64_t max_disk_bytes,
+                                      std::string boot_id);
+
+  // Stores, in one transaction, the longest prefix of `batch` that fits the disk budget
+  // (shedding synced events first if needed) and reports each event's outcome in order: its seq
+  // once COMMIT returned, kJournalFull for those that did not fit, or the transaction's error for
+  // all of them. Seqs are assigned only to committed events.
+  std::vector<Result<std::int64_t>> CommitBatch(std::span<const StampedDraft> batch);
+
+  // Records HQ's high-water mark; see Journal::MarkSynced.
+  Result<void> MarkSynced(std::int64_t high_water);
+
+  const JournalMeta& meta() const { return meta_; }
+
+ private:
+  JournalWriter(Database db, JournalMeta meta, std::uint64_t max_disk_bytes, std::string boot_id,
+                Statement insert_event, Statement update_last_seq, Statement used_bytes);
+  Result<std::int64_t> UsedBytes();
+  // Deletes synced events, oldest first, until `needed` more bytes fit the budget or none are
+  // left. Returns the bytes in use afterwards.
+  Result<std::int64_t> ShedSyncedFor(std::int64_t needed);
+  Result<std::size_t> InsertFitting(std::span<const StampedDraft> batch);
+
+  Database db_;
+  JournalMeta meta_;
+  std::uint64_t max_disk_bytes_;
+  std::string boot_id_;
+  Statement insert_event_;
+  Statement update_last_seq_;
+  Statement used_bytes_;
+};
+
+}  // namespace kiosk_edge

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <string_view>
+
+#include "common/strings.hpp"
+
+namespace kiosk_edge {
+
+// Levels carry syslog priorities so that journald files them correctly.
+enum class LogLevel { kError = 3, kWarning = 4, kInfo = 6, kDebug = 7 };
+
+// Messages below `level` are dropped. Thread-safe.
+void SetLogLevel(LogLevel level);
+LogLevel ParseLogLevelOr(std::string_view name, LogLevel fallback);
+
+// Writes one line to stderr: "<6>component: message" (the sd-daemon prefix journald reads) when
+// stderr is not a terminal, "2026-11-22T10:00:00.123Z info component: message" when it is.
+// Contract: callers never pass personal data (names, phone numbers, tokens) in `message`.
+void Log(LogLevel level, std::string_view component, std::string_view message);
+
+template <class... Parts>
+void LogError(std::string_view component, const Parts&... parts) {
+  Log(LogLevel::kError, component, StrCat(parts...));
+}
+template <class... Parts>
+void LogWarning(std::string_view component, const Parts&... parts) {
+  Log(LogLevel::kWarning, component, StrCat(parts...));
+}
+template <class... Parts>
+void LogInfo(std::string_view component, const Parts&... parts) {
+  Log(LogLevel::kInfo, component, StrCat(parts...));
+}
+template <class... Parts>
+void LogDebug(std::string_view component, const Parts&... parts) {
+  Log(LogLevel::kDebug, component, StrCat(parts...));
+}
+
+}  // namespace kiosk_edge

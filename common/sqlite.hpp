@@ -1,0 +1,135 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace kiosk_edge {
+
+// A prepared statement. Move-only; finalized on destruction. Bind indexes start at 1, column
+// indexes at 0 (as in SQLite). Used from one thread at a time, like its Database.
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  Result<void> Bind(int index, std::int64_t value);
+  Result<void> Bind(int index, std::string_view text);
+  Result<void> BindNull(int index);
+
+  // Advances to the next row: true when a row is ready to read, false when the statement is done.
+  Result<bool> Step();
+  // Steps a statement that returns no rows to completion.
+  Result<void> Run();
+  // Makes the statement ready to run again, with its bindings cleared.
+  void Reset();
+
+  std::int64_t ColumnInt(int column) const;
+  std::string ColumnText(int column) const;
+  bool ColumnIsNull(int column) const;
+
+ private:
+  friend class Database;
+  Statement(sqlite3_stmt* statement, sqlite3* db) : statement_(statement), db_(db) {}
+  Error MakeError(int code, std::string_view what) const;
+
+  sqlite3_stmt* statement_ = nullptr;
+  sqlite3* db_ = nullptr;
+};
+
+struct DatabaseOptions {
+  bool read_only = false;
+  std::chrono::milliseconds busy_timeout{5'000};
+  // WAL with synchronous=FULL: once COMMIT has returned, the transaction survives power loss.
+  bool durable = true;
+  // After a checkpoint the WAL file is truncated to at most this size.
+  std::int64_t wal_size_limit_bytes = 4 * 1024 * 1024;
+  // false: COMMIT never runs a checkpoint; the owner calls Checkpoint() from another connection
+  // (keeps the checkpoint's own fsyncs off a latency-sensitive writer).
+  bool auto_checkpoint = true;
+};
+
+// Bytes in use in the main database (pages minus free pages); prepare it once where it runs often.
+inline constexpr std::string_view kUsedBytesQuery =
+    "SELECT (page_count - freelist_count) * page_size "
+    "FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()";
+
+// One SQLite connection. Move-only; closed on destruction. Not thread-safe: use from one thread
+// at a time. Errors name the file and carry SQLite's message; a corrupt file gives kCorrupt.
+class Database {
+ public:
+  static Result<Database> Open(const std::filesystem::path& path, const DatabaseOptions& options);
+
+  Database(Database&& other) noexcept;
+  Database& operator=(Database&& other) noexcept;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database();
+
+  // Runs one or more statements that return no rows.
+  Result<void> Exec(std::string_view sql);
+  Result<Statement> Prepare(std::string_view sql);
+  // Runs a query whose first row's first column is an integer (or text).
+  Result<std::int64_t> QueryInt(std::string_view sql);
+  Result<std::string> QueryText(std::string_view sql);
+
+  // PRAGMA quick_check (or the slower full integrity_check): kCorrupt with SQLite's first
+  // complaint unless the database is sound.
+  Result<void> CheckIntegrity(bool full = false);
+  // Bytes the database file would hold without its free pages.
+  Result<std::int64_t> UsedBytes();
+  // A PASSIVE WAL checkpoint: copies what it can into the database without blocking writers.
+  Result<void> Checkpoint();
+  // Rows changed by the last INSERT/UPDATE/DELETE.
+  std::int64_t Changes() const;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
+  Error MakeError(int code, std::string_view what) const;
+
+  sqlite3* db_ = nullptr;
+  std::filesystem::path path_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT. Rolls back on destruction unless committed.
+class Transaction {
+ public:
+  static Result<Transaction> Begin(Database& db);
+  Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+
+  // Once this returns success the changes are durable (with DatabaseOptions::durable).
+  Result<void> Commit();
+
+ private:
+  explicit Transaction(Database* db) : db_(db) {}
+  Database* db_;
+};
+
+// One step of a schema: applied when PRAGMA user_version is below `version`.
+struct Migration {
+  int version;
+  std::string_view sql;
+};
+
+// Applies, in order and each in its own transaction that also sets user_version, every migration
+// newer than the database. Refuses a database newer than the newest migration (a downgrade).
+Result<void> Migrate(Database& db, std::span<const Migration> migrations);
+
+}  // namespace kiosk_edge

@@ -22,9 +22,8 @@ constexpr int kExitUsage = 2;
 
 // Command line over config file over defaults. Reads files only; creates nothing.
 Result<AgentConfig> ResolveConfig(const AgentCommandLine& command_line) {
-  Result<AgentConfig> config = command_line.config_file
-                                   ? LoadAgentConfig(*command_line.config_file)
-                                   : Result<AgentConfig>(DefaultAgentConfig());
+  Result<AgentConfig> config = command_line.config_file ? LoadAgentConfig(*command_line.config_file)
+                                                        : Result<AgentConfig>(DefaultAgentConfig());
   if (!config) return config;
   if (command_line.state_dir) config->state_dir = *command_line.state_dir;
   if (command_line.port) config->port = *command_line.port;
@@ -33,8 +32,8 @@ Result<AgentConfig> ResolveConfig(const AgentCommandLine& command_line) {
 
 void PrintBanner(const AgentConfig& config, const Journal& journal, std::uint16_t port) {
   const std::string base = StrCat("http://", config.listen_address, ":", port);
-  std::cout << "kiosk-agent " << KIOSK_EDGE_VERSION << " is running as kiosk "
-            << journal.kiosk_id() << " (store " << config.store_id << ")\n"
+  std::cout << "kiosk-agent " << KIOSK_EDGE_VERSION << " is running as kiosk " << journal.kiosk_id()
+            << " (store " << config.store_id << ")\n"
             << "  health:  " << base << "/healthz\n"
             << "  state:   " << std::filesystem::absolute(config.state_dir).string() << "\n"
             << "Stop it with Ctrl-C (SIGINT) or SIGTERM; it finishes requests in flight first."
@@ -64,9 +63,9 @@ int Serve(const AgentConfig& config) {
 
   boost::asio::io_context io(1);
   boost::asio::thread_pool blocking_pool(2);
-  auto server = HttpServer::Listen(
-      io, config.listen_address, config.port, config.http,
-      MakeAgentRoutes({journal->get(), &blocking_pool, journal_options.path}));
+  auto server =
+      HttpServer::Listen(io, config.listen_address, config.port, config.http,
+                         MakeAgentRoutes({journal->get(), &blocking_pool, journal_options.path}));
   if (!server) {
     LogError("agent", server.error().message());
     return kExitFailure;

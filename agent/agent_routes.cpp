@@ -39,8 +39,8 @@ HttpResponse RenderHealth(const AgentServices& services, const HealthReport& rep
   } else {
     body["journal_error"] = report.stats.error().message();
   }
-  body["status"] = healthy ? (report.quarantined.empty() ? "ok" : "ok_with_quarantined_journal")
-                           : "degraded";
+  body["status"] =
+      healthy ? (report.quarantined.empty() ? "ok" : "ok_with_quarantined_journal") : "degraded";
   return HttpResponse::Json(healthy ? 200 : 503, boost::json::serialize(body));
 }
 

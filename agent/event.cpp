@@ -1,8 +1,7 @@
 #include "agent/event.hpp"
 
-#include <boost/json/parse.hpp>
-
 #include <algorithm>
+#include <boost/json/parse.hpp>
 
 #include "common/strings.hpp"
 
@@ -33,9 +32,8 @@ Result<void> ValidateDraft(const EventDraft& draft) {
     return Error(ErrorKind::kInvalidArgument, "payload version must be at least 1");
   }
   if (draft.payload_json.size() > kMaxPayloadBytes) {
-    return Error(ErrorKind::kInvalidArgument,
-                 StrCat("payload is ", draft.payload_json.size(), " bytes; the limit is ",
-                        kMaxPayloadBytes));
+    return Error(ErrorKind::kInvalidArgument, StrCat("payload is ", draft.payload_json.size(),
+                                                     " bytes; the limit is ", kMaxPayloadBytes));
   }
   boost::system::error_code parse_error;
   const boost::json::value payload = boost::json::parse(draft.payload_json, parse_error);

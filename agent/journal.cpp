@@ -20,6 +20,10 @@ std::string ReadBootId() {
 // About 250 KiB of WAL at typical event sizes: small enough that a checkpoint is quick.
 constexpr std::size_t kCheckpointEveryEvents = 1000;
 
+// Group-commit gathering: see WriterLoop.
+constexpr std::size_t kGatherAfterBatchOf = 4;
+constexpr std::chrono::microseconds kGatherWindow{200};
+
 template <class Duration, class TimePoint>
 std::int64_t Ticks(TimePoint point) {
   return std::chrono::duration_cast<Duration>(point.time_since_epoch()).count();
@@ -75,8 +79,8 @@ class Journal::Reader {
   // One statement, so that every figure comes from the same snapshot.
   Result<JournalStats> Stats() {
     std::lock_guard lock(mutex_);
-    auto select = db_.Prepare(
-        "SELECT last_seq, synced_seq, (SELECT min(seq) FROM events) FROM journal_meta");
+    auto select =
+        db_.Prepare("SELECT last_seq, synced_seq, (SELECT min(seq) FROM events) FROM journal_meta");
     if (!select) return select.error();
     auto row = select->Step();
     if (!row) return row.error();
@@ -117,12 +121,11 @@ Result<std::unique_ptr<Journal>> Journal::Open(JournalOptions options) {
   if (!writer) return writer.error().WithContext("open journal");
 
   auto reader = std::make_unique<Reader>(std::move(*read_db), options.kiosk_id, incarnation);
-  std::unique_ptr<Journal> journal(new Journal(std::move(options),
-                                               std::make_unique<Writer>(std::move(*writer)),
-                                               std::move(reader), incarnation, quarantined_to,
-                                               std::make_unique<Database>(std::move(*checkpoint_db))));
-  LogInfo("journal", "opened ", journal->options_.path.string(), " for kiosk ",
-          journal->kiosk_id_, ", incarnation ", incarnation);
+  std::unique_ptr<Journal> journal(new Journal(
+      std::move(options), std::make_unique<Writer>(std::move(*writer)), std::move(reader),
+      incarnation, quarantined_to, std::make_unique<Database>(std::move(*checkpoint_db))));
+  LogInfo("journal", "opened ", journal->options_.path.string(), " for kiosk ", journal->kiosk_id_,
+          ", incarnation ", incarnation);
   return journal;
 }
 
@@ -167,7 +170,7 @@ void Journal::Submit(EventDraft draft, AppendCallback done) {
     std::lock_guard lock(queue_mutex_);
     if (!closing_) {
       queue_.push_back(std::move(pending));
-      queue_ready_.notify_one();
+      if (queue_.size() >= wake_at_queue_size_) queue_ready_.notify_one();
       return;
     }
   }
@@ -184,9 +187,19 @@ Result<std::int64_t> Journal::Append(EventDraft draft) {
 void Journal::WriterLoop() {
   std::vector<Pending> batch;
   std::vector<StampedDraft> stamped;
+  std::size_t last_batch_size = 0;
   while (true) {
     {
       std::unique_lock lock(queue_mutex_);
+      // Under load, the submitters just acknowledged come back one by one; committing the first
+      // of them alone would halve every later batch. So after a large batch, give them a short
+      // window to gather (PostgreSQL's commit_delay idea, bounded by one fsync's time).
+      if (last_batch_size >= kGatherAfterBatchOf && queue_.size() < last_batch_size / 2) {
+        wake_at_queue_size_ = last_batch_size / 2;
+        queue_ready_.wait_for(lock, kGatherWindow,
+                              [&] { return closing_ || queue_.size() >= wake_at_queue_size_; });
+      }
+      wake_at_queue_size_ = 1;
       queue_ready_.wait(lock, [this] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;  // closing, and everything submitted has been committed
       const std::size_t take = std::min(queue_.size(), options_.max_batch_events);
@@ -205,6 +218,7 @@ void Journal::WriterLoop() {
     }
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
     NoteCommitted(batch.size());
+    last_batch_size = batch.size();
     batch.clear();
     stamped.clear();
   }
@@ -231,7 +245,9 @@ void Journal::CheckpointLoop() {
       std::lock_guard queue_lock(queue_mutex_);
       stopping = closing_ && queue_.empty();
     }
-    if (auto done = checkpoint_db_->Checkpoint(); !done) {
+    // kUnavailable: another connection is checkpointing (as the last one does on close).
+    if (auto done = checkpoint_db_->Checkpoint();
+        !done && done.error().kind() != ErrorKind::kUnavailable) {
       LogWarning("journal", "checkpoint: ", done.error().message());
     }
     if (stopping) return;

@@ -106,6 +106,7 @@ class Journal {
   std::mutex queue_mutex_;
   std::condition_variable queue_ready_;
   std::deque<Pending> queue_;
+  std::size_t wake_at_queue_size_ = 1;  // Submit wakes the writer once the queue is this long
   bool closing_ = false;
 
   // WAL checkpoints run on their own connection and thread, so that COMMIT never waits for the

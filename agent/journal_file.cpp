@@ -64,8 +64,8 @@ Result<std::filesystem::path> Quarantine(const std::filesystem::path& path, cons
   std::error_code error;
   std::filesystem::rename(path, target, error);
   if (error) {
-    return Error(ErrorKind::kIo, StrCat("move corrupt journal ", path.string(), " aside: ",
-                                        error.message()));
+    return Error(ErrorKind::kIo,
+                 StrCat("move corrupt journal ", path.string(), " aside: ", error.message()));
   }
   std::filesystem::path wal = path, moved_wal = target;
   wal += "-wal";
@@ -95,9 +95,9 @@ Result<JournalMeta> CreateMeta(Database& db, const std::string& kiosk_id, const 
       "INSERT INTO journal_meta (singleton, kiosk_id, incarnation, created_at_ms, last_seq, "
       "synced_seq) VALUES (1, ?, ?, ?, 0, 0)");
   if (!insert) return insert.error();
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          clock.WallNow().time_since_epoch())
-                          .count();
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.WallNow().time_since_epoch())
+          .count();
   if (auto b = insert->Bind(1, kiosk_id); !b) return b.error();
   if (auto b = insert->Bind(2, *incarnation); !b) return b.error();
   if (auto b = insert->Bind(3, static_cast<std::int64_t>(now_ms)); !b) return b.error();

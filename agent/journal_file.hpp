@@ -15,7 +15,7 @@ namespace kiosk_edge {
 // The journal's identity and cursors, one row in the database.
 struct JournalMeta {
   std::string kiosk_id;
-  std::string incarnation;   // random; new whenever the journal is created from scratch
+  std::string incarnation;      // random; new whenever the journal is created from scratch
   std::int64_t last_seq = 0;    // highest seq committed
   std::int64_t synced_seq = 0;  // high-water mark HQ has confirmed
 };

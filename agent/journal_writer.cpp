@@ -27,14 +27,14 @@ Result<JournalWriter> JournalWriter::Create(OpenedJournalFile file, std::uint64_
   if (!update_last_seq) return update_last_seq.error();
   auto used_bytes = file.db.Prepare(kUsedBytesQuery);
   if (!used_bytes) return used_bytes.error();
-  return JournalWriter(std::move(file.db), std::move(file.meta), max_disk_bytes,
-                       std::move(boot_id), std::move(*insert_event), std::move(*update_last_seq),
+  return JournalWriter(std::move(file.db), std::move(file.meta), max_disk_bytes, std::move(boot_id),
+                       std::move(*insert_event), std::move(*update_last_seq),
                        std::move(*used_bytes));
 }
 
 JournalWriter::JournalWriter(Database db, JournalMeta meta, std::uint64_t max_disk_bytes,
-                             std::string boot_id, Statement insert_event,
-                             Statement update_last_seq, Statement used_bytes)
+                             std::string boot_id, Statement insert_event, Statement update_last_seq,
+                             Statement used_bytes)
     : db_(std::move(db)),
       meta_(std::move(meta)),
       max_disk_bytes_(max_disk_bytes),
@@ -143,9 +143,9 @@ Result<std::int64_t> JournalWriter::ShedSyncedFor(std::int64_t needed) {
 
 Result<void> JournalWriter::MarkSynced(std::int64_t high_water) {
   if (high_water > meta_.last_seq) {
-    return Error(ErrorKind::kInvalidArgument,
-                 StrCat("sync mark ", high_water, " is beyond the last committed seq ",
-                        meta_.last_seq));
+    return Error(
+        ErrorKind::kInvalidArgument,
+        StrCat("sync mark ", high_water, " is beyond the last committed seq ", meta_.last_seq));
   }
   if (high_water <= meta_.synced_seq) return {};
   auto update = db_.Prepare("UPDATE journal_meta SET synced_seq = ?");

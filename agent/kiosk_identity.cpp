@@ -45,8 +45,8 @@ Result<void> EnsurePrivateDirectory(const std::filesystem::path& dir) {
   if (std::filesystem::is_directory(dir, error)) return {};
   std::filesystem::create_directories(dir, error);
   if (error) {
-    return Error(ErrorKind::kIo, StrCat("create state folder ", dir.string(), ": ",
-                                        error.message()));
+    return Error(ErrorKind::kIo,
+                 StrCat("create state folder ", dir.string(), ": ", error.message()));
   }
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, error);

@@ -20,14 +20,14 @@ auto RunBlocking(boost::asio::thread_pool& pool, Work work) {
   using Value = std::invoke_result_t<Work&>;
   auto initiation = [&pool](auto handler, Work task) {
     auto resume_on = boost::asio::get_associated_executor(handler);
-    boost::asio::post(pool, [handler = std::move(handler), task = std::move(task),
-                             resume_on]() mutable {
-      Value value = task();
-      boost::asio::post(resume_on, [handler = std::move(handler),
-                                    value = std::move(value)]() mutable {
-        std::move(handler)(std::move(value));
-      });
-    });
+    boost::asio::post(
+        pool, [handler = std::move(handler), task = std::move(task), resume_on]() mutable {
+          Value value = task();
+          boost::asio::post(resume_on,
+                            [handler = std::move(handler), value = std::move(value)]() mutable {
+                              std::move(handler)(std::move(value));
+                            });
+        });
   };
   return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(Value)>(
       std::move(initiation), boost::asio::use_awaitable, std::move(work));

@@ -6,14 +6,22 @@ namespace kiosk_edge {
 
 std::string_view ToString(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kInvalidArgument: return "invalid argument";
-    case ErrorKind::kNotFound: return "not found";
-    case ErrorKind::kConfig: return "bad config";
-    case ErrorKind::kIo: return "I/O error";
-    case ErrorKind::kCorrupt: return "corrupt data";
-    case ErrorKind::kJournalFull: return "journal full";
-    case ErrorKind::kUnavailable: return "unavailable";
-    case ErrorKind::kInternal: return "internal error";
+    case ErrorKind::kInvalidArgument:
+      return "invalid argument";
+    case ErrorKind::kNotFound:
+      return "not found";
+    case ErrorKind::kConfig:
+      return "bad config";
+    case ErrorKind::kIo:
+      return "I/O error";
+    case ErrorKind::kCorrupt:
+      return "corrupt data";
+    case ErrorKind::kJournalFull:
+      return "journal full";
+    case ErrorKind::kUnavailable:
+      return "unavailable";
+    case ErrorKind::kInternal:
+      return "internal error";
   }
   return "unknown error";
 }
@@ -26,8 +34,8 @@ Error Error::WithContext(std::string_view context) const {
 }
 
 void throw_exception_from_error(const Error& error, const boost::source_location& loc) {
-  throw std::logic_error(std::string(loc.function_name()) + ": unchecked error: " +
-                         error.message());
+  throw std::logic_error(std::string(loc.function_name()) +
+                         ": unchecked error: " + error.message());
 }
 
 }  // namespace kiosk_edge

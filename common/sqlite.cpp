@@ -12,21 +12,25 @@ namespace {
 ErrorKind KindOf(int code) {
   switch (code & 0xFF) {
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return ErrorKind::kCorrupt;
+    case SQLITE_NOTADB:
+      return ErrorKind::kCorrupt;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return ErrorKind::kUnavailable;
+    case SQLITE_LOCKED:
+      return ErrorKind::kUnavailable;
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
     case SQLITE_TOOBIG:
-    case SQLITE_RANGE: return ErrorKind::kInvalidArgument;
-    default: return ErrorKind::kIo;
+    case SQLITE_RANGE:
+      return ErrorKind::kInvalidArgument;
+    default:
+      return ErrorKind::kIo;
   }
 }
 
 Error SqliteError(sqlite3* db, int code, const std::filesystem::path& path, std::string_view what) {
   const char* detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code);
-  return Error(KindOf(code), StrCat(path.string(), ": ", what, ": ", detail, " (sqlite code ",
-                                    code, ")"));
+  return Error(KindOf(code),
+               StrCat(path.string(), ": ", what, ": ", detail, " (sqlite code ", code, ")"));
 }
 
 }  // namespace
@@ -110,9 +114,9 @@ bool Statement::ColumnIsNull(int column) const {
 
 Result<Database> Database::Open(const std::filesystem::path& path, const DatabaseOptions& options) {
   sqlite3* raw = nullptr;
-  const int flags = (options.read_only ? SQLITE_OPEN_READONLY
-                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  const int flags =
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   const int code = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Database db(raw, path);  // closes `raw` on every return below
   if (code != SQLITE_OK) return SqliteError(raw, code, path, "open");
@@ -193,18 +197,17 @@ Result<void> Database::CheckIntegrity(bool full) {
   auto verdict = QueryText(full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)");
   if (!verdict) return verdict.error();
   if (*verdict != "ok") {
-    return Error(ErrorKind::kCorrupt, StrCat(path_.string(), ": integrity check failed: ", *verdict));
+    return Error(ErrorKind::kCorrupt,
+                 StrCat(path_.string(), ": integrity check failed: ", *verdict));
   }
   return {};
 }
 
-Result<std::int64_t> Database::UsedBytes() {
-  return QueryInt(kUsedBytesQuery);
-}
+Result<std::int64_t> Database::UsedBytes() { return QueryInt(kUsedBytesQuery); }
 
 Result<void> Database::Checkpoint() {
-  const int code = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                             nullptr);
+  const int code =
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   if (code != SQLITE_OK) return MakeError(code, "checkpoint");
   return {};
 }

@@ -65,8 +65,8 @@ TEST(AgentProcessTest, BadConfigExitsNonZeroBeforeTouchingState) {
   const auto state = dir / "state";
   const auto config = dir / "agent.toml";
   std::ofstream(config) << "[http]\nport = 8470\nmax_conections = 3\n";
-  ChildProcess agent({KIOSK_AGENT_BINARY, "--config", config.string(), "--state-dir",
-                      state.string()});
+  ChildProcess agent(
+      {KIOSK_AGENT_BINARY, "--config", config.string(), "--state-dir", state.string()});
   const std::string errors = agent.ReadAllStderr();
   const int status = agent.Wait();
   ASSERT_TRUE(WIFEXITED(status));
@@ -90,8 +90,8 @@ TEST(AgentProcessTest, PortInUseGivesAClearError) {
   ChildProcess first({KIOSK_AGENT_BINARY, "--state-dir", (dir / "a").string(), "--port", "0"});
   const std::uint16_t port = ReadHealthPort(first);
   ASSERT_NE(port, 0);
-  ChildProcess second({KIOSK_AGENT_BINARY, "--state-dir", (dir / "b").string(), "--port",
-                       std::to_string(port)});
+  ChildProcess second(
+      {KIOSK_AGENT_BINARY, "--state-dir", (dir / "b").string(), "--port", std::to_string(port)});
   const std::string errors = second.ReadAllStderr();
   const int status = second.Wait();
   ASSERT_TRUE(WIFEXITED(status));

@@ -43,9 +43,9 @@ TEST(JournalCrashTest, EveryAcknowledgedEventSurvivesSigkill) {
     // Acks already in the pipe were promised before the kill: they count too.
     while (ReadAck(child.stdout_fd(), seq)) acknowledged.insert(seq);
     const int status = child.Wait();
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the child exited by itself (status " << status
-                                     << ") on kill " << kill_number << ": "
-                                     << child.ReadAllStderr();
+    ASSERT_TRUE(WIFSIGNALED(status))
+        << "the child exited by itself (status " << status << ") on kill " << kill_number << ": "
+        << child.ReadAllStderr();
 
     if (!std::filesystem::exists(journal_path)) continue;  // killed before it created the file
     auto db = Database::Open(journal_path, DatabaseOptions{});
@@ -73,8 +73,8 @@ TEST(JournalCrashTest, EveryAcknowledgedEventSurvivesSigkill) {
     }
     EXPECT_EQ(expected - 1, last_seq);
     for (std::int64_t acked : acknowledged) {
-      ASSERT_TRUE(stored.count(acked)) << "acknowledged seq " << acked << " lost at kill "
-                                       << kill_number;
+      ASSERT_TRUE(stored.count(acked))
+          << "acknowledged seq " << acked << " lost at kill " << kill_number;
     }
   }
   EXPECT_GT(acknowledged.size(), std::size_t{kKills}) << "the children barely appended";

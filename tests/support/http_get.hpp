@@ -39,7 +39,8 @@ inline RawHttpResponse HttpGet(std::uint16_t port, const std::string& target) {
   ::close(fd);
   if (raw.rfind("HTTP/1.1 ", 0) != 0 || raw.size() < 12) return response;
   response.status = std::stoi(raw.substr(9, 3));
-  if (auto end = raw.find("\r\n\r\n"); end != std::string::npos) response.body = raw.substr(end + 4);
+  if (auto end = raw.find("\r\n\r\n"); end != std::string::npos)
+    response.body = raw.substr(end + 4);
   return response;
 }
 

@@ -11,6 +11,8 @@
 #include "agent/command_line.hpp"
 #include "agent/journal.hpp"
 #include "agent/kiosk_identity.hpp"
+#include "agent/shopper_setup.hpp"
+#include "common/files.hpp"
 #include "common/http_server.hpp"
 #include "common/log.hpp"
 
@@ -30,12 +32,19 @@ Result<AgentConfig> ResolveConfig(const AgentCommandLine& command_line) {
   return config;
 }
 
-void PrintBanner(const AgentConfig& config, const Journal& journal, std::uint16_t port) {
+void PrintBanner(const AgentConfig& config, const Journal& journal,
+                 const ShopperServices& shopper, std::uint16_t port) {
   const std::string base = StrCat("http://", config.listen_address, ":", port);
   std::cout << "kiosk-agent " << KIOSK_EDGE_VERSION << " is running as kiosk " << journal.kiosk_id()
             << " (store " << config.store_id << ")\n"
-            << "  health:  " << base << "/healthz\n"
-            << "  state:   " << std::filesystem::absolute(config.state_dir).string() << "\n"
+            << "  kiosk screen:  " << base << "/kiosk\n"
+            << "  signup form:   " << base << "/signup\n";
+  for (const Channel& channel : shopper.channels->All()) {
+    auto url = ChannelCodeUrl(shopper, channel.id);
+    if (url) std::cout << "  channel code:  " << *url << "   " << channel.name << "\n";
+  }
+  std::cout << "  health:        " << base << "/healthz\n"
+            << "  state:         " << std::filesystem::absolute(config.state_dir).string() << "\n"
             << "Stop it with Ctrl-C (SIGINT) or SIGTERM; it finishes requests in flight first."
             << std::endl;
 }
@@ -63,16 +72,27 @@ int Serve(const AgentConfig& config) {
 
   boost::asio::io_context io(1);
   boost::asio::thread_pool blocking_pool(2);
+  auto shopper = ShopperState::Build(config, *kiosk_id, **journal, blocking_pool);
+  if (!shopper) {
+    LogError("agent", shopper.error().message());
+    return kExitFailure;
+  }
   auto server =
       HttpServer::Listen(io, config.listen_address, config.port, config.http,
-                         MakeAgentRoutes({journal->get(), &blocking_pool, journal_options.path}));
+                         MakeAgentRoutes({journal->get(), &blocking_pool, journal_options.path,
+                                          &(*shopper)->services()}));
   if (!server) {
     LogError("agent", server.error().message());
     return kExitFailure;
   }
+  const std::string base_url =
+      config.public_base_url.empty()
+          ? StrCat("http://", config.listen_address, ":", (*server)->port())
+          : config.public_base_url;
+  (*shopper)->SetPublicBaseUrl(base_url);
   (*server)->Start();
   LogInfo("agent", "listening on http://", config.listen_address, ":", (*server)->port());
-  PrintBanner(config, **journal, (*server)->port());
+  PrintBanner(config, **journal, (*shopper)->services(), (*server)->port());
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {

@@ -87,6 +87,46 @@ Result<AgentConfig> ReadAgentConfig(ConfigFile& file) {
   config.journal_max_disk_bytes = static_cast<std::uint64_t>(max_disk_mb * kBytesPerMb);
   file.Read<std::size_t>("journal.max_batch_events", config.journal_max_batch_events, 1, 100'000);
 
+  file.Read("http.public_base_url", config.public_base_url);
+  if (!config.public_base_url.empty() && !config.public_base_url.starts_with("http://") &&
+      !config.public_base_url.starts_with("https://")) {
+    file.AddError("http.public_base_url", "must start with http:// or https://");
+  }
+  if (config.public_base_url.ends_with('/')) config.public_base_url.pop_back();
+
+  std::string country_codes = "852,853,886";
+  file.Read("shopper.extra_country_codes", country_codes);
+  config.extra_country_codes.clear();
+  for (std::size_t start = 0; start <= country_codes.size();) {
+    const std::size_t comma = std::min(country_codes.find(',', start), country_codes.size());
+    const std::string code = country_codes.substr(start, comma - start);
+    if (!code.empty()) {
+      const bool digits =
+          code.size() <= 3 && code.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || code == "86") {
+        file.AddError("shopper.extra_country_codes",
+                      "must be country calling codes of 1-3 digits separated by commas, e.g. "
+                      "\"852,853\" (mainland China, 86, is always accepted)");
+      }
+      config.extra_country_codes.push_back(code);
+    }
+    start = comma + 1;
+  }
+  file.Read("shopper.default_campaign", config.default_campaign);
+  if (!IsValidId(config.default_campaign)) file.AddError("shopper.default_campaign", kIdRule);
+  file.Read<std::size_t>("shopper.signups_per_device", config.signups_per_device, 1, 10'000);
+  file.Read<std::size_t>("shopper.signups_per_address", config.signups_per_address, 1, 1'000'000);
+  file.Read("shopper.consent_text_version", config.consent_text_version);
+  if (config.consent_text_version.empty() || config.consent_text_version.size() > 64) {
+    file.AddError("shopper.consent_text_version", "must be 1 to 64 characters");
+  }
+  file.Read("hq.public_key", config.hq_public_key_hex);
+  if (!config.hq_public_key_hex.empty() &&
+      (config.hq_public_key_hex.size() != 64 ||
+       config.hq_public_key_hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+    file.AddError("hq.public_key", "must be 64 hex digits (an X25519 public key)");
+  }
+
   std::string log_level = "info";
   file.ReadChoice("log.level", log_level, {"error", "warning", "info", "debug"});
   config.log_level = ParseLogLevelOr(log_level, LogLevel::kInfo);

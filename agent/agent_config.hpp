@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/config_file.hpp"
 #include "common/error.hpp"
@@ -38,6 +39,24 @@ struct AgentConfig {
   std::size_t journal_max_batch_events = 1024;
   // [log] level: error, warning, info or debug.
   LogLevel log_level = LogLevel::kInfo;
+  // [http] public_base_url: what printed and on-screen codes point at ("http://192.168.1.20:8470",
+  // as phones on the store Wi-Fi reach the kiosk). Empty: http://<listen_address>:<port>.
+  std::string public_base_url;
+  // [shopper] extra_country_codes: besides mainland China mobiles, the country calling codes
+  // whose numbers are accepted at signup ("852,853,886").
+  std::vector<std::string> extra_country_codes = {"852", "853", "886"};
+  // [shopper] default_campaign: the campaign of signups that came through no known channel.
+  std::string default_campaign = "welcome-gift";
+  // [shopper] signups_per_device / signups_per_address: signup attempts allowed in any 10
+  // minutes from one phone (device cookie) and from one network address (a store's Wi-Fi shares
+  // one, so it is much higher).
+  std::size_t signups_per_device = 10;
+  std::size_t signups_per_address = 300;
+  // [shopper] consent_text_version: recorded with every consent, so HQ knows what was agreed to.
+  std::string consent_text_version = "2026-11-v1";
+  // [hq] public_key: HQ's X25519 public key (64 hex digits) that names and phones are sealed
+  // for. Empty: a demo key pair is generated in the state folder (demo only).
+  std::string hq_public_key_hex;
 };
 
 // The configuration an empty config file yields: the defaults above with state_dir resolved

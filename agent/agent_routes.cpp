@@ -59,6 +59,8 @@ boost::asio::awaitable<HttpResponse> Route(AgentServices services, HttpRequest r
     HealthReport report = co_await RunBlocking(*services.blocking_pool, read_health);
     co_return RenderHealth(services, report);
   }
+  std::optional<HttpResponse> shopper_page = co_await RouteShopper(*services.shopper, request);
+  if (shopper_page) co_return std::move(*shopper_page);
   co_return HttpResponse::Text(404, "not found\n");
 }
 

@@ -28,6 +28,11 @@ Result<void> ValidateDraft(const EventDraft& draft) {
     return Error(ErrorKind::kInvalidArgument,
                  "channel id must be 1-64 characters of [A-Za-z0-9._-]");
   }
+  if (draft.claim && (draft.claim->empty() || draft.claim->size() > 200 ||
+                      !std::all_of(draft.claim->begin(), draft.claim->end(),
+                                   [](char c) { return c > ' ' && c < 127; }))) {
+    return Error(ErrorKind::kInvalidArgument, "claim must be 1-200 printable ASCII characters");
+  }
   if (draft.payload_version < 1) {
     return Error(ErrorKind::kInvalidArgument, "payload version must be at least 1");
   }

@@ -14,6 +14,9 @@ struct EventDraft {
   std::optional<std::string> channel_id;  // where known: [A-Za-z0-9._-]{1,64}
   int payload_version = 1;                // schema version of `payload_json` for this type
   std::string payload_json = "{}";        // a JSON object, at most kMaxPayloadBytes
+  // A unique claim (1-200 printable ASCII characters). The event is stored only if no earlier
+  // event made the same claim; otherwise it fails with kConflict and nothing is stored.
+  std::optional<std::string> claim;
 };
 
 inline constexpr std::size_t kMaxPayloadBytes = 16 * 1024;

@@ -47,11 +47,16 @@ class Journal::Reader {
   Reader(Database db, std::string kiosk_id, std::string incarnation)
       : db_(std::move(db)), kiosk_id_(std::move(kiosk_id)), incarnation_(std::move(incarnation)) {}
 
-  Result<std::vector<JournalEvent>> ReadAfter(std::int64_t after_seq, std::size_t limit) {
+  Result<std::vector<JournalEvent>> ReadAfter(std::int64_t after_seq, std::size_t limit,
+                                              bool definitions_only) {
     std::lock_guard lock(mutex_);
     auto select = db_.Prepare(
-        "SELECT seq, type, occurred_at_ms, monotonic_ns, boot_id, channel_id, payload_version, "
-        "payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+        definitions_only
+            ? "SELECT seq, type, occurred_at_ms, monotonic_ns, boot_id, channel_id, "
+              "payload_version, payload FROM events WHERE seq > ? AND type IN "
+              "('channel_defined', 'channel_retired') ORDER BY seq LIMIT ?"
+            : "SELECT seq, type, occurred_at_ms, monotonic_ns, boot_id, channel_id, "
+              "payload_version, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
     if (!select) return select.error();
     Result<void> bound = select->Bind(1, after_seq);
     if (bound) bound = select->Bind(2, static_cast<std::int64_t>(limit));
@@ -76,11 +81,22 @@ class Journal::Reader {
     return events;
   }
 
+  Result<std::optional<std::int64_t>> FindClaim(std::string_view claim) {
+    std::lock_guard lock(mutex_);
+    auto select = db_.Prepare("SELECT seq FROM claims WHERE key = ?");
+    if (!select) return select.error();
+    if (auto bound = select->Bind(1, claim); !bound) return bound.error();
+    auto row = select->Step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>(select->ColumnInt(0));
+  }
+
   // One statement, so that every figure comes from the same snapshot.
   Result<JournalStats> Stats() {
     std::lock_guard lock(mutex_);
     auto select =
-        db_.Prepare("SELECT last_seq, synced_seq, (SELECT min(seq) FROM events) FROM journal_meta");
+        db_.Prepare("SELECT last_seq, synced_seq, (SELECT count(*) FROM events) FROM journal_meta");
     if (!select) return select.error();
     auto row = select->Step();
     if (!row) return row.error();
@@ -91,8 +107,7 @@ class Journal::Reader {
     stats.last_seq = select->ColumnInt(0);
     stats.synced_seq = select->ColumnInt(1);
     stats.unsynced_count = stats.last_seq - stats.synced_seq;
-    // Shedding removes a prefix, so what is stored is contiguous up to last_seq.
-    stats.stored_count = select->ColumnIsNull(2) ? 0 : stats.last_seq - select->ColumnInt(2) + 1;
+    stats.stored_count = select->ColumnInt(2);
     auto used = db_.UsedBytes();
     if (!used) return used.error();
     stats.disk_bytes = *used;
@@ -255,12 +270,21 @@ void Journal::CheckpointLoop() {
 }
 
 Result<std::vector<JournalEvent>> Journal::ReadAfter(std::int64_t after_seq, std::size_t limit) {
-  return reader_->ReadAfter(after_seq, limit);
+  return reader_->ReadAfter(after_seq, limit, /*definitions_only=*/false);
+}
+
+Result<std::vector<JournalEvent>> Journal::ReadDefinitionsAfter(std::int64_t after_seq,
+                                                                std::size_t limit) {
+  return reader_->ReadAfter(after_seq, limit, /*definitions_only=*/true);
 }
 
 Result<void> Journal::MarkSynced(std::int64_t high_water) {
   std::lock_guard lock(writer_->mutex);
   return writer_->get().MarkSynced(high_water);
+}
+
+Result<std::optional<std::int64_t>> Journal::FindClaim(std::string_view claim) {
+  return reader_->FindClaim(claim);
 }
 
 Result<JournalStats> Journal::Stats() {

@@ -23,7 +23,8 @@ class Database;
 struct JournalOptions {
   std::filesystem::path path;  // the database file; its folder must exist
   std::string kiosk_id;
-  // Disk budget for the database (pages in use). Past it, synced events are shed oldest first;
+  // Disk budget for the database (pages in use). Past it, synced events (other than
+  // definitions) are shed oldest first;
   // when nothing synced is left, appends fail with kJournalFull. The WAL adds up to
   // DatabaseOptions::wal_size_limit_bytes between checkpoints.
   std::uint64_t max_disk_bytes = 512ull << 20;
@@ -69,10 +70,15 @@ class Journal {
 
   // Up to `limit` events with seq > `after_seq`, in seq order.
   Result<std::vector<JournalEvent>> ReadAfter(std::int64_t after_seq, std::size_t limit);
+  // Like ReadAfter, but only definition events (channel_defined, channel_retired): the
+  // configuration a kiosk rebuilds at start. Definition events are never shed.
+  Result<std::vector<JournalEvent>> ReadDefinitionsAfter(std::int64_t after_seq, std::size_t limit);
   // Records that HQ holds every event up to `high_water` (idempotent; lower marks are ignored).
   // A mark beyond the last committed seq is refused.
   Result<void> MarkSynced(std::int64_t high_water);
   Result<JournalStats> Stats();
+  // The seq of the event holding `claim`, if any event does.
+  Result<std::optional<std::int64_t>> FindClaim(std::string_view claim);
 
   const std::string& kiosk_id() const { return kiosk_id_; }
   const std::string& incarnation() const { return incarnation_; }

@@ -41,6 +41,21 @@ constexpr std::array kMigrations = {
         WHEN OLD.seq > (SELECT synced_seq FROM journal_meta)
         BEGIN SELECT RAISE(ABORT, 'unsynced journal events cannot be deleted'); END;
     )sql"},
+    // Unique claims ("signup:<campaign>:<phone index>", "redeem:<voucher>"): taken in the
+    // transaction that stores the claiming event, so two racing events yield exactly one
+    // success. Claims outlive shedding: they are the memory of what must not happen twice.
+    Migration{2, R"sql(
+      CREATE TABLE claims (
+        key TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    )sql"},
+    // Definition events (channels) are never shed: the kiosk rebuilds its configuration from
+    // them at every start. This index finds them without reading the whole journal.
+    Migration{3, R"sql(
+      CREATE INDEX events_definitions ON events (seq)
+        WHERE type IN ('channel_defined', 'channel_retired');
+    )sql"},
 };
 
 std::string UtcStamp(const Clock& clock) {

@@ -27,21 +27,25 @@ Result<JournalWriter> JournalWriter::Create(OpenedJournalFile file, std::uint64_
   if (!update_last_seq) return update_last_seq.error();
   auto used_bytes = file.db.Prepare(kUsedBytesQuery);
   if (!used_bytes) return used_bytes.error();
+  auto insert_claim =
+      file.db.Prepare("INSERT INTO claims (key, seq) VALUES (?, ?) ON CONFLICT (key) DO NOTHING");
+  if (!insert_claim) return insert_claim.error();
   return JournalWriter(std::move(file.db), std::move(file.meta), max_disk_bytes, std::move(boot_id),
                        std::move(*insert_event), std::move(*update_last_seq),
-                       std::move(*used_bytes));
+                       std::move(*used_bytes), std::move(*insert_claim));
 }
 
 JournalWriter::JournalWriter(Database db, JournalMeta meta, std::uint64_t max_disk_bytes,
                              std::string boot_id, Statement insert_event, Statement update_last_seq,
-                             Statement used_bytes)
+                             Statement used_bytes, Statement insert_claim)
     : db_(std::move(db)),
       meta_(std::move(meta)),
       max_disk_bytes_(max_disk_bytes),
       boot_id_(std::move(boot_id)),
       insert_event_(std::move(insert_event)),
       update_last_seq_(std::move(update_last_seq)),
-      used_bytes_(std::move(used_bytes)) {}
+      used_bytes_(std::move(used_bytes)),
+      insert_claim_(std::move(insert_claim)) {}
 
 Result<std::int64_t> JournalWriter::UsedBytes() {
   used_bytes_.Reset();
@@ -57,33 +61,24 @@ std::vector<Result<std::int64_t>> JournalWriter::CommitBatch(std::span<const Sta
   };
   auto transaction = Transaction::Begin(db_);
   if (!transaction) return fail_all(transaction.error().WithContext("journal"));
-  auto stored = InsertFitting(batch);
-  if (!stored) return fail_all(stored.error().WithContext("journal"));
-  if (*stored > 0) {
+  std::int64_t last_seq = meta_.last_seq;
+  auto outcomes = InsertBatch(batch, last_seq);
+  if (!outcomes) return fail_all(outcomes.error().WithContext("journal"));
+  if (last_seq != meta_.last_seq) {
     update_last_seq_.Reset();
-    auto bound = update_last_seq_.Bind(1, meta_.last_seq + static_cast<std::int64_t>(*stored));
+    auto bound = update_last_seq_.Bind(1, last_seq);
     auto updated = bound ? update_last_seq_.Run() : bound;
     if (!updated) return fail_all(updated.error().WithContext("journal"));
   }
   if (auto committed = transaction->Commit(); !committed) {
     return fail_all(committed.error().WithContext("journal commit"));
   }
-
-  std::vector<Result<std::int64_t>> outcomes;
-  outcomes.reserve(batch.size());
-  for (std::size_t i = 0; i < *stored; ++i) outcomes.emplace_back(++meta_.last_seq);
-  if (*stored < batch.size()) {
-    LogWarning("journal", "disk budget of ", max_disk_bytes_, " bytes spent with ",
-               meta_.last_seq - meta_.synced_seq, " events waiting for sync; refused ",
-               batch.size() - *stored, " events");
-  }
-  const Error full(ErrorKind::kJournalFull,
-                   "the journal's disk budget is spent and every stored event still awaits sync");
-  while (outcomes.size() < batch.size()) outcomes.emplace_back(full);
-  return outcomes;
+  meta_.last_seq = last_seq;
+  return std::move(*outcomes);
 }
 
-Result<std::size_t> JournalWriter::InsertFitting(std::span<const StampedDraft> batch) {
+Result<std::vector<Result<std::int64_t>>> JournalWriter::InsertBatch(
+    std::span<const StampedDraft> batch, std::int64_t& last_seq) {
   std::int64_t needed = 0;
   for (const StampedDraft& stamped : batch) needed += EstimatedBytes(stamped);
   auto used = UsedBytes();
@@ -94,15 +89,32 @@ Result<std::size_t> JournalWriter::InsertFitting(std::span<const StampedDraft> b
     if (!used) return used.error();
   }
 
+  std::vector<Result<std::int64_t>> outcomes;
+  outcomes.reserve(batch.size());
   std::int64_t projected = *used;
-  std::size_t stored = 0;
+  std::size_t refused_for_space = 0;
   for (const StampedDraft& stamped : batch) {
     projected += EstimatedBytes(stamped);
-    if (projected > budget) break;
+    // Once one event does not fit, none after it is stored either: order is kept.
+    if (refused_for_space > 0 || projected > budget) {
+      ++refused_for_space;
+      outcomes.emplace_back(Error(ErrorKind::kJournalFull,
+                                  "the journal's disk budget is spent and every stored event "
+                                  "still awaits sync"));
+      continue;
+    }
     const EventDraft& draft = *stamped.draft;
+    if (draft.claim) {
+      auto claimed = Claim(*draft.claim, last_seq + 1);
+      if (!claimed) return claimed.error();
+      if (!*claimed) {
+        outcomes.emplace_back(Error(ErrorKind::kConflict, "the claim is held by an earlier event"));
+        continue;
+      }
+    }
     Statement& insert = insert_event_;
     insert.Reset();
-    Result<void> bound = insert.Bind(1, meta_.last_seq + static_cast<std::int64_t>(stored) + 1);
+    Result<void> bound = insert.Bind(1, last_seq + 1);
     if (bound) bound = insert.Bind(2, draft.type);
     if (bound) bound = insert.Bind(3, stamped.occurred_at_ms);
     if (bound) bound = insert.Bind(4, stamped.monotonic_ns);
@@ -112,16 +124,30 @@ Result<std::size_t> JournalWriter::InsertFitting(std::span<const StampedDraft> b
     if (bound) bound = insert.Bind(8, draft.payload_json);
     if (bound) bound = insert.Run();
     if (!bound) return bound.error();
-    ++stored;
+    outcomes.emplace_back(++last_seq);
   }
-  return stored;
+  if (refused_for_space > 0) {
+    LogWarning("journal", "disk budget of ", max_disk_bytes_, " bytes spent with ",
+               last_seq - meta_.synced_seq, " events waiting for sync; refused ", refused_for_space,
+               " events");
+  }
+  return outcomes;
+}
+
+Result<bool> JournalWriter::Claim(const std::string& key, std::int64_t seq) {
+  insert_claim_.Reset();
+  Result<void> ran = insert_claim_.Bind(1, key);
+  if (ran) ran = insert_claim_.Bind(2, seq);
+  if (ran) ran = insert_claim_.Run();
+  if (!ran) return ran.error();
+  return db_.Changes() == 1;
 }
 
 Result<std::int64_t> JournalWriter::ShedSyncedFor(std::int64_t needed) {
   const auto budget = static_cast<std::int64_t>(max_disk_bytes_);
   auto shed = db_.Prepare(
-      "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ? ORDER BY seq "
-      "LIMIT ?)");
+      "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ? AND type NOT IN "
+      "('channel_defined', 'channel_retired') ORDER BY seq LIMIT ?)");
   if (!shed) return shed.error();
   std::int64_t shed_total = 0;
   while (true) {

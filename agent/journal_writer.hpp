@@ -26,10 +26,10 @@ class JournalWriter {
   static Result<JournalWriter> Create(OpenedJournalFile file, std::uint64_t max_disk_bytes,
                                       std::string boot_id);
 
-  // Stores, in one transaction, the longest prefix of `batch` that fits the disk budget
-  // (shedding synced events first if needed) and reports each event's outcome in order: its seq
-  // once COMMIT returned, kJournalFull for those that did not fit, or the transaction's error for
-  // all of them. Seqs are assigned only to committed events.
+  // Stores `batch` in one transaction and reports each event's outcome in order: its seq once
+  // COMMIT returned; kJournalFull for the events past the disk budget (after shedding synced
+  // events); kConflict for an event whose claim an earlier event holds; or the transaction's
+  // error for all of them. Seqs are assigned, gap-free, only to committed events.
   std::vector<Result<std::int64_t>> CommitBatch(std::span<const StampedDraft> batch);
 
   // Records HQ's high-water mark; see Journal::MarkSynced.
@@ -39,12 +39,17 @@ class JournalWriter {
 
  private:
   JournalWriter(Database db, JournalMeta meta, std::uint64_t max_disk_bytes, std::string boot_id,
-                Statement insert_event, Statement update_last_seq, Statement used_bytes);
+                Statement insert_event, Statement update_last_seq, Statement used_bytes,
+                Statement insert_claim);
   Result<std::int64_t> UsedBytes();
+  // Inserts what fits, advancing `last_seq` for each stored event.
+  Result<std::vector<Result<std::int64_t>>> InsertBatch(std::span<const StampedDraft> batch,
+                                                        std::int64_t& last_seq);
+  // Takes `key` for event `seq`; false when an earlier event holds it.
+  Result<bool> Claim(const std::string& key, std::int64_t seq);
   // Deletes synced events, oldest first, until `needed` more bytes fit the budget or none are
   // left. Returns the bytes in use afterwards.
   Result<std::int64_t> ShedSyncedFor(std::int64_t needed);
-  Result<std::size_t> InsertFitting(std::span<const StampedDraft> batch);
 
   Database db_;
   JournalMeta meta_;
@@ -53,6 +58,7 @@ class JournalWriter {
   Statement insert_event_;
   Statement update_last_seq_;
   Statement used_bytes_;
+  Statement insert_claim_;
 };
 
 }  // namespace kiosk_edge

@@ -12,7 +12,4 @@ namespace kiosk_edge {
 Result<std::string> LoadOrCreateKioskId(const std::filesystem::path& state_dir,
                                         const std::string& configured);
 
-// Creates `dir` (and parents) readable only by its owner, or checks that it is a directory.
-Result<void> EnsurePrivateDirectory(const std::filesystem::path& dir);
-
 }  // namespace kiosk_edge

@@ -151,7 +151,8 @@ Figures RunJournalAsync(const std::filesystem::path& dir, int producers, double 
   std::function<void()> submit_next = [&] {
     const auto begin = Clock::now();
     journal->Submit(
-        EventDraft{"scan", "poster-elevator-3", 1, kPayload}, [&, begin](Result<std::int64_t> seq) {
+        EventDraft{"scan", "poster-elevator-3", 1, kPayload, std::nullopt},
+        [&, begin](Result<std::int64_t> seq) {
           if (!seq) {
             std::cerr << seq.error().message() << "\n";
             std::exit(1);
@@ -188,7 +189,8 @@ Figures RunJournalThreads(const std::filesystem::path& dir, int producers, doubl
       auto& mine = latencies[std::size_t(p)];
       while (running.load(std::memory_order_relaxed)) {
         const auto begin = Clock::now();
-        auto seq = journal->Append(EventDraft{"scan", "poster-elevator-3", 1, kPayload});
+        auto seq =
+            journal->Append(EventDraft{"scan", "poster-elevator-3", 1, kPayload, std::nullopt});
         if (!seq) {
           std::cerr << seq.error().message() << "\n";
           std::exit(1);

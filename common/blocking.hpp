@@ -13,10 +13,11 @@ namespace kiosk_edge {
 // Runs blocking `work` (SQLite, file I/O, image decoding) on `pool`; the awaiting coroutine
 // resumes on its own executor with work's result, so the I/O thread never blocks.
 //
-// Written as a plain asynchronous operation rather than a coroutine lambda: GCC 12 destroys
-// captures of coroutine lambdas created inside a co_await expression twice.
+// `work` is copied. Pass a named object: GCC 12 destroys non-trivial temporaries created inside
+// a co_await expression twice (a lambda written in place, a braced temporary), so this is a
+// plain asynchronous operation taking a reference, not a coroutine taking a value.
 template <class Work>
-auto RunBlocking(boost::asio::thread_pool& pool, Work work) {
+auto RunBlocking(boost::asio::thread_pool& pool, const Work& work) {
   using Value = std::invoke_result_t<Work&>;
   auto initiation = [&pool](auto handler, Work task) {
     auto resume_on = boost::asio::get_associated_executor(handler);
@@ -30,7 +31,7 @@ auto RunBlocking(boost::asio::thread_pool& pool, Work work) {
         });
   };
   return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(Value)>(
-      std::move(initiation), boost::asio::use_awaitable, std::move(work));
+      std::move(initiation), boost::asio::use_awaitable, work);
 }
 
 }  // namespace kiosk_edge

@@ -10,6 +10,8 @@ std::string_view ToString(ErrorKind kind) {
       return "invalid argument";
     case ErrorKind::kNotFound:
       return "not found";
+    case ErrorKind::kConflict:
+      return "conflict";
     case ErrorKind::kConfig:
       return "bad config";
     case ErrorKind::kIo:

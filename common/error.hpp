@@ -11,6 +11,7 @@ namespace kiosk_edge {
 enum class ErrorKind {
   kInvalidArgument,  // the caller's input is wrong: tell the user what and where
   kNotFound,
+  kConflict,     // the thing was already done (a claim taken, a voucher redeemed)
   kConfig,       // a config file is unusable; the process must not start
   kIo,           // the operating system or a library failed (disk, socket)
   kCorrupt,      // stored data failed an integrity check

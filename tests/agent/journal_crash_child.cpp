@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
       for (std::int64_t n = 0;; ++n) {
         const std::string payload =
             "{\"producer\":" + std::to_string(t) + ",\"n\":" + std::to_string(n) + "}";
-        auto seq = (*journal)->Append(EventDraft{"scan", "poster-1", 1, payload});
+        auto seq = (*journal)->Append(EventDraft{"scan", "poster-1", 1, payload, std::nullopt});
         if (!seq) {
           std::fprintf(stderr, "append: %s\n", seq.error().message().c_str());
           std::_Exit(1);

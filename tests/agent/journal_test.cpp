@@ -18,7 +18,7 @@ namespace {
 using testing::TempDir;
 
 EventDraft Scan(std::string channel = "poster-1", std::string payload = R"({"ua":"ios"})") {
-  return EventDraft{"scan", std::move(channel), 1, std::move(payload)};
+  return EventDraft{"scan", std::move(channel), 1, std::move(payload), std::nullopt};
 }
 
 class JournalTest : public ::testing::Test {
@@ -45,7 +45,8 @@ class JournalTest : public ::testing::Test {
 TEST_F(JournalTest, StoresTheFullEnvelope) {
   auto journal = OpenJournal();
   clock_.Advance(std::chrono::milliseconds(1500));
-  auto seq = journal->Append(EventDraft{"signup", "counter-7", 3, R"({"consent":"v2"})"});
+  auto seq =
+      journal->Append(EventDraft{"signup", "counter-7", 3, R"({"consent":"v2"})", std::nullopt});
   ASSERT_TRUE(seq) << seq.error().message();
   EXPECT_EQ(*seq, 1);
 
@@ -68,14 +69,18 @@ TEST_F(JournalTest, StoresTheFullEnvelope) {
 
 TEST_F(JournalTest, RefusesInvalidDraftsWithoutUsingASeq) {
   auto journal = OpenJournal();
-  EXPECT_EQ(journal->Append(EventDraft{"", std::nullopt, 1, "{}"}).error().kind(),
+  EXPECT_EQ(journal->Append(EventDraft{"", std::nullopt, 1, "{}", std::nullopt}).error().kind(),
             ErrorKind::kInvalidArgument);
-  EXPECT_EQ(journal->Append(EventDraft{"scan", std::nullopt, 1, "[1,2]"}).error().kind(),
+  EXPECT_EQ(
+      journal->Append(EventDraft{"scan", std::nullopt, 1, "[1,2]", std::nullopt}).error().kind(),
+      ErrorKind::kInvalidArgument);
+  EXPECT_EQ(journal->Append(EventDraft{"scan", std::nullopt, 1, "{not json", std::nullopt})
+                .error()
+                .kind(),
             ErrorKind::kInvalidArgument);
-  EXPECT_EQ(journal->Append(EventDraft{"scan", std::nullopt, 1, "{not json"}).error().kind(),
-            ErrorKind::kInvalidArgument);
-  EXPECT_EQ(journal->Append(EventDraft{"scan", "bad channel!", 1, "{}"}).error().kind(),
-            ErrorKind::kInvalidArgument);
+  EXPECT_EQ(
+      journal->Append(EventDraft{"scan", "bad channel!", 1, "{}", std::nullopt}).error().kind(),
+      ErrorKind::kInvalidArgument);
   EXPECT_EQ(journal->Append(Scan("c", "{\"x\":\"" + std::string(kMaxPayloadBytes, 'a') + "\"}"))
                 .error()
                 .kind(),
@@ -209,7 +214,7 @@ TEST_F(JournalTest, NeverShedsUnsyncedEventsAndRefusesWithADistinctError) {
   std::int64_t acknowledged = 0;
   Error refusal(ErrorKind::kInternal, "never refused");
   for (int i = 0; i < 5000; ++i) {
-    auto seq = journal->Append(EventDraft{"signup", std::nullopt, 1, payload});
+    auto seq = journal->Append(EventDraft{"signup", std::nullopt, 1, payload, std::nullopt});
     if (!seq) {
       refusal = seq.error();
       break;
@@ -287,6 +292,63 @@ TEST_F(JournalTest, EventsCannotBeUpdatedOrDeletedBeforeSync) {
   auto deleted = db->Exec("DELETE FROM events");
   ASSERT_FALSE(deleted);
   EXPECT_NE(deleted.error().message().find("unsynced"), std::string::npos);
+}
+
+TEST_F(JournalTest, AClaimIsTakenOnceAndConflictsUseNoSeq) {
+  auto journal = OpenJournal();
+  EventDraft signup{"signup", "poster-1", 1, "{}", "signup:spring:ABC"};
+  auto first = journal->Append(signup);
+  ASSERT_TRUE(first);
+  auto second = journal->Append(signup);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().kind(), ErrorKind::kConflict);
+  auto next = journal->Append(Scan());
+  ASSERT_TRUE(next);
+  EXPECT_EQ(*next, *first + 1) << "a refused claim must not use a seq";
+  auto holder = journal->FindClaim("signup:spring:ABC");
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(*holder, std::optional<std::int64_t>(*first));
+  EXPECT_EQ(*journal->FindClaim("signup:spring:XYZ"), std::nullopt);
+}
+
+TEST_F(JournalTest, RacingClaimsYieldExactlyOneSuccess) {
+  auto journal = OpenJournal();
+  for (int trial = 0; trial < 50; ++trial) {
+    const std::string claim = "redeem:V" + std::to_string(trial);
+    std::atomic<int> successes{0}, conflicts{0};
+    std::vector<std::thread> counters;
+    for (int c = 0; c < 4; ++c) {
+      counters.emplace_back([&] {
+        auto seq = journal->Append(EventDraft{"redemption", std::nullopt, 1, "{}", claim});
+        if (seq)
+          ++successes;
+        else if (seq.error().kind() == ErrorKind::kConflict)
+          ++conflicts;
+      });
+    }
+    for (auto& counter : counters) counter.join();
+    EXPECT_EQ(successes.load(), 1) << "trial " << trial;
+    EXPECT_EQ(conflicts.load(), 3) << "trial " << trial;
+  }
+}
+
+TEST_F(JournalTest, ClaimsSurviveShedding) {
+  auto options = Options();
+  options.max_disk_bytes = 128 * 1024;
+  auto journal = OpenJournal(options);
+  ASSERT_TRUE(journal->Append(EventDraft{"signup", std::nullopt, 1, "{}", "signup:c:P1"}));
+  const std::string payload = "{\"pad\":\"" + std::string(400, 'p') + "\"}";
+  for (int i = 0; i < 2000; ++i) {
+    auto seq = journal->Append(Scan("poster-1", payload));
+    ASSERT_TRUE(seq);
+    ASSERT_TRUE(journal->MarkSynced(*seq));
+  }
+  auto first = journal->ReadAfter(0, 1);
+  ASSERT_TRUE(first);
+  ASSERT_GT(first->front().seq, 1) << "the signup event should have been shed by now";
+  auto again = journal->Append(EventDraft{"signup", std::nullopt, 1, "{}", "signup:c:P1"});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind(), ErrorKind::kConflict);
 }
 
 TEST_F(JournalTest, DestructionCommitsEverythingAlreadySubmitted) {

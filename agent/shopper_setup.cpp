@@ -1,0 +1,88 @@
+#include "agent/shopper_setup.hpp"
+
+#include "agent/kiosk_secrets.hpp"
+#include "common/log.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+// Printed posters stay valid this long after their signing key is retired.
+constexpr std::chrono::hours kChannelKeyOverlap{24 * 90};
+constexpr std::chrono::minutes kSignupWindow{10};
+constexpr std::size_t kRateLimitKeys = 20'000;
+
+Result<void> DefineDemoChannels(const AgentConfig& config, Journal& journal,
+                                ChannelRegistry& registry) {
+  for (const Channel& channel : DemoChannels(config.store_id)) {
+    EventDraft draft = ChannelDefinedEvent(channel);
+    const std::string payload = draft.payload_json;
+    auto seq = journal.Append(std::move(draft));
+    if (!seq) return seq.error().WithContext("define demo channel " + channel.id);
+    if (auto applied = registry.Apply("channel_defined", payload); !applied) return applied;
+  }
+  LogInfo("agent", "defined the demo channels (a kiosk with no channels yet)");
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ShopperState>> ShopperState::Build(const AgentConfig& config,
+                                                          const std::string& kiosk_id,
+                                                          Journal& journal,
+                                                          boost::asio::thread_pool& blocking_pool) {
+  const std::optional<std::string> hq_key =
+      config.hq_public_key_hex.empty() ? std::nullopt : std::optional(config.hq_public_key_hex);
+  auto secrets = LoadOrCreateKioskSecrets(config.state_dir, hq_key);
+  if (!secrets) return secrets.error().WithContext("kiosk keys");
+  if (secrets->hq_key_is_demo) {
+    LogWarning("agent",
+               "no [hq] public_key configured: personal data is sealed for a demo HQ key "
+               "kept in the state folder; fine for a demo, never for a real store");
+  }
+
+  std::unique_ptr<ShopperState> state(new ShopperState());
+  auto channel_codes = ChannelTokenCodec::Create(
+      {TokenKey{secrets->channel_key_id, secrets->channel_key, std::nullopt}},
+      secrets->channel_key_id, kChannelKeyOverlap);
+  if (!channel_codes) return channel_codes.error().WithContext("channel codes");
+  state->channel_codes_.emplace(std::move(*channel_codes));
+  auto presence_codes = PresenceCodec::Create(kiosk_id, secrets->presence_key);
+  if (!presence_codes) return presence_codes.error().WithContext("presence codes");
+  state->presence_codes_.emplace(std::move(*presence_codes));
+  auto blind_index = BlindIndexer::Create(secrets->blind_index_key);
+  if (!blind_index) return blind_index.error().WithContext("blind index");
+  state->blind_index_.emplace(std::move(*blind_index));
+  state->csrf_.emplace(secrets->csrf_key, SystemClock());
+  state->per_device_.emplace(config.signups_per_device, kSignupWindow, kRateLimitKeys,
+                             SystemClock());
+  state->per_address_.emplace(config.signups_per_address, kSignupWindow, kRateLimitKeys,
+                              SystemClock());
+
+  if (auto loaded = state->channels_.Load(journal); !loaded) return loaded.error();
+  if (state->channels_.All().empty()) {
+    if (auto defined = DefineDemoChannels(config, journal, state->channels_); !defined) {
+      return defined.error();
+    }
+  }
+
+  ShopperServices& services = state->services_;
+  services.journal = &journal;
+  services.channels = &state->channels_;
+  services.channel_codes = &*state->channel_codes_;
+  services.presence_codes = &*state->presence_codes_;
+  services.blind_index = &*state->blind_index_;
+  services.csrf = &*state->csrf_;
+  services.signup_limit_per_device = &*state->per_device_;
+  services.signup_limit_per_address = &*state->per_address_;
+  services.blocking_pool = &blocking_pool;
+  services.clock = &SystemClock();
+  services.hq_public_key = secrets->hq_public_key;
+  services.extra_country_codes = config.extra_country_codes;
+  services.public_base_url = config.public_base_url;
+  services.default_campaign = config.default_campaign;
+  services.consent_text_version = config.consent_text_version;
+  services.kiosk_channel_id = "KIOSK-SCREEN";
+  return state;
+}
+
+}  // namespace kiosk_edge

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <optional>
+
+#include "agent/agent_config.hpp"
+#include "agent/shopper_routes.hpp"
+
+namespace kiosk_edge {
+
+// Owns what the shopper's routes use (keys, codecs, channels, guards) and the ShopperServices
+// that point at it. Built once at start; lives as long as the HTTP server.
+class ShopperState {
+ public:
+  // Loads or creates the kiosk's keys, loads the channels from the journal and, on a kiosk that
+  // has none yet, defines the demo channels.
+  static Result<std::unique_ptr<ShopperState>> Build(const AgentConfig& config,
+                                                     const std::string& kiosk_id, Journal& journal,
+                                                     boost::asio::thread_pool& blocking_pool);
+
+  // Codes point at `base_url` (known only once the server has bound its port).
+  void SetPublicBaseUrl(std::string base_url) { services_.public_base_url = std::move(base_url); }
+  const ShopperServices& services() const { return services_; }
+
+ private:
+  ShopperState() = default;
+
+  std::optional<ChannelTokenCodec> channel_codes_;
+  std::optional<PresenceCodec> presence_codes_;
+  std::optional<BlindIndexer> blind_index_;
+  std::optional<CsrfGuard> csrf_;
+  std::optional<RateLimiter> per_device_;
+  std::optional<RateLimiter> per_address_;
+  ChannelRegistry channels_;
+  ShopperServices services_{};
+};
+
+}  // namespace kiosk_edge

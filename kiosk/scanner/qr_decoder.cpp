@@ -1,0 +1,38 @@
+// The ZXing-C++ adapter: the only file that includes ZXing headers.
+// ZX_USE_UTF8 selects the std::string text() API of ZXing-C++ 1.4 (the wstring one is going away).
+#define ZX_USE_UTF8 1
+#include "kiosk/scanner/qr_decoder.hpp"
+
+#include <ZXing/BarcodeFormat.h>
+#include <ZXing/DecodeHints.h>
+#include <ZXing/ImageView.h>
+#include <ZXing/ReadBarcode.h>
+
+namespace kiosk_edge {
+
+std::vector<std::string> DecodeQrCodes(const GreyImage& image) {
+  std::vector<std::string> texts;
+  if (image.width <= 0 || image.height <= 0 ||
+      image.pixels.size() <
+          static_cast<std::size_t>(image.width) * static_cast<std::size_t>(image.height)) {
+    return texts;
+  }
+  ZXing::DecodeHints hints;
+  hints.setFormats(ZXing::BarcodeFormat::QRCode);
+  hints.setTryHarder(true);
+  hints.setTryRotate(true);
+  try {
+    const ZXing::ImageView view(image.pixels.data(), image.width, image.height,
+                                ZXing::ImageFormat::Lum);
+    for (const ZXing::Result& result : ZXing::ReadBarcodes(view, hints)) {
+      if (result.isValid()) texts.push_back(result.text());
+    }
+  } catch (...) {
+    // ZXing reports unreadable input as empty results; an exception here (allocation failure)
+    // means nothing was read, which is what the caller is told: no exception leaves the adapter.
+    texts.clear();
+  }
+  return texts;
+}
+
+}  // namespace kiosk_edge

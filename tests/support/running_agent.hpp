@@ -1,0 +1,67 @@
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+
+#include "support/child_process.hpp"
+
+namespace kiosk_edge::testing {
+
+// A kiosk-agent process on a free loopback port with its own state folder, started from the
+// banner it prints: the port and the URL of every channel code.
+class RunningAgent {
+ public:
+  // `config_toml` is written to a file beside the state folder; "" means no config file.
+  RunningAgent(const std::filesystem::path& dir, const std::string& config_toml = "")
+      : state_dir_(dir / "state") {
+    std::vector<std::string> argv = {KIOSK_AGENT_BINARY, "--state-dir", state_dir_.string(),
+                                     "--port", "0"};
+    if (!config_toml.empty()) {
+      const auto config = dir / "kiosk-agent.toml";
+      std::ofstream(config) << config_toml;
+      argv.insert(argv.end(), {"--config", config.string()});
+    }
+    process_ = std::make_unique<ChildProcess>(argv);
+    const std::regex health(R"(health:\s+http://127\.0\.0\.1:(\d+)/healthz)");
+    const std::regex channel(R"(channel code:\s+(\S+/C/([A-Z0-9-]+)\.\S+))");
+    std::string line;
+    while (process_->ReadStdoutLine(line)) {
+      std::smatch match;
+      if (std::regex_search(line, match, channel)) channel_urls_[match[2]] = match[1];
+      if (std::regex_search(line, match, health)) {
+        port_ = static_cast<std::uint16_t>(std::stoi(match[1]));
+        break;
+      }
+    }
+  }
+
+  std::uint16_t port() const { return port_; }
+  const std::filesystem::path& state_dir() const { return state_dir_; }
+  // The path part ("/C/EL3-POSTER-V2.A…") of a channel's code, from the banner.
+  std::string ChannelPath(const std::string& channel_id) const {
+    const auto found = channel_urls_.find(channel_id);
+    if (found == channel_urls_.end()) return {};
+    const std::string& url = found->second;
+    return url.substr(url.find("/C/"));
+  }
+  // Stops the agent with SIGTERM; its exit status, and everything it wrote to stderr.
+  int Stop(std::string* log = nullptr) {
+    process_->Signal(SIGTERM);
+    if (log != nullptr) *log = process_->ReadAllStderr();
+    return process_->Wait();
+  }
+
+ private:
+  std::filesystem::path state_dir_;
+  std::unique_ptr<ChildProcess> process_;
+  std::uint16_t port_ = 0;
+  std::map<std::string, std::string> channel_urls_;
+};
+
+}  // namespace kiosk_edge::testing

@@ -57,6 +57,10 @@ Result<AgentConfig> ReadAgentConfig(ConfigFile& file) {
   file.Read("kiosk.store_id", config.store_id);
   if (!IsValidId(config.store_id)) file.AddError("kiosk.store_id", kIdRule);
 
+  std::int64_t presence_step_seconds = config.presence_step.count();
+  file.Read("kiosk.presence_step_seconds", presence_step_seconds, 2, 300);
+  config.presence_step = std::chrono::seconds(presence_step_seconds);
+
   std::string state_dir;
   file.Read("state.dir", state_dir);
   if (state_dir.find('\0') != std::string::npos) {

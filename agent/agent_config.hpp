@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -47,6 +48,8 @@ struct AgentConfig {
   std::vector<std::string> extra_country_codes = {"852", "853", "886"};
   // [shopper] default_campaign: the campaign of signups that came through no known channel.
   std::string default_campaign = "welcome-gift";
+  // [kiosk] presence_step_seconds: how often the kiosk screen's code rotates.
+  std::chrono::seconds presence_step{30};
   // [shopper] signups_per_device / signups_per_address: signup attempts allowed in any 10
   // minutes from one phone (device cookie) and from one network address (a store's Wi-Fi shares
   // one, so it is much higher).

@@ -46,7 +46,7 @@ Result<std::unique_ptr<ShopperState>> ShopperState::Build(const AgentConfig& con
       secrets->channel_key_id, kChannelKeyOverlap);
   if (!channel_codes) return channel_codes.error().WithContext("channel codes");
   state->channel_codes_.emplace(std::move(*channel_codes));
-  auto presence_codes = PresenceCodec::Create(kiosk_id, secrets->presence_key);
+  auto presence_codes = PresenceCodec::Create(kiosk_id, secrets->presence_key, config.presence_step);
   if (!presence_codes) return presence_codes.error().WithContext("presence codes");
   state->presence_codes_.emplace(std::move(*presence_codes));
   auto blind_index = BlindIndexer::Create(secrets->blind_index_key);

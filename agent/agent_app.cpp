@@ -3,9 +3,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <sys/stat.h>
+
 #include <csignal>
 #include <iostream>
 
+#include "agent/admin_routes.hpp"
 #include "agent/agent_config.hpp"
 #include "agent/agent_routes.hpp"
 #include "agent/command_line.hpp"
@@ -50,6 +53,8 @@ void PrintBanner(const AgentConfig& config, const Journal& journal,
 }
 
 int Serve(const AgentConfig& config) {
+  // Everything the agent writes (journal, keys, socket) is for its own user only.
+  ::umask(0077);
   if (auto made = EnsurePrivateDirectory(config.state_dir); !made) {
     LogError("agent", made.error().message());
     return kExitFailure;
@@ -90,15 +95,28 @@ int Serve(const AgentConfig& config) {
           ? StrCat("http://", config.listen_address, ":", (*server)->port())
           : config.public_base_url;
   (*shopper)->SetPublicBaseUrl(base_url);
+  // kioskctl's admin API: only on the owner-only Unix socket in the state folder.
+  auto admin = HttpServer::ListenLocal(io, config.state_dir / "kioskctl.sock", config.http,
+                                       MakeAdminRoutes(&(*shopper)->services(), config.store_id));
+  if (!admin) {
+    LogError("agent", admin.error().message());
+    return kExitFailure;
+  }
   (*server)->Start();
+  (*admin)->Start();
   LogInfo("agent", "listening on http://", config.listen_address, ":", (*server)->port());
   PrintBanner(config, **journal, (*shopper)->services(), (*server)->port());
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  int servers_running = 2;
+  const auto one_stopped = [&io, &servers_running] {
+    if (--servers_running == 0) io.stop();
+  };
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
     if (error) return;
     LogInfo("agent", "signal ", signal_number, ": finishing requests in flight, then stopping");
-    (*server)->Shutdown([&io] { io.stop(); });
+    (*server)->Shutdown(one_stopped);
+    (*admin)->Shutdown(one_stopped);
   });
   io.run();
   blocking_pool.join();

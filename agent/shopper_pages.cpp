@@ -22,7 +22,7 @@ input[type=text],input[type=tel]{width:100%;font-size:1.1rem;padding:.75rem;marg
   border:1px solid #bbb;border-radius:.5rem;background:#fff}
 input[aria-invalid=true]{border:2px solid #c8102e}
 .check{display:flex;gap:.6rem;align-items:flex-start;font-weight:400}
-.check input{width:1.4rem;height:1.4rem;margin-top:.15rem}
+.check input{flex:none;width:1.4rem;height:1.4rem;margin-top:.15rem}
 .hint{font-size:.9rem;color:#555}
 .error{color:#c8102e;font-weight:600;margin:.3rem 0 0}
 .lang{float:right;font-size:.95rem;color:#333}
@@ -121,10 +121,15 @@ std::string RenderNoticePage(Language language, Msg message) {
 }
 
 std::string RenderKioskScreen(Language language, std::string_view qr_svg, bool offline) {
+  // Sized by the viewport: the kiosk is read from a step away, in landscape or portrait.
   const std::string style =
-      "<style>main{max-width:none;text-align:center}#code svg{width:min(70vh,80vw);height:auto;"
-      "background:#fff;border-radius:1rem}.badge{position:fixed;top:1rem;left:1rem;"
-      "background:#444;color:#fff;border-radius:2rem;padding:.4rem 1rem}</style>";
+      "<style>main{max-width:none;min-height:100vh;display:flex;flex-direction:column;"
+      "align-items:center;justify-content:space-evenly;text-align:center;padding:3vh 4vw}"
+      "main h1{font-size:max(2rem,5vmin);margin:0}main h2{font-size:max(1.5rem,3.5vmin);margin:0}"
+      "#code svg{width:min(55vh,80vw);height:auto;background:#fff;border-radius:1rem}"
+      "#touch-signup{max-width:40rem;font-size:max(1.2rem,3vmin)}.badge{position:fixed;"
+      "bottom:1rem;left:1rem;background:#444;color:#fff;border-radius:2rem;padding:.4rem 1rem}"
+      "</style>";
   const std::string script =
       "<script>let last='';async function tick(){try{const r=await fetch('/kiosk/code',"
       "{cache:'no-store'});if(r.ok){const j=await r.json();if(j.url!==last){last=j.url;"

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -12,7 +13,12 @@
 
 namespace kiosk_edge {
 
-// An HTTP/1.1 server on one io_context: accepts connections, reads requests under the size limits
+namespace http_detail {
+class ServerCore;  // in http_session.hpp, private to the server
+}  // namespace http_detail
+
+// An HTTP/1.1 server on one io_context, on TCP (Listen) or on a Unix socket (ListenLocal), which
+// behave alike apart from addressing: accepts connections, reads requests under the size limits
 // and deadlines of HttpServerLimits, runs the handler on the io_context's thread and writes its
 // response. Everything it does runs on that io_context, which must be run by exactly one thread
 // and must outlive this object.
@@ -36,38 +42,51 @@ class HttpServer {
                                                     const std::string& address, uint16_t port,
                                                     HttpServerLimits limits, HttpHandler handler);
 
+  // Binds and listens on a Unix stream socket at `socket_path`, for local clients such as the
+  // admin CLI, whose access check is the socket file's permissions: the file is created with mode
+  // 0600 (owner only), so put it in a folder that only the owner can write to. A stale socket file
+  // (one nobody accepts on, left by a dead process) is replaced; a socket another process is
+  // listening on is refused with kIo, and any other existing file (or a symlink) with
+  // kInvalidArgument; both errors name the path. The file is removed by Shutdown() and by the
+  // destructor (unless something else has been put at the path since). port() is 0;
+  // HttpRequest::remote_address is "local". Argument errors as for Listen().
+  static Result<std::unique_ptr<HttpServer>> ListenLocal(boost::asio::io_context& io,
+                                                         const std::filesystem::path& socket_path,
+                                                         HttpServerLimits limits,
+                                                         HttpHandler handler);
+
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Stops accepting and drops every connection (handlers in flight are cancelled) without
-  // waiting; use Shutdown() first for a graceful stop. Safe from any thread.
+  // waiting; use Shutdown() first for a graceful stop. A local socket's file is removed before
+  // this returns. Safe from any thread.
   ~HttpServer();
 
-  // The bound port (the one chosen when Listen() was given port 0).
+  // The bound port (the one chosen when Listen() was given port 0); 0 for ListenLocal().
   uint16_t port() const { return port_; }
 
   // Starts accepting. Safe from any thread; takes effect on the io thread. No effect after
   // Shutdown().
   void Start();
 
-  // Graceful shutdown. Stops accepting at once; connections waiting for a request are closed;
-  // requests already being received or handled finish and their responses are written with
-  // "Connection: close". After limits.shutdown_grace the remaining connections are closed and
-  // their handlers cancelled (a handler that ignores cancellation delays `done` until it
-  // returns). `done` runs on the io thread once every connection has ended. Safe from any thread;
-  // when called on the io thread it takes effect before returning.
+  // Graceful shutdown. Stops accepting (and removes a local socket's file) at once; connections
+  // waiting for a request are closed; requests already being received or handled finish and
+  // their responses are written with "Connection: close". After limits.shutdown_grace the
+  // remaining connections are closed and their handlers cancelled (a handler that ignores
+  // cancellation delays `done` until it returns). `done` runs on the io thread once every
+  // connection has ended. Safe from any thread; when called on the io thread it takes effect before
+  // returning.
   void Shutdown(std::function<void()> done);
 
   // Connections being served (not counting those being turned away with 503). Any thread.
   std::size_t active_connections() const;
 
  private:
-  struct State;
-
-  HttpServer(std::shared_ptr<State> state, uint16_t port);
+  HttpServer(std::shared_ptr<http_detail::ServerCore> state, uint16_t port);
 
   // Shared with the accept loop and the sessions, which may outlive this object briefly.
-  std::shared_ptr<State> state_;
+  std::shared_ptr<http_detail::ServerCore> state_;
   uint16_t port_;
 };
 

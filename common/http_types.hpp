@@ -19,7 +19,8 @@ struct HttpRequest {
   // Header names lower-cased; values as received.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::string remote_address;  // peer IP, for rate limits; never logged with personal data
+  // Peer IP, for rate limits ("local" over a Unix socket); never logged with personal data.
+  std::string remote_address;
 
   // The first header named `name` (case-insensitive), if any.
   std::optional<std::string_view> Header(std::string_view name) const;

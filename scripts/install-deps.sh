@@ -27,3 +27,6 @@ if ((${#missing[@]})); then
 else
   echo "install-deps: all Debian packages present" >&2
 fi
+
+# npm packages for the browser tests (playwright-core drives Debian's chromium).
+"$(dirname "$0")/install-browser-deps.sh"

@@ -1,132 +1,44 @@
 #include "common/http_server.hpp"
 
 #include <gtest/gtest.h>
-#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <future>
-#include <map>
+#include <iterator>
+#include <memory>
 #include <optional>
-#include <sstream>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#include "support/http_test_client.hpp"
+#include "support/temp_dir.hpp"
 
 namespace kiosk_edge {
 namespace {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
+using testing::HttpTestClient;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// Every wait in these tests is for a real event; this only bounds a wait that would otherwise
-// hang the suite when the server misbehaves.
-constexpr milliseconds kPatience{5000};
-
-struct RawResponse {
-  unsigned status = 0;
-  std::multimap<std::string, std::string> headers;  // names lower-cased
-  std::string body;
-
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? std::string() : it->second;
-  }
-};
-
-// A blocking HTTP/1.1 client speaking hand-written text. Reads wait at most kPatience.
-class TestClient {
- public:
-  explicit TestClient(uint16_t port) : socket_(io_) {
-    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), connect_error_);
-  }
-
-  bool connected() const { return !connect_error_; }
-
-  void Send(std::string_view text) {
-    boost::system::error_code ec;
-    asio::write(socket_, asio::buffer(text.data(), text.size()), ec);
-    ASSERT_FALSE(ec) << ec.message();
-  }
-
-  void Get(std::string_view path, std::string_view extra_headers = "") {
-    Send(std::string("GET ") + std::string(path) + " HTTP/1.1\r\nHost: kiosk\r\n" +
-         std::string(extra_headers) + "\r\n");
-  }
-
-  // One response, framed by Content-Length (which a response to HEAD only announces); nullopt when
-  // the connection ends first.
-  std::optional<RawResponse> ReadResponse(bool to_head = false) {
-    std::size_t header_end;
-    while ((header_end = buffered_.find("\r\n\r\n")) == std::string::npos) {
-      if (!ReadMore()) return std::nullopt;
-    }
-    std::istringstream head(buffered_.substr(0, header_end + 2));
-    buffered_.erase(0, header_end + 4);
-    RawResponse response;
-    std::string line;
-    if (!std::getline(head, line) || line.rfind("HTTP/1.", 0) != 0 || line.size() < 12) {
-      return std::nullopt;
-    }
-    response.status = static_cast<unsigned>(std::stoul(line.substr(9, 3)));
-    while (std::getline(head, line)) {
-      const std::size_t colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      const std::size_t value = line.find_first_not_of(' ', colon + 1);
-      response.headers.emplace(name, line.substr(value, line.size() - 1 - value));  // drop \r
-    }
-    const std::size_t length = to_head ? 0 : std::stoul("0" + response.Header("content-length"));
-    while (buffered_.size() < length) {
-      if (!ReadMore()) return std::nullopt;
-    }
-    response.body = buffered_.substr(0, length);
-    buffered_.erase(0, length);
-    return response;
-  }
-
-  // True when the server ends the connection (EOF or reset) within kPatience, having sent nothing
-  // more.
-  bool WaitClosed() {
-    const std::size_t before = buffered_.size();
-    while (ReadMore()) {
-    }
-    return closed_ && buffered_.size() == before;
-  }
-
- private:
-  // Appends what arrives; false on EOF, reset or when kPatience passes.
-  bool ReadMore() {
-    pollfd fd{socket_.native_handle(), POLLIN, 0};
-    if (::poll(&fd, 1, static_cast<int>(kPatience.count())) <= 0) return false;
-    char chunk[4096];
-    boost::system::error_code ec;
-    const std::size_t n = socket_.read_some(asio::buffer(chunk), ec);
-    if (ec) {
-      closed_ = true;
-      return false;
-    }
-    buffered_.append(chunk, n);
-    return true;
-  }
-
-  asio::io_context io_;
-  tcp::socket socket_;
-  boost::system::error_code connect_error_;
-  std::string buffered_;
-  bool closed_ = false;
-};
+constexpr milliseconds kPatience = testing::kHttpTestPatience;
 
 HttpServerLimits FastLimits() {
   HttpServerLimits limits;
@@ -140,10 +52,18 @@ HttpServerLimits FastLimits() {
   return limits;
 }
 
-class HttpServerTest : public ::testing::Test {
+enum class Transport { kTcp, kLocal };
+void PrintTo(Transport transport, std::ostream* out) {
+  *out << (transport == Transport::kTcp ? "TCP" : "Unix socket");
+}
+
+class HttpServerFixture : public ::testing::Test {
  protected:
-  void StartServer(HttpServerLimits limits = FastLimits()) {
-    auto listening = HttpServer::Listen(io_, "127.0.0.1", 0, limits, MakeHandler());
+  void StartServer(HttpServerLimits limits, Transport transport) {
+    transport_ = transport;
+    auto listening = transport == Transport::kTcp
+                         ? HttpServer::Listen(io_, "127.0.0.1", 0, limits, MakeHandler())
+                         : HttpServer::ListenLocal(io_, socket_path_, limits, MakeHandler());
     ASSERT_TRUE(listening.has_value()) << listening.error().message();
     server_ = std::move(*listening);
     server_->Start();
@@ -165,6 +85,17 @@ class HttpServerTest : public ::testing::Test {
     server_.reset();
   }
 
+  // A new connection to the server, over its transport.
+  HttpTestClient Connect() const {
+    return transport_ == Transport::kTcp ? HttpTestClient(server_->port())
+                                         : HttpTestClient(socket_path_);
+  }
+
+  // What the handler sees as HttpRequest::remote_address.
+  std::string RemoteAddress() const {
+    return transport_ == Transport::kTcp ? "127.0.0.1" : "local";
+  }
+
   // Runs `fn` on the io thread and waits until it has run.
   template <class Fn>
   void RunOnIo(Fn fn) {
@@ -179,7 +110,7 @@ class HttpServerTest : public ::testing::Test {
   // Sends `request` on a new connection and expects `status`, then the server closing it.
   void ExpectAnsweredAndClosed(const std::string& request, unsigned status) {
     SCOPED_TRACE(request.substr(0, 60));
-    TestClient client(server_->port());
+    HttpTestClient client = Connect();
     client.Send(request);
     auto response = client.ReadResponse();
     ASSERT_TRUE(response);
@@ -235,6 +166,9 @@ class HttpServerTest : public ::testing::Test {
     };
   }
 
+  testing::TempDir temp_dir_;
+  const std::filesystem::path socket_path_ = temp_dir_ / "admin.sock";
+  Transport transport_ = Transport::kTcp;
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
       io_.get_executor()};
@@ -249,9 +183,27 @@ class HttpServerTest : public ::testing::Test {
   bool shut_down_ = false;
 };
 
-TEST_F(HttpServerTest, ServesGetWithBodyAndSafetyHeadersOnIoThread) {
+// Runs every test over TCP and over a Unix socket: the two must behave alike.
+class HttpServerTest : public HttpServerFixture, public ::testing::WithParamInterface<Transport> {
+ protected:
+  void StartServer(HttpServerLimits limits = FastLimits()) {
+    HttpServerFixture::StartServer(limits, GetParam());
+  }
+};
+
+std::string TransportName(const ::testing::TestParamInfo<Transport>& param) {
+  return param.param == Transport::kTcp ? "Tcp" : "Local";
+}
+
+INSTANTIATE_TEST_SUITE_P(, HttpServerTest, ::testing::Values(Transport::kTcp, Transport::kLocal),
+                         TransportName);
+
+// Listening itself, per transport.
+using HttpServerListenTest = HttpServerFixture;
+
+TEST_P(HttpServerTest, ServesGetWithBodyAndSafetyHeadersOnIoThread) {
   StartServer();
-  TestClient client(server_->port());
+  HttpTestClient client = Connect();
   ASSERT_TRUE(client.connected());
   client.Get("/?name=x");
   auto response = client.ReadResponse();
@@ -265,15 +217,15 @@ TEST_F(HttpServerTest, ServesGetWithBodyAndSafetyHeadersOnIoThread) {
   EXPECT_EQ(handler_thread_id_.load(), io_thread_id_.load());
 }
 
-TEST_F(HttpServerTest, PassesRequestToHandlerAndKeepsHandlerCacheControl) {
+TEST_P(HttpServerTest, PassesRequestToHandlerAndKeepsHandlerCacheControl) {
   StartServer();
-  TestClient client(server_->port());
+  HttpTestClient client = Connect();
   client.Send(
       "POST /echo HTTP/1.1\r\nHost: kiosk\r\nx-PROBE: Probe-Value\r\n"
       "Content-Length: 4\r\n\r\nping");
   auto echo = client.ReadResponse();
   ASSERT_TRUE(echo);
-  EXPECT_EQ(echo->body, "POST ping Probe-Value 127.0.0.1");
+  EXPECT_EQ(echo->body, "POST ping Probe-Value " + RemoteAddress());
   EXPECT_EQ(echo->Header("content-type"), "application/json");
 
   client.Get("/cache");
@@ -284,9 +236,9 @@ TEST_F(HttpServerTest, PassesRequestToHandlerAndKeepsHandlerCacheControl) {
   EXPECT_EQ(cached->Header("content-type"), "text/html; charset=utf-8");
 }
 
-TEST_F(HttpServerTest, KeepsConnectionAliveIncludingPipelinedRequests) {
+TEST_P(HttpServerTest, KeepsConnectionAliveIncludingPipelinedRequests) {
   StartServer();
-  TestClient client(server_->port());
+  HttpTestClient client = Connect();
   client.Get("/");
   auto first = client.ReadResponse();
   ASSERT_TRUE(first);
@@ -297,7 +249,7 @@ TEST_F(HttpServerTest, KeepsConnectionAliveIncludingPipelinedRequests) {
   auto second = client.ReadResponse();
   auto third = client.ReadResponse();
   ASSERT_TRUE(second && third);
-  EXPECT_EQ(second->body, "GET  none 127.0.0.1");
+  EXPECT_EQ(second->body, "GET  none " + RemoteAddress());
   EXPECT_EQ(third->body, "hello");
   // HEAD announces the length but sends no body: otherwise the next response would not parse.
   client.Send("HEAD / HTTP/1.1\r\nHost: kiosk\r\n\r\n");
@@ -310,16 +262,16 @@ TEST_F(HttpServerTest, KeepsConnectionAliveIncludingPipelinedRequests) {
   EXPECT_EQ(after_head->body, "<p>cached</p>");
 }
 
-TEST_F(HttpServerTest, ClosesAfterConnectionCloseAndHttp10) {
+TEST_P(HttpServerTest, ClosesAfterConnectionCloseAndHttp10) {
   StartServer();
-  TestClient closing(server_->port());
+  HttpTestClient closing = Connect();
   closing.Get("/", "Connection: close\r\n");
   auto response = closing.ReadResponse();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->Header("connection"), "close");
   EXPECT_TRUE(closing.WaitClosed());
 
-  TestClient old(server_->port());
+  HttpTestClient old = Connect();
   old.Send("GET / HTTP/1.0\r\n\r\n");
   auto old_response = old.ReadResponse();
   ASSERT_TRUE(old_response);
@@ -327,13 +279,13 @@ TEST_F(HttpServerTest, ClosesAfterConnectionCloseAndHttp10) {
   EXPECT_TRUE(old.WaitClosed());
 }
 
-TEST_F(HttpServerTest, AnswersOversizedHeaderWith431AndCloses) {
+TEST_P(HttpServerTest, AnswersOversizedHeaderWith431AndCloses) {
   StartServer();
   ExpectAnsweredAndClosed(
       "GET / HTTP/1.1\r\nHost: kiosk\r\nX-Fill: " + std::string(2000, 'a') + "\r\n\r\n", 431);
 }
 
-TEST_F(HttpServerTest, AnswersOversizedBodyWith413AndCloses) {
+TEST_P(HttpServerTest, AnswersOversizedBodyWith413AndCloses) {
   StartServer();
   ExpectAnsweredAndClosed(
       "POST /echo HTTP/1.1\r\nHost: kiosk\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'b'),
@@ -345,18 +297,18 @@ TEST_F(HttpServerTest, AnswersOversizedBodyWith413AndCloses) {
       413);
 }
 
-TEST_F(HttpServerTest, AnswersMalformedRequestsWith400AndCloses) {
+TEST_P(HttpServerTest, AnswersMalformedRequestsWith400AndCloses) {
   StartServer();
   ExpectAnsweredAndClosed("THIS IS NOT HTTP\r\n\r\n", 400);
   ExpectAnsweredAndClosed("POST /echo HTTP/1.1\r\nHost: kiosk\r\nContent-Length: ten\r\n\r\n", 400);
   ExpectAnsweredAndClosed("GET / HTTP/1.1\r\nHost kiosk\r\n\r\n", 400);
 }
 
-TEST_F(HttpServerTest, DropsStalledClientAtReadDeadline) {
+TEST_P(HttpServerTest, DropsStalledClientAtReadDeadline) {
   const HttpServerLimits limits = FastLimits();
   StartServer(limits);
   const auto start = Clock::now();
-  TestClient client(server_->port());
+  HttpTestClient client = Connect();
   client.Send("GET / HTTP/1.1\r\nHost: ki");  // and nothing more
   EXPECT_TRUE(client.WaitClosed());
   const auto elapsed = Clock::now() - start;
@@ -364,10 +316,10 @@ TEST_F(HttpServerTest, DropsStalledClientAtReadDeadline) {
   EXPECT_LT(elapsed, milliseconds(3000));
 }
 
-TEST_F(HttpServerTest, ClosesKeepAliveConnectionAfterIdleTimeout) {
+TEST_P(HttpServerTest, ClosesKeepAliveConnectionAfterIdleTimeout) {
   const HttpServerLimits limits = FastLimits();
   StartServer(limits);
-  TestClient client(server_->port());
+  HttpTestClient client = Connect();
   const auto start = Clock::now();
   client.Get("/");
   ASSERT_TRUE(client.ReadResponse());
@@ -379,25 +331,25 @@ TEST_F(HttpServerTest, ClosesKeepAliveConnectionAfterIdleTimeout) {
 
 // A client that stops reading cannot hold a response write (and so a shutdown) past the write
 // deadline; the grace period is longer than kPatience, so only the write deadline can end it.
-TEST_F(HttpServerTest, DropsClientThatStopsReadingAtWriteDeadline) {
+TEST_P(HttpServerTest, DropsClientThatStopsReadingAtWriteDeadline) {
   HttpServerLimits limits = FastLimits();
   limits.shutdown_grace = 2 * kPatience;
   StartServer(limits);
-  TestClient client(server_->port());
+  HttpTestClient client = Connect();
   client.Get("/big");  // and never read the response
   ASSERT_EQ(big_entered_.get_future().wait_for(kPatience), std::future_status::ready);
   EXPECT_EQ(Shutdown().wait_for(kPatience), std::future_status::ready);
   EXPECT_EQ(server_->active_connections(), 0u);
 }
 
-TEST_F(HttpServerTest, TurnsAwayConnectionsOverCapWith503AndKeepsServingOthers) {
+TEST_P(HttpServerTest, TurnsAwayConnectionsOverCapWith503AndKeepsServingOthers) {
   HttpServerLimits limits = FastLimits();
   limits.max_connections = 2;
   limits.idle_timeout = kPatience;
   StartServer(limits);
-  TestClient first(server_->port());
-  TestClient second(server_->port());
-  for (TestClient* client : {&first, &second}) {
+  HttpTestClient first = Connect();
+  HttpTestClient second = Connect();
+  for (HttpTestClient* client : {&first, &second}) {
     client->Get("/");
     auto response = client->ReadResponse();
     ASSERT_TRUE(response);
@@ -405,7 +357,7 @@ TEST_F(HttpServerTest, TurnsAwayConnectionsOverCapWith503AndKeepsServingOthers) 
   }
   EXPECT_EQ(server_->active_connections(), 2u);
 
-  TestClient third(server_->port());
+  HttpTestClient third = Connect();
   third.Get("/");
   auto busy = third.ReadResponse();
   ASSERT_TRUE(busy);
@@ -421,9 +373,9 @@ TEST_F(HttpServerTest, TurnsAwayConnectionsOverCapWith503AndKeepsServingOthers) 
   EXPECT_EQ(server_->active_connections(), 2u);
 }
 
-TEST_F(HttpServerTest, AnswersHandlerExceptionWith500AndKeepsServing) {
+TEST_P(HttpServerTest, AnswersHandlerExceptionWith500AndKeepsServing) {
   StartServer();
-  TestClient client(server_->port());
+  HttpTestClient client = Connect();
   client.Get("/throw");
   auto failed = client.ReadResponse();
   ASSERT_TRUE(failed);
@@ -431,27 +383,27 @@ TEST_F(HttpServerTest, AnswersHandlerExceptionWith500AndKeepsServing) {
   EXPECT_EQ(failed->body.find("handler bug"), std::string::npos);  // no internals to clients
   EXPECT_TRUE(client.WaitClosed());
 
-  TestClient next(server_->port());
+  HttpTestClient next = Connect();
   next.Get("/");
   auto response = next.ReadResponse();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200u);
 }
 
-TEST_F(HttpServerTest, ShutdownFinishesRequestInFlightAndRefusesNewConnections) {
+TEST_P(HttpServerTest, ShutdownFinishesRequestInFlightAndRefusesNewConnections) {
   HttpServerLimits limits = FastLimits();
   limits.idle_timeout = 2 * kPatience;  // only the shutdown can close `idle` in time
   StartServer(limits);
-  TestClient idle(server_->port());
+  HttpTestClient idle = Connect();
   idle.Get("/");
   ASSERT_TRUE(idle.ReadResponse());
-  TestClient busy(server_->port());
+  HttpTestClient busy = Connect();
   busy.Get("/slow");
   ASSERT_EQ(slow_entered_.get_future().wait_for(kPatience), std::future_status::ready);
 
   std::future<void> done = Shutdown();
   EXPECT_TRUE(idle.WaitClosed());
-  TestClient late(server_->port());
+  HttpTestClient late = Connect();
   if (late.connected()) {
     late.Get("/");
     EXPECT_TRUE(late.WaitClosed());
@@ -469,11 +421,11 @@ TEST_F(HttpServerTest, ShutdownFinishesRequestInFlightAndRefusesNewConnections) 
   EXPECT_EQ(server_->active_connections(), 0u);
 }
 
-TEST_F(HttpServerTest, ShutdownGraceBoundsAStuckHandler) {
+TEST_P(HttpServerTest, ShutdownGraceBoundsAStuckHandler) {
   HttpServerLimits limits = FastLimits();
   limits.shutdown_grace = milliseconds(300);
   StartServer(limits);
-  TestClient client(server_->port());
+  HttpTestClient client = Connect();
   client.Get("/stuck");
   ASSERT_EQ(stuck_entered_.get_future().wait_for(kPatience), std::future_status::ready);
 
@@ -485,8 +437,8 @@ TEST_F(HttpServerTest, ShutdownGraceBoundsAStuckHandler) {
   EXPECT_LT(Clock::now() - start, milliseconds(3000));
 }
 
-TEST_F(HttpServerTest, ListenReportsTakenPortAndBadAddress) {
-  StartServer();
+TEST_F(HttpServerListenTest, ListenReportsTakenPortAndBadAddress) {
+  StartServer(FastLimits(), Transport::kTcp);
   auto taken = HttpServer::Listen(io_, "127.0.0.1", server_->port(), FastLimits(), MakeHandler());
   ASSERT_FALSE(taken.has_value());
   EXPECT_EQ(taken.error().kind(), ErrorKind::kIo);
@@ -497,6 +449,107 @@ TEST_F(HttpServerTest, ListenReportsTakenPortAndBadAddress) {
   auto bad = HttpServer::Listen(io_, "not-an-address", 0, FastLimits(), MakeHandler());
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().kind(), ErrorKind::kInvalidArgument);
+}
+
+// Leaves a socket file at `path` as a crashed server would: listened on, closed, not unlinked.
+void LeaveStaleSocket(const std::filesystem::path& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.native().size());
+  EXPECT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(::listen(fd, 1), 0);
+  ::close(fd);
+}
+
+TEST_F(HttpServerListenTest, LocalSocketIsOwnerOnlyAndServesGet) {
+  const mode_t umask_before = ::umask(0);  // the server must not rely on the umask
+  StartServer(FastLimits(), Transport::kLocal);
+  ::umask(umask_before);
+  struct stat file {};
+  ASSERT_EQ(::lstat(socket_path_.c_str(), &file), 0) << std::strerror(errno);
+  EXPECT_TRUE(S_ISSOCK(file.st_mode));
+  EXPECT_EQ(file.st_mode & 07777, 0600u);
+  EXPECT_EQ(file.st_uid, ::geteuid());
+  EXPECT_EQ(server_->port(), 0);
+
+  HttpTestClient client(socket_path_);
+  ASSERT_TRUE(client.connected()) << std::strerror(client.connect_errno());
+  client.Get("/echo", "X-Probe: cli\r\n");
+  auto response = client.ReadResponse();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200u);
+  EXPECT_EQ(response->body, "GET  cli local");
+  EXPECT_EQ(response->Header("x-content-type-options"), "nosniff");
+}
+
+TEST_F(HttpServerListenTest, LocalSocketReplacesStaleSocketFile) {
+  LeaveStaleSocket(socket_path_);
+  ASSERT_TRUE(std::filesystem::is_socket(socket_path_));
+  ASSERT_FALSE(HttpTestClient(socket_path_).connected());  // nobody accepts on it
+  StartServer(FastLimits(), Transport::kLocal);
+  HttpTestClient client(socket_path_);
+  client.Get("/");
+  auto response = client.ReadResponse();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "hello");
+}
+
+TEST_F(HttpServerListenTest, LocalSocketRefusesRegularFileLiveSocketAndLongPath) {
+  const std::filesystem::path file_path = temp_dir_ / "config.toml";
+  std::ofstream(file_path) << "keep me";
+  auto on_file = HttpServer::ListenLocal(io_, file_path, FastLimits(), MakeHandler());
+  ASSERT_FALSE(on_file.has_value());
+  EXPECT_EQ(on_file.error().kind(), ErrorKind::kInvalidArgument);
+  EXPECT_NE(on_file.error().message().find(file_path.string()), std::string::npos)
+      << on_file.error().message();
+  std::ifstream kept(file_path);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "keep me");
+
+  // A socket another server is listening on is not stale: it stays, and so does its server.
+  StartServer(FastLimits(), Transport::kLocal);
+  auto on_live = HttpServer::ListenLocal(io_, socket_path_, FastLimits(), MakeHandler());
+  ASSERT_FALSE(on_live.has_value());
+  EXPECT_EQ(on_live.error().kind(), ErrorKind::kIo);
+  EXPECT_NE(on_live.error().message().find(socket_path_.string()), std::string::npos)
+      << on_live.error().message();
+  HttpTestClient client(socket_path_);
+  client.Get("/");
+  auto response = client.ReadResponse();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->body, "hello");
+
+  auto too_long =
+      HttpServer::ListenLocal(io_, temp_dir_ / std::string(120, 'x'), FastLimits(), MakeHandler());
+  ASSERT_FALSE(too_long.has_value());
+  EXPECT_EQ(too_long.error().kind(), ErrorKind::kInvalidArgument);
+}
+
+TEST_F(HttpServerListenTest, LocalSocketFileIsRemovedOnShutdownAndOnDestruction) {
+  StartServer(FastLimits(), Transport::kLocal);
+  ASSERT_TRUE(std::filesystem::is_socket(socket_path_));
+  EXPECT_EQ(Shutdown().wait_for(kPatience), std::future_status::ready);
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(socket_path_)));
+
+  const std::filesystem::path other_path = temp_dir_ / "other.sock";
+  auto other = HttpServer::ListenLocal(io_, other_path, FastLimits(), MakeHandler());
+  ASSERT_TRUE(other.has_value()) << other.error().message();
+  std::unique_ptr<HttpServer> destroyed = std::move(*other);
+  ASSERT_TRUE(std::filesystem::is_socket(other_path));
+  // Gone when the destructor returns, even while the io thread is busy elsewhere.
+  std::promise<void> blocked;
+  std::promise<void> release;
+  std::future<void> released = release.get_future();
+  asio::post(io_, [&] {
+    blocked.set_value();
+    released.wait();
+  });
+  ASSERT_EQ(blocked.get_future().wait_for(kPatience), std::future_status::ready);
+  destroyed.reset();
+  const bool gone = !std::filesystem::exists(std::filesystem::symlink_status(other_path));
+  release.set_value();
+  EXPECT_TRUE(gone);
 }
 
 TEST(HttpTypesTest, HeaderLookupIgnoresCaseAndPathDropsQuery) {

@@ -1,0 +1,202 @@
+#include "agent/kioskctl.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cstdlib>
+#include <map>
+#include <ostream>
+#include <vector>
+
+#include "agent/agent_config.hpp"
+#include "agent/kioskctl_qr_export.hpp"
+#include "common/local_http_client.hpp"
+#include "common/strings.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kFailed = 1;
+constexpr int kUsage = 2;
+
+constexpr std::string_view kUsageText = R"(usage: kioskctl [--state-dir DIR | --config FILE] COMMAND
+
+Talks to the kiosk-agent running with that state folder (default: the agent's own default).
+
+  channel list
+  channel add --id ID --name NAME --path PATH [--medium MEDIUM] [--campaign C] [--store S]
+              MEDIUM: poster (default), elevator, flyer, counter_card, kiosk_screen, online
+  channel retire ID
+  qr export (--all | --channel ID) --format png|svg|pdf --out DIR [--layout page|grid]
+              PNG: 10 px per module; SVG: 40 mm wide; PDF: one page per code or an A4 grid
+)";
+
+struct Invocation {
+  std::filesystem::path state_dir;
+  std::vector<std::string_view> words;                      // the command and its positional words
+  std::map<std::string, std::string, std::less<>> options;  // --name value
+};
+
+Result<Invocation> Parse(std::span<const std::string_view> args) {
+  Invocation invocation;
+  std::optional<std::filesystem::path> config_file;
+  std::optional<std::filesystem::path> state_dir;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--all") {
+      invocation.options["all"] = "yes";
+    } else if (arg.starts_with("--")) {
+      if (i + 1 == args.size())
+        return Error(ErrorKind::kInvalidArgument, StrCat(arg, " needs a value"));
+      const std::string value(args[++i]);
+      if (arg == "--state-dir") {
+        state_dir = value;
+      } else if (arg == "--config") {
+        config_file = value;
+      } else {
+        invocation.options[std::string(arg.substr(2))] = value;
+      }
+    } else {
+      invocation.words.push_back(arg);
+    }
+  }
+  if (state_dir) {
+    invocation.state_dir = *state_dir;
+  } else if (config_file) {
+    auto config = LoadAgentConfig(*config_file);
+    if (!config) return config.error();
+    invocation.state_dir = config->state_dir;
+  } else {
+    invocation.state_dir = DefaultAgentConfig().state_dir;
+  }
+  return invocation;
+}
+
+// Sends one admin request; the parsed JSON answer, or the agent's error message.
+Result<boost::json::value> Call(const Invocation& invocation, std::string_view method,
+                                std::string_view target, std::string_view body = {}) {
+  auto response = LocalHttpRequest(invocation.state_dir / "kioskctl.sock", method, target, body);
+  if (!response) return response.error();
+  boost::system::error_code parse_error;
+  boost::json::value json = boost::json::parse(response->body, parse_error);
+  if (parse_error) return Error(ErrorKind::kIo, "the agent answered something that is not JSON");
+  if (response->status >= 400) {
+    const auto* message = json.is_object() ? json.as_object().if_contains("error") : nullptr;
+    return Error(ErrorKind::kInvalidArgument, message != nullptr && message->is_string()
+                                                  ? std::string(message->as_string())
+                                                  : StrCat("HTTP ", response->status));
+  }
+  return json;
+}
+
+std::string Text(const boost::json::object& json, std::string_view key) {
+  const auto* value = json.if_contains(key);
+  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
+}
+
+void PrintChannel(const boost::json::object& channel, std::ostream& out) {
+  const auto* retired = channel.if_contains("retired");
+  out << Text(channel, "id") << "\t" << Text(channel, "medium") << "\t" << Text(channel, "path")
+      << "\t" << Text(channel, "campaign") << "\t"
+      << (retired != nullptr && retired->is_bool() && retired->as_bool() ? "retired" : "active")
+      << "\t" << Text(channel, "code_url") << "\n";
+}
+
+int ChannelCommand(const Invocation& invocation, std::ostream& out, std::ostream& err) {
+  const std::string_view verb = invocation.words.size() > 1 ? invocation.words[1] : "";
+  if (verb == "list") {
+    auto answer = Call(invocation, "GET", "/admin/channels");
+    if (!answer) {
+      err << "kioskctl: " << answer.error().message() << "\n";
+      return kFailed;
+    }
+    out << "ID\tMEDIUM\tPATH\tCAMPAIGN\tSTATUS\tCODE URL\n";
+    for (const auto& channel : answer->as_object().at("channels").as_array()) {
+      PrintChannel(channel.as_object(), out);
+    }
+    return kOk;
+  }
+  if (verb == "add") {
+    boost::json::object body;
+    for (const char* key : {"id", "name", "path", "medium", "campaign", "store"}) {
+      if (auto found = invocation.options.find(key); found != invocation.options.end()) {
+        body[key] = found->second;
+      }
+    }
+    for (const char* required : {"id", "name", "path"}) {
+      if (!body.contains(required)) {
+        err << "kioskctl: channel add needs --" << required << " (see kioskctl --help)\n";
+        return kUsage;
+      }
+    }
+    auto answer = Call(invocation, "POST", "/admin/channels", boost::json::serialize(body));
+    if (!answer) {
+      err << "kioskctl: " << answer.error().message() << "\n";
+      return kFailed;
+    }
+    out << "defined ";
+    PrintChannel(answer->as_object(), out);
+    return kOk;
+  }
+  if (verb == "retire" && invocation.words.size() == 3) {
+    auto answer =
+        Call(invocation, "POST", StrCat("/admin/channels/", invocation.words[2], "/retire"));
+    if (!answer) {
+      err << "kioskctl: " << answer.error().message() << "\n";
+      return kFailed;
+    }
+    out << "retired ";
+    PrintChannel(answer->as_object(), out);
+    return kOk;
+  }
+  err << kUsageText;
+  return kUsage;
+}
+
+int QrCommand(const Invocation& invocation, std::ostream& out, std::ostream& err) {
+  if (invocation.words.size() != 2 || invocation.words[1] != "export") {
+    err << kUsageText;
+    return kUsage;
+  }
+  auto options = ParseQrExportOptions(invocation.options);
+  if (!options) {
+    err << "kioskctl: " << options.error().message() << "\n";
+    return kUsage;
+  }
+  auto answer = Call(invocation, "GET", "/admin/channels");
+  if (!answer) {
+    err << "kioskctl: " << answer.error().message() << "\n";
+    return kFailed;
+  }
+  auto written = ExportQrCodes(answer->as_object().at("channels").as_array(), *options, out);
+  if (!written) {
+    err << "kioskctl: " << written.error().message() << "\n";
+    return kFailed;
+  }
+  return kOk;
+}
+
+}  // namespace
+
+int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  for (std::string_view arg : args) {
+    if (arg == "--help" || arg == "-h" || arg == "help") {
+      out << kUsageText;
+      return kOk;
+    }
+  }
+  auto invocation = Parse(args);
+  if (!invocation) {
+    err << "kioskctl: " << invocation.error().message() << "\n";
+    return kUsage;
+  }
+  const std::string_view command = invocation->words.empty() ? "" : invocation->words[0];
+  if (command == "channel") return ChannelCommand(*invocation, out, err);
+  if (command == "qr") return QrCommand(*invocation, out, err);
+  err << kUsageText;
+  return kUsage;
+}
+
+}  // namespace kiosk_edge

@@ -1,0 +1,229 @@
+// decode_png FILE.png: prints the text of every QR code ZXing-C++ finds in a PNG file, one per
+// line, for the browser tests (which screenshot the kiosk screen with Chromium).
+// Exit status: 0 when at least one code was read, 1 when none was, 2 when the file is not a PNG
+// this reader understands.
+//
+// The PNG reader is deliberately small: non-interlaced images of colour types 0 (grey), 2 (RGB),
+// 4 (grey + alpha) and 6 (RGBA) at any bit depth the format allows for them, which covers
+// Chromium's screenshots (8-bit RGB/RGBA) and the project's own 1-bit codes. Alpha is composited
+// over white. zlib inflates the IDAT stream; the five row filters are undone as the spec says.
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kiosk/scanner/qr_decoder.hpp"
+
+namespace {
+
+using kiosk_edge::GreyImage;
+
+std::uint32_t BigEndian32(const unsigned char* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+
+int PaethPredictor(int a, int b, int c) {
+  const int p = a + b - c;
+  const int pa = std::abs(p - a);
+  const int pb = std::abs(p - b);
+  const int pc = std::abs(p - c);
+  if (pa <= pb && pa <= pc) return a;
+  if (pb <= pc) return b;
+  return c;
+}
+
+// Returns the image, or sets `error` and returns nothing.
+std::optional<GreyImage> ReadPng(const std::string& file, std::string& error) {
+  static constexpr unsigned char kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  const auto* bytes = reinterpret_cast<const unsigned char*>(file.data());
+  if (file.size() < 8 || !std::equal(kSignature, kSignature + 8, bytes)) {
+    error = "not a PNG file (bad signature)";
+    return std::nullopt;
+  }
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  int bit_depth = 0;
+  int colour_type = -1;
+  std::string idat;
+  bool seen_end = false;
+  for (std::size_t at = 8; at + 12 <= file.size() && !seen_end;) {
+    const std::uint32_t length = BigEndian32(bytes + at);
+    const std::string type(file, at + 4, 4);
+    if (length > file.size() - at - 12) {
+      error = "truncated chunk " + type;
+      return std::nullopt;
+    }
+    const unsigned char* data = bytes + at + 8;
+    if (type == "IHDR") {
+      if (length != 13) {
+        error = "bad IHDR";
+        return std::nullopt;
+      }
+      width = BigEndian32(data);
+      height = BigEndian32(data + 4);
+      bit_depth = data[8];
+      colour_type = data[9];
+      if (data[10] != 0 || data[11] != 0) {
+        error = "unknown compression or filter method";
+        return std::nullopt;
+      }
+      if (data[12] != 0) {
+        error = "interlaced PNGs are not supported";
+        return std::nullopt;
+      }
+    } else if (type == "IDAT") {
+      idat.append(reinterpret_cast<const char*>(data), length);
+    } else if (type == "IEND") {
+      seen_end = true;
+    }
+    at += 12 + std::size_t{length};
+  }
+  if (width == 0 || height == 0 || width > 16384 || height > 16384) {
+    error = "missing IHDR or unreasonable size";
+    return std::nullopt;
+  }
+  int channels = 0;
+  switch (colour_type) {
+    case 0:
+      channels = 1;
+      break;
+    case 2:
+      channels = 3;
+      break;
+    case 4:
+      channels = 2;
+      break;
+    case 6:
+      channels = 4;
+      break;
+    default:
+      error = "colour type " + std::to_string(colour_type) + " is not supported";
+      return std::nullopt;
+  }
+  const bool depth_ok = colour_type == 0 ? (bit_depth == 1 || bit_depth == 2 || bit_depth == 4 ||
+                                            bit_depth == 8 || bit_depth == 16)
+                                         : (bit_depth == 8 || bit_depth == 16);
+  if (!depth_ok) {
+    error = "bit depth " + std::to_string(bit_depth) + " is not valid for this colour type";
+    return std::nullopt;
+  }
+
+  const std::size_t bits_per_pixel = static_cast<std::size_t>(channels) * bit_depth;
+  const std::size_t stride = (std::size_t{width} * bits_per_pixel + 7) / 8;
+  const std::size_t filter_step = std::max<std::size_t>(1, bits_per_pixel / 8);
+  std::vector<unsigned char> raw((stride + 1) * height);
+  uLongf raw_size = static_cast<uLongf>(raw.size());
+  const int rc = uncompress(raw.data(), &raw_size, reinterpret_cast<const Bytef*>(idat.data()),
+                            static_cast<uLong>(idat.size()));
+  if (rc != Z_OK || raw_size != raw.size()) {
+    error = "cannot inflate the image data (zlib " + std::to_string(rc) + ")";
+    return std::nullopt;
+  }
+
+  // Undo the row filters, row by row (each row predicts from itself and the row above).
+  std::vector<unsigned char> previous(stride, 0);
+  std::vector<unsigned char> rows(stride * height);
+  for (std::uint32_t y = 0; y < height; ++y) {
+    const unsigned char filter = raw[y * (stride + 1)];
+    const unsigned char* in = &raw[y * (stride + 1) + 1];
+    unsigned char* out = &rows[y * stride];
+    for (std::size_t x = 0; x < stride; ++x) {
+      const int a = x >= filter_step ? out[x - filter_step] : 0;
+      const int b = previous[x];
+      const int c = x >= filter_step ? previous[x - filter_step] : 0;
+      int predicted = 0;
+      switch (filter) {
+        case 0:
+          predicted = 0;
+          break;
+        case 1:
+          predicted = a;
+          break;
+        case 2:
+          predicted = b;
+          break;
+        case 3:
+          predicted = (a + b) / 2;
+          break;
+        case 4:
+          predicted = PaethPredictor(a, b, c);
+          break;
+        default:
+          error = "bad filter type " + std::to_string(filter) + " on row " + std::to_string(y);
+          return std::nullopt;
+      }
+      out[x] = static_cast<unsigned char>((in[x] + predicted) & 0xff);
+    }
+    std::copy(out, out + stride, previous.begin());
+  }
+
+  // Samples to 8-bit grey (ITU-R BT.601 luma), alpha composited over white.
+  GreyImage image;
+  image.width = static_cast<int>(width);
+  image.height = static_cast<int>(height);
+  image.pixels.resize(std::size_t{width} * height);
+  const int max_sample = (1 << bit_depth) - 1;
+  for (std::uint32_t y = 0; y < height; ++y) {
+    const unsigned char* row = &rows[y * stride];
+    auto sample = [&](std::size_t index) -> int {  // index-th sample of the row, scaled to 0..255
+      if (bit_depth == 16) return row[index * 2];
+      if (bit_depth == 8) return row[index];
+      const std::size_t bit = index * bit_depth;
+      const int value = (row[bit / 8] >> (8 - bit_depth - static_cast<int>(bit % 8))) & max_sample;
+      return value * 255 / max_sample;
+    };
+    for (std::uint32_t x = 0; x < width; ++x) {
+      const std::size_t first = std::size_t{x} * channels;
+      int grey = 0;
+      int alpha = 255;
+      if (channels <= 2) {
+        grey = sample(first);
+        if (channels == 2) alpha = sample(first + 1);
+      } else {
+        grey = (299 * sample(first) + 587 * sample(first + 1) + 114 * sample(first + 2)) / 1000;
+        if (channels == 4) alpha = sample(first + 3);
+      }
+      grey = (grey * alpha + 255 * (255 - alpha)) / 255;
+      image.pixels[std::size_t{y} * width + x] = static_cast<std::uint8_t>(grey);
+    }
+  }
+  return image;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: decode_png FILE.png\n";
+    return 2;
+  }
+  std::ifstream in(argv[1], std::ios::binary);
+  if (!in) {
+    std::cerr << "decode_png: cannot open " << argv[1] << "\n";
+    return 2;
+  }
+  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string error;
+  const auto image = ReadPng(file, error);
+  if (!image) {
+    std::cerr << "decode_png: " << argv[1] << ": " << error << "\n";
+    return 2;
+  }
+  const auto texts = kiosk_edge::DecodeQrCodes(*image);
+  for (const auto& text : texts) std::cout << text << "\n";
+  if (texts.empty()) {
+    std::cerr << "decode_png: no QR code found in " << argv[1] << " (" << image->width << "x"
+              << image->height << ")\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,10 +1,10 @@
 #include "agent/agent_app.hpp"
 
+#include <sys/stat.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <sys/stat.h>
-
 #include <csignal>
 #include <iostream>
 
@@ -35,8 +35,8 @@ Result<AgentConfig> ResolveConfig(const AgentCommandLine& command_line) {
   return config;
 }
 
-void PrintBanner(const AgentConfig& config, const Journal& journal,
-                 const ShopperServices& shopper, std::uint16_t port) {
+void PrintBanner(const AgentConfig& config, const Journal& journal, const ShopperServices& shopper,
+                 std::uint16_t port) {
   const std::string base = StrCat("http://", config.listen_address, ":", port);
   std::cout << "kiosk-agent " << KIOSK_EDGE_VERSION << " is running as kiosk " << journal.kiosk_id()
             << " (store " << config.store_id << ")\n"

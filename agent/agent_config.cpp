@@ -131,6 +131,27 @@ Result<AgentConfig> ReadAgentConfig(ConfigFile& file) {
     file.AddError("hq.public_key", "must be 64 hex digits (an X25519 public key)");
   }
 
+  for (const std::string& id : file.TableNames("channels")) {
+    const std::string key = "channels." + id;
+    Channel channel;
+    channel.id = id;
+    file.Read(key + ".name", channel.name);
+    std::string medium = "poster";
+    file.ReadChoice(key + ".medium", medium,
+                    {"poster", "elevator", "flyer", "counter_card", "kiosk_screen", "online"});
+    channel.medium = ParseMedium(medium).value_or(Medium::kPoster);
+    file.Read(key + ".path", channel.path);
+    channel.campaign = config.default_campaign;
+    file.Read(key + ".campaign", channel.campaign);
+    channel.store = config.store_id;
+    file.Read(key + ".store", channel.store);
+    if (auto problem = FindChannelProblem(channel)) {
+      file.AddError(problem->field == "id" ? key : StrCat(key, ".", problem->field),
+                    problem->message);
+    }
+    config.channels.push_back(std::move(channel));
+  }
+
   std::string log_level = "info";
   file.ReadChoice("log.level", log_level, {"error", "warning", "info", "debug"});
   config.log_level = ParseLogLevelOr(log_level, LogLevel::kInfo);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/channels.hpp"
 #include "common/config_file.hpp"
 #include "common/error.hpp"
 #include "common/http_types.hpp"
@@ -60,6 +61,9 @@ struct AgentConfig {
   // [hq] public_key: HQ's X25519 public key (64 hex digits) that names and phones are sealed
   // for. Empty: a demo key pair is generated in the state folder (demo only).
   std::string hq_public_key_hex;
+  // [channels.<ID>]: channels this kiosk defines at start (name, medium, path, campaign, store).
+  // With none, a new kiosk defines demo channels; kioskctl adds and retires channels at run time.
+  std::vector<Channel> channels;
 };
 
 // The configuration an empty config file yields: the defaults above with state_dir resolved

@@ -77,27 +77,35 @@ bool Channel::ActiveAt(std::chrono::system_clock::time_point now) const {
   return true;
 }
 
-Result<void> ValidateChannel(const Channel& channel) {
+std::optional<ChannelProblem> FindChannelProblem(const Channel& channel) {
   if (channel.id.empty() || channel.id.size() > 32 ||
       !std::all_of(channel.id.begin(), channel.id.end(), IsChannelIdChar)) {
-    return Error(ErrorKind::kInvalidArgument,
-                 "channel id must be 1-32 characters of A-Z, 0-9 and '-'");
+    return ChannelProblem{"id", "channel id must be 1-32 characters of A-Z, 0-9 and '-'"};
   }
   if (channel.name.empty() || channel.name.size() > 120) {
-    return Error(ErrorKind::kInvalidArgument, "channel name must be 1-120 bytes");
+    return ChannelProblem{"name", "channel name must be 1-120 bytes"};
   }
   if (!IsValidPath(channel.path)) {
-    return Error(ErrorKind::kInvalidArgument,
-                 "channel path must be levels of [a-z0-9._-] separated by '/', e.g. "
-                 "north/greenwood/bldg-2/elevator-3/poster-v2");
+    return ChannelProblem{"path",
+                          "channel path must be levels of [a-z0-9._-] separated by '/', e.g. "
+                          "north/greenwood/bldg-2/elevator-3/poster-v2"};
   }
-  if (channel.campaign.empty() || channel.campaign.size() > 64 || channel.store.empty() ||
-      channel.store.size() > 64) {
-    return Error(ErrorKind::kInvalidArgument, "channel campaign and store must be 1-64 bytes");
+  if (channel.campaign.empty() || channel.campaign.size() > 64) {
+    return ChannelProblem{"campaign", "channel campaign must be 1-64 bytes"};
+  }
+  if (channel.store.empty() || channel.store.size() > 64) {
+    return ChannelProblem{"store", "channel store must be 1-64 bytes"};
   }
   if (channel.active_from_ms && channel.active_until_ms &&
       *channel.active_until_ms <= *channel.active_from_ms) {
-    return Error(ErrorKind::kInvalidArgument, "channel active window ends before it starts");
+    return ChannelProblem{"active_until_ms", "channel active window ends before it starts"};
+  }
+  return std::nullopt;
+}
+
+Result<void> ValidateChannel(const Channel& channel) {
+  if (auto problem = FindChannelProblem(channel)) {
+    return Error(ErrorKind::kInvalidArgument, std::move(problem->message));
   }
   return {};
 }

@@ -37,7 +37,15 @@ struct Channel {
   bool ActiveAt(std::chrono::system_clock::time_point now) const;
 };
 
-// kInvalidArgument naming the field unless `channel` may be defined.
+// What is wrong with a channel definition: the field ("id", "name", "path", "campaign", "store",
+// "active_until_ms") and why.
+struct ChannelProblem {
+  std::string_view field;
+  std::string message;
+};
+std::optional<ChannelProblem> FindChannelProblem(const Channel& channel);
+
+// kInvalidArgument with FindChannelProblem's message unless `channel` may be defined.
 Result<void> ValidateChannel(const Channel& channel);
 
 // The events that define and retire channels; their payloads carry the whole channel.

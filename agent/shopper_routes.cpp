@@ -136,8 +136,8 @@ awaitable<HttpResponse> PresenceScan(const ShopperServices& services, const Http
                               {"device", visitor.device_id},
                               {"ua", UserAgentClass(request)}};
   const bool attributable = verdict.mac_valid;
-  EventDraft scan{"scan", attributable ? std::optional(services.kiosk_channel_id) : std::nullopt,
-                  1, boost::json::serialize(payload), std::nullopt};
+  EventDraft scan{"scan", attributable ? std::optional(services.kiosk_channel_id) : std::nullopt, 1,
+                  boost::json::serialize(payload), std::nullopt};
   co_await RecordScan(services, scan);
   co_return WithCookies(
       HttpResponse::Html(

@@ -11,16 +11,25 @@ constexpr std::chrono::hours kChannelKeyOverlap{24 * 90};
 constexpr std::chrono::minutes kSignupWindow{10};
 constexpr std::size_t kRateLimitKeys = 20'000;
 
-Result<void> DefineDemoChannels(const AgentConfig& config, Journal& journal,
-                                ChannelRegistry& registry) {
-  for (const Channel& channel : DemoChannels(config.store_id)) {
+bool SameDefinition(const Channel& a, const Channel& b) {
+  return a.name == b.name && a.medium == b.medium && a.path == b.path && a.campaign == b.campaign &&
+         a.store == b.store && !b.retired;
+}
+
+// Records a channel_defined event for each of `channels` the registry does not already hold as
+// it is, and applies it. Unchanged channels cost nothing at restart.
+Result<void> DefineChannels(const std::vector<Channel>& channels, Journal& journal,
+                            ChannelRegistry& registry) {
+  for (const Channel& channel : channels) {
+    const auto known = registry.Find(channel.id);
+    if (known && SameDefinition(channel, *known)) continue;
     EventDraft draft = ChannelDefinedEvent(channel);
     const std::string payload = draft.payload_json;
     auto seq = journal.Append(std::move(draft));
-    if (!seq) return seq.error().WithContext("define demo channel " + channel.id);
+    if (!seq) return seq.error().WithContext("define channel " + channel.id);
     if (auto applied = registry.Apply("channel_defined", payload); !applied) return applied;
+    LogInfo("agent", "defined channel ", channel.id, " (", channel.path, ")");
   }
-  LogInfo("agent", "defined the demo channels (a kiosk with no channels yet)");
   return {};
 }
 
@@ -46,7 +55,8 @@ Result<std::unique_ptr<ShopperState>> ShopperState::Build(const AgentConfig& con
       secrets->channel_key_id, kChannelKeyOverlap);
   if (!channel_codes) return channel_codes.error().WithContext("channel codes");
   state->channel_codes_.emplace(std::move(*channel_codes));
-  auto presence_codes = PresenceCodec::Create(kiosk_id, secrets->presence_key, config.presence_step);
+  auto presence_codes =
+      PresenceCodec::Create(kiosk_id, secrets->presence_key, config.presence_step);
   if (!presence_codes) return presence_codes.error().WithContext("presence codes");
   state->presence_codes_.emplace(std::move(*presence_codes));
   auto blind_index = BlindIndexer::Create(secrets->blind_index_key);
@@ -59,10 +69,12 @@ Result<std::unique_ptr<ShopperState>> ShopperState::Build(const AgentConfig& con
                               SystemClock());
 
   if (auto loaded = state->channels_.Load(journal); !loaded) return loaded.error();
-  if (state->channels_.All().empty()) {
-    if (auto defined = DefineDemoChannels(config, journal, state->channels_); !defined) {
-      return defined.error();
-    }
+  const bool demo = config.channels.empty() && state->channels_.All().empty();
+  if (demo) LogInfo("agent", "no channels configured or defined yet: defining demo channels");
+  if (auto defined = DefineChannels(demo ? DemoChannels(config.store_id) : config.channels, journal,
+                                    state->channels_);
+      !defined) {
+    return defined.error();
   }
 
   ShopperServices& services = state->services_;

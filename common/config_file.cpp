@@ -310,6 +310,17 @@ std::vector<std::string> ConfigFile::AbsentKeys() const {
   return absent;
 }
 
+std::vector<std::string> ConfigFile::TableNames(std::string_view parent) const {
+  std::vector<std::string> names;
+  const std::string prefix = StrCat(parent, ".");
+  for (const auto& [key, entry] : entries_) {
+    if (entry.type != Entry::Type::kTable || !key.starts_with(prefix)) continue;
+    const std::string_view name = std::string_view(key).substr(prefix.size());
+    if (!name.empty() && name.find('.') == std::string_view::npos) names.emplace_back(name);
+  }
+  return names;
+}
+
 std::string ConfigFile::Suggestion(std::string_view unknown_key, bool is_table) const {
   std::set<std::string_view> candidates;
   for (std::string_view key : requested_) {

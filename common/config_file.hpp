@@ -69,6 +69,11 @@ class ConfigFile {
   // config documents every key).
   std::vector<std::string> AbsentKeys() const;
 
+  // The names of the tables directly inside table `parent` ("channels" gives "EL3-POSTER-V2" for
+  // [channels.EL3-POSTER-V2]), in file order of their names. For sections keyed by id; reading
+  // their keys makes them known.
+  std::vector<std::string> TableNames(std::string_view parent) const;
+
   // Checks for unknown keys and tables, then returns every problem found, one per line, ordered by
   // line, as one kConfig error; or success when there was none.
   Result<void> Finish() const;

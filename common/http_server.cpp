@@ -294,7 +294,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::ListenLocal(
   struct stat created {};
   if (::lstat(path.c_str(), &created) != 0) return failed("bind", std::strerror(errno));
   if (!S_ISSOCK(created.st_mode)) return failed("bind", "the path was replaced");
-  auto socket_file = std::make_unique<SocketFile>(socket_path, created);  // removed on failure
+  // Removed on failure, and later by its absolute path, which a chdir() does not change.
+  std::error_code no_cwd;
+  std::filesystem::path absolute_path = std::filesystem::absolute(socket_path, no_cwd);
+  if (no_cwd) absolute_path = socket_path;
+  auto socket_file = std::make_unique<SocketFile>(std::move(absolute_path), created);
   // Owner only before listen(): until then nobody can connect, whatever the umask allowed.
   if (::chmod(path.c_str(), S_IRUSR | S_IWUSR) != 0) return failed("chmod", std::strerror(errno));
   struct stat secured {};

@@ -260,3 +260,59 @@ TEST(AgentConfigTest, StateDirResolution) {
 
 }  // namespace
 }  // namespace kiosk_edge
+
+namespace kiosk_edge {
+namespace {
+
+TEST(AgentConfigChannelsTest, ChannelTablesBecomeChannels) {
+  TempDir dir;
+  Result<AgentConfig> loaded = LoadAgentConfig(dir.Write(R"(
+[kiosk]
+store_id = "store-0042"
+[channels.EL3-POSTER-V2]
+name = "Elevator 3 poster"
+medium = "elevator"
+path = "north/greenwood/bldg-2/elevator-3/poster-v2"
+[channels.COUNTER]
+name = "Counter card"
+medium = "counter_card"
+path = "store-0042/counter"
+campaign = "spring-2027"
+)"));
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
+  ASSERT_EQ(loaded->channels.size(), 2u);
+  const Channel& counter =
+      loaded->channels[0].id == "COUNTER" ? loaded->channels[0] : loaded->channels[1];
+  const Channel& poster =
+      loaded->channels[0].id == "COUNTER" ? loaded->channels[1] : loaded->channels[0];
+  EXPECT_EQ(poster.medium, Medium::kElevator);
+  EXPECT_EQ(poster.campaign, "welcome-gift") << "the default campaign";
+  EXPECT_EQ(poster.store, "store-0042") << "the kiosk's store";
+  EXPECT_EQ(counter.campaign, "spring-2027");
+}
+
+TEST(AgentConfigChannelsTest, BadChannelsNameFileLineAndKey) {
+  TempDir dir;
+  const auto file = dir.Write(R"([channels.lower-case]
+name = "x"
+path = "a/b"
+[channels.EL3]
+name = "Elevator"
+medium = "lift"
+path = "North/Upper"
+flavour = "x"
+)");
+  Result<AgentConfig> loaded = LoadAgentConfig(file);
+  ASSERT_FALSE(loaded.has_value());
+  const std::string message = loaded.error().message();
+  EXPECT_NE(message.find("channels.lower-case: channel id must be"), std::string::npos) << message;
+  EXPECT_NE(message.find(file.string() + ":6: channels.EL3.medium"), std::string::npos) << message;
+  EXPECT_NE(message.find(file.string() + ":7: channels.EL3.path: channel path"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find(file.string() + ":8: unknown key 'channels.EL3.flavour'"),
+            std::string::npos)
+      << message;
+}
+
+}  // namespace
+}  // namespace kiosk_edge

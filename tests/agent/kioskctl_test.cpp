@@ -133,3 +133,26 @@ TEST(KioskctlTest, ExportsEveryChannelCodeAsPngSvgAndPdf) {
 
 }  // namespace
 }  // namespace kiosk_edge
+
+namespace kiosk_edge {
+namespace {
+
+TEST(ConfiguredChannelsTest, ReplaceTheDemoChannelsAndAreDefinedOnce) {
+  TempDir dir;
+  const std::string config =
+      "[channels.TOWER3-EL2-V1]\nname = \"Tower 3 lift\"\nmedium = \"elevator\"\n"
+      "path = \"north/tower-3/elevator-2/poster-v1\"\n";
+  for (int start = 0; start < 2; ++start) {
+    RunningAgent agent(dir.path(), config);
+    ASSERT_NE(agent.port(), 0);
+    EXPECT_FALSE(agent.ChannelPath("TOWER3-EL2-V1").empty());
+    EXPECT_TRUE(agent.ChannelPath("EL3-POSTER-V2").empty()) << "no demo channels beside config";
+    const auto health = testing::HttpGet(agent.port(), "/healthz");
+    EXPECT_NE(health.body.find("\"last_seq\":1,"), std::string::npos)
+        << "start " << start << ": one definition event, not one per start: " << health.body;
+    ASSERT_EQ(agent.Stop(), 0);
+  }
+}
+
+}  // namespace
+}  // namespace kiosk_edge

@@ -538,14 +538,13 @@ TEST_F(HttpServerListenTest, LocalSocketFileIsRemovedOnShutdownAndOnDestruction)
   std::unique_ptr<HttpServer> destroyed = std::move(*other);
   ASSERT_TRUE(std::filesystem::is_socket(other_path));
   // Gone when the destructor returns, even while the io thread is busy elsewhere.
-  std::promise<void> blocked;
-  std::promise<void> release;
-  std::future<void> released = release.get_future();
-  asio::post(io_, [&] {
-    blocked.set_value();
+  auto blocked = std::make_shared<std::promise<void>>();
+  std::promise<void> release;  // also ends the wait when destroyed unset
+  asio::post(io_, [blocked, released = release.get_future().share()] {
+    blocked->set_value();
     released.wait();
   });
-  ASSERT_EQ(blocked.get_future().wait_for(kPatience), std::future_status::ready);
+  ASSERT_EQ(blocked->get_future().wait_for(kPatience), std::future_status::ready);
   destroyed.reset();
   const bool gone = !std::filesystem::exists(std::filesystem::symlink_status(other_path));
   release.set_value();

@@ -28,6 +28,22 @@ struct QrMatrix {
     return modules[static_cast<std::size_t>(y) * static_cast<std::size_t>(size) +
                    static_cast<std::size_t>(x)] != 0;
   }
+
+  // Calls visit(first, end) for each run of dark modules [first, end) in row `y`, left to right:
+  // every renderer draws a row as runs.
+  template <class Visit>
+  void ForEachDarkRun(int y, Visit&& visit) const {
+    int x = 0;
+    while (x < size) {
+      if (!Dark(x, y)) {
+        ++x;
+        continue;
+      }
+      const int first = x;
+      while (x < size && Dark(x, y)) ++x;
+      visit(first, x);
+    }
+  }
 };
 
 // Encodes `text` as the smallest QR version (1..40) that holds it at `level`. Segments are

@@ -62,17 +62,10 @@ void DrawCode(cairo_t* cr, const QrMatrix& qr, double x, double y, double box) {
   const double origin_x = x + kQuietZoneModules * module;
   const double origin_y = y + kQuietZoneModules * module;
   for (int row = 0; row < qr.size; ++row) {
-    int col = 0;
-    while (col < qr.size) {
-      if (!qr.Dark(col, row)) {
-        ++col;
-        continue;
-      }
-      const int run_start = col;
-      while (col < qr.size && qr.Dark(col, row)) ++col;
-      cairo_rectangle(cr, origin_x + run_start * module, origin_y + row * module,
-                      (col - run_start) * module, module);
-    }
+    qr.ForEachDarkRun(row, [&](int first, int end) {
+      cairo_rectangle(cr, origin_x + first * module, origin_y + row * module,
+                      (end - first) * module, module);
+    });
   }
   cairo_set_source_rgb(cr, 0, 0, 0);
   cairo_fill(cr);

@@ -80,17 +80,10 @@ void PackModuleRow(const QrMatrix& qr, int y, int pixels_per_module, unsigned ch
                    std::size_t row_bytes) {
   std::memset(row, 0xFF, row_bytes);
   const auto ppm = static_cast<std::size_t>(pixels_per_module);
-  int x = 0;
-  while (x < qr.size) {
-    if (!qr.Dark(x, y)) {
-      ++x;
-      continue;
-    }
-    const int run_start = x;
-    while (x < qr.size && qr.Dark(x, y)) ++x;
-    ClearBits(row, static_cast<std::size_t>(run_start + kQuietZoneModules) * ppm,
-              static_cast<std::size_t>(x + kQuietZoneModules) * ppm);
-  }
+  qr.ForEachDarkRun(y, [&](int first, int end) {
+    ClearBits(row, static_cast<std::size_t>(first + kQuietZoneModules) * ppm,
+              static_cast<std::size_t>(end + kQuietZoneModules) * ppm);
+  });
 }
 
 // A deflate stream kept per thread and reset for each image: deflateInit2 allocates and clears

@@ -61,24 +61,17 @@ std::string RenderSvg(const QrMatrix& qr, double size_mm) {
   // Each run of dark modules in a row is one closed 1-module-high rectangle.
   svg.append(R"(<path fill="#000000" d=")");
   for (int y = 0; y < qr.size; ++y) {
-    int x = 0;
-    while (x < qr.size) {
-      if (!qr.Dark(x, y)) {
-        ++x;
-        continue;
-      }
-      const int run_start = x;
-      while (x < qr.size && qr.Dark(x, y)) ++x;
+    qr.ForEachDarkRun(y, [&](int first, int end) {
       svg.push_back('M');
-      AppendInt(svg, run_start + kQuietZoneModules);
+      AppendInt(svg, first + kQuietZoneModules);
       svg.push_back(' ');
       AppendInt(svg, y + kQuietZoneModules);
       svg.push_back('h');
-      AppendInt(svg, x - run_start);
+      AppendInt(svg, end - first);
       svg.append("v1h-");
-      AppendInt(svg, x - run_start);
+      AppendInt(svg, end - first);
       svg.push_back('z');
-    }
+    });
   }
   svg.append("\"/>\n</svg>\n");
   return svg;

@@ -4,8 +4,11 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <vector>
 
@@ -27,6 +30,8 @@ Talks to the kiosk-agent running with that state folder (default: the agent's ow
 
   channel list
   channel add --id ID --name NAME --path PATH [--medium MEDIUM] [--campaign C] [--store S]
+              [--from YYYY-MM-DD] [--until YYYY-MM-DD]   (active window, UTC days; until is
+              exclusive)
               MEDIUM: poster (default), elevator, flyer, counter_card, kiosk_screen, online
   channel retire ID
   qr export (--all | --channel ID) --format png|svg|pdf --out DIR [--layout page|grid]
@@ -72,6 +77,24 @@ Result<Invocation> Parse(std::span<const std::string_view> args) {
     invocation.state_dir = DefaultAgentConfig().state_dir;
   }
   return invocation;
+}
+
+// Midnight UTC of "YYYY-MM-DD", in Unix milliseconds.
+std::optional<std::int64_t> ParseUtcDayMs(std::string_view text) {
+  int year = 0, month = 0, day = 0;
+  char tail = 0;
+  const std::string copy(text);
+  if (std::sscanf(copy.c_str(), "%4d-%2d-%2d%c", &year, &month, &day, &tail) != 3 ||
+      copy.size() != 10) {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day date{std::chrono::year(year),
+                                         std::chrono::month(static_cast<unsigned>(month)),
+                                         std::chrono::day(static_cast<unsigned>(day))};
+  if (!date.ok()) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::sys_days(date).time_since_epoch())
+      .count();
 }
 
 // Sends one admin request; the parsed JSON answer, or the agent's error message.
@@ -124,6 +147,17 @@ int ChannelCommand(const Invocation& invocation, std::ostream& out, std::ostream
       if (auto found = invocation.options.find(key); found != invocation.options.end()) {
         body[key] = found->second;
       }
+    }
+    for (const char* key : {"from", "until"}) {
+      const auto found = invocation.options.find(key);
+      if (found == invocation.options.end()) continue;
+      const auto day_ms = ParseUtcDayMs(found->second);
+      if (!day_ms) {
+        err << "kioskctl: --" << key << " must be a date like 2027-03-01, not '" << found->second
+            << "'\n";
+        return kUsage;
+      }
+      body[std::string(key) == "from" ? "active_from_ms" : "active_until_ms"] = *day_ms;
     }
     for (const char* required : {"id", "name", "path"}) {
       if (!body.contains(required)) {

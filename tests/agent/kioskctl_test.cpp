@@ -70,6 +70,16 @@ TEST(KioskctlTest, DefinesListsAndRetiresChannels) {
   const std::string url = added.out.substr(url_start, added.out.find('\n', url_start) - url_start);
   EXPECT_EQ(testing::HttpGet(agent.port(), url.substr(url.find("/C/"))).status, 200);
 
+  // A channel whose window has not opened: its scans are recorded but marked inactive.
+  const auto future = Kioskctl(agent, {"channel", "add", "--id", "SPRING-FLYER", "--name",
+                                       "Spring flyer", "--path", "north/flyer-spring", "--medium",
+                                       "flyer", "--from", "2099-03-01", "--until", "2099-04-01"});
+  ASSERT_EQ(future.exit_code, 0) << future.err;
+  EXPECT_EQ(Kioskctl(agent, {"channel", "add", "--id", "X", "--name", "X", "--path", "a", "--from",
+                             "2099-02-30"})
+                .exit_code,
+            2);
+
   const auto retired = Kioskctl(agent, {"channel", "retire", "TOWER3-EL2-V1"});
   ASSERT_EQ(retired.exit_code, 0) << retired.err;
   EXPECT_NE(retired.out.find("retired"), std::string::npos);

@@ -14,11 +14,7 @@
 #include "kiosk/scanner/qr_decoder.hpp"
 #include "support/temp_dir.hpp"
 
-// Read by LeakSanitizer in the sanitizer build (scripts/test.sh); ignored otherwise. Cairo's
-// toy text API loads fonts through fontconfig, which keeps a process-wide cache it never frees:
-// a fixed ~1 kB however many PDFs are rendered (measured: the same after one PDF as after seven),
-// so it is not a leak per call.
-extern "C" const char* __lsan_default_suppressions() { return "leak:libfontconfig.so\n"; }
+// The sanitizer run suppresses fontconfig's process-wide font cache: see tests/lsan.supp.
 
 namespace kiosk_edge {
 namespace {

@@ -6,11 +6,13 @@
 //   KIOSK_DECODE_PNG   path of the decode_png helper           (default build/tests/browser/decode_png)
 //   KIOSK_CHROMIUM     path of the chromium binary             (default /usr/bin/chromium)
 //   KIOSK_ARTIFACTS    folder for screenshots a human can look at (default: a temp folder)
+import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -250,4 +252,30 @@ export async function onPage(context, name, body) {
   } finally {
     await page.close().catch(() => {});
   }
+}
+
+// Registers before/after hooks that start a kiosk-agent and a browser for the scenarios in this
+// file and always stop both; the returned session holds them once started.
+export function useAgentAndBrowser({ needDecoder = false, configToml = '' } = {}) {
+  const session = {
+    agent: undefined,
+    browser: undefined,
+    // Closes the browser first (no keep-alive connection then holds the agent's shutdown), then
+    // expects the agent to exit 0 on SIGTERM.
+    async stopAndExpectCleanExit() {
+      await session.browser.close();
+      const { code, signal } = await session.agent.stop();
+      assert.equal(code, 0, `kiosk-agent should exit 0 on SIGTERM (signal ${signal})\n${session.agent.stderr()}`);
+    },
+  };
+  before(async () => {
+    checkPrerequisites({ needDecoder });
+    session.agent = await startAgent({ configToml });
+    session.browser = await launchBrowser();
+  });
+  after(async () => {
+    await session.browser?.close();
+    await session.agent?.stop();
+  });
+  return session;
 }

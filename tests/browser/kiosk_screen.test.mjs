@@ -2,38 +2,28 @@
 // screenshot of it decodes with ZXing-C++ (the decode_png helper) to the URL the page says it
 // shows, and that URL opens the offer on a phone.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import {
   ACTION_MS,
-  checkPrerequisites,
   decodeQrPng,
-  launchBrowser,
   onPage,
   saveScreenshot,
-  startAgent,
+  useAgentAndBrowser,
 } from './harness.mjs';
 
 const STEP_SECONDS = 2;
 const PRESENCE_URL = /^HTTP:\/\/127\.0\.0\.1:\d+\/K\/\S+$/;
-let agent;
-let browser;
-
-before(async () => {
-  checkPrerequisites({ needDecoder: true });
-  agent = await startAgent({ configToml: `[kiosk]\npresence_step_seconds = ${STEP_SECONDS}\n` });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await agent?.stop();
+const session = useAgentAndBrowser({
+  needDecoder: true,
+  configToml: `[kiosk]\npresence_step_seconds = ${STEP_SECONDS}\n`,
 });
 
 // The URL the kiosk screen's script says the code shows (data-url, set after each refresh).
 const shownUrl = (page) => page.locator('#code').getAttribute('data-url');
 
 test('the kiosk code rotates and its screenshot decodes to a working presence URL', { timeout: 60_000 }, async () => {
+  const { agent, browser } = session;
   const presenceUrl = await onPage(browser.context, 'kiosk-screen', async (page) => {
     const response = await page.goto(agent.kioskUrl);
     assert.equal(response.status(), 200);
@@ -97,7 +87,5 @@ test('the kiosk code rotates and its screenshot decodes to a working presence UR
     await saveScreenshot(page, 'kiosk-4-presence-landing', { fullPage: true });
   });
 
-  await browser.close();  // first, so no keep-alive connection holds the agent's shutdown
-  const { code, signal } = await agent.stop();
-  assert.equal(code, 0, `kiosk-agent should exit 0 on SIGTERM (signal ${signal})\n${agent.stderr()}`);
+  await session.stopAndExpectCleanExit();
 });

@@ -2,32 +2,19 @@
 // "Sign up now", fills in name, mobile number and the required consent, submits, and sees the
 // confirmation.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import {
-  checkPrerequisites,
-  launchBrowser,
   onPage,
   saveScreenshot,
-  startAgent,
+  useAgentAndBrowser,
 } from './harness.mjs';
 
 const CHANNEL = 'EL3-POSTER-V2';
-let agent;
-let browser;
-
-before(async () => {
-  checkPrerequisites();
-  agent = await startAgent();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await agent?.stop();
-});
+const session = useAgentAndBrowser();
 
 test('a shopper opens a channel URL, signs up and sees the confirmation', { timeout: 60_000 }, async () => {
+  const { agent, browser } = session;
   const channelUrl = agent.channels.get(CHANNEL);
   assert.ok(channelUrl, `the banner lists no channel code for ${CHANNEL}`);
   assert.match(channelUrl, /^HTTP:\/\/127\.0\.0\.1:\d+\/C\/EL3-POSTER-V2\./);
@@ -73,7 +60,5 @@ test('a shopper opens a channel URL, signs up and sees the confirmation', { time
     await saveScreenshot(page, 'signup-4-landing-zh', { fullPage: true });
   });
 
-  await browser.close();  // first, so no keep-alive connection holds the agent's shutdown
-  const { code, signal } = await agent.stop();
-  assert.equal(code, 0, `kiosk-agent should exit 0 on SIGTERM (signal ${signal})\n${agent.stderr()}`);
+  await session.stopAndExpectCleanExit();
 });

@@ -1,30 +1,16 @@
 // Scenario 2: validation errors appear next to the fields they are about, and what the shopper
 // typed is kept, so fixing one field does not mean typing everything again.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import {
-  checkPrerequisites,
-  launchBrowser,
   onPage,
   saveScreenshot,
-  startAgent,
+  useAgentAndBrowser,
 } from './harness.mjs';
 
 const CHANNEL = 'FLYER-NOV';
-let agent;
-let browser;
-
-before(async () => {
-  checkPrerequisites();
-  agent = await startAgent();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await agent?.stop();
-});
+const session = useAgentAndBrowser();
 
 // Submits the form and returns the HTTP status of the POST.
 async function submit(page) {
@@ -54,6 +40,7 @@ async function assertErrorNextTo(page, { field, error, text, describes = field, 
 }
 
 test('validation errors appear next to their fields and typed values are kept', { timeout: 60_000 }, async () => {
+  const { agent, browser } = session;
   await onPage(browser.context, 'validation', async (page) => {
     const form = await page.goto(`${agent.base}/signup?channel=${CHANNEL}`);
     assert.equal(form.status(), 200);
@@ -99,7 +86,5 @@ test('validation errors appear next to their fields and typed values are kept', 
     assert.equal((await page.locator('#result').textContent()).trim(), "You're signed up");
   });
 
-  await browser.close();  // first, so no keep-alive connection holds the agent's shutdown
-  const { code, signal } = await agent.stop();
-  assert.equal(code, 0, `kiosk-agent should exit 0 on SIGTERM (signal ${signal})\n${agent.stderr()}`);
+  await session.stopAndExpectCleanExit();
 });

@@ -4,8 +4,10 @@
 # Extra arguments go to kiosk-agent, e.g. scripts/run.sh --port 0
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Ninja for a new build folder; an existing one keeps the generator it was made with.
+generator() { [ -f "$1/CMakeCache.txt" ] || echo "-G Ninja"; }
 
 scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build $(generator build) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target kiosk-agent
 exec build/bin/kiosk-agent "$@"

@@ -3,12 +3,14 @@
 # tests under ctest, then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Ninja for a new build folder; an existing one keeps the generator it was made with.
+generator() { [ -f "$1/CMakeCache.txt" ] || echo "-G Ninja"; }
 
 scripts/install-deps.sh
 jobs=$(nproc)
 
 echo "== build (RelWithDebInfo) =="
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build $(generator build) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 
 echo "== format check =="
@@ -19,7 +21,7 @@ echo "== tests =="
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 echo "== tests under ASan + UBSan =="
-cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKIOSK_EDGE_SANITIZE=ON \
+cmake -S . -B build-sanitize $(generator build-sanitize) -DCMAKE_BUILD_TYPE=Debug -DKIOSK_EDGE_SANITIZE=ON \
   -DKIOSK_EDGE_BENCH=OFF >/dev/null
 cmake --build build-sanitize -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -9,5 +9,5 @@ generator() { [ -f "$1/CMakeCache.txt" ] || echo "-G Ninja"; }
 
 scripts/install-deps.sh
 cmake -S . -B build $(generator build) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target kiosk-agent
+cmake --build build --target kiosk-agent kioskctl
 exec build/bin/kiosk-agent "$@"

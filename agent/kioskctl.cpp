@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/agent_config.hpp"
+#include "agent/kioskctl_decode.hpp"
 #include "agent/kioskctl_qr_export.hpp"
 #include "common/local_http_client.hpp"
 #include "common/strings.hpp"
@@ -36,6 +37,8 @@ Talks to the kiosk-agent running with that state folder (default: the agent's ow
   channel retire ID
   qr export (--all | --channel ID) --format png|svg|pdf --out DIR [--layout page|grid]
               PNG: 10 px per module; SVG: 40 mm wide; PDF: one page per code or an A4 grid
+  decode FILE...   prints FILE<TAB>TEXT for every QR code in each PNG/JPEG file (no agent
+              needed; \, newline, CR and tab in TEXT written as \\, \n, \r, \t)
 )";
 
 struct Invocation {
@@ -229,6 +232,7 @@ int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::
   const std::string_view command = invocation->words.empty() ? "" : invocation->words[0];
   if (command == "channel") return ChannelCommand(*invocation, out, err);
   if (command == "qr") return QrCommand(*invocation, out, err);
+  if (command == "decode") return DecodeCommand(std::span(invocation->words).subspan(1), out, err);
   err << kUsageText;
   return kUsage;
 }

@@ -8,19 +8,19 @@
 #include <ZXing/ImageView.h>
 #include <ZXing/ReadBarcode.h>
 
+#include "kiosk/scanner/frame.hpp"
+
 namespace kiosk_edge {
 
-std::vector<std::string> DecodeQrCodes(const GreyImage& image) {
+std::vector<std::string> DecodeQrCodes(const GreyImage& image, QrBinarizer binarizer) {
   std::vector<std::string> texts;
-  if (image.width <= 0 || image.height <= 0 ||
-      image.pixels.size() <
-          static_cast<std::size_t>(image.width) * static_cast<std::size_t>(image.height)) {
-    return texts;
-  }
+  if (!IsValidGrey(image)) return texts;
   ZXing::DecodeHints hints;
   hints.setFormats(ZXing::BarcodeFormat::QRCode);
   hints.setTryHarder(true);
   hints.setTryRotate(true);
+  hints.setBinarizer(binarizer == QrBinarizer::kGlobalHistogram ? ZXing::Binarizer::GlobalHistogram
+                                                                : ZXing::Binarizer::LocalAverage);
   try {
     const ZXing::ImageView view(image.pixels.data(), image.width, image.height,
                                 ZXing::ImageFormat::Lum);

@@ -14,11 +14,16 @@ struct GreyImage {
   std::vector<std::uint8_t> pixels;
 };
 
+// How ZXing turns grey into black and white: its default local-average binarizer, or one global
+// histogram threshold (better on evenly lit, low-contrast photographs).
+enum class QrBinarizer { kLocalAverage, kGlobalHistogram };
+
 // Returns the text of every QR code ZXing-C++ finds in `image`, in the order it reports them,
 // searching QR codes only, with TryHarder and TryRotate on. Texts are the symbol's bytes read as
 // UTF-8 (ASCII URLs and voucher tokens come back unchanged). Returns an empty list for an image
 // with no readable code and for a malformed image (non-positive size, or fewer pixels than
 // width * height). Never throws. Thread-safe: decoders keep no shared state.
-std::vector<std::string> DecodeQrCodes(const GreyImage& image);
+std::vector<std::string> DecodeQrCodes(const GreyImage& image,
+                                       QrBinarizer binarizer = QrBinarizer::kLocalAverage);
 
 }  // namespace kiosk_edge

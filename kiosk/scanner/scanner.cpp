@@ -1,40 +1,15 @@
-// The scanner pipeline: a plain ZXing attempt, then retries on transformed frames. One of the
-// files that include ZXing headers (with qr_decoder.cpp).
-#define ZX_USE_UTF8 1
+// The scanner pipeline: a plain ZXing attempt, then retries on transformed frames. ZXing itself
+// is reached only through qr_decoder.cpp.
 #include "kiosk/scanner/scanner.hpp"
-
-#include <ZXing/BarcodeFormat.h>
-#include <ZXing/DecodeHints.h>
-#include <ZXing/ImageView.h>
-#include <ZXing/ReadBarcode.h>
 
 #include <algorithm>
 #include <array>
 
 #include "kiosk/scanner/frame.hpp"
+#include "kiosk/scanner/qr_decoder.hpp"
 
 namespace kiosk_edge {
 namespace {
-
-std::vector<std::string> Read(const GreyImage& image, ZXing::Binarizer binarizer) {
-  std::vector<std::string> texts;
-  if (!IsValidGrey(image)) return texts;
-  ZXing::DecodeHints hints;
-  hints.setFormats(ZXing::BarcodeFormat::QRCode);
-  hints.setTryHarder(true);
-  hints.setTryRotate(true);
-  hints.setBinarizer(binarizer);
-  try {
-    const ZXing::ImageView view(image.pixels.data(), image.width, image.height,
-                                ZXing::ImageFormat::Lum);
-    for (const ZXing::Result& result : ZXing::ReadBarcodes(view, hints)) {
-      if (result.isValid()) texts.push_back(result.text());
-    }
-  } catch (...) {
-    texts.clear();  // allocation failure: nothing was read
-  }
-  return texts;
-}
 
 // Resized by `factor` with bilinear interpolation (pixel centres aligned).
 GreyImage Scale(const GreyImage& image, double factor) {
@@ -113,15 +88,15 @@ std::vector<std::string> ScanWithStep(const GreyImage& frame, ScanStep step) {
   if (!IsValidGrey(frame)) return {};
   switch (step) {
     case ScanStep::kPlain:
-      return Read(frame, ZXing::Binarizer::LocalAverage);
+      return DecodeQrCodes(frame);
     case ScanStep::kInverted:
-      return Read(InvertGrey(frame), ZXing::Binarizer::LocalAverage);
+      return DecodeQrCodes(InvertGrey(frame));
     case ScanStep::kGlobalHistogram:
-      return Read(frame, ZXing::Binarizer::GlobalHistogram);
+      return DecodeQrCodes(frame, QrBinarizer::kGlobalHistogram);
     case ScanStep::kUpscale1_5:
-      return Read(Scale(frame, 1.5), ZXing::Binarizer::LocalAverage);
+      return DecodeQrCodes(Scale(frame, 1.5));
     case ScanStep::kUpscale2Sharpen:
-      return Read(Sharpen(Scale(frame, 2.0)), ZXing::Binarizer::LocalAverage);
+      return DecodeQrCodes(Sharpen(Scale(frame, 2.0)));
   }
   return {};
 }

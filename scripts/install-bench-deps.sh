@@ -16,24 +16,9 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 peer_dir="$repo/bench/scan_capture"
 
-sudo_cmd=()
-[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-
-missing=()
-for p in wrk make g++ python3 sqlite3; do
-  installed "$p" || missing+=("$p")
-done
-
-if ((${#missing[@]})); then
-  echo "install-bench-deps: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  echo "install-bench-deps: wrk, sqlite3 and the build tools are present" >&2
-fi
+# shellcheck source=scripts/lib/apt.sh
+source "$repo/scripts/lib/apt.sh"
+apt_install_missing install-bench-deps wrk make g++ python3 sqlite3
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "install-bench-deps: node and npm are needed (Node.js 20 or later, with its headers)" >&2

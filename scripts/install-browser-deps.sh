@@ -12,27 +12,14 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 browser_dir="$repo/tests/browser"
 
-sudo_cmd=()
-[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-
-missing=()
-installed chromium || missing+=(chromium)
-installed fonts-wqy-microhei || missing+=(fonts-wqy-microhei)
+# shellcheck source=scripts/lib/apt.sh
+source "$repo/scripts/lib/apt.sh"
+packages=(chromium fonts-wqy-microhei)
 # node and npm may come from elsewhere (NodeSource's nodejs bundles npm): look for the commands,
 # and never install Debian's npm next to an npm that works.
-command -v node >/dev/null 2>&1 || missing+=(nodejs)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
-
-if ((${#missing[@]})); then
-  echo "install-browser-deps: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  echo "install-browser-deps: chromium, node and npm present" >&2
-fi
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+apt_install_missing install-browser-deps "${packages[@]}"
 
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 if ((node_major < 18)); then

@@ -12,8 +12,12 @@
 #include <string_view>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace kiosk_edge {
 namespace {
+
+using testing::TempDir;
 
 using std::chrono::milliseconds;
 
@@ -39,32 +43,6 @@ std::filesystem::path ShippedConfig() {
 }
 
 // A fresh folder under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    path_ = std::filesystem::temp_directory_path() /
-            ("kiosk-edge-agent-config-test-" + std::to_string(getpid()) + "-" +
-             std::to_string(random()));
-    std::filesystem::create_directory(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::filesystem::path Write(const std::string& text) const {
-    const std::filesystem::path file = path_ / "kiosk-agent.toml";
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 void ExpectSameConfig(const AgentConfig& actual, const AgentConfig& expected) {
   EXPECT_EQ(actual.kiosk_id, expected.kiosk_id);
@@ -115,7 +93,7 @@ TEST(AgentConfigTest, ShippedConfigSetsAndCommentsEveryKey) {
 
 TEST(AgentConfigTest, EmptyFileGivesTheDefaults) {
   TempDir dir;
-  Result<AgentConfig> loaded = LoadAgentConfig(dir.Write(""));
+  Result<AgentConfig> loaded = LoadAgentConfig(dir.Write("kiosk-agent.toml", ""));
   ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
   ExpectSameConfig(*loaded, DefaultAgentConfig());
   EXPECT_EQ(loaded->port, 8470);
@@ -125,7 +103,7 @@ TEST(AgentConfigTest, EmptyFileGivesTheDefaults) {
 
 TEST(AgentConfigTest, EveryKeyReachesItsField) {
   TempDir dir;
-  Result<AgentConfig> loaded = LoadAgentConfig(dir.Write(R"(
+  Result<AgentConfig> loaded = LoadAgentConfig(dir.Write("kiosk-agent.toml", R"(
 [kiosk]
 id = "k-7.a_b"
 store_id = "store-42"
@@ -198,7 +176,7 @@ TEST(AgentConfigTest, EachKindOfBadInputNamesFileLineAndKey) {
   TempDir dir;
   for (const BadInput& bad : cases) {
     SCOPED_TRACE(bad.text);
-    const std::filesystem::path path = dir.Write(bad.text);
+    const std::filesystem::path path = dir.Write("kiosk-agent.toml", bad.text);
     Result<AgentConfig> loaded = LoadAgentConfig(path);
     ASSERT_FALSE(loaded.has_value());
     EXPECT_EQ(loaded.error().kind(), ErrorKind::kConfig);
@@ -210,7 +188,7 @@ TEST(AgentConfigTest, EachKindOfBadInputNamesFileLineAndKey) {
 
 TEST(AgentConfigTest, SyntaxErrorNamesFileAndLine) {
   TempDir dir;
-  const auto path = dir.Write("[http]\nport = 8470\nmax_connections 5\n");
+  const auto path = dir.Write("kiosk-agent.toml", "[http]\nport = 8470\nmax_connections 5\n");
   Result<AgentConfig> loaded = LoadAgentConfig(path);
   ASSERT_FALSE(loaded.has_value());
   EXPECT_EQ(loaded.error().kind(), ErrorKind::kConfig);
@@ -228,8 +206,8 @@ TEST(AgentConfigTest, MissingFileIsAConfigError) {
 
 TEST(AgentConfigTest, ReportsEveryProblemAtOnce) {
   TempDir dir;
-  const auto path =
-      dir.Write("[http]\nport = 99999\n[journal]\nmax_disk_mb = \"big\"\nextra = 1\n");
+  const auto path = dir.Write(
+      "kiosk-agent.toml", "[http]\nport = 99999\n[journal]\nmax_disk_mb = \"big\"\nextra = 1\n");
   Result<AgentConfig> loaded = LoadAgentConfig(path);
   ASSERT_FALSE(loaded.has_value());
   const std::string expected_prefix = path.string();
@@ -243,7 +221,7 @@ TEST(AgentConfigTest, LoadingCreatesNoStateFolder) {
   TempDir dir;
   const std::filesystem::path state = dir.path() / "state" / "kiosk-agent";
   Result<AgentConfig> loaded =
-      LoadAgentConfig(dir.Write("[state]\ndir = \"" + state.string() + "\"\n"));
+      LoadAgentConfig(dir.Write("kiosk-agent.toml", "[state]\ndir = \"" + state.string() + "\"\n"));
   ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
   EXPECT_EQ(loaded->state_dir, state);
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "state"));
@@ -266,7 +244,7 @@ namespace {
 
 TEST(AgentConfigChannelsTest, ChannelTablesBecomeChannels) {
   TempDir dir;
-  Result<AgentConfig> loaded = LoadAgentConfig(dir.Write(R"(
+  Result<AgentConfig> loaded = LoadAgentConfig(dir.Write("kiosk-agent.toml", R"(
 [kiosk]
 store_id = "store-0042"
 [channels.EL3-POSTER-V2]
@@ -293,7 +271,7 @@ campaign = "spring-2027"
 
 TEST(AgentConfigChannelsTest, BadChannelsNameFileLineAndKey) {
   TempDir dir;
-  const auto file = dir.Write(R"([channels.lower-case]
+  const auto file = dir.Write("kiosk-agent.toml", R"([channels.lower-case]
 name = "x"
 path = "a/b"
 [channels.EL3]

@@ -12,8 +12,12 @@
 #include <string_view>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace kiosk_edge {
 namespace {
+
+using testing::TempDir;
 
 using std::chrono::milliseconds;
 
@@ -29,31 +33,6 @@ using std::chrono::milliseconds;
 }
 
 // A fresh folder under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    path_ = std::filesystem::temp_directory_path() /
-            ("kiosk-edge-config-test-" + std::to_string(getpid()) + "-" + std::to_string(random()));
-    std::filesystem::create_directory(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::filesystem::path Write(const std::string& name, const std::string& text) const {
-    const std::filesystem::path file = path_ / name;
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 ConfigFile MustParse(std::string_view text) {
   Result<ConfigFile> parsed = ConfigFile::Parse(text, "test.toml");

@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <string_view>
 
 namespace kiosk_edge::testing {
 
@@ -26,6 +28,12 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  // Writes `text` to the file `name` in this folder (replacing it); the file's path.
+  std::filesystem::path Write(const std::string& name, std::string_view text) const {
+    const std::filesystem::path file = path_ / name;
+    std::ofstream(file, std::ios::binary) << text;
+    return file;
+  }
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
  private:

@@ -31,16 +31,6 @@ std::int64_t Ticks(TimePoint point) {
 
 }  // namespace
 
-class Journal::Writer {
- public:
-  explicit Writer(JournalWriter writer) : writer_(std::move(writer)) {}
-  std::mutex mutex;  // serialises the writer thread's batches and MarkSynced
-  JournalWriter& get() { return writer_; }
-
- private:
-  JournalWriter writer_;
-};
-
 // The read side: its own connection, so reads see committed data without waiting for writes.
 class Journal::Reader {
  public:
@@ -137,14 +127,14 @@ Result<std::unique_ptr<Journal>> Journal::Open(JournalOptions options) {
 
   auto reader = std::make_unique<Reader>(std::move(*read_db), options.kiosk_id, incarnation);
   std::unique_ptr<Journal> journal(new Journal(
-      std::move(options), std::make_unique<Writer>(std::move(*writer)), std::move(reader),
+      std::move(options), std::make_unique<JournalWriter>(std::move(*writer)), std::move(reader),
       incarnation, quarantined_to, std::make_unique<Database>(std::move(*checkpoint_db))));
   LogInfo("journal", "opened ", journal->options_.path.string(), " for kiosk ", journal->kiosk_id_,
           ", incarnation ", incarnation);
   return journal;
 }
 
-Journal::Journal(JournalOptions options, std::unique_ptr<Writer> writer,
+Journal::Journal(JournalOptions options, std::unique_ptr<JournalWriter> writer,
                  std::unique_ptr<Reader> reader, std::string incarnation,
                  std::optional<std::filesystem::path> quarantined_to,
                  std::unique_ptr<Database> checkpoint_db)
@@ -228,8 +218,8 @@ void Journal::WriterLoop() {
     }
     std::vector<Result<std::int64_t>> outcomes;
     {
-      std::lock_guard lock(writer_->mutex);
-      outcomes = writer_->get().CommitBatch(stamped);
+      std::lock_guard lock(writer_mutex_);
+      outcomes = writer_->CommitBatch(stamped);
     }
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
     NoteCommitted(batch.size());
@@ -279,8 +269,8 @@ Result<std::vector<JournalEvent>> Journal::ReadDefinitionsAfter(std::int64_t aft
 }
 
 Result<void> Journal::MarkSynced(std::int64_t high_water) {
-  std::lock_guard lock(writer_->mutex);
-  return writer_->get().MarkSynced(high_water);
+  std::lock_guard lock(writer_mutex_);
+  return writer_->MarkSynced(high_water);
 }
 
 Result<std::optional<std::int64_t>> Journal::FindClaim(std::string_view claim) {

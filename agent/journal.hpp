@@ -19,6 +19,7 @@
 namespace kiosk_edge {
 
 class Database;
+class JournalWriter;
 
 struct JournalOptions {
   std::filesystem::path path;  // the database file; its folder must exist
@@ -92,11 +93,11 @@ class Journal {
     std::int64_t occurred_at_ms;
     std::int64_t monotonic_ns;
   };
-  class Writer;
   class Reader;
 
-  Journal(JournalOptions options, std::unique_ptr<Writer> writer, std::unique_ptr<Reader> reader,
-          std::string incarnation, std::optional<std::filesystem::path> quarantined_to,
+  Journal(JournalOptions options, std::unique_ptr<JournalWriter> writer,
+          std::unique_ptr<Reader> reader, std::string incarnation,
+          std::optional<std::filesystem::path> quarantined_to,
           std::unique_ptr<Database> checkpoint_db);
   void WriterLoop();
   void CheckpointLoop();
@@ -106,7 +107,8 @@ class Journal {
   const std::string kiosk_id_;
   const std::string incarnation_;
   const std::optional<std::filesystem::path> quarantined_to_;
-  std::unique_ptr<Writer> writer_;
+  std::mutex writer_mutex_;  // serialises the writer thread's batches and MarkSynced
+  std::unique_ptr<JournalWriter> writer_;
   std::unique_ptr<Reader> reader_;
 
   std::mutex queue_mutex_;

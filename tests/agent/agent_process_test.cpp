@@ -3,40 +3,27 @@
 
 #include <boost/json/parse.hpp>
 #include <fstream>
-#include <regex>
 
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
+#include "support/running_agent.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kiosk_edge {
 namespace {
 
 using testing::ChildProcess;
+using testing::RunningAgent;
 using testing::TempDir;
-
-// Reads the banner until the health URL; 0 when the agent died first.
-std::uint16_t ReadHealthPort(ChildProcess& agent) {
-  const std::regex health_line(R"(health:\s+http://127\.0\.0\.1:(\d+)/healthz)");
-  std::string line;
-  while (agent.ReadStdoutLine(line)) {
-    std::smatch match;
-    if (std::regex_search(line, match, health_line)) {
-      return static_cast<std::uint16_t>(std::stoi(match[1]));
-    }
-  }
-  return 0;
-}
 
 TEST(AgentProcessTest, StartsOnDefaultsServesHealthAndStopsCleanlyOnSigterm) {
   TempDir dir;
   const auto state = dir / "state";
   std::string first_incarnation;
   for (int run = 0; run < 2; ++run) {
-    ChildProcess agent({KIOSK_AGENT_BINARY, "--state-dir", state.string(), "--port", "0"});
-    ASSERT_TRUE(agent.started());
-    const std::uint16_t port = ReadHealthPort(agent);
-    ASSERT_NE(port, 0) << agent.ReadAllStderr();
+    RunningAgent agent(dir.path());
+    const std::uint16_t port = agent.port();
+    ASSERT_NE(port, 0);
 
     const auto health = testing::HttpGet(port, "/healthz");
     ASSERT_EQ(health.status, 200) << health.body;
@@ -52,8 +39,7 @@ TEST(AgentProcessTest, StartsOnDefaultsServesHealthAndStopsCleanlyOnSigterm) {
     EXPECT_EQ(incarnation, first_incarnation) << "a restart must keep the incarnation";
 
     EXPECT_EQ(testing::HttpGet(port, "/nowhere").status, 404);
-    agent.Signal(SIGTERM);
-    const int status = agent.Wait();
+    const int status = agent.Stop();
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
   }
@@ -88,8 +74,8 @@ TEST(AgentProcessTest, UnknownFlagIsAUsageError) {
 
 TEST(AgentProcessTest, PortInUseGivesAClearError) {
   TempDir dir;
-  ChildProcess first({KIOSK_AGENT_BINARY, "--state-dir", (dir / "a").string(), "--port", "0"});
-  const std::uint16_t port = ReadHealthPort(first);
+  RunningAgent first(dir.path());
+  const std::uint16_t port = first.port();
   ASSERT_NE(port, 0);
   ChildProcess second(
       {KIOSK_AGENT_BINARY, "--state-dir", (dir / "b").string(), "--port", std::to_string(port)});

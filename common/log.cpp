@@ -54,8 +54,12 @@ LogLevel ParseLogLevelOr(std::string_view name, LogLevel fallback) {
   return fallback;
 }
 
+bool LogEnabled(LogLevel level) {
+  return static_cast<int>(level) <= static_cast<int>(g_level.load(std::memory_order_relaxed));
+}
+
 void Log(LogLevel level, std::string_view component, std::string_view message) {
-  if (static_cast<int>(level) > static_cast<int>(g_level.load())) return;
+  if (!LogEnabled(level)) return;
   static const bool to_terminal = isatty(STDERR_FILENO) == 1;
   std::string line;
   if (to_terminal) {

@@ -18,21 +18,24 @@ LogLevel ParseLogLevelOr(std::string_view name, LogLevel fallback);
 // Contract: callers never pass personal data (names, phone numbers, tokens) in `message`.
 void Log(LogLevel level, std::string_view component, std::string_view message);
 
+// Whether messages at `level` are written; the helpers below check it before formatting.
+bool LogEnabled(LogLevel level);
+
 template <class... Parts>
 void LogError(std::string_view component, const Parts&... parts) {
-  Log(LogLevel::kError, component, StrCat(parts...));
+  if (LogEnabled(LogLevel::kError)) Log(LogLevel::kError, component, StrCat(parts...));
 }
 template <class... Parts>
 void LogWarning(std::string_view component, const Parts&... parts) {
-  Log(LogLevel::kWarning, component, StrCat(parts...));
+  if (LogEnabled(LogLevel::kWarning)) Log(LogLevel::kWarning, component, StrCat(parts...));
 }
 template <class... Parts>
 void LogInfo(std::string_view component, const Parts&... parts) {
-  Log(LogLevel::kInfo, component, StrCat(parts...));
+  if (LogEnabled(LogLevel::kInfo)) Log(LogLevel::kInfo, component, StrCat(parts...));
 }
 template <class... Parts>
 void LogDebug(std::string_view component, const Parts&... parts) {
-  Log(LogLevel::kDebug, component, StrCat(parts...));
+  if (LogEnabled(LogLevel::kDebug)) Log(LogLevel::kDebug, component, StrCat(parts...));
 }
 
 }  // namespace kiosk_edge

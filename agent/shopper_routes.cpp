@@ -160,6 +160,23 @@ awaitable<HttpResponse> SignupForm(const ShopperServices& services, const HttpRe
       visitor);
 }
 
+struct PresenceCode {
+  std::string url;
+  std::string svg;  // the QR, 100 mm nominal (the kiosk page scales it to the screen)
+};
+
+// The kiosk screen's code at `now`: its URL (upper case, QR alphanumeric) and its picture.
+Result<PresenceCode> CurrentPresenceCode(const ShopperServices& services,
+                                         std::chrono::system_clock::time_point now) {
+  auto token = services.presence_codes->Issue(now);
+  if (!token) return token.error().WithContext("presence code");
+  PresenceCode code{UpperAscii(services.public_base_url) + "/K/" + *token, {}};
+  auto qr = EncodeQr(code.url, QrErrorCorrection::kMedium);
+  if (!qr) return qr.error().WithContext("presence code");
+  code.svg = RenderSvg(*qr, 100);
+  return code;
+}
+
 }  // namespace
 
 Result<std::string> ChannelCodeUrl(const ShopperServices& services, std::string_view channel_id) {
@@ -185,26 +202,18 @@ awaitable<std::optional<HttpResponse>> RouteShopper(const ShopperServices& servi
   }
   if (get && path == "/kiosk") {
     const Visitor visitor = IdentifyVisitor(request);
-    auto token = services.presence_codes->Issue(services.clock->WallNow());
-    std::string svg;
-    if (token) {
-      auto qr = EncodeQr(UpperAscii(services.public_base_url) + "/K/" + *token,
-                         QrErrorCorrection::kMedium);
-      if (qr) svg = RenderSvg(*qr, 100);
-    }
+    auto code = CurrentPresenceCode(services, services.clock->WallNow());
+    const std::string svg = code ? code->svg : std::string();  // the page's script retries
     co_return WithCookies(HttpResponse::Html(200, RenderKioskScreen(visitor.language, svg, true)),
                           visitor);
   }
   if (get && path == "/kiosk/code") {
     const auto now = services.clock->WallNow();
-    auto token = services.presence_codes->Issue(now);
-    if (!token) co_return HttpResponse::Text(500, "no presence code\n");
-    const std::string url = UpperAscii(services.public_base_url) + "/K/" + *token;
-    auto qr = EncodeQr(url, QrErrorCorrection::kMedium);
-    if (!qr) co_return HttpResponse::Text(500, "cannot encode the presence code\n");
+    auto code = CurrentPresenceCode(services, now);
+    if (!code) co_return HttpResponse::Text(500, code.error().message() + "\n");
     boost::json::object body{
-        {"url", url},
-        {"svg", RenderSvg(*qr, 100)},
+        {"url", code->url},
+        {"svg", code->svg},
         {"next_rotation_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                  services.presence_codes->NextRotation(now).time_since_epoch())
                                  .count()}};

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "agent/journal_await.hpp"
+#include "common/json_fields.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -29,19 +30,6 @@ boost::json::object ChannelJson(const ShopperServices& services, const Channel& 
   if (channel.active_until_ms) json["active_until_ms"] = *channel.active_until_ms;
   if (auto url = ChannelCodeUrl(services, channel.id)) json["code_url"] = *url;
   return json;
-}
-
-std::string Field(const boost::json::object& json, std::string_view name,
-                  std::string_view fallback = "") {
-  const auto* value = json.if_contains(name);
-  return value != nullptr && value->is_string() ? std::string(value->as_string())
-                                                : std::string(fallback);
-}
-
-std::optional<std::int64_t> TimeField(const boost::json::object& json, std::string_view name) {
-  const auto* value = json.if_contains(name);
-  if (value == nullptr || !value->is_int64()) return std::nullopt;
-  return value->as_int64();
 }
 
 // Appends `draft`, then applies it to the registry, so the kiosk uses what it has recorded.
@@ -69,20 +57,20 @@ awaitable<HttpResponse> DefineChannel(const ShopperServices& services, const std
   if (parse_error || !parsed.is_object()) co_return JsonError(400, "send a JSON object");
   const auto& json = parsed.as_object();
   Channel channel;
-  channel.id = Field(json, "id");
-  channel.name = Field(json, "name");
-  const auto medium = ParseMedium(Field(json, "medium", "poster"));
+  channel.id = JsonString(json, "id");
+  channel.name = JsonString(json, "name");
+  const auto medium = ParseMedium(JsonString(json, "medium", "poster"));
   if (!medium) {
     co_return JsonError(400,
                         "medium must be poster, elevator, flyer, counter_card, kiosk_screen or "
                         "online");
   }
   channel.medium = *medium;
-  channel.path = Field(json, "path");
-  channel.campaign = Field(json, "campaign", services.default_campaign);
-  channel.store = Field(json, "store", store_id);
-  channel.active_from_ms = TimeField(json, "active_from_ms");
-  channel.active_until_ms = TimeField(json, "active_until_ms");
+  channel.path = JsonString(json, "path");
+  channel.campaign = JsonString(json, "campaign", services.default_campaign);
+  channel.store = JsonString(json, "store", store_id);
+  channel.active_from_ms = JsonInt(json, "active_from_ms");
+  channel.active_until_ms = JsonInt(json, "active_until_ms");
   if (auto valid = ValidateChannel(channel); !valid) {
     co_return JsonError(400, valid.error().message());
   }

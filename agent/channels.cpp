@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "agent/journal.hpp"
+#include "common/json_fields.hpp"
 #include "common/strings.hpp"
 
 namespace kiosk_edge {
@@ -39,17 +40,6 @@ bool IsValidPath(std::string_view path) {
     }
   }
   return level_length > 0;
-}
-
-std::string StringField(const boost::json::object& json, std::string_view name) {
-  const auto* value = json.if_contains(name);
-  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
-}
-
-std::optional<std::int64_t> TimeField(const boost::json::object& json, std::string_view name) {
-  const auto* value = json.if_contains(name);
-  if (value == nullptr || !value->is_int64()) return std::nullopt;
-  return value->as_int64();
 }
 
 }  // namespace
@@ -148,7 +138,7 @@ Result<void> ChannelRegistry::Apply(std::string_view type, std::string_view payl
     return Error(ErrorKind::kCorrupt, "channel payload is not a JSON object");
   }
   const auto& json = parsed.as_object();
-  const std::string id = StringField(json, "id");
+  const std::string id = JsonString(json, "id");
   std::lock_guard lock(mutex_);
   if (type == "channel_retired") {
     if (auto found = channels_.find(id); found != channels_.end()) found->second.retired = true;
@@ -156,13 +146,13 @@ Result<void> ChannelRegistry::Apply(std::string_view type, std::string_view payl
   }
   Channel channel;
   channel.id = id;
-  channel.name = StringField(json, "name");
-  channel.medium = ParseMedium(StringField(json, "medium")).value_or(Medium::kPoster);
-  channel.path = StringField(json, "path");
-  channel.campaign = StringField(json, "campaign");
-  channel.store = StringField(json, "store");
-  channel.active_from_ms = TimeField(json, "active_from_ms");
-  channel.active_until_ms = TimeField(json, "active_until_ms");
+  channel.name = JsonString(json, "name");
+  channel.medium = ParseMedium(JsonString(json, "medium")).value_or(Medium::kPoster);
+  channel.path = JsonString(json, "path");
+  channel.campaign = JsonString(json, "campaign");
+  channel.store = JsonString(json, "store");
+  channel.active_from_ms = JsonInt(json, "active_from_ms");
+  channel.active_until_ms = JsonInt(json, "active_until_ms");
   if (auto valid = ValidateChannel(channel); !valid) return valid.error();
   channels_[id] = std::move(channel);
   return {};

@@ -15,6 +15,7 @@
 #include "agent/agent_config.hpp"
 #include "agent/kioskctl_decode.hpp"
 #include "agent/kioskctl_qr_export.hpp"
+#include "common/json_fields.hpp"
 #include "common/local_http_client.hpp"
 #include "common/strings.hpp"
 
@@ -117,17 +118,11 @@ Result<boost::json::value> Call(const Invocation& invocation, std::string_view m
   return json;
 }
 
-std::string Text(const boost::json::object& json, std::string_view key) {
-  const auto* value = json.if_contains(key);
-  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
-}
-
 void PrintChannel(const boost::json::object& channel, std::ostream& out) {
-  const auto* retired = channel.if_contains("retired");
-  out << Text(channel, "id") << "\t" << Text(channel, "medium") << "\t" << Text(channel, "path")
-      << "\t" << Text(channel, "campaign") << "\t"
-      << (retired != nullptr && retired->is_bool() && retired->as_bool() ? "retired" : "active")
-      << "\t" << Text(channel, "code_url") << "\n";
+  out << JsonString(channel, "id") << "\t" << JsonString(channel, "medium") << "\t"
+      << JsonString(channel, "path") << "\t" << JsonString(channel, "campaign") << "\t"
+      << (JsonBool(channel, "retired") ? "retired" : "active") << "\t"
+      << JsonString(channel, "code_url") << "\n";
 }
 
 int ChannelCommand(const Invocation& invocation, std::ostream& out, std::ostream& err) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/files.hpp"
+#include "common/json_fields.hpp"
 #include "common/strings.hpp"
 #include "kiosk/qr/qr_code.hpp"
 #include "kiosk/qr/qr_pdf.hpp"
@@ -14,16 +15,6 @@ namespace {
 
 constexpr int kPngPixelsPerModule = 10;
 constexpr double kSvgWidthMm = 40;
-
-std::string Text(const boost::json::object& json, std::string_view key) {
-  const auto* value = json.if_contains(key);
-  return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
-}
-
-bool Retired(const boost::json::object& json) {
-  const auto* value = json.if_contains("retired");
-  return value != nullptr && value->is_bool() && value->as_bool();
-}
 
 }  // namespace
 
@@ -71,13 +62,13 @@ Result<void> ExportQrCodes(const boost::json::array& channels, const QrExportOpt
   std::vector<QrLabel> labels;
   for (const auto& value : channels) {
     const auto& channel = value.as_object();
-    const std::string id = Text(channel, "id");
-    if (Retired(channel) || (options.channel_id && *options.channel_id != id)) continue;
-    const QrErrorCorrection level = Text(channel, "medium") == "kiosk_screen"
+    const std::string id = JsonString(channel, "id");
+    if (JsonBool(channel, "retired") || (options.channel_id && *options.channel_id != id)) continue;
+    const QrErrorCorrection level = JsonString(channel, "medium") == "kiosk_screen"
                                         ? QrErrorCorrection::kMedium
                                         : QrErrorCorrection::kQuartile;
-    labels.push_back(
-        {Text(channel, "code_url"), Text(channel, "name"), Text(channel, "path"), level});
+    labels.push_back({JsonString(channel, "code_url"), JsonString(channel, "name"),
+                      JsonString(channel, "path"), level});
     if (options.format == QrFileFormat::kPdf) continue;
     auto qr = EncodeQr(labels.back().url, level);
     if (!qr) return qr.error().WithContext(id);

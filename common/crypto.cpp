@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include <climits>
@@ -24,6 +25,8 @@ struct OpenSslFree {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
   void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
   void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
+  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
+  void operator()(BIO* p) const { BIO_free(p); }
 };
 template <class T>
 using OpenSslPtr = std::unique_ptr<T, OpenSslFree>;
@@ -180,6 +183,136 @@ Result<std::string> X25519SharedSecret(std::string_view private_key,
     return InvalidArgument("X25519: peer public key has small order");
   }
   return secret;
+}
+
+// ---- Ed25519 ----
+
+namespace {
+
+Result<OpenSslPtr<EVP_PKEY>> Ed25519PrivateKeyObject(std::string_view private_key) {
+  if (private_key.size() != kEd25519KeySize) {
+    return InvalidArgument("Ed25519 private key must be 32 bytes");
+  }
+  OpenSslPtr<EVP_PKEY> key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
+                                                        Bytes(private_key), private_key.size()));
+  if (!key) return Error(ErrorKind::kInternal, "Ed25519: cannot load private key");
+  return key;
+}
+
+Result<std::string> RawEd25519PublicKey(EVP_PKEY* key) {
+  std::string out(kEd25519KeySize, '\0');
+  std::size_t length = out.size();
+  if (EVP_PKEY_get_raw_public_key(key, MutableBytes(out), &length) != 1 ||
+      length != kEd25519KeySize) {
+    return Error(ErrorKind::kInternal, "Ed25519: cannot read public key");
+  }
+  return out;
+}
+
+Result<std::string> RawEd25519PrivateKey(EVP_PKEY* key) {
+  std::string out(kEd25519KeySize, '\0');
+  std::size_t length = out.size();
+  if (EVP_PKEY_get_raw_private_key(key, MutableBytes(out), &length) != 1 ||
+      length != kEd25519KeySize) {
+    return Error(ErrorKind::kInternal, "Ed25519: cannot read private key");
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Ed25519KeyPair> GenerateEd25519KeyPair() {
+  OpenSslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr));
+  EVP_PKEY* raw_key = nullptr;
+  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &raw_key) != 1) {
+    return Error(ErrorKind::kIo, "Ed25519 key generation failed");
+  }
+  OpenSslPtr<EVP_PKEY> key(raw_key);
+  auto private_key = RawEd25519PrivateKey(key.get());
+  if (!private_key) return private_key.error();
+  auto public_key = RawEd25519PublicKey(key.get());
+  if (!public_key) return public_key.error();
+  return Ed25519KeyPair{std::move(*private_key), std::move(*public_key)};
+}
+
+Result<std::string> Ed25519PublicKey(std::string_view private_key) {
+  auto key = Ed25519PrivateKeyObject(private_key);
+  if (!key) return key.error();
+  return RawEd25519PublicKey(key->get());
+}
+
+Result<std::string> Ed25519Sign(std::string_view private_key, std::string_view message) {
+  auto key = Ed25519PrivateKeyObject(private_key);
+  if (!key) return key.error();
+  OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  std::string signature(kEd25519SignatureSize, '\0');
+  std::size_t length = signature.size();
+  // Ed25519 hashes internally: no digest, one-shot EVP_DigestSign.
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key->get()) != 1 ||
+      EVP_DigestSign(ctx.get(), MutableBytes(signature), &length, Bytes(message), message.size()) !=
+          1 ||
+      length != kEd25519SignatureSize) {
+    return Error(ErrorKind::kInternal, "Ed25519 signing failed");
+  }
+  return signature;
+}
+
+bool Ed25519Verify(std::string_view public_key, std::string_view message,
+                   std::string_view signature) {
+  if (public_key.size() != kEd25519KeySize || signature.size() != kEd25519SignatureSize) {
+    return false;
+  }
+  OpenSslPtr<EVP_PKEY> key(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, Bytes(public_key), public_key.size()));
+  OpenSslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  return key && ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1 &&
+         EVP_DigestVerify(ctx.get(), Bytes(signature), signature.size(), Bytes(message),
+                          message.size()) == 1;
+}
+
+Result<std::string> Ed25519PrivateKeyToPem(std::string_view private_key) {
+  auto key = Ed25519PrivateKeyObject(private_key);
+  if (!key) return key.error();
+  OpenSslPtr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key->get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return Error(ErrorKind::kInternal, "Ed25519: cannot write PEM");
+  }
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  std::string pem(data, static_cast<std::size_t>(size));
+  (void)BIO_reset(bio.get());  // a memory BIO reset clears its buffer
+  return pem;
+}
+
+Result<std::string> Ed25519PrivateKeyFromPem(std::string_view pem) {
+  if (pem.size() > 16 * 1024) return InvalidArgument("Ed25519 PEM: too large");
+  OpenSslPtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return Error(ErrorKind::kInternal, "Ed25519 PEM: out of memory");
+  OpenSslPtr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) return InvalidArgument("not a PEM private key");
+  if (EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519) {
+    return InvalidArgument("PEM private key is not an Ed25519 key");
+  }
+  return RawEd25519PrivateKey(key.get());
+}
+
+// ---- Password hashing ----
+
+Result<std::string> Scrypt(std::string_view password, std::string_view salt, int log2_n, int r,
+                           int p, std::size_t length) {
+  constexpr std::uint64_t kMaxMemory = std::uint64_t{256} << 20;
+  if (log2_n < 1 || log2_n > 30 || r < 1 || p < 1 || length == 0 || length > 1024) {
+    return InvalidArgument("scrypt: parameters out of range");
+  }
+  std::string out(length, '\0');
+  if (EVP_PBE_scrypt(reinterpret_cast<const char*>(Bytes(password)), password.size(), Bytes(salt),
+                     salt.size(), std::uint64_t{1} << log2_n, static_cast<std::uint64_t>(r),
+                     static_cast<std::uint64_t>(p), kMaxMemory, MutableBytes(out),
+                     out.size()) != 1) {
+    return InvalidArgument("scrypt: parameters refused (memory above 256 MiB?)");
+  }
+  return out;
 }
 
 Result<std::string> Aes256GcmSeal(std::string_view key, std::string_view nonce12,

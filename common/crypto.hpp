@@ -21,6 +21,8 @@ inline constexpr std::size_t kX25519KeySize = 32;
 inline constexpr std::size_t kAes256KeySize = 32;
 inline constexpr std::size_t kAesGcmNonceSize = 12;
 inline constexpr std::size_t kAesGcmTagSize = 16;
+inline constexpr std::size_t kEd25519KeySize = 32;
+inline constexpr std::size_t kEd25519SignatureSize = 64;
 
 // ---- Hashing, MACs, key derivation, randomness ----
 
@@ -64,6 +66,42 @@ Result<std::string> X25519PublicKey(std::string_view private_key);
 // a malicious peer force a known secret.
 Result<std::string> X25519SharedSecret(std::string_view private_key,
                                        std::string_view peer_public_key);
+
+// ---- Ed25519 signatures (RFC 8032) ----
+
+// Raw 32-byte keys: the private key is RFC 8032's seed, the public key its encoded point.
+struct Ed25519KeyPair {
+  std::string private_key;
+  std::string public_key;
+};
+
+// A fresh key pair from the CSPRNG.
+Result<Ed25519KeyPair> GenerateEd25519KeyPair();
+
+// The public key belonging to `private_key` (32 bytes).
+Result<std::string> Ed25519PublicKey(std::string_view private_key);
+
+// The 64-byte signature of `message`. Deterministic (RFC 8032): the same key and message always
+// give the same signature.
+Result<std::string> Ed25519Sign(std::string_view private_key, std::string_view message);
+
+// True only when `signature` is a valid signature of `message` under `public_key`; false for
+// every malformed input (wrong sizes, a public key that is not a curve point). Never throws.
+bool Ed25519Verify(std::string_view public_key, std::string_view message,
+                   std::string_view signature);
+
+// The private key as a PKCS#8 PEM block ("-----BEGIN PRIVATE KEY-----"), the form TLS libraries
+// and `openssl pkey` read, and back. The PEM text is key material: keep it in 0600 files only.
+Result<std::string> Ed25519PrivateKeyToPem(std::string_view private_key);
+Result<std::string> Ed25519PrivateKeyFromPem(std::string_view pem);
+
+// ---- Password hashing ----
+
+// scrypt (RFC 7914) of `password` with `salt`: `length` bytes. Cost parameters: N = 2^log2_n
+// (1..30), r, p >= 1; memory is about 128 * r * N bytes. kInvalidArgument for parameters OpenSSL
+// refuses (including memory above 256 MiB).
+Result<std::string> Scrypt(std::string_view password, std::string_view salt, int log2_n, int r,
+                           int p, std::size_t length);
 
 // ---- AES-256-GCM ----
 

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "common/log.hpp"
@@ -234,9 +235,19 @@ asio::awaitable<void> Session<Protocol>::Serve() {
 
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    parser.body_limit(static_cast<std::uint64_t>(limits.max_body_bytes));
-    auto [read_ec, unused] =
-        co_await http::async_read(stream_, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    // The header first: the body limit depends on the path.
+    auto [read_ec, unused] = co_await http::async_read_header(stream_, buffer, parser,
+                                                              asio::as_tuple(asio::use_awaitable));
+    if (!read_ec) {
+      const std::string_view target = parser.get().target();
+      const std::string_view path = target.substr(0, target.find('?'));
+      const bool upload = std::find(limits.upload_paths.begin(), limits.upload_paths.end(), path) !=
+                          limits.upload_paths.end();
+      parser.body_limit(static_cast<std::uint64_t>(upload ? limits.max_upload_body_bytes
+                                                          : limits.max_body_bytes));
+      std::tie(read_ec, unused) =
+          co_await http::async_read(stream_, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    }
     if (read_ec) {
       const std::optional<unsigned> status = StatusForReadError(read_ec, parser.is_header_done());
       LogDebug(kComponent, "request not read: ", read_ec.message());

@@ -45,8 +45,12 @@ using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(HttpReque
 
 // Every network read has a deadline and a size limit (DESIGN.md §10).
 struct HttpServerLimits {
-  std::size_t max_header_bytes = 8 * 1024;           // request line + headers; over it: 431
-  std::size_t max_body_bytes = 64 * 1024;            // over it: 413
+  std::size_t max_header_bytes = 8 * 1024;  // request line + headers; over it: 431
+  std::size_t max_body_bytes = 64 * 1024;   // over it: 413
+  // Paths (exact, without the query) whose bodies may be up to max_upload_body_bytes instead:
+  // camera frames posted by the counter page.
+  std::vector<std::string> upload_paths;
+  std::size_t max_upload_body_bytes = 2 * 1024 * 1024;
   std::chrono::milliseconds read_deadline{10'000};   // whole request, from its first byte
   std::chrono::milliseconds write_deadline{10'000};  // whole response
   std::chrono::milliseconds idle_timeout{30'000};    // keep-alive wait for the next request

@@ -12,6 +12,7 @@
 #include "agent/agent_config.hpp"
 #include "agent/agent_routes.hpp"
 #include "agent/command_line.hpp"
+#include "agent/counter_setup.hpp"
 #include "agent/journal.hpp"
 #include "agent/kiosk_identity.hpp"
 #include "agent/shopper_setup.hpp"
@@ -36,7 +37,7 @@ Result<AgentConfig> ResolveConfig(const AgentCommandLine& command_line) {
 }
 
 void PrintBanner(const AgentConfig& config, const Journal& journal, const ShopperServices& shopper,
-                 std::uint16_t port) {
+                 const std::optional<std::string>& demo_pin, std::uint16_t port) {
   const std::string base = StrCat("http://", config.listen_address, ":", port);
   std::cout << "kiosk-agent " << KIOSK_EDGE_VERSION << " is running as kiosk " << journal.kiosk_id()
             << " (store " << config.store_id << ")\n"
@@ -46,7 +47,9 @@ void PrintBanner(const AgentConfig& config, const Journal& journal, const Shoppe
     auto url = ChannelCodeUrl(shopper, channel.id);
     if (url) std::cout << "  channel code:  " << *url << "   " << channel.name << "\n";
   }
-  std::cout << "  health:        " << base << "/healthz\n"
+  std::cout << "  counter:       " << base << "/counter";
+  if (demo_pin) std::cout << "   (demo staff ID \"demo\", PIN " << *demo_pin << ")";
+  std::cout << "\n  health:        " << base << "/healthz\n"
             << "  state:         " << std::filesystem::absolute(config.state_dir).string() << "\n"
             << "Stop it with Ctrl-C (SIGINT) or SIGTERM; it finishes requests in flight first."
             << std::endl;
@@ -82,10 +85,17 @@ int Serve(const AgentConfig& config) {
     LogError("agent", shopper.error().message());
     return kExitFailure;
   }
+  auto counter = CounterState::Build(config, **journal, (*shopper)->trust(), blocking_pool);
+  if (!counter) {
+    LogError("agent", counter.error().message());
+    return kExitFailure;
+  }
+  HttpServerLimits limits = config.http;
+  limits.upload_paths.emplace_back(kCounterFramePath);
   auto server =
-      HttpServer::Listen(io, config.listen_address, config.port, config.http,
+      HttpServer::Listen(io, config.listen_address, config.port, limits,
                          MakeAgentRoutes({journal->get(), &blocking_pool, journal_options.path,
-                                          &(*shopper)->services()}));
+                                          &(*shopper)->services(), &(*counter)->services()}));
   if (!server) {
     LogError("agent", server.error().message());
     return kExitFailure;
@@ -105,7 +115,7 @@ int Serve(const AgentConfig& config) {
   (*server)->Start();
   (*admin)->Start();
   LogInfo("agent", "listening on http://", config.listen_address, ":", (*server)->port());
-  PrintBanner(config, **journal, (*shopper)->services(), (*server)->port());
+  PrintBanner(config, **journal, (*shopper)->services(), (*counter)->demo_pin(), (*server)->port());
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   int servers_running = 2;

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "common/http_forms.hpp"
+
 namespace kiosk_edge {
 namespace {
 
@@ -29,6 +31,50 @@ bool IsValidId(std::string_view id) {
 
 constexpr std::string_view kIdRule =
     "must be 1 to 64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit";
+
+void ReadVoucherAndCounterKeys(ConfigFile& file, AgentConfig& config) {
+  VoucherPolicy& vouchers = config.vouchers;
+  file.Read("vouchers.gift", vouchers.gift);
+  if (vouchers.gift.empty() || vouchers.gift.size() > 64 || !IsValidUtf8(vouchers.gift)) {
+    file.AddError("vouchers.gift", "must be 1 to 64 bytes of UTF-8 text");
+  }
+  std::int64_t valid_days = vouchers.validity.count();
+  file.Read("vouchers.valid_days", valid_days, 1, 3650);
+  vouchers.validity = std::chrono::days(valid_days);
+  std::string scope = "store";
+  file.ReadChoice("vouchers.scope", scope, {"store", "fleet"});
+  vouchers.scope = scope == "fleet" ? VoucherScope::kFleet : VoucherScope::kStore;
+
+  for (const std::string& id : file.TableNames("staff")) {
+    const std::string key = "staff." + id;
+    StaffMember member{id, id, ""};
+    if (!IsValidId(id)) file.AddError(key, kIdRule);
+    file.Read(key + ".name", member.name);
+    if (member.name.empty() || member.name.size() > 64 || !IsValidUtf8(member.name)) {
+      file.AddError(key + ".name", "must be 1 to 64 bytes of UTF-8 text");
+    }
+    file.Read(key + ".pin_hash", member.pin_hash);
+    if (auto hash = CheckPinHash(member.pin_hash); !hash) {
+      file.AddError(key + ".pin_hash", hash.error().message());
+    }
+    config.staff.push_back(std::move(member));
+  }
+
+  StaffPolicy& policy = config.staff_policy;
+  std::int64_t minutes = policy.session_lifetime.count();
+  file.Read("counter.session_minutes", minutes, 1, 24 * 60);
+  policy.session_lifetime = std::chrono::minutes(minutes);
+  file.Read("counter.max_failed_logins", policy.max_failed_logins, 1, 100);
+  minutes = policy.lockout.count();
+  file.Read("counter.lockout_minutes", minutes, 1, 24 * 60);
+  policy.lockout = std::chrono::minutes(minutes);
+  file.Read("counter.camera_device", config.camera_device);
+  if (!config.camera_device.empty() && !config.camera_device.starts_with("/dev/")) {
+    file.AddError("counter.camera_device", "must be a device path such as /dev/video0");
+  }
+  file.Read("counter.camera_max_fps", config.camera_max_fps, 1, 30);
+  file.Read("counter.frame_max_fps", config.frame_max_fps, 1, 30);
+}
 
 }  // namespace
 
@@ -151,6 +197,8 @@ Result<AgentConfig> ReadAgentConfig(ConfigFile& file) {
     }
     config.channels.push_back(std::move(channel));
   }
+
+  ReadVoucherAndCounterKeys(file, config);
 
   std::string log_level = "info";
   file.ReadChoice("log.level", log_level, {"error", "warning", "info", "debug"});

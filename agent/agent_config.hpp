@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "agent/channels.hpp"
+#include "agent/staff_auth.hpp"
+#include "agent/voucher_issue.hpp"
 #include "common/config_file.hpp"
 #include "common/error.hpp"
 #include "common/http_types.hpp"
@@ -64,6 +66,19 @@ struct AgentConfig {
   // [channels.<ID>]: channels this kiosk defines at start (name, medium, path, campaign, store).
   // With none, a new kiosk defines demo channels; kioskctl adds and retires channels at run time.
   std::vector<Channel> channels;
+  // [vouchers] gift, valid_days, scope ("store" or "fleet"): the voucher issued at signup.
+  VoucherPolicy vouchers;
+  // [staff.<ID>] name, pin_hash: who may log in at /counter (hashes from `kioskctl staff
+  // hash-pin`). With none, a demo staff member "demo" gets a random PIN kept in the state folder.
+  std::vector<StaffMember> staff;
+  // [counter] session_minutes, max_failed_logins, lockout_minutes.
+  StaffPolicy staff_policy;
+  // [counter] camera_device: a V4L2 camera the agent reads itself ("/dev/video0"); empty: none.
+  std::string camera_device;
+  // [counter] camera_max_fps: frames per second decoded from camera_device; frame_max_fps:
+  // frames per second one counter page may post from its own camera.
+  int camera_max_fps = 5;
+  int frame_max_fps = 8;
 };
 
 // The configuration an empty config file yields: the defaults above with state_dir resolved

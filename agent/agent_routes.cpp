@@ -61,6 +61,8 @@ boost::asio::awaitable<HttpResponse> Route(AgentServices services, HttpRequest r
   }
   std::optional<HttpResponse> shopper_page = co_await RouteShopper(*services.shopper, request);
   if (shopper_page) co_return std::move(*shopper_page);
+  std::optional<HttpResponse> counter_page = co_await RouteCounter(*services.counter, request);
+  if (counter_page) co_return std::move(*counter_page);
   co_return HttpResponse::Text(404, "not found\n");
 }
 

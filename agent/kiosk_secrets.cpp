@@ -13,7 +13,30 @@ namespace {
 
 constexpr std::string_view kSecretsFile = "kiosk-secrets.json";
 constexpr std::string_view kDemoHqKeyFile = "hq-demo-private.key";
+constexpr std::string_view kDeviceKeyFile = "device-key.pem";
 constexpr std::size_t kKeyBytes = 32;
+
+Result<Ed25519KeyPair> LoadOrCreateDeviceKey(const std::filesystem::path& state_dir) {
+  const auto file = state_dir / kDeviceKeyFile;
+  auto pem = ReadSmallFile(file, 16 * 1024);
+  if (pem) {
+    auto private_key = Ed25519PrivateKeyFromPem(*pem);
+    if (!private_key) {
+      return Error(ErrorKind::kCorrupt, StrCat(file.string(), ": ", private_key.error().message()));
+    }
+    auto public_key = Ed25519PublicKey(*private_key);
+    if (!public_key) return public_key.error();
+    return Ed25519KeyPair{std::move(*private_key), std::move(*public_key)};
+  }
+  if (pem.error().kind() != ErrorKind::kNotFound) return pem.error();
+  auto pair = GenerateEd25519KeyPair();
+  if (!pair) return pair;
+  auto text = Ed25519PrivateKeyToPem(pair->private_key);
+  if (!text) return text.error();
+  if (auto written = WriteFileAtomically(file, *text, 0600); !written) return written.error();
+  LogInfo("agent", "generated the device key ", file.string());
+  return pair;
+}
 
 Result<std::string> HexField(const boost::json::object& json, std::string_view name,
                              const std::filesystem::path& file) {
@@ -91,6 +114,9 @@ Result<KioskSecrets> LoadOrCreateKioskSecrets(
                                      ? CreateSecrets(state_dir)
                                      : Result<KioskSecrets>(text.error());
   if (!secrets) return secrets;
+  auto device_key = LoadOrCreateDeviceKey(state_dir);
+  if (!device_key) return device_key.error();
+  secrets->device_key = std::move(*device_key);
   if (configured_hq_public_key_hex) {
     auto key = HexDecode(*configured_hq_public_key_hex);
     if (!key || key->size() != kKeyBytes) {

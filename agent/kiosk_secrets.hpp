@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "common/crypto.hpp"
 #include "common/error.hpp"
 
 namespace kiosk_edge {
@@ -21,10 +22,14 @@ struct KioskSecrets {
   std::string csrf_key;         // HMAC key for signup-form tokens (32 bytes)
   std::string hq_public_key;    // X25519 public key that personal data is sealed for
   bool hq_key_is_demo = false;  // true: the matching private key is in the state folder
+  // Ed25519 device key: signs this kiosk's vouchers (and, with sync, identifies it to HQ). Kept
+  // as PKCS#8 PEM in `state_dir`/device-key.pem, mode 0600, generated at first start.
+  Ed25519KeyPair device_key;
 };
 
-// Reads `state_dir`/kiosk-secrets.json (mode 0600), creating it with fresh random keys on first
-// start. `configured_hq_public_key_hex` (64 hex digits) replaces the demo HQ key when set.
+// Reads `state_dir`/kiosk-secrets.json and device-key.pem (mode 0600), creating each with fresh
+// random keys on first start. `configured_hq_public_key_hex` (64 hex digits) replaces the demo HQ
+// key when set.
 Result<KioskSecrets> LoadOrCreateKioskSecrets(
     const std::filesystem::path& state_dir,
     const std::optional<std::string>& configured_hq_public_key_hex);

@@ -7,7 +7,7 @@ namespace kiosk_edge {
 
 enum class Language { kChinese, kEnglish };
 
-// Every text a shopper sees, by key; the catalogue holds one translation per language.
+// Every text a shopper or clerk sees, by key; the catalogue holds one translation per language.
 enum class Msg {
   kPageTitle,
   kOfferHeadline,
@@ -40,6 +40,40 @@ enum class Msg {
   kKioskTapHere,
   kKioskOffline,
   kSwitchLanguage,
+  kVoucherTitle,
+  kVoucherBrightnessHint,
+  kVoucherGift,
+  kVoucherStore,
+  kVoucherAnyStore,
+  kVoucherExpires,
+  kVoucherCodeLabel,
+  kVoucherExpired,
+  kVoucherNotValid,
+  kCounterTitle,
+  kCounterStaffId,
+  kCounterPin,
+  kCounterLogIn,
+  kCounterLogOut,
+  kCounterLoginFailed,
+  kCounterLockedOut,
+  kCounterSessionExpired,
+  kCounterScanPrompt,
+  kCounterCodeLabel,
+  kCounterRedeemButton,
+  kCounterStartCamera,
+  kCounterDeviceCamera,
+  kCounterRedeemed,
+  kCounterDoNotHandOver,
+  kCounterNotRecorded,
+  kRefusedNotAVoucher,
+  kRefusedUnknownSigner,
+  kRefusedRevoked,
+  kRefusedExpired,
+  kRefusedWrongStore,
+  kRefusedAlreadyRedeemed,
+  kCounterPriorAt,
+  kCounterPriorKiosk,
+  kCounterPriorStaff,
   kCount_,
 };
 

@@ -1,7 +1,12 @@
 #include "agent/shopper_pages.hpp"
 
+#include <ctime>
+
 #include "common/http_forms.hpp"
+#include "common/log.hpp"
 #include "common/strings.hpp"
+#include "kiosk/qr/qr_code.hpp"
+#include "kiosk/qr/qr_render.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -112,6 +117,75 @@ std::string RenderThanksPage(Language language, bool already_signed_up, bool kio
       StrCat("<h1 id=\"result\">", Text(Msg::kThanksTitle, language),
              "</h1><section class=\"offer\"><p>", Text(message, language), "</p></section>"),
       kiosk_touch ? kIdleReset : std::string_view());
+}
+
+namespace {
+
+// "2026-12-22" in the kiosk's local time zone.
+std::string LocalDate(std::int64_t unix_s) {
+  const std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm local{};
+  localtime_r(&t, &local);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &local);
+  return text;
+}
+
+// The token in groups of four, so a person can keep their place while typing it.
+std::string Grouped(std::string_view token) {
+  std::string out;
+  for (std::size_t i = 0; i < token.size(); i += 4) {
+    if (i > 0) out.push_back(' ');
+    out.append(token.substr(i, 4));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RenderVoucherPage(Language language, const Voucher& voucher, std::string_view token,
+                              VoucherPageKind kind, bool kiosk_touch) {
+  std::string qr_svg;
+  if (auto qr = EncodeQr(token, QrErrorCorrection::kMedium)) {
+    qr_svg = RenderSvg(*qr, 80);
+  } else {
+    LogError("shopper", "voucher QR: ", qr.error().message());
+  }
+  const std::string_view title =
+      Text(kind == VoucherPageKind::kJustIssued ? Msg::kThanksTitle : Msg::kVoucherTitle, language);
+  const std::string style =
+      "<style>.voucher{background:#fff;border-radius:1rem;padding:1rem;text-align:center;"
+      "box-shadow:0 1px 4px #0001}.voucher svg{width:min(88vw,26rem);height:auto;display:block;"
+      "margin:0 auto}.code{font:0.95rem/1.6 ui-monospace,monospace;word-spacing:.2rem;"
+      "overflow-wrap:anywhere;user-select:all}dl{display:grid;grid-template-columns:auto 1fr;"
+      "gap:.3rem 1rem}dt{font-weight:600}dd{margin:0}</style>";
+  std::string head = style;
+  if (kind == VoucherPageKind::kJustIssued) {
+    // Token characters are [A-Z2-7.] only: safe inside this script literal.
+    head += StrCat("<script>history.replaceState(null,'','/v/", token, "')</script>");
+  }
+  if (kiosk_touch) head.append(kIdleReset);
+  const std::string store = voucher.scope == VoucherScope::kFleet
+                                ? std::string(Text(Msg::kVoucherAnyStore, language))
+                                : HtmlEscape(voucher.store_id);
+  const std::string notice = kind == VoucherPageKind::kExpired
+                                 ? StrCat("<p class=\"notice\" id=\"expired\">",
+                                          Text(Msg::kVoucherExpired, language), "</p>")
+                             : kind == VoucherPageKind::kJustIssued
+                                 ? StrCat("<p>", Text(Msg::kThanksBody, language), "</p>")
+                                 : "";
+  return Page(
+      language, title,
+      StrCat("<h1 id=\"result\">", title, "</h1>", notice,
+             "<section class=\"voucher\"><div id=\"voucher-qr\">", qr_svg,
+             "</div><p class=\"hint\">", Text(Msg::kVoucherBrightnessHint, language),
+             "</p></section><dl><dt>", Text(Msg::kVoucherGift, language), "</dt><dd id=\"gift\">",
+             HtmlEscape(voucher.gift), "</dd><dt>", Text(Msg::kVoucherStore, language), "</dt><dd>",
+             store, "</dd><dt>", Text(Msg::kVoucherExpires, language), "</dt><dd id=\"expires\">",
+             LocalDate(voucher.expires_at), "</dd></dl><p class=\"hint\">",
+             Text(Msg::kVoucherCodeLabel, language), "</p><p class=\"code\" id=\"token\">",
+             Grouped(token), "</p>"),
+      head);
 }
 
 std::string RenderNoticePage(Language language, Msg message) {

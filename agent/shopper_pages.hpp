@@ -5,6 +5,7 @@
 
 #include "agent/messages.hpp"
 #include "agent/signup.hpp"
+#include "agent/voucher_token.hpp"
 
 namespace kiosk_edge {
 
@@ -23,6 +24,14 @@ std::string RenderSignupPage(Language language, const SignupFields& typed,
 
 // After a signup, or when the phone number had already signed up for this campaign.
 std::string RenderThanksPage(Language language, bool already_signed_up, bool kiosk_touch);
+
+// The shopper's gift voucher: its QR code large on a white field (with a hint to turn the
+// screen brightness up), the token text for typing, the gift, the store and the expiry.
+// kJustIssued also thanks for the signup and moves the address bar to /v/<token>, so that a
+// reload or a bookmark shows the voucher again instead of re-sending the form.
+enum class VoucherPageKind { kJustIssued, kShown, kExpired };
+std::string RenderVoucherPage(Language language, const Voucher& voucher, std::string_view token,
+                              VoucherPageKind kind, bool kiosk_touch);
 
 // A page that only says `message` (too many attempts, kiosk full, try again).
 std::string RenderNoticePage(Language language, Msg message);

@@ -177,6 +177,32 @@ Result<PresenceCode> CurrentPresenceCode(const ShopperServices& services,
   return code;
 }
 
+// GET /v/<token>: the voucher again (bookmarked, or reopened from the phone's history).
+HttpResponse VoucherPage(const ShopperServices& services, const HttpRequest& request,
+                         std::string_view token_text) {
+  const Visitor visitor = IdentifyVisitor(request);
+  const std::string token = UpperAscii(token_text);
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(services.clock->WallNow().time_since_epoch())
+          .count();
+  const VoucherCheck check =
+      CheckVoucher(token, *services.trust->Current(), services.store_id, now);
+  // A genuine voucher is shown even for another store (the page names its store); a forged,
+  // unknown or revoked one is not.
+  const bool shown = check.voucher && check.refusal != VoucherRefusal::kRevoked;
+  if (!shown) {
+    return WithCookies(
+        HttpResponse::Html(404, RenderNoticePage(visitor.language, Msg::kVoucherNotValid)),
+        visitor);
+  }
+  const VoucherPageKind kind = check.refusal == VoucherRefusal::kExpired ? VoucherPageKind::kExpired
+                                                                         : VoucherPageKind::kShown;
+  return WithCookies(
+      HttpResponse::Html(200, RenderVoucherPage(visitor.language, *check.voucher, token, kind,
+                                                /*kiosk_touch=*/false)),
+      visitor);
+}
+
 }  // namespace
 
 Result<std::string> ChannelCodeUrl(const ShopperServices& services, std::string_view channel_id) {
@@ -194,6 +220,9 @@ awaitable<std::optional<HttpResponse>> RouteShopper(const ShopperServices& servi
   }
   if (get && (path.starts_with("/k/") || path.starts_with("/K/"))) {
     co_return co_await PresenceScan(services, request, path.substr(3));
+  }
+  if (get && (path.starts_with("/v/") || path.starts_with("/V/"))) {
+    co_return VoucherPage(services, request, path.substr(3));
   }
   if (path == "/signup") {
     if (get) co_return co_await SignupForm(services, request);

@@ -12,6 +12,8 @@
 #include "agent/pii_seal.hpp"
 #include "agent/presence_code.hpp"
 #include "agent/request_guards.hpp"
+#include "agent/voucher_check.hpp"
+#include "agent/voucher_issue.hpp"
 #include "common/clock.hpp"
 #include "common/http_types.hpp"
 
@@ -34,13 +36,17 @@ struct ShopperServices {
   std::string public_base_url;   // "http://192.168.1.20:8470": what QR codes point at
   std::string default_campaign;  // for signups that came through no known channel
   std::string consent_text_version;
-  std::string kiosk_channel_id;  // the channel of this kiosk's own screen
+  std::string kiosk_channel_id;   // the channel of this kiosk's own screen
+  std::string store_id;           // the store this kiosk stands in
+  const VoucherIssuer* vouchers;  // signs the signup gift voucher
+  TrustStore* trust;              // which kiosks' vouchers are genuine
 };
 
 // The shopper's routes (DESIGN.md §2, flows 1 and 2):
 //   GET  /c/<token>    scan of a channel code: recorded durably, then the landing page
 //   GET  /k/<token>    scan of the kiosk screen's presence code: likewise
 //   GET  /signup       the signup form;  POST /signup  a signup, durable before the answer
+//   GET  /v/<token>    the shopper's gift voucher (shown after signup, and at this address)
 //   GET  /kiosk        the kiosk's attract screen;  GET /kiosk/code  its current code as JSON
 // Returns nullopt for any other path.
 boost::asio::awaitable<std::optional<HttpResponse>> RouteShopper(const ShopperServices& services,

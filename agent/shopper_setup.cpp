@@ -68,6 +68,12 @@ Result<std::unique_ptr<ShopperState>> ShopperState::Build(const AgentConfig& con
   state->per_address_.emplace(config.signups_per_address, kSignupWindow, kRateLimitKeys,
                               SystemClock());
 
+  TrustList own_vouchers;
+  own_vouchers.kiosk_keys.emplace(kiosk_id, secrets->device_key.public_key);
+  state->trust_.emplace(std::move(own_vouchers));
+  state->vouchers_ = VoucherIssuer{&journal, &SystemClock(),  config.vouchers,
+                                   kiosk_id, config.store_id, secrets->device_key.private_key};
+
   if (auto loaded = state->channels_.Load(journal); !loaded) return loaded.error();
   const bool demo = config.channels.empty() && state->channels_.All().empty();
   if (demo) LogInfo("agent", "no channels configured or defined yet: defining demo channels");
@@ -94,6 +100,9 @@ Result<std::unique_ptr<ShopperState>> ShopperState::Build(const AgentConfig& con
   services.default_campaign = config.default_campaign;
   services.consent_text_version = config.consent_text_version;
   services.kiosk_channel_id = "KIOSK-SCREEN";
+  services.store_id = config.store_id;
+  services.vouchers = &state->vouchers_;
+  services.trust = &*state->trust_;
   return state;
 }
 

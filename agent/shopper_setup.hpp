@@ -22,6 +22,8 @@ class ShopperState {
   // Codes point at `base_url` (known only once the server has bound its port).
   void SetPublicBaseUrl(std::string base_url) { services_.public_base_url = std::move(base_url); }
   const ShopperServices& services() const { return services_; }
+  // The vouchers this kiosk accepts; the counter shares it.
+  TrustStore& trust() { return *trust_; }
 
  private:
   ShopperState() = default;
@@ -32,6 +34,8 @@ class ShopperState {
   std::optional<CsrfGuard> csrf_;
   std::optional<RateLimiter> per_device_;
   std::optional<RateLimiter> per_address_;
+  std::optional<TrustStore> trust_;
+  VoucherIssuer vouchers_{};
   ChannelRegistry channels_;
   ShopperServices services_{};
 };

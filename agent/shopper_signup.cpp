@@ -6,6 +6,7 @@
 #include "agent/journal_await.hpp"
 #include "agent/shopper_pages.hpp"
 #include "agent/signup.hpp"
+#include "agent/voucher_issue.hpp"
 #include "common/blocking.hpp"
 #include "common/http_forms.hpp"
 #include "common/log.hpp"
@@ -25,6 +26,15 @@ HttpResponse FormAgain(Language language, unsigned status, const SignupFields& t
                        std::string_view device_id, bool touch) {
   return HttpResponse::Html(
       status, RenderSignupPage(language, typed, errors, services.csrf->Issue(device_id), touch));
+}
+
+// The page for a capture that could not be made durable.
+HttpResponse ErrorPage(Language language, const Error& error) {
+  if (error.kind() == ErrorKind::kJournalFull) {
+    return HttpResponse::Html(503, RenderNoticePage(language, Msg::kErrorJournalFull));
+  }
+  LogError("shopper", "signup not recorded: ", error.message());
+  return HttpResponse::Html(500, RenderNoticePage(language, Msg::kErrorTryAgain));
 }
 
 }  // namespace
@@ -86,19 +96,26 @@ awaitable<HttpResponse> HandleSignupPost(const ShopperServices& services,
                                 {"text_version", services.consent_text_version}}},
                               {"language", LanguageTag(language)},
                               {"source", touch ? "kiosk_touch" : "phone"}};
-  EventDraft signup{"signup", channel ? std::optional(channel->id) : std::nullopt, 1,
-                    boost::json::serialize(payload), StrCat("signup:", campaign, ":", phone_index)};
+  const std::string signup_claim = StrCat("signup:", campaign, ":", phone_index);
+  const std::optional<std::string> channel_id = channel ? std::optional(channel->id) : std::nullopt;
+  EventDraft signup{"signup", channel_id, 1, boost::json::serialize(payload), signup_claim};
   auto seq = co_await AppendDurably(*services.journal, signup);
-  if (seq) co_return HttpResponse::Html(200, RenderThanksPage(language, false, touch));
-  switch (seq.error().kind()) {
-    case ErrorKind::kConflict:
-      co_return HttpResponse::Html(200, RenderThanksPage(language, true, touch));
-    case ErrorKind::kJournalFull:
-      co_return HttpResponse::Html(503, RenderNoticePage(language, Msg::kErrorJournalFull));
-    default:
-      LogError("shopper", "signup not recorded: ", seq.error().message());
-      co_return HttpResponse::Html(500, RenderNoticePage(language, Msg::kErrorTryAgain));
+  const bool already_signed_up = !seq && seq.error().kind() == ErrorKind::kConflict;
+  if (!seq && !already_signed_up) co_return ErrorPage(language, seq.error());
+
+  // The voucher is its own event, claimed once per signup. After "already signed up" this
+  // issues the voucher only if a crash came between the two events; otherwise it conflicts.
+  auto voucher =
+      co_await IssueSignupVoucher(*services.vouchers, signup_claim, campaign, channel_id);
+  if (voucher) {
+    co_return HttpResponse::Html(200, RenderVoucherPage(language, voucher->voucher, voucher->token,
+                                                        VoucherPageKind::kJustIssued, touch));
   }
+  if (voucher.error().kind() == ErrorKind::kConflict) {
+    co_return HttpResponse::Html(200, RenderThanksPage(language, true, touch));
+  }
+  LogError("shopper", "voucher not issued: ", voucher.error().message());
+  co_return ErrorPage(language, voucher.error());
 }
 
 }  // namespace kiosk_edge

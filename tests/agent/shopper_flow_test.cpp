@@ -6,10 +6,10 @@
 #include <regex>
 #include <sstream>
 
-#include "agent/journal_file.hpp"
 #include "common/http_forms.hpp"
-#include "common/sqlite.hpp"
 #include "support/http_client.hpp"
+#include "support/journal_events.hpp"
+#include "support/phone.hpp"
 #include "support/running_agent.hpp"
 #include "support/temp_dir.hpp"
 
@@ -17,84 +17,11 @@ namespace kiosk_edge {
 namespace {
 
 using testing::HttpExchange;
+using testing::Phone;
 using testing::RawHttpResponse;
+using testing::ReadEvents;
 using testing::RunningAgent;
 using testing::TempDir;
-
-struct StoredEvent {
-  std::string type;
-  std::string channel_id;  // "" when none
-  boost::json::object payload;
-};
-
-std::vector<StoredEvent> ReadEvents(const std::filesystem::path& state_dir, std::string type) {
-  auto db = OpenJournalFileForReading(state_dir / "journal.db");
-  EXPECT_TRUE(db);
-  std::vector<StoredEvent> events;
-  if (!db) return events;
-  auto select =
-      db->Prepare("SELECT type, channel_id, payload FROM events WHERE type = ? ORDER BY seq");
-  EXPECT_TRUE(select->Bind(1, type));
-  for (auto row = select->Step(); row && *row; row = select->Step()) {
-    events.push_back({select->ColumnText(0), select->ColumnText(1),
-                      boost::json::parse(select->ColumnText(2)).as_object()});
-  }
-  return events;
-}
-
-std::string DeviceCookie(const RawHttpResponse& response) {
-  const std::regex device("kd=([0-9a-f]{32})");
-  for (const auto& [name, value] : response.headers) {
-    std::smatch match;
-    if (name == "set-cookie" && std::regex_search(value, match, device)) return match[1];
-  }
-  return {};
-}
-
-std::string CsrfFrom(const std::string& html) {
-  const std::regex csrf(R"re(name="csrf" value="([^"]+)")re");
-  std::smatch match;
-  return std::regex_search(html, match, csrf) ? std::string(match[1]) : std::string();
-}
-
-// A phone: keeps its device cookie across requests, like a browser.
-class Phone {
- public:
-  explicit Phone(std::uint16_t port, std::string language = "zh-CN")
-      : port_(port), language_(std::move(language)) {}
-
-  RawHttpResponse Get(const std::string& target) {
-    auto response = HttpExchange(port_, "GET", target, Headers());
-    if (const std::string device = DeviceCookie(response); !device.empty()) device_ = device;
-    return response;
-  }
-  RawHttpResponse SignUp(const std::string& channel, const std::string& name,
-                         const std::string& phone, bool consent = true) {
-    const std::string csrf = CsrfFrom(Get("/signup?channel=" + channel).body);
-    std::string body = "csrf=" + UrlEncode(csrf) + "&channel=" + UrlEncode(channel) +
-                       "&name=" + UrlEncode(name) + "&phone=" + UrlEncode(phone);
-    if (consent) body += "&consent_service=yes";
-    return Post(body);
-  }
-  RawHttpResponse Post(const std::string& body) {
-    auto headers = Headers();
-    headers.push_back("Content-Type: application/x-www-form-urlencoded");
-    return HttpExchange(port_, "POST", "/signup", headers, body);
-  }
-  const std::string& device() const { return device_; }
-
- private:
-  std::vector<std::string> Headers() const {
-    std::vector<std::string> headers = {"Accept-Language: " + language_,
-                                        "User-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)"};
-    if (!device_.empty()) headers.push_back("Cookie: kd=" + device_);
-    return headers;
-  }
-
-  std::uint16_t port_;
-  std::string language_;
-  std::string device_;
-};
 
 constexpr std::string_view kOpenLimits =
     "[shopper]\nsignups_per_device = 10\nsignups_per_address = 1000000\n";

@@ -30,10 +30,12 @@ class RunningAgent {
     process_ = std::make_unique<ChildProcess>(argv);
     const std::regex health(R"(health:\s+http://127\.0\.0\.1:(\d+)/healthz)");
     const std::regex channel(R"(channel code:\s+(\S+/C/([A-Z0-9-]+)\.\S+))");
+    const std::regex demo_pin(R"(counter:.*demo staff ID "demo", PIN (\d+))");
     std::string line;
     while (process_->ReadStdoutLine(line)) {
       std::smatch match;
       if (std::regex_search(line, match, channel)) channel_urls_[match[2]] = match[1];
+      if (std::regex_search(line, match, demo_pin)) demo_pin_ = match[1];
       if (std::regex_search(line, match, health)) {
         port_ = static_cast<std::uint16_t>(std::stoi(match[1]));
         break;
@@ -50,6 +52,8 @@ class RunningAgent {
     const std::string& url = found->second;
     return url.substr(url.find("/C/"));
   }
+  // The counter's demo staff PIN (staff ID "demo"), when the agent runs without [staff.*].
+  const std::string& demo_pin() const { return demo_pin_; }
   // Stops the agent with SIGTERM; its exit status, and everything it wrote to stderr.
   int Stop(std::string* log = nullptr) {
     process_->Signal(SIGTERM);
@@ -62,6 +66,7 @@ class RunningAgent {
   std::unique_ptr<ChildProcess> process_;
   std::uint16_t port_ = 0;
   std::map<std::string, std::string> channel_urls_;
+  std::string demo_pin_;
 };
 
 }  // namespace kiosk_edge::testing

@@ -235,7 +235,10 @@ asio::awaitable<void> Session<Protocol>::Serve() {
 
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    // The header first: the body limit depends on the path.
+    // Beast checks Content-Length against the body limit as the header completes: start with the
+    // larger limit, then hold the request to its path's own.
+    parser.body_limit(
+        static_cast<std::uint64_t>(std::max(limits.max_body_bytes, limits.max_upload_body_bytes)));
     auto [read_ec, unused] = co_await http::async_read_header(stream_, buffer, parser,
                                                               asio::as_tuple(asio::use_awaitable));
     if (!read_ec) {
@@ -243,10 +246,15 @@ asio::awaitable<void> Session<Protocol>::Serve() {
       const std::string_view path = target.substr(0, target.find('?'));
       const bool upload = std::find(limits.upload_paths.begin(), limits.upload_paths.end(), path) !=
                           limits.upload_paths.end();
-      parser.body_limit(static_cast<std::uint64_t>(upload ? limits.max_upload_body_bytes
-                                                          : limits.max_body_bytes));
-      std::tie(read_ec, unused) =
-          co_await http::async_read(stream_, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      const auto body_limit =
+          static_cast<std::uint64_t>(upload ? limits.max_upload_body_bytes : limits.max_body_bytes);
+      if (parser.content_length() && *parser.content_length() > body_limit) {
+        read_ec = http::error::body_limit;
+      } else {
+        parser.body_limit(body_limit);  // chunked bodies count down from here
+        std::tie(read_ec, unused) =
+            co_await http::async_read(stream_, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      }
     }
     if (read_ec) {
       const std::optional<unsigned> status = StatusForReadError(read_ec, parser.is_header_done());

@@ -15,6 +15,8 @@
 #include "agent/agent_config.hpp"
 #include "agent/kioskctl_decode.hpp"
 #include "agent/kioskctl_qr_export.hpp"
+#include "agent/staff_auth.hpp"
+#include "common/crypto.hpp"
 #include "common/json_fields.hpp"
 #include "common/local_http_client.hpp"
 #include "common/strings.hpp"
@@ -38,6 +40,8 @@ Talks to the kiosk-agent running with that state folder (default: the agent's ow
   channel retire ID
   qr export (--all | --channel ID) --format png|svg|pdf --out DIR [--layout page|grid]
               PNG: 10 px per module; SVG: 40 mm wide; PDF: one page per code or an A4 grid
+  staff hash-pin   reads a 4-12 digit PIN from standard input and prints its hash for a
+              [staff.<ID>] pin_hash line of the agent's config (no agent needed)
   decode FILE...   prints FILE<TAB>TEXT for every QR code in each PNG/JPEG file (no agent
               needed; \, newline, CR and tab in TEXT written as \\, \n, \r, \t)
 )";
@@ -210,9 +214,31 @@ int QrCommand(const Invocation& invocation, std::ostream& out, std::ostream& err
   return kOk;
 }
 
+// `staff hash-pin`: the PIN comes from standard input, never the command line (which other users
+// can see in the process list and which shells keep in their history).
+int StaffCommand(const Invocation& invocation, std::istream& in, std::ostream& out,
+                 std::ostream& err) {
+  if (invocation.words.size() != 2 || invocation.words[1] != "hash-pin") {
+    err << kUsageText;
+    return kUsage;
+  }
+  std::string pin;
+  std::getline(in, pin);
+  if (!pin.empty() && pin.back() == '\r') pin.pop_back();
+  auto hash = HashStaffPin(pin);
+  SecureWipe(pin);
+  if (!hash) {
+    err << "kioskctl: " << hash.error().message() << "\n";
+    return kFailed;
+  }
+  out << *hash << "\n";
+  return kOk;
+}
+
 }  // namespace
 
-int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err,
+                std::istream& in) {
   for (std::string_view arg : args) {
     if (arg == "--help" || arg == "-h" || arg == "help") {
       out << kUsageText;
@@ -227,6 +253,7 @@ int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::
   const std::string_view command = invocation->words.empty() ? "" : invocation->words[0];
   if (command == "channel") return ChannelCommand(*invocation, out, err);
   if (command == "qr") return QrCommand(*invocation, out, err);
+  if (command == "staff") return StaffCommand(*invocation, in, out, err);
   if (command == "decode") return DecodeCommand(std::span(invocation->words).subspan(1), out, err);
   err << kUsageText;
   return kUsage;

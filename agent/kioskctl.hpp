@@ -1,6 +1,6 @@
 #pragma once
 
-#include <iosfwd>
+#include <iostream>
 #include <span>
 #include <string_view>
 
@@ -10,6 +10,7 @@ namespace kiosk_edge {
 // the running kiosk-agent over the Unix socket in the state folder; reading and writing that
 // socket requires the agent's user (the socket is owner-only).
 // Returns the exit code: 0 done, 1 failed (the message says why), 2 bad command line.
-int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err);
+int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err,
+                std::istream& in = std::cin);
 
 }  // namespace kiosk_edge

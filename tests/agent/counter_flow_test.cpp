@@ -8,6 +8,7 @@
 #include <regex>
 #include <thread>
 
+#include "agent/staff_auth.hpp"
 #include "agent/voucher_token.hpp"
 #include "common/crypto.hpp"
 #include "common/files.hpp"
@@ -262,6 +263,20 @@ TEST(CounterFlowTest, LoginNeedsTheRightPinLocksOutAndGuardsEveryRoute) {
   EXPECT_EQ(camera.at("state"), "not_configured");
   EXPECT_EQ(clerk.LogOut().status, 303);
   EXPECT_EQ(clerk.RedeemRaw(mint.Token(), "typed", clerk.csrf()).status, 401);
+}
+
+TEST(CounterFlowTest, ConfiguredStaffLogInWithTheirOwnPins) {
+  TempDir dir;
+  const std::string config =
+      "[staff.li-na]\nname = \"Li Na\"\npin_hash = \"" + HashStaffPin("2468", 10).value() + "\"\n";
+  RunningAgent agent(dir.path(), config);
+  EXPECT_TRUE(agent.demo_pin().empty()) << "no demo staff once staff are configured";
+  EXPECT_FALSE(Clerk(agent.port(), "demo", "000000").logged_in());
+  EXPECT_FALSE(Clerk(agent.port(), "li-na", "2469").logged_in());
+  Clerk clerk(agent.port(), "li-na", "2468");
+  ASSERT_TRUE(clerk.logged_in());
+  EXPECT_NE(clerk.Get("/counter").body.find("Li Na"), std::string::npos);
+  EXPECT_EQ(agent.Stop(), 0);
 }
 
 // DESIGN.md section 5: two counters scanning the same voucher at the same moment get exactly

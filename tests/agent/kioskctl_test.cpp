@@ -1,10 +1,14 @@
 // kioskctl against a real kiosk-agent: channels defined, listed, retired, and their codes
 // exported in every format and read back.
+#include "agent/kioskctl.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
+#include "agent/staff_auth.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 #include "support/running_agent.hpp"
@@ -162,6 +166,36 @@ TEST(ConfiguredChannelsTest, ReplaceTheDemoChannelsAndAreDefinedOnce) {
         << "start " << start << ": one definition event, not one per start: " << health.body;
     ASSERT_EQ(agent.Stop(), 0);
   }
+}
+
+}  // namespace
+}  // namespace kiosk_edge
+
+namespace kiosk_edge {
+namespace {
+
+int HashPin(const std::string& stdin_text, std::string& out, std::string& err) {
+  std::istringstream in(stdin_text);
+  std::ostringstream out_stream, err_stream;
+  const std::vector<std::string_view> args = {"staff", "hash-pin"};
+  const int status = RunKioskctl(args, out_stream, err_stream, in);
+  out = out_stream.str();
+  err = err_stream.str();
+  return status;
+}
+
+TEST(KioskctlStaffTest, HashPinReadsThePinFromStandardInput) {
+  std::string out, err;
+  ASSERT_EQ(HashPin("482913\r\n", out, err), 0) << err;
+  ASSERT_TRUE(out.ends_with("\n"));
+  const std::string hash = out.substr(0, out.size() - 1);
+  EXPECT_TRUE(CheckPinHash(hash)) << hash;
+  EXPECT_TRUE(VerifyStaffPin("482913", hash));
+  EXPECT_EQ(out.find("482913"), std::string::npos);
+
+  EXPECT_EQ(HashPin("12ab\n", out, err), 1);
+  EXPECT_NE(err.find("4 to 12 digits"), std::string::npos) << err;
+  EXPECT_EQ(HashPin("", out, err), 1);
 }
 
 }  // namespace

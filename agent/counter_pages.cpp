@@ -43,8 +43,9 @@ std::string Page(Language language, std::string_view body, std::string_view scri
 
 // The counter's behaviour. Codes arrive from the code field (typed, or a keyboard-wedge scanner,
 // told apart by typing speed), the page's camera (JPEG frames to /counter/frame, at most
-// data-fps per second, one in flight) and the kiosk's camera (/counter/camera, polled). A code
-// seen again within 4 s is ignored, so a phone held up to a camera is redeemed once.
+// data-fps per second, one in flight) and the kiosk's camera (/counter/camera, polled). A code a
+// camera sees again within 4 s is ignored, so a phone held up to it is redeemed once; a code
+// typed or scanned again is checked again (and shown as already redeemed).
 constexpr std::string_view kScript = R"js(<script>
 const body=document.body.dataset, result=document.getElementById('result');
 const form=document.getElementById('redeem'), input=document.getElementById('code');
@@ -60,8 +61,10 @@ function show(j){
 }
 async function redeem(code,source){
   const now=Date.now();
-  if(code===lastCode&&now-lastAt<4000){lastAt=now;return;}
-  lastCode=code;lastAt=now;
+  if(source==='camera'||source==='device'){
+    if(code===lastCode&&now-lastAt<4000){lastAt=now;return;}
+    lastCode=code;lastAt=now;
+  }
   try{
     const r=await fetch('/counter/redeem',{method:'POST',headers:{'Accept':'application/json'},
       body:new URLSearchParams({code,source,csrf:body.csrf})});

@@ -155,7 +155,8 @@ std::string RenderVoucherPage(Language language, const Voucher& voucher, std::st
       Text(kind == VoucherPageKind::kJustIssued ? Msg::kThanksTitle : Msg::kVoucherTitle, language);
   const std::string style =
       "<style>.voucher{background:#fff;border-radius:1rem;padding:1rem;text-align:center;"
-      "box-shadow:0 1px 4px #0001}.voucher svg{width:min(88vw,26rem);height:auto;display:block;"
+      "box-shadow:0 1px 4px #0001}.voucher "
+      "svg{width:100%;max-width:26rem;height:auto;display:block;"
       "margin:0 auto}.code{font:0.95rem/1.6 ui-monospace,monospace;word-spacing:.2rem;"
       "overflow-wrap:anywhere;user-select:all}dl{display:grid;grid-template-columns:auto 1fr;"
       "gap:.3rem 1rem}dt{font-weight:600}dd{margin:0}</style>";

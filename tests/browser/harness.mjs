@@ -21,6 +21,8 @@ const repo = path.resolve(here, '../..');
 export const kioskAgentPath = process.env.KIOSK_AGENT ?? path.join(repo, 'build/bin/kiosk-agent');
 export const decodePngPath =
   process.env.KIOSK_DECODE_PNG ?? path.join(repo, 'build/tests/browser/decode_png');
+export const renderY4mPath =
+  process.env.KIOSK_RENDER_Y4M ?? path.join(repo, 'build/tests/browser/render_y4m');
 export const chromiumPath = process.env.KIOSK_CHROMIUM ?? '/usr/bin/chromium';
 export const artifactsDir =
   process.env.KIOSK_ARTIFACTS ?? path.join(os.tmpdir(), 'kiosk-edge-browser-screenshots');
@@ -140,6 +142,10 @@ export async function startAgent({ configToml = '' } = {}) {
       let m;
       if ((m = line.match(/kiosk screen:\s+(\S+)/))) banner.kioskUrl = m[1];
       else if ((m = line.match(/signup form:\s+(\S+)/))) banner.signupUrl = m[1];
+      else if ((m = line.match(/counter:\s+(\S+)(?:.*PIN (\d+))?/))) {
+        banner.counterUrl = m[1];
+        banner.demoPin = m[2];
+      }
       else if ((m = line.match(/channel code:\s+(\S+\/C\/([A-Z0-9-]+)\.\S+)/))) {
         banner.channels.set(m[2], m[1]);
       } else if ((m = line.match(/health:\s+(http:\/\/127\.0\.0\.1:(\d+))\/healthz/))) {
@@ -174,7 +180,8 @@ export async function startAgent({ configToml = '' } = {}) {
 // Launches chromium with a fresh profile folder. Returns { context, close() }; the context
 // speaks English (Accept-Language: en-US) on a phone-sized viewport unless `contextOptions`
 // says otherwise.
-export async function launchBrowser(contextOptions = {}) {
+// `extraArgs` are added to chromium's command line (e.g. a fake camera).
+export async function launchBrowser(contextOptions = {}, extraArgs = []) {
   const { chromium } = await import('playwright-core');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-chromium-'));
   let context;
@@ -194,6 +201,7 @@ export async function launchBrowser(contextOptions = {}) {
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        ...extraArgs,
       ],
       locale: 'en-US',
       ...PHONE,
@@ -232,6 +240,17 @@ export async function decodeQrPng(file) {
       } else {
         resolve(stdout.split('\n').filter((line) => line.length > 0));
       }
+    });
+  });
+}
+
+// Writes a Y4M video of `text` as a QR code on a phone screen (render_y4m), for chromium's
+// --use-file-for-fake-video-capture.
+export async function renderQrVideo(text, file) {
+  return new Promise((resolve, reject) => {
+    execFile(renderY4mPath, [text, file], { timeout: ACTION_MS }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`render_y4m failed: ${error.message}\n${stderr}`));
+      else resolve(file);
     });
   });
 }

@@ -36,6 +36,12 @@ struct JournalEvent {
   std::string payload_json;
 };
 
+// An event HQ refused, with its reason (kept in the journal's dead-letter table).
+struct DeadLetter {
+  std::int64_t seq = 0;
+  std::string reason;
+};
+
 // kInvalidArgument naming the offending field unless `draft` may be journaled.
 Result<void> ValidateDraft(const EventDraft& draft);
 

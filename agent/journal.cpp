@@ -1,5 +1,6 @@
 #include "agent/journal.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 
@@ -85,8 +86,9 @@ class Journal::Reader {
   // One statement, so that every figure comes from the same snapshot.
   Result<JournalStats> Stats() {
     std::lock_guard lock(mutex_);
-    auto select =
-        db_.Prepare("SELECT last_seq, synced_seq, (SELECT count(*) FROM events) FROM journal_meta");
+    auto select = db_.Prepare(
+        "SELECT last_seq, synced_seq, (SELECT count(*) FROM events), "
+        "(SELECT count(*) FROM dead_letters) FROM journal_meta");
     if (!select) return select.error();
     auto row = select->Step();
     if (!row) return row.error();
@@ -98,6 +100,7 @@ class Journal::Reader {
     stats.synced_seq = select->ColumnInt(1);
     stats.unsynced_count = stats.last_seq - stats.synced_seq;
     stats.stored_count = select->ColumnInt(2);
+    stats.dead_letter_count = select->ColumnInt(3);
     auto used = db_.UsedBytes();
     if (!used) return used.error();
     stats.disk_bytes = *used;
@@ -220,6 +223,9 @@ void Journal::WriterLoop() {
     {
       std::lock_guard lock(writer_mutex_);
       outcomes = writer_->CommitBatch(stamped);
+      const bool stored = std::any_of(outcomes.begin(), outcomes.end(),
+                                      [](const auto& outcome) { return outcome.has_value(); });
+      if (stored && commit_listener_) commit_listener_();
     }
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
     NoteCommitted(batch.size());
@@ -268,9 +274,18 @@ Result<std::vector<JournalEvent>> Journal::ReadDefinitionsAfter(std::int64_t aft
   return reader_->ReadAfter(after_seq, limit, /*definitions_only=*/true);
 }
 
-Result<void> Journal::MarkSynced(std::int64_t high_water) {
+void Journal::SetCommitListener(std::function<void()> listener) {
   std::lock_guard lock(writer_mutex_);
-  return writer_->MarkSynced(high_water);
+  commit_listener_ = std::move(listener);
+}
+
+Result<void> Journal::MarkSynced(std::int64_t high_water,
+                                 const std::vector<DeadLetter>& dead_letters) {
+  std::lock_guard lock(writer_mutex_);
+  return writer_->MarkSynced(high_water, dead_letters,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 options_.clock->WallNow().time_since_epoch())
+                                 .count());
 }
 
 Result<std::optional<std::int64_t>> Journal::FindClaim(std::string_view claim) {

@@ -40,7 +40,8 @@ struct JournalStats {
   std::int64_t last_seq = 0;
   std::int64_t synced_seq = 0;
   std::int64_t unsynced_count = 0;
-  std::int64_t stored_count = 0;  // events still on disk (synced ones may have been shed)
+  std::int64_t stored_count = 0;       // events still on disk (synced ones may have been shed)
+  std::int64_t dead_letter_count = 0;  // events HQ refused
   std::int64_t disk_bytes = 0;
   std::uint64_t max_disk_bytes = 0;
 };
@@ -74,9 +75,15 @@ class Journal {
   // Like ReadAfter, but only definition events (channel_defined, channel_retired): the
   // configuration a kiosk rebuilds at start. Definition events are never shed.
   Result<std::vector<JournalEvent>> ReadDefinitionsAfter(std::int64_t after_seq, std::size_t limit);
-  // Records that HQ holds every event up to `high_water` (idempotent; lower marks are ignored).
-  // A mark beyond the last committed seq is refused.
-  Result<void> MarkSynced(std::int64_t high_water);
+  // Records that HQ holds every event up to `high_water` (idempotent; lower marks are ignored),
+  // and copies the events HQ refused, with its reasons, to the dead-letter table in the same
+  // transaction. A mark beyond the last committed seq, or a dead letter beyond the mark, is
+  // refused.
+  Result<void> MarkSynced(std::int64_t high_water,
+                          const std::vector<DeadLetter>& dead_letters = {});
+  // `listener` is called on the writer thread after every commit that stored events (new events
+  // to upload). It must be quick: post elsewhere. Set it before events are submitted.
+  void SetCommitListener(std::function<void()> listener);
   Result<JournalStats> Stats();
   // The seq of the event holding `claim`, if any event does.
   Result<std::optional<std::int64_t>> FindClaim(std::string_view claim);
@@ -124,6 +131,8 @@ class Journal {
   std::condition_variable checkpoint_wanted_;
   bool checkpoint_pending_ = false;
   std::size_t committed_since_checkpoint_ = 0;  // writer thread only
+
+  std::function<void()> commit_listener_;  // set before use; read by the writer thread only
 
   std::thread writer_thread_;
   std::thread checkpoint_thread_;

@@ -56,6 +56,17 @@ constexpr std::array kMigrations = {
       CREATE INDEX events_definitions ON events (seq)
         WHERE type IN ('channel_defined', 'channel_retired');
     )sql"},
+    // Events HQ refused (bad payload, unknown schema): copied here with HQ's reason when the
+    // batch holding them is acknowledged, so they outlive shedding and can be looked at.
+    Migration{4, R"sql(
+      CREATE TABLE dead_letters (
+        seq INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        recorded_at_ms INTEGER NOT NULL
+      );
+    )sql"},
 };
 
 std::string UtcStamp(const Clock& clock) {

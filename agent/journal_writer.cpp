@@ -167,21 +167,44 @@ Result<std::int64_t> JournalWriter::ShedSyncedFor(std::int64_t needed) {
   }
 }
 
-Result<void> JournalWriter::MarkSynced(std::int64_t high_water) {
+Result<void> JournalWriter::MarkSynced(std::int64_t high_water,
+                                       const std::vector<DeadLetter>& dead_letters,
+                                       std::int64_t now_ms) {
   if (high_water > meta_.last_seq) {
     return Error(
         ErrorKind::kInvalidArgument,
         StrCat("sync mark ", high_water, " is beyond the last committed seq ", meta_.last_seq));
   }
-  if (high_water <= meta_.synced_seq) return {};
-  auto update = db_.Prepare("UPDATE journal_meta SET synced_seq = ?");
-  if (!update) return update.error();
+  if (high_water <= meta_.synced_seq && dead_letters.empty()) return {};
   auto transaction = Transaction::Begin(db_);
   if (!transaction) return transaction.error();
-  if (auto bound = update->Bind(1, high_water); !bound) return bound.error();
-  if (auto ran = update->Run(); !ran) return ran.error();
+  if (!dead_letters.empty()) {
+    // A replayed acknowledgement must not fail: the first copy stays.
+    auto copy = db_.Prepare(
+        "INSERT OR IGNORE INTO dead_letters (seq, type, payload, reason, recorded_at_ms) "
+        "SELECT seq, type, payload, ?, ? FROM events WHERE seq = ?");
+    if (!copy) return copy.error();
+    for (const DeadLetter& letter : dead_letters) {
+      if (letter.seq > high_water) {
+        return Error(ErrorKind::kInvalidArgument,
+                     StrCat("dead letter ", letter.seq, " is beyond the sync mark ", high_water));
+      }
+      Result<void> done = copy->Bind(1, letter.reason);
+      if (done) done = copy->Bind(2, now_ms);
+      if (done) done = copy->Bind(3, letter.seq);
+      if (done) done = copy->Run();
+      if (!done) return done.error();
+      copy->Reset();
+    }
+  }
+  if (high_water > meta_.synced_seq) {
+    auto update = db_.Prepare("UPDATE journal_meta SET synced_seq = ?");
+    if (!update) return update.error();
+    if (auto bound = update->Bind(1, high_water); !bound) return bound.error();
+    if (auto ran = update->Run(); !ran) return ran.error();
+  }
   if (auto committed = transaction->Commit(); !committed) return committed.error();
-  meta_.synced_seq = high_water;
+  meta_.synced_seq = std::max(meta_.synced_seq, high_water);
   return {};
 }
 

@@ -32,8 +32,9 @@ class JournalWriter {
   // error for all of them. Seqs are assigned, gap-free, only to committed events.
   std::vector<Result<std::int64_t>> CommitBatch(std::span<const StampedDraft> batch);
 
-  // Records HQ's high-water mark; see Journal::MarkSynced.
-  Result<void> MarkSynced(std::int64_t high_water);
+  // Records HQ's high-water mark and its dead letters; see Journal::MarkSynced.
+  Result<void> MarkSynced(std::int64_t high_water, const std::vector<DeadLetter>& dead_letters,
+                          std::int64_t now_ms);
 
   const JournalMeta& meta() const { return meta_; }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -140,6 +141,39 @@ TEST_F(JournalTest, SixteenConcurrentProducersEachEventExactlyOnce) {
     payloads.insert((*events)[i].payload_json);
   }
   EXPECT_EQ(payloads.size(), std::size_t{kThreads * kPerThread}) << "an event was duplicated";
+}
+
+TEST_F(JournalTest, DeadLettersAreCopiedWithTheSyncMarkAndOutliveShedding) {
+  auto journal = OpenJournal();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(journal->Append(Scan()));
+  ASSERT_TRUE(journal->MarkSynced(4, {{2, "payload_version 1 unknown for scan"}, {4, "bad"}}));
+  ASSERT_TRUE(journal->MarkSynced(4, {{2, "replayed acknowledgement"}}));  // idempotent
+  EXPECT_FALSE(journal->MarkSynced(4, {{5, "beyond the mark"}}));
+  auto stats = journal->Stats();
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->synced_seq, 4);
+  EXPECT_EQ(stats->dead_letter_count, 2);
+  journal.reset();
+
+  auto db = OpenJournalFileForReading(dir_ / "journal.db");
+  ASSERT_TRUE(db);
+  auto select = db->Prepare("SELECT seq, type, reason FROM dead_letters ORDER BY seq");
+  ASSERT_TRUE(select);
+  ASSERT_TRUE(*select->Step());
+  EXPECT_EQ(select->ColumnInt(0), 2);
+  EXPECT_EQ(select->ColumnText(1), "scan");
+  EXPECT_EQ(select->ColumnText(2), "payload_version 1 unknown for scan");
+}
+
+TEST_F(JournalTest, TheCommitListenerHearsOfEveryCommitThatStoredEvents) {
+  auto journal = OpenJournal();
+  std::atomic<int> commits{0};
+  journal->SetCommitListener([&commits] { ++commits; });
+  ASSERT_TRUE(journal->Append(Scan()));
+  EXPECT_EQ(commits.load(), 1) << "called before the append is acknowledged";
+  EXPECT_FALSE(journal->Append(EventDraft{"BAD TYPE", std::nullopt, 1, "{}", std::nullopt}));
+  ASSERT_TRUE(journal->Append(Scan()));
+  EXPECT_EQ(commits.load(), 2);
 }
 
 TEST_F(JournalTest, ReadAfterPagesInOrderAndMarkSyncedMovesTheHighWaterMark) {

@@ -274,6 +274,11 @@ Result<std::vector<JournalEvent>> Journal::ReadDefinitionsAfter(std::int64_t aft
   return reader_->ReadAfter(after_seq, limit, /*definitions_only=*/true);
 }
 
+Journal::SyncMarks Journal::Marks() {
+  std::lock_guard lock(writer_mutex_);
+  return SyncMarks{writer_->meta().last_seq, writer_->meta().synced_seq};
+}
+
 void Journal::SetCommitListener(std::function<void()> listener) {
   std::lock_guard lock(writer_mutex_);
   commit_listener_ = std::move(listener);

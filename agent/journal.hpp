@@ -85,6 +85,13 @@ class Journal {
   // to upload). It must be quick: post elsewhere. Set it before events are submitted.
   void SetCommitListener(std::function<void()> listener);
   Result<JournalStats> Stats();
+  // The last committed seq and HQ's high-water mark, without reading the database (the uploader
+  // asks before every batch; Stats() counts rows).
+  struct SyncMarks {
+    std::int64_t last_seq = 0;
+    std::int64_t synced_seq = 0;
+  };
+  SyncMarks Marks();
   // The seq of the event holding `claim`, if any event does.
   Result<std::optional<std::int64_t>> FindClaim(std::string_view claim);
 

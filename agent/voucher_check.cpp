@@ -56,6 +56,9 @@ VoucherCheck CheckVoucher(std::string_view token, const TrustList& trust,
   } else if (voucher.scope == VoucherScope::kStore && voucher.store_id != this_store) {
     check.refusal = VoucherRefusal::kWrongStore;
     check.detail = StrCat("issued for store ", voucher.store_id);
+  } else if (trust.redeemed_elsewhere.contains(StrCat(voucher.kiosk_id, "/", voucher.id))) {
+    check.refusal = VoucherRefusal::kAlreadyRedeemed;
+    check.detail = "redeemed in another store (HQ's record)";
   }
   return check;
 }

@@ -22,6 +22,9 @@ struct TrustList {
   std::map<std::string, std::string, std::less<>> kiosk_keys;  // kiosk id -> Ed25519 public key
   std::set<std::string, std::less<>> revoked_kiosks;    // their vouchers are refused (stolen kiosk)
   std::set<std::string, std::less<>> revoked_vouchers;  // "<kiosk id>/<voucher id>"
+  // Fleet-scope vouchers HQ knows were redeemed (in any store), same form: refused here as
+  // already redeemed. What slips through while offline HQ reports as a conflict.
+  std::set<std::string, std::less<>> redeemed_elsewhere;
 };
 
 // Why a voucher is refused, in the order the checks run.
@@ -31,7 +34,7 @@ enum class VoucherRefusal {
   kRevoked,          // the signing kiosk or this voucher was revoked
   kExpired,          // now >= expires_at
   kWrongStore,       // store-scoped and issued by another store
-  kAlreadyRedeemed,  // decided by the journal claim, not by CheckVoucher
+  kAlreadyRedeemed,  // HQ's redeemed set (fleet vouchers); otherwise the journal claim decides
 };
 // "not_a_voucher", "unknown_signer", "revoked", "expired", "wrong_store", "already_redeemed":
 // the reason as recorded in redemption_refused events.

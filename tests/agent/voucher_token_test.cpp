@@ -173,6 +173,10 @@ TEST(VoucherCheckTest, EachRefusalHasItsOwnReason) {
   revoked_voucher.revoked_vouchers.insert("kiosk-a/" + voucher.id);
   EXPECT_EQ(CheckVoucher(token, revoked_voucher, "store-0001", kNow).refusal,
             VoucherRefusal::kRevoked);
+  TrustList redeemed_elsewhere = trust;
+  redeemed_elsewhere.redeemed_elsewhere.insert("kiosk-a/" + voucher.id);
+  EXPECT_EQ(CheckVoucher(token, redeemed_elsewhere, "store-0001", kNow).refusal,
+            VoucherRefusal::kAlreadyRedeemed);
   TrustList revoked_kiosk = trust;
   revoked_kiosk.revoked_kiosks.insert("kiosk-a");
   EXPECT_EQ(CheckVoucher(token, revoked_kiosk, "store-0001", kNow).refusal,

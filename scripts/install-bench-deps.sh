@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the HTTP benchmarks need besides the build (scripts/install-deps.sh does that):
+# Installs what the benchmarks need besides the build (scripts/install-deps.sh does that):
 #   - wrk, the HTTP load generator, from Debian;
+#   - libzbar-dev, the zbar QR decoder that bench/scanner_bench compares the scanner with;
 #   - (Node.js 20+ and npm come with the machine; Debian 12's own nodejs is 18, too old for
 #     better-sqlite3 12, so this script checks for them and says so rather than installing it);
 #   - the npm packages of the scan-capture peer (bench/scan_capture: fastify, better-sqlite3),
@@ -18,7 +19,7 @@ peer_dir="$repo/bench/scan_capture"
 
 # shellcheck source=scripts/lib/apt.sh
 source "$repo/scripts/lib/apt.sh"
-apt_install_missing install-bench-deps wrk make g++ python3 sqlite3
+apt_install_missing install-bench-deps wrk make g++ python3 sqlite3 libzbar-dev
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "install-bench-deps: node and npm are needed (Node.js 20 or later, with its headers)" >&2

@@ -1,5 +1,6 @@
 // Image files to grey: PNG through zlib (a small reader, first written for the browser tests'
-// decode_png tool) and JPEG through libjpeg. The only file that includes zlib and libjpeg here.
+// decode_png tool) and JPEG through libjpeg (both ways). The only file that includes zlib and
+// libjpeg here.
 //
 // The PNG reader handles non-interlaced images of colour types 0 (grey), 2 (RGB), 4 (grey +
 // alpha) and 6 (RGBA) at any bit depth the format allows for them. Alpha is composited over
@@ -19,6 +20,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "kiosk/scanner/frame.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -295,6 +298,41 @@ bool ReadJpegInto(const unsigned char* data, std::size_t size, GreyImage& image,
   return true;
 }
 
+// Compresses `image` (valid, checked by the caller) into `*buffer`, which libjpeg allocates with
+// malloc and grows; the caller frees it whether this succeeds or not. Same longjmp discipline as
+// ReadJpegInto: no object with a destructor lives in this frame.
+bool WriteJpegInto(const GreyImage& image, int quality, unsigned char** buffer, unsigned long* size,
+                   char* message) {
+  jpeg_compress_struct info{};
+  JpegErrorManager errors{};
+  info.err = jpeg_std_error(&errors.base);
+  errors.base.error_exit = JpegErrorExit;
+  errors.base.emit_message = JpegSilentMessage;
+  if (setjmp(errors.jump) != 0) {
+    std::copy(errors.message, errors.message + JMSG_LENGTH_MAX, message);
+    jpeg_destroy_compress(&info);
+    return false;
+  }
+  jpeg_create_compress(&info);
+  jpeg_mem_dest(&info, buffer, size);
+  info.image_width = static_cast<JDIMENSION>(image.width);
+  info.image_height = static_cast<JDIMENSION>(image.height);
+  info.input_components = 1;
+  info.in_color_space = JCS_GRAYSCALE;
+  jpeg_set_defaults(&info);
+  jpeg_set_quality(&info, quality, TRUE);
+  jpeg_start_compress(&info, TRUE);
+  const auto width = static_cast<std::size_t>(image.width);
+  while (info.next_scanline < info.image_height) {
+    // libjpeg's API takes non-const rows but only reads them when compressing.
+    JSAMPROW row = const_cast<JSAMPROW>(image.pixels.data() + info.next_scanline * width);
+    jpeg_write_scanlines(&info, &row, 1);
+  }
+  jpeg_finish_compress(&info);
+  jpeg_destroy_compress(&info);
+  return true;
+}
+
 }  // namespace
 
 Result<GreyImage> DecodeImageBytes(std::string_view bytes) {
@@ -326,6 +364,27 @@ Result<GreyImage> LoadImageFile(const std::filesystem::path& path) {
   auto image = DecodeImageBytes(file);
   if (!image) return image.error().WithContext(path.string());
   return image;
+}
+
+Result<std::string> EncodeJpeg(const GreyImage& image, int quality) {
+  if (!IsValidGrey(image)) {
+    return Error(ErrorKind::kInvalidArgument, "JPEG: not a valid grey image (size " +
+                                                  std::to_string(image.width) + " x " +
+                                                  std::to_string(image.height) + ")");
+  }
+  if (quality < 1 || quality > 100) {
+    return Error(ErrorKind::kInvalidArgument,
+                 "JPEG: quality " + std::to_string(quality) + " is outside 1..100");
+  }
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  char message[JMSG_LENGTH_MAX] = {};
+  const bool written = WriteJpegInto(image, quality, &buffer, &size, message);
+  std::string file;
+  if (written) file.assign(reinterpret_cast<const char*>(buffer), size);
+  std::free(buffer);
+  if (!written) return Error(ErrorKind::kInternal, std::string("JPEG: ") + message);
+  return file;
 }
 
 }  // namespace kiosk_edge

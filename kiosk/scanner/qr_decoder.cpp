@@ -12,15 +12,17 @@
 
 namespace kiosk_edge {
 
-std::vector<std::string> DecodeQrCodes(const GreyImage& image, QrBinarizer binarizer) {
+std::vector<std::string> DecodeQrCodes(const GreyImage& image, const QrDecodeOptions& options) {
   std::vector<std::string> texts;
   if (!IsValidGrey(image)) return texts;
   ZXing::DecodeHints hints;
   hints.setFormats(ZXing::BarcodeFormat::QRCode);
   hints.setTryHarder(true);
   hints.setTryRotate(true);
-  hints.setBinarizer(binarizer == QrBinarizer::kGlobalHistogram ? ZXing::Binarizer::GlobalHistogram
-                                                                : ZXing::Binarizer::LocalAverage);
+  hints.setTryDownscale(options.try_downscale);
+  hints.setBinarizer(options.binarizer == QrBinarizer::kGlobalHistogram
+                         ? ZXing::Binarizer::GlobalHistogram
+                         : ZXing::Binarizer::LocalAverage);
   try {
     const ZXing::ImageView view(image.pixels.data(), image.width, image.height,
                                 ZXing::ImageFormat::Lum);

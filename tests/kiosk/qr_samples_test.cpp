@@ -1,6 +1,8 @@
 // Read rates of the scanner pipeline on ZXing-C++ 1.4's own sample photographs
 // (../shared/data/qr-samples, see its README): each folder at 0, 90, 180 and 270 degrees must
-// reach at least the library's own minimum, and the false-positive folders must read nothing.
+// read at least what the pipeline read when the minimums below were last raised (156 of 162 at
+// every rotation; the library alone reads 145 at 0 degrees, zbar 124: docs/benchmarks.md), and
+// the false-positive folders must read nothing.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -50,8 +52,8 @@ std::string ReadAll(const fs::path& path) {
 const std::vector<Folder>& Folders() {
   static const std::vector<Folder> folders = [] {
     std::vector<Folder> loaded = {
-        {"qrcode-1", {16, 16, 16, 16}, {}},         {"qrcode-2", {44, 44, 44, 44}, {}},
-        {"qrcode-3", {25, 25, 25, 24}, {}},         {"qrcode-4", {29, 29, 29, 29}, {}},
+        {"qrcode-1", {16, 16, 16, 16}, {}},         {"qrcode-2", {45, 45, 45, 45}, {}},
+        {"qrcode-3", {28, 28, 28, 28}, {}},         {"qrcode-4", {36, 36, 36, 36}, {}},
         {"qrcode-5", {16, 16, 16, 16}, {}},         {"qrcode-6", {15, 15, 15, 15}, {}},
         {"falsepositives-1", {-1, -1, -1, -1}, {}}, {"falsepositives-2", {-1, -1, -1, -1}, {}},
     };

@@ -1,4 +1,4 @@
-// The scanner pipeline's parts: frame conversions, the inverted-image retry, and
+// The scanner pipeline's parts: frame conversions, the inverted-image retry, JPEG encoding, and
 // `kioskctl decode` (its output format, escaping and exit status).
 #include "kiosk/scanner/scanner.hpp"
 
@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -130,6 +131,48 @@ TEST(ImageFilesTest, RendersOwnPngAndRejectsOtherData) {
   EXPECT_FALSE(DecodeImageBytes(std::string("\xff\xd8\xff\xe0 truncated", 15)));
   EXPECT_FALSE(DecodeImageBytes(png->substr(0, png->size() / 2)));
   EXPECT_FALSE(LoadImageFile("/nonexistent/kiosk-edge/none.png"));
+}
+
+// The counter page posts camera frames as JPEG; tests and benchmarks compress frames the same
+// way. A JPEG of a code must still read, and bad arguments are refused, not clamped.
+TEST(ImageFilesTest, EncodeJpegRoundTripsAndRefusesBadArguments) {
+  const GreyImage code = RenderedCode(kUrl, 4);
+  ASSERT_GT(code.width, 0);
+  auto good = EncodeJpeg(code, 90);
+  ASSERT_TRUE(good) << good.error().message();
+  ASSERT_GE(good->size(), 4u);
+  EXPECT_EQ(static_cast<unsigned char>((*good)[0]), 0xff);
+  EXPECT_EQ(static_cast<unsigned char>((*good)[1]), 0xd8);
+  auto decoded = DecodeImageBytes(*good);
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  ASSERT_EQ(decoded->width, code.width);
+  ASSERT_EQ(decoded->height, code.height);
+  long difference = 0;
+  for (std::size_t i = 0; i < code.pixels.size(); ++i) {
+    difference += std::abs(int{decoded->pixels[i]} - int{code.pixels[i]});
+  }
+  EXPECT_LE(static_cast<double>(difference) / static_cast<double>(code.pixels.size()), 4.0);
+  EXPECT_EQ(ScanFrame(*decoded).texts, std::vector<std::string>{std::string(kUrl)});
+
+  // Lower quality, smaller file; still a JPEG that reads.
+  auto poor = EncodeJpeg(code, 30);
+  ASSERT_TRUE(poor) << poor.error().message();
+  EXPECT_LT(poor->size(), good->size());
+  auto poor_decoded = DecodeImageBytes(*poor);
+  ASSERT_TRUE(poor_decoded);
+  EXPECT_EQ(ScanFrame(*poor_decoded).texts, std::vector<std::string>{std::string(kUrl)});
+
+  for (const int quality : {0, -5, 101}) {
+    auto refused = EncodeJpeg(code, quality);
+    ASSERT_FALSE(refused) << quality;
+    EXPECT_EQ(refused.error().kind(), ErrorKind::kInvalidArgument);
+  }
+  auto empty = EncodeJpeg(GreyImage{}, 80);
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().kind(), ErrorKind::kInvalidArgument);
+  auto short_buffer = EncodeJpeg(GreyImage{10, 10, std::vector<std::uint8_t>(50, 0)}, 80);
+  ASSERT_FALSE(short_buffer);
+  EXPECT_EQ(short_buffer.error().kind(), ErrorKind::kInvalidArgument);
 }
 
 TEST(KioskctlDecodeTest, EscapesBackslashNewlineReturnAndTab) {

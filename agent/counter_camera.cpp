@@ -202,7 +202,7 @@ std::optional<Error> CounterCamera::ReadFrames(FrameSource& source) {
     }
     if (!decode) continue;
     last_decoded_at = now;
-    const ScanResult result = ScanFrame(*frame, DefaultScanSteps());
+    const ScanResult result = ScanFrame(*frame, LiveScanSteps());
     RecordTexts(result.texts, now);
   }
   return std::nullopt;

@@ -240,7 +240,7 @@ awaitable<HttpResponse> ScanPostedFrame(const CounterServices& services, const H
     if (!image) {
       scan.texts = image.error();
     } else {
-      scan.texts = ScanFrame(*image).texts;
+      scan.texts = ScanFrame(*image, LiveScanSteps()).texts;
     }
     scan.decode_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)

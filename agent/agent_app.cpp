@@ -13,9 +13,11 @@
 #include "agent/agent_routes.hpp"
 #include "agent/command_line.hpp"
 #include "agent/counter_setup.hpp"
+#include "agent/hq_sync.hpp"
 #include "agent/journal.hpp"
 #include "agent/kiosk_identity.hpp"
 #include "agent/shopper_setup.hpp"
+#include "common/crypto.hpp"
 #include "common/files.hpp"
 #include "common/http_server.hpp"
 #include "common/log.hpp"
@@ -62,6 +64,15 @@ int Serve(const AgentConfig& config) {
     LogError("agent", made.error().message());
     return kExitFailure;
   }
+  auto enrollment = LoadHqEnrollment(config.state_dir);
+  if (!enrollment) {
+    LogError("agent", enrollment.error().message());
+    return kExitFailure;
+  }
+  AgentConfig effective = config;
+  if (*enrollment && effective.hq_public_key_hex.empty()) {
+    effective.hq_public_key_hex = HexEncode((*enrollment)->hq_public_key);  // seal for our HQ
+  }
   auto kiosk_id = LoadOrCreateKioskId(config.state_dir, config.kiosk_id);
   if (!kiosk_id) {
     LogError("agent", kiosk_id.error().message());
@@ -80,7 +91,7 @@ int Serve(const AgentConfig& config) {
 
   boost::asio::io_context io(1);
   boost::asio::thread_pool blocking_pool(2);
-  auto shopper = ShopperState::Build(config, *kiosk_id, **journal, blocking_pool);
+  auto shopper = ShopperState::Build(effective, *kiosk_id, **journal, blocking_pool);
   if (!shopper) {
     LogError("agent", shopper.error().message());
     return kExitFailure;
@@ -89,6 +100,20 @@ int Serve(const AgentConfig& config) {
   if (!counter) {
     LogError("agent", counter.error().message());
     return kExitFailure;
+  }
+  std::unique_ptr<HqSync> hq_sync;
+  if (*enrollment) {
+    SyncClientOptions sync_options;
+    sync_options.backoff_base = config.sync_backoff_base;
+    sync_options.backoff_cap = config.sync_backoff_cap;
+    sync_options.config_interval = config.sync_config_interval;
+    auto started = HqSync::Start(io, blocking_pool, **journal, (*shopper)->trust(),
+                                 config.state_dir, **enrollment, sync_options);
+    if (!started) {
+      LogError("agent", started.error().message());
+      return kExitFailure;
+    }
+    hq_sync = std::move(*started);
   }
   HttpServerLimits limits = config.http;
   limits.upload_paths.emplace_back(kCounterFramePath);
@@ -125,11 +150,13 @@ int Serve(const AgentConfig& config) {
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
     if (error) return;
     LogInfo("agent", "signal ", signal_number, ": finishing requests in flight, then stopping");
+    if (hq_sync) hq_sync->Stop();
     (*server)->Shutdown(one_stopped);
     (*admin)->Shutdown(one_stopped);
   });
   io.run();
   blocking_pool.join();
+  hq_sync.reset();  // detaches from the journal before anything it uses goes away
   LogInfo("agent", "stopped");
   return 0;  // the journal commits what was submitted as it closes
 }

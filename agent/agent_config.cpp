@@ -74,6 +74,16 @@ void ReadVoucherAndCounterKeys(ConfigFile& file, AgentConfig& config) {
   }
   file.Read("counter.camera_max_fps", config.camera_max_fps, 1, 30);
   file.Read("counter.frame_max_fps", config.frame_max_fps, 1, 30);
+
+  file.Read("sync.backoff_base_ms", config.sync_backoff_base, milliseconds(10),
+            milliseconds(60'000));
+  file.Read("sync.backoff_cap_ms", config.sync_backoff_cap, milliseconds(100),
+            milliseconds(3'600'000));
+  if (config.sync_backoff_cap < config.sync_backoff_base) {
+    file.AddError("sync.backoff_cap_ms", "must not be below sync.backoff_base_ms");
+  }
+  file.Read("sync.config_interval_ms", config.sync_config_interval, milliseconds(1000),
+            milliseconds(86'400'000));
 }
 
 }  // namespace

@@ -79,6 +79,12 @@ struct AgentConfig {
   // frames per second one counter page may post from its own camera.
   int camera_max_fps = 5;
   int frame_max_fps = 8;
+  // [sync] backoff_base_ms, backoff_cap_ms: retries after HQ could not be reached wait a random
+  // time up to base * 2^(failures-1), at most the cap. config_interval_ms: how often HQ's config
+  // is pulled. (HQ's address and the kiosk's certificate come from `kioskctl enroll`.)
+  std::chrono::milliseconds sync_backoff_base{1000};
+  std::chrono::milliseconds sync_backoff_cap{5 * 60 * 1000};
+  std::chrono::milliseconds sync_config_interval{60 * 1000};
 };
 
 // The configuration an empty config file yields: the defaults above with state_dir resolved

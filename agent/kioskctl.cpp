@@ -13,10 +13,13 @@
 #include <vector>
 
 #include "agent/agent_config.hpp"
+#include "agent/hq_enrollment.hpp"
+#include "agent/kiosk_identity.hpp"
 #include "agent/kioskctl_decode.hpp"
 #include "agent/kioskctl_qr_export.hpp"
 #include "agent/staff_auth.hpp"
 #include "common/crypto.hpp"
+#include "common/files.hpp"
 #include "common/json_fields.hpp"
 #include "common/local_http_client.hpp"
 #include "common/strings.hpp"
@@ -40,6 +43,10 @@ Talks to the kiosk-agent running with that state folder (default: the agent's ow
   channel retire ID
   qr export (--all | --channel ID) --format png|svg|pdf --out DIR [--layout page|grid]
               PNG: 10 px per module; SVG: 40 mm wide; PDF: one page per code or an A4 grid
+  id               prints this kiosk's id (made on a new kiosk), for profile-store enroll-token
+  enroll --hq https://HOST:PORT --token TOKEN --ca HQ-CA.pem
+              enrolls this kiosk with HQ (profile-store enroll-token makes the token); restart
+              kiosk-agent afterwards to start syncing (no agent needed to enroll)
   staff hash-pin   reads a 4-12 digit PIN from standard input and prints its hash for a
               [staff.<ID>] pin_hash line of the agent's config (no agent needed)
   decode FILE...   prints FILE<TAB>TEXT for every QR code in each PNG/JPEG file (no agent
@@ -48,6 +55,7 @@ Talks to the kiosk-agent running with that state folder (default: the agent's ow
 
 struct Invocation {
   std::filesystem::path state_dir;
+  std::string configured_kiosk_id;                          // [kiosk] id of --config, if any
   std::vector<std::string_view> words;                      // the command and its positional words
   std::map<std::string, std::string, std::less<>> options;  // --name value
 };
@@ -75,15 +83,15 @@ Result<Invocation> Parse(std::span<const std::string_view> args) {
       invocation.words.push_back(arg);
     }
   }
-  if (state_dir) {
-    invocation.state_dir = *state_dir;
-  } else if (config_file) {
+  if (config_file) {
     auto config = LoadAgentConfig(*config_file);
     if (!config) return config.error();
     invocation.state_dir = config->state_dir;
+    invocation.configured_kiosk_id = config->kiosk_id;
   } else {
     invocation.state_dir = DefaultAgentConfig().state_dir;
   }
+  if (state_dir) invocation.state_dir = *state_dir;
   return invocation;
 }
 
@@ -235,6 +243,31 @@ int StaffCommand(const Invocation& invocation, std::istream& in, std::ostream& o
   return kOk;
 }
 
+int EnrollCommand(const Invocation& invocation, std::ostream& out, std::ostream& err) {
+  const auto option = [&invocation](std::string_view name) -> std::string {
+    const auto found = invocation.options.find(name);
+    return found == invocation.options.end() ? std::string() : found->second;
+  };
+  if (option("hq").empty() || option("token").empty() || option("ca").empty()) {
+    err << "kioskctl: enroll needs --hq URL, --token TOKEN and --ca FILE\n";
+    return kUsage;
+  }
+  auto ca = ReadSmallFile(option("ca"), 64 * 1024);
+  if (!ca) {
+    err << "kioskctl: " << ca.error().message() << "\n";
+    return kFailed;
+  }
+  auto kiosk_id = EnrollWithHq(invocation.state_dir, invocation.configured_kiosk_id, option("hq"),
+                               option("token"), *ca);
+  if (!kiosk_id) {
+    err << "kioskctl: " << kiosk_id.error().message() << "\n";
+    return kFailed;
+  }
+  out << "kiosk " << *kiosk_id << " enrolled with HQ at " << option("hq")
+      << "; restart kiosk-agent to start syncing\n";
+  return kOk;
+}
+
 }  // namespace
 
 int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err,
@@ -253,6 +286,16 @@ int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::
   const std::string_view command = invocation->words.empty() ? "" : invocation->words[0];
   if (command == "channel") return ChannelCommand(*invocation, out, err);
   if (command == "qr") return QrCommand(*invocation, out, err);
+  if (command == "enroll") return EnrollCommand(*invocation, out, err);
+  if (command == "id") {
+    auto kiosk_id = LoadOrCreateKioskId(invocation->state_dir, invocation->configured_kiosk_id);
+    if (!kiosk_id) {
+      err << "kioskctl: " << kiosk_id.error().message() << "\n";
+      return kFailed;
+    }
+    out << *kiosk_id << "\n";
+    return kOk;
+  }
   if (command == "staff") return StaffCommand(*invocation, in, out, err);
   if (command == "decode") return DecodeCommand(std::span(invocation->words).subspan(1), out, err);
   err << kUsageText;

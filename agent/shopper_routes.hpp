@@ -9,13 +9,13 @@
 #include "agent/channel_token.hpp"
 #include "agent/channels.hpp"
 #include "agent/journal.hpp"
-#include "agent/pii_seal.hpp"
 #include "agent/presence_code.hpp"
 #include "agent/request_guards.hpp"
 #include "agent/voucher_check.hpp"
 #include "agent/voucher_issue.hpp"
 #include "common/clock.hpp"
 #include "common/http_types.hpp"
+#include "common/pii_seal.hpp"
 
 namespace kiosk_edge {
 

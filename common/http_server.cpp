@@ -1,5 +1,5 @@
-// The listening half of the HTTP server, for TCP and for Unix sockets, and shutdown. The
-// per-connection sessions (and Beast) are in http_session.cpp.
+// The listening half of the HTTP server, for TCP (plain or TLS) and for Unix sockets, and
+// shutdown. The per-connection sessions (and Beast and TLS) are in http_session.cpp.
 #include "common/http_server.hpp"
 
 #include <sys/socket.h>
@@ -32,10 +32,11 @@ namespace kiosk_edge {
 namespace http_detail {
 
 ServerCore::ServerCore(boost::asio::io_context& io_context, HttpServerLimits server_limits,
-                       HttpHandler request_handler)
+                       HttpHandler request_handler, std::shared_ptr<ServerTlsContext> tls_context)
     : io(io_context),
       limits(server_limits),
       handler(std::move(request_handler)),
+      tls(std::move(tls_context)),
       grace_timer(io_context) {}
 
 void ServerCore::BeginShutdown(std::function<void()> done) {
@@ -139,8 +140,9 @@ class Listener final : public ServerCore {
  public:
   Listener(asio::io_context& io_context, typename Protocol::acceptor acceptor,
            HttpServerLimits server_limits, HttpHandler request_handler,
-           std::unique_ptr<SocketFile> socket_file = nullptr)
-      : ServerCore(io_context, server_limits, std::move(request_handler)),
+           std::unique_ptr<SocketFile> socket_file = nullptr,
+           std::shared_ptr<http_detail::ServerTlsContext> tls_context = nullptr)
+      : ServerCore(io_context, server_limits, std::move(request_handler), std::move(tls_context)),
         acceptor_(std::move(acceptor)),
         socket_file_(std::move(socket_file)) {}
 
@@ -177,6 +179,7 @@ asio::awaitable<void> Listener<Protocol>::AcceptLoop(std::shared_ptr<Listener> s
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
+    ++self->accepted;
     if constexpr (std::is_same_v<Protocol, tcp>) {
       // Responses are written whole; Nagle's algorithm would only delay pipelined ones.
       socket.set_option(tcp::no_delay(true), ec);
@@ -241,17 +244,17 @@ HttpServer::~HttpServer() {
   });
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Listen(asio::io_context& io,
-                                                       const std::string& address, uint16_t port,
-                                                       HttpServerLimits limits,
-                                                       HttpHandler handler) {
+namespace {
+
+// A bound, listening TCP acceptor on address:port; `bound_port` receives the port chosen.
+Result<tcp::acceptor> BindTcp(asio::io_context& io, const std::string& address, uint16_t port,
+                              uint16_t& bound_port) {
   error_code ec;
   const asio::ip::address ip = asio::ip::make_address(address, ec);
   if (ec) {
     return Error(ErrorKind::kInvalidArgument,
                  StrCat("HTTP listen address \"", address, "\" is not an IP address"));
   }
-  if (auto checked = CheckServerArguments(limits, handler); !checked) return checked.error();
   const tcp::endpoint endpoint(ip, port);
   const auto failed = [&](std::string_view step) {
     return Error(ErrorKind::kIo,
@@ -266,8 +269,39 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(asio::io_context& io,
   if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) return failed("listen");
   const tcp::endpoint bound = acceptor.local_endpoint(ec);
   if (ec) return failed("local address");
-  auto state = std::make_shared<Listener<tcp>>(io, std::move(acceptor), limits, std::move(handler));
-  return std::unique_ptr<HttpServer>(new HttpServer(std::move(state), bound.port()));
+  bound_port = bound.port();
+  return acceptor;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Listen(asio::io_context& io,
+                                                       const std::string& address, uint16_t port,
+                                                       HttpServerLimits limits,
+                                                       HttpHandler handler) {
+  if (auto checked = CheckServerArguments(limits, handler); !checked) return checked.error();
+  uint16_t bound_port = 0;
+  auto acceptor = BindTcp(io, address, port, bound_port);
+  if (!acceptor) return acceptor.error();
+  auto state =
+      std::make_shared<Listener<tcp>>(io, std::move(*acceptor), limits, std::move(handler));
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(state), bound_port));
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::ListenTls(asio::io_context& io,
+                                                          const std::string& address, uint16_t port,
+                                                          HttpServerLimits limits,
+                                                          const TlsServerOptions& tls,
+                                                          HttpHandler handler) {
+  if (auto checked = CheckServerArguments(limits, handler); !checked) return checked.error();
+  auto context = http_detail::MakeServerTlsContext(tls);
+  if (!context) return context.error();
+  uint16_t bound_port = 0;
+  auto acceptor = BindTcp(io, address, port, bound_port);
+  if (!acceptor) return acceptor.error();
+  auto state = std::make_shared<Listener<tcp>>(io, std::move(*acceptor), limits, std::move(handler),
+                                               nullptr, std::move(*context));
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(state), bound_port));
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::ListenLocal(
@@ -329,5 +363,7 @@ void HttpServer::Shutdown(std::function<void()> done) {
 }
 
 std::size_t HttpServer::active_connections() const { return state_->active.load(); }
+
+std::size_t HttpServer::accepted_connections() const { return state_->accepted.load(); }
 
 }  // namespace kiosk_edge

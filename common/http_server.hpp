@@ -17,11 +17,11 @@ namespace http_detail {
 class ServerCore;  // in http_session.hpp, private to the server
 }  // namespace http_detail
 
-// An HTTP/1.1 server on one io_context, on TCP (Listen) or on a Unix socket (ListenLocal), which
-// behave alike apart from addressing: accepts connections, reads requests under the size limits
-// and deadlines of HttpServerLimits, runs the handler on the io_context's thread and writes its
-// response. Everything it does runs on that io_context, which must be run by exactly one thread
-// and must outlive this object.
+// An HTTP/1.1 server on one io_context, on TCP (Listen), TLS over TCP (ListenTls) or a Unix
+// socket (ListenLocal), which behave alike apart from addressing and encryption: accepts
+// connections, reads requests under the size limits and deadlines of HttpServerLimits, runs the
+// handler on the io_context's thread and writes its response. Everything it does runs on that
+// io_context, which must be run by exactly one thread and must outlive this object.
 //
 // What clients see, beyond the handler's responses:
 //   - 400 for a malformed request, 431 for a request line + headers over max_header_bytes, 413
@@ -41,6 +41,19 @@ class HttpServer {
   static Result<std::unique_ptr<HttpServer>> Listen(boost::asio::io_context& io,
                                                     const std::string& address, uint16_t port,
                                                     HttpServerLimits limits, HttpHandler handler);
+
+  // As Listen(), serving HTTPS: every connection starts with a TLS handshake (TLS 1.2 or 1.3),
+  // which must finish within limits.read_deadline of the connection's start (then the first
+  // request gets limits.read_deadline of its own); a connection that fails it is closed without
+  // a response. Client certificates, verification, revocation and what the handler sees of them:
+  // see TlsServerOptions and HttpRequest::peer_common_name. Graceful shutdown closes connections
+  // still in their handshake at once. Argument errors as for Listen(), and kInvalidArgument for
+  // unusable `tls` (the message names the option).
+  static Result<std::unique_ptr<HttpServer>> ListenTls(boost::asio::io_context& io,
+                                                       const std::string& address, uint16_t port,
+                                                       HttpServerLimits limits,
+                                                       const TlsServerOptions& tls,
+                                                       HttpHandler handler);
 
   // Binds and listens on a Unix stream socket at `socket_path`, for local clients such as the
   // admin CLI, whose access check is the socket file's permissions: the file is created with mode
@@ -81,6 +94,9 @@ class HttpServer {
 
   // Connections being served (not counting those being turned away with 503). Any thread.
   std::size_t active_connections() const;
+
+  // Connections accepted since Start(), including those turned away. Any thread.
+  std::size_t accepted_connections() const;
 
  private:
   HttpServer(std::shared_ptr<http_detail::ServerCore> state, uint16_t port);

@@ -1,5 +1,6 @@
 // Private to the HTTP server: included only by http_server.cpp (the listeners) and
-// http_session.cpp (the per-connection sessions, the only Beast user). Not part of the API.
+// http_session.cpp (the per-connection sessions, the only Beast and TLS user). Not part of the
+// API.
 #pragma once
 
 #include <atomic>
@@ -15,9 +16,19 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/error.hpp"
 #include "common/http_types.hpp"
 
 namespace kiosk_edge::http_detail {
+
+// A TLS server context (certificate, key, client verification, revocation hook). Opaque here so
+// that only http_session.cpp sees OpenSSL; shared by a server's TLS sessions.
+class ServerTlsContext;
+
+// Checks `options` and builds the context: kInvalidArgument (naming the option) for a certificate
+// or key that does not load, a key that does not match the certificate, or
+// require_client_certificate without client_ca_pem.
+Result<std::shared_ptr<ServerTlsContext>> MakeServerTlsContext(const TlsServerOptions& options);
 
 // One connection being served or turned away with 503, as shutdown sees it.
 class Connection {
@@ -38,8 +49,9 @@ class Connection {
 // RemoveSocketFile(). The listening side is implemented per transport in http_server.cpp.
 class ServerCore : public std::enable_shared_from_this<ServerCore> {
  public:
+  // `tls_context`: null for plain HTTP; otherwise TCP connections are served over TLS with it.
   ServerCore(boost::asio::io_context& io_context, HttpServerLimits server_limits,
-             HttpHandler request_handler);
+             HttpHandler request_handler, std::shared_ptr<ServerTlsContext> tls_context);
   ServerCore(const ServerCore&) = delete;
   ServerCore& operator=(const ServerCore&) = delete;
   virtual ~ServerCore() = default;
@@ -62,18 +74,21 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   boost::asio::io_context& io;
   const HttpServerLimits limits;
   const HttpHandler handler;
+  const std::shared_ptr<ServerTlsContext> tls;  // null: plain HTTP
   boost::asio::steady_timer grace_timer;
   std::unordered_set<Connection*> connections;  // every session, rejected ones included
   std::atomic<std::size_t> active{0};           // sessions being served
   std::atomic<std::size_t> rejecting{0};        // sessions answering 503
+  std::atomic<std::size_t> accepted{0};         // connections accepted since the start
   bool started = false;
   bool shutting_down = false;
   bool shutdown_finished = false;
   std::vector<std::function<void()>> on_shutdown_done;
 };
 
-// Serves `socket` (with `reject`: answers 503 and closes it) in a coroutine on server->io; the
-// session is in server->connections while it runs. Defined for the two transports below.
+// Serves `socket` (with `reject`: answers 503 and closes it) in a coroutine on server->io, over
+// TLS when server->tls is set (TCP only); the session is in server->connections while it runs.
+// Defined for the two transports below.
 template <class Protocol>
 void SpawnSession(std::shared_ptr<ServerCore> server, typename Protocol::socket socket,
                   bool reject);

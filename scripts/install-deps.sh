@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config ninja-build git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libsqlite3-dev sqlite3 libssl-dev libtomlplusplus-dev
+  libpq-dev postgresql  # profile-store's PostgreSQL backend; the tests start a throwaway server
   libqrencode-dev libzxing-dev libcairo2-dev zlib1g-dev libjpeg62-turbo-dev zbar-tools
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-format

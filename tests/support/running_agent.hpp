@@ -54,6 +54,11 @@ class RunningAgent {
   }
   // The counter's demo staff PIN (staff ID "demo"), when the agent runs without [staff.*].
   const std::string& demo_pin() const { return demo_pin_; }
+  // Kills the agent with SIGKILL, as a power cut would; its exit status.
+  int Kill() {
+    process_->Signal(SIGKILL);
+    return process_->Wait();
+  }
   // Stops the agent with SIGTERM; its exit status, and everything it wrote to stderr.
   int Stop(std::string* log = nullptr) {
     process_->Signal(SIGTERM);

@@ -1,4 +1,4 @@
-#include "agent/pii_seal.hpp"
+#include "common/pii_seal.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,9 @@
 
 // Personal data on a kiosk (DESIGN.md section 8): a shopper's name and phone number never touch
 // the kiosk's disk in plaintext. The kiosk seals each value for HQ, which alone holds the private
-// key, and keeps only a keyed blind index of the phone number for duplicate detection.
+// key, and keeps only a keyed blind index of the phone number for duplicate detection. HQ
+// (sync/profile_store) opens sealed phones in memory to key profiles by its own blind index.
+// Shared by kiosk and HQ, so it lives in common/.
 //
 // Sealed format ("S1", an ECIES-style construction), text so it can sit in a JSON payload:
 //

@@ -1,0 +1,304 @@
+#include "sync/client/sync_client.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+
+#include "common/blocking.hpp"
+#include "common/log.hpp"
+#include "common/strings.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using boost::asio::awaitable;
+using std::chrono::milliseconds;
+
+constexpr std::string_view kComponent = "sync";
+constexpr std::string_view kBatchTarget = "/v1/sync/batch";
+constexpr std::string_view kConfigTarget = "/v1/sync/config";
+
+struct BatchRead {
+  Result<SyncJournal::Position> position = Error(ErrorKind::kInternal, "not read");
+  Result<std::vector<WireEvent>> events = std::vector<WireEvent>();
+};
+
+std::string Excerpt(std::string_view body) {
+  std::string text(body.substr(0, 200));
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return text;
+}
+
+}  // namespace
+
+std::optional<std::string> SyncResponse::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+milliseconds FullJitterBackoff(int attempt, milliseconds base, milliseconds cap, double unit) {
+  // base * 2^(attempt-1), without overflow: past 30 doublings anything is over the cap.
+  const int doublings = std::clamp(attempt - 1, 0, 30);
+  const double ceiling = std::min(
+      static_cast<double>(cap.count()),
+      static_cast<double>(base.count()) * static_cast<double>(std::int64_t{1} << doublings));
+  return milliseconds(static_cast<std::int64_t>(std::clamp(unit, 0.0, 1.0) * ceiling));
+}
+
+std::optional<milliseconds> ParseRetryAfter(std::optional<std::string> value, milliseconds cap) {
+  if (!value) return std::nullopt;
+  std::int64_t seconds = 0;
+  const auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), seconds);
+  if (error != std::errc() || end != value->data() + value->size() || seconds < 0) {
+    return std::nullopt;
+  }
+  return std::min<milliseconds>(milliseconds(std::min<std::int64_t>(seconds, 1'000'000) * 1000),
+                                cap);
+}
+
+SyncClient::SyncClient(boost::asio::any_io_executor executor,
+                       boost::asio::thread_pool& blocking_pool, SyncJournal& journal,
+                       SyncTransport& transport, ConfigBundleApplier apply_config,
+                       SyncClientOptions options, const Clock& clock)
+    : executor_(executor),
+      pool_(blocking_pool),
+      journal_(journal),
+      transport_(transport),
+      apply_config_(std::move(apply_config)),
+      options_(options),
+      clock_(clock),
+      timer_(executor),
+      random_(std::random_device{}()) {}
+
+void SyncClient::Wake() {
+  boost::asio::post(executor_, [this] {
+    std::lock_guard lock(mutex_);
+    pending_wake_ = true;
+    if (waiting_for_events_) timer_.cancel();
+  });
+}
+
+void SyncClient::SyncNow() {
+  boost::asio::post(executor_, [this] {
+    std::lock_guard lock(mutex_);
+    sync_now_ = true;
+    timer_.cancel();
+  });
+}
+
+void SyncClient::Stop() {
+  boost::asio::post(executor_, [this] {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    timer_.cancel();
+  });
+}
+
+SyncStatus SyncClient::Status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+void SyncClient::NoteFailure(const Error& error) {
+  std::lock_guard lock(mutex_);
+  ++status_.consecutive_failures;
+  // Log the first failure of a run and every tenth: an outage must not flood the log.
+  if (status_.consecutive_failures == 1 || status_.consecutive_failures % 10 == 0) {
+    LogWarning(kComponent, "HQ: ", error.message(), " (failure ", status_.consecutive_failures,
+               " in a row; retrying with backoff)");
+  }
+  status_.last_error = error.message();
+}
+
+awaitable<Result<bool>> SyncClient::UploadOneBatch(std::optional<milliseconds>* retry_after) {
+  const auto read = [journal = &journal_, max_events = options_.max_batch_events] {
+    BatchRead result;
+    result.position = journal->ReadPosition();
+    if (result.position && result.position->synced_seq < result.position->last_seq) {
+      result.events = journal->ReadAfter(result.position->synced_seq, max_events);
+    }
+    return result;
+  };
+  BatchRead read_result = co_await RunBlocking(pool_, read);
+  if (!read_result.position) co_return read_result.position.error();
+  if (!read_result.events) co_return read_result.events.error();
+  const SyncJournal::Position& position = *read_result.position;
+  std::vector<WireEvent>& events = *read_result.events;
+  if (position.synced_seq >= position.last_seq) co_return true;
+  if (events.empty() || events.front().seq != position.synced_seq + 1) {
+    co_return Error(ErrorKind::kInternal,
+                    StrCat("journal has no event ", position.synced_seq + 1, " to upload"));
+  }
+  // Pack by the protocol's exact accounting; one event always fits (payloads are at most 16 KiB).
+  std::size_t bytes = kMaxBatchEnvelopeBytes, count = 0;
+  while (count < events.size() &&
+         (count == 0 || bytes + EncodedEventBytes(events[count]) <= options_.max_batch_bytes)) {
+    bytes += EncodedEventBytes(events[count++]);
+  }
+  events.resize(count);
+
+  EventBatch batch;
+  batch.schema_version = kSyncSchemaVersion;
+  batch.kiosk_id = position.kiosk_id;
+  batch.incarnation = position.incarnation;
+  batch.first_seq = events.front().seq;
+  batch.last_seq = events.back().seq;
+  batch.events = std::move(events);
+  const auto encode = [&batch] { return EncodeBatch(batch); };
+  Result<std::string> body = co_await RunBlocking(pool_, encode);
+  if (!body) co_return body.error().WithContext("encode batch");
+
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"content-type", "application/json"}, {"content-encoding", "gzip"}};
+  const std::string method = "POST", target(kBatchTarget);
+  auto response = co_await transport_.Send(method, target, headers, *body);
+  {
+    std::lock_guard lock(mutex_);
+    status_.hq_reachable = response.has_value();
+  }
+  if (!response) co_return response.error();
+  if (response->status == 429 || response->status == 503) {
+    *retry_after = ParseRetryAfter(response->Header("retry-after"), options_.backoff_cap);
+    co_return Error(ErrorKind::kUnavailable, StrCat("HQ is busy (", response->status, ")"));
+  }
+  if (response->status != 200) {
+    co_return Error(ErrorKind::kIo,
+                    StrCat("HQ refused the batch of seq ", batch.first_seq, "..", batch.last_seq,
+                           ": ", response->status, " ", Excerpt(response->body)));
+  }
+  auto answer = DecodeAnswer(response->body);
+  if (!answer) co_return answer.error().WithContext("HQ's answer");
+  if (answer->incarnation != batch.incarnation) {
+    co_return Error(ErrorKind::kIo, "HQ answered for another journal incarnation");
+  }
+  if (answer->high_water < batch.last_seq) {
+    // HQ committed this batch but is missing earlier events (it records the gap). Those were
+    // acknowledged before and may be shed here, so the kiosk goes on; HQ shows the gap.
+    LogWarning(kComponent, "HQ holds this journal only up to seq ", answer->high_water,
+               " after committing ", batch.first_seq, "..", batch.last_seq, ": a gap at HQ");
+  }
+  for (const RejectedEvent& rejected : answer->rejected) {
+    if (rejected.seq < batch.first_seq || rejected.seq > batch.last_seq) {
+      co_return Error(ErrorKind::kIo, StrCat("HQ rejected seq ", rejected.seq,
+                                             ", which is not in the batch it answered"));
+    }
+  }
+  const auto acknowledge = [journal = &journal_, last = batch.last_seq,
+                            rejected = answer->rejected] {
+    return journal->Acknowledge(last, rejected);
+  };
+  Result<void> acknowledged = co_await RunBlocking(pool_, acknowledge);
+  if (!acknowledged) co_return acknowledged.error().WithContext("mark synced");
+  {
+    std::lock_guard lock(mutex_);
+    ++status_.batches_sent;
+    status_.events_sent += batch.last_seq - batch.first_seq + 1;
+    status_.dead_letters += static_cast<std::int64_t>(answer->rejected.size());
+    status_.last_success = clock_.WallNow();
+    status_.consecutive_failures = 0;
+    status_.last_error.clear();
+  }
+  for (const RejectedEvent& rejected : answer->rejected) {
+    LogWarning(kComponent, "HQ rejected seq ", rejected.seq, ": ", rejected.reason,
+               " (kept in the dead-letter table)");
+  }
+  co_return batch.last_seq >= position.last_seq;
+}
+
+awaitable<Result<void>> SyncClient::UploadUntilCaughtUp(std::optional<milliseconds>* retry_after) {
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) co_return Result<void>();
+    }
+    auto caught_up = co_await UploadOneBatch(retry_after);
+    if (!caught_up) co_return caught_up.error();
+    if (*caught_up) co_return Result<void>();
+  }
+}
+
+awaitable<Result<void>> SyncClient::PullConfig() {
+  std::vector<std::pair<std::string, std::string>> headers;
+  {
+    std::lock_guard lock(mutex_);
+    if (status_.config_version) {
+      headers.emplace_back("if-none-match", ConfigBundleEtag(*status_.config_version));
+    }
+  }
+  const std::string method = "GET", target(kConfigTarget), body;
+  auto response = co_await transport_.Send(method, target, headers, body);
+  {
+    std::lock_guard lock(mutex_);
+    status_.hq_reachable = response.has_value();
+  }
+  if (!response) co_return response.error();
+  if (response->status == 304) co_return Result<void>();
+  if (response->status != 200) {
+    co_return Error(ErrorKind::kIo, StrCat("HQ refused the config pull: ", response->status, " ",
+                                           Excerpt(response->body)));
+  }
+  auto bundle = DecodeConfigBundle(response->body);
+  if (!bundle) co_return bundle.error().WithContext("HQ's config bundle");
+  const auto apply = [this, &bundle] { return apply_config_(*bundle); };
+  Result<void> applied = co_await RunBlocking(pool_, apply);
+  if (!applied) co_return applied.error().WithContext("apply config bundle");
+  std::lock_guard lock(mutex_);
+  status_.config_version = bundle->version;
+  LogInfo(kComponent, "applied HQ's config bundle version ", bundle->version);
+  co_return Result<void>();
+}
+
+awaitable<void> SyncClient::Run() {
+  std::optional<std::chrono::steady_clock::time_point> last_config_pull;
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) break;
+      sync_now_ = false;
+      pending_wake_ = false;
+    }
+    std::optional<milliseconds> retry_after;
+    Result<void> pulled;
+    const auto now = std::chrono::steady_clock::now();
+    if (!last_config_pull || now - *last_config_pull >= options_.config_interval) {
+      pulled = co_await PullConfig();
+      if (pulled) last_config_pull = now;
+    }
+    // A config HQ cannot serve does not hold up the upload, nor the other way round.
+    Result<void> round = co_await UploadUntilCaughtUp(&retry_after);
+    if (round && !pulled) round = pulled.error();
+    if (!round) NoteFailure(round.error());
+
+    milliseconds delay{0};
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) break;
+      if (!round) {
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        delay = retry_after.value_or(FullJitterBackoff(status_.consecutive_failures,
+                                                       options_.backoff_base, options_.backoff_cap,
+                                                       unit(random_)));
+      } else {
+        const auto since_pull = std::chrono::steady_clock::now() - last_config_pull.value_or(now);
+        delay = std::chrono::duration_cast<milliseconds>(options_.config_interval - since_pull);
+        if (pending_wake_) delay = milliseconds(0);  // events arrived during the round
+      }
+      if (sync_now_) delay = milliseconds(0);
+      waiting_for_events_ = static_cast<bool>(round);
+    }
+    if (delay > milliseconds(0)) {
+      timer_.expires_after(delay);
+      boost::system::error_code ignored;
+      co_await timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+    }
+    std::lock_guard lock(mutex_);
+    waiting_for_events_ = false;
+  }
+}
+
+}  // namespace kiosk_edge

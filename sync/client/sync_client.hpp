@@ -1,0 +1,148 @@
+#pragma once
+
+// The kiosk's sync agent (DESIGN.md section 6): uploads the journal to HQ in seq order, one
+// batch in flight, and pulls HQ's config bundle. It runs as a coroutine on kiosk-agent's
+// io_context; journal reads and writes go to the blocking pool. sync/client knows nothing of
+// agent/: the journal and the HTTPS connection come in through the two interfaces below.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "sync/protocol/batch.hpp"
+#include "sync/protocol/config_bundle.hpp"
+
+namespace kiosk_edge {
+
+// The kiosk's journal as the uploader needs it. Called on the blocking pool, never on the I/O
+// thread; calls never overlap.
+class SyncJournal {
+ public:
+  struct Position {
+    std::string kiosk_id;
+    std::string incarnation;
+    std::int64_t synced_seq = 0;  // HQ holds every event up to here
+    std::int64_t last_seq = 0;    // the newest durable event
+  };
+  virtual ~SyncJournal() = default;
+  virtual Result<Position> ReadPosition() = 0;
+  // Up to `max_events` events with seq > `after_seq`, in seq order, without holes.
+  virtual Result<std::vector<WireEvent>> ReadAfter(std::int64_t after_seq,
+                                                   std::size_t max_events) = 0;
+  // HQ committed everything up to `high_water`; `rejected` (all at or below it) went to HQ's
+  // dead-letter table and are recorded in the kiosk's too. Idempotent.
+  virtual Result<void> Acknowledge(std::int64_t high_water,
+                                   const std::vector<RejectedEvent>& rejected) = 0;
+};
+
+struct SyncResponse {
+  unsigned status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::optional<std::string> Header(std::string_view name) const;
+};
+
+// One exchange with HQ over the kept-alive mutual-TLS connection.
+class SyncTransport {
+ public:
+  virtual ~SyncTransport() = default;
+  // `headers` are added to the request. An error means no answer (connect, TLS, deadline).
+  virtual boost::asio::awaitable<Result<SyncResponse>> Send(
+      const std::string& method, const std::string& target,
+      const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) = 0;
+};
+
+// Applies a new config bundle on the kiosk (channels, keys, trust list, revocations) and keeps it
+// as the last good copy. Called on the blocking pool. An error keeps the previous bundle.
+using ConfigBundleApplier = std::function<Result<void>(const ConfigBundle&)>;
+
+struct SyncClientOptions {
+  std::size_t max_batch_events = kMaxBatchEvents;
+  std::size_t max_batch_bytes = kMaxBatchBytes;  // uncompressed JSON
+  std::chrono::milliseconds backoff_base{1000};
+  std::chrono::milliseconds backoff_cap{5 * 60 * 1000};
+  std::chrono::milliseconds config_interval{60 * 1000};  // config pulls while HQ is reachable
+};
+
+struct SyncStatus {
+  bool hq_reachable = false;  // the last exchange got an answer
+  std::optional<std::chrono::system_clock::time_point> last_success;  // last batch committed
+  std::string last_error;                                             // empty after a success
+  int consecutive_failures = 0;
+  std::int64_t batches_sent = 0;
+  std::int64_t events_sent = 0;
+  std::int64_t dead_letters = 0;
+  std::optional<std::int64_t> config_version;  // of the bundle in force
+};
+
+// Delay before retry `attempt` (1 for the first retry): exponential backoff with full jitter,
+// uniform in [0, min(cap, base * 2^(attempt-1))]. `unit` is a uniform draw in [0, 1).
+std::chrono::milliseconds FullJitterBackoff(int attempt, std::chrono::milliseconds base,
+                                            std::chrono::milliseconds cap, double unit);
+
+// The delay a Retry-After header asks for: delta-seconds only (HQ sends no dates); nullopt when
+// absent or malformed. Capped at `cap`.
+std::optional<std::chrono::milliseconds> ParseRetryAfter(std::optional<std::string> value,
+                                                         std::chrono::milliseconds cap);
+
+class SyncClient {
+ public:
+  // Everything passed in outlives the client.
+  SyncClient(boost::asio::any_io_executor executor, boost::asio::thread_pool& blocking_pool,
+             SyncJournal& journal, SyncTransport& transport, ConfigBundleApplier apply_config,
+             SyncClientOptions options, const Clock& clock);
+
+  // Uploads and pulls until Stop(). Spawn it once on the executor.
+  boost::asio::awaitable<void> Run();
+  // New events are durable: upload now unless backing off from a failure. Any thread.
+  void Wake();
+  // Ends Run() at its next wait (a batch in flight finishes first). Any thread.
+  void Stop();
+  // Upload or pull at the next opportunity, even while backing off ("kioskctl sync now").
+  void SyncNow();
+
+  SyncStatus Status() const;
+
+  // One round, for tests and for Run(): uploads batches until the journal is caught up. True
+  // when caught up; an error when HQ could not be reached or refused (Retry-After, if any, in
+  // *retry_after).
+  boost::asio::awaitable<Result<void>> UploadUntilCaughtUp(
+      std::optional<std::chrono::milliseconds>* retry_after);
+  // Pulls the config bundle (If-None-Match with the version in force) and applies a new one.
+  boost::asio::awaitable<Result<void>> PullConfig();
+
+ private:
+  boost::asio::awaitable<Result<bool>> UploadOneBatch(
+      std::optional<std::chrono::milliseconds>* retry_after);
+  void NoteFailure(const Error& error);
+
+  boost::asio::any_io_executor executor_;
+  boost::asio::thread_pool& pool_;
+  SyncJournal& journal_;
+  SyncTransport& transport_;
+  ConfigBundleApplier apply_config_;
+  const SyncClientOptions options_;
+  const Clock& clock_;
+  boost::asio::steady_timer timer_;  // the current wait; cancelled to wake up early
+  std::mt19937_64 random_;
+
+  mutable std::mutex mutex_;  // guards the fields below (read by Status() from any thread)
+  SyncStatus status_;
+  bool stopping_ = false;
+  bool waiting_for_events_ = false;  // idle (not backing off): Wake() ends the wait
+  bool pending_wake_ = false;        // Wake() came during a round: go again at once
+  bool sync_now_ = false;
+};
+
+}  // namespace kiosk_edge

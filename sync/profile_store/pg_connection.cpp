@@ -1,0 +1,288 @@
+#include "sync/profile_store/pg_connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <utility>
+
+#include "common/strings.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+void IgnoreNotice(void*, const char*) {}
+
+ErrorKind KindOfSqlstate(std::string_view sqlstate) {
+  if (IsRetryable(sqlstate)) return ErrorKind::kUnavailable;
+  const std::string_view sqlclass = sqlstate.substr(0, 2);
+  if (sqlclass == "08" || sqlclass == "57" || sqlclass == "53") return ErrorKind::kUnavailable;
+  if (sqlclass == "22" || sqlclass == "23") return ErrorKind::kInvalidArgument;
+  return ErrorKind::kIo;
+}
+
+std::string FirstLine(const char* text) {
+  if (text == nullptr) return "no message";
+  std::string line(text);
+  if (auto end = line.find('\n'); end != std::string::npos) line.resize(end);
+  return line;
+}
+
+}  // namespace
+
+bool IsRetryable(std::string_view sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
+
+// ---- PgResult ----
+
+PgResult::PgResult(PgResult&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
+
+PgResult& PgResult::operator=(PgResult&& other) noexcept {
+  if (this != &other) {
+    PQclear(result_);
+    result_ = std::exchange(other.result_, nullptr);
+  }
+  return *this;
+}
+
+PgResult::~PgResult() { PQclear(result_); }
+
+int PgResult::rows() const { return PQntuples(result_); }
+
+bool PgResult::IsNull(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+
+std::string PgResult::Text(int row, int column) const {
+  return std::string(PQgetvalue(result_, row, column),
+                     static_cast<std::size_t>(PQgetlength(result_, row, column)));
+}
+
+std::int64_t PgResult::Int(int row, int column) const {
+  const char* text = PQgetvalue(result_, row, column);
+  const auto size = static_cast<std::size_t>(PQgetlength(result_, row, column));
+  std::int64_t value = 0;
+  std::from_chars(text, text + size, value);
+  return value;
+}
+
+bool PgResult::Bool(int row, int column) const {
+  return PQgetlength(result_, row, column) > 0 && PQgetvalue(result_, row, column)[0] == 't';
+}
+
+std::int64_t PgResult::Affected() const {
+  const char* text = PQcmdTuples(result_);
+  std::int64_t value = 0;
+  std::from_chars(text, text + std::char_traits<char>::length(text), value);
+  return value;
+}
+
+// ---- PgConnection ----
+
+Result<PgConnection> PgConnection::Connect(const std::string& conninfo) {
+  PgConnection connection(PQconnectdb(conninfo.c_str()));
+  if (connection.connection_ == nullptr) {
+    return Error(ErrorKind::kInternal, "postgres: out of memory");
+  }
+  if (PQstatus(connection.connection_) != CONNECTION_OK) {
+    return Error(
+        ErrorKind::kUnavailable,
+        StrCat("postgres: cannot connect: ", FirstLine(PQerrorMessage(connection.connection_))));
+  }
+  PQsetNoticeProcessor(connection.connection_, IgnoreNotice, nullptr);
+  if (PQsetClientEncoding(connection.connection_, "UTF8") != 0) {
+    return Error(ErrorKind::kIo, "postgres: cannot set client encoding UTF8");
+  }
+  return connection;
+}
+
+PgConnection::PgConnection(PgConnection&& other) noexcept
+    : connection_(std::exchange(other.connection_, nullptr)),
+      last_sqlstate_(std::move(other.last_sqlstate_)) {}
+
+PgConnection& PgConnection::operator=(PgConnection&& other) noexcept {
+  if (this != &other) {
+    if (connection_ != nullptr) PQfinish(connection_);
+    connection_ = std::exchange(other.connection_, nullptr);
+    last_sqlstate_ = std::move(other.last_sqlstate_);
+  }
+  return *this;
+}
+
+PgConnection::~PgConnection() {
+  if (connection_ != nullptr) PQfinish(connection_);
+}
+
+Error PgConnection::ResultError(pg_result* result, std::string_view what) {
+  const char* sqlstate = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  last_sqlstate_ = sqlstate != nullptr ? sqlstate : "";
+  const char* primary =
+      result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const std::string message =
+      primary != nullptr ? std::string(primary) : FirstLine(PQerrorMessage(connection_));
+  const ErrorKind kind = Broken() || (last_sqlstate_.empty() && result == nullptr)
+                             ? ErrorKind::kUnavailable
+                             : KindOfSqlstate(last_sqlstate_);
+  return Error(kind,
+               StrCat("postgres: ", what, ": ", message,
+                      last_sqlstate_.empty() ? "" : StrCat(" (sqlstate ", last_sqlstate_, ")")));
+}
+
+Result<PgResult> PgConnection::Check(pg_result* raw, std::string_view what) {
+  PgResult result(raw);  // cleared on every return
+  const ExecStatusType status = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+    last_sqlstate_.clear();
+    return result;
+  }
+  return ResultError(raw, what);
+}
+
+Result<void> PgConnection::Exec(std::string_view sql) {
+  const std::string text(sql);
+  // Several statements: PQexec returns the last result; an error stops at the failing one.
+  auto result = Check(PQexec(connection_, text.c_str()), "exec");
+  if (!result) return result.error();
+  return {};
+}
+
+namespace {
+
+struct RawParams {
+  explicit RawParams(const PgParams& params) {
+    values.reserve(params.size());
+    for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  }
+  int count() const { return static_cast<int>(values.size()); }
+  std::vector<const char*> values;
+};
+
+}  // namespace
+
+Result<PgResult> PgConnection::Query(std::string_view sql, const PgParams& params) {
+  const std::string text(sql);
+  const RawParams raw(params);
+  return Check(PQexecParams(connection_, text.c_str(), raw.count(), nullptr, raw.values.data(),
+                            nullptr, nullptr, 0),
+               "query");
+}
+
+Result<void> PgConnection::Prepare(const std::string& name, std::string_view sql) {
+  const std::string text(sql);
+  auto result = Check(PQprepare(connection_, name.c_str(), text.c_str(), 0, nullptr),
+                      StrCat("prepare ", name));
+  if (!result) return result.error();
+  return {};
+}
+
+Result<PgResult> PgConnection::Run(const std::string& name, const PgParams& params) {
+  const RawParams raw(params);
+  return Check(PQexecPrepared(connection_, name.c_str(), raw.count(), raw.values.data(), nullptr,
+                              nullptr, 0),
+               name);
+}
+
+Result<void> PgConnection::CopyIn(std::string_view copy_statement, std::string_view rows) {
+  const std::string text(copy_statement);
+  pg_result* started = PQexec(connection_, text.c_str());
+  if (started == nullptr || PQresultStatus(started) != PGRES_COPY_IN) {
+    auto failed = Check(started, "copy");
+    if (!failed) return failed.error();
+    return Error(ErrorKind::kInternal, "postgres: copy did not start");
+  }
+  PQclear(started);
+  // Sent in pieces libpq's int length can describe.
+  constexpr std::size_t kPiece = 1 << 20;
+  for (std::size_t at = 0; at < rows.size(); at += kPiece) {
+    const std::string_view piece = rows.substr(at, kPiece);
+    if (PQputCopyData(connection_, piece.data(), static_cast<int>(piece.size())) != 1) {
+      (void)PQputCopyEnd(connection_, "send failed");
+      while (pg_result* rest = PQgetResult(connection_)) PQclear(rest);
+      return Error(ErrorKind::kUnavailable,
+                   StrCat("postgres: copy: ", FirstLine(PQerrorMessage(connection_))));
+    }
+  }
+  if (PQputCopyEnd(connection_, nullptr) != 1) {
+    while (pg_result* rest = PQgetResult(connection_)) PQclear(rest);
+    return Error(ErrorKind::kUnavailable,
+                 StrCat("postgres: copy: ", FirstLine(PQerrorMessage(connection_))));
+  }
+  Result<void> outcome;
+  while (pg_result* result = PQgetResult(connection_)) {
+    if (outcome) {
+      auto checked = Check(result, "copy");
+      if (!checked) outcome = checked.error();
+    } else {
+      PQclear(result);
+    }
+  }
+  return outcome;
+}
+
+bool PgConnection::Broken() const {
+  return connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK;
+}
+
+Result<void> PgConnection::Reset() {
+  PQreset(connection_);
+  if (Broken()) {
+    return Error(ErrorKind::kUnavailable,
+                 StrCat("postgres: cannot reconnect: ", FirstLine(PQerrorMessage(connection_))));
+  }
+  PQsetNoticeProcessor(connection_, IgnoreNotice, nullptr);
+  if (PQsetClientEncoding(connection_, "UTF8") != 0) {
+    return Error(ErrorKind::kIo, "postgres: cannot set client encoding UTF8");
+  }
+  return {};
+}
+
+// ---- PgCopyRows ----
+
+void PgCopyRows::Separate() {
+  if (row_started_) text_.push_back('\t');
+  row_started_ = true;
+}
+
+PgCopyRows& PgCopyRows::Field(std::int64_t value) {
+  Separate();
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  text_.append(digits, end);
+  return *this;
+}
+
+PgCopyRows& PgCopyRows::Field(std::string_view text) {
+  Separate();
+  for (char c : text) {
+    switch (c) {
+      case '\\':
+        text_.append("\\\\");
+        break;
+      case '\t':
+        text_.append("\\t");
+        break;
+      case '\n':
+        text_.append("\\n");
+        break;
+      case '\r':
+        text_.append("\\r");
+        break;
+      default:
+        text_.push_back(c);
+    }
+  }
+  return *this;
+}
+
+PgCopyRows& PgCopyRows::Field(const std::optional<std::string>& text) {
+  if (text) return Field(std::string_view(*text));
+  Separate();
+  text_.append("\\N");
+  return *this;
+}
+
+PgCopyRows& PgCopyRows::EndRow() {
+  text_.push_back('\n');
+  row_started_ = false;
+  return *this;
+}
+
+std::string QuoteIdentifier(std::string_view name) { return StrCat("\"", name, "\""); }
+
+}  // namespace kiosk_edge

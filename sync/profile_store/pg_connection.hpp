@@ -1,0 +1,133 @@
+#pragma once
+
+// A small RAII wrapper over one libpq connection, the only code that sees libpq-fe.h (in
+// pg_connection.cpp). Parameters and results travel in PostgreSQL's text format. Not
+// thread-safe: one thread at a time per connection.
+//
+// Errors: kUnavailable when the connection is lost or the server refuses for now (connection
+// exceptions, shutdown, serialization failures and deadlocks: see IsRetryable), kInvalidArgument
+// for integrity and data errors, kIo otherwise. Messages carry PostgreSQL's primary message and
+// SQLSTATE, never the DETAIL line (which may quote row values).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace kiosk_edge {
+
+// Query parameters in text format; nullopt is SQL NULL.
+using PgParams = std::vector<std::optional<std::string>>;
+
+inline std::optional<std::string> PgParam(std::int64_t value) { return std::to_string(value); }
+inline std::optional<std::string> PgParam(int value) { return std::to_string(value); }
+inline std::optional<std::string> PgParam(std::string_view value) { return std::string(value); }
+inline std::optional<std::string> PgParam(const std::string& value) { return value; }
+inline std::optional<std::string> PgParam(const char* value) { return std::string(value); }
+inline std::optional<std::string> PgParam(const std::optional<std::string>& value) { return value; }
+inline std::optional<std::string> PgParam(bool value) {
+  return std::string(value ? "true" : "false");
+}
+
+template <class... Values>
+PgParams Params(const Values&... values) {
+  return PgParams{PgParam(values)...};
+}
+
+// A query's rows. Move-only.
+class PgResult {
+ public:
+  PgResult(PgResult&& other) noexcept;
+  PgResult& operator=(PgResult&& other) noexcept;
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+  ~PgResult();
+
+  int rows() const;
+  bool IsNull(int row, int column) const;
+  std::string Text(int row, int column) const;
+  // 0 for NULL or text that is not an integer.
+  std::int64_t Int(int row, int column) const;
+  // A boolean column ("t"/"f").
+  bool Bool(int row, int column) const;
+  // Rows changed by an INSERT/UPDATE/DELETE.
+  std::int64_t Affected() const;
+
+ private:
+  friend class PgConnection;
+  explicit PgResult(pg_result* result) : result_(result) {}
+  pg_result* result_;
+};
+
+class PgConnection {
+ public:
+  // Connects with a libpq connection string ("host=127.0.0.1 port=5432 dbname=hq user=hq"),
+  // in UTF-8, with notices silenced. kUnavailable when the server cannot be reached.
+  static Result<PgConnection> Connect(const std::string& conninfo);
+
+  PgConnection(PgConnection&& other) noexcept;
+  PgConnection& operator=(PgConnection&& other) noexcept;
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+  ~PgConnection();
+
+  // Runs SQL without parameters; several statements separated by ';' are allowed.
+  Result<void> Exec(std::string_view sql);
+  // Runs one statement with parameters $1, $2, ...
+  Result<PgResult> Query(std::string_view sql, const PgParams& params = {});
+  // Prepares `sql` under `name` on this connection, and runs it.
+  Result<void> Prepare(const std::string& name, std::string_view sql);
+  Result<PgResult> Run(const std::string& name, const PgParams& params);
+  // Runs `copy_statement` ("COPY t (a, b) FROM STDIN") and sends `rows` in COPY's text format
+  // (see PgCopyRows). The rows are all in or none are (within the surrounding transaction).
+  Result<void> CopyIn(std::string_view copy_statement, std::string_view rows);
+
+  // True when the connection is lost; Reset() then reconnects (prepared statements and session
+  // settings are gone: the owner sets them up again).
+  bool Broken() const;
+  Result<void> Reset();
+
+  // The SQLSTATE of the last failure ("" when none, or when the failure had none).
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
+
+ private:
+  explicit PgConnection(pg_conn* connection) : connection_(connection) {}
+  Error ResultError(pg_result* result, std::string_view what);
+  Result<PgResult> Check(pg_result* result, std::string_view what);
+
+  pg_conn* connection_;
+  std::string last_sqlstate_;
+};
+
+// True for failures worth retrying the whole transaction for: serialization failure (40001),
+// deadlock (40P01).
+bool IsRetryable(std::string_view sqlstate);
+
+// Rows for PgConnection::CopyIn in COPY's text format: fields separated by tabs, rows ended by
+// newlines, backslash escapes, \N for NULL.
+class PgCopyRows {
+ public:
+  PgCopyRows& Field(std::int64_t value);
+  PgCopyRows& Field(std::string_view text);
+  PgCopyRows& Field(const std::string& text) { return Field(std::string_view(text)); }
+  PgCopyRows& Field(const std::optional<std::string>& text);
+  PgCopyRows& EndRow();
+  const std::string& text() const { return text_; }
+  void Reserve(std::size_t bytes) { text_.reserve(bytes); }
+
+ private:
+  void Separate();
+  std::string text_;
+  bool row_started_ = false;
+};
+
+// `name` as a quoted SQL identifier, for names validated elsewhere ([a-z_][a-z0-9_]*).
+std::string QuoteIdentifier(std::string_view name);
+
+}  // namespace kiosk_edge

@@ -1,0 +1,177 @@
+#include "sync/profile_store/postgres_store.hpp"
+
+#include "common/crypto.hpp"
+#include "common/strings.hpp"
+#include "sync/profile_store/postgres_lease.hpp"
+
+namespace kiosk_edge {
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOptions& options,
+                                                           const HqIdentity& identity,
+                                                           const Clock& clock) {
+  if (options.connections < 1 || options.connections > 64) {
+    return Error(ErrorKind::kConfig, "postgres: connections must be 1-64");
+  }
+  if (!IsSchemaName(options.schema)) {
+    return Error(ErrorKind::kConfig, "postgres schema name must be [a-z_][a-z0-9_]{0,62}");
+  }
+  {
+    auto connection = PgConnection::Connect(options.conninfo);
+    if (!connection) return connection.error().WithContext("profile store");
+    if (auto migrated = MigratePostgres(*connection, options.schema); !migrated) {
+      return migrated.error().WithContext("profile store");
+    }
+  }
+  std::vector<std::unique_ptr<PostgresSession>> sessions;
+  for (int i = 0; i < options.connections; ++i) {
+    auto session = PostgresSession::Connect(options.conninfo, options.schema);
+    if (!session) return session.error().WithContext("profile store");
+    sessions.push_back(std::move(*session));
+  }
+  return std::unique_ptr<PostgresStore>(new PostgresStore(identity, clock, std::move(sessions)));
+}
+
+PostgresStore::PostgresStore(const HqIdentity& identity, const Clock& clock,
+                             std::vector<std::unique_ptr<PostgresSession>> sessions)
+    : StoreBackend(identity, clock), idle_(std::move(sessions)) {}
+
+PostgresStore::~PostgresStore() = default;
+
+PostgresStore::Lease::~Lease() {
+  if (session_ == nullptr) return;
+  {
+    std::lock_guard lock(store_->mutex_);
+    store_->idle_.push_back(std::move(session_));
+  }
+  store_->returned_.notify_one();
+}
+
+Result<PostgresStore::Lease> PostgresStore::Acquire() {
+  std::unique_ptr<PostgresSession> session;
+  {
+    std::unique_lock lock(mutex_);
+    returned_.wait(lock, [this] { return !idle_.empty(); });
+    session = std::move(idle_.back());
+    idle_.pop_back();
+  }
+  Lease lease(*this, std::move(session));
+  if (auto connected = lease->EnsureConnected(); !connected) {
+    return connected.error().WithContext("profile store");
+  }
+  return lease;
+}
+
+Result<BatchAnswer> PostgresStore::CommitBatch(const EventBatch& batch,
+                                               std::span<const PreparedEvent> prepared,
+                                               std::int64_t now_ms) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  return (*session)->Ingest(batch, prepared, now_ms);
+}
+
+// ---- Enrollment and the registry ----
+
+Result<void> PostgresStore::StoreEnrollmentToken(const std::string& token_hash,
+                                                 std::string_view kiosk_id, std::int64_t now_ms,
+                                                 std::int64_t expires_at_ms) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto inserted = (*session)->connection().Query(
+      "INSERT INTO enrollment_tokens (token_hash, kiosk_id, created_at_ms, expires_at_ms) "
+      "VALUES ($1, $2, $3, $4)",
+      Params(token_hash, kiosk_id, now_ms, expires_at_ms));
+  if (!inserted) return inserted.error();
+  return {};
+}
+
+Result<std::string> PostgresStore::TakeEnrollmentToken(const std::string& token_hash,
+                                                       std::int64_t now_ms) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  PgConnection& connection = (*session)->connection();
+  // One statement: of two concurrent takers, the second waits on the row lock, re-checks
+  // used_at_ms and updates nothing.
+  auto taken = connection.Query(
+      "UPDATE enrollment_tokens SET used_at_ms = $2 WHERE token_hash = $1 AND "
+      "used_at_ms IS NULL AND expires_at_ms > $2 RETURNING kiosk_id",
+      Params(token_hash, now_ms));
+  if (!taken) return taken.error();
+  if (taken->rows() == 1) return taken->Text(0, 0);
+  auto why =
+      connection.Query("SELECT used_at_ms IS NOT NULL FROM enrollment_tokens WHERE token_hash = $1",
+                       Params(token_hash));
+  if (!why) return why.error();
+  if (why->rows() == 0) return EnrollmentTokenUnknown();
+  return why->Bool(0, 0) ? EnrollmentTokenUsed() : EnrollmentTokenExpired();
+}
+
+Result<void> PostgresStore::StoreKiosk(const KioskRegistration& registration, std::int64_t now_ms) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  // Never un-revokes: the WHERE leaves a revoked kiosk's row alone, and the count tells.
+  auto stored = (*session)->connection().Query(
+      "INSERT INTO kiosks AS k (kiosk_id, cert_serial, device_public_key, enrolled_at_ms, "
+      "revoked) VALUES ($1, $2, $3, $4, false) ON CONFLICT (kiosk_id) DO UPDATE SET "
+      "cert_serial = excluded.cert_serial, device_public_key = excluded.device_public_key, "
+      "enrolled_at_ms = excluded.enrolled_at_ms WHERE NOT k.revoked",
+      Params(registration.kiosk_id, registration.cert_serial,
+             HexEncode(registration.device_public_key), now_ms));
+  if (!stored) return stored.error();
+  if (stored->Affected() == 0) {
+    return Error(ErrorKind::kConflict,
+                 StrCat("kiosk ", registration.kiosk_id, " is revoked and cannot enroll again"));
+  }
+  return {};
+}
+
+Result<void> PostgresStore::MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto revoked = (*session)->connection().Query(
+      "UPDATE kiosks SET revoked = true, revoked_at_ms = $2 WHERE kiosk_id = $1 AND NOT revoked",
+      Params(kiosk_id, now_ms));
+  if (!revoked) return revoked.error();
+  return {};
+}
+
+namespace {
+
+constexpr std::string_view kKioskColumns =
+    "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms "
+    "FROM kiosks";
+
+KioskRecord ReadKiosk(const PgResult& rows, int row) {
+  KioskRecord record;
+  record.kiosk_id = rows.Text(row, 0);
+  record.cert_serial = rows.Text(row, 1);
+  auto key = HexDecode(rows.Text(row, 2));
+  if (key) record.device_public_key = std::move(*key);
+  record.enrolled_at_ms = rows.Int(row, 3);
+  record.revoked = rows.Bool(row, 4);
+  if (!rows.IsNull(row, 5)) record.revoked_at_ms = rows.Int(row, 5);
+  return record;
+}
+
+}  // namespace
+
+Result<std::optional<KioskRecord>> PostgresStore::FindKiosk(std::string_view kiosk_id) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto rows = (*session)->connection().Query(StrCat(kKioskColumns, " WHERE kiosk_id = $1"),
+                                             Params(kiosk_id));
+  if (!rows) return rows.error();
+  if (rows->rows() == 0) return std::optional<KioskRecord>();
+  return std::optional<KioskRecord>(ReadKiosk(*rows, 0));
+}
+
+Result<std::vector<KioskRecord>> PostgresStore::Kiosks() {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto rows = (*session)->connection().Query(StrCat(kKioskColumns, " ORDER BY kiosk_id"));
+  if (!rows) return rows.error();
+  std::vector<KioskRecord> kiosks;
+  for (int i = 0; i < rows->rows(); ++i) kiosks.push_back(ReadKiosk(*rows, i));
+  return kiosks;
+}
+
+}  // namespace kiosk_edge

@@ -1,0 +1,76 @@
+#pragma once
+
+// StoreBackend on PostgreSQL (libpq): production storage. profile-store keeps no state of its own,
+// so several instances may share one database; ingests of the same kiosk stream, and redemptions
+// of the same voucher, are serialised by row locks, and a transaction that loses a deadlock or
+// serialization race is retried. Events go in with COPY, one transaction per batch, committed
+// with the server's own durability settings.
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sync/profile_store/store_backend.hpp"
+
+namespace kiosk_edge {
+
+struct PostgresStoreOptions {
+  // A libpq connection string: "host=127.0.0.1 port=5432 dbname=hq user=profile_store".
+  std::string conninfo;
+  // The schema holding the tables, created when missing: [a-z_][a-z0-9_]{0,62}.
+  std::string schema = "profile_store";
+  // Connections kept open; one call uses one at a time.
+  int connections = 4;
+};
+
+class PostgresSession;  // one pooled connection with its prepared statements
+
+class PostgresStore final : public StoreBackend {
+ public:
+  // Connects, creates the schema and migrates it (one instance at a time, under an advisory
+  // lock). `identity` and `clock` must outlive the store. kUnavailable when unreachable.
+  static Result<std::unique_ptr<PostgresStore>> Open(const PostgresStoreOptions& options,
+                                                     const HqIdentity& identity,
+                                                     const Clock& clock);
+  ~PostgresStore() override;
+
+  Result<std::vector<KioskRecord>> Kiosks() override;
+  Result<std::optional<KioskStatus>> KioskStatusOf(std::string_view kiosk_id) override;
+  Result<std::vector<KioskStatus>> KioskStatuses() override;
+  Result<StoreCounts> Counts() override;
+  Result<std::vector<std::string>> RedeemedFleetVouchers(std::int64_t now_unix_s) override;
+  Result<std::vector<VoucherConflict>> Conflicts() override;
+  Result<std::vector<DeadLetter>> DeadLetters(std::string_view kiosk_id) override;
+  Result<std::optional<std::string>> ProfileOfSignup(const EventId& signup) override;
+  Result<std::optional<ProfileSummary>> Profile(std::string_view profile_key) override;
+
+ protected:
+  Result<BatchAnswer> CommitBatch(const EventBatch& batch, std::span<const PreparedEvent> prepared,
+                                  std::int64_t now_ms) override;
+  Result<void> StoreEnrollmentToken(const std::string& token_hash, std::string_view kiosk_id,
+                                    std::int64_t now_ms, std::int64_t expires_at_ms) override;
+  Result<std::string> TakeEnrollmentToken(const std::string& token_hash,
+                                          std::int64_t now_ms) override;
+  Result<void> StoreKiosk(const KioskRegistration& registration, std::int64_t now_ms) override;
+  Result<void> MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) override;
+  Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) override;
+
+ private:
+  // A pooled session, returned to the pool on destruction (postgres_store.cpp).
+  class Lease;
+
+  PostgresStore(const HqIdentity& identity, const Clock& clock,
+                std::vector<std::unique_ptr<PostgresSession>> sessions);
+
+  // Waits for a free session, reconnecting it first if its connection was lost.
+  Result<Lease> Acquire();
+  Result<std::optional<KioskStatus>> StatusOn(PostgresSession& session, std::string_view kiosk_id);
+
+  std::mutex mutex_;
+  std::condition_variable returned_;
+  std::vector<std::unique_ptr<PostgresSession>> idle_;
+};
+
+}  // namespace kiosk_edge

@@ -1,0 +1,293 @@
+#include "sync/profile_store/profile_store_app.hpp"
+
+#include <sys/stat.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <charconv>
+#include <csignal>
+#include <iostream>
+#include <map>
+
+#include "common/crypto.hpp"
+#include "common/http_server.hpp"
+#include "common/log.hpp"
+#include "common/strings.hpp"
+#include "sync/profile_store/hq_state.hpp"
+#include "sync/profile_store/postgres_store.hpp"
+#include "sync/profile_store/profile_store_config.hpp"
+#include "sync/profile_store/sqlite_store.hpp"
+#include "sync/profile_store/store_routes.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+constexpr int kOk = 0, kFailed = 1, kUsage = 2;
+constexpr std::chrono::seconds kAccessRefresh{10};
+
+constexpr std::string_view kUsageText =
+    R"(usage: profile-store [COMMAND] [--config FILE] [--state-dir DIR] [--port N]
+
+  serve                         (the default) the HTTPS server kiosks sync with
+  enroll-token --kiosk ID [--valid-hours H]
+                                prints a one-time token for `kioskctl enroll` on that kiosk
+  revoke-kiosk ID               refuses that kiosk's certificate from now on
+  kiosks                        each kiosk: journal incarnation, high-water mark, last batch,
+                                gaps, dead letters, voucher conflicts
+)";
+
+struct CommandLine {
+  std::string command = "serve";
+  std::vector<std::string> words;
+  std::map<std::string, std::string, std::less<>> options;
+};
+
+Result<CommandLine> Parse(std::span<const std::string_view> args) {
+  CommandLine line;
+  bool have_command = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg.starts_with("--")) {
+      if (i + 1 == args.size()) {
+        return Error(ErrorKind::kInvalidArgument, StrCat(arg, " needs a value"));
+      }
+      const std::string_view name = arg.substr(2);
+      if (name != "config" && name != "state-dir" && name != "port" && name != "kiosk" &&
+          name != "valid-hours") {
+        return Error(ErrorKind::kInvalidArgument, StrCat("unknown option ", arg));
+      }
+      line.options[std::string(name)] = std::string(args[++i]);
+    } else if (!have_command) {
+      line.command = std::string(arg);
+      have_command = true;
+    } else {
+      line.words.emplace_back(arg);
+    }
+  }
+  return line;
+}
+
+Result<ProfileStoreConfig> ResolveConfig(const CommandLine& line) {
+  Result<ProfileStoreConfig> config = line.options.contains("config")
+                                          ? LoadProfileStoreConfig(line.options.at("config"))
+                                          : Result<ProfileStoreConfig>(DefaultProfileStoreConfig());
+  if (!config) return config;
+  if (line.options.contains("state-dir")) config->state_dir = line.options.at("state-dir");
+  if (line.options.contains("port")) {
+    int port = -1;
+    const std::string& text = line.options.at("port");
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), port);
+    if (error != std::errc() || end != text.data() + text.size() || port < 0 || port > 65535) {
+      return Error(ErrorKind::kInvalidArgument, "--port must be 0..65535");
+    }
+    config->port = static_cast<std::uint16_t>(port);
+  }
+  return config;
+}
+
+// The keys, the identity and the store, opened from the state folder and config.
+struct Opened {
+  HqState state;
+  std::optional<HqIdentity> identity;
+  std::unique_ptr<StoreBackend> store;
+};
+
+Result<std::unique_ptr<Opened>> Open(const ProfileStoreConfig& config) {
+  auto opened = std::make_unique<Opened>();
+  auto state = LoadOrCreateHqState(config.state_dir, config.server_names);
+  if (!state) return state.error();
+  opened->state = std::move(*state);
+  auto identity = HqIdentity::Create(opened->state.pii_private_key, opened->state.index_key);
+  if (!identity) return identity.error();
+  opened->identity.emplace(std::move(*identity));
+  if (config.backend == "postgres") {
+    auto store = PostgresStore::Open({config.postgres_url}, *opened->identity, SystemClock());
+    if (!store) return store.error().WithContext("PostgreSQL");
+    opened->store = std::move(*store);
+  } else {
+    auto store =
+        SqliteStore::Open(config.state_dir / "profile-store.db", *opened->identity, SystemClock());
+    if (!store) return store.error();
+    opened->store = std::move(*store);
+  }
+  return opened;
+}
+
+// Reloads the kiosk registry every kAccessRefresh (revocations by another instance or the CLI).
+void ScheduleAccessRefresh(boost::asio::steady_timer& timer, boost::asio::thread_pool& pool,
+                           StoreBackend& store, KioskAccess& access) {
+  timer.expires_after(kAccessRefresh);
+  timer.async_wait([&timer, &pool, &store, &access](const boost::system::error_code& error) {
+    if (error) return;
+    boost::asio::post(pool, [&store, &access] {
+      if (auto refreshed = access.Refresh(store); !refreshed) {
+        LogWarning("profile-store", "kiosk registry not reloaded: ", refreshed.error().message());
+      }
+    });
+    ScheduleAccessRefresh(timer, pool, store, access);
+  });
+}
+
+int Serve(const ProfileStoreConfig& config) {
+  ::umask(0077);
+  auto opened = Open(config);
+  if (!opened) {
+    LogError("profile-store", opened.error().message());
+    return kFailed;
+  }
+  Opened& hq = **opened;
+  KioskAccess access;
+  if (auto refreshed = access.Refresh(*hq.store); !refreshed) {
+    LogError("profile-store", refreshed.error().message());
+    return kFailed;
+  }
+  BundleMaker bundles;
+  boost::asio::io_context io(1);
+  boost::asio::thread_pool pool(2);
+  TlsServerOptions tls;
+  tls.certificate_chain_pem = hq.state.server_certificate_pem;
+  tls.private_key_pem = hq.state.server_private_key_pem;
+  tls.client_ca_pem = hq.state.ca.cert_pem;
+  tls.require_client_certificate = false;  // enrollment comes before the certificate
+  tls.is_revoked = [&access](std::string_view kiosk_id, std::uint64_t serial) {
+    return access.IsRevoked(kiosk_id, serial);
+  };
+  HttpServerLimits limits = config.http;
+  limits.upload_paths = {"/v1/sync/batch"};
+  auto server = HttpServer::ListenTls(
+      io, config.listen_address, config.port, limits, tls,
+      MakeStoreRoutes({hq.store.get(), &pool, &hq.state.ca, &*hq.identity, &access, &bundles,
+                       &SystemClock(), config.certificate_validity}));
+  if (!server) {
+    LogError("profile-store", server.error().message());
+    return kFailed;
+  }
+  (*server)->Start();
+  boost::asio::steady_timer refresh(io);
+  ScheduleAccessRefresh(refresh, pool, *hq.store, access);
+  std::cout << "profile-store " << KIOSK_EDGE_VERSION << " is running\n"
+            << "  sync URL:      https://" << config.listen_address << ":" << (*server)->port()
+            << "\n  storage:       "
+            << (config.backend == "postgres" ? std::string("PostgreSQL")
+                                             : (config.state_dir / "profile-store.db").string())
+            << "\n  kiosk CA:      " << (config.state_dir / "ca.pem").string()
+            << "\n  HQ public key: " << HexEncode(hq.identity->public_key())
+            << "\nEnroll a kiosk: profile-store enroll-token --kiosk ID, then on the kiosk "
+               "kioskctl enroll --hq URL --token TOKEN --ca ca.pem"
+            << std::endl;
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int) {
+    if (error) return;
+    refresh.cancel();
+    (*server)->Shutdown([&io] { io.stop(); });
+  });
+  io.run();
+  pool.join();
+  return kOk;
+}
+
+int EnrollToken(const ProfileStoreConfig& config, const CommandLine& line) {
+  if (!line.options.contains("kiosk")) {
+    std::cerr << "profile-store: enroll-token needs --kiosk ID\n";
+    return kUsage;
+  }
+  int hours = static_cast<int>(config.token_validity.count());
+  if (line.options.contains("valid-hours")) {
+    const std::string& text = line.options.at("valid-hours");
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), hours);
+    if (error != std::errc() || end != text.data() + text.size() || hours < 1 || hours > 720) {
+      std::cerr << "profile-store: --valid-hours must be 1..720\n";
+      return kUsage;
+    }
+  }
+  auto opened = Open(config);
+  if (!opened) {
+    std::cerr << "profile-store: " << opened.error().message() << "\n";
+    return kFailed;
+  }
+  auto token =
+      (*opened)->store->CreateEnrollmentToken(line.options.at("kiosk"), std::chrono::hours(hours));
+  if (!token) {
+    std::cerr << "profile-store: " << token.error().message() << "\n";
+    return kFailed;
+  }
+  std::cout << *token << "\n";
+  return kOk;
+}
+
+int RevokeKiosk(const ProfileStoreConfig& config, const CommandLine& line) {
+  if (line.words.size() != 1) {
+    std::cerr << kUsageText;
+    return kUsage;
+  }
+  auto opened = Open(config);
+  if (!opened) {
+    std::cerr << "profile-store: " << opened.error().message() << "\n";
+    return kFailed;
+  }
+  if (auto revoked = (*opened)->store->RevokeKiosk(line.words[0]); !revoked) {
+    std::cerr << "profile-store: " << revoked.error().message() << "\n";
+    return kFailed;
+  }
+  std::cout << "kiosk " << line.words[0]
+            << " revoked: its certificate is refused (within 10 s on a running server)\n";
+  return kOk;
+}
+
+int ListKiosks(const ProfileStoreConfig& config) {
+  auto opened = Open(config);
+  if (!opened) {
+    std::cerr << "profile-store: " << opened.error().message() << "\n";
+    return kFailed;
+  }
+  auto statuses = (*opened)->store->KioskStatuses();
+  if (!statuses) {
+    std::cerr << "profile-store: " << statuses.error().message() << "\n";
+    return kFailed;
+  }
+  std::cout << "kiosk\tincarnation\thigh_water\tmax_seq\tlast_batch_at_ms\tgaps\tdead_letters\t"
+               "conflicts\n";
+  for (const KioskStatus& status : *statuses) {
+    std::cout << status.kiosk_id << "\t" << status.incarnation << "\t" << status.high_water << "\t"
+              << status.max_seq << "\t" << status.last_batch_at_ms << "\t" << status.gaps.size()
+              << "\t" << status.dead_letters << "\t" << status.conflicts << "\n";
+  }
+  return kOk;
+}
+
+}  // namespace
+
+int RunProfileStore(std::span<const std::string_view> args) {
+  for (std::string_view arg : args) {
+    if (arg == "--help" || arg == "-h" || arg == "help") {
+      std::cout << kUsageText;
+      return kOk;
+    }
+    if (arg == "--version") {
+      std::cout << "profile-store " << KIOSK_EDGE_VERSION << "\n";
+      return kOk;
+    }
+  }
+  auto line = Parse(args);
+  if (!line) {
+    std::cerr << "profile-store: " << line.error().message() << "\n" << kUsageText;
+    return kUsage;
+  }
+  auto config = ResolveConfig(*line);
+  if (!config) {
+    std::cerr << "profile-store: " << config.error().message() << "\n";
+    return kUsage;
+  }
+  SetLogLevel(config->log_level);
+  if (line->command == "serve") return Serve(*config);
+  if (line->command == "enroll-token") return EnrollToken(*config, *line);
+  if (line->command == "revoke-kiosk") return RevokeKiosk(*config, *line);
+  if (line->command == "kiosks") return ListKiosks(*config);
+  std::cerr << "profile-store: unknown command " << line->command << "\n" << kUsageText;
+  return kUsage;
+}
+
+}  // namespace kiosk_edge

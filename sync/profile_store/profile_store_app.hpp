@@ -1,0 +1,16 @@
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace kiosk_edge {
+
+// profile-store's command line:
+//   profile-store [serve] [--config FILE] [--state-dir DIR] [--port N]
+//   profile-store enroll-token --kiosk ID [--valid-hours H]    prints a one-time token
+//   profile-store revoke-kiosk ID
+//   profile-store kiosks                                      each kiosk's sync status
+// Returns the exit code: 0 done, 1 failed, 2 bad command line or config.
+int RunProfileStore(std::span<const std::string_view> args);
+
+}  // namespace kiosk_edge

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config_file.hpp"
+#include "common/error.hpp"
+#include "common/http_types.hpp"
+#include "common/log.hpp"
+
+namespace kiosk_edge {
+
+// Settings of the profile-store server. Every field has a key (in brackets), documented with its
+// range in config/profile-store.toml; the initializers are the defaults.
+struct ProfileStoreConfig {
+  // [state] dir: keys, certificates and (with SQLite) the database. Empty in the file: the first
+  // of $STATE_DIRECTORY, else ./state/profile-store.
+  std::filesystem::path state_dir;
+  // [server] listen_address (an IP literal) and port (0: any free port).
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 8443;
+  // [server] names: DNS names and IP addresses kiosks use to reach HQ, written into the server
+  // certificate made at first start ("hq.example.com, 10.0.0.5").
+  std::vector<std::string> server_names = {"localhost", "127.0.0.1"};
+  // [server] max_connections, read_timeout_ms, ... as for kiosk-agent; max_upload_body_bytes is
+  // the largest compressed batch accepted.
+  HttpServerLimits http;
+  // [storage] backend: "sqlite" (state_dir/profile-store.db) or "postgres" (postgres_url, a libpq
+  // connection string).
+  std::string backend = "sqlite";
+  std::string postgres_url;
+  // [enrollment] token_valid_hours: how long a one-time enrollment token stays usable;
+  // certificate_valid_days: the kiosk certificates profile-store signs.
+  std::chrono::hours token_validity{24};
+  std::chrono::days certificate_validity{825};
+  // [log] level.
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+ProfileStoreConfig DefaultProfileStoreConfig();
+
+// Every problem in one kConfig error, one per line, as file:line: key: reason.
+Result<ProfileStoreConfig> LoadProfileStoreConfig(const std::filesystem::path& file);
+Result<ProfileStoreConfig> ReadProfileStoreConfig(ConfigFile& file);
+
+}  // namespace kiosk_edge

@@ -1,0 +1,42 @@
+#pragma once
+
+// Binding a statement's parameters in one call, for SqliteStore's files.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/sqlite.hpp"
+
+namespace kiosk_edge::sqlite_binding {
+
+inline Result<void> BindOne(Statement& statement, int index, std::int64_t value) {
+  return statement.Bind(index, value);
+}
+inline Result<void> BindOne(Statement& statement, int index, std::string_view value) {
+  return statement.Bind(index, value);
+}
+inline Result<void> BindOne(Statement& statement, int index, const std::string& value) {
+  return statement.Bind(index, std::string_view(value));
+}
+inline Result<void> BindOne(Statement& statement, int index, const char* value) {
+  return statement.Bind(index, std::string_view(value));
+}
+inline Result<void> BindOne(Statement& statement, int index,
+                            const std::optional<std::string>& value) {
+  return value ? statement.Bind(index, *value) : statement.BindNull(index);
+}
+
+// Resets `statement` and binds `values` to parameters 1, 2, ...: integers, text, or optional
+// text (NULL when empty).
+template <class... Values>
+Result<void> BindAll(Statement& statement, const Values&... values) {
+  statement.Reset();
+  [[maybe_unused]] int index = 0;
+  Result<void> result;
+  ((result = result ? BindOne(statement, ++index, values) : result), ...);
+  return result;
+}
+
+}  // namespace kiosk_edge::sqlite_binding

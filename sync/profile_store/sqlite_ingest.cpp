@@ -1,0 +1,292 @@
+#include "sync/profile_store/sqlite_ingest.hpp"
+
+#include <optional>
+
+#include "common/strings.hpp"
+#include "sync/profile_store/ingest_transaction.hpp"
+#include "sync/profile_store/sqlite_binding.hpp"
+
+namespace kiosk_edge {
+
+struct SqliteIngest::Statements {
+  Statement create_stream, select_stream, select_gaps, insert_event, insert_dead_letter,
+      upsert_profile, insert_signup, link_device, voucher_issued, voucher_stub, count_redemption,
+      insert_redemption, insert_conflict, update_stream, delete_gaps, insert_gap, select_rejected;
+};
+
+namespace {
+
+constexpr std::string_view kSql[] = {
+    // create_stream
+    "INSERT INTO streams (kiosk_id, incarnation, max_seq, high_water, first_batch_at_ms, "
+    "last_batch_at_ms) VALUES (?1, ?2, 0, 0, ?3, ?3) ON CONFLICT DO NOTHING",
+    // select_stream
+    "SELECT max_seq FROM streams WHERE kiosk_id = ?1 AND incarnation = ?2",
+    // select_gaps
+    "SELECT from_seq, to_seq, detected_at_ms FROM gaps WHERE kiosk_id = ?1 AND incarnation = ?2 "
+    "ORDER BY from_seq",
+    // insert_event
+    "INSERT INTO events (kiosk_id, incarnation, seq, type, occurred_at_ms, monotonic_ns, boot_id, "
+    "channel_id, payload_version, device_id, payload, received_at_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    // insert_dead_letter
+    "INSERT INTO dead_letters (kiosk_id, incarnation, seq, type, occurred_at_ms, channel_id, "
+    "payload_version, payload, reason, received_at_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    // upsert_profile: sealed contact and consent follow the latest signup by occurred_at.
+    "INSERT INTO profiles (profile_key, name_sealed, phone_sealed, marketing_consent, "
+    "consent_text_version, first_signup_at_ms, last_signup_at_ms, signups) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1) ON CONFLICT (profile_key) DO UPDATE SET "
+    "name_sealed = CASE WHEN excluded.last_signup_at_ms >= profiles.last_signup_at_ms "
+    "THEN excluded.name_sealed ELSE profiles.name_sealed END, "
+    "phone_sealed = CASE WHEN excluded.last_signup_at_ms >= profiles.last_signup_at_ms "
+    "THEN excluded.phone_sealed ELSE profiles.phone_sealed END, "
+    "marketing_consent = CASE WHEN excluded.last_signup_at_ms >= profiles.last_signup_at_ms "
+    "THEN excluded.marketing_consent ELSE profiles.marketing_consent END, "
+    "consent_text_version = CASE WHEN excluded.last_signup_at_ms >= profiles.last_signup_at_ms "
+    "THEN excluded.consent_text_version ELSE profiles.consent_text_version END, "
+    "first_signup_at_ms = MIN(profiles.first_signup_at_ms, excluded.first_signup_at_ms), "
+    "last_signup_at_ms = MAX(profiles.last_signup_at_ms, excluded.last_signup_at_ms), "
+    "signups = profiles.signups + 1",
+    // insert_signup
+    "INSERT INTO signups (kiosk_id, incarnation, seq, profile_key, device_id, campaign, "
+    "channel_id, occurred_at_ms, marketing_consent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    // link_device
+    "INSERT INTO device_links (kiosk_id, device_id, profile_key, linked_at_ms) "
+    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kiosk_id, device_id, profile_key) DO UPDATE SET "
+    "linked_at_ms = MIN(device_links.linked_at_ms, excluded.linked_at_ms)",
+    // voucher_issued: fills a stub a redemption may have made; the first issue wins.
+    "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
+    "expires_at, campaign, issued_incarnation, issued_seq, issued_at_ms, channel_id, "
+    "redemptions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0) "
+    "ON CONFLICT (voucher_key) DO UPDATE SET campaign = excluded.campaign, "
+    "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
+    "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id "
+    "WHERE vouchers.issued_seq IS NULL",
+    // voucher_stub
+    "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
+    "expires_at, redemptions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0) "
+    "ON CONFLICT (voucher_key) DO NOTHING",
+    // count_redemption
+    "UPDATE vouchers SET redemptions = redemptions + 1, "
+    "first_kiosk_id = COALESCE(first_kiosk_id, ?2), "
+    "first_incarnation = COALESCE(first_incarnation, ?3), first_seq = COALESCE(first_seq, ?4) "
+    "WHERE voucher_key = ?1 RETURNING first_kiosk_id, first_incarnation, first_seq",
+    // insert_redemption
+    "INSERT INTO redemptions (kiosk_id, incarnation, seq, voucher_key, staff, source, "
+    "occurred_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    // insert_conflict
+    "INSERT INTO voucher_conflicts (voucher_key, first_kiosk_id, first_incarnation, first_seq, "
+    "second_kiosk_id, second_incarnation, second_seq, detected_at_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    // update_stream
+    "UPDATE streams SET max_seq = ?3, high_water = ?4, last_batch_at_ms = ?5 "
+    "WHERE kiosk_id = ?1 AND incarnation = ?2",
+    // delete_gaps
+    "DELETE FROM gaps WHERE kiosk_id = ?1 AND incarnation = ?2",
+    // insert_gap
+    "INSERT INTO gaps (kiosk_id, incarnation, from_seq, to_seq, detected_at_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)",
+    // select_rejected
+    "SELECT seq, reason FROM dead_letters WHERE kiosk_id = ?1 AND incarnation = ?2 "
+    "AND seq BETWEEN ?3 AND ?4 ORDER BY seq",
+};
+
+static_assert(std::size(kSql) == 17, "one SQL text per member of Statements, in order");
+
+using sqlite_binding::BindAll;
+
+class SqliteIngestTransaction final : public IngestTransaction {
+ public:
+  SqliteIngestTransaction(SqliteIngest::Statements& statements, Transaction transaction)
+      : s_(statements), transaction_(std::move(transaction)) {}
+
+  Result<StreamState> LockStream(const EventBatch& batch, std::int64_t now_ms) override {
+    // BEGIN IMMEDIATE already holds SQLite's one write lock: nobody else can ingest meanwhile.
+    if (auto made = BindAll(s_.create_stream, batch.kiosk_id, batch.incarnation, now_ms); !made) {
+      return made.error();
+    }
+    if (auto made = s_.create_stream.Run(); !made) return made.error();
+    StreamState state;
+    if (auto bound = BindAll(s_.select_stream, batch.kiosk_id, batch.incarnation); !bound) {
+      return bound.error();
+    }
+    auto row = s_.select_stream.Step();
+    if (!row) return row.error();
+    if (!*row) return Error(ErrorKind::kInternal, "stream row vanished");
+    state.max_seq = s_.select_stream.ColumnInt(0);
+    if (auto bound = BindAll(s_.select_gaps, batch.kiosk_id, batch.incarnation); !bound) {
+      return bound.error();
+    }
+    while (true) {
+      auto gap = s_.select_gaps.Step();
+      if (!gap) return gap.error();
+      if (!*gap) break;
+      state.gaps.push_back(SeqGap{s_.select_gaps.ColumnInt(0), s_.select_gaps.ColumnInt(1),
+                                  s_.select_gaps.ColumnInt(2)});
+    }
+    return state;
+  }
+
+  Result<void> InsertEvents(const EventBatch& batch, std::span<const PreparedEvent* const> accepted,
+                            std::int64_t now_ms) override {
+    for (const PreparedEvent* prepared : accepted) {
+      const WireEvent& e = *prepared->event;
+      auto bound =
+          BindAll(s_.insert_event, batch.kiosk_id, batch.incarnation, e.seq, e.type,
+                  e.occurred_at_ms, e.monotonic_ns, e.boot_id, e.channel_id,
+                  std::int64_t{e.payload_version}, prepared->device_id, e.payload_json, now_ms);
+      if (!bound) return bound.error();
+      if (auto ran = s_.insert_event.Run(); !ran) return ran.error();
+    }
+    return {};
+  }
+
+  Result<void> InsertDeadLetters(const EventBatch& batch,
+                                 std::span<const PreparedEvent* const> rejected,
+                                 std::int64_t now_ms) override {
+    for (const PreparedEvent* prepared : rejected) {
+      const WireEvent& e = *prepared->event;
+      auto bound = BindAll(s_.insert_dead_letter, batch.kiosk_id, batch.incarnation, e.seq, e.type,
+                           e.occurred_at_ms, e.channel_id, std::int64_t{e.payload_version},
+                           e.payload_json, *prepared->rejection, now_ms);
+      if (!bound) return bound.error();
+      if (auto ran = s_.insert_dead_letter.Run(); !ran) return ran.error();
+    }
+    return {};
+  }
+
+  Result<void> RecordSignup(const EventId& id, const PreparedEvent& prepared,
+                            const SignupFacts& facts) override {
+    const WireEvent& e = *prepared.event;
+    const std::int64_t marketing = facts.marketing_consent ? 1 : 0;
+    auto bound =
+        BindAll(s_.upsert_profile, facts.profile_key, facts.name_sealed, facts.phone_sealed,
+                marketing, facts.consent_text_version, e.occurred_at_ms);
+    if (!bound) return bound.error();
+    if (auto ran = s_.upsert_profile.Run(); !ran) return ran.error();
+    bound = BindAll(s_.insert_signup, id.kiosk_id, id.incarnation, id.seq, facts.profile_key,
+                    prepared.device_id, facts.campaign, e.channel_id, e.occurred_at_ms, marketing);
+    if (!bound) return bound.error();
+    if (auto ran = s_.insert_signup.Run(); !ran) return ran.error();
+    if (!prepared.device_id) return {};
+    bound = BindAll(s_.link_device, id.kiosk_id, *prepared.device_id, facts.profile_key,
+                    e.occurred_at_ms);
+    if (!bound) return bound.error();
+    return s_.link_device.Run();
+  }
+
+  Result<void> RecordVoucherIssued(const EventId& id, const PreparedEvent& prepared,
+                                   const VoucherIssuedFacts& facts) override {
+    const WireEvent& e = *prepared.event;
+    auto bound = BindAll(s_.voucher_issued, facts.voucher_key, id.kiosk_id, facts.voucher_id,
+                         facts.scope, facts.voucher_store, facts.gift, facts.expires_at,
+                         facts.campaign, id.incarnation, id.seq, e.occurred_at_ms, e.channel_id);
+    if (!bound) return bound.error();
+    return s_.voucher_issued.Run();
+  }
+
+  Result<std::optional<EventId>> RecordRedemption(const EventId& id, const PreparedEvent& prepared,
+                                                  const RedemptionFacts& facts) override {
+    auto bound = BindAll(s_.voucher_stub, facts.voucher_key, facts.signer, facts.voucher_id,
+                         facts.scope, facts.voucher_store, facts.gift, facts.expires_at);
+    if (!bound) return bound.error();
+    if (auto ran = s_.voucher_stub.Run(); !ran) return ran.error();
+    bound = BindAll(s_.count_redemption, facts.voucher_key, id.kiosk_id, id.incarnation, id.seq);
+    if (!bound) return bound.error();
+    auto row = s_.count_redemption.Step();
+    if (!row) return row.error();
+    if (!*row) return Error(ErrorKind::kInternal, "voucher ledger row vanished");
+    EventId first{s_.count_redemption.ColumnText(0), s_.count_redemption.ColumnText(1),
+                  s_.count_redemption.ColumnInt(2)};
+    if (auto done = s_.count_redemption.Step(); !done) return done.error();
+    bound = BindAll(s_.insert_redemption, id.kiosk_id, id.incarnation, id.seq, facts.voucher_key,
+                    facts.staff, facts.source, prepared.event->occurred_at_ms);
+    if (!bound) return bound.error();
+    if (auto ran = s_.insert_redemption.Run(); !ran) return ran.error();
+    if (first == id) return std::optional<EventId>();
+    return std::optional<EventId>(std::move(first));
+  }
+
+  Result<void> InsertConflict(const std::string& voucher_key, const EventId& first,
+                              const EventId& second, std::int64_t now_ms) override {
+    auto bound = BindAll(s_.insert_conflict, voucher_key, first.kiosk_id, first.incarnation,
+                         first.seq, second.kiosk_id, second.incarnation, second.seq, now_ms);
+    if (!bound) return bound.error();
+    return s_.insert_conflict.Run();
+  }
+
+  Result<void> SaveStream(const EventBatch& batch, const StreamState& before,
+                          const StreamState& after, std::int64_t now_ms) override {
+    auto bound = BindAll(s_.update_stream, batch.kiosk_id, batch.incarnation, after.max_seq,
+                         HighWater(after), now_ms);
+    if (!bound) return bound.error();
+    if (auto ran = s_.update_stream.Run(); !ran) return ran.error();
+    if (before.gaps == after.gaps) return {};
+    bound = BindAll(s_.delete_gaps, batch.kiosk_id, batch.incarnation);
+    if (!bound) return bound.error();
+    if (auto ran = s_.delete_gaps.Run(); !ran) return ran.error();
+    for (const SeqGap& gap : after.gaps) {
+      bound = BindAll(s_.insert_gap, batch.kiosk_id, batch.incarnation, gap.from_seq, gap.to_seq,
+                      gap.detected_at_ms);
+      if (!bound) return bound.error();
+      if (auto ran = s_.insert_gap.Run(); !ran) return ran.error();
+    }
+    return {};
+  }
+
+  Result<std::vector<RejectedEvent>> RejectedInBatch(const EventBatch& batch) override {
+    auto bound = BindAll(s_.select_rejected, batch.kiosk_id, batch.incarnation, batch.first_seq,
+                         batch.last_seq);
+    if (!bound) return bound.error();
+    std::vector<RejectedEvent> rejected;
+    while (true) {
+      auto row = s_.select_rejected.Step();
+      if (!row) return row.error();
+      if (!*row) break;
+      rejected.push_back(
+          RejectedEvent{s_.select_rejected.ColumnInt(0), s_.select_rejected.ColumnText(1)});
+    }
+    return rejected;
+  }
+
+  Result<void> Commit() override { return transaction_.Commit(); }
+
+ private:
+  SqliteIngest::Statements& s_;
+  Transaction transaction_;
+};
+
+}  // namespace
+
+SqliteIngest::SqliteIngest(Database& db, std::unique_ptr<Statements> statements)
+    : db_(&db), statements_(std::move(statements)) {}
+SqliteIngest::SqliteIngest(SqliteIngest&&) noexcept = default;
+SqliteIngest& SqliteIngest::operator=(SqliteIngest&&) noexcept = default;
+SqliteIngest::~SqliteIngest() = default;
+
+Result<SqliteIngest> SqliteIngest::Prepare(Database& db) {
+  std::vector<Statement> prepared;
+  for (std::string_view sql : kSql) {
+    auto statement = db.Prepare(sql);
+    if (!statement) return statement.error();
+    prepared.push_back(std::move(*statement));
+  }
+  auto at = prepared.begin();
+  const auto next = [&at] { return std::move(*at++); };
+  auto statements = std::unique_ptr<Statements>(
+      new Statements{next(), next(), next(), next(), next(), next(), next(), next(), next(), next(),
+                     next(), next(), next(), next(), next(), next(), next()});
+  return SqliteIngest(db, std::move(statements));
+}
+
+Result<BatchAnswer> SqliteIngest::Commit(const EventBatch& batch,
+                                         std::span<const PreparedEvent> prepared,
+                                         std::int64_t now_ms) {
+  auto transaction = Transaction::Begin(*db_);
+  if (!transaction) return transaction.error();
+  SqliteIngestTransaction writer(*statements_, std::move(*transaction));
+  return WriteBatch(writer, batch, prepared, now_ms);
+}
+
+}  // namespace kiosk_edge

@@ -1,0 +1,233 @@
+#include "sync/profile_store/sqlite_store.hpp"
+
+#include "common/crypto.hpp"
+#include "common/strings.hpp"
+#include "sync/profile_store/sqlite_binding.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using sqlite_binding::BindAll;
+
+// Version 1. The events table is keyed by the event's identity and keeps type, time, channel
+// and payload in columns for the attribution rollups of issue 6. Personal data exists only as
+// the sealed blobs kiosks sent (profiles.*_sealed and inside signup payloads).
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE events (
+  kiosk_id TEXT NOT NULL, incarnation TEXT NOT NULL, seq INTEGER NOT NULL,
+  type TEXT NOT NULL, occurred_at_ms INTEGER NOT NULL, monotonic_ns INTEGER NOT NULL,
+  boot_id TEXT NOT NULL, channel_id TEXT, payload_version INTEGER NOT NULL, device_id TEXT,
+  payload TEXT NOT NULL, received_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (kiosk_id, incarnation, seq)) WITHOUT ROWID;
+CREATE INDEX events_by_device ON events (kiosk_id, device_id) WHERE device_id IS NOT NULL;
+CREATE TABLE streams (
+  kiosk_id TEXT NOT NULL, incarnation TEXT NOT NULL, max_seq INTEGER NOT NULL,
+  high_water INTEGER NOT NULL, first_batch_at_ms INTEGER NOT NULL,
+  last_batch_at_ms INTEGER NOT NULL, PRIMARY KEY (kiosk_id, incarnation)) WITHOUT ROWID;
+CREATE TABLE gaps (
+  kiosk_id TEXT NOT NULL, incarnation TEXT NOT NULL, from_seq INTEGER NOT NULL,
+  to_seq INTEGER NOT NULL, detected_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (kiosk_id, incarnation, from_seq)) WITHOUT ROWID;
+CREATE TABLE dead_letters (
+  kiosk_id TEXT NOT NULL, incarnation TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,
+  occurred_at_ms INTEGER NOT NULL, channel_id TEXT, payload_version INTEGER NOT NULL,
+  payload BLOB NOT NULL, reason TEXT NOT NULL, received_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (kiosk_id, incarnation, seq)) WITHOUT ROWID;
+CREATE TABLE profiles (
+  profile_key TEXT PRIMARY KEY, name_sealed TEXT NOT NULL, phone_sealed TEXT NOT NULL,
+  marketing_consent INTEGER NOT NULL, consent_text_version TEXT NOT NULL,
+  first_signup_at_ms INTEGER NOT NULL, last_signup_at_ms INTEGER NOT NULL,
+  signups INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE signups (
+  kiosk_id TEXT NOT NULL, incarnation TEXT NOT NULL, seq INTEGER NOT NULL,
+  profile_key TEXT NOT NULL, device_id TEXT, campaign TEXT NOT NULL, channel_id TEXT,
+  occurred_at_ms INTEGER NOT NULL, marketing_consent INTEGER NOT NULL,
+  PRIMARY KEY (kiosk_id, incarnation, seq)) WITHOUT ROWID;
+CREATE INDEX signups_by_profile ON signups (profile_key);
+CREATE TABLE device_links (
+  kiosk_id TEXT NOT NULL, device_id TEXT NOT NULL, profile_key TEXT NOT NULL,
+  linked_at_ms INTEGER NOT NULL, PRIMARY KEY (kiosk_id, device_id, profile_key)) WITHOUT ROWID;
+CREATE INDEX device_links_by_profile ON device_links (profile_key);
+CREATE TABLE vouchers (
+  voucher_key TEXT PRIMARY KEY, signer TEXT NOT NULL, voucher_id TEXT NOT NULL,
+  scope TEXT NOT NULL, voucher_store TEXT NOT NULL, gift TEXT NOT NULL,
+  expires_at INTEGER NOT NULL, campaign TEXT, issued_incarnation TEXT, issued_seq INTEGER,
+  issued_at_ms INTEGER, channel_id TEXT, redemptions INTEGER NOT NULL,
+  first_kiosk_id TEXT, first_incarnation TEXT, first_seq INTEGER) WITHOUT ROWID;
+CREATE TABLE redemptions (
+  kiosk_id TEXT NOT NULL, incarnation TEXT NOT NULL, seq INTEGER NOT NULL,
+  voucher_key TEXT NOT NULL, staff TEXT NOT NULL, source TEXT NOT NULL,
+  occurred_at_ms INTEGER NOT NULL, PRIMARY KEY (kiosk_id, incarnation, seq)) WITHOUT ROWID;
+CREATE INDEX redemptions_by_voucher ON redemptions (voucher_key);
+CREATE TABLE voucher_conflicts (
+  voucher_key TEXT NOT NULL, first_kiosk_id TEXT NOT NULL, first_incarnation TEXT NOT NULL,
+  first_seq INTEGER NOT NULL, second_kiosk_id TEXT NOT NULL, second_incarnation TEXT NOT NULL,
+  second_seq INTEGER NOT NULL, detected_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (second_kiosk_id, second_incarnation, second_seq)) WITHOUT ROWID;
+CREATE TABLE enrollment_tokens (
+  token_hash TEXT PRIMARY KEY, kiosk_id TEXT NOT NULL, created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL, used_at_ms INTEGER) WITHOUT ROWID;
+CREATE TABLE kiosks (
+  kiosk_id TEXT PRIMARY KEY, cert_serial TEXT NOT NULL, device_public_key TEXT NOT NULL,
+  enrolled_at_ms INTEGER NOT NULL, revoked INTEGER NOT NULL, revoked_at_ms INTEGER)
+  WITHOUT ROWID;
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kSchemaV1}};
+
+// Steps `statement` (bound) through every row, calling `row` for each.
+template <class Row>
+Result<void> ForEachRow(Statement& statement, Row row) {
+  while (true) {
+    auto next = statement.Step();
+    if (!next) return next.error();
+    if (!*next) return {};
+    row(statement);
+  }
+}
+
+Result<Statement> Query(Database& db, std::string_view sql) { return db.Prepare(sql); }
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& path,
+                                                       const HqIdentity& identity,
+                                                       const Clock& clock) {
+  auto db = Database::Open(path, DatabaseOptions{});
+  if (!db) return db.error().WithContext("profile store");
+  auto owned = std::make_unique<Database>(std::move(*db));
+  if (auto migrated = Migrate(*owned, kMigrations); !migrated) {
+    return migrated.error().WithContext("profile store");
+  }
+  auto ingest = SqliteIngest::Prepare(*owned);
+  if (!ingest) return ingest.error().WithContext("profile store");
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(identity, clock, std::move(owned), std::move(*ingest)));
+}
+
+Result<BatchAnswer> SqliteStore::CommitBatch(const EventBatch& batch,
+                                             std::span<const PreparedEvent> prepared,
+                                             std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  return ingest_.Commit(batch, prepared, now_ms);
+}
+
+// ---- Enrollment and the registry ----
+
+Result<void> SqliteStore::StoreEnrollmentToken(const std::string& token_hash,
+                                               std::string_view kiosk_id, std::int64_t now_ms,
+                                               std::int64_t expires_at_ms) {
+  std::lock_guard lock(mutex_);
+  auto insert = Query(*db_,
+                      "INSERT INTO enrollment_tokens (token_hash, kiosk_id, created_at_ms, "
+                      "expires_at_ms) VALUES (?1, ?2, ?3, ?4)");
+  if (!insert) return insert.error();
+  if (auto bound = BindAll(*insert, token_hash, kiosk_id, now_ms, expires_at_ms); !bound) {
+    return bound.error();
+  }
+  return insert->Run();
+}
+
+Result<std::string> SqliteStore::TakeEnrollmentToken(const std::string& token_hash,
+                                                     std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  auto take = Query(*db_,
+                    "UPDATE enrollment_tokens SET used_at_ms = ?2 WHERE token_hash = ?1 AND "
+                    "used_at_ms IS NULL AND expires_at_ms > ?2 RETURNING kiosk_id");
+  if (!take) return take.error();
+  if (auto bound = BindAll(*take, token_hash, now_ms); !bound) return bound.error();
+  auto row = take->Step();
+  if (!row) return row.error();
+  if (*row) {
+    std::string kiosk_id = take->ColumnText(0);
+    if (auto done = take->Step(); !done) return done.error();
+    return kiosk_id;
+  }
+  auto why =
+      Query(*db_, "SELECT used_at_ms IS NOT NULL FROM enrollment_tokens WHERE token_hash = ?1");
+  if (!why) return why.error();
+  if (auto bound = BindAll(*why, token_hash); !bound) return bound.error();
+  auto found = why->Step();
+  if (!found) return found.error();
+  if (!*found) return EnrollmentTokenUnknown();
+  return why->ColumnInt(0) != 0 ? EnrollmentTokenUsed() : EnrollmentTokenExpired();
+}
+
+Result<void> SqliteStore::StoreKiosk(const KioskRegistration& registration, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  // Never un-revokes: the WHERE leaves a revoked kiosk's row alone, and Changes() tells.
+  auto upsert = Query(*db_,
+                      "INSERT INTO kiosks (kiosk_id, cert_serial, device_public_key, "
+                      "enrolled_at_ms, revoked) VALUES (?1, ?2, ?3, ?4, 0) "
+                      "ON CONFLICT (kiosk_id) DO UPDATE SET cert_serial = excluded.cert_serial, "
+                      "device_public_key = excluded.device_public_key, "
+                      "enrolled_at_ms = excluded.enrolled_at_ms WHERE kiosks.revoked = 0");
+  if (!upsert) return upsert.error();
+  auto bound = BindAll(*upsert, registration.kiosk_id, registration.cert_serial,
+                       HexEncode(registration.device_public_key), now_ms);
+  if (!bound) return bound.error();
+  if (auto ran = upsert->Run(); !ran) return ran.error();
+  if (db_->Changes() == 0) {
+    return Error(ErrorKind::kConflict,
+                 StrCat("kiosk ", registration.kiosk_id, " is revoked and cannot enroll again"));
+  }
+  return {};
+}
+
+Result<void> SqliteStore::MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  auto revoke = Query(*db_,
+                      "UPDATE kiosks SET revoked = 1, revoked_at_ms = ?2 "
+                      "WHERE kiosk_id = ?1 AND revoked = 0");
+  if (!revoke) return revoke.error();
+  if (auto bound = BindAll(*revoke, kiosk_id, now_ms); !bound) return bound.error();
+  return revoke->Run();
+}
+
+namespace {
+
+constexpr std::string_view kKioskColumns =
+    "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms "
+    "FROM kiosks";
+
+KioskRecord ReadKiosk(const Statement& row) {
+  KioskRecord record;
+  record.kiosk_id = row.ColumnText(0);
+  record.cert_serial = row.ColumnText(1);
+  auto key = HexDecode(row.ColumnText(2));
+  if (key) record.device_public_key = std::move(*key);
+  record.enrolled_at_ms = row.ColumnInt(3);
+  record.revoked = row.ColumnInt(4) != 0;
+  if (!row.ColumnIsNull(5)) record.revoked_at_ms = row.ColumnInt(5);
+  return record;
+}
+
+}  // namespace
+
+Result<std::optional<KioskRecord>> SqliteStore::FindKiosk(std::string_view kiosk_id) {
+  std::lock_guard lock(mutex_);
+  auto select = Query(*db_, StrCat(kKioskColumns, " WHERE kiosk_id = ?1"));
+  if (!select) return select.error();
+  if (auto bound = BindAll(*select, kiosk_id); !bound) return bound.error();
+  std::optional<KioskRecord> found;
+  if (auto read = ForEachRow(*select, [&found](const Statement& row) { found = ReadKiosk(row); });
+      !read) {
+    return read.error();
+  }
+  return found;
+}
+
+Result<std::vector<KioskRecord>> SqliteStore::Kiosks() {
+  std::lock_guard lock(mutex_);
+  auto select = Query(*db_, StrCat(kKioskColumns, " ORDER BY kiosk_id"));
+  if (!select) return select.error();
+  std::vector<KioskRecord> kiosks;
+  if (auto read =
+          ForEachRow(*select, [&](const Statement& row) { kiosks.push_back(ReadKiosk(row)); });
+      !read) {
+    return read.error();
+  }
+  return kiosks;
+}
+
+}  // namespace kiosk_edge

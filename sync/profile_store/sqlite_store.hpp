@@ -1,0 +1,57 @@
+#pragma once
+
+// StoreBackend on SQLite (through common/sqlite.hpp): the embedded default for one machine and
+// the demo. One connection in WAL mode with synchronous=FULL, so an answered batch survives
+// power loss; calls are serialised by a mutex (SQLite has one writer at a time anyway).
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "common/sqlite.hpp"
+#include "sync/profile_store/sqlite_ingest.hpp"
+#include "sync/profile_store/store_backend.hpp"
+
+namespace kiosk_edge {
+
+class SqliteStore final : public StoreBackend {
+ public:
+  // Opens (creating if needed) and migrates the database at `path`. `identity` and `clock` must
+  // outlive the store.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::filesystem::path& path,
+                                                   const HqIdentity& identity, const Clock& clock);
+
+  Result<std::vector<KioskRecord>> Kiosks() override;
+  Result<std::optional<KioskStatus>> KioskStatusOf(std::string_view kiosk_id) override;
+  Result<std::vector<KioskStatus>> KioskStatuses() override;
+  Result<StoreCounts> Counts() override;
+  Result<std::vector<std::string>> RedeemedFleetVouchers(std::int64_t now_unix_s) override;
+  Result<std::vector<VoucherConflict>> Conflicts() override;
+  Result<std::vector<DeadLetter>> DeadLetters(std::string_view kiosk_id) override;
+  Result<std::optional<std::string>> ProfileOfSignup(const EventId& signup) override;
+  Result<std::optional<ProfileSummary>> Profile(std::string_view profile_key) override;
+
+ protected:
+  Result<BatchAnswer> CommitBatch(const EventBatch& batch, std::span<const PreparedEvent> prepared,
+                                  std::int64_t now_ms) override;
+  Result<void> StoreEnrollmentToken(const std::string& token_hash, std::string_view kiosk_id,
+                                    std::int64_t now_ms, std::int64_t expires_at_ms) override;
+  Result<std::string> TakeEnrollmentToken(const std::string& token_hash,
+                                          std::int64_t now_ms) override;
+  Result<void> StoreKiosk(const KioskRegistration& registration, std::int64_t now_ms) override;
+  Result<void> MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) override;
+  Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) override;
+
+ private:
+  SqliteStore(const HqIdentity& identity, const Clock& clock, std::unique_ptr<Database> db,
+              SqliteIngest ingest)
+      : StoreBackend(identity, clock), db_(std::move(db)), ingest_(std::move(ingest)) {}
+
+  Result<std::optional<KioskStatus>> StatusLocked(std::string_view kiosk_id);
+
+  std::mutex mutex_;
+  std::unique_ptr<Database> db_;  // on the heap: ingest_'s statements point at it
+  SqliteIngest ingest_;
+};
+
+}  // namespace kiosk_edge

@@ -1,0 +1,118 @@
+#pragma once
+
+// profile-store's storage (DESIGN.md section 7): the events of every kiosk, the profiles and
+// voucher ledger derived from them, enrollment tokens and the kiosk registry. Two adapters with
+// identical behaviour: SqliteStore (the embedded default) and PostgresStore (production; several
+// stateless profile-store instances may share one database).
+//
+// Thread safety: every method may be called from any thread; calls block on I/O, so run them
+// off the I/O thread. The HqIdentity and Clock given at creation must outlive the store.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "sync/profile_store/event_rules.hpp"
+#include "sync/profile_store/identity.hpp"
+#include "sync/profile_store/store_types.hpp"
+#include "sync/protocol/batch.hpp"
+
+namespace kiosk_edge {
+
+// What enrollment registers for a kiosk.
+struct KioskRegistration {
+  std::string kiosk_id;
+  std::string cert_serial;        // 1-128 printable ASCII characters
+  std::string device_public_key;  // Ed25519, 32 bytes, or empty when not known
+};
+
+class StoreBackend {
+ public:
+  virtual ~StoreBackend() = default;
+  StoreBackend(const StoreBackend&) = delete;
+  StoreBackend& operator=(const StoreBackend&) = delete;
+
+  // ---- Ingest ----
+
+  // Commits `batch` (as DecodeBatch returns it; ValidateBatch is applied again here) and the
+  // stream's high-water mark in ONE transaction, and answers with the high-water mark and the
+  // batch's rejected events. Idempotent on (kiosk_id, incarnation, seq): a replayed or
+  // overlapping batch stores nothing twice and answers the same high-water mark. A batch starting
+  // past high-water + 1 is stored and the gap recorded (see stream_state.hpp). Bad events go to
+  // the dead-letter table (see event_rules.hpp) without blocking the rest. The caller checks that
+  // the sender may speak for batch.kiosk_id. kInvalidArgument for an invalid batch; kUnavailable
+  // when the database is unreachable or the transaction lost a race (retry later).
+  Result<BatchAnswer> Ingest(const EventBatch& batch);
+
+  // ---- Enrollment and the kiosk registry ----
+
+  // A fresh one-time token (32 characters of [A-Z2-7]) that lets `kiosk_id` enroll once before
+  // now + `ttl`. Only a hash of it is stored.
+  Result<std::string> CreateEnrollmentToken(std::string_view kiosk_id, std::chrono::seconds ttl);
+  // Uses up `token` atomically (of two concurrent calls, one wins) and returns the kiosk id it
+  // was issued for. kNotFound "enrollment token unknown", kConflict "enrollment token already
+  // used", kInvalidArgument "enrollment token expired"; a failed call uses up nothing.
+  Result<std::string> ConsumeEnrollmentToken(std::string_view token);
+  // Records the kiosk's current certificate (replacing an earlier one, which stops being
+  // accepted). kConflict when the kiosk is revoked: a revoked kiosk does not come back by
+  // enrolling again.
+  Result<void> RegisterKiosk(const KioskRegistration& registration);
+  // Marks the kiosk revoked (all its certificates). kNotFound for a kiosk never registered.
+  Result<void> RevokeKiosk(std::string_view kiosk_id);
+  // False only when `cert_serial` is the registered, current certificate of a kiosk that is not
+  // revoked: true for revoked kiosks, superseded certificates and unknown kiosks alike.
+  Result<bool> IsRevoked(std::string_view kiosk_id, std::string_view cert_serial);
+  virtual Result<std::vector<KioskRecord>> Kiosks() = 0;
+
+  // ---- Queries ----
+
+  virtual Result<std::optional<KioskStatus>> KioskStatusOf(std::string_view kiosk_id) = 0;
+  virtual Result<std::vector<KioskStatus>> KioskStatuses() = 0;
+  virtual Result<StoreCounts> Counts() = 0;
+  // "<signer>/<voucher id>" of every redeemed fleet-scope voucher not expired at `now_unix_s`
+  // (expired ones are refused anyway): the config bundle's redeemed_vouchers. Sorted.
+  virtual Result<std::vector<std::string>> RedeemedFleetVouchers(std::int64_t now_unix_s) = 0;
+  virtual Result<std::vector<VoucherConflict>> Conflicts() = 0;
+  virtual Result<std::vector<DeadLetter>> DeadLetters(std::string_view kiosk_id) = 0;
+  // The profile a stored signup event was merged into.
+  virtual Result<std::optional<std::string>> ProfileOfSignup(const EventId& signup) = 0;
+  virtual Result<std::optional<ProfileSummary>> Profile(std::string_view profile_key) = 0;
+
+ protected:
+  StoreBackend(const HqIdentity& identity, const Clock& clock)
+      : identity_(identity), clock_(clock) {}
+
+  std::int64_t NowMs() const;
+
+  // Runs WriteBatch in one transaction of the backend's.
+  virtual Result<BatchAnswer> CommitBatch(const EventBatch& batch,
+                                          std::span<const PreparedEvent> prepared,
+                                          std::int64_t now_ms) = 0;
+  virtual Result<void> StoreEnrollmentToken(const std::string& token_hash,
+                                            std::string_view kiosk_id, std::int64_t now_ms,
+                                            std::int64_t expires_at_ms) = 0;
+  // Marks the token used if it is unused and unexpired, atomically; the kiosk id. Errors as for
+  // ConsumeEnrollmentToken.
+  virtual Result<std::string> TakeEnrollmentToken(const std::string& token_hash,
+                                                  std::int64_t now_ms) = 0;
+  virtual Result<void> StoreKiosk(const KioskRegistration& registration, std::int64_t now_ms) = 0;
+  virtual Result<void> MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) = 0;
+  virtual Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) = 0;
+
+ private:
+  const HqIdentity& identity_;
+  const Clock& clock_;
+};
+
+// The errors TakeEnrollmentToken reports, shared by the backends.
+Error EnrollmentTokenUnknown();
+Error EnrollmentTokenUsed();
+Error EnrollmentTokenExpired();
+
+}  // namespace kiosk_edge

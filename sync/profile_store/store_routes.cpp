@@ -1,0 +1,243 @@
+#include "sync/profile_store/store_routes.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "common/blocking.hpp"
+#include "common/crypto.hpp"
+#include "common/json_fields.hpp"
+#include "common/log.hpp"
+#include "common/strings.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using boost::asio::awaitable;
+
+constexpr std::string_view kComponent = "profile-store";
+
+HttpResponse JsonError(unsigned status, std::string_view message) {
+  return HttpResponse::Json(status,
+                            boost::json::serialize(boost::json::object{{"error", message}}));
+}
+
+HttpResponse StoreError(const Error& error) {
+  switch (error.kind()) {
+    case ErrorKind::kInvalidArgument:
+      return JsonError(400, error.message());
+    case ErrorKind::kNotFound:
+      return JsonError(404, error.message());
+    case ErrorKind::kConflict:
+      return JsonError(409, error.message());
+    case ErrorKind::kUnavailable: {
+      HttpResponse busy = JsonError(503, error.message());
+      busy.headers.emplace_back("Retry-After", "1");
+      return busy;
+    }
+    default:
+      LogError(kComponent, error.message());
+      return JsonError(500, "internal error");
+  }
+}
+
+std::uint64_t RandomSerial() {
+  auto bytes = RandomBytes(8);
+  std::uint64_t serial = 0;
+  if (bytes) {
+    for (char c : *bytes) serial = (serial << 8) | static_cast<unsigned char>(c);
+  }
+  return (serial >> 1) | 1;  // positive, never zero
+}
+
+struct Enrollment {
+  Result<std::string> kiosk_id = Error(ErrorKind::kInternal, "not run");
+  std::string certificate_pem;
+};
+
+awaitable<HttpResponse> Enroll(const StoreServices& services, const HttpRequest& request) {
+  boost::system::error_code parse_error;
+  const auto json = boost::json::parse(request.body, parse_error);
+  if (parse_error || !json.is_object())
+    co_return JsonError(400, "send {\"token\", \"csr\"} as JSON");
+  const std::string token = JsonString(json.as_object(), "token");
+  const std::string csr = JsonString(json.as_object(), "csr");
+  auto info = ReadCsr(csr);
+  if (!info) co_return JsonError(400, StrCat("csr: ", info.error().message()));
+  if (info->key_type != "ED25519") co_return JsonError(400, "csr: the device key must be Ed25519");
+
+  const auto enroll = [&services, token, csr, info = *info]() {
+    Enrollment result;
+    result.kiosk_id = services.store->ConsumeEnrollmentToken(token);
+    if (!result.kiosk_id) return result;
+    if (*result.kiosk_id != info.common_name) {
+      result.kiosk_id =
+          Error(ErrorKind::kInvalidArgument, StrCat("the token is for kiosk ", *result.kiosk_id,
+                                                    ", the CSR names ", info.common_name));
+      return result;
+    }
+    const std::uint64_t serial = RandomSerial();
+    auto certificate = SignClientCertificate(*services.ca, csr, info.common_name, serial,
+                                             services.certificate_validity);
+    if (!certificate) {
+      result.kiosk_id = certificate.error();
+      return result;
+    }
+    if (auto registered = services.store->RegisterKiosk(
+            {info.common_name, std::to_string(serial), info.ed25519_public_key});
+        !registered) {
+      result.kiosk_id = registered.error();
+      return result;
+    }
+    services.access->Enrolled(info.common_name, std::to_string(serial));
+    result.certificate_pem = std::move(*certificate);
+    return result;
+  };
+  Enrollment enrolled = co_await RunBlocking(*services.blocking_pool, enroll);
+  if (!enrolled.kiosk_id) {
+    const Error error = enrolled.kiosk_id.error();
+    LogWarning(kComponent, "enrollment refused: ", error.message());
+    co_return StoreError(error.kind() == ErrorKind::kNotFound
+                             ? Error(ErrorKind::kInvalidArgument, error.message())
+                             : error);
+  }
+  LogInfo(kComponent, "enrolled kiosk ", *enrolled.kiosk_id);
+  const boost::json::object body{{"kiosk_id", *enrolled.kiosk_id},
+                                 {"certificate", enrolled.certificate_pem},
+                                 {"ca", services.ca->cert_pem},
+                                 {"hq_public_key", HexEncode(services.identity->public_key())}};
+  co_return HttpResponse::Json(200, boost::json::serialize(body));
+}
+
+struct IngestOutcome {
+  Result<BatchAnswer> answer = Error(ErrorKind::kInternal, "not run");
+  bool wrong_kiosk = false;
+  std::string batch_kiosk;
+};
+
+awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpRequest& request) {
+  if (!request.peer_common_name) co_return JsonError(403, "a kiosk client certificate is required");
+  const std::string peer = *request.peer_common_name;
+  const auto ingest = [&services, &body = request.body, peer] {
+    IngestOutcome outcome;
+    auto batch = DecodeBatch(body);
+    if (!batch) {
+      outcome.answer = batch.error();
+      return outcome;
+    }
+    if (batch->kiosk_id != peer) {
+      outcome.wrong_kiosk = true;
+      outcome.batch_kiosk = batch->kiosk_id;
+      return outcome;
+    }
+    outcome.answer = services.store->Ingest(*batch);
+    return outcome;
+  };
+  IngestOutcome outcome = co_await RunBlocking(*services.blocking_pool, ingest);
+  if (outcome.wrong_kiosk) {
+    LogWarning(kComponent, "kiosk ", peer, " sent events of kiosk ", outcome.batch_kiosk);
+    co_return JsonError(
+        403, StrCat("this certificate is for kiosk ", peer, ", not ", outcome.batch_kiosk));
+  }
+  if (!outcome.answer) co_return StoreError(outcome.answer.error());
+  auto encoded = EncodeAnswer(*outcome.answer);
+  if (!encoded) co_return StoreError(encoded.error());
+  co_return HttpResponse::Json(200, std::move(*encoded));
+}
+
+awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpRequest& request) {
+  if (!request.peer_common_name) co_return JsonError(403, "a kiosk client certificate is required");
+  const auto make = [&services] {
+    return services.bundles->Current(*services.store, *services.identity, *services.clock);
+  };
+  Result<ConfigBundle> bundle = co_await RunBlocking(*services.blocking_pool, make);
+  if (!bundle) co_return StoreError(bundle.error());
+  const std::string etag = ConfigBundleEtag(bundle->version);
+  if (request.Header("if-none-match") == etag) {
+    HttpResponse unchanged = HttpResponse::Text(304, "");
+    unchanged.headers.emplace_back("ETag", etag);
+    co_return unchanged;
+  }
+  auto encoded = EncodeConfigBundle(*bundle);
+  if (!encoded) co_return StoreError(encoded.error());
+  HttpResponse response = HttpResponse::Json(200, std::move(*encoded));
+  response.headers.emplace_back("ETag", etag);
+  co_return response;
+}
+
+awaitable<HttpResponse> Route(StoreServices services, HttpRequest request) {
+  const std::string_view path = request.Path();
+  if (path == "/v1/sync/batch" && request.method == "POST") {
+    co_return co_await IngestBatch(services, request);
+  }
+  if (path == "/v1/sync/config" && request.method == "GET") {
+    co_return co_await ServeConfig(services, request);
+  }
+  if (path == "/v1/enroll" && request.method == "POST")
+    co_return co_await Enroll(services, request);
+  if (path == "/healthz" && request.method == "GET") {
+    co_return HttpResponse::Json(200, R"({"status":"ok"})");
+  }
+  co_return JsonError(404, "not found");
+}
+
+}  // namespace
+
+Result<void> KioskAccess::Refresh(StoreBackend& store) {
+  auto kiosks = store.Kiosks();
+  if (!kiosks) return kiosks.error();
+  std::map<std::string, std::string, std::less<>> good;
+  for (const KioskRecord& kiosk : *kiosks) {
+    if (!kiosk.revoked) good.emplace(kiosk.kiosk_id, kiosk.cert_serial);
+  }
+  std::lock_guard lock(mutex_);
+  current_serial_ = std::move(good);
+  return {};
+}
+
+void KioskAccess::Enrolled(const std::string& kiosk_id, const std::string& serial) {
+  std::lock_guard lock(mutex_);
+  current_serial_.insert_or_assign(kiosk_id, serial);
+}
+
+bool KioskAccess::IsRevoked(std::string_view kiosk_id, std::uint64_t serial) const {
+  std::lock_guard lock(mutex_);
+  const auto found = current_serial_.find(kiosk_id);
+  return found == current_serial_.end() || found->second != std::to_string(serial);
+}
+
+Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity& identity,
+                                          const Clock& clock) {
+  auto kiosks = store.Kiosks();
+  if (!kiosks) return kiosks.error();
+  const auto now = clock.WallNow();
+  auto redeemed = store.RedeemedFleetVouchers(
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  if (!redeemed) return redeemed.error();
+  ConfigBundle bundle;
+  bundle.hq_public_key = identity.public_key();
+  for (const KioskRecord& kiosk : *kiosks) {
+    if (kiosk.revoked) {
+      bundle.revoked_kiosks.push_back(kiosk.kiosk_id);
+    } else if (!kiosk.device_public_key.empty()) {
+      bundle.trusted_kiosks.emplace(kiosk.kiosk_id, kiosk.device_public_key);
+    }
+  }
+  bundle.redeemed_vouchers = std::move(*redeemed);
+  std::lock_guard lock(mutex_);
+  if (last_) {
+    bundle.version = last_->version;
+    if (bundle == *last_) return bundle;
+  }
+  bundle.version = std::max<std::int64_t>(
+      last_ ? last_->version + 1 : 1,
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  last_ = bundle;
+  return bundle;
+}
+
+HttpHandler MakeStoreRoutes(StoreServices services) {
+  return [services](HttpRequest request) { return Route(services, std::move(request)); };
+}
+
+}  // namespace kiosk_edge

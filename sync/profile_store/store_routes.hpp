@@ -1,0 +1,70 @@
+#pragma once
+
+// profile-store's HTTPS API for kiosks (DESIGN.md section 6):
+//   POST /v1/enroll       {"token","csr"} -> {"kiosk_id","certificate","ca","hq_public_key"}:
+//                         a one-time token and a CSR for the kiosk's device key, no client
+//                         certificate needed
+//   POST /v1/sync/batch   a gzipped batch (client certificate required; its CN must be the
+//                         batch's kiosk id, else 403) -> HQ's answer
+//   GET  /v1/sync/config  the config bundle, with ETag / If-None-Match (client certificate)
+//   GET  /healthz
+// Storage calls and batch decoding run on the blocking pool.
+
+#include <boost/asio/thread_pool.hpp>
+#include <map>
+#include <optional>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "common/clock.hpp"
+#include "common/http_types.hpp"
+#include "common/tls_certs.hpp"
+#include "sync/profile_store/identity.hpp"
+#include "sync/protocol/config_bundle.hpp"
+#include "sync/profile_store/store_backend.hpp"
+
+namespace kiosk_edge {
+
+// Which kiosk certificates are good, in memory for the TLS handshake's revocation check (which
+// must not block). Refresh() reloads it from the store; Enrolled/Revoked update it at once.
+class KioskAccess {
+ public:
+  Result<void> Refresh(StoreBackend& store);
+  void Enrolled(const std::string& kiosk_id, const std::string& serial);
+  // True unless `serial` is the current certificate of a registered kiosk that is not revoked.
+  bool IsRevoked(std::string_view kiosk_id, std::uint64_t serial) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string, std::less<>> current_serial_;  // good kiosks only
+};
+
+class BundleMaker;
+
+struct StoreServices {
+  StoreBackend* store;
+  boost::asio::thread_pool* blocking_pool;
+  const CertificateAuthority* ca;
+  const HqIdentity* identity;
+  KioskAccess* access;
+  BundleMaker* bundles;
+  const Clock* clock;
+  std::chrono::days certificate_validity{825};
+};
+
+HttpHandler MakeStoreRoutes(StoreServices services);
+
+// The bundle kiosks pull now: the trusted kiosks' voucher keys, revocations, the fleet vouchers
+// already redeemed, HQ's sealing key. Its version is the time its content last changed, as this
+// process saw it.
+class BundleMaker {
+ public:
+  Result<ConfigBundle> Current(StoreBackend& store, const HqIdentity& identity, const Clock& clock);
+
+ private:
+  std::mutex mutex_;
+  std::optional<ConfigBundle> last_;
+};
+
+}  // namespace kiosk_edge

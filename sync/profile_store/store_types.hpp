@@ -1,0 +1,96 @@
+#pragma once
+
+// What profile-store's storage answers with. Plain values; no backend types.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiosk_edge {
+
+// An event's identity everywhere (DESIGN.md section 4).
+struct EventId {
+  std::string kiosk_id;
+  std::string incarnation;
+  std::int64_t seq = 0;
+
+  friend bool operator==(const EventId&, const EventId&) = default;
+};
+
+// Seqs from_seq..to_seq (inclusive) of one kiosk incarnation that HQ has not received although
+// it holds later ones. Detected when a batch starts past the stored high-water mark + 1; shrinks
+// or disappears when the missing events arrive.
+struct SeqGap {
+  std::int64_t from_seq = 0;
+  std::int64_t to_seq = 0;
+  std::int64_t detected_at_ms = 0;
+
+  friend bool operator==(const SeqGap&, const SeqGap&) = default;
+};
+
+// One kiosk as HQ sees it, for the server's status page and the tests.
+struct KioskStatus {
+  std::string kiosk_id;
+  std::string incarnation;  // the incarnation that sent the latest batch
+  // Of that incarnation: every seq 1..high_water is stored (as an event or a dead letter).
+  std::int64_t high_water = 0;
+  std::int64_t max_seq = 0;  // the highest seq stored for it; > high_water only with gaps
+  std::int64_t last_batch_at_ms = 0;
+  std::vector<SeqGap> gaps;       // that incarnation's open gaps, lowest first
+  std::int64_t dead_letters = 0;  // this kiosk's rejected events, every incarnation
+  std::int64_t conflicts = 0;     // voucher conflicts with a redemption at this kiosk
+};
+
+struct StoreCounts {
+  std::int64_t events = 0;  // stored events (dead letters not included)
+  std::map<std::string, std::int64_t> events_by_type;
+  std::int64_t dead_letters = 0;
+  std::int64_t profiles = 0;
+  std::int64_t signups = 0;
+  std::int64_t redemptions = 0;
+  std::int64_t conflicts = 0;
+};
+
+// A voucher redeemed more than once: `first` holds the ledger entry, `second` redeemed it again
+// (another kiosk, or the same one after its journal was recreated). Both redemptions are kept.
+struct VoucherConflict {
+  std::string voucher_key;  // "<signer kiosk>/<voucher id>"
+  EventId first;
+  EventId second;
+  std::int64_t detected_at_ms = 0;
+};
+
+struct DeadLetter {
+  EventId event;
+  std::string type;
+  std::string reason;
+  std::int64_t received_at_ms = 0;
+};
+
+// A shopper as HQ knows them. Personal data stays sealed (never in this struct).
+struct ProfileSummary {
+  std::string profile_key;  // HQ's blind index of the phone: the HQ subject id
+  std::int64_t signups = 0;
+  std::vector<std::string> kiosks;  // where they signed up, sorted
+  std::int64_t first_signup_at_ms = 0;
+  std::int64_t last_signup_at_ms = 0;
+  bool marketing_consent = false;  // as given at the latest signup
+  std::int64_t linked_devices = 0;
+  // Scans, at any time, from the devices its signups came from: the earlier scans of the phone
+  // that later signed up.
+  std::int64_t linked_scans = 0;
+};
+
+// A kiosk's enrollment, kept by HQ's registry.
+struct KioskRecord {
+  std::string kiosk_id;
+  std::string cert_serial;        // of its current client certificate (as the CA wrote it)
+  std::string device_public_key;  // Ed25519, 32 raw bytes; empty when not given
+  std::int64_t enrolled_at_ms = 0;
+  bool revoked = false;
+  std::optional<std::int64_t> revoked_at_ms;
+};
+
+}  // namespace kiosk_edge

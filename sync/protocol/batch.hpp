@@ -1,0 +1,124 @@
+#pragma once
+
+// The upload of journal events from a kiosk to HQ (DESIGN.md section 6), shared by the kiosk's
+// sync client and profile-store.
+//
+// On the wire a batch is gzip (one member) of a JSON object:
+//
+//   {"schema_version": 1, "kiosk_id": "kiosk-1", "incarnation": "9f2c...", "first_seq": 501,
+//    "last_seq": 502, "events": [
+//      {"seq": 501, "type": "scan", "occurred_at_ms": 1800000000000, "monotonic_ns": 42,
+//       "boot_id": "0b6f...", "channel_id": "LOBBY-1", "payload_version": 1,
+//       "payload": "{\"code\":\"channel\",\"valid\":true,\"device\":\"...\"}"}, ...]}
+//
+// "channel_id" may be absent or null. The payload travels as a JSON *string* holding the event's
+// JSON text exactly as the kiosk journaled it: HQ stores the very bytes the kiosk committed, and
+// a payload HQ cannot use (not an object, an unknown schema version, a signup without its
+// fields) is one rejected event at HQ, not a batch HQ cannot read (which would stall the kiosk).
+//
+// What the decoder refuses outright (kInvalidArgument naming the member) is an envelope that no
+// correct kiosk produces, since a kiosk's journal enforces the same rules (agent/event.hpp):
+// unknown or missing members, wrong JSON types, identifiers outside their grammar, payloads over
+// 16 KiB, more than kMaxBatchEvents events or kMaxBatchBytes of JSON, and events that are not
+// exactly first_seq, first_seq + 1, ..., last_seq in order (a batch has no holes; a gap *between*
+// batches is for HQ to detect and record).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace kiosk_edge {
+
+inline constexpr int kSyncSchemaVersion = 1;
+// At most this many events per batch.
+inline constexpr std::size_t kMaxBatchEvents = 500;
+// At most this many bytes of (uncompressed) batch JSON; also the gunzip limit.
+inline constexpr std::size_t kMaxBatchBytes = 1024 * 1024;
+// At most this many bytes of payload JSON text per event (agent/event.hpp's kMaxPayloadBytes).
+inline constexpr std::size_t kMaxWirePayloadBytes = 16 * 1024;
+// An upper bound on the batch JSON outside its events (the envelope, brackets).
+inline constexpr std::size_t kMaxBatchEnvelopeBytes = 512;
+
+// One journal event as it travels (agent/event.hpp's JournalEvent without the envelope fields the
+// batch carries once).
+struct WireEvent {
+  std::int64_t seq = 0;                   // >= 1
+  std::string type;                       // [a-z_]{1,32}
+  std::int64_t occurred_at_ms = 0;        // wall clock, Unix ms, 0 .. 1e14
+  std::int64_t monotonic_ns = 0;          // >= 0, comparable within one boot_id
+  std::string boot_id;                    // [A-Za-z0-9._-]{1,64}
+  std::optional<std::string> channel_id;  // [A-Za-z0-9._-]{1,64} where known
+  int payload_version = 1;                // >= 1
+  std::string payload_json;  // the journaled payload text, at most kMaxWirePayloadBytes
+
+  friend bool operator==(const WireEvent&, const WireEvent&) = default;
+};
+
+// A run of consecutive events of one kiosk's journal incarnation.
+struct EventBatch {
+  int schema_version = kSyncSchemaVersion;
+  std::string kiosk_id;     // [A-Za-z0-9._-]{1,64}, starting with a letter or digit
+  std::string incarnation;  // [A-Za-z0-9._-]{1,64}
+  std::int64_t first_seq = 0;
+  std::int64_t last_seq = 0;
+  std::vector<WireEvent> events;  // seqs first_seq..last_seq in order, 1..kMaxBatchEvents of them
+
+  friend bool operator==(const EventBatch&, const EventBatch&) = default;
+};
+
+// kInvalidArgument naming the first field (as the JSON spells it, "events[3].type") that breaks
+// a rule above. Does not check the encoded size: EncodeBatchJson does.
+Result<void> ValidateBatch(const EventBatch& batch);
+
+// The bytes `event` adds to a batch's JSON, its separating comma included. A batch encodes within
+// kMaxBatchBytes when kMaxBatchEnvelopeBytes plus the sum over its events is at most
+// kMaxBatchBytes: the client packs batches with this.
+std::size_t EncodedEventBytes(const WireEvent& event);
+
+// The batch's JSON (ValidateBatch first; kInvalidArgument when over kMaxBatchBytes).
+Result<std::string> EncodeBatchJson(const EventBatch& batch);
+// Decodes and validates batch JSON of at most kMaxBatchBytes.
+Result<EventBatch> DecodeBatchJson(std::string_view json);
+
+// EncodeBatchJson, gzipped: what the client sends.
+Result<std::string> EncodeBatch(const EventBatch& batch);
+// Gunzips (refusing more than kMaxBatchBytes of JSON, trailing bytes and corrupt data), then
+// DecodeBatchJson: what HQ accepts.
+Result<EventBatch> DecodeBatch(std::string_view gzipped);
+
+// ---- HQ's answer ----
+//
+//   {"incarnation": "9f2c...", "high_water": 502, "rejected": [{"seq": 7, "reason": "..."}]}
+
+inline constexpr std::size_t kMaxRejectReasonBytes = 500;
+
+// An event HQ stored in its dead-letter table instead of using it. The kiosk records the reason
+// and moves on: a rejected event counts as delivered.
+struct RejectedEvent {
+  std::int64_t seq = 0;  // >= 1
+  std::string reason;    // 1..kMaxRejectReasonBytes bytes, no control characters
+
+  friend bool operator==(const RejectedEvent&, const RejectedEvent&) = default;
+};
+
+struct BatchAnswer {
+  std::string incarnation;  // the batch's incarnation
+  // Every event 1..high_water of this incarnation is committed at HQ (stored or dead-lettered);
+  // the kiosk may mark them synced. May be below the batch's last_seq when HQ is missing earlier
+  // events (a gap); never goes down.
+  std::int64_t high_water = 0;
+  std::vector<RejectedEvent> rejected;  // seq order, at most kMaxBatchEvents
+
+  friend bool operator==(const BatchAnswer&, const BatchAnswer&) = default;
+};
+
+// kInvalidArgument naming the field for an answer that breaks a rule above.
+Result<std::string> EncodeAnswer(const BatchAnswer& answer);
+Result<BatchAnswer> DecodeAnswer(std::string_view json);
+
+}  // namespace kiosk_edge

@@ -1,0 +1,106 @@
+#pragma once
+
+// The versioned configuration HQ sends down to every kiosk (DESIGN.md section 6): channels, the
+// channel-code keys, HQ's public key for sealing personal data, the fleet's voucher trust list,
+// revocations, the fleet-scope vouchers already redeemed, and erasure requests. A kiosk applies a
+// bundle whole or not at all, and keeps the last good one.
+//
+// On the wire it is one JSON object (byte strings in lower-case hex):
+//
+//   {"version": 7,
+//    "channels": [{"id": "LOBBY-1", "name": "Lobby poster", "medium": "poster",
+//                  "path": "north/greenwood/lobby", "campaign": "spring", "store": "store-1",
+//                  "active_from_ms": 1800000000000, "active_until_ms": null, "retired": false}],
+//    "channel_keys": [{"id": "B", "secret": "<hex, 32-64 bytes>", "retired_at_s": null}],
+//    "signing_key_id": "B",
+//    "hq_public_key": "<hex, 32 bytes>",
+//    "trusted_kiosks": {"kiosk-1": "<hex, 32 bytes>"},
+//    "revoked_kiosks": ["kiosk-9"],
+//    "revoked_vouchers": ["kiosk-1/0123456789abcdef"],
+//    "redeemed_vouchers": ["kiosk-2/fedcba9876543210"],
+//    "erased_subjects": ["<52 base32 characters>"]}
+//
+// Erasure requests name HQ subject ids, i.e. profile keys (sync/profile_store/identity.hpp: the
+// HMAC blind index of the phone under HQ's own key), not the kiosks' blind indexes: a kiosk's
+// index uses a per-kiosk key, and HQ cannot compute it for a phone that kiosk never saw. So a
+// kiosk cannot match an erased subject to its journal; erasure itself is carried out at HQ (where
+// a tombstone keeps late events from re-creating the subject), and kiosks hold only sealed
+// personal data they cannot open, shed as the journal ages. The list is distributed so that the
+// fleet's copy of HQ's decisions is complete and a later kiosk feature can act on it.
+//
+// Every list refuses duplicates, and the decoder refuses unknown members; errors are
+// kInvalidArgument naming the member ("channels[2].medium: ...").
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace kiosk_edge {
+
+// At most this many bytes of bundle JSON, and items per list or map.
+inline constexpr std::size_t kMaxConfigBundleBytes = 32 * 1024 * 1024;
+inline constexpr std::size_t kMaxBundleListItems = 250'000;
+inline constexpr std::size_t kMaxBundleChannels = 10'000;
+inline constexpr std::size_t kMaxBundleChannelKeys = 32;
+
+// A placement with its own QR code; the same rules as agent/channels.hpp's Channel.
+struct BundleChannel {
+  std::string id;        // [A-Z0-9-]{1,32}
+  std::string name;      // 1-120 bytes, no control characters
+  std::string medium;    // poster, elevator, flyer, counter_card, kiosk_screen or online
+  std::string path;      // levels of [a-z0-9._-]{1,48} separated by '/', at most 256 bytes
+  std::string campaign;  // 1-64 bytes, no control characters
+  std::string store;     // 1-64 bytes, no control characters
+  std::optional<std::int64_t> active_from_ms;   // Unix ms; unset: always
+  std::optional<std::int64_t> active_until_ms;  // Unix ms, exclusive, > active_from_ms
+  bool retired = false;
+
+  friend bool operator==(const BundleChannel&, const BundleChannel&) = default;
+};
+
+// A key for channel codes (agent/channel_token.hpp's TokenKey). Key material: never log it.
+struct BundleTokenKey {
+  char id = 'A';                             // [A-Z2-7]
+  std::string secret;                        // 32-64 raw bytes (hex on the wire)
+  std::optional<std::int64_t> retired_at_s;  // Unix s; unset: not retired
+
+  friend bool operator==(const BundleTokenKey&, const BundleTokenKey&) = default;
+};
+
+struct ConfigBundle {
+  std::int64_t version = 1;  // >= 1; a kiosk applies only versions newer than the one it has
+  std::vector<BundleChannel> channels;
+  std::vector<BundleTokenKey> channel_keys;
+  // The key that signs new channel codes: one of channel_keys, not retired. Required when
+  // channel_keys is not empty, '\0' (absent on the wire) when it is.
+  char signing_key_id = '\0';
+  std::string hq_public_key;  // X25519, 32 raw bytes: what kiosks seal personal data for
+  std::map<std::string, std::string> trusted_kiosks;  // kiosk id -> Ed25519 public key (32 bytes)
+  std::vector<std::string> revoked_kiosks;            // kiosk ids
+  std::vector<std::string> revoked_vouchers;          // "<kiosk id>/<voucher id>"
+  std::vector<std::string> redeemed_vouchers;         // fleet scope, "<kiosk id>/<voucher id>"
+  std::vector<std::string> erased_subjects;           // HQ subject ids (see above)
+
+  friend bool operator==(const ConfigBundle&, const ConfigBundle&) = default;
+};
+
+// kInvalidArgument naming the first field that breaks a rule above.
+Result<void> ValidateConfigBundle(const ConfigBundle& bundle);
+
+// The bundle's JSON (validated first; kInvalidArgument over kMaxConfigBundleBytes).
+Result<std::string> EncodeConfigBundle(const ConfigBundle& bundle);
+// Decodes and validates bundle JSON of at most kMaxConfigBundleBytes.
+Result<ConfigBundle> DecodeConfigBundle(std::string_view json);
+
+// The HTTP entity tag of a bundle version, quoted as HTTP wants it: 7 -> "\"v7\"".
+std::string ConfigBundleEtag(std::int64_t version);
+// The version an entity tag names (the exact form above, weak "W/" tags too); nullopt otherwise.
+std::optional<std::int64_t> ParseConfigBundleEtag(std::string_view etag);
+
+}  // namespace kiosk_edge

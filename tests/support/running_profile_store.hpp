@@ -1,0 +1,81 @@
+#pragma once
+
+// A profile-store process on 127.0.0.1 with its own state folder (SQLite backend), started from
+// the banner it prints, and the command-line calls the sync tests make against it.
+
+#include <filesystem>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "support/child_process.hpp"
+
+namespace kiosk_edge::testing {
+
+// Runs a command to completion; its stdout (stderr is kept in *err when given) and exit code.
+inline int RunCommand(std::vector<std::string> argv, std::string* out, std::string* err = nullptr) {
+  ChildProcess process(std::move(argv));
+  std::string line;
+  out->clear();
+  while (process.ReadStdoutLine(line)) *out += line + "\n";
+  const std::string errors = process.ReadAllStderr();
+  if (err != nullptr) *err = errors;
+  return process.Wait();
+}
+
+class RunningProfileStore {
+ public:
+  // `port` 0: any free port (read from the banner).
+  RunningProfileStore(std::filesystem::path state_dir, std::uint16_t port = 0)
+      : state_dir_(std::move(state_dir)) {
+    process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+        PROFILE_STORE_BINARY, "--state-dir", state_dir_.string(), "--port", std::to_string(port)});
+    const std::regex url(R"(sync URL:\s+https://127\.0\.0\.1:(\d+))");
+    std::string line;
+    while (process_->ReadStdoutLine(line)) {
+      std::smatch match;
+      if (std::regex_search(line, match, url)) {
+        port_ = static_cast<std::uint16_t>(std::stoi(match[1]));
+        break;
+      }
+    }
+  }
+
+  std::uint16_t port() const { return port_; }
+  const std::filesystem::path& state_dir() const { return state_dir_; }
+  std::filesystem::path ca_file() const { return state_dir_ / "ca.pem"; }
+  std::filesystem::path database() const { return state_dir_ / "profile-store.db"; }
+
+  // A one-time enrollment token for `kiosk_id` (empty on failure).
+  std::string EnrollToken(const std::string& kiosk_id) const {
+    std::string out;
+    if (RunCommand({PROFILE_STORE_BINARY, "enroll-token", "--kiosk", kiosk_id, "--state-dir",
+                    state_dir_.string()},
+                   &out) != 0) {
+      return {};
+    }
+    return out.substr(0, out.find('\n'));
+  }
+  int Revoke(const std::string& kiosk_id) const {
+    std::string out;
+    return RunCommand(
+        {PROFILE_STORE_BINARY, "revoke-kiosk", kiosk_id, "--state-dir", state_dir_.string()}, &out);
+  }
+
+  int Stop() {
+    process_->Signal(SIGTERM);
+    return process_->Wait();
+  }
+  int Kill() {
+    process_->Signal(SIGKILL);
+    return process_->Wait();
+  }
+
+ private:
+  std::filesystem::path state_dir_;
+  std::unique_ptr<ChildProcess> process_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace kiosk_edge::testing

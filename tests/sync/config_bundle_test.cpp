@@ -1,0 +1,156 @@
+#include "sync/protocol/config_bundle.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <functional>
+
+namespace kiosk_edge {
+namespace {
+
+ConfigBundle Bundle() {
+  ConfigBundle bundle;
+  bundle.version = 7;
+  bundle.channels.push_back(BundleChannel{"LOBBY-1", "Lobby poster", "poster",
+                                          "north/greenwood/lobby", "spring", "store-1",
+                                          1'800'000'000'000, std::nullopt, false});
+  bundle.channels.push_back(BundleChannel{"ELEV-3", "Elevator 3 \xE7\x94\xB5\xE6\xA2\xAF",
+                                          "elevator", "north/greenwood/bldg-2/elevator-3", "spring",
+                                          "store-1", 1'700'000'000'000, 1'900'000'000'000, true});
+  bundle.channel_keys.push_back(BundleTokenKey{'A', std::string(32, '\x11'), 1'800'000'000});
+  bundle.channel_keys.push_back(BundleTokenKey{'B', std::string(48, '\x22'), std::nullopt});
+  bundle.signing_key_id = 'B';
+  bundle.hq_public_key = std::string(32, '\x33');
+  bundle.trusted_kiosks = {{"kiosk-1", std::string(32, '\x44')},
+                           {"kiosk-2", std::string(32, '\x55')}};
+  bundle.revoked_kiosks = {"kiosk-9"};
+  bundle.revoked_vouchers = {"kiosk-1/0123456789abcdef"};
+  bundle.redeemed_vouchers = {"kiosk-2/fedcba9876543210", "kiosk-1/00000000000000ff"};
+  bundle.erased_subjects = {std::string(52, 'A')};
+  return bundle;
+}
+
+boost::json::object BundleObject() {
+  auto json = EncodeConfigBundle(Bundle());
+  EXPECT_TRUE(json) << json.error().message();
+  return boost::json::parse(*json).as_object();
+}
+
+TEST(ConfigBundleTest, RoundTrips) {
+  const ConfigBundle bundle = Bundle();
+  auto json = EncodeConfigBundle(bundle);
+  ASSERT_TRUE(json) << json.error().message();
+  auto decoded = DecodeConfigBundle(*json);
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  EXPECT_EQ(*decoded, bundle);
+
+  ConfigBundle empty;
+  empty.hq_public_key = std::string(32, '\x01');
+  auto empty_json = EncodeConfigBundle(empty);
+  ASSERT_TRUE(empty_json) << empty_json.error().message();
+  auto empty_decoded = DecodeConfigBundle(*empty_json);
+  ASSERT_TRUE(empty_decoded) << empty_decoded.error().message();
+  EXPECT_EQ(*empty_decoded, empty);
+}
+
+TEST(ConfigBundleTest, RefusesEveryMalformedMemberNamingIt) {
+  struct Case {
+    std::string field;
+    std::function<void(boost::json::object&)> spoil;
+  };
+  const auto channel = [](boost::json::object& j) -> boost::json::object& {
+    return j["channels"].as_array()[1].as_object();
+  };
+  const auto key = [](boost::json::object& j) -> boost::json::object& {
+    return j["channel_keys"].as_array()[0].as_object();
+  };
+  const std::vector<Case> cases = {
+      {"version", [](auto& j) { j["version"] = 0; }},
+      {"version", [](auto& j) { j.erase("version"); }},
+      {"channels", [](auto& j) { j["channels"] = "none"; }},
+      {"channels[1].id", [&](auto& j) { channel(j)["id"] = "lobby-1"; }},
+      {"channels[1].id", [&](auto& j) { channel(j)["id"] = "LOBBY-1"; }},  // duplicate
+      {"channels[1].name", [&](auto& j) { channel(j)["name"] = ""; }},
+      {"channels[1].name", [&](auto& j) { channel(j)["name"] = "tab\there"; }},
+      {"channels[1].medium", [&](auto& j) { channel(j)["medium"] = "billboard"; }},
+      {"channels[1].path", [&](auto& j) { channel(j)["path"] = "North/Lobby"; }},
+      {"channels[1].path", [&](auto& j) { channel(j)["path"] = "a//b"; }},
+      {"channels[1].campaign", [&](auto& j) { channel(j)["campaign"] = std::string(65, 'c'); }},
+      {"channels[1].store", [&](auto& j) { channel(j).erase("store"); }},
+      {"channels[1].active_from_ms", [&](auto& j) { channel(j)["active_from_ms"] = -1; }},
+      {"channels[1].active_until_ms",
+       [&](auto& j) { channel(j)["active_until_ms"] = 1'600'000'000'000; }},
+      {"channels[1].retired", [&](auto& j) { channel(j)["retired"] = "no"; }},
+      {"channels[1].colour", [&](auto& j) { channel(j)["colour"] = "red"; }},
+      {"channel_keys[0].id", [&](auto& j) { key(j)["id"] = "1"; }},
+      {"channel_keys[0].id", [&](auto& j) { key(j)["id"] = "AB"; }},
+      {"channel_keys[0].secret", [&](auto& j) { key(j)["secret"] = std::string(62, 'a'); }},
+      {"channel_keys[0].secret", [&](auto& j) { key(j)["secret"] = std::string(64, 'A'); }},
+      {"channel_keys[0].retired_at_s", [&](auto& j) { key(j)["retired_at_s"] = "soon"; }},
+      {"channel_keys[1].id",
+       [&](auto& j) { j["channel_keys"].as_array()[1].as_object()["id"] = "A"; }},
+      {"signing_key_id", [](auto& j) { j.erase("signing_key_id"); }},
+      {"signing_key_id", [](auto& j) { j["signing_key_id"] = "C"; }},
+      {"signing_key_id", [](auto& j) { j["signing_key_id"] = "A"; }},  // retired
+      {"hq_public_key", [](auto& j) { j["hq_public_key"] = std::string(62, 'a'); }},
+      {"hq_public_key", [](auto& j) { j["hq_public_key"] = std::string(64, 'g'); }},
+      {"trusted_kiosks", [](auto& j) { j["trusted_kiosks"] = boost::json::array(); }},
+      {"trusted_kiosks",
+       [](auto& j) { j["trusted_kiosks"].as_object()["bad id"] = std::string(64, 'a'); }},
+      {"trusted_kiosks.kiosk-1",
+       [](auto& j) { j["trusted_kiosks"].as_object()["kiosk-1"] = "abcd"; }},
+      {"revoked_kiosks[1]", [](auto& j) { j["revoked_kiosks"].as_array().push_back("kiosk-9"); }},
+      {"revoked_kiosks[0]", [](auto& j) { j["revoked_kiosks"].as_array()[0] = 9; }},
+      {"revoked_vouchers[0]",
+       [](auto& j) { j["revoked_vouchers"].as_array()[0] = "kiosk-1/0123"; }},
+      {"redeemed_vouchers[1]",
+       [](auto& j) { j["redeemed_vouchers"].as_array()[1] = "kiosk-1-00000000000000ff"; }},
+      {"erased_subjects[0]",
+       [](auto& j) { j["erased_subjects"].as_array()[0] = std::string(52, 'a'); }},
+      {"erased_subjects", [](auto& j) { j.erase("erased_subjects"); }},
+      {"campaigns", [](auto& j) { j["campaigns"] = boost::json::array(); }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.field);
+    boost::json::object json = BundleObject();
+    c.spoil(json);
+    auto decoded = DecodeConfigBundle(boost::json::serialize(json));
+    ASSERT_FALSE(decoded);
+    EXPECT_EQ(decoded.error().kind(), ErrorKind::kInvalidArgument);
+    EXPECT_EQ(decoded.error().message().substr(0, c.field.size() + 1), c.field + ":")
+        << decoded.error().message();
+  }
+}
+
+TEST(ConfigBundleTest, TheEncoderRefusesWhatTheDecoderWould) {
+  const std::vector<std::function<void(ConfigBundle&)>> spoilers = {
+      [](ConfigBundle& b) { b.hq_public_key.pop_back(); },
+      [](ConfigBundle& b) { b.signing_key_id = 'Z'; },
+      [](ConfigBundle& b) { b.channel_keys[1].secret.resize(31); },
+      [](ConfigBundle& b) { b.channels[0].medium = "tv"; },
+      [](ConfigBundle& b) { b.trusted_kiosks["kiosk-3"] = "short"; },
+      [](ConfigBundle& b) { b.redeemed_vouchers.push_back(b.redeemed_vouchers[0]); },
+      [](ConfigBundle& b) {
+        b.channel_keys.clear();  // keys gone, but a signing key still named
+      },
+  };
+  for (std::size_t i = 0; i < spoilers.size(); ++i) {
+    ConfigBundle bundle = Bundle();
+    spoilers[i](bundle);
+    EXPECT_FALSE(EncodeConfigBundle(bundle)) << "spoiler " << i;
+  }
+}
+
+TEST(ConfigBundleTest, EtagsNameTheVersion) {
+  EXPECT_EQ(ConfigBundleEtag(7), "\"v7\"");
+  EXPECT_EQ(ParseConfigBundleEtag("\"v7\""), 7);
+  EXPECT_EQ(ParseConfigBundleEtag("W/\"v12\""), 12);
+  for (std::string_view bad : {"v7", "\"v\"", "\"v07\"", "\"7\"", "\"v7x\"", "\"v-1\"", ""}) {
+    EXPECT_FALSE(ParseConfigBundleEtag(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace kiosk_edge

@@ -1,0 +1,453 @@
+// One suite, run against both storage backends: SQLite, and PostgreSQL in a throwaway cluster
+// (tests/support/postgres_cluster.hpp) that these tests FAIL without.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/crypto.hpp"
+#include "common/fake_clock.hpp"
+#include "support/postgres_cluster.hpp"
+#include "support/temp_dir.hpp"
+#include "sync/profile_store/postgres_store.hpp"
+#include "sync/profile_store/sqlite_store.hpp"
+#include "sync/store_test_events.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::kT0;
+using testing::MakeBatch;
+using testing::MakeEvent;
+using testing::Redemption;
+using testing::Scan;
+using testing::ScanBatch;
+using testing::Signup;
+using testing::SignupSpec;
+using testing::VoucherIssued;
+
+enum class Backend { kSqlite, kPostgres };
+
+constexpr std::int64_t kExpires = 1'900'000'000;  // Unix s, after the fake clock's start
+
+class ProfileStoreBackendTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    auto keys = GenerateX25519KeyPair();
+    ASSERT_TRUE(keys);
+    auto index_key = RandomBytes(32);
+    ASSERT_TRUE(index_key);
+    auto identity = HqIdentity::Create(keys->private_key, *index_key);
+    ASSERT_TRUE(identity) << identity.error().message();
+    identity_ = std::make_unique<HqIdentity>(std::move(*identity));
+    if (GetParam() == Backend::kPostgres) {
+      auto& cluster = testing::SharedPostgresCluster();
+      ASSERT_TRUE(cluster.ok()) << cluster.error();
+      schema_ = cluster.FreshSchema();
+    }
+    store_ = Open();
+    ASSERT_NE(store_, nullptr);
+  }
+
+  // A store on this test's database; a second call opens the same data again.
+  std::unique_ptr<StoreBackend> Open() {
+    if (GetParam() == Backend::kSqlite) {
+      auto store = SqliteStore::Open(dir_ / "hq.db", *identity_, clock_);
+      EXPECT_TRUE(store) << store.error().message();
+      return store ? std::move(*store) : nullptr;
+    }
+    PostgresStoreOptions options{testing::SharedPostgresCluster().conninfo(), schema_, 3};
+    auto store = PostgresStore::Open(options, *identity_, clock_);
+    EXPECT_TRUE(store) << store.error().message();
+    return store ? std::move(*store) : nullptr;
+  }
+
+  BatchAnswer Ingest(const EventBatch& batch) {
+    auto answer = store_->Ingest(batch);
+    EXPECT_TRUE(answer) << answer.error().message();
+    return answer ? *answer : BatchAnswer{};
+  }
+
+  StoreCounts Counts() {
+    auto counts = store_->Counts();
+    EXPECT_TRUE(counts) << counts.error().message();
+    return counts ? *counts : StoreCounts{};
+  }
+
+  KioskStatus Status(const std::string& kiosk_id) {
+    auto status = store_->KioskStatusOf(kiosk_id);
+    EXPECT_TRUE(status) << status.error().message();
+    EXPECT_TRUE(!status || *status) << "no status for " << kiosk_id;
+    return status && *status ? **status : KioskStatus{};
+  }
+
+  ProfileSummary ProfileOf(const std::string& phone) {
+    auto profile = store_->Profile(identity_->ProfileKey(phone));
+    EXPECT_TRUE(profile) << profile.error().message();
+    EXPECT_TRUE(!profile || *profile) << "no profile for the phone";
+    return profile && *profile ? **profile : ProfileSummary{};
+  }
+
+  const std::string& hq_key() const { return identity_->public_key(); }
+
+  testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<HqIdentity> identity_;
+  std::string schema_;
+  std::unique_ptr<StoreBackend> store_;
+};
+
+TEST_P(ProfileStoreBackendTest, StoresABatchAndAnswersItsHighWaterMark) {
+  const BatchAnswer answer =
+      Ingest(MakeBatch("kiosk-1", "inc-a", 1,
+                       {Scan(testing::Device('a')), Scan(testing::Device('b')),
+                        VoucherIssued("0123456789abcdef", "store", kExpires)}));
+  EXPECT_EQ(answer, (BatchAnswer{"inc-a", 3, {}}));
+  const StoreCounts counts = Counts();
+  EXPECT_EQ(counts.events, 3);
+  EXPECT_EQ(counts.events_by_type,
+            (std::map<std::string, std::int64_t>{{"scan", 2}, {"voucher_issued", 1}}));
+  const KioskStatus status = Status("kiosk-1");
+  EXPECT_EQ(status.incarnation, "inc-a");
+  EXPECT_EQ(status.high_water, 3);
+  EXPECT_EQ(status.max_seq, 3);
+  EXPECT_TRUE(status.gaps.empty());
+  EXPECT_EQ(status.last_batch_at_ms, kT0);
+  auto unknown = store_->KioskStatusOf("kiosk-9");
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(*unknown);
+}
+
+TEST_P(ProfileStoreBackendTest, AReplayedBatchStoresNothingTwiceAndAnswersTheSame) {
+  const EventBatch batch = MakeBatch(
+      "kiosk-1", "inc-a", 1,
+      {Scan(testing::Device('a')), Signup(hq_key(), SignupSpec{}),
+       VoucherIssued("0123456789abcdef", "fleet", kExpires),
+       Redemption("kiosk-1", "0123456789abcdef", "fleet", kExpires), MakeEvent("scan", "[1]")});
+  const BatchAnswer first = Ingest(batch);
+  EXPECT_EQ(first.high_water, 5);
+  ASSERT_EQ(first.rejected.size(), 1u);
+  clock_.Advance(1min);
+  EXPECT_EQ(Ingest(batch), first) << "a replay learns the same rejections";
+  const StoreCounts counts = Counts();
+  EXPECT_EQ(counts.events, 4);
+  EXPECT_EQ(counts.dead_letters, 1);
+  EXPECT_EQ(counts.profiles, 1);
+  EXPECT_EQ(counts.signups, 1);
+  EXPECT_EQ(counts.redemptions, 1);
+  EXPECT_EQ(counts.conflicts, 0) << "a replayed redemption is not a second redemption";
+  EXPECT_EQ(ProfileOf("+8613812345678").signups, 1);
+  EXPECT_EQ(Status("kiosk-1").last_batch_at_ms, kT0 + 60'000);
+}
+
+TEST_P(ProfileStoreBackendTest, AnOverlappingBatchAddsOnlyWhatIsNew) {
+  Ingest(ScanBatch("kiosk-1", "inc-a", 1, 5));
+  EventBatch overlapping = ScanBatch("kiosk-1", "inc-a", 3, 6);  // seqs 3..8
+  overlapping.events[0] = MakeEvent("scan", "not json");         // seq 3 is stored: never re-judged
+  overlapping.events[0].seq = 3;
+  const BatchAnswer answer = Ingest(overlapping);
+  EXPECT_EQ(answer, (BatchAnswer{"inc-a", 8, {}}));
+  EXPECT_EQ(Counts().events, 8);
+  EXPECT_EQ(Counts().dead_letters, 0);
+}
+
+TEST_P(ProfileStoreBackendTest, AGapIsRecordedHoldsTheHighWaterMarkAndClosesWhenFilled) {
+  Ingest(ScanBatch("kiosk-1", "inc-a", 1, 3));
+  clock_.Advance(5s);
+  const std::int64_t detected = kT0 + 5'000;
+  EXPECT_EQ(Ingest(ScanBatch("kiosk-1", "inc-a", 7, 3)).high_water, 3) << "7..9 stored, 4..6 not";
+  KioskStatus status = Status("kiosk-1");
+  EXPECT_EQ(status.max_seq, 9);
+  EXPECT_EQ(status.gaps, (std::vector<SeqGap>{{4, 6, detected}}));
+  EXPECT_EQ(Counts().events, 6) << "HQ keeps the batch after the gap";
+
+  clock_.Advance(5s);
+  EXPECT_EQ(Ingest(ScanBatch("kiosk-1", "inc-a", 5, 1)).high_water, 3);
+  EXPECT_EQ(Status("kiosk-1").gaps, (std::vector<SeqGap>{{4, 4, detected}, {6, 6, detected}}));
+  EXPECT_EQ(Ingest(ScanBatch("kiosk-1", "inc-a", 4, 3)).high_water, 9);
+  status = Status("kiosk-1");
+  EXPECT_TRUE(status.gaps.empty());
+  EXPECT_EQ(Counts().events, 9);
+
+  // A new incarnation whose first batch starts late has a gap from seq 1; the status follows it.
+  clock_.Advance(5s);
+  EXPECT_EQ(Ingest(ScanBatch("kiosk-1", "inc-b", 3, 2)).high_water, 0);
+  status = Status("kiosk-1");
+  EXPECT_EQ(status.incarnation, "inc-b");
+  EXPECT_EQ(status.gaps, (std::vector<SeqGap>{{1, 2, kT0 + 15'000}}));
+}
+
+TEST_P(ProfileStoreBackendTest, BadEventsGoToDeadLettersWithoutBlockingTheRest) {
+  SignupSpec foreign;
+  auto other_keys = GenerateX25519KeyPair();
+  ASSERT_TRUE(other_keys);
+  WireEvent unknown_version = Scan(testing::Device('a'));
+  unknown_version.payload_version = 2;
+  WireEvent no_phone =
+      MakeEvent("signup", R"({"device":"x","campaign":"spring","name":"S1.AAAA","consent":{}})");
+  const BatchAnswer answer = Ingest(
+      MakeBatch("kiosk-1", "inc-a", 1,
+                {Scan(testing::Device('a')), MakeEvent("scan", "[1,2]"), unknown_version, no_phone,
+                 Signup(other_keys->public_key, foreign),  // sealed for another HQ key
+                 MakeEvent("scan", R"({"code":"channel","valid":true,"x":"nul\u0000"})"),
+                 MakeEvent("future_type", R"({"anything":1})"), Signup(hq_key(), SignupSpec{})}));
+  EXPECT_EQ(answer.high_water, 8) << "rejected events count as delivered";
+  ASSERT_EQ(answer.rejected.size(), 5u);
+  const std::vector<std::pair<std::int64_t, std::string>> expected = {
+      {2, "payload: must be a JSON object"},
+      {3, "payload_version 2 is unknown"},
+      {4, "payload.phone: missing"},
+      {5, "payload.phone: sealed phone"},
+      {6, "NUL"}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(answer.rejected[i].seq, expected[i].first);
+    EXPECT_NE(answer.rejected[i].reason.find(expected[i].second), std::string::npos)
+        << answer.rejected[i].reason;
+  }
+  const StoreCounts counts = Counts();
+  EXPECT_EQ(counts.events, 3) << "the good scan, the unknown type and the good signup";
+  EXPECT_EQ(counts.profiles, 1);
+  EXPECT_EQ(Status("kiosk-1").dead_letters, 5);
+  auto letters = store_->DeadLetters("kiosk-1");
+  ASSERT_TRUE(letters);
+  ASSERT_EQ(letters->size(), 5u);
+  EXPECT_EQ((*letters)[1].event, (EventId{"kiosk-1", "inc-a", 3}));
+  EXPECT_EQ((*letters)[1].type, "scan");
+  EXPECT_EQ((*letters)[1].reason, answer.rejected[1].reason);
+}
+
+TEST_P(ProfileStoreBackendTest, ProfilesMergeAcrossKiosksByPhoneWithPersonalDataSealed) {
+  const std::string phone = "+8613812345678";
+  // Kiosk A's signup is later but arrives first; consent follows the later signup.
+  Ingest(MakeBatch("kiosk-a", "inc-a", 1,
+                   {Signup(hq_key(), {phone, testing::Device('a'), true, kT0 + 1000, "IDXA"})}));
+  Ingest(MakeBatch("kiosk-b", "inc-b", 1,
+                   {Signup(hq_key(), {phone, testing::Device('b'), false, kT0, "IDXB"}),
+                    Signup(hq_key(), {"+8613900000000", testing::Device('c'), false, kT0})}));
+  auto from_a = store_->ProfileOfSignup({"kiosk-a", "inc-a", 1});
+  auto from_b = store_->ProfileOfSignup({"kiosk-b", "inc-b", 1});
+  ASSERT_TRUE(from_a && *from_a && from_b && *from_b);
+  EXPECT_EQ(**from_a, identity_->ProfileKey(phone));
+  EXPECT_EQ(**from_a, **from_b) << "one shopper, two kiosks, one profile";
+  const ProfileSummary profile = ProfileOf(phone);
+  EXPECT_EQ(profile.signups, 2);
+  EXPECT_EQ(profile.kiosks, (std::vector<std::string>{"kiosk-a", "kiosk-b"}));
+  EXPECT_EQ(profile.first_signup_at_ms, kT0);
+  EXPECT_EQ(profile.last_signup_at_ms, kT0 + 1000);
+  EXPECT_TRUE(profile.marketing_consent) << "consent as given at the latest signup";
+  EXPECT_EQ(Counts().profiles, 2);
+
+  if (GetParam() == Backend::kSqlite) {
+    store_.reset();  // closes the database, folding the WAL in
+    std::ifstream file(dir_ / "hq.db", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(file)), {});
+    ASSERT_FALSE(bytes.empty());
+    EXPECT_EQ(bytes.find("13812345678"), std::string::npos) << "a phone number in plaintext";
+    EXPECT_EQ(bytes.find("Li Lei"), std::string::npos) << "a name in plaintext";
+  }
+}
+
+TEST_P(ProfileStoreBackendTest, ASignupLinksItsDevicesEarlierAndLaterScans) {
+  const std::string device = testing::Device('d');
+  Ingest(
+      MakeBatch("kiosk-1", "inc-a", 1,
+                {Scan(device, kT0), Scan(testing::Device('e'), kT0 + 1), Scan(device, kT0 + 2)}));
+  Ingest(
+      MakeBatch("kiosk-1", "inc-a", 4, {Signup(hq_key(), {.device = device, .at_ms = kT0 + 3})}));
+  ProfileSummary profile = ProfileOf("+8613812345678");
+  EXPECT_EQ(profile.linked_devices, 1);
+  EXPECT_EQ(profile.linked_scans, 2) << "the two earlier scans from the signup's device";
+  Ingest(MakeBatch("kiosk-1", "inc-a", 5, {Scan(device, kT0 + 4)}));
+  EXPECT_EQ(ProfileOf("+8613812345678").linked_scans, 3);
+  // The same cookie value at another kiosk is another device (cookies belong to a kiosk's host).
+  Ingest(MakeBatch("kiosk-2", "inc-z", 1, {Scan(device, kT0 + 5)}));
+  EXPECT_EQ(ProfileOf("+8613812345678").linked_scans, 3);
+}
+
+TEST_P(ProfileStoreBackendTest, ASecondRedemptionAnywhereIsAConflictAndBothAreKept) {
+  const std::string voucher = "00112233aabbccdd";
+  Ingest(MakeBatch("kiosk-a", "inc-a", 1,
+                   {VoucherIssued(voucher, "fleet", kExpires),
+                    VoucherIssued("ffffffffffffffff", "store", kExpires),
+                    Redemption("kiosk-a", "ffffffffffffffff", "store", kExpires),
+                    Redemption("kiosk-a", voucher, "fleet", kExpires, kT0 + 10)}));
+  clock_.Advance(1h);
+  const EventBatch at_b =
+      MakeBatch("kiosk-b", "inc-b", 1, {Redemption("kiosk-a", voucher, "fleet", kExpires)});
+  Ingest(at_b);
+  Ingest(at_b);  // a replay adds nothing
+  auto conflicts = store_->Conflicts();
+  ASSERT_TRUE(conflicts);
+  ASSERT_EQ(conflicts->size(), 1u);
+  EXPECT_EQ((*conflicts)[0].voucher_key, "kiosk-a/" + voucher);
+  EXPECT_EQ((*conflicts)[0].first, (EventId{"kiosk-a", "inc-a", 4}));
+  EXPECT_EQ((*conflicts)[0].second, (EventId{"kiosk-b", "inc-b", 1}));
+  EXPECT_EQ((*conflicts)[0].detected_at_ms, kT0 + 3'600'000);
+  EXPECT_EQ(Counts().redemptions, 3) << "both redemptions kept, never merged";
+  EXPECT_EQ(Status("kiosk-a").conflicts, 1);
+  EXPECT_EQ(Status("kiosk-b").conflicts, 1);
+  auto statuses = store_->KioskStatuses();
+  ASSERT_TRUE(statuses) << statuses.error().message();
+  ASSERT_EQ(statuses->size(), 2u);
+  EXPECT_EQ((*statuses)[0].kiosk_id, "kiosk-a");
+  EXPECT_EQ((*statuses)[0].high_water, 4);
+  EXPECT_EQ((*statuses)[1].kiosk_id, "kiosk-b");
+  EXPECT_EQ((*statuses)[1].last_batch_at_ms, kT0 + 3'600'000);
+
+  auto redeemed = store_->RedeemedFleetVouchers(kExpires - 1);
+  ASSERT_TRUE(redeemed);
+  EXPECT_EQ(*redeemed, (std::vector<std::string>{"kiosk-a/" + voucher})) << "fleet scope only";
+  redeemed = store_->RedeemedFleetVouchers(kExpires);
+  ASSERT_TRUE(redeemed);
+  EXPECT_TRUE(redeemed->empty()) << "expired vouchers are refused anyway";
+}
+
+TEST_P(ProfileStoreBackendTest, ARedemptionThatArrivesBeforeItsIssueStillConflictsLater) {
+  const std::string voucher = "0000000000000abc";
+  Ingest(MakeBatch("kiosk-b", "inc-b", 1, {Redemption("kiosk-a", voucher, "fleet", kExpires)}));
+  Ingest(MakeBatch("kiosk-a", "inc-a", 1,
+                   {VoucherIssued(voucher, "fleet", kExpires),
+                    Redemption("kiosk-a", voucher, "fleet", kExpires)}));
+  auto conflicts = store_->Conflicts();
+  ASSERT_TRUE(conflicts);
+  ASSERT_EQ(conflicts->size(), 1u);
+  EXPECT_EQ((*conflicts)[0].first, (EventId{"kiosk-b", "inc-b", 1}));
+  EXPECT_EQ((*conflicts)[0].second, (EventId{"kiosk-a", "inc-a", 2}));
+}
+
+TEST_P(ProfileStoreBackendTest, ConcurrentDeliveriesStoreEverythingOnce) {
+  // The same batches from several threads at once (on PostgreSQL: several connections), and two
+  // kiosks redeeming one voucher at the same time: one copy of each event, exactly one conflict.
+  const std::string voucher = "0000000000000def";
+  std::vector<EventBatch> batches;
+  for (int kiosk = 0; kiosk < 2; ++kiosk) {
+    const std::string id = "kiosk-" + std::to_string(kiosk);
+    batches.push_back(MakeBatch(id, "inc", 1, {Redemption("kiosk-x", voucher, "fleet", kExpires)}));
+    batches.push_back(ScanBatch(id, "inc", 2, 200));
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int copy = 0; copy < 3; ++copy) {
+    for (const EventBatch& batch : batches) {
+      threads.emplace_back([&, batch] {
+        if (!store_->Ingest(batch)) ++failures;
+      });
+    }
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(Counts().events, 2 * 201);
+  EXPECT_EQ(Counts().redemptions, 2);
+  EXPECT_EQ(Counts().conflicts, 1);
+  EXPECT_EQ(Status("kiosk-0").high_water, 201);
+  EXPECT_EQ(Status("kiosk-1").high_water, 201);
+}
+
+TEST_P(ProfileStoreBackendTest, EnrollmentTokensWorkOnceAndExpire) {
+  auto token = store_->CreateEnrollmentToken("kiosk-1", 1h);
+  ASSERT_TRUE(token) << token.error().message();
+  EXPECT_EQ(token->size(), 32u);
+  auto used = store_->ConsumeEnrollmentToken(*token);
+  ASSERT_TRUE(used) << used.error().message();
+  EXPECT_EQ(*used, "kiosk-1");
+  auto again = store_->ConsumeEnrollmentToken(*token);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind(), ErrorKind::kConflict);
+  EXPECT_EQ(again.error().message(), "enrollment token already used");
+
+  auto late = store_->CreateEnrollmentToken("kiosk-2", 1h);
+  ASSERT_TRUE(late);
+  clock_.Advance(1h);
+  auto expired = store_->ConsumeEnrollmentToken(*late);
+  ASSERT_FALSE(expired);
+  EXPECT_EQ(expired.error().message(), "enrollment token expired");
+
+  auto unknown = store_->ConsumeEnrollmentToken(std::string(32, 'A'));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().kind(), ErrorKind::kNotFound);
+  EXPECT_FALSE(store_->ConsumeEnrollmentToken("short"));
+  EXPECT_FALSE(store_->CreateEnrollmentToken("bad id", 1h));
+  EXPECT_FALSE(store_->CreateEnrollmentToken("kiosk-3", 0s));
+
+  // Of several concurrent attempts with one token, exactly one wins.
+  auto contested = store_->CreateEnrollmentToken("kiosk-4", 1h);
+  ASSERT_TRUE(contested);
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      if (store_->ConsumeEnrollmentToken(*contested)) ++wins;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wins, 1);
+}
+
+TEST_P(ProfileStoreBackendTest, RevokedKiosksAndSupersededCertificatesAreRefused) {
+  const std::string device_key(32, '\x42');
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-1", "01AF", device_key}));
+  auto revoked = store_->IsRevoked("kiosk-1", "01AF");
+  ASSERT_TRUE(revoked);
+  EXPECT_FALSE(*revoked);
+  EXPECT_TRUE(*store_->IsRevoked("kiosk-1", "02B0")) << "not its certificate";
+  EXPECT_TRUE(*store_->IsRevoked("kiosk-9", "01AF")) << "not a registered kiosk";
+
+  clock_.Advance(1min);
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-1", "02B0", device_key}));
+  EXPECT_TRUE(*store_->IsRevoked("kiosk-1", "01AF")) << "superseded by re-enrollment";
+  EXPECT_FALSE(*store_->IsRevoked("kiosk-1", "02B0"));
+
+  clock_.Advance(1min);
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-1"));
+  EXPECT_TRUE(*store_->IsRevoked("kiosk-1", "02B0"));
+  auto again = store_->RegisterKiosk({"kiosk-1", "03C1", device_key});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind(), ErrorKind::kConflict);
+  EXPECT_TRUE(*store_->IsRevoked("kiosk-1", "03C1"));
+  auto missing = store_->RevokeKiosk("kiosk-9");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind(), ErrorKind::kNotFound);
+
+  auto kiosks = store_->Kiosks();
+  ASSERT_TRUE(kiosks);
+  ASSERT_EQ(kiosks->size(), 1u);
+  EXPECT_EQ((*kiosks)[0].cert_serial, "02B0");
+  EXPECT_EQ((*kiosks)[0].device_public_key, device_key);
+  EXPECT_EQ((*kiosks)[0].enrolled_at_ms, kT0 + 60'000);
+  EXPECT_TRUE((*kiosks)[0].revoked);
+  EXPECT_EQ((*kiosks)[0].revoked_at_ms, kT0 + 120'000);
+}
+
+TEST_P(ProfileStoreBackendTest, RefusesAnInvalidBatchAndKeepsDataAcrossReopening) {
+  EventBatch holey = ScanBatch("kiosk-1", "inc-a", 1, 3);
+  holey.events[1].seq = 5;
+  auto refused = store_->Ingest(holey);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind(), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(Counts().events, 0);
+
+  Ingest(ScanBatch("kiosk-1", "inc-a", 1, 3));
+  Ingest(ScanBatch("kiosk-1", "inc-a", 6, 1));
+  store_.reset();
+  store_ = Open();  // migrations run again over existing tables: a no-op
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(Counts().events, 4);
+  EXPECT_EQ(Status("kiosk-1").gaps, (std::vector<SeqGap>{{4, 5, kT0}}));
+  EXPECT_EQ(Ingest(ScanBatch("kiosk-1", "inc-a", 4, 2)).high_water, 6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ProfileStoreBackendTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const ::testing::TestParamInfo<Backend>& backend) {
+                           return backend.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
+}  // namespace
+}  // namespace kiosk_edge

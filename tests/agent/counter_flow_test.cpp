@@ -31,9 +31,6 @@ using testing::ReadEvents;
 using testing::RunningAgent;
 using testing::TempDir;
 
-constexpr std::string_view kOpenLimits =
-    "[shopper]\nsignups_per_device = 1000\nsignups_per_address = 1000000\n";
-
 std::string Match(const std::string& text, const std::string& pattern) {
   std::smatch match;
   const std::regex re(pattern);
@@ -131,7 +128,7 @@ class Mint {
 
 TEST(CounterFlowTest, SignupGivesAVoucherThatTheCounterRedeemsExactlyOnce) {
   TempDir dir;
-  RunningAgent agent(dir.path(), std::string(kOpenLimits));
+  RunningAgent agent(dir.path(), std::string(testing::kOpenSignupLimits));
   ASSERT_FALSE(agent.demo_pin().empty()) << "the banner names the demo PIN";
   Phone phone(agent.port(), "en");
   const auto signed_up = phone.SignUp("EL3-POSTER-V2", "Wei Zhang", "13812345678");

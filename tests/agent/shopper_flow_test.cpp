@@ -23,9 +23,6 @@ using testing::ReadEvents;
 using testing::RunningAgent;
 using testing::TempDir;
 
-constexpr std::string_view kOpenLimits =
-    "[shopper]\nsignups_per_device = 10\nsignups_per_address = 1000000\n";
-
 TEST(ShopperFlowTest, ChannelScanIsRecordedWithItsChannelAndDevice) {
   TempDir dir;
   RunningAgent agent(dir.path());
@@ -69,7 +66,7 @@ TEST(ShopperFlowTest, ForgedOrGarbledCodesLandButAreAttributedToNoChannel) {
 
 TEST(ShopperFlowTest, SignupIsDurableOncePerPhonePerCampaign) {
   TempDir dir;
-  RunningAgent agent(dir.path(), std::string(kOpenLimits));
+  RunningAgent agent(dir.path(), std::string(testing::kOpenSignupLimits));
   Phone phone(agent.port());
   const auto first = phone.SignUp("EL3-POSTER-V2", "张伟", "138 1234 5678");
   EXPECT_EQ(first.status, 200);
@@ -171,7 +168,7 @@ TEST(ShopperFlowTest, PagesFollowTheShoppersLanguage) {
 // DESIGN.md §8: no plaintext personal data at rest or in logs.
 TEST(ShopperFlowTest, AThousandSignupsLeaveNoNameOrPhoneOnDiskOrInLogs) {
   TempDir dir;
-  RunningAgent agent(dir.path(), std::string(kOpenLimits));
+  RunningAgent agent(dir.path(), std::string(testing::kOpenSignupLimits));
   std::vector<std::string> names, phones;
   for (int i = 0; i < 1000; ++i) {
     names.push_back("Shopper" + std::to_string(100000 + i) + "名");

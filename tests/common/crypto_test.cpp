@@ -5,14 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "support/hex.hpp"
+
 namespace kiosk_edge {
 namespace {
 
-std::string Hex(std::string_view hex) {
-  auto bytes = HexDecode(hex);
-  EXPECT_TRUE(bytes) << "bad hex in test: " << hex;
-  return bytes ? *bytes : std::string();
-}
+using testing::Hex;
 
 std::string FlipBit(std::string s, std::size_t bit) {
   s[bit / 8] = static_cast<char>(s[bit / 8] ^ (1 << (bit % 8)));
@@ -157,7 +155,7 @@ TEST(CryptoTest, Aes256GcmMatchesGcmSpecTestCase14) {
   EXPECT_EQ(HexEncode(*sealed), "cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919");
 }
 
-class AesGcmTamperTest : public testing::Test {
+class AesGcmTamperTest : public ::testing::Test {
  protected:
   const std::string key_ = Hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
   const std::string nonce_ = Hex("cafebabefacedbaddecaf888");

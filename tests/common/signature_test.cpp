@@ -4,15 +4,12 @@
 #include <string>
 
 #include "common/crypto.hpp"
+#include "support/hex.hpp"
 
 namespace kiosk_edge {
 namespace {
 
-std::string Hex(std::string_view hex) {
-  auto bytes = HexDecode(hex);
-  EXPECT_TRUE(bytes) << "bad hex in test: " << hex;
-  return bytes ? *bytes : std::string();
-}
+using testing::Hex;
 
 struct Rfc8032Case {
   std::string_view private_key, public_key, message, signature;

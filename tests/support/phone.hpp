@@ -9,6 +9,10 @@
 
 namespace kiosk_edge::testing {
 
+// Agent config that lifts the signup rate limits, for tests that sign up many times.
+inline constexpr std::string_view kOpenSignupLimits =
+    "[shopper]\nsignups_per_device = 1000\nsignups_per_address = 1000000\n";
+
 inline std::string DeviceCookie(const RawHttpResponse& response) {
   const std::regex device("kd=([0-9a-f]{32})");
   for (const auto& [name, value] : response.headers) {

@@ -12,8 +12,8 @@
 
 #include <boost/asio/thread_pool.hpp>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -21,8 +21,8 @@
 #include "common/http_types.hpp"
 #include "common/tls_certs.hpp"
 #include "sync/profile_store/identity.hpp"
-#include "sync/protocol/config_bundle.hpp"
 #include "sync/profile_store/store_backend.hpp"
+#include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
 

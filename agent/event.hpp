@@ -37,7 +37,7 @@ struct JournalEvent {
 };
 
 // An event HQ refused, with its reason (kept in the journal's dead-letter table).
-struct DeadLetter {
+struct RefusedEvent {
   std::int64_t seq = 0;
   std::string reason;
 };

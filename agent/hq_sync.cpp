@@ -30,7 +30,7 @@ Result<std::vector<WireEvent>> JournalSyncSource::ReadAfter(std::int64_t after_s
 
 Result<void> JournalSyncSource::Acknowledge(std::int64_t high_water,
                                             const std::vector<RejectedEvent>& rejected) {
-  std::vector<DeadLetter> letters;
+  std::vector<RefusedEvent> letters;
   letters.reserve(rejected.size());
   for (const RejectedEvent& event : rejected) letters.push_back({event.seq, event.reason});
   return journal_.MarkSynced(high_water, letters);

@@ -285,7 +285,7 @@ void Journal::SetCommitListener(std::function<void()> listener) {
 }
 
 Result<void> Journal::MarkSynced(std::int64_t high_water,
-                                 const std::vector<DeadLetter>& dead_letters) {
+                                 const std::vector<RefusedEvent>& dead_letters) {
   std::lock_guard lock(writer_mutex_);
   return writer_->MarkSynced(high_water, dead_letters,
                              std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -80,7 +80,7 @@ class Journal {
   // transaction. A mark beyond the last committed seq, or a dead letter beyond the mark, is
   // refused.
   Result<void> MarkSynced(std::int64_t high_water,
-                          const std::vector<DeadLetter>& dead_letters = {});
+                          const std::vector<RefusedEvent>& dead_letters = {});
   // `listener` is called on the writer thread after every commit that stored events (new events
   // to upload). It must be quick: post elsewhere. Set it before events are submitted.
   void SetCommitListener(std::function<void()> listener);

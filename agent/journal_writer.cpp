@@ -168,7 +168,7 @@ Result<std::int64_t> JournalWriter::ShedSyncedFor(std::int64_t needed) {
 }
 
 Result<void> JournalWriter::MarkSynced(std::int64_t high_water,
-                                       const std::vector<DeadLetter>& dead_letters,
+                                       const std::vector<RefusedEvent>& dead_letters,
                                        std::int64_t now_ms) {
   if (high_water > meta_.last_seq) {
     return Error(
@@ -184,7 +184,7 @@ Result<void> JournalWriter::MarkSynced(std::int64_t high_water,
         "INSERT OR IGNORE INTO dead_letters (seq, type, payload, reason, recorded_at_ms) "
         "SELECT seq, type, payload, ?, ? FROM events WHERE seq = ?");
     if (!copy) return copy.error();
-    for (const DeadLetter& letter : dead_letters) {
+    for (const RefusedEvent& letter : dead_letters) {
       if (letter.seq > high_water) {
         return Error(ErrorKind::kInvalidArgument,
                      StrCat("dead letter ", letter.seq, " is beyond the sync mark ", high_water));

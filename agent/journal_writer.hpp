@@ -33,7 +33,7 @@ class JournalWriter {
   std::vector<Result<std::int64_t>> CommitBatch(std::span<const StampedDraft> batch);
 
   // Records HQ's high-water mark and its dead letters; see Journal::MarkSynced.
-  Result<void> MarkSynced(std::int64_t high_water, const std::vector<DeadLetter>& dead_letters,
+  Result<void> MarkSynced(std::int64_t high_water, const std::vector<RefusedEvent>& dead_letters,
                           std::int64_t now_ms);
 
   const JournalMeta& meta() const { return meta_; }

@@ -50,8 +50,8 @@ using Texts = std::vector<std::string>;
 
 struct Options {
   std::string part = "all";
-  fs::path samples = fs::path(__FILE__).parent_path().parent_path().parent_path() / "shared" /
-                     "data" / "qr-samples";
+  fs::path samples =
+      fs::path(KIOSK_EDGE_SOURCE_DIR).parent_path() / "shared" / "data" / "qr-samples";
   int frames = 24;
   int rounds = 5;
 };

@@ -22,13 +22,7 @@ using testing::TempDir;
 using std::chrono::milliseconds;
 
 std::filesystem::path ShippedConfig() {
-#ifdef KIOSK_EDGE_SOURCE_DIR
   return std::filesystem::path(KIOSK_EDGE_SOURCE_DIR) / "config" / "kiosk-agent.toml";
-#else
-  // tests/agent/agent_config_test.cpp -> the repository root.
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "config" /
-         "kiosk-agent.toml";
-#endif
 }
 
 // Plain-gtest string checks (the test target links GoogleTest without GoogleMock).

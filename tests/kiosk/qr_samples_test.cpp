@@ -24,10 +24,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// tests/kiosk/qr_samples_test.cpp -> repository root -> ../shared/data/qr-samples
+// The photographs sit beside the repository: ../shared/data/qr-samples.
 fs::path SamplesDir() {
-  return fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / "shared" /
-         "data" / "qr-samples";
+  return fs::path(KIOSK_EDGE_SOURCE_DIR).parent_path() / "shared" / "data" / "qr-samples";
 }
 
 struct Sample {

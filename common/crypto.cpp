@@ -20,7 +20,6 @@ namespace {
 
 // OpenSSL objects owned by unique_ptr, so every early return frees them.
 struct OpenSslFree {
-  void operator()(EVP_KDF* p) const { EVP_KDF_free(p); }
   void operator()(EVP_KDF_CTX* p) const { EVP_KDF_CTX_free(p); }
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
   void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
@@ -49,7 +48,18 @@ Error InvalidArgument(std::string message) {
   return Error(ErrorKind::kInvalidArgument, std::move(message));
 }
 
-Result<OpenSslPtr<EVP_PKEY>> X25519PrivateKey(std::string_view private_key) {
+// Algorithms fetched once per process rather than looked up by name on every use, which OpenSSL 3
+// does for implicit fetches. Kept for the life of the process (null if unavailable).
+EVP_KDF* FetchedHkdf() {
+  static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  return kdf;
+}
+EVP_CIPHER* FetchedAes256Gcm() {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return cipher;
+}
+
+Result<OpenSslPtr<EVP_PKEY>> LoadX25519PrivateKey(std::string_view private_key) {
   if (private_key.size() != kX25519KeySize) {
     return InvalidArgument("X25519 private key must be 32 bytes");
   }
@@ -96,9 +106,9 @@ Result<std::string> HkdfSha256(std::string_view secret, std::string_view salt,
   if (length == 0 || length > 255 * kSha256Size) {
     return InvalidArgument("HKDF: output length must be 1..8160 bytes");
   }
-  OpenSslPtr<EVP_KDF> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
-  if (!kdf) return Error(ErrorKind::kInternal, "HKDF unavailable in OpenSSL");
-  OpenSslPtr<EVP_KDF_CTX> ctx(EVP_KDF_CTX_new(kdf.get()));
+  EVP_KDF* kdf = FetchedHkdf();
+  if (kdf == nullptr) return Error(ErrorKind::kInternal, "HKDF unavailable in OpenSSL");
+  OpenSslPtr<EVP_KDF_CTX> ctx(EVP_KDF_CTX_new(kdf));
   if (!ctx) return Error(ErrorKind::kInternal, "HKDF: out of memory");
 
   char digest[] = "SHA256";
@@ -155,22 +165,22 @@ Result<X25519KeyPair> GenerateX25519KeyPair() {
 }
 
 Result<std::string> X25519PublicKey(std::string_view private_key) {
-  auto key = X25519PrivateKey(private_key);
+  auto key = LoadX25519PrivateKey(private_key);
   if (!key) return key.error();
   return RawPublicKey(key->get());
 }
 
-Result<std::string> X25519SharedSecret(std::string_view private_key,
-                                       std::string_view peer_public_key) {
-  auto key = X25519PrivateKey(private_key);
-  if (!key) return key.error();
+namespace {
+
+// The agreement itself, with a loaded private key: one scalar multiplication.
+Result<std::string> SharedSecretWith(EVP_PKEY* key, std::string_view peer_public_key) {
   if (peer_public_key.size() != kX25519KeySize) {
     return InvalidArgument("X25519 peer public key must be 32 bytes");
   }
   OpenSslPtr<EVP_PKEY> peer(EVP_PKEY_new_raw_public_key(
       EVP_PKEY_X25519, nullptr, Bytes(peer_public_key), peer_public_key.size()));
   if (!peer) return InvalidArgument("X25519: unusable peer public key");
-  OpenSslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new(key->get(), nullptr));
+  OpenSslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new(key, nullptr));
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
       EVP_PKEY_derive_set_peer(ctx.get(), peer.get()) != 1) {
     return InvalidArgument("X25519: unusable peer public key");
@@ -183,6 +193,39 @@ Result<std::string> X25519SharedSecret(std::string_view private_key,
     return InvalidArgument("X25519: peer public key has small order");
   }
   return secret;
+}
+
+}  // namespace
+
+Result<std::string> X25519SharedSecret(std::string_view private_key,
+                                       std::string_view peer_public_key) {
+  auto key = LoadX25519PrivateKey(private_key);
+  if (!key) return key.error();
+  return SharedSecretWith(key->get(), peer_public_key);
+}
+
+struct X25519PrivateKey::Loaded {
+  OpenSslPtr<EVP_PKEY> key;  // OpenSSL cleanses the private half when it frees it
+};
+
+X25519PrivateKey::X25519PrivateKey(std::unique_ptr<Loaded> loaded, std::string public_key)
+    : loaded_(std::move(loaded)), public_key_(std::move(public_key)) {}
+X25519PrivateKey::X25519PrivateKey(X25519PrivateKey&&) noexcept = default;
+X25519PrivateKey& X25519PrivateKey::operator=(X25519PrivateKey&&) noexcept = default;
+X25519PrivateKey::~X25519PrivateKey() = default;
+
+Result<X25519PrivateKey> X25519PrivateKey::Load(std::string_view private_key) {
+  auto key = LoadX25519PrivateKey(private_key);
+  if (!key) return key.error();
+  auto public_key = RawPublicKey(key->get());
+  if (!public_key) return public_key.error();
+  return X25519PrivateKey(std::make_unique<Loaded>(Loaded{std::move(*key)}),
+                          std::move(*public_key));
+}
+
+Result<std::string> X25519PrivateKey::SharedSecret(std::string_view peer_public_key) const {
+  // EVP_PKEY_CTX_new takes its own reference: concurrent agreements share the key read-only.
+  return SharedSecretWith(loaded_->key.get(), peer_public_key);
 }
 
 // ---- Ed25519 ----
@@ -325,8 +368,8 @@ Result<std::string> Aes256GcmSeal(std::string_view key, std::string_view nonce12
   OpenSslPtr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new());
   int length = 0;
   // The default GCM IV length is the 12 bytes we require.
-  if (!ctx ||
-      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(key), Bytes(nonce12)) != 1 ||
+  if (!ctx || FetchedAes256Gcm() == nullptr ||
+      EVP_EncryptInit_ex(ctx.get(), FetchedAes256Gcm(), nullptr, Bytes(key), Bytes(nonce12)) != 1 ||
       (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &length, Bytes(aad),
                                          static_cast<int>(aad.size())) != 1)) {
     return Error(ErrorKind::kInternal, "AES-GCM encryption setup failed");
@@ -359,8 +402,8 @@ Result<std::string> Aes256GcmOpen(std::string_view key, std::string_view nonce12
   std::string tag(sealed.substr(ciphertext.size()));
   OpenSslPtr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new());
   int length = 0;
-  if (!ctx ||
-      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, Bytes(key), Bytes(nonce12)) != 1 ||
+  if (!ctx || FetchedAes256Gcm() == nullptr ||
+      EVP_DecryptInit_ex(ctx.get(), FetchedAes256Gcm(), nullptr, Bytes(key), Bytes(nonce12)) != 1 ||
       (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &length, Bytes(aad),
                                          static_cast<int>(aad.size())) != 1)) {
     return Error(ErrorKind::kInternal, "AES-GCM decryption setup failed");

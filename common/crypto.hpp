@@ -9,6 +9,7 @@
 // - Keys are never logged; callers must not log them either.
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -66,6 +67,35 @@ Result<std::string> X25519PublicKey(std::string_view private_key);
 // a malicious peer force a known secret.
 Result<std::string> X25519SharedSecret(std::string_view private_key,
                                        std::string_view peer_public_key);
+
+// One X25519 private key, loaded once for many key agreements (HQ opening every sealed value).
+// Loading a raw private key costs a scalar multiplication (OpenSSL derives its public key), as
+// much as the agreement itself: a holder of a long-lived key keeps one of these instead of
+// calling X25519PublicKey and X25519SharedSecret per message. Move-only; the key material is
+// wiped when it is destroyed. Thread-safe: const methods may run on several threads at once.
+class X25519PrivateKey {
+ public:
+  // kInvalidArgument when `private_key` is not 32 bytes.
+  static Result<X25519PrivateKey> Load(std::string_view private_key);
+
+  X25519PrivateKey(X25519PrivateKey&&) noexcept;
+  X25519PrivateKey& operator=(X25519PrivateKey&&) noexcept;
+  X25519PrivateKey(const X25519PrivateKey&) = delete;
+  X25519PrivateKey& operator=(const X25519PrivateKey&) = delete;
+  ~X25519PrivateKey();
+
+  // The matching public key (32 bytes), computed once at Load.
+  const std::string& public_key() const { return public_key_; }
+  // As X25519SharedSecret(private key, peer_public_key), with the same errors.
+  Result<std::string> SharedSecret(std::string_view peer_public_key) const;
+
+ private:
+  struct Loaded;  // the OpenSSL key object (crypto.cpp)
+  X25519PrivateKey(std::unique_ptr<Loaded> loaded, std::string public_key);
+
+  std::unique_ptr<Loaded> loaded_;
+  std::string public_key_;
+};
 
 // ---- Ed25519 signatures (RFC 8032) ----
 

@@ -4,8 +4,6 @@
 #include <initializer_list>
 #include <vector>
 
-#include "common/crypto.hpp"
-
 namespace kiosk_edge {
 namespace {
 
@@ -76,11 +74,16 @@ Result<std::string> SealForHq(std::string_view hq_public_key, std::string_view p
   return sealed;
 }
 
-Result<std::string> OpenSealed(std::string_view hq_private_key, std::string_view sealed,
-                               std::string_view context) {
+Result<SealedOpener> SealedOpener::Create(std::string_view hq_private_key) {
   if (hq_private_key.size() != kX25519KeySize) {
     return Error(ErrorKind::kInvalidArgument, "open sealed: private key must be 32 bytes");
   }
+  auto key = X25519PrivateKey::Load(hq_private_key);
+  if (!key) return key.error().WithContext("open sealed");
+  return SealedOpener(std::move(*key));
+}
+
+Result<std::string> SealedOpener::Open(std::string_view sealed, std::string_view context) const {
   if (sealed.size() > kMaxSealedText || sealed.substr(0, kSealedPrefix.size()) != kSealedPrefix) {
     return Malformed();
   }
@@ -91,18 +94,23 @@ Result<std::string> OpenSealed(std::string_view hq_private_key, std::string_view
   const std::string_view nonce = bytes.substr(kX25519KeySize, kAesGcmNonceSize);
   const std::string_view ciphertext = bytes.substr(kHeaderBytes);
 
-  auto hq_public = X25519PublicKey(hq_private_key);
-  if (!hq_public) return hq_public.error().WithContext("open sealed");
   std::string shared, key;
   const WipeOnExit wipe({&shared, &key});
-  auto shared_or = X25519SharedSecret(hq_private_key, ephemeral_public);
+  auto shared_or = key_.SharedSecret(ephemeral_public);
   // A small-order ephemeral key can only come from tampering.
   if (!shared_or) return Error(ErrorKind::kInvalidArgument, "authentication failed");
   shared = std::move(*shared_or);
-  auto key_or = MessageKey(shared, ephemeral_public, *hq_public, context);
+  auto key_or = MessageKey(shared, ephemeral_public, key_.public_key(), context);
   if (!key_or) return key_or.error().WithContext("open sealed");
   key = std::move(*key_or);
   return Aes256GcmOpen(key, nonce, ciphertext, context);
+}
+
+Result<std::string> OpenSealed(std::string_view hq_private_key, std::string_view sealed,
+                               std::string_view context) {
+  auto opener = SealedOpener::Create(hq_private_key);
+  if (!opener) return opener.error();
+  return opener->Open(sealed, context);
 }
 
 Result<BlindIndexer> BlindIndexer::Create(std::string key) {

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/crypto.hpp"
 #include "common/error.hpp"
 
 namespace kiosk_edge {
@@ -36,10 +37,31 @@ inline constexpr std::size_t kMaxSealedPlaintext = 64 * 1024;
 Result<std::string> SealForHq(std::string_view hq_public_key, std::string_view plaintext,
                               std::string_view context);
 
-// Opens a value sealed by SealForHq with HQ's 32-byte X25519 private key (HQ, and tests).
-// kInvalidArgument "malformed sealed value" when it is not of the format above, and
-// "authentication failed" for the wrong key, the wrong context or any alteration. No partial
-// plaintext is ever returned.
+// Opens values sealed by SealForHq with HQ's X25519 private key, loaded once: HQ keeps one for
+// all the sealed values it opens. Each Open costs one X25519 agreement; loading the key (and
+// deriving HQ's public key, which the key derivation binds) is paid once, in Create.
+// Move-only; thread-safe (Open may run on several threads at once).
+class SealedOpener {
+ public:
+  // `hq_private_key`: 32 bytes. kInvalidArgument otherwise.
+  static Result<SealedOpener> Create(std::string_view hq_private_key);
+
+  // kInvalidArgument "malformed sealed value" when `sealed` is not of the format above, and
+  // "authentication failed" for the wrong key, the wrong context or any alteration. No partial
+  // plaintext is ever returned.
+  Result<std::string> Open(std::string_view sealed, std::string_view context) const;
+
+  // HQ's public key (32 bytes): what kiosks seal for.
+  const std::string& public_key() const { return key_.public_key(); }
+
+ private:
+  explicit SealedOpener(X25519PrivateKey key) : key_(std::move(key)) {}
+
+  X25519PrivateKey key_;
+};
+
+// One-off SealedOpener::Create(hq_private_key) and Open (tests, tools); code that opens many
+// values keeps a SealedOpener instead.
 Result<std::string> OpenSealed(std::string_view hq_private_key, std::string_view sealed,
                                std::string_view context);
 

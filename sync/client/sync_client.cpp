@@ -1,5 +1,8 @@
 #include "sync/client/sync_client.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,11 +21,6 @@ using std::chrono::milliseconds;
 constexpr std::string_view kComponent = "sync";
 constexpr std::string_view kBatchTarget = "/v1/sync/batch";
 constexpr std::string_view kConfigTarget = "/v1/sync/config";
-
-struct BatchRead {
-  Result<SyncJournal::Position> position = Error(ErrorKind::kInternal, "not read");
-  Result<std::vector<WireEvent>> events = std::vector<WireEvent>();
-};
 
 std::string Excerpt(std::string_view body) {
   std::string text(body.substr(0, 200));
@@ -115,48 +113,71 @@ void SyncClient::NoteFailure(const Error& error) {
   status_.last_error = error.message();
 }
 
-awaitable<Result<bool>> SyncClient::UploadOneBatch(std::optional<milliseconds>* retry_after) {
-  const auto read = [journal = &journal_, max_events = options_.max_batch_events] {
-    BatchRead result;
-    result.position = journal->ReadPosition();
-    if (result.position && result.position->synced_seq < result.position->last_seq) {
-      result.events = journal->ReadAfter(result.position->synced_seq, max_events);
-    }
-    return result;
-  };
-  BatchRead read_result = co_await RunBlocking(pool_, read);
-  if (!read_result.position) co_return read_result.position.error();
-  if (!read_result.events) co_return read_result.events.error();
-  const SyncJournal::Position& position = *read_result.position;
-  std::vector<WireEvent>& events = *read_result.events;
-  if (position.synced_seq >= position.last_seq) co_return true;
-  if (events.empty() || events.front().seq != position.synced_seq + 1) {
-    co_return Error(ErrorKind::kInternal,
-                    StrCat("journal has no event ", position.synced_seq + 1, " to upload"));
+Result<std::optional<SyncClient::EncodedBatch>> SyncClient::ReadAndEncode(
+    SyncJournal& journal, const SyncClientOptions& options, std::optional<std::int64_t> after,
+    const std::string& incarnation) {
+  auto position = journal.ReadPosition();
+  if (!position) return position.error();
+  if (!incarnation.empty() && position->incarnation != incarnation) {
+    return Error(ErrorKind::kUnavailable, "the journal was recreated");
+  }
+  const std::int64_t after_seq = after.value_or(position->synced_seq);
+  if (after_seq >= position->last_seq) return std::optional<EncodedBatch>();
+  auto events = journal.ReadAfter(after_seq, options.max_batch_events);
+  if (!events) return events.error();
+  if (events->empty() || events->front().seq != after_seq + 1) {
+    return Error(ErrorKind::kInternal,
+                 StrCat("journal has no event ", after_seq + 1, " to upload"));
   }
   // Pack by the protocol's exact accounting; one event always fits (payloads are at most 16 KiB).
   std::size_t bytes = kMaxBatchEnvelopeBytes, count = 0;
-  while (count < events.size() &&
-         (count == 0 || bytes + EncodedEventBytes(events[count]) <= options_.max_batch_bytes)) {
-    bytes += EncodedEventBytes(events[count++]);
+  while (count < events->size() &&
+         (count == 0 || bytes + EncodedEventBytes((*events)[count]) <= options.max_batch_bytes)) {
+    bytes += EncodedEventBytes((*events)[count++]);
   }
-  events.resize(count);
+  events->resize(count);
 
   EventBatch batch;
   batch.schema_version = kSyncSchemaVersion;
-  batch.kiosk_id = position.kiosk_id;
-  batch.incarnation = position.incarnation;
-  batch.first_seq = events.front().seq;
-  batch.last_seq = events.back().seq;
-  batch.events = std::move(events);
-  const auto encode = [&batch] { return EncodeBatch(batch); };
-  Result<std::string> body = co_await RunBlocking(pool_, encode);
-  if (!body) co_return body.error().WithContext("encode batch");
+  batch.kiosk_id = position->kiosk_id;
+  batch.incarnation = position->incarnation;
+  batch.first_seq = events->front().seq;
+  batch.last_seq = events->back().seq;
+  batch.events = std::move(*events);
+  auto body = EncodeBatch(batch);
+  if (!body) return body.error().WithContext("encode batch");
+  return std::optional<EncodedBatch>(EncodedBatch{std::move(batch.incarnation), batch.first_seq,
+                                                  batch.last_seq, std::move(*body)});
+}
 
+awaitable<SyncClient::ReadAheadResult> SyncClient::ReadAhead(std::optional<std::int64_t> after,
+                                                             std::string incarnation) {
+  const auto read = [journal = &journal_, options = options_, after,
+                     incarnation = std::move(incarnation)] {
+    return ReadAndEncode(*journal, options, after, incarnation);
+  };
+  co_return co_await RunBlocking(pool_, read);
+}
+
+awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
+                                                std::optional<milliseconds>* retry_after,
+                                                ReadAheadResult* next) {
   const std::vector<std::pair<std::string, std::string>> headers = {
       {"content-type", "application/json"}, {"content-encoding", "gzip"}};
   const std::string method = "POST", target(kBatchTarget);
-  auto response = co_await transport_.Send(method, target, headers, *body);
+  // The batch after this one is read and encoded on the pool while this one is on the wire; it
+  // goes out only after this one's answer, and only if this one was committed.
+  auto send = boost::asio::co_spawn(executor_, transport_.Send(method, target, headers, batch.body),
+                                    boost::asio::deferred);
+  auto read = boost::asio::co_spawn(executor_, ReadAhead(batch.last_seq, batch.incarnation),
+                                    boost::asio::deferred);
+  auto both = boost::asio::experimental::make_parallel_group(std::move(send), std::move(read));
+  auto [order, send_failure, response, read_failure, read_ahead] = co_await both.async_wait(
+      boost::asio::experimental::wait_for_all(), boost::asio::use_awaitable);
+  (void)order;
+  if (send_failure) response = Error(ErrorKind::kInternal, "sending the batch failed");
+  *next =
+      read_failure ? Error(ErrorKind::kInternal, "reading ahead failed") : std::move(read_ahead);
   {
     std::lock_guard lock(mutex_);
     status_.hq_reachable = response.has_value();
@@ -207,18 +228,32 @@ awaitable<Result<bool>> SyncClient::UploadOneBatch(std::optional<milliseconds>* 
     LogWarning(kComponent, "HQ rejected seq ", rejected.seq, ": ", rejected.reason,
                " (kept in the dead-letter table)");
   }
-  co_return batch.last_seq >= position.last_seq;
+  co_return Result<void>();
 }
 
 awaitable<Result<void>> SyncClient::UploadUntilCaughtUp(std::optional<milliseconds>* retry_after) {
+  std::optional<EncodedBatch> next;  // read ahead while the batch before it was in flight
   while (true) {
     {
       std::lock_guard lock(mutex_);
       if (stopping_) co_return Result<void>();
     }
-    auto caught_up = co_await UploadOneBatch(retry_after);
-    if (!caught_up) co_return caught_up.error();
-    if (*caught_up) co_return Result<void>();
+    if (!next) {
+      const std::optional<std::int64_t> from_synced_mark;
+      ReadAheadResult read = co_await ReadAhead(from_synced_mark, std::string());
+      if (!read) co_return read.error();
+      if (!*read) co_return Result<void>();  // caught up
+      next = std::move(**read);
+    }
+    const EncodedBatch batch = std::move(*next);
+    next.reset();
+    ReadAheadResult after = std::optional<EncodedBatch>();
+    Result<void> uploaded = co_await UploadBatch(batch, retry_after, &after);
+    if (!uploaded) co_return uploaded.error();
+    // A failed read-ahead is not this round's failure: read again, from the synced mark.
+    if (!after) continue;
+    if (!*after) co_return Result<void>();  // nothing after this batch: caught up
+    next = std::move(**after);
   }
 }
 

@@ -123,8 +123,31 @@ class SyncClient {
   boost::asio::awaitable<Result<void>> PullConfig();
 
  private:
-  boost::asio::awaitable<Result<bool>> UploadOneBatch(
-      std::optional<std::chrono::milliseconds>* retry_after);
+  // A batch read from the journal and encoded for the wire.
+  struct EncodedBatch {
+    std::string incarnation;
+    std::int64_t first_seq = 0;
+    std::int64_t last_seq = 0;
+    std::string body;  // gzipped JSON
+  };
+  using ReadAheadResult = Result<std::optional<EncodedBatch>>;
+
+  // Blocking: the batch after seq `after` (the journal's synced mark when nullopt) of journal
+  // `incarnation` (any when empty), read and encoded; nothing when the journal holds no event
+  // after it.
+  static ReadAheadResult ReadAndEncode(SyncJournal& journal, const SyncClientOptions& options,
+                                       std::optional<std::int64_t> after,
+                                       const std::string& incarnation);
+  // ReadAndEncode on the blocking pool.
+  boost::asio::awaitable<ReadAheadResult> ReadAhead(std::optional<std::int64_t> after,
+                                                    std::string incarnation);
+  // Sends `batch` and, once HQ committed it, marks it synced. Meanwhile reads and encodes the
+  // batch after it into *next, which the caller sends only after this one's answer: one batch in
+  // flight, in seq order, and the journal is never called twice at once (the read-ahead runs while
+  // the batch is on the wire; the acknowledgement after both).
+  boost::asio::awaitable<Result<void>> UploadBatch(
+      const EncodedBatch& batch, std::optional<std::chrono::milliseconds>* retry_after,
+      ReadAheadResult* next);
   void NoteFailure(const Error& error);
 
   boost::asio::any_io_executor executor_;

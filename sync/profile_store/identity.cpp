@@ -10,21 +10,20 @@ Result<HqIdentity> HqIdentity::Create(std::string pii_private_key, std::string i
   if (pii_private_key.size() != kX25519KeySize) {
     return Error(ErrorKind::kInvalidArgument, "HQ personal-data key must be 32 bytes (X25519)");
   }
-  auto public_key = X25519PublicKey(pii_private_key);
-  if (!public_key) return public_key.error().WithContext("HQ personal-data key");
+  auto opener = SealedOpener::Create(pii_private_key);
+  SecureWipe(pii_private_key);  // the opener holds the key from here on
+  if (!opener) return opener.error().WithContext("HQ personal-data key");
   auto indexer = BlindIndexer::Create(std::move(index_key));
   if (!indexer) return indexer.error().WithContext("HQ index key");
-  return HqIdentity(std::move(pii_private_key), std::move(*public_key), std::move(*indexer));
+  return HqIdentity(std::move(*opener), std::move(*indexer));
 }
-
-HqIdentity::~HqIdentity() { SecureWipe(private_key_); }
 
 std::string HqIdentity::ProfileKey(std::string_view e164) const {
   return indexer_.Index(e164, "phone");
 }
 
 Result<std::string> HqIdentity::ProfileKeyOfSealedPhone(std::string_view sealed_phone) const {
-  auto phone = OpenSealed(private_key_, sealed_phone, kSignupPhoneContext);
+  auto phone = opener_.Open(sealed_phone, kSignupPhoneContext);
   if (!phone) return phone.error().WithContext("sealed phone");
   const bool valid = IsE164(*phone);
   std::string key = valid ? ProfileKey(*phone) : std::string();

@@ -29,26 +29,23 @@ class HqIdentity {
   HqIdentity& operator=(HqIdentity&&) noexcept = default;
   HqIdentity(const HqIdentity&) = delete;
   HqIdentity& operator=(const HqIdentity&) = delete;
-  ~HqIdentity();
 
   // The profile key of an E.164 number ("+8613812345678"): 52 characters of [A-Z2-7].
   std::string ProfileKey(std::string_view e164) const;
   // Opens a sealed phone ("S1.", context "signup.phone") and returns its profile key; the number
-  // itself is wiped before returning. kInvalidArgument when it does not open under HQ's key or
-  // is not an E.164 number (+, then 7-15 digits, the first not 0).
+  // itself is wiped before returning. Thread-safe: concurrent ingests call it at once.
+  // kInvalidArgument when it does not open under HQ's key or is not an E.164 number (+, then 7-15
+  // digits, the first not 0).
   Result<std::string> ProfileKeyOfSealedPhone(std::string_view sealed_phone) const;
 
   // X25519 public key (32 bytes): what the config bundle tells kiosks to seal for.
-  const std::string& public_key() const { return public_key_; }
+  const std::string& public_key() const { return opener_.public_key(); }
 
  private:
-  HqIdentity(std::string private_key, std::string public_key, BlindIndexer indexer)
-      : private_key_(std::move(private_key)),
-        public_key_(std::move(public_key)),
-        indexer_(std::move(indexer)) {}
+  HqIdentity(SealedOpener opener, BlindIndexer indexer)
+      : opener_(std::move(opener)), indexer_(std::move(indexer)) {}
 
-  std::string private_key_;
-  std::string public_key_;
+  SealedOpener opener_;  // holds the private key, loaded once
   BlindIndexer indexer_;
 };
 

@@ -4,6 +4,12 @@
 // its dead letters, what they change in profiles, device links and the voucher ledger, and the
 // kiosk's stream state. WriteBatch holds the algorithm, once for every backend; a backend
 // supplies the storage steps in its own SQL.
+//
+// The steps are set-based: each takes all of the batch's rows of one kind, so a backend can write
+// them with one statement (PostgreSQL does, whatever the batch's mix). WriteBatch folds the rows
+// first (ProfileMerge, DeviceLink, the first issue of each voucher) so that no step names the
+// same key twice, and so that applying a folded row once leaves exactly what applying the events
+// one by one in seq order would.
 
 #include <cstdint>
 #include <optional>
@@ -18,8 +24,30 @@
 
 namespace kiosk_edge {
 
+// What one batch's new signups of one profile do to it.
+struct ProfileMerge {
+  const std::string* profile_key = nullptr;
+  // The signup whose sealed contact and consent the profile takes, if its occurred_at is at least
+  // the profile's stored latest signup: the last, in seq order, of those with the batch's greatest
+  // occurred_at for this profile (exactly the one the one-by-one rule ends with).
+  const PreparedEvent* latest = nullptr;
+  std::int64_t first_signup_at_ms = 0;  // the earliest occurred_at of these signups
+  std::int64_t last_signup_at_ms = 0;   // the latest (that of `latest`)
+  std::int64_t signups = 0;             // how many
+};
+
+// A device seen signing up as a profile, at the earliest time this batch shows.
+struct DeviceLink {
+  const std::string* device_id = nullptr;
+  const std::string* profile_key = nullptr;
+  std::int64_t linked_at_ms = 0;
+};
+
 // The storage steps of one open transaction. Every step runs inside it; nothing is visible to
-// others before Commit, and destroying the object without Commit rolls everything back.
+// others before the commit, and destroying the object without committing rolls everything back.
+// A backend may defer steps that answer nothing and run them together with a later step (in one
+// round trip): the error of a deferred step then comes from that later step. Either way the
+// transaction fails as a whole.
 class IngestTransaction {
  public:
   virtual ~IngestTransaction() = default;
@@ -35,26 +63,34 @@ class IngestTransaction {
   virtual Result<void> InsertDeadLetters(const EventBatch& batch,
                                          std::span<const PreparedEvent* const> rejected,
                                          std::int64_t now_ms) = 0;
-  // Merges a signup into its profile (created if new; sealed contact and consent follow the
-  // latest signup by occurred_at), records the signup, and links its device (if any).
-  virtual Result<void> RecordSignup(const EventId& id, const PreparedEvent& event,
-                                    const SignupFacts& facts) = 0;
-  // Enters an issued voucher into the ledger (keeps the first issue if told twice).
-  virtual Result<void> RecordVoucherIssued(const EventId& id, const PreparedEvent& event,
-                                           const VoucherIssuedFacts& facts) = 0;
-  // Enters a redemption into the ledger, serialised per voucher against concurrent ingests.
-  // Returns the voucher's first redemption when that is another event (a double redemption).
-  virtual Result<std::optional<EventId>> RecordRedemption(const EventId& id,
-                                                          const PreparedEvent& event,
-                                                          const RedemptionFacts& facts) = 0;
+  // Applies `merges` (one per profile key, in key order): a profile is created if new (contact
+  // and consent of `latest`, the merge's times and count); an existing one takes `latest`'s
+  // sealed contact and consent when merge.last_signup_at_ms >= its last_signup_at_ms, widens
+  // first/last signup times to include the merge's, and adds merge.signups to its count.
+  virtual Result<void> MergeProfiles(std::span<const ProfileMerge> merges) = 0;
+  // Records new signup events (SignupFacts; profile key order, then seq) in the signups table.
+  virtual Result<void> InsertSignups(const EventBatch& batch,
+                                     std::span<const PreparedEvent* const> signups) = 0;
+  // Links devices to profiles for the batch's kiosk (one per (device, profile), in that order),
+  // keeping the earliest link time of a link stored before.
+  virtual Result<void> LinkDevices(const EventBatch& batch, std::span<const DeviceLink> links) = 0;
+  // Enters issued vouchers (VoucherIssuedFacts; one per voucher key, in key order) into the
+  // ledger. A voucher already issued keeps its first issue; a stub a redemption made is filled.
+  virtual Result<void> RecordVouchersIssued(const EventBatch& batch,
+                                            std::span<const PreparedEvent* const> issued) = 0;
+  // Enters redemptions (RedemptionFacts; voucher key order, then seq) into the ledger one after
+  // the other, serialised per voucher against concurrent ingests. For each, in the same order:
+  // the voucher's first redemption when that is another event (a double redemption).
+  virtual Result<std::vector<std::optional<EventId>>> RecordRedemptions(
+      const EventBatch& batch, std::span<const PreparedEvent* const> redemptions) = 0;
   virtual Result<void> InsertConflict(const std::string& voucher_key, const EventId& first,
                                       const EventId& second, std::int64_t now_ms) = 0;
   // Saves the stream's new state (max seq, high-water mark, gaps, last batch time).
   virtual Result<void> SaveStream(const EventBatch& batch, const StreamState& before,
                                   const StreamState& after, std::int64_t now_ms) = 0;
-  // The dead letters stored for seqs first_seq..last_seq of the batch's stream, seq order.
-  virtual Result<std::vector<RejectedEvent>> RejectedInBatch(const EventBatch& batch) = 0;
-  virtual Result<void> Commit() = 0;
+  // Reads the dead letters stored for seqs first_seq..last_seq of the batch's stream (seq order),
+  // inside the transaction, then commits it; the list only if the commit succeeded.
+  virtual Result<std::vector<RejectedEvent>> CommitListingRejected(const EventBatch& batch) = 0;
 };
 
 // Commits `batch` (validated, with `prepared` from PrepareEvents) through `transaction`:

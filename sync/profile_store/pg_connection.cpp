@@ -178,6 +178,81 @@ Result<PgResult> PgConnection::Run(const std::string& name, const PgParams& para
                name);
 }
 
+Result<std::vector<PgResult>> PgConnection::RunPipeline(std::span<const PgCommand> commands) {
+  if (PQenterPipelineMode(connection_) != 1) {
+    return Error(ErrorKind::kUnavailable, StrCat("postgres: cannot enter pipeline mode: ",
+                                                 FirstLine(PQerrorMessage(connection_))));
+  }
+  // Results are small (row counts, a few rows), so sending everything before reading cannot
+  // fill the server's output buffer and stall both ends.
+  std::optional<Error> failure;
+  std::size_t queued = 0;
+  for (const PgCommand& command : commands) {
+    const RawParams raw(command.params);
+    const int sent = command.prepared
+                         ? PQsendQueryPrepared(connection_, command.statement.c_str(), raw.count(),
+                                               raw.values.data(), nullptr, nullptr, 0)
+                         : PQsendQueryParams(connection_, command.statement.c_str(), raw.count(),
+                                             nullptr, raw.values.data(), nullptr, nullptr, 0);
+    if (sent != 1) {
+      failure = Error(ErrorKind::kUnavailable,
+                      StrCat("postgres: pipeline: ", FirstLine(PQerrorMessage(connection_))));
+      break;
+    }
+    ++queued;
+  }
+  const bool synced = PQpipelineSync(connection_) == 1;
+  if (!synced && !failure) {
+    failure = Error(ErrorKind::kUnavailable,
+                    StrCat("postgres: pipeline: ", FirstLine(PQerrorMessage(connection_))));
+  }
+  // Each command's results end with a null; the sync's result ends the pipeline. What was queued
+  // is read to the end even after a failure, so the connection leaves pipeline mode clean.
+  std::vector<PgResult> results;
+  std::size_t command = 0;
+  bool command_answered = false;
+  while (synced) {
+    pg_result* raw = PQgetResult(connection_);
+    if (raw == nullptr) {
+      if (Broken() || command >= queued) {
+        if (!failure) {
+          failure = Error(ErrorKind::kUnavailable, "postgres: pipeline: connection lost");
+        }
+        break;
+      }
+      ++command;
+      command_answered = false;
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQclear(raw);
+      break;
+    }
+    const std::string_view what = command < queued && commands[command].prepared
+                                      ? commands[command].statement
+                                      : std::string_view("pipeline");
+    if (status == PGRES_PIPELINE_ABORTED || failure || command_answered) {
+      PQclear(raw);  // skipped after a failure, or an extra result we did not ask for
+    } else if (auto checked = Check(raw, what); checked) {
+      results.push_back(std::move(*checked));
+    } else {
+      failure = checked.error();
+    }
+    command_answered = true;
+  }
+  if (PQexitPipelineMode(connection_) != 1 && !failure) {
+    failure = Error(ErrorKind::kUnavailable, StrCat("postgres: cannot leave pipeline mode: ",
+                                                    FirstLine(PQerrorMessage(connection_))));
+  }
+  if (failure) return *failure;
+  if (results.size() != commands.size()) {
+    return Error(ErrorKind::kInternal, "postgres: pipeline: results missing");
+  }
+  last_sqlstate_.clear();
+  return results;
+}
+
 Result<void> PgConnection::CopyIn(std::string_view copy_statement, std::string_view rows) {
   const std::string text(copy_statement);
   pg_result* started = PQexec(connection_, text.c_str());
@@ -232,6 +307,44 @@ Result<void> PgConnection::Reset() {
   return {};
 }
 
+// ---- PgArray ----
+
+void PgArray::Separate() {
+  if (text_.size() > 1) text_.push_back(',');
+}
+
+PgArray& PgArray::Add(std::string_view text) {
+  Separate();
+  text_.push_back('"');
+  for (char c : text) {
+    if (c == '"' || c == '\\') text_.push_back('\\');
+    text_.push_back(c);
+  }
+  text_.push_back('"');
+  return *this;
+}
+
+PgArray& PgArray::Add(const std::optional<std::string>& text) {
+  if (text) return Add(std::string_view(*text));
+  Separate();
+  text_.append("NULL");
+  return *this;
+}
+
+PgArray& PgArray::Add(std::int64_t value) {
+  Separate();
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  text_.append(digits, end);
+  return *this;
+}
+
+PgArray& PgArray::Add(bool value) {
+  Separate();
+  text_.push_back(value ? 't' : 'f');
+  return *this;
+}
+
 // ---- PgCopyRows ----
 
 void PgCopyRows::Separate() {
@@ -249,8 +362,12 @@ PgCopyRows& PgCopyRows::Field(std::int64_t value) {
 
 PgCopyRows& PgCopyRows::Field(std::string_view text) {
   Separate();
-  for (char c : text) {
-    switch (c) {
+  // Copies the runs between characters that need a backslash escape in one go.
+  while (!text.empty()) {
+    const std::size_t special = text.find_first_of("\\\t\n\r");
+    text_.append(text.substr(0, special));
+    if (special == std::string_view::npos) break;
+    switch (text[special]) {
       case '\\':
         text_.append("\\\\");
         break;
@@ -260,12 +377,10 @@ PgCopyRows& PgCopyRows::Field(std::string_view text) {
       case '\n':
         text_.append("\\n");
         break;
-      case '\r':
-        text_.append("\\r");
-        break;
       default:
-        text_.push_back(c);
+        text_.append("\\r");
     }
+    text.remove_prefix(special + 1);
   }
   return *this;
 }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,10 +36,44 @@ inline std::optional<std::string> PgParam(bool value) {
   return std::string(value ? "true" : "false");
 }
 
+// A one-dimensional array parameter ($1::text[], $2::bigint[], ...) in PostgreSQL's text form,
+// for set-based statements: INSERT ... SELECT ... FROM unnest($1::text[], $2::bigint[]).
+// Elements are quoted and escaped; a nullopt element is NULL. Text must not contain NUL.
+class PgArray {
+ public:
+  PgArray& Add(std::string_view text);
+  PgArray& Add(const std::string& text) { return Add(std::string_view(text)); }
+  PgArray& Add(const std::optional<std::string>& text);
+  PgArray& Add(std::int64_t value);
+  PgArray& Add(bool value);
+  // "{...}"
+  std::string Text() const { return text_ + "}"; }
+
+ private:
+  void Separate();
+  std::string text_ = "{";
+};
+
+inline std::optional<std::string> PgParam(const PgArray& value) { return value.Text(); }
+
 template <class... Values>
 PgParams Params(const Values&... values) {
   return PgParams{PgParam(values)...};
 }
+
+// One statement of a pipeline (PgConnection::RunPipeline): a statement prepared on the
+// connection, by name, or SQL text, with its parameters.
+struct PgCommand {
+  static PgCommand Prepared(std::string name, PgParams params = {}) {
+    return PgCommand{std::move(name), true, std::move(params)};
+  }
+  static PgCommand Sql(std::string sql, PgParams params = {}) {
+    return PgCommand{std::move(sql), false, std::move(params)};
+  }
+  std::string statement;  // a prepared statement's name, or SQL
+  bool prepared = false;
+  PgParams params;
+};
 
 // A query's rows. Move-only.
 class PgResult {
@@ -84,6 +119,10 @@ class PgConnection {
   // Prepares `sql` under `name` on this connection, and runs it.
   Result<void> Prepare(const std::string& name, std::string_view sql);
   Result<PgResult> Run(const std::string& name, const PgParams& params);
+  // Sends `commands` in one round trip (libpq's pipeline mode), and returns their results in
+  // order. PostgreSQL runs them one after the other; at the first failure it skips the rest (and,
+  // inside a transaction, aborts it) and that failure is returned.
+  Result<std::vector<PgResult>> RunPipeline(std::span<const PgCommand> commands);
   // Runs `copy_statement` ("COPY t (a, b) FROM STDIN") and sends `rows` in COPY's text format
   // (see PgCopyRows). The rows are all in or none are (within the surrounding transaction).
   Result<void> CopyIn(std::string_view copy_statement, std::string_view rows);

@@ -23,11 +23,14 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "INSERT INTO dead_letters (kiosk_id, incarnation, seq, type, occurred_at_ms, channel_id, "
      "payload_version, payload, reason, received_at_ms) "
      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9, $10)"},
-    // Sealed contact and consent follow the latest signup by occurred_at.
-    {"upsert_profile",
+    // ProfileMerges, one row per profile key. Sealed contact and consent follow the latest
+    // signup by occurred_at.
+    {"merge_profiles",
      "INSERT INTO profiles AS p (profile_key, name_sealed, phone_sealed, marketing_consent, "
      "consent_text_version, first_signup_at_ms, last_signup_at_ms, signups) "
-     "VALUES ($1, $2, $3, $4, $5, $6, $6, 1) ON CONFLICT (profile_key) DO UPDATE SET "
+     "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::text[], "
+     "$6::bigint[], $7::bigint[], $8::bigint[]) "
+     "ON CONFLICT (profile_key) DO UPDATE SET "
      "name_sealed = CASE WHEN excluded.last_signup_at_ms >= p.last_signup_at_ms "
      "THEN excluded.name_sealed ELSE p.name_sealed END, "
      "phone_sealed = CASE WHEN excluded.last_signup_at_ms >= p.last_signup_at_ms "
@@ -38,18 +41,28 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "THEN excluded.consent_text_version ELSE p.consent_text_version END, "
      "first_signup_at_ms = LEAST(p.first_signup_at_ms, excluded.first_signup_at_ms), "
      "last_signup_at_ms = GREATEST(p.last_signup_at_ms, excluded.last_signup_at_ms), "
-     "signups = p.signups + 1"},
-    {"insert_signup",
+     "signups = p.signups + excluded.signups"},
+    {"insert_signups",
      "INSERT INTO signups (kiosk_id, incarnation, seq, profile_key, device_id, campaign, "
-     "channel_id, occurred_at_ms, marketing_consent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"},
-    {"link_device",
+     "channel_id, occurred_at_ms, marketing_consent) "
+     "SELECT $1::text, $2::text, * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], "
+     "$7::text[], $8::bigint[], $9::boolean[])"},
+    {"link_devices",
      "INSERT INTO device_links AS d (kiosk_id, device_id, profile_key, linked_at_ms) "
-     "VALUES ($1, $2, $3, $4) ON CONFLICT (kiosk_id, device_id, profile_key) DO UPDATE SET "
+     "SELECT $1::text, * FROM unnest($2::text[], $3::text[], $4::bigint[]) "
+     "ON CONFLICT (kiosk_id, device_id, profile_key) DO UPDATE SET "
      "linked_at_ms = LEAST(d.linked_at_ms, excluded.linked_at_ms)"},
-    {"voucher_issued",
+    // The first issue of each voucher key: fills a stub a redemption may have made; an entry
+    // issued before keeps its first issue.
+    {"vouchers_issued",
      "INSERT INTO vouchers AS v (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
      "expires_at, campaign, issued_incarnation, issued_seq, issued_at_ms, channel_id, "
-     "redemptions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0) "
+     "redemptions) "
+     "SELECT u.voucher_key, $1::text, u.voucher_id, u.scope, u.voucher_store, u.gift, "
+     "u.expires_at, u.campaign, $2::text, u.seq, u.occurred_at_ms, u.channel_id, 0 "
+     "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], "
+     "$9::text[], $10::bigint[], $11::bigint[], $12::text[]) AS u(voucher_key, voucher_id, "
+     "scope, voucher_store, gift, expires_at, campaign, seq, occurred_at_ms, channel_id) "
      "ON CONFLICT (voucher_key) DO UPDATE SET campaign = excluded.campaign, "
      "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
      "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id "
@@ -88,6 +101,9 @@ constexpr std::string_view kCopyEvents =
     "COPY events (kiosk_id, incarnation, seq, type, occurred_at_ms, monotonic_ns, boot_id, "
     "channel_id, payload_version, device_id, payload, received_at_ms) FROM STDIN";
 
+// The steps that answer nothing are queued and sent with the next step that needs an answer,
+// in one pipeline: a batch of any mix takes four round trips (BEGIN and the stream lock; the
+// events' COPY, two; everything else and COMMIT), plus one when it holds redemptions.
 class PgIngestTransaction final : public IngestTransaction {
  public:
   explicit PgIngestTransaction(PgConnection& connection) : c_(connection) {}
@@ -97,33 +113,33 @@ class PgIngestTransaction final : public IngestTransaction {
     if (open_ && !c_.Broken()) (void)c_.Exec("ROLLBACK");
   }
 
-  Result<void> Begin() {
-    if (auto begun = c_.Exec("BEGIN"); !begun) return begun.error();
+  void Begin() {
+    Queue(PgCommand::Sql("BEGIN"));
     open_ = true;
-    return {};
   }
 
   Result<StreamState> LockStream(const EventBatch& batch, std::int64_t now_ms) override {
     const PgParams key = Params(batch.kiosk_id, batch.incarnation);
-    if (auto made = c_.Run("create_stream", Params(batch.kiosk_id, batch.incarnation, now_ms));
-        !made) {
-      return made.error();
-    }
-    auto row = c_.Run("lock_stream", key);
-    if (!row) return row.error();
-    if (row->rows() != 1) return Error(ErrorKind::kInternal, "stream row vanished");
+    Queue(PgCommand::Prepared("create_stream", Params(batch.kiosk_id, batch.incarnation, now_ms)));
+    Queue(PgCommand::Prepared("lock_stream", key));
+    Queue(PgCommand::Prepared("select_gaps", key));
+    auto results = Flush();
+    if (!results) return results.error();
+    const PgResult& row = (*results)[results->size() - 2];
+    const PgResult& gaps = results->back();
+    if (row.rows() != 1) return Error(ErrorKind::kInternal, "stream row vanished");
     StreamState state;
-    state.max_seq = row->Int(0, 0);
-    auto gaps = c_.Run("select_gaps", key);
-    if (!gaps) return gaps.error();
-    for (int i = 0; i < gaps->rows(); ++i) {
-      state.gaps.push_back(SeqGap{gaps->Int(i, 0), gaps->Int(i, 1), gaps->Int(i, 2)});
+    state.max_seq = row.Int(0, 0);
+    for (int i = 0; i < gaps.rows(); ++i) {
+      state.gaps.push_back(SeqGap{gaps.Int(i, 0), gaps.Int(i, 1), gaps.Int(i, 2)});
     }
     return state;
   }
 
+  // COPY, which cannot run in a pipeline, costs PostgreSQL less than any INSERT.
   Result<void> InsertEvents(const EventBatch& batch, std::span<const PreparedEvent* const> accepted,
                             std::int64_t now_ms) override {
+    if (auto flushed = Flush(); !flushed) return flushed.error();
     PgCopyRows rows;
     rows.Reserve(accepted.size() * 400);
     for (const PreparedEvent* prepared : accepted) {
@@ -151,108 +167,166 @@ class PgIngestTransaction final : public IngestTransaction {
     for (const PreparedEvent* prepared : rejected) {
       const WireEvent& e = *prepared->event;
       // bytea: the payload exactly as received, whatever it holds.
-      auto stored =
-          c_.Run("insert_dead_letter",
-                 Params(batch.kiosk_id, batch.incarnation, e.seq, e.type, e.occurred_at_ms,
-                        e.channel_id, e.payload_version, StrCat("\\x", HexEncode(e.payload_json)),
-                        *prepared->rejection, now_ms));
-      if (!stored) return stored.error();
+      Queue(PgCommand::Prepared(
+          "insert_dead_letter",
+          Params(batch.kiosk_id, batch.incarnation, e.seq, e.type, e.occurred_at_ms, e.channel_id,
+                 e.payload_version, StrCat("\\x", HexEncode(e.payload_json)), *prepared->rejection,
+                 now_ms)));
     }
     return {};
   }
 
-  Result<void> RecordSignup(const EventId& id, const PreparedEvent& prepared,
-                            const SignupFacts& facts) override {
-    const WireEvent& e = *prepared.event;
-    auto profile = c_.Run("upsert_profile", Params(facts.profile_key, facts.name_sealed,
-                                                   facts.phone_sealed, facts.marketing_consent,
-                                                   facts.consent_text_version, e.occurred_at_ms));
-    if (!profile) return profile.error();
-    auto signup =
-        c_.Run("insert_signup",
-               Params(id.kiosk_id, id.incarnation, id.seq, facts.profile_key, prepared.device_id,
-                      facts.campaign, e.channel_id, e.occurred_at_ms, facts.marketing_consent));
-    if (!signup) return signup.error();
-    if (!prepared.device_id) return {};
-    auto link = c_.Run("link_device", Params(id.kiosk_id, *prepared.device_id, facts.profile_key,
-                                             e.occurred_at_ms));
-    if (!link) return link.error();
+  Result<void> MergeProfiles(std::span<const ProfileMerge> merges) override {
+    PgArray keys, names, phones, marketing, versions, firsts, lasts, counts;
+    for (const ProfileMerge& merge : merges) {
+      const auto& latest = std::get<SignupFacts>(merge.latest->facts);
+      keys.Add(*merge.profile_key);
+      names.Add(latest.name_sealed);
+      phones.Add(latest.phone_sealed);
+      marketing.Add(latest.marketing_consent);
+      versions.Add(latest.consent_text_version);
+      firsts.Add(merge.first_signup_at_ms);
+      lasts.Add(merge.last_signup_at_ms);
+      counts.Add(merge.signups);
+    }
+    Queue(PgCommand::Prepared(
+        "merge_profiles", Params(keys, names, phones, marketing, versions, firsts, lasts, counts)));
     return {};
   }
 
-  Result<void> RecordVoucherIssued(const EventId& id, const PreparedEvent& prepared,
-                                   const VoucherIssuedFacts& facts) override {
-    const WireEvent& e = *prepared.event;
-    auto issued = c_.Run("voucher_issued",
-                         Params(facts.voucher_key, id.kiosk_id, facts.voucher_id, facts.scope,
-                                facts.voucher_store, facts.gift, facts.expires_at, facts.campaign,
-                                id.incarnation, id.seq, e.occurred_at_ms, e.channel_id));
-    if (!issued) return issued.error();
+  Result<void> InsertSignups(const EventBatch& batch,
+                             std::span<const PreparedEvent* const> signups) override {
+    PgArray seqs, keys, devices, campaigns, channels, times, marketing;
+    for (const PreparedEvent* signup : signups) {
+      const auto& facts = std::get<SignupFacts>(signup->facts);
+      seqs.Add(signup->event->seq);
+      keys.Add(facts.profile_key);
+      devices.Add(signup->device_id);
+      campaigns.Add(facts.campaign);
+      channels.Add(signup->event->channel_id);
+      times.Add(signup->event->occurred_at_ms);
+      marketing.Add(facts.marketing_consent);
+    }
+    Queue(PgCommand::Prepared(
+        "insert_signups", Params(batch.kiosk_id, batch.incarnation, seqs, keys, devices, campaigns,
+                                 channels, times, marketing)));
     return {};
   }
 
-  Result<std::optional<EventId>> RecordRedemption(const EventId& id, const PreparedEvent& prepared,
-                                                  const RedemptionFacts& facts) override {
-    auto stub = c_.Run("voucher_stub",
-                       Params(facts.voucher_key, facts.signer, facts.voucher_id, facts.scope,
-                              facts.voucher_store, facts.gift, facts.expires_at));
-    if (!stub) return stub.error();
-    auto counted =
-        c_.Run("count_redemption", Params(facts.voucher_key, id.kiosk_id, id.incarnation, id.seq));
-    if (!counted) return counted.error();
-    if (counted->rows() != 1) return Error(ErrorKind::kInternal, "voucher ledger row vanished");
-    EventId first{counted->Text(0, 0), counted->Text(0, 1), counted->Int(0, 2)};
-    auto stored = c_.Run("insert_redemption",
-                         Params(id.kiosk_id, id.incarnation, id.seq, facts.voucher_key, facts.staff,
-                                facts.source, prepared.event->occurred_at_ms));
-    if (!stored) return stored.error();
-    if (first == id) return std::optional<EventId>();
-    return std::optional<EventId>(std::move(first));
+  Result<void> LinkDevices(const EventBatch& batch, std::span<const DeviceLink> links) override {
+    PgArray devices, keys, times;
+    for (const DeviceLink& link : links) {
+      devices.Add(*link.device_id);
+      keys.Add(*link.profile_key);
+      times.Add(link.linked_at_ms);
+    }
+    Queue(PgCommand::Prepared("link_devices", Params(batch.kiosk_id, devices, keys, times)));
+    return {};
+  }
+
+  Result<void> RecordVouchersIssued(const EventBatch& batch,
+                                    std::span<const PreparedEvent* const> issued) override {
+    PgArray keys, ids, scopes, stores, gifts, expiries, campaigns, seqs, times, channels;
+    for (const PreparedEvent* voucher : issued) {
+      const auto& facts = std::get<VoucherIssuedFacts>(voucher->facts);
+      keys.Add(facts.voucher_key);
+      ids.Add(facts.voucher_id);
+      scopes.Add(facts.scope);
+      stores.Add(facts.voucher_store);
+      gifts.Add(facts.gift);
+      expiries.Add(facts.expires_at);
+      campaigns.Add(facts.campaign);
+      seqs.Add(voucher->event->seq);
+      times.Add(voucher->event->occurred_at_ms);
+      channels.Add(voucher->event->channel_id);
+    }
+    Queue(PgCommand::Prepared("vouchers_issued",
+                              Params(batch.kiosk_id, batch.incarnation, keys, ids, scopes, stores,
+                                     gifts, expiries, campaigns, seqs, times, channels)));
+    return {};
+  }
+
+  // One after the other in one pipeline: each redemption's count sees the ones before it.
+  Result<std::vector<std::optional<EventId>>> RecordRedemptions(
+      const EventBatch& batch, std::span<const PreparedEvent* const> redemptions) override {
+    for (const PreparedEvent* redemption : redemptions) {
+      const auto& facts = std::get<RedemptionFacts>(redemption->facts);
+      const std::int64_t seq = redemption->event->seq;
+      Queue(PgCommand::Prepared(
+          "voucher_stub", Params(facts.voucher_key, facts.signer, facts.voucher_id, facts.scope,
+                                 facts.voucher_store, facts.gift, facts.expires_at)));
+      Queue(PgCommand::Prepared("count_redemption",
+                                Params(facts.voucher_key, batch.kiosk_id, batch.incarnation, seq)));
+      Queue(PgCommand::Prepared(
+          "insert_redemption",
+          Params(batch.kiosk_id, batch.incarnation, seq, facts.voucher_key, facts.staff,
+                 facts.source, redemption->event->occurred_at_ms)));
+    }
+    auto results = Flush();
+    if (!results) return results.error();
+    const std::size_t base = results->size() - 3 * redemptions.size();
+    std::vector<std::optional<EventId>> firsts;
+    for (std::size_t i = 0; i < redemptions.size(); ++i) {
+      const PgResult& counted = (*results)[base + 3 * i + 1];
+      if (counted.rows() != 1) return Error(ErrorKind::kInternal, "voucher ledger row vanished");
+      EventId first{counted.Text(0, 0), counted.Text(0, 1), counted.Int(0, 2)};
+      const bool is_this =
+          first == EventId{batch.kiosk_id, batch.incarnation, redemptions[i]->event->seq};
+      firsts.push_back(is_this ? std::nullopt : std::optional<EventId>(std::move(first)));
+    }
+    return firsts;
   }
 
   Result<void> InsertConflict(const std::string& voucher_key, const EventId& first,
                               const EventId& second, std::int64_t now_ms) override {
-    auto stored =
-        c_.Run("insert_conflict", Params(voucher_key, first.kiosk_id, first.incarnation, first.seq,
-                                         second.kiosk_id, second.incarnation, second.seq, now_ms));
-    if (!stored) return stored.error();
+    Queue(PgCommand::Prepared("insert_conflict",
+                              Params(voucher_key, first.kiosk_id, first.incarnation, first.seq,
+                                     second.kiosk_id, second.incarnation, second.seq, now_ms)));
     return {};
   }
 
   Result<void> SaveStream(const EventBatch& batch, const StreamState& before,
                           const StreamState& after, std::int64_t now_ms) override {
-    auto updated = c_.Run("update_stream", Params(batch.kiosk_id, batch.incarnation, after.max_seq,
-                                                  HighWater(after), now_ms));
-    if (!updated) return updated.error();
+    Queue(PgCommand::Prepared("update_stream", Params(batch.kiosk_id, batch.incarnation,
+                                                      after.max_seq, HighWater(after), now_ms)));
     if (before.gaps == after.gaps) return {};
-    auto deleted = c_.Run("delete_gaps", Params(batch.kiosk_id, batch.incarnation));
-    if (!deleted) return deleted.error();
+    Queue(PgCommand::Prepared("delete_gaps", Params(batch.kiosk_id, batch.incarnation)));
     for (const SeqGap& gap : after.gaps) {
-      auto inserted = c_.Run("insert_gap", Params(batch.kiosk_id, batch.incarnation, gap.from_seq,
-                                                  gap.to_seq, gap.detected_at_ms));
-      if (!inserted) return inserted.error();
+      Queue(PgCommand::Prepared(
+          "insert_gap",
+          Params(batch.kiosk_id, batch.incarnation, gap.from_seq, gap.to_seq, gap.detected_at_ms)));
     }
     return {};
   }
 
-  Result<std::vector<RejectedEvent>> RejectedInBatch(const EventBatch& batch) override {
-    auto rows = c_.Run("select_rejected",
-                       Params(batch.kiosk_id, batch.incarnation, batch.first_seq, batch.last_seq));
-    if (!rows) return rows.error();
+  Result<std::vector<RejectedEvent>> CommitListingRejected(const EventBatch& batch) override {
+    Queue(PgCommand::Prepared("select_rejected", Params(batch.kiosk_id, batch.incarnation,
+                                                        batch.first_seq, batch.last_seq)));
+    Queue(PgCommand::Sql("COMMIT"));
+    auto results = Flush();
+    if (!results) return results.error();
+    open_ = false;
+    const PgResult& rows = (*results)[results->size() - 2];
     std::vector<RejectedEvent> rejected;
-    for (int i = 0; i < rows->rows(); ++i) {
-      rejected.push_back(RejectedEvent{rows->Int(i, 0), rows->Text(i, 1)});
+    for (int i = 0; i < rows.rows(); ++i) {
+      rejected.push_back(RejectedEvent{rows.Int(i, 0), rows.Text(i, 1)});
     }
     return rejected;
   }
 
-  Result<void> Commit() override {
-    open_ = false;
-    return c_.Exec("COMMIT");
+ private:
+  void Queue(PgCommand command) { pending_.push_back(std::move(command)); }
+
+  // Runs the queued steps in one round trip; their results, in order.
+  Result<std::vector<PgResult>> Flush() {
+    if (pending_.empty()) return std::vector<PgResult>();
+    auto results = c_.RunPipeline(pending_);
+    pending_.clear();
+    return results;
   }
 
- private:
   PgConnection& c_;
+  std::vector<PgCommand> pending_;
   bool open_ = false;
 };
 
@@ -290,10 +364,8 @@ Result<BatchAnswer> PostgresSession::Ingest(const EventBatch& batch,
   constexpr int kAttempts = 5;
   for (int attempt = 1;; ++attempt) {
     PgIngestTransaction transaction(connection_);  // rolls back unless committed
-    Result<BatchAnswer> answer = [&]() -> Result<BatchAnswer> {
-      if (auto begun = transaction.Begin(); !begun) return begun.error();
-      return WriteBatch(transaction, batch, prepared, now_ms);
-    }();
+    transaction.Begin();
+    Result<BatchAnswer> answer = WriteBatch(transaction, batch, prepared, now_ms);
     if (answer || attempt == kAttempts || !IsRetryable(connection_.last_sqlstate())) {
       return answer;
     }

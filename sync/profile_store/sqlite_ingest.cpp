@@ -33,10 +33,11 @@ constexpr std::string_view kSql[] = {
     "INSERT INTO dead_letters (kiosk_id, incarnation, seq, type, occurred_at_ms, channel_id, "
     "payload_version, payload, reason, received_at_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    // upsert_profile: sealed contact and consent follow the latest signup by occurred_at.
+    // upsert_profile: a ProfileMerge. Sealed contact and consent follow the latest signup by
+    // occurred_at.
     "INSERT INTO profiles (profile_key, name_sealed, phone_sealed, marketing_consent, "
     "consent_text_version, first_signup_at_ms, last_signup_at_ms, signups) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1) ON CONFLICT (profile_key) DO UPDATE SET "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (profile_key) DO UPDATE SET "
     "name_sealed = CASE WHEN excluded.last_signup_at_ms >= profiles.last_signup_at_ms "
     "THEN excluded.name_sealed ELSE profiles.name_sealed END, "
     "phone_sealed = CASE WHEN excluded.last_signup_at_ms >= profiles.last_signup_at_ms "
@@ -47,7 +48,7 @@ constexpr std::string_view kSql[] = {
     "THEN excluded.consent_text_version ELSE profiles.consent_text_version END, "
     "first_signup_at_ms = MIN(profiles.first_signup_at_ms, excluded.first_signup_at_ms), "
     "last_signup_at_ms = MAX(profiles.last_signup_at_ms, excluded.last_signup_at_ms), "
-    "signups = profiles.signups + 1",
+    "signups = profiles.signups + excluded.signups",
     // insert_signup
     "INSERT INTO signups (kiosk_id, incarnation, seq, profile_key, device_id, campaign, "
     "channel_id, occurred_at_ms, marketing_consent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -156,56 +157,70 @@ class SqliteIngestTransaction final : public IngestTransaction {
     return {};
   }
 
-  Result<void> RecordSignup(const EventId& id, const PreparedEvent& prepared,
-                            const SignupFacts& facts) override {
-    const WireEvent& e = *prepared.event;
-    const std::int64_t marketing = facts.marketing_consent ? 1 : 0;
-    auto bound =
-        BindAll(s_.upsert_profile, facts.profile_key, facts.name_sealed, facts.phone_sealed,
-                marketing, facts.consent_text_version, e.occurred_at_ms);
-    if (!bound) return bound.error();
-    if (auto ran = s_.upsert_profile.Run(); !ran) return ran.error();
-    bound = BindAll(s_.insert_signup, id.kiosk_id, id.incarnation, id.seq, facts.profile_key,
-                    prepared.device_id, facts.campaign, e.channel_id, e.occurred_at_ms, marketing);
-    if (!bound) return bound.error();
-    if (auto ran = s_.insert_signup.Run(); !ran) return ran.error();
-    if (!prepared.device_id) return {};
-    bound = BindAll(s_.link_device, id.kiosk_id, *prepared.device_id, facts.profile_key,
-                    e.occurred_at_ms);
-    if (!bound) return bound.error();
-    return s_.link_device.Run();
+  Result<void> MergeProfiles(std::span<const ProfileMerge> merges) override {
+    for (const ProfileMerge& merge : merges) {
+      const auto& latest = std::get<SignupFacts>(merge.latest->facts);
+      const std::int64_t marketing = latest.marketing_consent ? 1 : 0;
+      auto bound = BindAll(s_.upsert_profile, *merge.profile_key, latest.name_sealed,
+                           latest.phone_sealed, marketing, latest.consent_text_version,
+                           merge.first_signup_at_ms, merge.last_signup_at_ms, merge.signups);
+      if (!bound) return bound.error();
+      if (auto ran = s_.upsert_profile.Run(); !ran) return ran.error();
+    }
+    return {};
   }
 
-  Result<void> RecordVoucherIssued(const EventId& id, const PreparedEvent& prepared,
-                                   const VoucherIssuedFacts& facts) override {
-    const WireEvent& e = *prepared.event;
-    auto bound = BindAll(s_.voucher_issued, facts.voucher_key, id.kiosk_id, facts.voucher_id,
-                         facts.scope, facts.voucher_store, facts.gift, facts.expires_at,
-                         facts.campaign, id.incarnation, id.seq, e.occurred_at_ms, e.channel_id);
-    if (!bound) return bound.error();
-    return s_.voucher_issued.Run();
+  Result<void> InsertSignups(const EventBatch& batch,
+                             std::span<const PreparedEvent* const> signups) override {
+    for (const PreparedEvent* signup : signups) {
+      const WireEvent& e = *signup->event;
+      const auto& facts = std::get<SignupFacts>(signup->facts);
+      const std::int64_t marketing = facts.marketing_consent ? 1 : 0;
+      auto bound =
+          BindAll(s_.insert_signup, batch.kiosk_id, batch.incarnation, e.seq, facts.profile_key,
+                  signup->device_id, facts.campaign, e.channel_id, e.occurred_at_ms, marketing);
+      if (!bound) return bound.error();
+      if (auto ran = s_.insert_signup.Run(); !ran) return ran.error();
+    }
+    return {};
   }
 
-  Result<std::optional<EventId>> RecordRedemption(const EventId& id, const PreparedEvent& prepared,
-                                                  const RedemptionFacts& facts) override {
-    auto bound = BindAll(s_.voucher_stub, facts.voucher_key, facts.signer, facts.voucher_id,
-                         facts.scope, facts.voucher_store, facts.gift, facts.expires_at);
-    if (!bound) return bound.error();
-    if (auto ran = s_.voucher_stub.Run(); !ran) return ran.error();
-    bound = BindAll(s_.count_redemption, facts.voucher_key, id.kiosk_id, id.incarnation, id.seq);
-    if (!bound) return bound.error();
-    auto row = s_.count_redemption.Step();
-    if (!row) return row.error();
-    if (!*row) return Error(ErrorKind::kInternal, "voucher ledger row vanished");
-    EventId first{s_.count_redemption.ColumnText(0), s_.count_redemption.ColumnText(1),
-                  s_.count_redemption.ColumnInt(2)};
-    if (auto done = s_.count_redemption.Step(); !done) return done.error();
-    bound = BindAll(s_.insert_redemption, id.kiosk_id, id.incarnation, id.seq, facts.voucher_key,
-                    facts.staff, facts.source, prepared.event->occurred_at_ms);
-    if (!bound) return bound.error();
-    if (auto ran = s_.insert_redemption.Run(); !ran) return ran.error();
-    if (first == id) return std::optional<EventId>();
-    return std::optional<EventId>(std::move(first));
+  Result<void> LinkDevices(const EventBatch& batch, std::span<const DeviceLink> links) override {
+    for (const DeviceLink& link : links) {
+      auto bound = BindAll(s_.link_device, batch.kiosk_id, *link.device_id, *link.profile_key,
+                           link.linked_at_ms);
+      if (!bound) return bound.error();
+      if (auto ran = s_.link_device.Run(); !ran) return ran.error();
+    }
+    return {};
+  }
+
+  Result<void> RecordVouchersIssued(const EventBatch& batch,
+                                    std::span<const PreparedEvent* const> issued) override {
+    for (const PreparedEvent* voucher : issued) {
+      const WireEvent& e = *voucher->event;
+      const auto& facts = std::get<VoucherIssuedFacts>(voucher->facts);
+      auto bound =
+          BindAll(s_.voucher_issued, facts.voucher_key, batch.kiosk_id, facts.voucher_id,
+                  facts.scope, facts.voucher_store, facts.gift, facts.expires_at, facts.campaign,
+                  batch.incarnation, e.seq, e.occurred_at_ms, e.channel_id);
+      if (!bound) return bound.error();
+      if (auto ran = s_.voucher_issued.Run(); !ran) return ran.error();
+    }
+    return {};
+  }
+
+  Result<std::vector<std::optional<EventId>>> RecordRedemptions(
+      const EventBatch& batch, std::span<const PreparedEvent* const> redemptions) override {
+    std::vector<std::optional<EventId>> firsts;
+    for (const PreparedEvent* redemption : redemptions) {
+      auto first =
+          RecordRedemption(EventId{batch.kiosk_id, batch.incarnation, redemption->event->seq},
+                           *redemption, std::get<RedemptionFacts>(redemption->facts));
+      if (!first) return first.error();
+      firsts.push_back(std::move(*first));
+    }
+    return firsts;
   }
 
   Result<void> InsertConflict(const std::string& voucher_key, const EventId& first,
@@ -235,7 +250,7 @@ class SqliteIngestTransaction final : public IngestTransaction {
     return {};
   }
 
-  Result<std::vector<RejectedEvent>> RejectedInBatch(const EventBatch& batch) override {
+  Result<std::vector<RejectedEvent>> CommitListingRejected(const EventBatch& batch) override {
     auto bound = BindAll(s_.select_rejected, batch.kiosk_id, batch.incarnation, batch.first_seq,
                          batch.last_seq);
     if (!bound) return bound.error();
@@ -247,12 +262,34 @@ class SqliteIngestTransaction final : public IngestTransaction {
       rejected.push_back(
           RejectedEvent{s_.select_rejected.ColumnInt(0), s_.select_rejected.ColumnText(1)});
     }
+    if (auto committed = transaction_.Commit(); !committed) return committed.error();
     return rejected;
   }
 
-  Result<void> Commit() override { return transaction_.Commit(); }
-
  private:
+  // One redemption: the stub entry if the voucher is unknown, the count, the row.
+  Result<std::optional<EventId>> RecordRedemption(const EventId& id, const PreparedEvent& prepared,
+                                                  const RedemptionFacts& facts) {
+    auto bound = BindAll(s_.voucher_stub, facts.voucher_key, facts.signer, facts.voucher_id,
+                         facts.scope, facts.voucher_store, facts.gift, facts.expires_at);
+    if (!bound) return bound.error();
+    if (auto ran = s_.voucher_stub.Run(); !ran) return ran.error();
+    bound = BindAll(s_.count_redemption, facts.voucher_key, id.kiosk_id, id.incarnation, id.seq);
+    if (!bound) return bound.error();
+    auto row = s_.count_redemption.Step();
+    if (!row) return row.error();
+    if (!*row) return Error(ErrorKind::kInternal, "voucher ledger row vanished");
+    EventId first{s_.count_redemption.ColumnText(0), s_.count_redemption.ColumnText(1),
+                  s_.count_redemption.ColumnInt(2)};
+    if (auto done = s_.count_redemption.Step(); !done) return done.error();
+    bound = BindAll(s_.insert_redemption, id.kiosk_id, id.incarnation, id.seq, facts.voucher_key,
+                    facts.staff, facts.source, prepared.event->occurred_at_ms);
+    if (!bound) return bound.error();
+    if (auto ran = s_.insert_redemption.Run(); !ran) return ran.error();
+    if (first == id) return std::optional<EventId>();
+    return std::optional<EventId>(std::move(first));
+  }
+
   SqliteIngest::Statements& s_;
   Transaction transaction_;
 };

@@ -145,6 +145,33 @@ TEST(CryptoTest, X25519RefusesSmallOrderPeerKeysAndWrongSizes) {
   EXPECT_FALSE(X25519PublicKey(std::string(33, 'k')));
 }
 
+TEST(CryptoTest, LoadedX25519PrivateKeyMatchesRfc7748AndRefusesWhatTheFunctionsRefuse) {
+  auto alice = X25519PrivateKey::Load(
+      Hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
+  ASSERT_TRUE(alice) << alice.error().message();
+  EXPECT_EQ(HexEncode(alice->public_key()),
+            "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+  const std::string bob_public =
+      Hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+  for (int use = 0; use < 3; ++use) {  // the loaded key serves many agreements
+    auto shared = alice->SharedSecret(bob_public);
+    ASSERT_TRUE(shared) << shared.error().message();
+    EXPECT_EQ(HexEncode(*shared),
+              "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+  }
+  std::string one(32, '\0');
+  one[0] = 1;
+  for (const std::string& peer : {std::string(32, '\0'), one, bob_public.substr(0, 31)}) {
+    auto shared = alice->SharedSecret(peer);
+    ASSERT_FALSE(shared);
+    EXPECT_EQ(shared.error().kind(), ErrorKind::kInvalidArgument);
+  }
+  auto moved = std::move(*alice);
+  EXPECT_EQ(HexEncode(*moved.SharedSecret(bob_public)),
+            "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+  EXPECT_FALSE(X25519PrivateKey::Load(std::string(31, 'k')));
+}
+
 // ---- AES-256-GCM ----
 
 TEST(CryptoTest, Aes256GcmMatchesGcmSpecTestCase14) {

@@ -4,6 +4,8 @@
 
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/crypto.hpp"
 
@@ -127,6 +129,56 @@ TEST_F(PiiSealTest, SealRefusesBadHqKeysAndOversizedValues) {
   auto sealed = SealForHq(hq_.public_key, largest, "c");
   ASSERT_TRUE(sealed);
   EXPECT_EQ(*OpenSealed(hq_.private_key, *sealed, "c"), largest);
+}
+
+TEST_F(PiiSealTest, SealedOpenerOpensManyValuesWithTheKeyLoadedOnce) {
+  auto opener = SealedOpener::Create(hq_.private_key);
+  ASSERT_TRUE(opener) << opener.error().message();
+  EXPECT_EQ(opener->public_key(), hq_.public_key);
+  const std::string phone = Seal("+8613800138000", "signup.phone");
+  const std::string name = Seal("\xe5\xbc\xa0\xe4\xbc\x9f", "signup.name");
+  for (int use = 0; use < 3; ++use) {
+    EXPECT_EQ(*opener->Open(phone, "signup.phone"), "+8613800138000");
+    EXPECT_EQ(*opener->Open(name, "signup.name"), "\xe5\xbc\xa0\xe4\xbc\x9f");
+  }
+  // It refuses exactly what OpenSealed refuses, with the same messages.
+  auto wrong_context = opener->Open(phone, "signup.name");
+  ASSERT_FALSE(wrong_context);
+  EXPECT_EQ(wrong_context.error().message(), "authentication failed");
+  auto truncated = opener->Open(phone.substr(0, 20), "signup.phone");
+  ASSERT_FALSE(truncated);
+  EXPECT_EQ(truncated.error().message(), "malformed sealed value");
+  auto stranger = GenerateX25519KeyPair();
+  ASSERT_TRUE(stranger);
+  auto strangers_opener = SealedOpener::Create(stranger->private_key);
+  ASSERT_TRUE(strangers_opener);
+  auto refused = strangers_opener->Open(phone, "signup.phone");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind(), ErrorKind::kInvalidArgument);
+  auto short_key = SealedOpener::Create(hq_.private_key.substr(1));
+  ASSERT_FALSE(short_key);
+  EXPECT_EQ(short_key.error().kind(), ErrorKind::kInvalidArgument);
+}
+
+TEST_F(PiiSealTest, SealedOpenerOpensOnSeveralThreadsAtOnce) {
+  auto opener = SealedOpener::Create(hq_.private_key);
+  ASSERT_TRUE(opener);
+  std::vector<std::string> plaintexts, sealed;
+  for (int i = 0; i < 64; ++i) {
+    plaintexts.push_back("+86138001380" + std::to_string(10 + i));
+    sealed.push_back(Seal(plaintexts.back(), "signup.phone"));
+  }
+  std::vector<std::string> opened(sealed.size());
+  const auto open_every_other = [&](std::size_t first) {
+    for (std::size_t i = first; i < sealed.size(); i += 2) {
+      auto value = opener->Open(sealed[i], "signup.phone");
+      opened[i] = value ? *value : "failed: " + value.error().message();
+    }
+  };
+  std::thread other(open_every_other, 1);
+  open_every_other(0);
+  other.join();
+  EXPECT_EQ(opened, plaintexts);
 }
 
 // ---- BlindIndexer ----

@@ -4,12 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -45,11 +47,14 @@ class FakeJournal : public SyncJournal {
     }
   }
   Result<Position> ReadPosition() override {
+    const CallGuard call(*this);
     std::lock_guard lock(mutex_);
     return Position{"kiosk-a", "inc-1", synced_, static_cast<std::int64_t>(events_.size())};
   }
   Result<std::vector<WireEvent>> ReadAfter(std::int64_t after, std::size_t max_events) override {
+    const CallGuard call(*this);
     std::lock_guard lock(mutex_);
+    reads_.emplace_back(after, synced_);
     std::vector<WireEvent> out;
     for (auto i = static_cast<std::size_t>(after); i < events_.size() && out.size() < max_events;
          ++i) {
@@ -59,6 +64,7 @@ class FakeJournal : public SyncJournal {
   }
   Result<void> Acknowledge(std::int64_t high_water,
                            const std::vector<RejectedEvent>& rejected) override {
+    const CallGuard call(*this);
     std::lock_guard lock(mutex_);
     synced_ = std::max(synced_, high_water);
     for (const auto& r : rejected) dead_letters_[r.seq] = r.reason;
@@ -80,8 +86,29 @@ class FakeJournal : public SyncJournal {
     std::lock_guard lock(mutex_);
     return dead_letters_;
   }
+  // Each ReadAfter: the seq it read after, and the synced mark at the time.
+  std::vector<std::pair<std::int64_t, std::int64_t>> reads() {
+    std::lock_guard lock(mutex_);
+    return reads_;
+  }
+  // True when two calls ever ran at once (the SyncJournal contract forbids it).
+  bool calls_overlapped() const { return overlapped_; }
 
  private:
+  class CallGuard {
+   public:
+    explicit CallGuard(FakeJournal& journal) : journal_(journal) {
+      if (journal_.calls_in_progress_.fetch_add(1) != 0) journal_.overlapped_ = true;
+    }
+    ~CallGuard() { journal_.calls_in_progress_.fetch_sub(1); }
+
+   private:
+    FakeJournal& journal_;
+  };
+
+  std::atomic<int> calls_in_progress_{0};
+  std::atomic<bool> overlapped_{false};
+  std::vector<std::pair<std::int64_t, std::int64_t>> reads_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<WireEvent> events_;
@@ -108,6 +135,7 @@ class FakeHq : public SyncTransport {
     if (target == "/v1/sync/config") co_return Config(headers);
     auto batch = DecodeBatch(body);
     if (!batch) co_return SyncResponse{400, {}, batch.error().message()};
+    if (on_batch) on_batch(*batch);
     const auto raw = Gunzip(body, kMaxBatchBytes);
     max_batch_bytes_ = std::max(max_batch_bytes_, raw ? raw->size() : 0);
     max_batch_events_ = std::max(max_batch_events_, batch->events.size());
@@ -148,6 +176,7 @@ class FakeHq : public SyncTransport {
     return static_cast<std::size_t>(std::count_if(
         requests_.begin(), requests_.end(), [&](const auto& r) { return r.target == target; }));
   }
+  std::function<void(const EventBatch&)> on_batch;  // sees each batch as it arrives
   ConfigBundle bundle_ = [] {
     ConfigBundle bundle;
     bundle.hq_public_key = std::string(32, 'k');
@@ -236,6 +265,27 @@ TEST_F(SyncClientTest, UploadsABacklogInOrderExactlyOnceWithinTheBatchLimits) {
   EXPECT_EQ(status.batches_sent, 3);
   EXPECT_TRUE(status.hq_reachable);
   EXPECT_TRUE(status.last_success);
+}
+
+TEST_F(SyncClientTest, ReadsTheNextBatchWhileOneIsInFlightAndSendsItOnlyAfterTheAnswer) {
+  journal_.Add(1600);                                        // batches of 500, 500, 500 and 100
+  std::vector<std::pair<std::int64_t, std::int64_t>> sends;  // first seq, synced mark at the time
+  hq_.on_batch = [&](const EventBatch& batch) {
+    sends.emplace_back(batch.first_seq, journal_.synced());
+  };
+  MakeClient(FastOptions());
+  std::optional<milliseconds> retry_after;
+  auto done = RunToCompletion(client_->UploadUntilCaughtUp(&retry_after));
+  ASSERT_TRUE(done) << done.error().message();
+  EXPECT_EQ(sends, (std::vector<std::pair<std::int64_t, std::int64_t>>{
+                       {1, 0}, {501, 500}, {1001, 1000}, {1501, 1500}}))
+      << "in seq order, each batch sent only after the one before it was answered and acked";
+  EXPECT_EQ(journal_.reads(), (std::vector<std::pair<std::int64_t, std::int64_t>>{
+                                  {0, 0}, {500, 0}, {1000, 500}, {1500, 1000}}))
+      << "each batch after the first read while the one before it was still in flight";
+  EXPECT_FALSE(journal_.calls_overlapped());
+  EXPECT_EQ(journal_.synced(), 1600);
+  EXPECT_EQ(hq_.duplicates(), 0);
 }
 
 TEST_F(SyncClientTest, LargeEventsSplitBatchesUnderOneMebibyte) {

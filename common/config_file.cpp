@@ -353,7 +353,10 @@ std::string ConfigFile::Suggestion(std::string_view unknown_key, bool is_table) 
 Result<void> ConfigFile::Finish() const {
   std::vector<Problem> problems = problems_;
   std::vector<std::string_view> unknown_tables;
-  for (const auto& [key, entry] : entries_) {
+  for (const auto& key_and_entry : entries_) {
+    // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    const std::string& key = key_and_entry.first;
+    const Entry& entry = key_and_entry.second;
     const auto under = [&](std::string_view table) { return IsUnder(key, table); };
     if (claimed_.contains(key)) continue;
     // Inside a value already reported as the wrong type, or inside an unknown table.

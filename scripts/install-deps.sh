@@ -11,6 +11,7 @@ packages=(
   libqrencode-dev libzxing-dev libcairo2-dev zlib1g-dev libjpeg62-turbo-dev zbar-tools
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-format
+  clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: clang, libFuzzer and the sanitizer runtimes
 )
 
 # shellcheck source=scripts/lib/apt.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything, and runs every test: the unit and integration
-# tests under ctest, then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# tests under ctest, then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then each libFuzzer target for 30 s (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Ninja for a new build folder; an existing one keeps the generator it was made with.
@@ -27,3 +28,5 @@ cmake --build build-sanitize -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
   ctest --test-dir build-sanitize --output-on-failure -j "$jobs"
+
+scripts/fuzz.sh  # libFuzzer targets (tests/fuzz): 30 s each under ASan + UBSan

@@ -10,14 +10,20 @@ std::string_view AgentUsage() {
   return R"(usage: kiosk-agent [--config FILE] [--state-dir DIR] [--port N]
 
 The kiosk-edge kiosk daemon: records scans, signups and redemptions durably and serves the
-kiosk's pages. With no config file it runs on the embedded defaults (see
-config/kiosk-agent.toml for every key).
+kiosk's pages. With no config file it runs on the embedded defaults (every key is described
+in /etc/kiosk-edge/kiosk-agent.toml as installed, config/kiosk-agent.toml in the sources).
 
   --config FILE     read settings from this TOML file
   --state-dir DIR   keep the journal and keys here (overrides [state] dir)
   --port N          listen on this port; 0 picks a free one (overrides [http] port)
   --help            show this text
   --version         show the version
+
+Environment: STATE_DIRECTORY is the state folder when neither --state-dir nor [state] dir
+says (systemd's StateDirectory=); NOTIFY_SOCKET and WATCHDOG_USEC make it report readiness
+and feed the watchdog (Type=notify, WatchdogSec=). SIGTERM or SIGINT stops it after the
+requests in flight. Exit status: 0 after a clean stop, 2 for a bad command line or config,
+1 when startup fails. See kiosk-agent(8).
 )";
 }
 

@@ -34,6 +34,11 @@ constexpr int kUsage = 2;
 constexpr std::string_view kUsageText = R"(usage: kioskctl [--state-dir DIR | --config FILE] COMMAND
 
 Talks to the kiosk-agent running with that state folder (default: the agent's own default).
+Run it as the agent's user, e.g. sudo -u kiosk-agent kioskctl --state-dir /var/lib/kiosk-agent.
+
+  --state-dir DIR  the agent's state folder: its kioskctl.sock, kiosk id and enrollment
+  --config FILE    the agent's config: its [state] dir and [kiosk] id (--state-dir wins)
+  --help           show this text
 
   channel list
   channel add --id ID --name NAME --path PATH [--medium MEDIUM] [--campaign C] [--store S]
@@ -51,6 +56,8 @@ Talks to the kiosk-agent running with that state folder (default: the agent's ow
               [staff.<ID>] pin_hash line of the agent's config (no agent needed)
   decode FILE...   prints FILE<TAB>TEXT for every QR code in each PNG/JPEG file (no agent
               needed; \, newline, CR and tab in TEXT written as \\, \n, \r, \t)
+
+Exit status: 0 on success, 1 when the command failed, 2 for a bad command line. See kioskctl(1).
 )";
 
 struct Invocation {

@@ -74,6 +74,9 @@ awaitable<HttpResponse> DefineChannel(const ShopperServices& services, const std
   if (auto valid = ValidateChannel(channel); !valid) {
     co_return JsonError(400, valid.error().message());
   }
+  if (const auto known = services.channels->Find(channel.id); known && known->defined_by_hq) {
+    co_return JsonError(409, "channel " + channel.id + " is defined by HQ; change it there");
+  }
   EventDraft draft = ChannelDefinedEvent(channel);
   co_return co_await Record(services, draft, 201, channel.id);
 }
@@ -97,7 +100,11 @@ awaitable<HttpResponse> RouteAdmin(const ShopperServices* services, std::string 
   if (request.method == "POST" && path.starts_with(kPrefix) && path.ends_with(kRetire)) {
     const std::string id(
         path.substr(kPrefix.size(), path.size() - kPrefix.size() - kRetire.size()));
-    if (!services->channels->Find(id)) co_return JsonError(404, "no channel " + id);
+    const auto known = services->channels->Find(id);
+    if (!known) co_return JsonError(404, "no channel " + id);
+    if (known->defined_by_hq) {
+      co_return JsonError(409, "channel " + id + " is defined by HQ; retire it there");
+    }
     EventDraft draft = ChannelRetiredEvent(id);
     co_return co_await Record(*services, draft, 200, id);
   }

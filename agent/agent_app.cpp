@@ -21,6 +21,7 @@
 #include "common/files.hpp"
 #include "common/http_server.hpp"
 #include "common/log.hpp"
+#include "common/systemd_watchdog.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -107,8 +108,8 @@ int Serve(const AgentConfig& config) {
     sync_options.backoff_base = config.sync_backoff_base;
     sync_options.backoff_cap = config.sync_backoff_cap;
     sync_options.config_interval = config.sync_config_interval;
-    auto started = HqSync::Start(io, blocking_pool, **journal, (*shopper)->trust(),
-                                 config.state_dir, **enrollment, sync_options);
+    auto started = HqSync::Start(io, blocking_pool, **journal, (*shopper)->hq_config(),
+                                 **enrollment, sync_options);
     if (!started) {
       LogError("agent", started.error().message());
       return kExitFailure;
@@ -141,6 +142,9 @@ int Serve(const AgentConfig& config) {
   (*admin)->Start();
   LogInfo("agent", "listening on http://", config.listen_address, ":", (*server)->port());
   PrintBanner(config, **journal, (*shopper)->services(), (*counter)->demo_pin(), (*server)->port());
+  const SystemdNotifier systemd = SystemdNotifier::FromEnvironment();  // no-op outside systemd
+  SystemdWatchdog watchdog(io, systemd);  // pings from this loop: a hung loop gets restarted
+  systemd.NotifyReady(StrCat("serving on port ", (*server)->port()));
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   int servers_running = 2;
@@ -150,6 +154,7 @@ int Serve(const AgentConfig& config) {
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
     if (error) return;
     LogInfo("agent", "signal ", signal_number, ": finishing requests in flight, then stopping");
+    systemd.NotifyStopping("finishing requests in flight");
     if (hq_sync) hq_sync->Stop();
     (*server)->Shutdown(one_stopped);
     (*admin)->Shutdown(one_stopped);

@@ -8,12 +8,6 @@
 namespace kiosk_edge {
 namespace {
 
-using namespace std::string_view_literals;
-
-// Domain separation: a MAC made for a channel token is useless anywhere else, even if a key were
-// (wrongly) shared with another purpose. The "\0" is part of the MAC input.
-constexpr std::string_view kChannelMacDomain = "kiosk-edge channel v1\0"sv;
-constexpr std::size_t kChannelMacBytes = 10;  // 80 bits, DESIGN.md's minimum
 constexpr std::size_t kMaxTokenLength = kMaxChannelIdLength + 2 + kChannelMacChars;
 // Bounds on retirement times and overlap (about 3000 years) that keep their sum far from
 // overflowing, without limiting any real configuration.
@@ -21,14 +15,6 @@ constexpr std::int64_t kMaxSaneSeconds = 100'000'000'000;
 
 bool IsChannelIdChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-}
-
-std::string ChannelMac(std::string_view secret, std::string_view channel_id) {
-  std::string message(kChannelMacDomain);
-  message.append(channel_id);
-  std::string mac = HmacSha256(secret, message);
-  mac.resize(kChannelMacBytes);
-  return Base32Encode(mac);
 }
 
 Error Refused(std::string_view reason) {
@@ -86,11 +72,7 @@ Result<std::string> ChannelTokenCodec::Issue(std::string_view channel_id) const 
                  "channel id must be 1..32 characters of A-Z, 0-9 and '-'");
   }
   const TokenKey* key = FindKey(signing_key_id_);  // present: checked by Create
-  std::string token(channel_id);
-  token.push_back('.');
-  token.push_back(key->id);
-  token.append(ChannelMac(key->secret, channel_id));
-  return token;
+  return ChannelCodeToken(channel_id, key->id, key->secret);
 }
 
 Result<std::string> ChannelTokenCodec::Verify(std::string_view token,
@@ -114,7 +96,7 @@ Result<std::string> ChannelTokenCodec::Verify(std::string_view token,
 
   const TokenKey* key = FindKey(signed_part.front());
   if (key == nullptr) return Refused("unknown key");
-  if (!ConstantTimeEqual(ChannelMac(key->secret, channel_id), mac)) return Refused("bad mac");
+  if (!ConstantTimeEqual(ChannelCodeMac(key->secret, channel_id), mac)) return Refused("bad mac");
   if (key->retired_at_unix_s) {
     // In whole seconds, where Create's bounds rule out overflow: now >= an integer second
     // exactly when floor(now) >= it.

@@ -11,6 +11,12 @@
 // Everything is upper case, digits or one of "-./:", so "HTTP://HOST/C/<token>" fits a QR code's
 // alphanumeric mode (smaller codes). A forged or altered token is refused; the caller still shows
 // a landing page but records the scan as invalid and attributes it to no channel.
+//
+// Keys: before enrollment a kiosk signs with its own key ('A', kiosk_secrets.hpp). Once HQ's
+// config bundle arrives it signs with HQ's signing key, so a code printed anywhere in the fleet
+// verifies on every kiosk, and keeps its own key as a verifying-only key so that the codes it
+// printed before enrollment keep working. The codec in force is held in a ChannelCodecHolder and
+// swapped whole when HQ's keys change.
 
 #include <chrono>
 #include <cstdint>
@@ -19,14 +25,14 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/shared_snapshot.hpp"
 #include "common/error.hpp"
+#include "sync/protocol/channel_code.hpp"  // the MAC, shared with HQ
 
 namespace kiosk_edge {
 
 inline constexpr std::size_t kMaxChannelIdLength = 32;
 inline constexpr std::size_t kMinTokenKeySecretSize = 32;
-// Characters of MAC in a token: 80 bits of HMAC in base32.
-inline constexpr std::size_t kChannelMacChars = 16;
 
 // A key that signs or verifies channel tokens. The secret is key material: never log it.
 struct TokenKey {
@@ -76,5 +82,8 @@ class ChannelTokenCodec {
   char signing_key_id_;
   std::chrono::seconds overlap_;
 };
+
+// The codec in force on a running kiosk; HqConfigKeeper replaces it when HQ's keys change.
+using ChannelCodecHolder = SharedSnapshot<ChannelTokenCodec>;
 
 }  // namespace kiosk_edge

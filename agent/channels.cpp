@@ -93,6 +93,12 @@ std::optional<ChannelProblem> FindChannelProblem(const Channel& channel) {
   return std::nullopt;
 }
 
+bool SameDefinition(const Channel& a, const Channel& b) {
+  return a.id == b.id && a.name == b.name && a.medium == b.medium && a.path == b.path &&
+         a.campaign == b.campaign && a.store == b.store && a.active_from_ms == b.active_from_ms &&
+         a.active_until_ms == b.active_until_ms && a.defined_by_hq == b.defined_by_hq;
+}
+
 Result<void> ValidateChannel(const Channel& channel) {
   if (auto problem = FindChannelProblem(channel)) {
     return Error(ErrorKind::kInvalidArgument, std::move(problem->message));
@@ -106,11 +112,13 @@ EventDraft ChannelDefinedEvent(const Channel& channel) {
       {"path", channel.path}, {"campaign", channel.campaign}, {"store", channel.store}};
   if (channel.active_from_ms) json["active_from_ms"] = *channel.active_from_ms;
   if (channel.active_until_ms) json["active_until_ms"] = *channel.active_until_ms;
+  if (channel.defined_by_hq) json["origin"] = "hq";
   return EventDraft{"channel_defined", channel.id, 1, boost::json::serialize(json), std::nullopt};
 }
 
-EventDraft ChannelRetiredEvent(std::string_view channel_id) {
+EventDraft ChannelRetiredEvent(std::string_view channel_id, bool by_hq) {
   boost::json::object json{{"id", channel_id}};
+  if (by_hq) json["origin"] = "hq";
   return EventDraft{"channel_retired", std::string(channel_id), 1, boost::json::serialize(json),
                     std::nullopt};
 }
@@ -153,6 +161,7 @@ Result<void> ChannelRegistry::Apply(std::string_view type, std::string_view payl
   channel.store = JsonString(json, "store");
   channel.active_from_ms = JsonInt(json, "active_from_ms");
   channel.active_until_ms = JsonInt(json, "active_until_ms");
+  channel.defined_by_hq = JsonString(json, "origin") == "hq";
   if (auto valid = ValidateChannel(channel); !valid) return valid.error();
   channels_[id] = std::move(channel);
   return {};
@@ -177,16 +186,16 @@ std::vector<Channel> DemoChannels(std::string_view store_id) {
   const std::string campaign = "welcome-gift";
   return {
       {"KIOSK-SCREEN", "Kiosk screen", Medium::kKioskScreen, store + "/kiosk", campaign, store,
-       std::nullopt, std::nullopt, false},
+       std::nullopt, std::nullopt, false, false},
       {"LOBBY-POSTER-1", "Lobby poster", Medium::kPoster, store + "/lobby/poster-v1", campaign,
-       store, std::nullopt, std::nullopt, false},
+       store, std::nullopt, std::nullopt, false, false},
       {"EL3-POSTER-V2", "Elevator 3 poster", Medium::kElevator,
        "north/greenwood/bldg-2/elevator-3/poster-v2", campaign, store, std::nullopt, std::nullopt,
-       false},
+       false, false},
       {"FLYER-NOV", "November flyer", Medium::kFlyer, "north/greenwood/flyer-nov", campaign, store,
-       std::nullopt, std::nullopt, false},
+       std::nullopt, std::nullopt, false, false},
       {"COUNTER-CARD", "Counter card", Medium::kCounterCard, store + "/counter", campaign, store,
-       std::nullopt, std::nullopt, false},
+       std::nullopt, std::nullopt, false, false},
   };
 }
 

@@ -33,9 +33,15 @@ struct Channel {
   std::optional<std::int64_t> active_from_ms;   // Unix ms; unset = always
   std::optional<std::int64_t> active_until_ms;  // Unix ms, exclusive; unset = open-ended
   bool retired = false;
+  // Defined by HQ's config bundle ("origin": "hq" in the event), not by this kiosk's config or
+  // kioskctl. HQ owns such a channel: the kiosk's own definitions of its id are not applied.
+  bool defined_by_hq = false;
 
   bool ActiveAt(std::chrono::system_clock::time_point now) const;
 };
+
+// True when `a` and `b` define the same placement the same way (every field but `retired`).
+bool SameDefinition(const Channel& a, const Channel& b);
 
 // What is wrong with a channel definition: the field ("id", "name", "path", "campaign", "store",
 // "active_until_ms") and why.
@@ -48,9 +54,10 @@ std::optional<ChannelProblem> FindChannelProblem(const Channel& channel);
 // kInvalidArgument with FindChannelProblem's message unless `channel` may be defined.
 Result<void> ValidateChannel(const Channel& channel);
 
-// The events that define and retire channels; their payloads carry the whole channel.
+// The events that define and retire channels; their payloads carry the whole channel (and
+// "origin": "hq" for HQ's channels). A definition of a retired channel brings it back.
 EventDraft ChannelDefinedEvent(const Channel& channel);
-EventDraft ChannelRetiredEvent(std::string_view channel_id);
+EventDraft ChannelRetiredEvent(std::string_view channel_id, bool by_hq = false);
 
 // The channels a kiosk knows, rebuilt from the journal's definition events. Thread-safe.
 class ChannelRegistry {

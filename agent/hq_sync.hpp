@@ -1,7 +1,7 @@
 #pragma once
 
 // Wiring of the sync client (sync/client) into kiosk-agent: the journal as the uploader sees it,
-// and HQ's config bundle applied to the kiosk.
+// and HQ's config bundle handed to the HqConfigKeeper (hq_config_keeper.hpp).
 
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
+#include "agent/hq_config_keeper.hpp"
 #include "agent/hq_enrollment.hpp"
 #include "agent/journal.hpp"
-#include "agent/voucher_check.hpp"
 #include "common/https_client.hpp"
 #include "sync/client/sync_client.hpp"
 
@@ -43,39 +43,14 @@ class HttpsSyncTransport final : public SyncTransport {
   HttpsClient& client_;
 };
 
-// The trust list a bundle means for this kiosk: HQ's trusted kiosks and revocations, plus this
-// kiosk's own key (a kiosk always accepts its own vouchers unless HQ revoked it).
-TrustList TrustListFromBundle(const ConfigBundle& bundle, const std::string& own_kiosk_id,
-                              const std::string& own_public_key);
-
-// Applies bundles to the running kiosk and keeps the last good one in `state_dir`/hq-config.json
-// (written atomically after it was applied), so a restart offline starts from it.
-class HqConfigKeeper {
- public:
-  HqConfigKeeper(std::filesystem::path state_dir, TrustStore& trust, std::string own_kiosk_id,
-                 std::string own_public_key);
-  // Applies the saved bundle, if any (a missing file is not an error).
-  Result<void> LoadSaved();
-  Result<void> Apply(const ConfigBundle& bundle);
-
- private:
-  Result<void> ApplyInMemory(const ConfigBundle& bundle);
-
-  std::filesystem::path file_;
-  TrustStore& trust_;
-  std::string own_kiosk_id_;
-  std::string own_public_key_;
-};
-
 // Everything kiosk-agent runs to sync with HQ once enrolled: the HTTPS connection, the journal
-// source, the config keeper and the sync client, spawned on `io`. New events wake the client
-// through the journal's commit listener.
+// source and the sync client, spawned on `io`; bundles go to `keeper` (which has applied the
+// saved copy already). New events wake the client through the journal's commit listener.
 class HqSync {
  public:
   static Result<std::unique_ptr<HqSync>> Start(boost::asio::io_context& io,
                                                boost::asio::thread_pool& blocking_pool,
-                                               Journal& journal, TrustStore& trust,
-                                               const std::filesystem::path& state_dir,
+                                               Journal& journal, HqConfigKeeper& keeper,
                                                const HqEnrollment& enrollment,
                                                const SyncClientOptions& options);
   // Detaches the journal's commit listener.
@@ -85,15 +60,10 @@ class HqSync {
   SyncStatus Status() const { return client_->Status(); }
 
  private:
-  HqSync(Journal& journal, TrustStore& trust, const std::filesystem::path& state_dir,
-         std::string own_public_key)
-      : journal_(journal),
-        source_(journal),
-        keeper_(state_dir, trust, journal.kiosk_id(), std::move(own_public_key)) {}
+  explicit HqSync(Journal& journal) : journal_(journal), source_(journal) {}
 
   Journal& journal_;
   JournalSyncSource source_;
-  HqConfigKeeper keeper_;
   std::unique_ptr<HttpsClient> https_;
   std::optional<HttpsSyncTransport> transport_;
   std::unique_ptr<SyncClient> client_;

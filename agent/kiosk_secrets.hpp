@@ -11,9 +11,11 @@ namespace kiosk_edge {
 
 // Key material a kiosk needs to run offline. Never logged.
 //
-// Until sync exists (issue 5) every key is local to the kiosk: codes it prints verify only on
-// itself, and personal data is sealed for a demo HQ key pair kept beside the journal. With a
-// configured HQ public key, data is sealed for HQ and no private key is kept on the kiosk.
+// Before enrollment every key is local to the kiosk: codes it prints verify only on itself, and
+// personal data is sealed for a demo HQ key pair kept beside the journal. With a configured or
+// enrolled HQ public key, data is sealed for HQ and no private key is kept on the kiosk. Once HQ's
+// config bundle arrives (hq_config_keeper.hpp), HQ's channel keys sign new codes and HQ's sealing
+// key replaces hq_public_key; channel_key stays as a verifying-only key.
 struct KioskSecrets {
   char channel_key_id = 'A';
   std::string channel_key;      // HMAC key for channel codes (32 bytes)

@@ -104,7 +104,7 @@ awaitable<void> RecordScan(const ShopperServices& services, EventDraft& draft) {
 awaitable<HttpResponse> ChannelScan(const ShopperServices& services, const HttpRequest& request,
                                     std::string_view token) {
   const Visitor visitor = IdentifyVisitor(request);
-  auto channel_id = services.channel_codes->Verify(token, services.clock->WallNow());
+  auto channel_id = services.channel_codes->Current()->Verify(token, services.clock->WallNow());
   boost::json::object payload{{"code", "channel"},
                               {"valid", channel_id.has_value()},
                               {"device", visitor.device_id},
@@ -206,7 +206,7 @@ HttpResponse VoucherPage(const ShopperServices& services, const HttpRequest& req
 }  // namespace
 
 Result<std::string> ChannelCodeUrl(const ShopperServices& services, std::string_view channel_id) {
-  auto token = services.channel_codes->Issue(channel_id);
+  auto token = services.channel_codes->Current()->Issue(channel_id);
   if (!token) return token.error();
   return UpperAscii(services.public_base_url) + "/C/" + *token;
 }

@@ -19,11 +19,13 @@
 
 namespace kiosk_edge {
 
-// Everything the shopper's routes use. All of it outlives the HTTP server.
+// Everything the shopper's routes use. All of it outlives the HTTP server. The channel-code keys
+// and HQ's sealing key change when HQ's config bundle does (HqConfigKeeper): take one snapshot
+// per request.
 struct ShopperServices {
   Journal* journal;
   ChannelRegistry* channels;
-  const ChannelTokenCodec* channel_codes;
+  const ChannelCodecHolder* channel_codes;
   const PresenceCodec* presence_codes;
   const BlindIndexer* blind_index;
   const CsrfGuard* csrf;
@@ -31,7 +33,7 @@ struct ShopperServices {
   RateLimiter* signup_limit_per_address;
   boost::asio::thread_pool* blocking_pool;  // sealing personal data is CPU work
   const Clock* clock;
-  std::string hq_public_key;  // X25519: names and phones are sealed for it
+  const SharedSnapshot<std::string>* hq_public_key;  // X25519: names and phones are sealed for it
   std::vector<std::string> extra_country_codes;
   std::string public_base_url;   // "http://192.168.1.20:8470": what QR codes point at
   std::string default_campaign;  // for signups that came through no known channel

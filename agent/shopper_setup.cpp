@@ -6,23 +6,22 @@
 namespace kiosk_edge {
 namespace {
 
-// Printed posters stay valid this long after their signing key is retired.
-constexpr std::chrono::hours kChannelKeyOverlap{24 * 90};
 constexpr std::chrono::minutes kSignupWindow{10};
 constexpr std::size_t kRateLimitKeys = 20'000;
 
-bool SameDefinition(const Channel& a, const Channel& b) {
-  return a.name == b.name && a.medium == b.medium && a.path == b.path && a.campaign == b.campaign &&
-         a.store == b.store && !b.retired;
-}
-
 // Records a channel_defined event for each of `channels` the registry does not already hold as
-// it is, and applies it. Unchanged channels cost nothing at restart.
+// it is, and applies it. Unchanged channels cost nothing at restart. Ids HQ defines are HQ's:
+// the kiosk's own definitions of them are not applied.
 Result<void> DefineChannels(const std::vector<Channel>& channels, Journal& journal,
                             ChannelRegistry& registry) {
   for (const Channel& channel : channels) {
     const auto known = registry.Find(channel.id);
-    if (known && SameDefinition(channel, *known)) continue;
+    if (known && known->defined_by_hq) {
+      LogWarning("agent", "channel ", channel.id,
+                 " of the config is defined by HQ; HQ's definition applies");
+      continue;
+    }
+    if (known && SameDefinition(channel, *known) && !known->retired) continue;
     EventDraft draft = ChannelDefinedEvent(channel);
     const std::string payload = draft.payload_json;
     auto seq = journal.Append(std::move(draft));
@@ -50,11 +49,13 @@ Result<std::unique_ptr<ShopperState>> ShopperState::Build(const AgentConfig& con
   }
 
   std::unique_ptr<ShopperState> state(new ShopperState());
-  auto channel_codes = ChannelTokenCodec::Create(
-      {TokenKey{secrets->channel_key_id, secrets->channel_key, std::nullopt}},
-      secrets->channel_key_id, kChannelKeyOverlap);
+  // The kiosk's own key signs until HQ's keys arrive, and verifies after.
+  const TokenKey own_channel_key{secrets->channel_key_id, secrets->channel_key, std::nullopt};
+  auto channel_codes =
+      ChannelTokenCodec::Create({own_channel_key}, own_channel_key.id, kChannelKeyOverlap);
   if (!channel_codes) return channel_codes.error().WithContext("channel codes");
   state->channel_codes_.emplace(std::move(*channel_codes));
+  state->hq_public_key_.emplace(secrets->hq_public_key);
   auto presence_codes =
       PresenceCodec::Create(kiosk_id, secrets->presence_key, config.presence_step);
   if (!presence_codes) return presence_codes.error().WithContext("presence codes");
@@ -75,6 +76,15 @@ Result<std::unique_ptr<ShopperState>> ShopperState::Build(const AgentConfig& con
                                    kiosk_id, config.store_id, secrets->device_key.private_key};
 
   if (auto loaded = state->channels_.Load(journal); !loaded) return loaded.error();
+  // HQ's saved config first: its channels take their ids before the kiosk's own are defined.
+  state->hq_config_.emplace(
+      config.state_dir,
+      HqConfigTargets{&journal, &state->channels_, &*state->channel_codes_, &*state->hq_public_key_,
+                      &*state->trust_},
+      KioskOwnKeys{kiosk_id, secrets->device_key.public_key, own_channel_key});
+  if (auto saved = state->hq_config_->LoadSaved(); !saved) {
+    LogWarning("sync", "HQ's saved config not applied: ", saved.error().message());
+  }
   const bool demo = config.channels.empty() && state->channels_.All().empty();
   if (demo) LogInfo("agent", "no channels configured or defined yet: defining demo channels");
   if (auto defined = DefineChannels(demo ? DemoChannels(config.store_id) : config.channels, journal,
@@ -94,7 +104,7 @@ Result<std::unique_ptr<ShopperState>> ShopperState::Build(const AgentConfig& con
   services.signup_limit_per_address = &*state->per_address_;
   services.blocking_pool = &blocking_pool;
   services.clock = &SystemClock();
-  services.hq_public_key = secrets->hq_public_key;
+  services.hq_public_key = &*state->hq_public_key_;
   services.extra_country_codes = config.extra_country_codes;
   services.public_base_url = config.public_base_url;
   services.default_campaign = config.default_campaign;

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "agent/agent_config.hpp"
+#include "agent/hq_config_keeper.hpp"
 #include "agent/shopper_routes.hpp"
 
 namespace kiosk_edge {
@@ -13,8 +14,9 @@ namespace kiosk_edge {
 // that point at it. Built once at start; lives as long as the HTTP server.
 class ShopperState {
  public:
-  // Loads or creates the kiosk's keys, loads the channels from the journal and, on a kiosk that
-  // has none yet, defines the demo channels.
+  // Loads or creates the kiosk's keys, loads the channels from the journal, applies HQ's saved
+  // config bundle (if any), then defines the configured channels or, on a kiosk that has none
+  // yet, the demo channels.
   static Result<std::unique_ptr<ShopperState>> Build(const AgentConfig& config,
                                                      const std::string& kiosk_id, Journal& journal,
                                                      boost::asio::thread_pool& blocking_pool);
@@ -24,11 +26,14 @@ class ShopperState {
   const ShopperServices& services() const { return services_; }
   // The vouchers this kiosk accepts; the counter shares it.
   TrustStore& trust() { return *trust_; }
+  // Applies HQ's config bundles to the channels, keys and trust list above.
+  HqConfigKeeper& hq_config() { return *hq_config_; }
 
  private:
   ShopperState() = default;
 
-  std::optional<ChannelTokenCodec> channel_codes_;
+  std::optional<ChannelCodecHolder> channel_codes_;
+  std::optional<SharedSnapshot<std::string>> hq_public_key_;
   std::optional<PresenceCodec> presence_codes_;
   std::optional<BlindIndexer> blind_index_;
   std::optional<CsrfGuard> csrf_;
@@ -37,6 +42,7 @@ class ShopperState {
   std::optional<TrustStore> trust_;
   VoucherIssuer vouchers_{};
   ChannelRegistry channels_;
+  std::optional<HqConfigKeeper> hq_config_;
   ShopperServices services_{};
 };
 

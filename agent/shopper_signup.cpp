@@ -74,9 +74,10 @@ awaitable<HttpResponse> HandleSignupPost(const ShopperServices& services,
   const auto channel = services.channels->Find(typed.channel_id);
   const std::string campaign = channel ? channel->campaign : services.default_campaign;
   const std::string phone_index = services.blind_index->Index(valid.e164, "phone");
-  const auto seal = [&services, name = valid.name, phone = valid.e164] {
-    return SealedContact{SealForHq(services.hq_public_key, name, "signup.name"),
-                         SealForHq(services.hq_public_key, phone, "signup.phone")};
+  const auto seal = [hq_key = services.hq_public_key->Current(), name = valid.name,
+                     phone = valid.e164] {
+    return SealedContact{SealForHq(*hq_key, name, "signup.name"),
+                         SealForHq(*hq_key, phone, "signup.phone")};
   };
   const SealedContact sealed = co_await RunBlocking(*services.blocking_pool, seal);
   if (!sealed.name || !sealed.phone) {

@@ -112,7 +112,8 @@ Result<void> LoadOrCreateHqKeys(const std::filesystem::path& dir, HqState& state
 }  // namespace
 
 Result<HqState> LoadOrCreateHqState(const std::filesystem::path& state_dir,
-                                    const std::vector<std::string>& server_names) {
+                                    const std::vector<std::string>& server_names,
+                                    const Clock& clock) {
   if (auto made = EnsurePrivateDirectory(state_dir); !made) return made.error();
   HqState state;
   auto ca = LoadOrCreateCa(state_dir);
@@ -123,6 +124,11 @@ Result<HqState> LoadOrCreateHqState(const std::filesystem::path& state_dir,
     return server.error();
   }
   if (auto keys = LoadOrCreateHqKeys(state_dir, state); !keys) return keys.error();
+  const std::int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(clock.WallNow().time_since_epoch()).count();
+  auto channel_keys = LoadOrCreateChannelKeys(state_dir, now_s);
+  if (!channel_keys) return channel_keys.error();
+  state.channel_keys = std::move(*channel_keys);
   return state;
 }
 

@@ -1,0 +1,189 @@
+#include "agent/hq_config_keeper.hpp"
+
+#include <set>
+
+#include "common/files.hpp"
+#include "common/log.hpp"
+#include "common/strings.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+constexpr std::string_view kComponent = "sync";
+constexpr std::size_t kMaxSavedBytes = kMaxConfigBundleBytes;
+
+Channel FromBundle(const BundleChannel& from) {
+  Channel channel;
+  channel.id = from.id;
+  channel.name = from.name;
+  channel.medium = ParseMedium(from.medium).value_or(Medium::kPoster);
+  channel.path = from.path;
+  channel.campaign = from.campaign;
+  channel.store = from.store;
+  channel.active_from_ms = from.active_from_ms;
+  channel.active_until_ms = from.active_until_ms;
+  channel.defined_by_hq = true;
+  return channel;
+}
+
+// The events that make the registry hold `bundle`'s channels, as ChannelsFromHq describes.
+Result<std::vector<EventDraft>> ChannelChanges(const ConfigBundle& bundle,
+                                               const ChannelRegistry& registry) {
+  std::vector<EventDraft> events;
+  std::set<std::string, std::less<>> listed;
+  for (const BundleChannel& from : bundle.channels) {
+    listed.insert(from.id);
+    const Channel wanted = FromBundle(from);
+    if (auto valid = ValidateChannel(wanted); !valid) {
+      return valid.error().WithContext(StrCat("channel ", from.id));
+    }
+    const std::optional<Channel> known = registry.Find(from.id);
+    if (!known && from.retired) continue;  // never used here: nothing to record
+    const bool define =
+        !known || !SameDefinition(*known, wanted) || (known->retired && !from.retired);
+    if (define) events.push_back(ChannelDefinedEvent(wanted));
+    if (from.retired && (define || !known->retired)) {
+      events.push_back(ChannelRetiredEvent(from.id, /*by_hq=*/true));
+    }
+  }
+  for (const Channel& channel : registry.All()) {
+    if (channel.defined_by_hq && !channel.retired && !listed.contains(channel.id)) {
+      events.push_back(ChannelRetiredEvent(channel.id, /*by_hq=*/true));
+    }
+  }
+  return events;
+}
+
+}  // namespace
+
+TrustList TrustListFromBundle(const ConfigBundle& bundle, const std::string& own_kiosk_id,
+                              const std::string& own_public_key) {
+  TrustList trust;
+  for (const auto& [kiosk_id, public_key] : bundle.trusted_kiosks) {
+    trust.kiosk_keys.emplace(kiosk_id, public_key);
+  }
+  trust.kiosk_keys.insert_or_assign(own_kiosk_id, own_public_key);
+  trust.revoked_kiosks.insert(bundle.revoked_kiosks.begin(), bundle.revoked_kiosks.end());
+  trust.revoked_vouchers.insert(bundle.revoked_vouchers.begin(), bundle.revoked_vouchers.end());
+  trust.redeemed_elsewhere.insert(bundle.redeemed_vouchers.begin(), bundle.redeemed_vouchers.end());
+  return trust;
+}
+
+// Everything a bundle means for the kiosk, built before anything is changed.
+struct HqConfigKeeper::Plan {
+  std::optional<ChannelTokenCodec> codec;
+  TrustList trust;
+  std::vector<EventDraft> channel_events;
+};
+
+HqConfigKeeper::HqConfigKeeper(const std::filesystem::path& state_dir, HqConfigTargets targets,
+                               KioskOwnKeys own)
+    : file_(state_dir / "hq-config.json"), targets_(targets), own_(std::move(own)) {}
+
+std::optional<std::int64_t> HqConfigKeeper::version() const {
+  std::lock_guard lock(mutex_);
+  return version_;
+}
+
+Result<HqConfigKeeper::Plan> HqConfigKeeper::Prepare(const ConfigBundle& bundle) const {
+  if (auto valid = ValidateConfigBundle(bundle); !valid) return valid.error();
+  Plan plan;
+  std::vector<TokenKey> keys;
+  bool own_id_taken = false;
+  for (const BundleTokenKey& key : bundle.channel_keys) {
+    keys.push_back(TokenKey{key.id, key.secret, key.retired_at_s});
+    own_id_taken = own_id_taken || key.id == own_.channel_key.id;
+  }
+  if (!own_id_taken) keys.push_back(TokenKey{own_.channel_key.id, own_.channel_key.secret, {}});
+  const char signing = bundle.channel_keys.empty() ? own_.channel_key.id : bundle.signing_key_id;
+  auto codec = ChannelTokenCodec::Create(std::move(keys), signing, kChannelKeyOverlap);
+  if (!codec) return codec.error().WithContext("channel keys");
+  plan.codec.emplace(std::move(*codec));
+  plan.trust = TrustListFromBundle(bundle, own_.kiosk_id, own_.voucher_public_key);
+  auto changes = ChannelChanges(bundle, *targets_.channels);
+  if (!changes) return changes.error().WithContext("channels");
+  plan.channel_events = std::move(*changes);
+  return plan;
+}
+
+Result<void> HqConfigKeeper::RecordChannels(const std::vector<EventDraft>& events) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const EventDraft& event = events[i];
+    auto seq = targets_.journal->Append(event);
+    if (!seq) {
+      return seq.error().WithContext(
+          StrCat("channel ", event.channel_id.value_or(""), " (", i, " of ", events.size(),
+                 " channel changes recorded; the rest when HQ's bundle is applied again)"));
+    }
+    if (auto applied = targets_.channels->Apply(event.type, event.payload_json); !applied) {
+      return applied.error().WithContext(StrCat("channel ", event.channel_id.value_or("")));
+    }
+    LogInfo(kComponent, "HQ ", event.type == "channel_retired" ? "retired" : "defined", " channel ",
+            event.channel_id.value_or(""));
+  }
+  return {};
+}
+
+void HqConfigKeeper::RestoreSavedCopy() {
+  if (saved_text_) {
+    if (auto restored = WriteFileAtomically(file_, *saved_text_, 0600); !restored) {
+      LogError(kComponent, "could not put back HQ's previous config in ", file_.string(), ": ",
+               restored.error().message());
+    }
+    return;
+  }
+  std::error_code error;
+  std::filesystem::remove(file_, error);
+  if (error) {
+    LogError(kComponent, "could not remove ", file_.string(), ": ", error.message());
+  }
+}
+
+Result<void> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
+                                         std::optional<std::string> text) {
+  auto plan = Prepare(bundle);
+  if (!plan) return plan.error();
+  const bool write = text && text != saved_text_;
+  if (write) {
+    if (auto written = WriteFileAtomically(file_, *text, 0600); !written) {
+      return written.error().WithContext("save HQ's config");
+    }
+  }
+  if (auto recorded = RecordChannels(plan->channel_events); !recorded) {
+    if (write) RestoreSavedCopy();
+    return recorded.error();
+  }
+  if (text) saved_text_ = std::move(text);
+
+  targets_.channel_codes->Replace(std::move(*plan->codec));
+  if (*targets_.hq_public_key->Current() != bundle.hq_public_key) {
+    targets_.hq_public_key->Replace(bundle.hq_public_key);
+    LogInfo(kComponent, "HQ's sealing key is new: personal data is sealed for it from now on");
+  }
+  targets_.trust->Replace(std::move(plan->trust));
+  version_ = bundle.version;
+  return {};
+}
+
+Result<void> HqConfigKeeper::LoadSaved() {
+  std::lock_guard lock(mutex_);
+  auto text = ReadSmallFile(file_, kMaxSavedBytes);
+  if (!text) return text.error().kind() == ErrorKind::kNotFound ? Result<void>() : text.error();
+  auto bundle = DecodeConfigBundle(*text);
+  if (!bundle) return bundle.error().WithContext(file_.string());
+  saved_text_ = *text;
+  if (auto applied = ApplyLocked(*bundle, std::nullopt); !applied) {
+    return applied.error().WithContext(file_.string());
+  }
+  LogInfo(kComponent, "applied HQ's saved config version ", bundle->version);
+  return {};
+}
+
+Result<void> HqConfigKeeper::Apply(const ConfigBundle& bundle) {
+  auto text = EncodeConfigBundle(bundle);
+  if (!text) return text.error();
+  std::lock_guard lock(mutex_);
+  return ApplyLocked(bundle, std::move(*text));
+}
+
+}  // namespace kiosk_edge

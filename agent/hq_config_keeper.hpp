@@ -1,0 +1,95 @@
+#pragma once
+
+// Applies HQ's config bundle (sync/protocol/config_bundle.hpp) to a running kiosk, whole or not
+// at all, and keeps the last good copy in `state_dir`/hq-config.json (0600).
+//
+// What a bundle changes:
+//   channels      HQ's channels become the kiosk's. The journal stays the record: the keeper
+//                 appends channel_defined ("origin": "hq") for each channel that is new or
+//                 changed, and channel_retired for each HQ channel the bundle retires or no longer
+//                 lists; HQ receives them back like any event. Channels the kiosk defined itself
+//                 (kiosk-agent.toml, kioskctl) stay unless HQ defines the same id. A retired
+//                 channel the kiosk never knew is not recorded.
+//   channel keys  new codes are signed with HQ's signing key; every HQ key in the bundle
+//                 verifies, retired ones for kChannelKeyOverlap after retirement; the kiosk's own
+//                 key stays as a verifying-only key, so codes it printed before enrollment keep
+//                 working (unless HQ sends a key with the same id, which then wins).
+//   hq_public_key new personal data is sealed for it.
+//   trust list    trusted kiosks, revoked kiosks and vouchers, fleet vouchers redeemed elsewhere.
+//
+// Order, so that a failure changes nothing: everything is checked and built first (a bundle that
+// fails there changes nothing); then the copy is saved (the commit point: a crash after it is
+// mended at the next start, which applies the saved copy); then the channel events are journaled
+// (if that fails, the previous copy is put back and the keys stay as they were; channel events
+// already recorded are complete definitions and stay, and the next pull tries again); then the
+// keys, HQ's key and the trust list are swapped in memory, which cannot fail.
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/channel_token.hpp"
+#include "agent/channels.hpp"
+#include "agent/journal.hpp"
+#include "agent/voucher_check.hpp"
+#include "sync/protocol/config_bundle.hpp"
+
+namespace kiosk_edge {
+
+// Printed posters stay valid this long after their signing key is retired. HQ keeps a retired
+// key in the bundle for as long (sync/profile_store/hq_channel_keys.hpp).
+inline constexpr std::chrono::hours kChannelKeyOverlap{24 * 90};
+
+// The trust list a bundle means for this kiosk: HQ's trusted kiosks and revocations, plus this
+// kiosk's own key (a kiosk always accepts its own vouchers unless HQ revoked it).
+TrustList TrustListFromBundle(const ConfigBundle& bundle, const std::string& own_kiosk_id,
+                              const std::string& own_public_key);
+
+// What a bundle changes on the kiosk. Everything outlives the keeper.
+struct HqConfigTargets {
+  Journal* journal;
+  ChannelRegistry* channels;
+  ChannelCodecHolder* channel_codes;
+  SharedSnapshot<std::string>* hq_public_key;  // X25519, 32 bytes
+  TrustStore* trust;
+};
+
+// The kiosk's own identity and keys, which a bundle adds to rather than replaces.
+struct KioskOwnKeys {
+  std::string kiosk_id;
+  std::string voucher_public_key;  // Ed25519, 32 bytes
+  TokenKey channel_key;            // verifying-only once HQ's keys arrive
+};
+
+class HqConfigKeeper {
+ public:
+  HqConfigKeeper(const std::filesystem::path& state_dir, HqConfigTargets targets, KioskOwnKeys own);
+
+  // Applies the saved copy, if any (a missing file is not an error), including channel events
+  // the journal lacks. Call at start, before the kiosk's own channels are defined.
+  Result<void> LoadSaved();
+  // Applies `bundle` and saves it as the last good copy. An error (logged by the caller) leaves
+  // the kiosk as it was, see above. Calls are serialised.
+  Result<void> Apply(const ConfigBundle& bundle);
+
+  // The version of the bundle in force; nullopt before the first one.
+  std::optional<std::int64_t> version() const;
+
+ private:
+  struct Plan;
+  Result<Plan> Prepare(const ConfigBundle& bundle) const;
+  Result<void> ApplyLocked(const ConfigBundle& bundle, std::optional<std::string> text);
+  Result<void> RecordChannels(const std::vector<EventDraft>& events);
+  void RestoreSavedCopy();
+
+  const std::filesystem::path file_;
+  const HqConfigTargets targets_;
+  const KioskOwnKeys own_;
+  mutable std::mutex mutex_;
+  std::optional<std::string> saved_text_;  // the file's contents: the last good copy
+  std::optional<std::int64_t> version_;
+};
+
+}  // namespace kiosk_edge

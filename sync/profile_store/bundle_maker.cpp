@@ -1,0 +1,59 @@
+#include "sync/profile_store/bundle_maker.hpp"
+
+#include "common/crypto.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+// Only separates this digest from other uses of HMAC-SHA256; the digest is not a secret.
+constexpr std::string_view kDigestKey = "kiosk-edge config bundle content v1";
+
+}  // namespace
+
+Result<std::string> BundleContentDigest(const ConfigBundle& bundle) {
+  ConfigBundle content = bundle;
+  content.version = 1;  // the same for every bundle: the digest covers the rest
+  auto text = EncodeConfigBundle(content);
+  if (!text) return text.error();
+  std::string digest = HexEncode(HmacSha256(kDigestKey, *text));
+  SecureWipe(*text);  // holds the channel keys
+  return digest;
+}
+
+BundleMaker::BundleMaker(std::vector<BundleChannel> channels, ChannelKeySource channel_keys)
+    : channels_(std::move(channels)), channel_keys_(std::move(channel_keys)) {}
+
+Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity& identity,
+                                          const Clock& clock) {
+  const std::int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(clock.WallNow().time_since_epoch()).count();
+  auto kiosks = store.Kiosks();
+  if (!kiosks) return kiosks.error();
+  auto redeemed = store.RedeemedFleetVouchers(now_s);
+  if (!redeemed) return redeemed.error();
+  auto keys = channel_keys_();
+  if (!keys) return keys.error().WithContext("channel keys");
+
+  ConfigBundle bundle;
+  bundle.channels = channels_;
+  bundle.channel_keys = KeysForBundle(*keys, now_s);
+  bundle.signing_key_id = keys->signing_key_id;
+  bundle.hq_public_key = identity.public_key();
+  for (const KioskRecord& kiosk : *kiosks) {
+    if (kiosk.revoked) {
+      bundle.revoked_kiosks.push_back(kiosk.kiosk_id);
+    } else if (!kiosk.device_public_key.empty()) {
+      bundle.trusted_kiosks.emplace(kiosk.kiosk_id, kiosk.device_public_key);
+    }
+  }
+  bundle.redeemed_vouchers = std::move(*redeemed);
+
+  auto digest = BundleContentDigest(bundle);
+  if (!digest) return digest.error().WithContext("config bundle");
+  auto version = store.BundleVersionFor(*digest);
+  if (!version) return version.error().WithContext("config bundle version");
+  bundle.version = *version;
+  return bundle;
+}
+
+}  // namespace kiosk_edge

@@ -1,0 +1,46 @@
+#pragma once
+
+// The config bundle kiosks pull from GET /v1/sync/config (DESIGN.md section 6): HQ's channels
+// (from its config file), the channel-code keys (hq_channel_keys.hpp), HQ's sealing key, the
+// trusted kiosks' voucher keys, revoked kiosks and the fleet vouchers already redeemed.
+//
+// Its version lives in the store, not in the process: the store keeps the version and a digest of
+// the content it was given for, and gives a new, higher version only when the content changes
+// (StoreBackend::BundleVersionFor). So every profile-store instance sharing a database answers the
+// same version for the same content, a restart changes nothing, and a kiosk's If-None-Match hits
+// on any instance. Instances must therefore make the same content: the same [channels] config and
+// the same channel-keys.json (a shared state folder).
+
+#include <functional>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "sync/profile_store/hq_channel_keys.hpp"
+#include "sync/profile_store/identity.hpp"
+#include "sync/profile_store/store_backend.hpp"
+#include "sync/protocol/config_bundle.hpp"
+
+namespace kiosk_edge {
+
+// The channel keys as they are now: profile-store reads channel-keys.json every time, because
+// `rotate-channel-key` runs in another process. Called on the blocking pool.
+using ChannelKeySource = std::function<Result<HqChannelKeys>()>;
+
+class BundleMaker {
+ public:
+  // `channels` (validated, as the config holds them) go into every bundle.
+  BundleMaker(std::vector<BundleChannel> channels, ChannelKeySource channel_keys);
+
+  // The bundle kiosks get now, with its version from `store`. Blocks: run it off the I/O thread.
+  // Thread-safe.
+  Result<ConfigBundle> Current(StoreBackend& store, const HqIdentity& identity, const Clock& clock);
+
+ private:
+  const std::vector<BundleChannel> channels_;
+  const ChannelKeySource channel_keys_;
+};
+
+// A digest of a bundle's content, its version left out: 64 lower-case hex digits.
+Result<std::string> BundleContentDigest(const ConfigBundle& bundle);
+
+}  // namespace kiosk_edge

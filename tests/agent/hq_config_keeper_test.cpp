@@ -1,0 +1,318 @@
+// HqConfigKeeper: HQ's channels, channel keys, sealing key and trust list applied to a kiosk
+// whole or not at all, recorded in the journal, kept as the last good copy and applied again at
+// start; and the channel codec swapped under readers.
+
+#include "agent/hq_config_keeper.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <thread>
+
+#include "common/fake_clock.hpp"
+#include "common/files.hpp"
+#include "support/temp_dir.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using std::chrono::seconds;
+
+const std::chrono::system_clock::time_point kNow{seconds(1'800'000'000)};
+const TokenKey kOwnKey{'A', std::string(32, 'a'), std::nullopt};
+
+ChannelTokenCodec Codec(std::vector<TokenKey> keys, char signing) {
+  auto codec = ChannelTokenCodec::Create(std::move(keys), signing, kChannelKeyOverlap);
+  EXPECT_TRUE(codec) << codec.error().message();
+  return std::move(*codec);
+}
+
+BundleChannel HqChannel(std::string id, std::string name = "Lobby poster") {
+  return BundleChannel{std::move(id), std::move(name), "elevator",   "north/bldg-2/elevator-3",
+                       "spring",      "store-1",       std::nullopt, std::nullopt,
+                       false};
+}
+
+// HQ's bundle: two channels, key B retired, key C signing.
+ConfigBundle HqBundle() {
+  ConfigBundle bundle;
+  bundle.version = 7;
+  bundle.channels = {HqChannel("HQ-LOBBY"), HqChannel("HQ-ELEV-3")};
+  bundle.channel_keys = {{'B', std::string(32, 'b'), 1'799'000'000},
+                         {'C', std::string(32, 'c'), std::nullopt}};
+  bundle.signing_key_id = 'C';
+  bundle.hq_public_key = std::string(32, 'h');
+  bundle.trusted_kiosks = {{"kiosk-2", std::string(32, '2')}};
+  bundle.revoked_kiosks = {"kiosk-9"};
+  bundle.redeemed_vouchers = {"kiosk-2/0123456789abcdef"};
+  return bundle;
+}
+
+class HqConfigKeeperTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+
+  // The kiosk as it starts: journal, channels rebuilt from it, its own keys, then the keeper.
+  void Start(std::uint64_t journal_budget_bytes = 64 << 20) {
+    keeper_.reset();
+    journal_.reset();
+    JournalOptions options;
+    options.path = dir_ / "journal.db";
+    options.kiosk_id = "kiosk-1";
+    options.clock = &clock_;
+    options.boot_id = "boot-a";
+    options.max_disk_bytes = journal_budget_bytes;
+    auto journal = Journal::Open(options);
+    ASSERT_TRUE(journal) << journal.error().message();
+    journal_ = std::move(*journal);
+    channels_ = std::make_unique<ChannelRegistry>();
+    ASSERT_TRUE(channels_->Load(*journal_));
+    codecs_ = std::make_unique<ChannelCodecHolder>(Codec({kOwnKey}, 'A'));
+    hq_key_ = std::make_unique<SharedSnapshot<std::string>>(std::string(32, 'd'));
+    TrustList own;
+    own.kiosk_keys.emplace("kiosk-1", std::string(32, '1'));
+    trust_ = std::make_unique<TrustStore>(own);
+    keeper_ = std::make_unique<HqConfigKeeper>(
+        dir_.path(),
+        HqConfigTargets{journal_.get(), channels_.get(), codecs_.get(), hq_key_.get(),
+                        trust_.get()},
+        KioskOwnKeys{"kiosk-1", std::string(32, '1'), kOwnKey});
+  }
+
+  // Defines a channel the way the kiosk's own config or kioskctl does.
+  void DefineLocally(const std::string& id) {
+    Channel channel{id,        "Local",   Medium::kPoster, "store-1/counter",
+                    "welcome", "store-1", std::nullopt,    std::nullopt,
+                    false,     false};
+    EventDraft draft = ChannelDefinedEvent(channel);
+    const std::string payload = draft.payload_json;
+    ASSERT_TRUE(journal_->Append(std::move(draft)));
+    ASSERT_TRUE(channels_->Apply("channel_defined", payload));
+  }
+
+  std::int64_t LastSeq() { return journal_->Marks().last_seq; }
+
+  std::vector<JournalEvent> Events() {
+    auto events = journal_->ReadAfter(0, 1000);
+    EXPECT_TRUE(events);
+    return events ? *events : std::vector<JournalEvent>{};
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<ChannelRegistry> channels_;
+  std::unique_ptr<ChannelCodecHolder> codecs_;
+  std::unique_ptr<SharedSnapshot<std::string>> hq_key_;
+  std::unique_ptr<TrustStore> trust_;
+  std::unique_ptr<HqConfigKeeper> keeper_;
+};
+
+TEST_F(HqConfigKeeperTest, AppliesChannelsKeysSealingKeyAndTrustList) {
+  const std::string local_code = codecs_->Current()->Issue("HQ-LOBBY").value();  // before sync
+  ASSERT_TRUE(keeper_->Apply(HqBundle()));
+
+  const auto lobby = channels_->Find("HQ-LOBBY");
+  ASSERT_TRUE(lobby);
+  EXPECT_TRUE(lobby->defined_by_hq);
+  EXPECT_EQ(lobby->medium, Medium::kElevator);
+  EXPECT_TRUE(channels_->Find("HQ-ELEV-3"));
+  const auto events = Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, "channel_defined");
+  EXPECT_NE(events[0].payload_json.find(R"("origin":"hq")"), std::string::npos);
+
+  const auto codec = codecs_->Current();
+  const std::string hq_code = codec->Issue("HQ-LOBBY").value();
+  EXPECT_EQ(hq_code.substr(0, 10), "HQ-LOBBY.C") << "new codes are signed with HQ's key";
+  EXPECT_EQ(hq_code,
+            Codec({{'C', std::string(32, 'c'), std::nullopt}}, 'C').Issue("HQ-LOBBY").value());
+  const std::string old_hq_code =
+      Codec({{'B', std::string(32, 'b'), std::nullopt}}, 'B').Issue("HQ-LOBBY").value();
+  EXPECT_EQ(codec->Verify(old_hq_code, kNow).value(), "HQ-LOBBY") << "retired key, in overlap";
+  EXPECT_EQ(codec->Verify(local_code, kNow).value(), "HQ-LOBBY") << "the kiosk's own key stays";
+
+  EXPECT_EQ(*hq_key_->Current(), std::string(32, 'h'));
+  const auto trust = trust_->Current();
+  EXPECT_TRUE(trust->kiosk_keys.contains("kiosk-2"));
+  EXPECT_TRUE(trust->kiosk_keys.contains("kiosk-1")) << "its own key always";
+  EXPECT_TRUE(trust->revoked_kiosks.contains("kiosk-9"));
+  EXPECT_TRUE(trust->redeemed_elsewhere.contains("kiosk-2/0123456789abcdef"));
+  EXPECT_EQ(keeper_->version(), 7);
+
+  struct stat info {};
+  ASSERT_EQ(::stat((dir_ / "hq-config.json").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+TEST_F(HqConfigKeeperTest, TheSameBundleAgainRecordsNothing) {
+  ASSERT_TRUE(keeper_->Apply(HqBundle()));
+  const std::int64_t seq = LastSeq();
+  ConfigBundle again = HqBundle();
+  again.version = 8;
+  ASSERT_TRUE(keeper_->Apply(again));
+  EXPECT_EQ(LastSeq(), seq);
+}
+
+TEST_F(HqConfigKeeperTest, ChangesRetirementsAndHqWinningOverALocalId) {
+  DefineLocally("HQ-LOBBY");
+  DefineLocally("COUNTER-CARD");
+  ASSERT_TRUE(keeper_->Apply(HqBundle()));
+  EXPECT_TRUE(channels_->Find("HQ-LOBBY")->defined_by_hq) << "HQ defines the same id: HQ's";
+  EXPECT_FALSE(channels_->Find("COUNTER-CARD")->defined_by_hq) << "local channels stay";
+
+  ConfigBundle next = HqBundle();
+  next.version = 8;
+  next.channels = {HqChannel("HQ-LOBBY", "Lobby poster v2"), HqChannel("HQ-NEW")};
+  next.channels.push_back(HqChannel("HQ-GONE-LONG-AGO"));
+  next.channels.back().retired = true;
+  ASSERT_TRUE(keeper_->Apply(next));
+  EXPECT_EQ(channels_->Find("HQ-LOBBY")->name, "Lobby poster v2");
+  EXPECT_TRUE(channels_->Find("HQ-ELEV-3")->retired) << "no longer listed by HQ";
+  EXPECT_TRUE(channels_->Find("HQ-NEW"));
+  EXPECT_FALSE(channels_->Find("HQ-GONE-LONG-AGO")) << "retired and never known: not recorded";
+  EXPECT_FALSE(channels_->Find("COUNTER-CARD")->retired) << "HQ retires only its own channels";
+
+  ConfigBundle retire = next;
+  retire.version = 9;
+  retire.channels[0].retired = true;
+  ASSERT_TRUE(keeper_->Apply(retire));
+  EXPECT_TRUE(channels_->Find("HQ-LOBBY")->retired);
+  ConfigBundle back = next;
+  back.version = 10;
+  ASSERT_TRUE(keeper_->Apply(back));
+  EXPECT_FALSE(channels_->Find("HQ-LOBBY")->retired) << "HQ brought it back";
+}
+
+TEST_F(HqConfigKeeperTest, ABundleThatCannotBeAppliedChangesNothing) {
+  ASSERT_TRUE(keeper_->Apply(HqBundle()));
+  const auto saved = ReadSmallFile(dir_ / "hq-config.json", 1 << 20).value();
+  const std::int64_t seq = LastSeq();
+  const auto codec = codecs_->Current();
+  const auto trust = trust_->Current();
+  const auto hq_key = hq_key_->Current();
+
+  std::vector<ConfigBundle> bad;
+  bad.push_back(HqBundle());
+  bad.back().signing_key_id = 'Z';  // names no key
+  bad.push_back(HqBundle());
+  bad.back().channels.push_back(HqChannel("HQ-BAD", "tab\tin name"));
+  bad.push_back(HqBundle());
+  bad.back().channel_keys[1].secret = "short";
+  bad.push_back(HqBundle());
+  bad.back().hq_public_key = "not 32 bytes";
+  for (ConfigBundle& bundle : bad) {
+    bundle.version = 8;
+    bundle.channels.push_back(HqChannel("HQ-WOULD-BE-NEW"));
+    auto applied = keeper_->Apply(bundle);
+    ASSERT_FALSE(applied);
+    EXPECT_EQ(applied.error().kind(), ErrorKind::kInvalidArgument) << applied.error().message();
+    EXPECT_EQ(applied.error().message().find(std::string(32, 'c')), std::string::npos);
+  }
+  EXPECT_EQ(LastSeq(), seq) << "no channel event";
+  EXPECT_FALSE(channels_->Find("HQ-WOULD-BE-NEW"));
+  EXPECT_EQ(codecs_->Current(), codec);
+  EXPECT_EQ(trust_->Current(), trust);
+  EXPECT_EQ(hq_key_->Current(), hq_key);
+  EXPECT_EQ(keeper_->version(), 7);
+  EXPECT_EQ(ReadSmallFile(dir_ / "hq-config.json", 1 << 20).value(), saved) << "last good copy";
+}
+
+TEST_F(HqConfigKeeperTest, AJournalThatRefusesTheChannelsLeavesTheRestAsItWas) {
+  ASSERT_TRUE(keeper_->Apply(HqBundle()));
+  const auto saved = ReadSmallFile(dir_ / "hq-config.json", 1 << 20).value();
+  Start(/*journal_budget_bytes=*/1);  // already over budget, nothing synced to shed: appends fail
+  ASSERT_TRUE(keeper_->LoadSaved());  // records nothing: the journal has every channel
+  const auto codec = codecs_->Current();
+  ConfigBundle next = HqBundle();
+  next.version = 8;
+  next.channels.push_back(HqChannel("HQ-NEW"));
+  next.channel_keys[1].retired_at_s = 1'799'500'000;
+  next.channel_keys.push_back({'D', std::string(32, 'd'), std::nullopt});
+  next.signing_key_id = 'D';
+  auto applied = keeper_->Apply(next);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().kind(), ErrorKind::kJournalFull) << applied.error().message();
+  EXPECT_FALSE(channels_->Find("HQ-NEW"));
+  EXPECT_EQ(codecs_->Current(), codec) << "the keys stay as they were";
+  EXPECT_EQ(keeper_->version(), 7);
+  EXPECT_EQ(ReadSmallFile(dir_ / "hq-config.json", 1 << 20).value(), saved) << "put back";
+}
+
+TEST_F(HqConfigKeeperTest, TheSavedCopyIsAppliedAtStartWithoutNewEvents) {
+  ASSERT_TRUE(keeper_->Apply(HqBundle()));
+  const std::int64_t seq = LastSeq();
+  Start();  // a restart: fresh codec, key and trust list, channels from the journal
+  EXPECT_EQ(codecs_->Current()->Issue("X").value().substr(0, 3), "X.A");
+  ASSERT_TRUE(keeper_->LoadSaved());
+  EXPECT_EQ(codecs_->Current()->Issue("X").value().substr(0, 3), "X.C");
+  EXPECT_EQ(*hq_key_->Current(), std::string(32, 'h'));
+  EXPECT_TRUE(trust_->Current()->kiosk_keys.contains("kiosk-2"));
+  EXPECT_EQ(LastSeq(), seq);
+  EXPECT_EQ(keeper_->version(), 7);
+}
+
+TEST_F(HqConfigKeeperTest, TheSavedCopyRecordsHqsChannelsInANewJournal) {
+  ASSERT_TRUE(keeper_->Apply(HqBundle()));
+  journal_.reset();
+  std::filesystem::remove(dir_ / "journal.db");  // e.g. quarantined as corrupt at start
+  Start();
+  EXPECT_FALSE(channels_->Find("HQ-LOBBY"));
+  ASSERT_TRUE(keeper_->LoadSaved());
+  EXPECT_TRUE(channels_->Find("HQ-LOBBY"));
+  EXPECT_EQ(LastSeq(), 2);
+}
+
+TEST_F(HqConfigKeeperTest, NoSavedCopyIsNotAnError) {
+  ASSERT_TRUE(keeper_->LoadSaved());
+  EXPECT_EQ(keeper_->version(), std::nullopt);
+}
+
+TEST_F(HqConfigKeeperTest, ACorruptSavedCopyChangesNothing) {
+  dir_.Write("hq-config.json", R"({"version": 3})");
+  const auto codec = codecs_->Current();
+  EXPECT_FALSE(keeper_->LoadSaved());
+  EXPECT_EQ(codecs_->Current(), codec);
+  EXPECT_EQ(LastSeq(), 0);
+}
+
+TEST_F(HqConfigKeeperTest, HqKeyWithTheKiosksOwnIdReplacesIt) {
+  ConfigBundle bundle = HqBundle();
+  bundle.channel_keys.push_back({'A', std::string(32, 'x'), std::nullopt});
+  bundle.signing_key_id = 'A';
+  ASSERT_TRUE(keeper_->Apply(bundle));
+  EXPECT_EQ(codecs_->Current()->Issue("HQ-LOBBY").value(),
+            Codec({{'A', std::string(32, 'x'), std::nullopt}}, 'A').Issue("HQ-LOBBY").value());
+}
+
+// Readers verify codes while the codec is swapped: each sees one whole codec, never a torn one.
+TEST(ChannelCodecHolderTest, ReadersKeepTheirSnapshotWhileItIsSwapped) {
+  ChannelCodecHolder holder(Codec({kOwnKey}, 'A'));
+  const std::string code = holder.Current()->Issue("LOBBY-1").value();
+  const auto before = holder.Current();
+  holder.Replace(Codec({kOwnKey, {'C', std::string(32, 'c'), std::nullopt}}, 'C'));
+  EXPECT_EQ(before->Issue("LOBBY-1").value(), code) << "a snapshot never changes";
+  EXPECT_EQ(holder.Current()->Issue("LOBBY-1").value().substr(0, 9), "LOBBY-1.C");
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 4; ++i) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        if (!holder.Current()->Verify(code, kNow)) ++refused;
+      }
+    });
+  }
+  for (int i = 0; i < 2000; ++i) {
+    const char signing = i % 2 == 0 ? 'A' : 'D';
+    holder.Replace(Codec({kOwnKey, {'D', std::string(32, 'd'), std::nullopt}}, signing));
+  }
+  stop = true;
+  for (auto& reader : readers) reader.join();
+  EXPECT_EQ(refused.load(), 0) << "every codec swapped in accepts the kiosk's own codes";
+}
+
+}  // namespace
+}  // namespace kiosk_edge

@@ -1,0 +1,201 @@
+// The config bundle's version, on both storage backends: kept in the store, the same for the same
+// content across profile-store instances (two BundleMakers on two store objects over one
+// database), higher for new content, unchanged by a restart. PostgreSQL runs in a throwaway
+// cluster (tests/support/postgres_cluster.hpp) that these tests FAIL without.
+
+#include "sync/profile_store/bundle_maker.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "common/crypto.hpp"
+#include "common/fake_clock.hpp"
+#include "common/strings.hpp"
+#include "support/postgres_cluster.hpp"
+#include "support/temp_dir.hpp"
+#include "sync/profile_store/postgres_store.hpp"
+#include "sync/profile_store/sqlite_store.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using namespace std::chrono_literals;
+
+enum class Backend { kSqlite, kPostgres };
+
+BundleChannel Poster(std::string id) {
+  return BundleChannel{std::move(id), "Lobby poster", "poster",     "north/lobby/poster-v1",
+                       "spring",      "store-1",      std::nullopt, std::nullopt,
+                       false};
+}
+
+HqChannelKeys OneKey(char id, char fill) {
+  return HqChannelKeys{{HqChannelKey{id, std::string(32, fill), 1'700'000'000, std::nullopt}}, id};
+}
+
+class BundleMakerTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    auto keys = GenerateX25519KeyPair();
+    ASSERT_TRUE(keys);
+    auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'i'));
+    ASSERT_TRUE(identity) << identity.error().message();
+    identity_ = std::make_unique<HqIdentity>(std::move(*identity));
+    if (GetParam() == Backend::kPostgres) {
+      auto& cluster = testing::SharedPostgresCluster();
+      ASSERT_TRUE(cluster.ok()) << cluster.error();
+      schema_ = cluster.FreshSchema();
+    }
+  }
+
+  // A store on this test's database, as one profile-store instance opens it.
+  std::unique_ptr<StoreBackend> OpenInstance() {
+    if (GetParam() == Backend::kSqlite) {
+      auto store = SqliteStore::Open(dir_ / "hq.db", *identity_, clock_);
+      EXPECT_TRUE(store) << store.error().message();
+      return store ? std::move(*store) : nullptr;
+    }
+    PostgresStoreOptions options{testing::SharedPostgresCluster().conninfo(), schema_, 2};
+    auto store = PostgresStore::Open(options, *identity_, clock_);
+    EXPECT_TRUE(store) << store.error().message();
+    return store ? std::move(*store) : nullptr;
+  }
+
+  static BundleMaker Maker(std::vector<BundleChannel> channels, const HqChannelKeys& keys) {
+    return BundleMaker(std::move(channels), [keys] { return Result<HqChannelKeys>(keys); });
+  }
+
+  ConfigBundle Bundle(BundleMaker& maker, StoreBackend& store) {
+    auto bundle = maker.Current(store, *identity_, clock_);
+    EXPECT_TRUE(bundle) << bundle.error().message();
+    return bundle ? *bundle : ConfigBundle{};
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_;
+  std::unique_ptr<HqIdentity> identity_;
+  std::string schema_;
+};
+
+TEST_P(BundleMakerTest, CarriesHqsChannelsKeysAndSealingKey) {
+  auto store = OpenInstance();
+  ASSERT_NE(store, nullptr);
+  HqChannelKeys keys = OneKey('B', 'b');
+  keys.keys.front().retired_at_s = 1'799'000'000;
+  keys.keys.push_back(HqChannelKey{'C', std::string(32, 'c'), 1'799'000'000, std::nullopt});
+  keys.signing_key_id = 'C';
+  BundleMaker maker = Maker({Poster("LOBBY-1")}, keys);
+  const ConfigBundle bundle = Bundle(maker, *store);
+  ASSERT_EQ(bundle.channels.size(), 1u);
+  EXPECT_EQ(bundle.channels[0], Poster("LOBBY-1"));
+  ASSERT_EQ(bundle.channel_keys.size(), 2u);
+  EXPECT_EQ(bundle.channel_keys[0].id, 'B');
+  EXPECT_EQ(bundle.channel_keys[0].retired_at_s, 1'799'000'000);
+  EXPECT_EQ(bundle.signing_key_id, 'C');
+  EXPECT_EQ(bundle.hq_public_key, identity_->public_key());
+  EXPECT_TRUE(ValidateConfigBundle(bundle));
+}
+
+TEST_P(BundleMakerTest, SameContentSameVersionOnTwoInstancesAndAfterRestart) {
+  auto first = OpenInstance();
+  auto second = OpenInstance();
+  ASSERT_TRUE(first && second);
+  BundleMaker maker_a = Maker({Poster("LOBBY-1")}, OneKey('B', 'b'));
+  BundleMaker maker_b = Maker({Poster("LOBBY-1")}, OneKey('B', 'b'));
+  const std::int64_t version = Bundle(maker_a, *first).version;
+  clock_.Advance(5s);  // a later pull: the version does not follow the clock
+  EXPECT_EQ(Bundle(maker_b, *second).version, version);
+  EXPECT_EQ(Bundle(maker_a, *first).version, version);
+
+  first.reset();
+  second.reset();
+  auto restarted = OpenInstance();
+  ASSERT_NE(restarted, nullptr);
+  BundleMaker after_restart = Maker({Poster("LOBBY-1")}, OneKey('B', 'b'));
+  EXPECT_EQ(Bundle(after_restart, *restarted).version, version);
+}
+
+TEST_P(BundleMakerTest, NewContentGetsAHigherVersionEveryInstanceAgreesOn) {
+  auto first = OpenInstance();
+  auto second = OpenInstance();
+  ASSERT_TRUE(first && second);
+  BundleMaker one_channel = Maker({Poster("LOBBY-1")}, OneKey('B', 'b'));
+  BundleMaker two_channels = Maker({Poster("LOBBY-1"), Poster("LOBBY-2")}, OneKey('B', 'b'));
+  BundleMaker new_key = Maker({Poster("LOBBY-1")}, OneKey('C', 'c'));
+  const std::int64_t v1 = Bundle(one_channel, *first).version;
+  const std::int64_t v2 = Bundle(two_channels, *second).version;
+  EXPECT_GT(v2, v1);
+  EXPECT_EQ(Bundle(two_channels, *first).version, v2);
+  const std::int64_t v3 = Bundle(new_key, *first).version;
+  EXPECT_GT(v3, v2);
+  // A kiosk revoked by HQ changes the content too.
+  ASSERT_TRUE(second->RegisterKiosk({"kiosk-1", "17", std::string(32, 'k')}));
+  const std::int64_t v4 = Bundle(new_key, *second).version;
+  EXPECT_GT(v4, v3);
+  ASSERT_TRUE(first->RevokeKiosk("kiosk-1"));
+  const ConfigBundle revoked = Bundle(new_key, *first);
+  EXPECT_GT(revoked.version, v4);
+  EXPECT_EQ(revoked.revoked_kiosks, std::vector<std::string>{"kiosk-1"});
+  // Going back to earlier content is a change as well: versions never repeat.
+  EXPECT_GT(Bundle(one_channel, *second).version, revoked.version);
+}
+
+TEST_P(BundleMakerTest, InstancesRacingWithTheSameNewContentAgree) {
+  auto first = OpenInstance();
+  auto second = OpenInstance();
+  ASSERT_TRUE(first && second);
+  BundleMaker before = Maker({Poster("LOBBY-1")}, OneKey('B', 'b'));
+  const std::int64_t old_version = Bundle(before, *first).version;
+  for (int round = 0; round < 10; ++round) {
+    BundleMaker changed =
+        Maker({Poster("LOBBY-1"), Poster(StrCat("ROUND-", round))}, OneKey('B', 'b'));
+    std::vector<std::int64_t> seen(8);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      threads.emplace_back([&, i] {
+        StoreBackend& store = i % 2 == 0 ? *first : *second;
+        auto bundle = changed.Current(store, *identity_, clock_);
+        seen[i] = bundle ? bundle->version : -1;
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_EQ(std::set<std::int64_t>(seen.begin(), seen.end()).size(), 1u) << "round " << round;
+    EXPECT_GT(seen[0], old_version);
+  }
+}
+
+TEST_P(BundleMakerTest, RefusesADigestThatIsNotOne) {
+  auto store = OpenInstance();
+  ASSERT_NE(store, nullptr);
+  auto version = store->BundleVersionFor("not a digest");
+  ASSERT_FALSE(version);
+  EXPECT_EQ(version.error().kind(), ErrorKind::kInvalidArgument);
+}
+
+TEST(BundleContentDigestTest, IgnoresTheVersionAndSeesEveryOtherChange) {
+  ConfigBundle bundle;
+  bundle.hq_public_key = std::string(32, 'h');
+  bundle.channels = {Poster("LOBBY-1")};
+  const auto digest = BundleContentDigest(bundle);
+  ASSERT_TRUE(digest);
+  EXPECT_EQ(digest->size(), 64u);
+  ConfigBundle later = bundle;
+  later.version = 99;
+  EXPECT_EQ(BundleContentDigest(later).value(), *digest);
+  ConfigBundle renamed = bundle;
+  renamed.channels[0].name = "Lobby poster v2";
+  EXPECT_NE(BundleContentDigest(renamed).value(), *digest);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BundleMakerTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const ::testing::TestParamInfo<Backend>& backend) {
+                           return backend.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
+}  // namespace
+}  // namespace kiosk_edge

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/strings.hpp"
+#include "sync/profile_store/attribution_schema.hpp"
 #include "sync/profile_store/postgres_session.hpp"
 
 namespace kiosk_edge {
@@ -73,7 +74,16 @@ CREATE TABLE kiosks (
   enrolled_at_ms BIGINT NOT NULL, revoked BOOLEAN NOT NULL, revoked_at_ms BIGINT);
 )sql";
 
-constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1}};
+// Version 2: the config bundle's version and the digest of the content it was given for
+// (StoreBackend::BundleVersionFor); one row, shared by every instance.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE config_bundle_version (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version BIGINT NOT NULL,
+  content_digest TEXT NOT NULL, changed_at_ms BIGINT NOT NULL);
+)sql";
+
+constexpr std::pair<int, std::string_view> kMigrations[] = {
+    {1, kSchemaV1}, {2, kSchemaV2}, {3, kAttributionIndexesSql}};
 
 // One advisory lock for every profile-store migration in the database.
 constexpr std::string_view kLockKey = "7210420001";

@@ -174,4 +174,35 @@ Result<std::vector<KioskRecord>> PostgresStore::Kiosks() {
   return kiosks;
 }
 
+// ---- The config bundle's version ----
+
+Result<std::int64_t> PostgresStore::StoreBundleDigest(std::string_view content_digest,
+                                                      std::int64_t now_ms) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  PgConnection& connection = (*session)->connection();
+  auto stored =
+      connection.Query("SELECT version FROM config_bundle_version WHERE content_digest = $1",
+                       Params(content_digest));
+  if (!stored) return stored.error();
+  if (stored->rows() == 1) return stored->Int(0, 0);
+  // Of instances racing with the same new content, the first updates the row; the others wait on
+  // its lock, re-check the WHERE against the committed row, update nothing and return no row.
+  auto changed = connection.Query(
+      "INSERT INTO config_bundle_version AS b (singleton, version, content_digest, "
+      "changed_at_ms) VALUES (1, $2, $1, $2) ON CONFLICT (singleton) DO UPDATE SET "
+      "version = GREATEST(b.version + 1, excluded.changed_at_ms), "
+      "content_digest = excluded.content_digest, changed_at_ms = excluded.changed_at_ms "
+      "WHERE b.content_digest <> excluded.content_digest RETURNING version",
+      Params(content_digest, now_ms));
+  if (!changed) return changed.error();
+  if (changed->rows() == 1) return changed->Int(0, 0);
+  auto current = connection.Query("SELECT version FROM config_bundle_version");
+  if (!current) return current.error();
+  if (current->rows() != 1) {
+    return Error(ErrorKind::kInternal, "bundle version: the row is missing");
+  }
+  return current->Int(0, 0);
+}
+
 }  // namespace kiosk_edge

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,13 +11,18 @@
 #include <csignal>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include "common/crypto.hpp"
 #include "common/http_server.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "common/systemd_watchdog.hpp"
+#include "sync/profile_store/channel_key_commands.hpp"
+#include "sync/profile_store/hq_routes.hpp"
 #include "sync/profile_store/hq_state.hpp"
 #include "sync/profile_store/postgres_store.hpp"
+#include "sync/profile_store/profile_store_cli.hpp"
 #include "sync/profile_store/profile_store_config.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
 #include "sync/profile_store/store_routes.hpp"
@@ -30,12 +36,31 @@ constexpr std::chrono::seconds kAccessRefresh{10};
 constexpr std::string_view kUsageText =
     R"(usage: profile-store [COMMAND] [--config FILE] [--state-dir DIR] [--port N]
 
+HQ's central store of kiosk-edge: the HTTPS server kiosks sync with, and its admin commands.
+Exit status: 0, 1 when the command failed, 2 for a bad command line or config. Under systemd
+it reports readiness and feeds the watchdog (NOTIFY_SOCKET, WATCHDOG_USEC); SIGTERM or SIGINT
+stops the server after the requests in flight. See profile-store(8).
+
+  --config FILE                 read settings from this TOML file (every key is described in
+                                /etc/kiosk-edge/profile-store.toml as installed)
+  --state-dir DIR               keys, the kiosk CA and the SQLite database (overrides [state]
+                                dir; default: $STATE_DIRECTORY, else ./state/profile-store)
+  --port N                      the HTTPS port; 0 picks a free one (overrides [server] port)
+  --help, --version             this text; the version
+
   serve                         (the default) the HTTPS server kiosks sync with
   enroll-token --kiosk ID [--valid-hours H]
                                 prints a one-time token for `kioskctl enroll` on that kiosk
   revoke-kiosk ID               refuses that kiosk's certificate from now on
   kiosks                        each kiosk: journal incarnation, high-water mark, last batch,
                                 gaps, dead letters, voucher conflicts
+  rotate-channel-key            a new key signs channel codes from now on; the one before is
+                                retired but its codes stay valid for 90 days (kiosks learn of
+                                it at their next config pull)
+  channel-code ID [--base-url URL]
+                                prints the code path (/C/...) of channel ID of the [channels]
+                                config, signed with HQ's key, for printing posters; with
+                                --base-url the whole URL
 )";
 
 struct CommandLine {
@@ -55,7 +80,7 @@ Result<CommandLine> Parse(std::span<const std::string_view> args) {
       }
       const std::string_view name = arg.substr(2);
       if (name != "config" && name != "state-dir" && name != "port" && name != "kiosk" &&
-          name != "valid-hours") {
+          name != "valid-hours" && name != "base-url") {
         return Error(ErrorKind::kInvalidArgument, StrCat("unknown option ", arg));
       }
       line.options[std::string(name)] = std::string(args[++i]);
@@ -143,9 +168,11 @@ int Serve(const ProfileStoreConfig& config) {
     LogError("profile-store", refreshed.error().message());
     return kFailed;
   }
-  BundleMaker bundles;
+  BundleMaker bundles(config.channels, [dir = config.state_dir] { return LoadChannelKeys(dir); });
   boost::asio::io_context io(1);
-  boost::asio::thread_pool pool(2);
+  // Ingests wait on PostgreSQL (round trips, the commit's fsync): two threads per core, at least
+  // four (PostgresStore's connections), keep the cores busy; with SQLite the extra threads decode.
+  boost::asio::thread_pool pool(std::max(4u, 2 * std::thread::hardware_concurrency()));
   TlsServerOptions tls;
   tls.certificate_chain_pem = hq.state.server_certificate_pem;
   tls.private_key_pem = hq.state.server_private_key_pem;
@@ -158,8 +185,10 @@ int Serve(const ProfileStoreConfig& config) {
   limits.upload_paths = {"/v1/sync/batch"};
   auto server = HttpServer::ListenTls(
       io, config.listen_address, config.port, limits, tls,
-      MakeStoreRoutes({hq.store.get(), &pool, &hq.state.ca, &*hq.identity, &access, &bundles,
-                       &SystemClock(), config.certificate_validity}));
+      WithHqRoutes({hq.store.get(), &pool, &SystemClock(), HqApiTokens(config.hq_api_tokens),
+                    ChannelDefinitionsOf(config.channels)},
+                   MakeStoreRoutes({hq.store.get(), &pool, &hq.state.ca, &*hq.identity, &access,
+                                    &bundles, &SystemClock(), config.certificate_validity})));
   if (!server) {
     LogError("profile-store", server.error().message());
     return kFailed;
@@ -177,10 +206,14 @@ int Serve(const ProfileStoreConfig& config) {
             << "\nEnroll a kiosk: profile-store enroll-token --kiosk ID, then on the kiosk "
                "kioskctl enroll --hq URL --token TOKEN --ca ca.pem"
             << std::endl;
+  const SystemdNotifier systemd = SystemdNotifier::FromEnvironment();  // no-op outside systemd
+  SystemdWatchdog watchdog(io, systemd);  // pings from this loop: a hung loop gets restarted
+  systemd.NotifyReady(StrCat("serving on port ", (*server)->port()));
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int) {
     if (error) return;
+    systemd.NotifyStopping("finishing requests in flight");
     refresh.cancel();
     (*server)->Shutdown([&io] { io.stop(); });
   });
@@ -261,9 +294,10 @@ int ListKiosks(const ProfileStoreConfig& config) {
 }  // namespace
 
 int RunProfileStore(std::span<const std::string_view> args) {
+  if (!args.empty() && IsHqCommand(args[0])) return RunHqCommand(args, std::cout, std::cerr);
   for (std::string_view arg : args) {
     if (arg == "--help" || arg == "-h" || arg == "help") {
-      std::cout << kUsageText;
+      std::cout << kUsageText << kHqCommandsUsage;
       return kOk;
     }
     if (arg == "--version") {
@@ -286,6 +320,16 @@ int RunProfileStore(std::span<const std::string_view> args) {
   if (line->command == "enroll-token") return EnrollToken(*config, *line);
   if (line->command == "revoke-kiosk") return RevokeKiosk(*config, *line);
   if (line->command == "kiosks") return ListKiosks(*config);
+  if (line->command == "rotate-channel-key") {
+    return RotateChannelKeyCommand(*config, std::cout, std::cerr);
+  }
+  if (line->command == "channel-code") {
+    const auto base_url = line->options.find("base-url");
+    return ChannelCodeCommand(
+        *config, line->words,
+        base_url == line->options.end() ? std::nullopt : std::optional(base_url->second), std::cout,
+        std::cerr);
+  }
   std::cerr << "profile-store: unknown command " << line->command << "\n" << kUsageText;
   return kUsage;
 }

@@ -10,6 +10,8 @@ namespace kiosk_edge {
 //   profile-store enroll-token --kiosk ID [--valid-hours H]    prints a one-time token
 //   profile-store revoke-kiosk ID
 //   profile-store kiosks                                      each kiosk's sync status
+//   profile-store rotate-channel-key                          a new channel-code signing key
+//   profile-store channel-code ID [--base-url URL]            a channel's code, for posters
 // Returns the exit code: 0 done, 1 failed, 2 bad command line or config.
 int RunProfileStore(std::span<const std::string_view> args);
 

@@ -3,6 +3,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <cstdlib>
 
+#include "common/strings.hpp"
+
 namespace kiosk_edge {
 namespace {
 
@@ -29,6 +31,61 @@ std::vector<std::string> SplitNames(const std::string& text) {
     start = comma + 1;
   }
   return names;
+}
+
+constexpr std::int64_t kMaxWallMs = 100'000'000'000'000;
+
+// Checks `channel` by the config bundle's rules, reporting each problem at its config key.
+void CheckChannel(ConfigFile& file, const std::string& key, const BundleChannel& channel) {
+  ConfigBundle alone;
+  alone.hq_public_key = std::string(32, '\0');
+  alone.channels = {channel};
+  auto valid = ValidateConfigBundle(alone);
+  if (valid) return;
+  // "channels[0].name: must be ..." names the field, then the rule.
+  const std::string message = valid.error().message();
+  constexpr std::string_view kPrefix = "channels[0].";
+  const std::size_t colon = message.find(": ");
+  if (!message.starts_with(kPrefix) || colon == std::string::npos) {
+    file.AddError(key, message);
+    return;
+  }
+  const std::string field = message.substr(kPrefix.size(), colon - kPrefix.size());
+  file.AddError(field == "id" ? key : StrCat(key, ".", field), message.substr(colon + 2));
+}
+
+std::vector<BundleChannel> ReadChannels(ConfigFile& file) {
+  std::vector<BundleChannel> channels;
+  for (const std::string& id : file.TableNames("channels")) {
+    const std::string key = "channels." + id;
+    BundleChannel channel;
+    channel.id = id;
+    channel.medium = "poster";
+    file.Read(key + ".name", channel.name);
+    file.ReadChoice(key + ".medium", channel.medium,
+                    {"poster", "elevator", "flyer", "counter_card", "kiosk_screen", "online"});
+    file.Read(key + ".path", channel.path);
+    file.Read(key + ".campaign", channel.campaign);
+    file.Read(key + ".store", channel.store);
+    for (auto [name, target] : {std::pair{".active_from_ms", &channel.active_from_ms},
+                                std::pair{".active_until_ms", &channel.active_until_ms}}) {
+      std::int64_t value = -1;  // absent
+      file.Read(key + name, value, 0, kMaxWallMs);
+      if (value >= 0) *target = value;
+    }
+    file.Read(key + ".retired", channel.retired);
+    for (auto [name, value] :
+         {std::pair{".name", &channel.name}, std::pair{".path", &channel.path},
+          std::pair{".campaign", &channel.campaign}, std::pair{".store", &channel.store}}) {
+      if (value->empty()) file.AddError(key + name, "must be set");
+    }
+    if (!channel.name.empty() && !channel.path.empty() && !channel.campaign.empty() &&
+        !channel.store.empty()) {
+      CheckChannel(file, key, channel);
+    }
+    channels.push_back(std::move(channel));
+  }
+  return channels;
 }
 
 }  // namespace
@@ -81,6 +138,10 @@ Result<ProfileStoreConfig> ReadProfileStoreConfig(ConfigFile& file) {
   std::int64_t days = config.certificate_validity.count();
   file.Read("enrollment.certificate_valid_days", days, 1, 3650);
   config.certificate_validity = std::chrono::days(days);
+
+  config.channels = ReadChannels(file);
+
+  config.hq_api_tokens = ReadHqApiTokens(file);
 
   std::string log_level = "info";
   file.ReadChoice("log.level", log_level, {"error", "warning", "info", "debug"});

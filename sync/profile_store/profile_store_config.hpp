@@ -11,6 +11,8 @@
 #include "common/error.hpp"
 #include "common/http_types.hpp"
 #include "common/log.hpp"
+#include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
 
@@ -37,6 +39,13 @@ struct ProfileStoreConfig {
   // certificate_valid_days: the kiosk certificates profile-store signs.
   std::chrono::hours token_validity{24};
   std::chrono::days certificate_validity{825};
+  // [channels.ID]: the fleet's channels (placements and their campaigns), sent to every kiosk in
+  // the config bundle; name, medium, path, campaign, store, active_from_ms, active_until_ms,
+  // retired. The same rules as a kiosk's channels (agent/channels.hpp). In file order of ids.
+  std::vector<BundleChannel> channels;
+  // [hq_api.tokens.NAME] hash: the bearer tokens HQ's API accepts, as hashes
+  // (hq_api_tokens.hpp); none configured: every HQ endpoint answers 401.
+  std::vector<HqApiToken> hq_api_tokens;
   // [log] level.
   LogLevel log_level = LogLevel::kInfo;
 };

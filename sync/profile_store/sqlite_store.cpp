@@ -2,6 +2,7 @@
 
 #include "common/crypto.hpp"
 #include "common/strings.hpp"
+#include "sync/profile_store/attribution_schema.hpp"
 #include "sync/profile_store/sqlite_binding.hpp"
 
 namespace kiosk_edge {
@@ -73,7 +74,15 @@ CREATE TABLE kiosks (
   WITHOUT ROWID;
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kSchemaV1}};
+// Version 2: the config bundle's version and the digest of the content it was given for
+// (StoreBackend::BundleVersionFor); one row.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE config_bundle_version (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL,
+  content_digest TEXT NOT NULL, changed_at_ms INTEGER NOT NULL);
+)sql";
+
+constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kAttributionIndexesSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>
@@ -228,6 +237,56 @@ Result<std::vector<KioskRecord>> SqliteStore::Kiosks() {
     return read.error();
   }
   return kiosks;
+}
+
+// ---- The config bundle's version ----
+
+namespace {
+
+// The stored (version, digest), if any.
+Result<std::optional<std::pair<std::int64_t, std::string>>> ReadBundleVersion(Database& db) {
+  auto select = Query(db, "SELECT version, content_digest FROM config_bundle_version");
+  if (!select) return select.error();
+  std::optional<std::pair<std::int64_t, std::string>> stored;
+  if (auto read = ForEachRow(
+          *select,
+          [&stored](const Statement& row) { stored.emplace(row.ColumnInt(0), row.ColumnText(1)); });
+      !read) {
+    return read.error();
+  }
+  return stored;
+}
+
+}  // namespace
+
+Result<std::int64_t> SqliteStore::StoreBundleDigest(std::string_view content_digest,
+                                                    std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  auto stored = ReadBundleVersion(*db_);
+  if (!stored) return stored.error();
+  if (*stored && (*stored)->second == content_digest) return (*stored)->first;
+  // One statement, so another process on the same file cannot interleave; the WHERE leaves a row
+  // that already holds this digest alone (and RETURNING then yields nothing).
+  auto upsert = Query(*db_,
+                      "INSERT INTO config_bundle_version (singleton, version, content_digest, "
+                      "changed_at_ms) VALUES (1, ?2, ?1, ?2) ON CONFLICT (singleton) DO UPDATE SET "
+                      "version = MAX(version + 1, excluded.changed_at_ms), "
+                      "content_digest = excluded.content_digest, "
+                      "changed_at_ms = excluded.changed_at_ms "
+                      "WHERE content_digest <> excluded.content_digest RETURNING version");
+  if (!upsert) return upsert.error();
+  if (auto bound = BindAll(*upsert, content_digest, now_ms); !bound) return bound.error();
+  std::optional<std::int64_t> version;
+  if (auto ran =
+          ForEachRow(*upsert, [&version](const Statement& row) { version = row.ColumnInt(0); });
+      !ran) {
+    return ran.error();
+  }
+  if (version) return *version;
+  auto again = ReadBundleVersion(*db_);
+  if (!again) return again.error();
+  if (!*again) return Error(ErrorKind::kInternal, "bundle version: the row is missing");
+  return (*again)->first;
 }
 
 }  // namespace kiosk_edge

@@ -30,6 +30,9 @@ class SqliteStore final : public StoreBackend {
   Result<std::vector<DeadLetter>> DeadLetters(std::string_view kiosk_id) override;
   Result<std::optional<std::string>> ProfileOfSignup(const EventId& signup) override;
   Result<std::optional<ProfileSummary>> Profile(std::string_view profile_key) override;
+  // In sqlite_attribution.cpp / postgres_attribution.cpp.
+  Result<std::vector<ChannelDefinition>> DefinedChannels() override;
+  Result<AttributionFacts> LoadAttributionFacts(const AttributionFactsRequest& request) override;
 
  protected:
   Result<BatchAnswer> CommitBatch(const EventBatch& batch, std::span<const PreparedEvent> prepared,
@@ -41,6 +44,8 @@ class SqliteStore final : public StoreBackend {
   Result<void> StoreKiosk(const KioskRegistration& registration, std::int64_t now_ms) override;
   Result<void> MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) override;
   Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) override;
+  Result<std::int64_t> StoreBundleDigest(std::string_view content_digest,
+                                         std::int64_t now_ms) override;
 
  private:
   SqliteStore(const HqIdentity& identity, const Clock& clock, std::unique_ptr<Database> db,

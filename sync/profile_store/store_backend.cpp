@@ -106,6 +106,14 @@ Result<void> StoreBackend::RevokeKiosk(std::string_view kiosk_id) {
   return MarkKioskRevoked(kiosk_id, NowMs());
 }
 
+Result<std::int64_t> StoreBackend::BundleVersionFor(std::string_view content_digest) {
+  if (!wire::IsLowerHex(content_digest, 64)) {
+    return Error(ErrorKind::kInvalidArgument,
+                 "bundle version: the content digest must be 64 lower-case hex digits");
+  }
+  return StoreBundleDigest(content_digest, NowMs());
+}
+
 Result<bool> StoreBackend::IsRevoked(std::string_view kiosk_id, std::string_view cert_serial) {
   auto existing = FindKiosk(kiosk_id);
   if (!existing) return existing.error();

@@ -18,6 +18,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "sync/profile_store/attribution_facts.hpp"
 #include "sync/profile_store/event_rules.hpp"
 #include "sync/profile_store/identity.hpp"
 #include "sync/profile_store/store_types.hpp"
@@ -70,6 +71,16 @@ class StoreBackend {
   Result<bool> IsRevoked(std::string_view kiosk_id, std::string_view cert_serial);
   virtual Result<std::vector<KioskRecord>> Kiosks() = 0;
 
+  // ---- The config bundle's version ----
+
+  // The version of the config bundle whose content (all but the version) has the digest
+  // `content_digest` (64 lower-case hex digits, bundle_maker.hpp). When the stored digest is the
+  // same, the stored version; otherwise a new version, max(stored + 1, now in ms) (so versions
+  // keep rising even if the table is lost), stored with the digest. Atomic: profile-store
+  // instances sharing the database agree, and of two racing calls with the same new content, one
+  // stores it and both answer its version. Survives restarts.
+  Result<std::int64_t> BundleVersionFor(std::string_view content_digest);
+
   // ---- Queries ----
 
   virtual Result<std::optional<KioskStatus>> KioskStatusOf(std::string_view kiosk_id) = 0;
@@ -83,6 +94,14 @@ class StoreBackend {
   // The profile a stored signup event was merged into.
   virtual Result<std::optional<std::string>> ProfileOfSignup(const EventId& signup) = 0;
   virtual Result<std::optional<ProfileSummary>> Profile(std::string_view profile_key) = 0;
+
+  // ---- Attribution (attribution_facts.hpp; docs/attribution.md) ----
+
+  // Every channel the kiosks defined: the latest channel_defined event of each id (by
+  // occurred_at), in no particular order.
+  virtual Result<std::vector<ChannelDefinition>> DefinedChannels() = 0;
+  // The facts of `request`'s window, read in one consistent snapshot.
+  virtual Result<AttributionFacts> LoadAttributionFacts(const AttributionFactsRequest& request) = 0;
 
  protected:
   StoreBackend(const HqIdentity& identity, const Clock& clock)
@@ -104,6 +123,9 @@ class StoreBackend {
   virtual Result<void> StoreKiosk(const KioskRegistration& registration, std::int64_t now_ms) = 0;
   virtual Result<void> MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) = 0;
   virtual Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) = 0;
+  // BundleVersionFor with `content_digest` checked, in one transaction of the backend's.
+  virtual Result<std::int64_t> StoreBundleDigest(std::string_view content_digest,
+                                                 std::int64_t now_ms) = 0;
 
  private:
   const HqIdentity& identity_;

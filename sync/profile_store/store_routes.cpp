@@ -206,36 +206,6 @@ bool KioskAccess::IsRevoked(std::string_view kiosk_id, std::uint64_t serial) con
   return found == current_serial_.end() || found->second != std::to_string(serial);
 }
 
-Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity& identity,
-                                          const Clock& clock) {
-  auto kiosks = store.Kiosks();
-  if (!kiosks) return kiosks.error();
-  const auto now = clock.WallNow();
-  auto redeemed = store.RedeemedFleetVouchers(
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-  if (!redeemed) return redeemed.error();
-  ConfigBundle bundle;
-  bundle.hq_public_key = identity.public_key();
-  for (const KioskRecord& kiosk : *kiosks) {
-    if (kiosk.revoked) {
-      bundle.revoked_kiosks.push_back(kiosk.kiosk_id);
-    } else if (!kiosk.device_public_key.empty()) {
-      bundle.trusted_kiosks.emplace(kiosk.kiosk_id, kiosk.device_public_key);
-    }
-  }
-  bundle.redeemed_vouchers = std::move(*redeemed);
-  std::lock_guard lock(mutex_);
-  if (last_) {
-    bundle.version = last_->version;
-    if (bundle == *last_) return bundle;
-  }
-  bundle.version = std::max<std::int64_t>(
-      last_ ? last_->version + 1 : 1,
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
-  last_ = bundle;
-  return bundle;
-}
-
 HttpHandler MakeStoreRoutes(StoreServices services) {
   return [services](HttpRequest request) { return Route(services, std::move(request)); };
 }

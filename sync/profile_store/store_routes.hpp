@@ -20,6 +20,7 @@
 #include "common/clock.hpp"
 #include "common/http_types.hpp"
 #include "common/tls_certs.hpp"
+#include "sync/profile_store/bundle_maker.hpp"
 #include "sync/profile_store/identity.hpp"
 #include "sync/profile_store/store_backend.hpp"
 #include "sync/protocol/config_bundle.hpp"
@@ -40,8 +41,6 @@ class KioskAccess {
   std::map<std::string, std::string, std::less<>> current_serial_;  // good kiosks only
 };
 
-class BundleMaker;
-
 struct StoreServices {
   StoreBackend* store;
   boost::asio::thread_pool* blocking_pool;
@@ -54,17 +53,5 @@ struct StoreServices {
 };
 
 HttpHandler MakeStoreRoutes(StoreServices services);
-
-// The bundle kiosks pull now: the trusted kiosks' voucher keys, revocations, the fleet vouchers
-// already redeemed, HQ's sealing key. Its version is the time its content last changed, as this
-// process saw it.
-class BundleMaker {
- public:
-  Result<ConfigBundle> Current(StoreBackend& store, const HqIdentity& identity, const Clock& clock);
-
- private:
-  std::mutex mutex_;
-  std::optional<ConfigBundle> last_;
-};
 
 }  // namespace kiosk_edge

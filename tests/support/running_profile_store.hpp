@@ -26,11 +26,14 @@ inline int RunCommand(std::vector<std::string> argv, std::string* out, std::stri
 
 class RunningProfileStore {
  public:
-  // `port` 0: any free port (read from the banner).
-  RunningProfileStore(std::filesystem::path state_dir, std::uint16_t port = 0)
-      : state_dir_(std::move(state_dir)) {
-    process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        PROFILE_STORE_BINARY, "--state-dir", state_dir_.string(), "--port", std::to_string(port)});
+  // `port` 0: any free port (read from the banner). `config`: a profile-store.toml, if any; the
+  // command-line calls below use it too.
+  RunningProfileStore(std::filesystem::path state_dir, std::uint16_t port = 0,
+                      std::filesystem::path config = {})
+      : state_dir_(std::move(state_dir)), config_(std::move(config)) {
+    process_ = std::make_unique<ChildProcess>(
+        Command({PROFILE_STORE_BINARY, "--state-dir", state_dir_.string(), "--port",
+                 std::to_string(port)}));
     const std::regex url(R"(sync URL:\s+https://127\.0\.0\.1:(\d+))");
     std::string line;
     while (process_->ReadStdoutLine(line)) {
@@ -63,6 +66,12 @@ class RunningProfileStore {
         {PROFILE_STORE_BINARY, "revoke-kiosk", kiosk_id, "--state-dir", state_dir_.string()}, &out);
   }
 
+  // `argv` with --config FILE added when the store has a config file.
+  std::vector<std::string> Command(std::vector<std::string> argv) const {
+    if (!config_.empty()) argv.insert(argv.end(), {"--config", config_.string()});
+    return argv;
+  }
+
   int Stop() {
     process_->Signal(SIGTERM);
     return process_->Wait();
@@ -74,6 +83,7 @@ class RunningProfileStore {
 
  private:
   std::filesystem::path state_dir_;
+  std::filesystem::path config_;
   std::unique_ptr<ChildProcess> process_;
   std::uint16_t port_ = 0;
 };

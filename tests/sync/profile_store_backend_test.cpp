@@ -254,6 +254,64 @@ TEST_P(ProfileStoreBackendTest, ProfilesMergeAcrossKiosksByPhoneWithPersonalData
   }
 }
 
+TEST_P(ProfileStoreBackendTest, SignupsOfOneProfileInOneBatchMergeAsTheyWouldOneByOne) {
+  // Ingest writes a batch's signups of one profile as one merge; the result must be what taking
+  // them one by one in seq order gives: contact and consent follow the latest occurred_at (the
+  // later seq on a tie, and a tie with the stored latest wins too).
+  const std::string phone = "+8613812345678";
+  const auto signup = [&](char device, bool marketing, std::int64_t at_ms) {
+    return Signup(hq_key(), {phone, testing::Device(device), marketing, at_ms});
+  };
+  Ingest(MakeBatch("kiosk-a", "inc-a", 1, {signup('f', false, kT0 + 500)}));
+  Ingest(MakeBatch("kiosk-b", "inc-b", 1,
+                   {signup('a', true, kT0 + 100), signup('b', false, kT0 + 900),
+                    signup('a', true, kT0 + 900), Scan(testing::Device('a'), kT0 + 950)}));
+  ProfileSummary profile = ProfileOf(phone);
+  EXPECT_EQ(profile.signups, 4);
+  EXPECT_EQ(profile.first_signup_at_ms, kT0 + 100);
+  EXPECT_EQ(profile.last_signup_at_ms, kT0 + 900);
+  EXPECT_TRUE(profile.marketing_consent) << "the later of the two signups at kT0 + 900";
+  EXPECT_EQ(profile.linked_devices, 3) << "f at kiosk-a; a (signed up twice) and b at kiosk-b";
+  EXPECT_EQ(profile.kiosks, (std::vector<std::string>{"kiosk-a", "kiosk-b"}));
+
+  Ingest(MakeBatch("kiosk-c", "inc-c", 1,
+                   {signup('c', false, kT0 + 800), signup('c', false, kT0 + 700)}));
+  profile = ProfileOf(phone);
+  EXPECT_EQ(profile.signups, 6);
+  EXPECT_TRUE(profile.marketing_consent) << "both older than the stored latest signup";
+  EXPECT_EQ(profile.last_signup_at_ms, kT0 + 900);
+
+  Ingest(MakeBatch("kiosk-c", "inc-c", 3, {signup('c', false, kT0 + 900)}));
+  EXPECT_FALSE(ProfileOf(phone).marketing_consent) << "a tie with the stored latest wins";
+
+  Ingest(MakeBatch("kiosk-c", "inc-c", 4,
+                   {signup('d', true, kT0 + 2000), signup('d', false, kT0 + 1500)}));
+  profile = ProfileOf(phone);
+  EXPECT_TRUE(profile.marketing_consent) << "the newest, although an older one came after it";
+  EXPECT_EQ(profile.signups, 9);
+  EXPECT_EQ(profile.last_signup_at_ms, kT0 + 2000);
+  EXPECT_EQ(Counts().signups, 9);
+  EXPECT_EQ(Counts().profiles, 1);
+}
+
+TEST_P(ProfileStoreBackendTest, OneBatchCanIssueAVoucherTwiceAndRedeemItTwice) {
+  // The ledger keeps the first issue, and the second redemption in the same batch is a conflict
+  // with the first, exactly as if the events had come one per batch.
+  const std::string voucher = "0000000000000fed";
+  Ingest(MakeBatch(
+      "kiosk-a", "inc-a", 1,
+      {VoucherIssued(voucher, "fleet", kExpires), VoucherIssued(voucher, "fleet", kExpires),
+       Redemption("kiosk-a", voucher, "fleet", kExpires),
+       Redemption("kiosk-a", voucher, "fleet", kExpires)}));
+  auto conflicts = store_->Conflicts();
+  ASSERT_TRUE(conflicts) << conflicts.error().message();
+  ASSERT_EQ(conflicts->size(), 1u);
+  EXPECT_EQ((*conflicts)[0].first, (EventId{"kiosk-a", "inc-a", 3}));
+  EXPECT_EQ((*conflicts)[0].second, (EventId{"kiosk-a", "inc-a", 4}));
+  EXPECT_EQ(Counts().redemptions, 2);
+  EXPECT_EQ(Counts().events, 4);
+}
+
 TEST_P(ProfileStoreBackendTest, ASignupLinksItsDevicesEarlierAndLaterScans) {
   const std::string device = testing::Device('d');
   Ingest(

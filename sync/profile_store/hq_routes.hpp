@@ -1,0 +1,42 @@
+#pragma once
+
+// profile-store's HTTPS API for HQ (analysts, dashboards, `profile-store attribution`), on the
+// same listener as the kiosk API. Every endpoint wants a bearer token (hq_api_tokens.hpp):
+// without one, or with one HQ does not know, 401 with WWW-Authenticate: Bearer.
+//
+//   GET /v1/attribution?from=&to=&group_by=&model=&format=&tz=&lookback_days=
+//       the channel attribution report (attribution_query.hpp, attribution_render.hpp,
+//       docs/attribution.md); 400 naming the parameter at fault
+//
+// Reports are read on the blocking pool. Responses are never cached (Cache-Control: no-store).
+
+#include <boost/asio/thread_pool.hpp>
+#include <span>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/http_types.hpp"
+#include "sync/profile_store/attribution_facts.hpp"
+#include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/store_backend.hpp"
+#include "sync/protocol/config_bundle.hpp"
+
+namespace kiosk_edge {
+
+struct HqServices {
+  StoreBackend* store;
+  boost::asio::thread_pool* blocking_pool;
+  const Clock* clock;
+  HqApiTokens tokens;
+  // The channels profile-store's config defines ([channels.ID]); the kiosks' channel_defined
+  // events take precedence for the ids they define.
+  std::vector<ChannelDefinition> configured_channels;
+};
+
+// The channels of profile-store's config, as the attribution report reads them.
+std::vector<ChannelDefinition> ChannelDefinitionsOf(std::span<const BundleChannel> channels);
+
+// Answers HQ's endpoints and hands every other request to `next` (the kiosk API).
+HttpHandler WithHqRoutes(HqServices services, HttpHandler next);
+
+}  // namespace kiosk_edge

@@ -1,0 +1,268 @@
+#include "sync/profile_store/profile_store_cli.hpp"
+
+#include <boost/json/parse.hpp>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "common/files.hpp"
+#include "common/http_forms.hpp"
+#include "common/json_fields.hpp"
+#include "common/strings.hpp"
+#include "sync/profile_store/hq_api_client.hpp"
+#include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/profile_store_config.hpp"
+#include "sync/profile_store/report_table.hpp"
+
+namespace kiosk_edge {
+
+const std::string_view kHqCommandsUsage =
+    R"(
+  attribution --token-file F [--url https://HOST:PORT] [--ca FILE] [--from DATE] [--to DATE]
+              [--group-by channel|path:N|store|campaign|day] [--model last_touch|first_touch]
+              [--tz +08:00] [--lookback-days N] [--format table|csv|json]
+                                the channel attribution report from a running profile-store
+                                (docs/attribution.md); --url defaults to https://127.0.0.1:8443,
+                                --ca to the state folder's ca.pem; --token-file - reads stdin
+  new-token --name NAME [--token-file F]
+                                a new HQ API token, shown once (or written to F), and the
+                                [hq_api.tokens.NAME] lines that make profile-store accept it
+  hash-token [--name NAME] [--token-file F]
+                                those lines for an existing token (read from F, else stdin)
+)";
+
+namespace {
+
+constexpr int kOk = 0, kFailed = 1, kUsage = 2;
+
+// A command-line option of a report and the query parameter it sets.
+struct ReportOption {
+  std::string_view option;
+  std::string_view parameter;
+};
+
+// A report command: GET `path` with the options given, then print it.
+struct ReportCommand {
+  std::string_view command;
+  std::string_view path;
+  std::span<const ReportOption> options;
+};
+
+constexpr ReportOption kAttributionOptions[] = {
+    {"from", "from"},   {"to", "to"}, {"group-by", "group_by"},
+    {"model", "model"}, {"tz", "tz"}, {"lookback-days", "lookback_days"}};
+
+constexpr ReportCommand kReportCommands[] = {
+    {"attribution", "/v1/attribution", kAttributionOptions}};
+
+// Options every report command takes.
+constexpr std::string_view kClientOptions[] = {"url", "token-file", "ca", "format"};
+
+struct Arguments {
+  std::map<std::string, std::string, std::less<>> options;
+};
+
+// "--name value" pairs, each name one of `known`.
+bool ParseOptions(std::span<const std::string_view> args, std::span<const std::string_view> known,
+                  Arguments& parsed, std::ostream& err) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    const std::string_view name = arg.starts_with("--") ? arg.substr(2) : std::string_view();
+    if (std::find(known.begin(), known.end(), name) == known.end() || name.empty()) {
+      err << "profile-store: unknown option " << arg << "\n" << kHqCommandsUsage;
+      return false;
+    }
+    if (i + 1 == args.size()) {
+      err << "profile-store: " << arg << " needs a value\n";
+      return false;
+    }
+    parsed.options.insert_or_assign(std::string(name), std::string(args[++i]));
+  }
+  return true;
+}
+
+std::string Trimmed(std::string text) {
+  const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+  while (!text.empty() && space(text.back())) text.pop_back();
+  std::size_t start = 0;
+  while (start < text.size() && space(text[start])) ++start;
+  return text.substr(start);
+}
+
+// The token in `path` ("-": standard input), without surrounding white space.
+Result<std::string> ReadToken(std::string_view path) {
+  std::string text;
+  if (path == "-" || path.empty()) {
+    std::getline(std::cin, text);
+  } else {
+    auto read = ReadSmallFile(std::filesystem::path(path), 4096);
+    if (!read) return read.error().WithContext("token file");
+    text = std::move(*read);
+  }
+  text = Trimmed(std::move(text));
+  if (text.empty() || text.size() > kMaxHqApiTokenBytes ||
+      text.find_first_of(" \t\r\n") != std::string::npos) {
+    return Error(ErrorKind::kInvalidArgument, "the token file must hold one token");
+  }
+  return text;
+}
+
+// What HQ said when it refused: its {"error": ...}, else the body.
+std::string Refusal(const HttpClientResponse& response) {
+  boost::system::error_code error;
+  const auto json = boost::json::parse(response.body, error);
+  if (!error && json.is_object()) {
+    const std::string message = JsonString(json.as_object(), "error");
+    if (!message.empty()) return message;
+  }
+  return Trimmed(response.body.substr(0, 200));
+}
+
+int RunReport(const ReportCommand& report, std::span<const std::string_view> args,
+              std::ostream& out, std::ostream& err) {
+  std::vector<std::string_view> known(std::begin(kClientOptions), std::end(kClientOptions));
+  for (const ReportOption& option : report.options) known.push_back(option.option);
+  Arguments parsed;
+  if (!ParseOptions(args, known, parsed, err)) return kUsage;
+  const auto option = [&parsed](std::string_view name, std::string fallback) {
+    const auto found = parsed.options.find(name);
+    return found == parsed.options.end() ? fallback : found->second;
+  };
+  const std::string format = option("format", "table");
+  if (format != "table" && format != "csv" && format != "json") {
+    err << "profile-store: --format must be table, csv or json\n";
+    return kUsage;
+  }
+  if (!parsed.options.contains("token-file")) {
+    err << "profile-store: " << report.command << " needs --token-file (an HQ API token)\n";
+    return kUsage;
+  }
+  HqApiClientOptions client;
+  client.url = option("url", "https://127.0.0.1:8443");
+  auto token = ReadToken(parsed.options.at("token-file"));
+  if (!token) {
+    err << "profile-store: " << token.error().message() << "\n";
+    return kFailed;
+  }
+  client.token = std::move(*token);
+  const std::string ca = option("ca", (DefaultProfileStoreConfig().state_dir / "ca.pem").string());
+  auto ca_pem = ReadSmallFile(ca);
+  if (!ca_pem) {
+    err << "profile-store: HQ's CA (--ca): " << ca_pem.error().message() << "\n";
+    return kFailed;
+  }
+  client.ca_pem = std::move(*ca_pem);
+
+  std::string target = StrCat(report.path, "?format=", format == "csv" ? "csv" : "json");
+  for (const ReportOption& mapping : report.options) {
+    if (const auto found = parsed.options.find(mapping.option); found != parsed.options.end()) {
+      target += StrCat("&", mapping.parameter, "=", UrlEncode(found->second));
+    }
+  }
+  auto response = HqApiGet(client, target);
+  if (!response) {
+    err << "profile-store: " << response.error().message() << "\n";
+    return kFailed;
+  }
+  if (response->status != 200) {
+    err << "profile-store: HQ answered " << response->status << ": " << Refusal(*response) << "\n";
+    return kFailed;
+  }
+  if (format != "table") {
+    out << response->body;
+    return kOk;
+  }
+  auto table = ReportTable(response->body);
+  if (!table) {
+    err << "profile-store: " << table.error().message() << "\n";
+    return kFailed;
+  }
+  out << *table;
+  return kOk;
+}
+
+int NewToken(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  constexpr std::string_view kKnown[] = {"name", "token-file"};
+  Arguments parsed;
+  if (!ParseOptions(args, kKnown, parsed, err)) return kUsage;
+  if (!parsed.options.contains("name") || !IsHqApiTokenName(parsed.options.at("name"))) {
+    err << "profile-store: new-token needs --name NAME (1-64 of A-Z, a-z, 0-9, '_' and '-')\n";
+    return kUsage;
+  }
+  const std::string& name = parsed.options.at("name");
+  auto token = NewHqApiToken();
+  if (!token) {
+    err << "profile-store: " << token.error().message() << "\n";
+    return kFailed;
+  }
+  const std::string lines = HqApiTokenConfigLines(name, *token);
+  if (const auto file = parsed.options.find("token-file"); file != parsed.options.end()) {
+    if (auto written = WriteFileAtomically(file->second, *token + "\n", 0600); !written) {
+      err << "profile-store: " << written.error().message() << "\n";
+      return kFailed;
+    }
+    err << "token \"" << name << "\" written to " << file->second
+        << "; add these lines to profile-store.toml and restart profile-store:\n";
+    out << lines;
+    return kOk;
+  }
+  out << "HQ API token \"" << name << "\" (shown once; keep it secret, e.g. in a 0600 file):\n"
+      << *token << "\n\nAdd these lines to profile-store.toml and restart profile-store:\n"
+      << lines;
+  return kOk;
+}
+
+int HashToken(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  constexpr std::string_view kKnown[] = {"name", "token-file"};
+  Arguments parsed;
+  if (!ParseOptions(args, kKnown, parsed, err)) return kUsage;
+  const auto file = parsed.options.find("token-file");
+  auto token = ReadToken(file == parsed.options.end() ? "-" : file->second);
+  if (!token) {
+    err << "profile-store: " << token.error().message() << "\n";
+    return kFailed;
+  }
+  const auto name = parsed.options.find("name");
+  if (name == parsed.options.end()) {
+    out << "hash = \"" << HqApiTokenHash(*token) << "\"\n";
+    return kOk;
+  }
+  if (!IsHqApiTokenName(name->second)) {
+    err << "profile-store: --name must be 1-64 of A-Z, a-z, 0-9, '_' and '-'\n";
+    return kUsage;
+  }
+  out << HqApiTokenConfigLines(name->second, *token);
+  return kOk;
+}
+
+}  // namespace
+
+bool IsHqCommand(std::string_view command) {
+  if (command == "new-token" || command == "hash-token") return true;
+  for (const ReportCommand& report : kReportCommands) {
+    if (report.command == command) return true;
+  }
+  return false;
+}
+
+int RunHqCommand(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
+  if (args.empty()) return kUsage;
+  const std::string_view command = args[0];
+  const auto rest = args.subspan(1);
+  for (std::string_view arg : rest) {
+    if (arg == "--help" || arg == "-h") {
+      out << "usage: profile-store COMMAND [OPTIONS]\n" << kHqCommandsUsage;
+      return kOk;
+    }
+  }
+  if (command == "new-token") return NewToken(rest, out, err);
+  if (command == "hash-token") return HashToken(rest, out, err);
+  for (const ReportCommand& report : kReportCommands) {
+    if (report.command == command) return RunReport(report, rest, out, err);
+  }
+  err << "profile-store: unknown command " << command << "\n" << kHqCommandsUsage;
+  return kUsage;
+}
+
+}  // namespace kiosk_edge

@@ -1,0 +1,220 @@
+// HQ's API through a real profile-store process: bearer tokens (401 without one or with a wrong
+// one), 400 naming a bad parameter, the report as CSV and JSON, and `profile-store attribution`
+// printing it as a table. The store holds attribution_dataset.hpp, ingested before the start.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/json/parse.hpp>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "common/crypto.hpp"
+#include "common/fake_clock.hpp"
+#include "common/files.hpp"
+#include "support/running_profile_store.hpp"
+#include "support/temp_dir.hpp"
+#include "sync/attribution_dataset.hpp"
+#include "sync/profile_store/hq_api_client.hpp"
+#include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/profile_store_cli.hpp"
+#include "sync/profile_store/sqlite_store.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using testing::RunCommand;
+using testing::RunningProfileStore;
+
+constexpr std::string_view kWindow = "from=2027-03-01&to=2027-03-03";
+
+// The dataset's report by channel, last touch (attribution_test.cpp has it row by row).
+constexpr std::string_view kChannelCsv =
+    "channel,name,scans,unique_scanners,presence_verified_scans,invalid_scans,signups,"
+    "vouchers_issued,redemptions,scan_to_signup_rate,signup_to_redemption_rate,"
+    "median_scan_to_signup_s,median_signup_to_redemption_s\r\n"
+    "COUNTER-2,Counter card,2,1,0,0,1,1,1,1.0000,1.0000,3000,7200\r\n"
+    "EL3,Elevator 3 poster,3,3,0,0,0,0,1,0.0000,,,3513600\r\n"
+    "FLYER,March flyer,2,2,0,0,1,1,1,0.5000,1.0000,3600,86400\r\n"
+    "GHOST,,1,1,0,0,1,1,0,1.0000,0.0000,600,\r\n"
+    "KIOSK,Kiosk screen,2,1,1,0,1,1,0,1.0000,0.0000,1500,\r\n"
+    "(direct),,0,0,0,0,1,1,0,,0.0000,,\r\n"
+    "(unattributed),,0,0,0,0,0,0,1,,,,\r\n"
+    "(invalid),,2,2,0,2,0,0,0,0.0000,,,\r\n";
+
+class HqApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::filesystem::path state = dir_ / "hq";
+    std::filesystem::create_directories(state);
+    {
+      // The store's own keys do not matter to the report: ingest under any identity.
+      auto keys = GenerateX25519KeyPair();
+      ASSERT_TRUE(keys);
+      auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'k'));
+      ASSERT_TRUE(identity);
+      FakeClock clock;
+      auto store = SqliteStore::Open(state / "profile-store.db", *identity, clock);
+      ASSERT_TRUE(store) << store.error().message();
+      for (const EventBatch& batch :
+           testing::attribution::AttributionBatches(identity->public_key())) {
+        auto answer = (*store)->Ingest(batch);
+        ASSERT_TRUE(answer) << answer.error().message();
+      }
+    }
+    auto token = NewHqApiToken();
+    ASSERT_TRUE(token);
+    token_ = *token;
+    token_file_ = dir_.Write("token", token_ + "\n");
+    const auto config = dir_.Write("profile-store.toml", HqApiTokenConfigLines("tests", token_));
+    hq_ = std::make_unique<RunningProfileStore>(state, 0, config);
+    ASSERT_NE(hq_->port(), 0) << "profile-store did not start";
+    url_ = "https://127.0.0.1:" + std::to_string(hq_->port());
+    auto ca = ReadSmallFile(hq_->ca_file());
+    ASSERT_TRUE(ca);
+    ca_pem_ = *ca;
+  }
+
+  HttpClientResponse Get(const std::string& target, const std::string& token) {
+    auto response = HqApiGet({url_, token, ca_pem_, std::chrono::milliseconds(20'000)}, target);
+    EXPECT_TRUE(response) << response.error().message();
+    return response ? *response : HttpClientResponse{};
+  }
+
+  std::vector<std::string> Cli(std::vector<std::string> options, int* status,
+                               std::string* errors = nullptr) {
+    std::vector<std::string> argv = {
+        PROFILE_STORE_BINARY, "attribution",        "--url", url_,
+        "--token-file",       token_file_.string(), "--ca",  hq_->ca_file().string()};
+    argv.insert(argv.end(), options.begin(), options.end());
+    std::string out;
+    const int wait_status = RunCommand(argv, &out, errors);
+    *status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+    std::vector<std::string> lines;
+    std::istringstream stream(out);
+    for (std::string line; std::getline(stream, line);) {
+      if (line.ends_with('\r')) line.pop_back();  // CSV lines end in CRLF
+      lines.push_back(line);
+    }
+    return lines;
+  }
+
+  testing::TempDir dir_;
+  std::string token_;
+  std::filesystem::path token_file_;
+  std::unique_ptr<RunningProfileStore> hq_;
+  std::string url_;
+  std::string ca_pem_;
+};
+
+TEST_F(HqApiTest, RefusesARequestWithoutAToken) {
+  const HttpClientResponse response = Get("/v1/attribution", "");
+  EXPECT_EQ(response.status, 401u);
+  EXPECT_EQ(response.Header("www-authenticate"), R"(Bearer realm="kiosk-edge HQ")");
+  EXPECT_EQ(response.body.find("COUNTER-2"), std::string::npos);
+}
+
+TEST_F(HqApiTest, RefusesAWrongToken) {
+  auto other = NewHqApiToken();
+  ASSERT_TRUE(other);
+  const HttpClientResponse response = Get("/v1/attribution", *other);
+  EXPECT_EQ(response.status, 401u);
+  EXPECT_EQ(response.Header("www-authenticate"),
+            R"(Bearer realm="kiosk-edge HQ", error="invalid_token")");
+}
+
+TEST_F(HqApiTest, NamesTheBadParameter) {
+  const HttpClientResponse response =
+      Get("/v1/attribution?group_by=kiosk&" + std::string(kWindow), token_);
+  EXPECT_EQ(response.status, 400u);
+  const auto json = boost::json::parse(response.body).as_object();
+  EXPECT_EQ(json.at("parameter"), "group_by");
+  EXPECT_EQ(Get("/v1/attribution?from=2027-02-30", token_).status, 400u);
+}
+
+TEST_F(HqApiTest, AnswersCsv) {
+  const HttpClientResponse response =
+      Get("/v1/attribution?format=csv&" + std::string(kWindow), token_);
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_TRUE(response.Header("content-type").value_or("").starts_with("text/csv"));
+  EXPECT_EQ(response.Header("cache-control"), "no-store");
+  EXPECT_EQ(response.body, kChannelCsv);
+}
+
+TEST_F(HqApiTest, AnswersJsonWithTheQueryEchoed) {
+  const HttpClientResponse response = Get(
+      "/v1/attribution?group_by=day&model=first_touch&tz=%2B08:00&" + std::string(kWindow), token_);
+  ASSERT_EQ(response.status, 200u) << response.body;
+  const auto json = boost::json::parse(response.body).as_object();
+  const auto& query = json.at("query").as_object();
+  EXPECT_EQ(query.at("from"), "2027-03-01T00:00:00+08:00");
+  EXPECT_EQ(query.at("to"), "2027-03-03T00:00:00+08:00");
+  EXPECT_EQ(query.at("group_by"), "day");
+  EXPECT_EQ(query.at("model"), "first_touch");
+  EXPECT_TRUE(json.at("generated_at").as_string().ends_with("Z"));
+  const auto& rows = json.at("rows").as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].as_object().at("day"), "2027-03-01");
+  EXPECT_EQ(rows[1].as_object().at("redemptions"), 3);
+  EXPECT_EQ(json.at("totals").as_object().at("scans"), 12);
+}
+
+TEST_F(HqApiTest, TheCommandLinePrintsATable) {
+  int status = -1;
+  const auto lines =
+      Cli({"--from", "2027-03-01", "--to", "2027-03-03", "--group-by", "store"}, &status);
+  ASSERT_EQ(status, 0);
+  ASSERT_GE(lines.size(), 4u);
+  EXPECT_TRUE(
+      lines[0].starts_with("from=2027-03-01T00:00:00Z  to=2027-03-03T00:00:00Z  "
+                           "group_by=store  model=last_touch"))
+      << lines[0];
+  const std::regex store_1(R"(store-1\s+7\s+5\s+1\s+0\s+2\s+2\s+2\s+0\.4\s+1\s+2550\s+1800000)");
+  const std::regex total(R"(total\s+12\s+8\s+1\s+2\s+5\s+5\s+4\s+0\.625\s+0\.8\s+2250\s+86400)");
+  bool store_seen = false, total_seen = false;
+  for (const std::string& line : lines) {
+    store_seen = store_seen || std::regex_match(line, store_1);
+    total_seen = total_seen || std::regex_match(line, total);
+  }
+  EXPECT_TRUE(store_seen && total_seen) << ::testing::PrintToString(lines);
+}
+
+TEST_F(HqApiTest, TheCommandLinePrintsCsvAndReportsRefusals) {
+  int status = -1;
+  const auto csv = Cli({"--from", "2027-03-01", "--to", "2027-03-03", "--format", "csv"}, &status);
+  EXPECT_EQ(status, 0);
+  ASSERT_FALSE(csv.empty());
+  EXPECT_EQ(csv[1], "COUNTER-2,Counter card,2,1,0,0,1,1,1,1.0000,1.0000,3000,7200");
+  std::string errors;
+  Cli({"--group-by", "path:0"}, &status, &errors);
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(errors.find("HQ answered 400: group_by: must be"), std::string::npos) << errors;
+  dir_.Write("token", "hq_NOTTHETOKEN\n");
+  Cli({}, &status, &errors);
+  EXPECT_EQ(status, 1);
+  EXPECT_NE(errors.find("HQ answered 401"), std::string::npos) << errors;
+}
+
+TEST(HqTokenCommandsTest, NewTokenWritesTheTokenAndHashTokenAgrees) {
+  testing::TempDir dir;
+  const std::string file = (dir / "token").string();
+  std::ostringstream out, err;
+  const std::string_view make[] = {"new-token", "--name", "bi", "--token-file", file};
+  ASSERT_EQ(RunHqCommand(make, out, err), 0) << err.str();
+  auto token = ReadSmallFile(file);
+  ASSERT_TRUE(token);
+  const std::string lines = out.str();
+  EXPECT_EQ(lines, HqApiTokenConfigLines("bi", token->substr(0, token->size() - 1)));
+  EXPECT_EQ(lines.find(token->substr(0, 10)), std::string::npos);  // never the token itself
+  std::ostringstream again;
+  const std::string_view hash[] = {"hash-token", "--name", "bi", "--token-file", file};
+  ASSERT_EQ(RunHqCommand(hash, again, err), 0) << err.str();
+  EXPECT_EQ(again.str(), lines);
+  const std::string_view nameless[] = {"new-token"};
+  EXPECT_EQ(RunHqCommand(nameless, out, err), 2);
+}
+
+}  // namespace
+}  // namespace kiosk_edge

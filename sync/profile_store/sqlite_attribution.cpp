@@ -42,6 +42,8 @@ constexpr std::string_view kVouchersSql =
     " FROM wanted w JOIN vouchers v ON v.voucher_key = w.voucher_key"
     " WHERE v.issued_seq IS NOT NULL";
 
+// "+e.type": touches go through events_by_device; events_by_type_time would read every scan of
+// the lookback per linked device.
 constexpr std::string_view kSignupsSql =
     "WITH wanted(kiosk_id, incarnation, seq) AS ("
     " SELECT kiosk_id, incarnation, seq FROM signups"
@@ -54,7 +56,7 @@ constexpr std::string_view kSignupsSql =
     " s.incarnation = w.incarnation AND s.seq = w.seq"
     " LEFT JOIN device_links d ON d.profile_key = s.profile_key"
     " LEFT JOIN events e ON e.kiosk_id = d.kiosk_id AND e.device_id = d.device_id AND"
-    " e.type = 'scan' AND e.channel_id IS NOT NULL AND json_extract(e.payload, '$.valid') IS 1"
+    " +e.type = 'scan' AND e.channel_id IS NOT NULL AND json_extract(e.payload, '$.valid') IS 1"
     " AND e.occurred_at_ms <= s.occurred_at_ms AND e.occurred_at_ms >= s.occurred_at_ms - ?4"
     " ORDER BY s.kiosk_id, s.incarnation, s.seq";
 

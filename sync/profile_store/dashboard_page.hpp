@@ -1,0 +1,32 @@
+#pragma once
+
+// The HQ dashboard (docs/attribution.md, "The dashboard"): three static files served by
+// profile-store without credentials, because they hold no data. The page asks the analyst for an
+// HQ API token, keeps it in the tab's sessionStorage and sends it as "Authorization: Bearer" with
+// every fetch of /v1/attribution and /v1/kiosks/health; the charts are SVG drawn by the script.
+//
+//   GET /dashboard          the HTML (also /dashboard/)
+//   GET /dashboard/app.js   the script
+//   GET /dashboard/app.css  the style sheet
+//
+// Every answer carries a Content-Security-Policy that allows only these same-origin files and
+// same-origin fetches (no inline script or style, no other origin, no framing), and
+// X-Content-Type-Options: nosniff.
+
+#include <optional>
+#include <string_view>
+
+#include "common/http_types.hpp"
+
+namespace kiosk_edge {
+
+// The dashboard's answer to `request` when its path is one of the dashboard's; nothing otherwise.
+// 405 (Allow: GET, HEAD) for other methods.
+std::optional<HttpResponse> DashboardResponse(const HttpRequest& request);
+
+// The files themselves (dashboard_page.cpp, dashboard_style.cpp, dashboard_script.cpp).
+std::string_view DashboardHtml();
+std::string_view DashboardStyle();
+std::string_view DashboardScript();
+
+}  // namespace kiosk_edge

@@ -1,0 +1,42 @@
+#pragma once
+
+// The fleet's sync health as HQ sees it, for GET /v1/kiosks/health and the dashboard: one entry
+// per kiosk that is enrolled or has ever sent a batch, sorted by kiosk id.
+//
+// JSON: {"generated_at": "2027-03-03T09:12:44.120Z" (RFC 3339, UTC, ms only when not 0),
+//        "kiosks": [{"kiosk_id": "kiosk-a", "enrolled": true, "revoked": false,
+//                    "incarnation": "inc-1" | null, "high_water": 21, "max_seq": 21,
+//                    "last_sync_at": "2027-03-02T18:00:00Z" | null,
+//                    "seconds_since_sync": 3600 | null,
+//                    "gaps": [{"from_seq": 4, "to_seq": 6, "detected_at": "..."}],
+//                    "missing_events": 3, "dead_letters": 0, "voucher_conflicts": 1,
+//                    "backlog": null}]}
+//
+// last_sync_at is when HQ stored the kiosk's latest batch (HQ's clock). missing_events counts the
+// seqs inside the open gaps of the kiosk's current incarnation. backlog (events the kiosk holds
+// but has not uploaded) is always null: kiosks do not report their journal's length to HQ.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "sync/profile_store/store_backend.hpp"
+
+namespace kiosk_edge {
+
+struct KioskHealth {
+  std::string kiosk_id;
+  bool enrolled = false;  // in HQ's registry (a kiosk may sync from before the registry)
+  bool revoked = false;
+  std::optional<KioskStatus> stream;  // nothing until the kiosk's first batch
+};
+
+// The registry and the streams of `store`, merged by kiosk id. Blocks on the database; errors are
+// the store's.
+Result<std::vector<KioskHealth>> ReadKioskHealth(StoreBackend& store);
+
+// The JSON above; `now_ms` (HQ's clock) stamps generated_at and the ages.
+std::string KioskHealthJson(const std::vector<KioskHealth>& kiosks, std::int64_t now_ms);
+
+}  // namespace kiosk_edge

@@ -1,0 +1,49 @@
+// Fills a profile-store state folder with the attribution dataset (tests/sync/
+// attribution_dataset.hpp, worked through in docs/attribution.md) for the dashboard's browser
+// test, plus one late kiosk-b batch after the window that leaves a gap (seqs 12..14), a dead
+// letter and a second redemption of kiosk-a's voucher V1 (a conflict for both kiosks).
+//
+//   seed_profile_store STATE_DIR     creates STATE_DIR/profile-store.db; exit 0 when stored
+
+#include <filesystem>
+#include <iostream>
+
+#include "common/clock.hpp"
+#include "common/crypto.hpp"
+#include "sync/attribution_dataset.hpp"
+#include "sync/profile_store/sqlite_store.hpp"
+
+int main(int argc, char** argv) {
+  using namespace kiosk_edge;
+  namespace data = kiosk_edge::testing::attribution;
+  if (argc != 2) {
+    std::cerr << "usage: seed_profile_store STATE_DIR\n";
+    return 2;
+  }
+  const std::filesystem::path state = argv[1];
+  std::filesystem::create_directories(state);
+  // The store's own keys do not matter to the reports: ingest under a throwaway identity.
+  auto keys = GenerateX25519KeyPair();
+  if (!keys) return 1;
+  auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'k'));
+  if (!identity) return 1;
+  // The real clock: the dashboard shows how long ago each kiosk synced.
+  auto store = SqliteStore::Open(state / "profile-store.db", *identity, SystemClock());
+  if (!store) {
+    std::cerr << "seed_profile_store: " << store.error().message() << "\n";
+    return 1;
+  }
+  std::vector<EventBatch> batches = data::AttributionBatches(identity->public_key());
+  batches.push_back(testing::MakeBatch(
+      "kiosk-b", "inc-b", 15,
+      {testing::MakeEvent("scan", "[1,2]", data::kD2 + data::kHour),
+       data::RedeemedAt("kiosk-a", "1111111111111111", data::kD2 + data::kHour)}));
+  for (const EventBatch& batch : batches) {
+    auto answer = (*store)->Ingest(batch);
+    if (!answer) {
+      std::cerr << "seed_profile_store: " << answer.error().message() << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}

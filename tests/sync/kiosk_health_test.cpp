@@ -1,0 +1,208 @@
+// GET /v1/kiosks/health: what ReadKioskHealth and KioskHealthJson make of a store's registry and
+// streams, on both storage backends (PostgreSQL in the throwaway cluster these tests FAIL
+// without), and the endpoint and the dashboard's files through a real profile-store process.
+
+#include "sync/profile_store/kiosk_health.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <memory>
+#include <string>
+
+#include "common/crypto.hpp"
+#include "common/fake_clock.hpp"
+#include "common/files.hpp"
+#include "support/postgres_cluster.hpp"
+#include "support/running_profile_store.hpp"
+#include "support/temp_dir.hpp"
+#include "sync/attribution_dataset.hpp"
+#include "sync/profile_store/hq_api_client.hpp"
+#include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/postgres_store.hpp"
+#include "sync/profile_store/sqlite_store.hpp"
+#include "sync/store_test_events.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::kT0;
+using testing::MakeBatch;
+using testing::MakeEvent;
+using testing::Redemption;
+using testing::Scan;
+using testing::VoucherIssued;
+
+enum class Backend { kSqlite, kPostgres };
+
+constexpr std::int64_t kExpires = 1'900'000'000;  // Unix s
+
+class KioskHealthTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    auto keys = GenerateX25519KeyPair();
+    ASSERT_TRUE(keys);
+    auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'k'));
+    ASSERT_TRUE(identity) << identity.error().message();
+    identity_ = std::make_unique<HqIdentity>(std::move(*identity));
+    if (GetParam() == Backend::kSqlite) {
+      auto store = SqliteStore::Open(dir_ / "hq.db", *identity_, clock_);
+      ASSERT_TRUE(store) << store.error().message();
+      store_ = std::move(*store);
+      return;
+    }
+    auto& cluster = testing::SharedPostgresCluster();
+    ASSERT_TRUE(cluster.ok()) << cluster.error();
+    PostgresStoreOptions options{cluster.conninfo(), cluster.FreshSchema(), 2};
+    auto store = PostgresStore::Open(options, *identity_, clock_);
+    ASSERT_TRUE(store) << store.error().message();
+    store_ = std::move(*store);
+  }
+
+  void Ingest(const EventBatch& batch) {
+    auto answer = store_->Ingest(batch);
+    ASSERT_TRUE(answer) << answer.error().message();
+  }
+
+  std::int64_t NowMs() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               clock_.WallNow().time_since_epoch())
+        .count();
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_;  // starts at kT0, 2027-01-15T08:00:00Z
+  std::unique_ptr<HqIdentity> identity_;
+  std::unique_ptr<StoreBackend> store_;
+};
+
+TEST_P(KioskHealthTest, AnEmptyStoreHasNoKiosks) {
+  auto kiosks = ReadKioskHealth(*store_);
+  ASSERT_TRUE(kiosks) << kiosks.error().message();
+  EXPECT_EQ(KioskHealthJson(*kiosks, NowMs()),
+            R"({"generated_at":"2027-01-15T08:00:00Z","kiosks":[]})");
+}
+
+TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", ""}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-c", "02CD", ""}));
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-c"));
+  const std::string voucher = "00112233aabbccdd";
+  // kiosk-a at 08:00: a voucher issued and redeemed, and one event HQ cannot read.
+  Ingest(MakeBatch("kiosk-a", "inc-a", 1,
+                   {VoucherIssued(voucher, "fleet", kExpires), MakeEvent("scan", "[1,2]"),
+                    Redemption("kiosk-a", voucher, "fleet", kExpires, kT0 + 10)}));
+  // kiosk-b at 09:00: the same voucher redeemed again (a conflict for both kiosks), and a batch
+  // that skips seqs 2..4.
+  clock_.Advance(1h);
+  Ingest(MakeBatch("kiosk-b", "inc-b", 1, {Redemption("kiosk-a", voucher, "fleet", kExpires)}));
+  Ingest(MakeBatch("kiosk-b", "inc-b", 5,
+                   {Scan(testing::Device('1'), kT0 + 1), Scan(testing::Device('2'), kT0 + 2)}));
+  clock_.Advance(30min);
+
+  auto kiosks = ReadKioskHealth(*store_);
+  ASSERT_TRUE(kiosks) << kiosks.error().message();
+  EXPECT_EQ(KioskHealthJson(*kiosks, NowMs()),
+            R"({"generated_at":"2027-01-15T09:30:00Z","kiosks":[)"
+            R"({"kiosk_id":"kiosk-a","enrolled":true,"revoked":false,"incarnation":"inc-a",)"
+            R"("high_water":3,"max_seq":3,"last_sync_at":"2027-01-15T08:00:00Z",)"
+            R"("seconds_since_sync":5400,"gaps":[],"missing_events":0,"dead_letters":1,)"
+            R"("voucher_conflicts":1,"backlog":null},)"
+            R"({"kiosk_id":"kiosk-b","enrolled":false,"revoked":false,"incarnation":"inc-b",)"
+            R"("high_water":1,"max_seq":6,"last_sync_at":"2027-01-15T09:00:00Z",)"
+            R"("seconds_since_sync":1800,"gaps":[{"from_seq":2,"to_seq":4,)"
+            R"("detected_at":"2027-01-15T09:00:00Z"}],"missing_events":3,"dead_letters":0,)"
+            R"("voucher_conflicts":1,"backlog":null},)"
+            R"({"kiosk_id":"kiosk-c","enrolled":true,"revoked":true,"incarnation":null,)"
+            R"("high_water":0,"max_seq":0,"last_sync_at":null,"seconds_since_sync":null,)"
+            R"("gaps":[],"missing_events":0,"dead_letters":0,"voucher_conflicts":0,)"
+            R"("backlog":null}]})");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const ::testing::TestParamInfo<Backend>& backend) {
+                           return backend.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
+// The endpoint and the dashboard's files, through a real profile-store holding the attribution
+// dataset (two kiosks, no gaps, no conflicts).
+class KioskHealthEndpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::filesystem::path state = dir_ / "hq";
+    std::filesystem::create_directories(state);
+    {
+      auto keys = GenerateX25519KeyPair();
+      ASSERT_TRUE(keys);
+      auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'k'));
+      ASSERT_TRUE(identity);
+      FakeClock clock;
+      auto store = SqliteStore::Open(state / "profile-store.db", *identity, clock);
+      ASSERT_TRUE(store) << store.error().message();
+      for (const EventBatch& batch :
+           testing::attribution::AttributionBatches(identity->public_key())) {
+        ASSERT_TRUE((*store)->Ingest(batch));
+      }
+    }
+    auto token = NewHqApiToken();
+    ASSERT_TRUE(token);
+    token_ = *token;
+    const auto config = dir_.Write("profile-store.toml", HqApiTokenConfigLines("tests", token_));
+    hq_ = std::make_unique<testing::RunningProfileStore>(state, 0, config);
+    ASSERT_NE(hq_->port(), 0) << "profile-store did not start";
+    auto ca = ReadSmallFile(hq_->ca_file());
+    ASSERT_TRUE(ca);
+    ca_pem_ = *ca;
+  }
+
+  HttpClientResponse Get(const std::string& target, const std::string& token) {
+    const std::string url = "https://127.0.0.1:" + std::to_string(hq_->port());
+    auto response = HqApiGet({url, token, ca_pem_, std::chrono::milliseconds(20'000)}, target);
+    EXPECT_TRUE(response) << response.error().message();
+    return response ? *response : HttpClientResponse{};
+  }
+
+  testing::TempDir dir_;
+  std::string token_;
+  std::string ca_pem_;
+  std::unique_ptr<testing::RunningProfileStore> hq_;
+};
+
+TEST_F(KioskHealthEndpointTest, AnswersEveryKioskWithAToken) {
+  EXPECT_EQ(Get("/v1/kiosks/health", "").status, 401u);
+  EXPECT_EQ(Get("/v1/kiosks/health?kiosk=kiosk-a", token_).status, 400u);
+  const HttpClientResponse response = Get("/v1/kiosks/health", token_);
+  ASSERT_EQ(response.status, 200u) << response.body;
+  EXPECT_EQ(response.Header("cache-control"), "no-store");
+  EXPECT_EQ(response.Header("x-content-type-options"), "nosniff");
+  const auto kiosks = boost::json::parse(response.body).at("kiosks").as_array();
+  ASSERT_EQ(kiosks.size(), 2u);
+  EXPECT_EQ(kiosks[0].at("kiosk_id"), "kiosk-a");
+  EXPECT_EQ(kiosks[0].at("high_water"), 24);  // the dataset's 24 events of kiosk-a
+  EXPECT_EQ(kiosks[0].at("gaps").as_array().size(), 0u);
+  EXPECT_EQ(kiosks[1].at("kiosk_id"), "kiosk-b");
+  EXPECT_EQ(kiosks[1].at("enrolled"), false);
+}
+
+TEST_F(KioskHealthEndpointTest, ServesTheDashboardWithoutATokenUnderAStrictPolicy) {
+  const HttpClientResponse page = Get("/dashboard", "");
+  ASSERT_EQ(page.status, 200u);
+  EXPECT_TRUE(page.Header("content-type").value_or("").starts_with("text/html"));
+  EXPECT_EQ(page.Header("content-security-policy"),
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  EXPECT_EQ(page.Header("x-content-type-options"), "nosniff");
+  EXPECT_NE(page.body.find(R"(<script src="/dashboard/app.js" defer></script>)"),
+            std::string::npos);
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos) << "no inline script";
+  const HttpClientResponse script = Get("/dashboard/app.js", "");
+  EXPECT_EQ(script.status, 200u);
+  EXPECT_TRUE(script.Header("content-type").value_or("").starts_with("text/javascript"));
+  EXPECT_EQ(Get("/dashboard/app.css", "").status, 200u);
+  EXPECT_EQ(Get("/dashboard/other", "").status, 404u);
+}
+
+}  // namespace
+}  // namespace kiosk_edge

@@ -202,7 +202,12 @@ std::optional<Error> CounterCamera::ReadFrames(FrameSource& source) {
     }
     if (!decode) continue;
     last_decoded_at = now;
+    const auto decode_started = steady_clock::now();
     const ScanResult result = ScanFrame(*frame, LiveScanSteps());
+    if (options_.decode_seconds != nullptr) {
+      options_.decode_seconds->Observe(
+          std::chrono::duration<double>(steady_clock::now() - decode_started).count());
+    }
     RecordTexts(result.texts, now);
   }
   return std::nullopt;

@@ -16,6 +16,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/metrics.hpp"
 #include "kiosk/scanner/frame_source.hpp"
 
 namespace kiosk_edge {
@@ -35,6 +36,8 @@ struct CounterCameraOptions {
   std::chrono::milliseconds frame_timeout{1000};
   // A device that delivers no frame for this long is closed and opened again.
   std::chrono::milliseconds reopen_after_silence{10000};
+  // Optional: observes how long the scanner took for each decoded frame, in seconds.
+  MetricHistogram* decode_seconds = nullptr;
 };
 
 // Opens the frame source for a device; tests inject fakes. Called on the camera's worker thread.

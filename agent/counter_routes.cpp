@@ -248,6 +248,7 @@ awaitable<HttpResponse> ScanPostedFrame(const CounterServices& services, const H
     return scan;
   };
   const FrameScan scan = co_await RunBlocking(*services.blocking_pool, decode);
+  if (services.decode_seconds != nullptr) services.decode_seconds->Observe(scan.decode_ms / 1000);
   if (!scan.texts) co_return HttpResponse::Text(400, scan.texts.error().message() + "\n");
   boost::json::array texts;
   for (const std::string& text : *scan.texts) texts.emplace_back(text);

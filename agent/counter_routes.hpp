@@ -32,7 +32,8 @@ struct CounterServices {
   const CounterCamera* camera;  // the kiosk's own camera; nullptr when none is configured
   boost::asio::thread_pool* blocking_pool;  // PIN hashing and frame decoding
   int frame_max_fps = 8;
-  bool secure_cookies = false;  // served over HTTPS: cookies get the Secure attribute
+  MetricHistogram* decode_seconds = nullptr;  // optional: each posted frame's decode time
+  bool secure_cookies = false;                // served over HTTPS: cookies get the Secure attribute
 };
 
 // Paths that take large bodies (camera frames): for HttpServerLimits::upload_paths.

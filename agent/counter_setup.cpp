@@ -30,7 +30,8 @@ Result<std::string> LoadOrCreateDemoPin(const std::filesystem::path& state_dir) 
 
 Result<std::unique_ptr<CounterState>> CounterState::Build(const AgentConfig& config,
                                                           Journal& journal, TrustStore& trust,
-                                                          boost::asio::thread_pool& blocking_pool) {
+                                                          boost::asio::thread_pool& blocking_pool,
+                                                          MetricHistogram* decode_seconds) {
   std::unique_ptr<CounterState> state(new CounterState());
   std::vector<StaffMember> staff = config.staff;
   if (staff.empty()) {
@@ -52,6 +53,7 @@ Result<std::unique_ptr<CounterState>> CounterState::Build(const AgentConfig& con
   CounterCameraOptions camera;
   camera.device = config.camera_device;
   camera.max_fps = config.camera_max_fps;
+  camera.decode_seconds = decode_seconds;
   state->camera_ = std::make_unique<CounterCamera>(camera, SystemClock());
 
   CounterServices& services = state->services_;
@@ -60,6 +62,7 @@ Result<std::unique_ptr<CounterState>> CounterState::Build(const AgentConfig& con
   services.login_limit = &*state->login_limit_;
   services.frame_limit = &*state->frame_limit_;
   services.camera = state->camera_.get();
+  services.decode_seconds = decode_seconds;
   services.blocking_pool = &blocking_pool;
   services.frame_max_fps = config.frame_max_fps;
   services.secure_cookies = config.public_base_url.starts_with("https://");

@@ -16,9 +16,11 @@ class CounterState {
  public:
   // With no [staff.*] configured, a demo staff member "demo" gets a random 6-digit PIN, kept in
   // `state_dir`/demo-staff-pin (0600) so it survives restarts.
+  // `decode_seconds` (optional) observes the scanner's time for every frame it decodes.
   static Result<std::unique_ptr<CounterState>> Build(const AgentConfig& config, Journal& journal,
                                                      TrustStore& trust,
-                                                     boost::asio::thread_pool& blocking_pool);
+                                                     boost::asio::thread_pool& blocking_pool,
+                                                     MetricHistogram* decode_seconds = nullptr);
 
   const CounterServices& services() const { return services_; }
   // The demo PIN, for the start-up banner; nullopt when staff are configured.

@@ -17,11 +17,11 @@
 #include "agent/kiosk_identity.hpp"
 #include "agent/kioskctl_decode.hpp"
 #include "agent/kioskctl_qr_export.hpp"
+#include "agent/kioskctl_status.hpp"
 #include "agent/staff_auth.hpp"
 #include "common/crypto.hpp"
 #include "common/files.hpp"
 #include "common/json_fields.hpp"
-#include "common/local_http_client.hpp"
 #include "common/strings.hpp"
 
 namespace kiosk_edge {
@@ -56,15 +56,28 @@ Run it as the agent's user, e.g. sudo -u kiosk-agent kioskctl --state-dir /var/l
               [staff.<ID>] pin_hash line of the agent's config (no agent needed)
   decode FILE...   prints FILE<TAB>TEXT for every QR code in each PNG/JPEG file (no agent
               needed; \, newline, CR and tab in TEXT written as \\, \n, \r, \t)
+  status [--max-offline-minutes N]
+              journal depth, unsynced events, disk budget, last sync with HQ, camera; exits 1
+              with a "needs attention" line for dead letters, a journal over 80% of its budget,
+              a failed camera, or no sync with HQ for N minutes (default 60)
+  sync now [--timeout-seconds N]
+              syncs with HQ at once and waits (default 30 s, at most 60) for the outcome
+  events tail [--n N] [--follow]
+              the newest N events (default 20): SEQ<TAB>TIME<TAB>TYPE<TAB>CHANNEL, never their
+              contents; --follow keeps printing new ones until interrupted
+  voucher show CODE
+              decodes and checks a voucher (signer, gift, store, scope, expiry) and shows its
+              redemption and refusals from the journal, without redeeming it
 
-Exit status: 0 on success, 1 when the command failed, 2 for a bad command line. See kioskctl(1).
+Exit status: 0 on success, 1 when the command failed (status: needs attention), 2 for a bad
+command line. See kioskctl(1).
 )";
 
 struct Invocation {
   std::filesystem::path state_dir;
-  std::string configured_kiosk_id;                          // [kiosk] id of --config, if any
-  std::vector<std::string_view> words;                      // the command and its positional words
-  std::map<std::string, std::string, std::less<>> options;  // --name value
+  std::string configured_kiosk_id;      // [kiosk] id of --config, if any
+  std::vector<std::string_view> words;  // the command and its positional words
+  KioskctlOptions options;              // --name value
 };
 
 Result<Invocation> Parse(std::span<const std::string_view> args) {
@@ -73,8 +86,8 @@ Result<Invocation> Parse(std::span<const std::string_view> args) {
   std::optional<std::filesystem::path> state_dir;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
-    if (arg == "--all") {
-      invocation.options["all"] = "yes";
+    if (arg == "--all" || arg == "--follow") {
+      invocation.options[std::string(arg.substr(2))] = "yes";
     } else if (arg.starts_with("--")) {
       if (i + 1 == args.size())
         return Error(ErrorKind::kInvalidArgument, StrCat(arg, " needs a value"));
@@ -123,18 +136,7 @@ std::optional<std::int64_t> ParseUtcDayMs(std::string_view text) {
 // Sends one admin request; the parsed JSON answer, or the agent's error message.
 Result<boost::json::value> Call(const Invocation& invocation, std::string_view method,
                                 std::string_view target, std::string_view body = {}) {
-  auto response = LocalHttpRequest(invocation.state_dir / "kioskctl.sock", method, target, body);
-  if (!response) return response.error();
-  boost::system::error_code parse_error;
-  boost::json::value json = boost::json::parse(response->body, parse_error);
-  if (parse_error) return Error(ErrorKind::kIo, "the agent answered something that is not JSON");
-  if (response->status >= 400) {
-    const auto* message = json.is_object() ? json.as_object().if_contains("error") : nullptr;
-    return Error(ErrorKind::kInvalidArgument, message != nullptr && message->is_string()
-                                                  ? std::string(message->as_string())
-                                                  : StrCat("HTTP ", response->status));
-  }
-  return json;
+  return CallAgent(invocation.state_dir, method, target, body);
 }
 
 void PrintChannel(const boost::json::object& channel, std::ostream& out) {
@@ -305,6 +307,16 @@ int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::
   }
   if (command == "staff") return StaffCommand(*invocation, in, out, err);
   if (command == "decode") return DecodeCommand(std::span(invocation->words).subspan(1), out, err);
+  const auto rest = std::span(invocation->words).subspan(1);
+  if (command == "status" && rest.empty()) {
+    return StatusCommand(invocation->state_dir, invocation->options, out, err);
+  }
+  if (command == "sync")
+    return SyncCommand(invocation->state_dir, rest, invocation->options, out, err);
+  if (command == "events") {
+    return EventsCommand(invocation->state_dir, rest, invocation->options, out, err);
+  }
+  if (command == "voucher") return VoucherCommand(invocation->state_dir, rest, out, err);
   err << kUsageText;
   return kUsage;
 }

@@ -356,6 +356,10 @@ void HttpServer::Start() {
   });
 }
 
+void HttpServer::ObserveResponses(std::function<void(unsigned status)> observer) {
+  state_->response_observer = std::move(observer);
+}
+
 void HttpServer::Shutdown(std::function<void()> done) {
   asio::dispatch(state_->io, [state = state_, done = std::move(done)]() mutable {
     state->BeginShutdown(std::move(done));

@@ -83,6 +83,11 @@ class HttpServer {
   // Shutdown().
   void Start();
 
+  // Calls `observer` on the io thread with the status of every response about to be written,
+  // the server's own (400, 413, 431, 503, ...) included: a hook for response counters. It must be
+  // quick. Call before Start(); later calls have no defined effect.
+  void ObserveResponses(std::function<void(unsigned status)> observer);
+
   // Graceful shutdown. Stops accepting (and removes a local socket's file) at once; connections
   // waiting for a request are closed; requests already being received or handled finish and
   // their responses are written with "Connection: close". After limits.shutdown_grace the

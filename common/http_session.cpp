@@ -434,6 +434,7 @@ asio::awaitable<void> Session<Stream>::Serve() {
 
 template <class Stream>
 asio::awaitable<bool> Session<Stream>::Write(Response& response) {
+  if (server_.response_observer) server_.response_observer(response.result_int());
   Lowest().expires_after(server_.limits.write_deadline);
   auto [ec, unused] =
       co_await http::async_write(stream_, response, asio::as_tuple(asio::use_awaitable));

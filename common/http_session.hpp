@@ -76,10 +76,11 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   const HttpHandler handler;
   const std::shared_ptr<ServerTlsContext> tls;  // null: plain HTTP
   boost::asio::steady_timer grace_timer;
-  std::unordered_set<Connection*> connections;  // every session, rejected ones included
-  std::atomic<std::size_t> active{0};           // sessions being served
-  std::atomic<std::size_t> rejecting{0};        // sessions answering 503
-  std::atomic<std::size_t> accepted{0};         // connections accepted since the start
+  std::unordered_set<Connection*> connections;      // every session, rejected ones included
+  std::atomic<std::size_t> active{0};               // sessions being served
+  std::atomic<std::size_t> rejecting{0};            // sessions answering 503
+  std::atomic<std::size_t> accepted{0};             // connections accepted since the start
+  std::function<void(unsigned)> response_observer;  // set before the start; may be empty
   bool started = false;
   bool shutting_down = false;
   bool shutdown_finished = false;

@@ -1,0 +1,147 @@
+// Issue 7 with real processes: an enrolled kiosk syncs on `kioskctl sync now`, `kioskctl status`
+// reports it, and kiosk-agent's and profile-store's /metrics count the same batches exactly.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/json/parse.hpp>
+#include <regex>
+#include <sstream>
+
+#include "common/files.hpp"
+#include "common/local_http_client.hpp"
+#include "common/strings.hpp"
+#include "support/http_client.hpp"
+#include "support/running_agent.hpp"
+#include "support/running_profile_store.hpp"
+#include "support/temp_dir.hpp"
+#include "sync/profile_store/hq_api_client.hpp"
+#include "sync/profile_store/hq_api_tokens.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using testing::ChildProcess;
+using testing::HttpExchange;
+using testing::RunningAgent;
+using testing::RunningProfileStore;
+using testing::TempDir;
+
+constexpr char kKioskId[] = "kiosk-metrics-1";
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+CommandResult RunProgram(std::vector<std::string> args) {
+  ChildProcess process(std::move(args));
+  CommandResult result;
+  std::string line;
+  while (process.ReadStdoutLine(line)) result.out += line + "\n";
+  result.err = process.ReadAllStderr();
+  const int status = process.Wait();
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+CommandResult Kioskctl(const RunningAgent& agent, std::vector<std::string> args) {
+  args.insert(args.begin(), {KIOSKCTL_BINARY, "--state-dir", agent.state_dir().string()});
+  return RunProgram(std::move(args));
+}
+
+std::string LineStartingWith(const std::string& text, const std::string& prefix) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with(prefix)) return line;
+  }
+  return {};
+}
+
+std::string Sample(const std::string& metrics, const std::string& series) {
+  return LineStartingWith(metrics, series + " ");
+}
+
+TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
+  TempDir dir;
+  const std::string api_token = NewHqApiToken().value();
+  const auto hq_config =
+      dir.Write("profile-store.toml", HqApiTokenConfigLines("monitoring", api_token));
+  auto hq = std::make_unique<RunningProfileStore>(dir.path() / "hq", 0, hq_config);
+  ASSERT_NE(hq->port(), 0);
+  const std::string agent_toml = StrCat("[kiosk]\nid = \"", kKioskId, "\"\n");
+  const auto agent_config = dir.Write("kiosk-agent.toml", agent_toml);
+  const auto enrolled = RunProgram({KIOSKCTL_BINARY, "--config", agent_config.string(),
+                                    "--state-dir", (dir.path() / "state").string(), "enroll",
+                                    "--hq", StrCat("https://127.0.0.1:", hq->port()), "--token",
+                                    hq->EnrollToken(kKioskId), "--ca", hq->ca_file().string()});
+  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
+  RunningAgent agent(dir.path(), agent_toml);
+  ASSERT_NE(agent.port(), 0);
+
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(HttpExchange(agent.port(), "GET", agent.ChannelPath("EL3-POSTER-V2")).status, 200);
+  }
+  const auto synced = Kioskctl(agent, {"sync", "now"});
+  ASSERT_EQ(synced.exit_code, 0) << synced.out << synced.err;
+  EXPECT_TRUE(synced.out.starts_with("synced: ")) << synced.out;
+
+  const auto status = Kioskctl(agent, {"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.out;
+  EXPECT_TRUE(std::regex_match(LineStartingWith(status.out, "journal:"),
+                               std::regex(R"(journal:  \d+ events, 0 unsynced, 0 dead letters)")))
+      << status.out;
+  EXPECT_TRUE(
+      std::regex_match(LineStartingWith(status.out, "sync:"),
+                       std::regex(R"(sync:     HQ reachable; last synced \S+Z \(\d+ s ago\))")))
+      << status.out;
+  EXPECT_EQ(LineStartingWith(status.out, "status:"), "status:   ok");
+
+  // Both servers count the same batches: the kiosk's uploads are HQ's ingests.
+  const auto admin = boost::json::parse(
+      LocalHttpRequest(agent.state_dir() / "kioskctl.sock", "GET", "/admin/status").value().body);
+  const std::int64_t batches = admin.at("sync").at("batches_sent").as_int64();
+  ASSERT_GT(batches, 0);
+  const auto kiosk_metrics = HttpExchange(agent.port(), "GET", "/metrics");
+  ASSERT_EQ(kiosk_metrics.status, 200);
+  EXPECT_EQ(Sample(kiosk_metrics.body, "kiosk_captures_total{type=\"scan\"}"),
+            "kiosk_captures_total{type=\"scan\"} 3");
+  EXPECT_EQ(Sample(kiosk_metrics.body, "kiosk_journal_depth"), "kiosk_journal_depth 0");
+  EXPECT_EQ(Sample(kiosk_metrics.body, "kiosk_sync_lag_seconds"), "kiosk_sync_lag_seconds 0");
+  EXPECT_EQ(Sample(kiosk_metrics.body, "kiosk_sync_batch_upload_seconds_count"),
+            StrCat("kiosk_sync_batch_upload_seconds_count ", batches));
+
+  HqApiClientOptions client{StrCat("https://127.0.0.1:", hq->port()), api_token,
+                            ReadSmallFile(hq->ca_file()).value()};
+  const auto hq_metrics = HqApiGet(client, "/metrics");
+  ASSERT_TRUE(hq_metrics) << hq_metrics.error().message();
+  ASSERT_EQ(hq_metrics->status, 200u) << hq_metrics->body;
+  EXPECT_EQ(Sample(hq_metrics->body, "profile_store_batch_ingest_seconds_count"),
+            StrCat("profile_store_batch_ingest_seconds_count ", batches))
+      << hq_metrics->body;
+  EXPECT_TRUE(std::regex_search(hq_metrics->body,
+                                std::regex("\nprofile_store_http_responses_total\\{code=\"200\"\\} "
+                                           "[1-9][0-9]*\n")))
+      << hq_metrics->body;
+  client.token.clear();
+  const auto anonymous = HqApiGet(client, "/metrics");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401u);
+
+  // HQ goes away: sync now fails, and status needs attention once the kiosk is behind.
+  hq->Stop();
+  ASSERT_EQ(HttpExchange(agent.port(), "GET", agent.ChannelPath("EL3-POSTER-V2")).status, 200);
+  const auto failed = Kioskctl(agent, {"sync", "now", "--timeout-seconds", "20"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
+  EXPECT_TRUE(failed.out.starts_with("sync failed: ")) << failed.out;
+  const auto behind = Kioskctl(agent, {"status", "--max-offline-minutes", "0"});
+  EXPECT_EQ(behind.exit_code, 1) << behind.out;
+  EXPECT_TRUE(LineStartingWith(behind.out, "status:")
+                  .starts_with("status:   needs attention: not synced with HQ for "))
+      << behind.out;
+  EXPECT_TRUE(LineStartingWith(behind.out, "sync:").starts_with("sync:     HQ unreachable; "))
+      << behind.out;
+}
+
+}  // namespace
+}  // namespace kiosk_edge

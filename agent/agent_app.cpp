@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "agent/admin_routes.hpp"
+#include "agent/admin_status.hpp"
 #include "agent/agent_config.hpp"
 #include "agent/agent_routes.hpp"
 #include "agent/command_line.hpp"
@@ -16,6 +17,7 @@
 #include "agent/hq_sync.hpp"
 #include "agent/journal.hpp"
 #include "agent/kiosk_identity.hpp"
+#include "agent/kiosk_metrics.hpp"
 #include "agent/shopper_setup.hpp"
 #include "common/crypto.hpp"
 #include "common/files.hpp"
@@ -90,6 +92,7 @@ int Serve(const AgentConfig& config) {
     return kExitFailure;
   }
 
+  KioskMetrics metrics((*journal)->Marks().last_seq, SystemClock());  // counts from here on
   boost::asio::io_context io(1);
   boost::asio::thread_pool blocking_pool(2);
   auto shopper = ShopperState::Build(effective, *kiosk_id, **journal, blocking_pool);
@@ -97,7 +100,8 @@ int Serve(const AgentConfig& config) {
     LogError("agent", shopper.error().message());
     return kExitFailure;
   }
-  auto counter = CounterState::Build(config, **journal, (*shopper)->trust(), blocking_pool);
+  auto counter = CounterState::Build(config, **journal, (*shopper)->trust(), blocking_pool,
+                                     &metrics.decode_seconds());
   if (!counter) {
     LogError("agent", counter.error().message());
     return kExitFailure;
@@ -108,6 +112,7 @@ int Serve(const AgentConfig& config) {
     sync_options.backoff_base = config.sync_backoff_base;
     sync_options.backoff_cap = config.sync_backoff_cap;
     sync_options.config_interval = config.sync_config_interval;
+    sync_options.batch_upload_seconds = &metrics.batch_upload_seconds();
     auto started = HqSync::Start(io, blocking_pool, **journal, (*shopper)->hq_config(),
                                  **enrollment, sync_options);
     if (!started) {
@@ -118,10 +123,11 @@ int Serve(const AgentConfig& config) {
   }
   HttpServerLimits limits = config.http;
   limits.upload_paths.emplace_back(kCounterFramePath);
-  auto server =
-      HttpServer::Listen(io, config.listen_address, config.port, limits,
-                         MakeAgentRoutes({journal->get(), &blocking_pool, journal_options.path,
-                                          &(*shopper)->services(), &(*counter)->services()}));
+  auto server = HttpServer::Listen(
+      io, config.listen_address, config.port, limits,
+      WithLoopbackMetrics(&metrics, journal->get(), &blocking_pool,
+                          MakeAgentRoutes({journal->get(), &blocking_pool, journal_options.path,
+                                           &(*shopper)->services(), &(*counter)->services()})));
   if (!server) {
     LogError("agent", server.error().message());
     return kExitFailure;
@@ -132,12 +138,20 @@ int Serve(const AgentConfig& config) {
           : config.public_base_url;
   (*shopper)->SetPublicBaseUrl(base_url);
   // kioskctl's admin API: only on the owner-only Unix socket in the state folder.
-  auto admin = HttpServer::ListenLocal(io, config.state_dir / "kioskctl.sock", config.http,
-                                       MakeAdminRoutes(&(*shopper)->services(), config.store_id));
+  auto admin = HttpServer::ListenLocal(
+      io, config.state_dir / "kioskctl.sock", config.http,
+      WithAdminStatusRoutes(
+          {journal->get(), &blocking_pool, &SystemClock(), hq_sync.get(),
+           (*counter)->services().camera, &(*shopper)->trust(), config.store_id, &metrics},
+          MakeAdminRoutes(&(*shopper)->services(), config.store_id)));
   if (!admin) {
     LogError("agent", admin.error().message());
     return kExitFailure;
   }
+  (*server)->ObserveResponses(
+      [&metrics](unsigned status) { metrics.CountResponse("main", status); });
+  (*admin)->ObserveResponses(
+      [&metrics](unsigned status) { metrics.CountResponse("admin", status); });
   (*server)->Start();
   (*admin)->Start();
   LogInfo("agent", "listening on http://", config.listen_address, ":", (*server)->port());

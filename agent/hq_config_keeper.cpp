@@ -1,10 +1,12 @@
 #include "agent/hq_config_keeper.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "sync/protocol/erasure.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -74,6 +76,7 @@ struct HqConfigKeeper::Plan {
   std::optional<ChannelTokenCodec> codec;
   TrustList trust;
   std::vector<EventDraft> channel_events;
+  std::vector<std::int64_t> erased_seqs;  // of this journal's incarnation, ascending
 };
 
 HqConfigKeeper::HqConfigKeeper(const std::filesystem::path& state_dir, HqConfigTargets targets,
@@ -103,6 +106,14 @@ Result<HqConfigKeeper::Plan> HqConfigKeeper::Prepare(const ConfigBundle& bundle)
   auto changes = ChannelChanges(bundle, *targets_.channels);
   if (!changes) return changes.error().WithContext("channels");
   plan.channel_events = std::move(*changes);
+  for (const std::string& key : bundle.erased_events) {
+    const std::optional<ErasedEventRef> event = ParseErasedEventKey(key);
+    if (event && event->kiosk_id == targets_.journal->kiosk_id() &&
+        event->incarnation == targets_.journal->incarnation()) {
+      plan.erased_seqs.push_back(event->seq);
+    }
+  }
+  std::sort(plan.erased_seqs.begin(), plan.erased_seqs.end());
   return plan;
 }
 
@@ -143,6 +154,14 @@ Result<void> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
                                          std::optional<std::string> text) {
   auto plan = Prepare(bundle);
   if (!plan) return plan.error();
+  // First, and whatever happens next: erasure only removes data, and repeating it is harmless.
+  if (!plan->erased_seqs.empty()) {
+    auto scrubbed = targets_.journal->ScrubErased(plan->erased_seqs);
+    if (!scrubbed) return scrubbed.error().WithContext("erase what HQ erased");
+    if (*scrubbed > 0) {
+      LogInfo(kComponent, "HQ erased shoppers: scrubbed ", *scrubbed, " signup(s) in the journal");
+    }
+  }
   const bool write = text && text != saved_text_;
   if (write) {
     if (auto written = WriteFileAtomically(file_, *text, 0600); !written) {

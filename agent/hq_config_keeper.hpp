@@ -16,6 +16,8 @@
 //                 working (unless HQ sends a key with the same id, which then wins).
 //   hq_public_key new personal data is sealed for it.
 //   trust list    trusted kiosks, revoked kiosks and vouchers, fleet vouchers redeemed elsewhere.
+//   erasure       the personal data of this journal's erased_events is scrubbed
+//                 (Journal::ScrubErased), before anything else and even if the rest fails.
 //
 // Order, so that a failure changes nothing: everything is checked and built first (a bundle that
 // fails there changes nothing); then the copy is saved (the commit point: a crash after it is

@@ -28,7 +28,14 @@ Result<std::vector<WireEvent>> JournalSyncSource::ReadAfter(std::int64_t after_s
 }
 
 Result<void> JournalSyncSource::Acknowledge(std::int64_t high_water,
-                                            const std::vector<RejectedEvent>& rejected) {
+                                            const std::vector<RejectedEvent>& rejected,
+                                            const std::vector<std::int64_t>& erased) {
+  if (!erased.empty()) {
+    auto scrubbed = journal_.ScrubErased(erased);
+    if (!scrubbed) return scrubbed.error().WithContext("erase personal data HQ erased");
+    LogInfo("sync", "HQ erased the shopper of ", erased.size(), " event(s); scrubbed ", *scrubbed,
+            " in the journal");
+  }
   std::vector<RefusedEvent> letters;
   letters.reserve(rejected.size());
   for (const RejectedEvent& event : rejected) letters.push_back({event.seq, event.reason});

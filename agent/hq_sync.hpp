@@ -23,8 +23,9 @@ class JournalSyncSource final : public SyncJournal {
   explicit JournalSyncSource(Journal& journal) : journal_(journal) {}
   Result<Position> ReadPosition() override;
   Result<std::vector<WireEvent>> ReadAfter(std::int64_t after_seq, std::size_t max_events) override;
-  Result<void> Acknowledge(std::int64_t high_water,
-                           const std::vector<RejectedEvent>& rejected) override;
+  // Scrubs `erased` first, then marks synced: a crash between the two sends the batch again.
+  Result<void> Acknowledge(std::int64_t high_water, const std::vector<RejectedEvent>& rejected,
+                           const std::vector<std::int64_t>& erased) override;
 
  private:
   Journal& journal_;
@@ -58,6 +59,8 @@ class HqSync {
   // Ends the client's loop at its next wait (any thread).
   void Stop() { client_->Stop(); }
   SyncStatus Status() const { return client_->Status(); }
+  // Upload and pull now, even while backing off (any thread).
+  void SyncNow() { client_->SyncNow(); }
 
  private:
   explicit HqSync(Journal& journal) : journal_(journal), source_(journal) {}

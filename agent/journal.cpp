@@ -293,6 +293,11 @@ Result<void> Journal::MarkSynced(std::int64_t high_water,
                                  .count());
 }
 
+Result<std::int64_t> Journal::ScrubErased(const std::vector<std::int64_t>& seqs) {
+  std::lock_guard lock(writer_mutex_);
+  return writer_->ScrubErased(seqs);
+}
+
 Result<std::optional<std::int64_t>> Journal::FindClaim(std::string_view claim) {
   return reader_->FindClaim(claim);
 }

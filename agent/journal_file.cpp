@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::string_view kQuarantineMarker = ".corrupt-";
 
-// Events are append-only: the trigger makes an UPDATE of an event fail loudly. Rows leave only
+// Events are append-only: the trigger makes an UPDATE of an event fail loudly (migration 5 lets
+// erasure scrub a payload and nothing else). Rows leave only
 // by shedding, and only once HQ has confirmed them (seq <= synced_seq).
 constexpr std::array kMigrations = {
     Migration{1, R"sql(
@@ -66,6 +67,19 @@ constexpr std::array kMigrations = {
         reason TEXT NOT NULL,
         recorded_at_ms INTEGER NOT NULL
       );
+    )sql"},
+    // Erasure (sync/protocol/erasure.hpp) is the one rewrite of an event: the envelope stays and
+    // the new payload must be marked erased. Anything else is still refused.
+    Migration{5, R"sql(
+      DROP TRIGGER events_are_append_only;
+      CREATE TRIGGER events_are_append_only BEFORE UPDATE ON events
+        WHEN NEW.seq IS NOT OLD.seq OR NEW.type IS NOT OLD.type
+          OR NEW.occurred_at_ms IS NOT OLD.occurred_at_ms
+          OR NEW.monotonic_ns IS NOT OLD.monotonic_ns OR NEW.boot_id IS NOT OLD.boot_id
+          OR NEW.channel_id IS NOT OLD.channel_id
+          OR NEW.payload_version IS NOT OLD.payload_version
+          OR json_extract(NEW.payload, '$.erased') IS NOT 1
+        BEGIN SELECT RAISE(ABORT, 'journal events are append-only'); END;
     )sql"},
 };
 

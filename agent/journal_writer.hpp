@@ -36,6 +36,9 @@ class JournalWriter {
   Result<void> MarkSynced(std::int64_t high_water, const std::vector<RefusedEvent>& dead_letters,
                           std::int64_t now_ms);
 
+  // Scrubs the personal data of events `seqs`; see Journal::ScrubErased. In journal_scrub.cpp.
+  Result<std::int64_t> ScrubErased(std::span<const std::int64_t> seqs);
+
   const JournalMeta& meta() const { return meta_; }
 
  private:

@@ -178,7 +178,8 @@ Result<std::vector<WireEvent>> MemoryJournal::ReadAfter(std::int64_t after_seq,
 }
 
 Result<void> MemoryJournal::Acknowledge(std::int64_t high_water,
-                                        const std::vector<RejectedEvent>& rejected) {
+                                        const std::vector<RejectedEvent>& rejected,
+                                        const std::vector<std::int64_t>& /*erased*/) {
   if (high_water > synced_.load()) synced_.store(high_water);
   dead_letters_ += static_cast<std::int64_t>(rejected.size());
   return {};

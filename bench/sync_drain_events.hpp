@@ -50,8 +50,8 @@ class MemoryJournal final : public SyncJournal {
 
   Result<Position> ReadPosition() override;
   Result<std::vector<WireEvent>> ReadAfter(std::int64_t after_seq, std::size_t max_events) override;
-  Result<void> Acknowledge(std::int64_t high_water,
-                           const std::vector<RejectedEvent>& rejected) override;
+  Result<void> Acknowledge(std::int64_t high_water, const std::vector<RejectedEvent>& rejected,
+                           const std::vector<std::int64_t>& erased) override;
 
   std::int64_t synced() const { return synced_.load(); }
   std::int64_t dead_letters() const { return dead_letters_.load(); }

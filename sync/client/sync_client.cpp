@@ -11,6 +11,7 @@
 #include "common/blocking.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "sync/protocol/erasure.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -159,15 +160,29 @@ awaitable<SyncClient::ReadAheadResult> SyncClient::ReadAhead(std::optional<std::
   co_return co_await RunBlocking(pool_, read);
 }
 
+awaitable<Result<SyncResponse>> SyncClient::SendTimed(
+    const std::string& method, const std::string& target,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
+  const auto start = std::chrono::steady_clock::now();
+  Result<SyncResponse> response = co_await transport_.Send(method, target, headers, body);
+  if (response && response->status == 200 && options_.batch_upload_seconds != nullptr) {
+    options_.batch_upload_seconds->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  co_return response;
+}
+
 awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
                                                 std::optional<milliseconds>* retry_after,
                                                 ReadAheadResult* next) {
   const std::vector<std::pair<std::string, std::string>> headers = {
-      {"content-type", "application/json"}, {"content-encoding", "gzip"}};
+      {"content-type", "application/json"},
+      {"content-encoding", "gzip"},
+      {std::string(kSyncFeaturesHeader), std::string(kSyncFeatureErasure)}};
   const std::string method = "POST", target(kBatchTarget);
   // The batch after this one is read and encoded on the pool while this one is on the wire; it
   // goes out only after this one's answer, and only if this one was committed.
-  auto send = boost::asio::co_spawn(executor_, transport_.Send(method, target, headers, batch.body),
+  auto send = boost::asio::co_spawn(executor_, SendTimed(method, target, headers, batch.body),
                                     boost::asio::deferred);
   auto read = boost::asio::co_spawn(executor_, ReadAhead(batch.last_seq, batch.incarnation),
                                     boost::asio::deferred);
@@ -209,9 +224,15 @@ awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
                                              ", which is not in the batch it answered"));
     }
   }
-  const auto acknowledge = [journal = &journal_, last = batch.last_seq,
-                            rejected = answer->rejected] {
-    return journal->Acknowledge(last, rejected);
+  for (std::int64_t erased : answer->erased) {
+    if (erased < batch.first_seq || erased > batch.last_seq) {
+      co_return Error(ErrorKind::kIo,
+                      StrCat("HQ erased seq ", erased, ", which is not in the batch it answered"));
+    }
+  }
+  const auto acknowledge = [journal = &journal_, last = batch.last_seq, rejected = answer->rejected,
+                            erased = answer->erased] {
+    return journal->Acknowledge(last, rejected, erased);
   };
   Result<void> acknowledged = co_await RunBlocking(pool_, acknowledge);
   if (!acknowledged) co_return acknowledged.error().WithContext("mark synced");
@@ -258,7 +279,8 @@ awaitable<Result<void>> SyncClient::UploadUntilCaughtUp(std::optional<millisecon
 }
 
 awaitable<Result<void>> SyncClient::PullConfig() {
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {std::string(kSyncFeaturesHeader), std::string(kSyncFeatureErasure)}};
   {
     std::lock_guard lock(mutex_);
     if (status_.config_version) {
@@ -291,16 +313,19 @@ awaitable<Result<void>> SyncClient::PullConfig() {
 awaitable<void> SyncClient::Run() {
   std::optional<std::chrono::steady_clock::time_point> last_config_pull;
   while (true) {
+    bool forced = false;  // SyncNow(): talk to HQ even when nothing is due
     {
       std::lock_guard lock(mutex_);
       if (stopping_) break;
+      forced = sync_now_;
       sync_now_ = false;
       pending_wake_ = false;
+      ++status_.rounds_started;
     }
     std::optional<milliseconds> retry_after;
     Result<void> pulled;
     const auto now = std::chrono::steady_clock::now();
-    if (!last_config_pull || now - *last_config_pull >= options_.config_interval) {
+    if (forced || !last_config_pull || now - *last_config_pull >= options_.config_interval) {
       pulled = co_await PullConfig();
       if (pulled) last_config_pull = now;
     }
@@ -308,6 +333,15 @@ awaitable<void> SyncClient::Run() {
     Result<void> round = co_await UploadUntilCaughtUp(&retry_after);
     if (round && !pulled) round = pulled.error();
     if (!round) NoteFailure(round.error());
+    {
+      std::lock_guard lock(mutex_);
+      ++status_.rounds_finished;
+      if (round) {
+        status_.last_caught_up = clock_.WallNow();
+        status_.consecutive_failures = 0;
+        status_.last_error.clear();
+      }
+    }
 
     milliseconds delay{0};
     {

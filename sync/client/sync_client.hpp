@@ -20,6 +20,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/metrics.hpp"
 #include "sync/protocol/batch.hpp"
 #include "sync/protocol/config_bundle.hpp"
 
@@ -41,9 +42,12 @@ class SyncJournal {
   virtual Result<std::vector<WireEvent>> ReadAfter(std::int64_t after_seq,
                                                    std::size_t max_events) = 0;
   // HQ committed everything up to `high_water`; `rejected` (all at or below it) went to HQ's
-  // dead-letter table and are recorded in the kiosk's too. Idempotent.
+  // dead-letter table and are recorded in the kiosk's too; `erased` (seqs at or below it) belong
+  // to shoppers HQ has erased, and their personal data must leave the journal before the events
+  // are marked synced (sync/protocol/erasure.hpp). Idempotent.
   virtual Result<void> Acknowledge(std::int64_t high_water,
-                                   const std::vector<RejectedEvent>& rejected) = 0;
+                                   const std::vector<RejectedEvent>& rejected,
+                                   const std::vector<std::int64_t>& erased) = 0;
 };
 
 struct SyncResponse {
@@ -73,17 +77,26 @@ struct SyncClientOptions {
   std::chrono::milliseconds backoff_base{1000};
   std::chrono::milliseconds backoff_cap{5 * 60 * 1000};
   std::chrono::milliseconds config_interval{60 * 1000};  // config pulls while HQ is reachable
+  // Optional: observes, in seconds, each batch from sending to HQ's 200 answer.
+  MetricHistogram* batch_upload_seconds = nullptr;
 };
 
 struct SyncStatus {
   bool hq_reachable = false;  // the last exchange got an answer
   std::optional<std::chrono::system_clock::time_point> last_success;  // last batch committed
-  std::string last_error;                                             // empty after a success
+  // The end of the last round that left the kiosk caught up (everything uploaded, config pulled).
+  std::optional<std::chrono::system_clock::time_point> last_caught_up;
+  std::string last_error;  // empty after a success
   int consecutive_failures = 0;
   std::int64_t batches_sent = 0;
   std::int64_t events_sent = 0;
   std::int64_t dead_letters = 0;
   std::optional<std::int64_t> config_version;  // of the bundle in force
+  // Upload-and-pull rounds begun, and finished (succeeded or not). After SyncNow(), the first
+  // round to finish with rounds_finished > the rounds_started read before the call has seen
+  // every event committed before it.
+  std::int64_t rounds_started = 0;
+  std::int64_t rounds_finished = 0;
 };
 
 // Delay before retry `attempt` (1 for the first retry): exponential backoff with full jitter,
@@ -109,7 +122,8 @@ class SyncClient {
   void Wake();
   // Ends Run() at its next wait (a batch in flight finishes first). Any thread.
   void Stop();
-  // Upload or pull at the next opportunity, even while backing off ("kioskctl sync now").
+  // Upload and pull the config at the next opportunity, even while backing off or when no pull
+  // is due ("kioskctl sync now").
   void SyncNow();
 
   SyncStatus Status() const;
@@ -149,6 +163,10 @@ class SyncClient {
       const EncodedBatch& batch, std::optional<std::chrono::milliseconds>* retry_after,
       ReadAheadResult* next);
   void NoteFailure(const Error& error);
+  // transport_.Send, timed into options_.batch_upload_seconds when HQ answered 200.
+  boost::asio::awaitable<Result<SyncResponse>> SendTimed(
+      const std::string& method, const std::string& target,
+      const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body);
 
   boost::asio::any_io_executor executor_;
   boost::asio::thread_pool& pool_;

@@ -75,7 +75,8 @@ std::string FiguresJson(std::string_view group_column, const AttributionRow* row
   return out + "}";
 }
 
-// A text field a spreadsheet would not take for a formula.
+}  // namespace
+
 std::string CsvText(std::string_view text) {
   if (!text.empty() && (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@' ||
                         text[0] == '\t' || text[0] == '\r')) {
@@ -83,8 +84,6 @@ std::string CsvText(std::string_view text) {
   }
   return CsvField(text);
 }
-
-}  // namespace
 
 std::optional<std::string> RateText(std::int64_t numerator, std::int64_t denominator) {
   if (denominator <= 0) return std::nullopt;

@@ -30,5 +30,8 @@ std::optional<std::string> RateText(std::int64_t numerator, std::int64_t denomin
 
 // One CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or LF.
 std::string CsvField(std::string_view text);
+// CsvField of a text a spreadsheet must not take for a formula: a leading apostrophe when it
+// starts with = + - @, tab or CR.
+std::string CsvText(std::string_view text);
 
 }  // namespace kiosk_edge

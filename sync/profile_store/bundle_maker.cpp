@@ -31,6 +31,10 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
   if (!kiosks) return kiosks.error();
   auto redeemed = store.RedeemedFleetVouchers(now_s);
   if (!redeemed) return redeemed.error();
+  auto revoked_vouchers = store.RevokedVouchers();
+  if (!revoked_vouchers) return revoked_vouchers.error();
+  auto erased_events = store.ErasedEvents();
+  if (!erased_events) return erased_events.error();
   auto keys = channel_keys_();
   if (!keys) return keys.error().WithContext("channel keys");
 
@@ -47,6 +51,10 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
     }
   }
   bundle.redeemed_vouchers = std::move(*redeemed);
+  bundle.revoked_vouchers = std::move(*revoked_vouchers);
+  // erased_subjects stays empty: kiosks cannot match HQ's subject ids (config_bundle.hpp), so
+  // HQ does not spread them; erased_events carries erasure to the kiosks.
+  bundle.erased_events = std::move(*erased_events);
 
   auto digest = BundleContentDigest(bundle);
   if (!digest) return digest.error().WithContext("config bundle");

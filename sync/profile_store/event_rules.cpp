@@ -102,6 +102,19 @@ Result<SignupFacts> ReadSignup(StrictObject& payload, const HqIdentity& identity
   return facts;
 }
 
+Result<ConsentWithdrawnFacts> ReadConsentWithdrawn(StrictObject& payload,
+                                                   const HqIdentity& identity) {
+  auto phone = payload.String("phone", IsSealed, "must be a sealed value (\"S1.\")");
+  if (!phone) return phone.error();
+  auto key = identity.ProfileKeyOfSealedPhone(*phone);
+  if (!key) return payload.Invalid("phone", key.error().message());
+  auto purpose = payload.String(
+      "purpose", [](std::string_view text) { return text == "marketing"; },
+      "must be \"marketing\"");
+  if (!purpose) return purpose.error();
+  return ConsentWithdrawnFacts{std::move(*key)};
+}
+
 Result<VoucherIssuedFacts> ReadVoucherIssued(StrictObject& payload, const std::string& signer) {
   VoucherIssuedFacts facts;
   auto id = payload.String("voucher", wire::IsVoucherId, kVoucherIdRule);
@@ -190,6 +203,10 @@ Result<void> Prepare(const EventBatch& batch, const WireEvent& event, const HqId
     prepared.facts = std::move(*facts);
   } else if (event.type == "redemption") {
     auto facts = ReadRedemption(payload);
+    if (!facts) return facts.error();
+    prepared.facts = std::move(*facts);
+  } else if (event.type == "consent_withdrawn") {
+    auto facts = ReadConsentWithdrawn(payload, identity);
     if (!facts) return facts.error();
     prepared.facts = std::move(*facts);
   }

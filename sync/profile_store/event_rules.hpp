@@ -17,7 +17,9 @@
 // - voucher_issued: "voucher" (16 hex), "scope" ("store"/"fleet"), "expires_at" (Unix s),
 //   "campaign", "gift", "voucher_store"; the signer is the sending kiosk;
 // - redemption: "voucher", "signer" (kiosk id), "scope", "expires_at", "voucher_store",
-//   "gift"; "staff" and "source" as given.
+//   "gift"; "staff" and "source" as given;
+// - consent_withdrawn: "phone" sealed for HQ that opens to an E.164 number (as in signup) and
+//   "purpose": "marketing"; the shopper's marketing consent ends at its occurred_at.
 
 #include <cstdint>
 #include <optional>
@@ -62,11 +64,18 @@ struct RedemptionFacts {
   std::string source;
 };
 
+// The shopper (profile key) who withdrew marketing consent; the time is the event's occurred_at.
+struct ConsentWithdrawnFacts {
+  std::string profile_key;
+};
+
 struct PreparedEvent {
   const WireEvent* event = nullptr;      // into the batch it was prepared from
   std::optional<std::string> rejection;  // set: goes to the dead-letter table with this reason
   std::optional<std::string> device_id;  // the first-party device of a scan or signup
-  std::variant<std::monostate, SignupFacts, VoucherIssuedFacts, RedemptionFacts> facts;
+  std::variant<std::monostate, SignupFacts, VoucherIssuedFacts, RedemptionFacts,
+               ConsentWithdrawnFacts>
+      facts;
 };
 
 // One PreparedEvent per event of `batch`, in the same order. `batch` must outlive the result.

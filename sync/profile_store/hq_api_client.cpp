@@ -61,6 +61,11 @@ Result<HttpsOrigin> ParseHttpsOrigin(std::string_view url) {
 }
 
 Result<HttpClientResponse> HqApiGet(const HqApiClientOptions& options, const std::string& target) {
+  return HqApiSend(options, "GET", target);
+}
+
+Result<HttpClientResponse> HqApiSend(const HqApiClientOptions& options, const std::string& method,
+                                     const std::string& target) {
   auto origin = ParseHttpsOrigin(options.url);
   if (!origin) return origin.error();
   boost::asio::io_context io(1);
@@ -73,6 +78,7 @@ Result<HttpClientResponse> HqApiGet(const HqApiClientOptions& options, const std
   auto client = HttpsClient::Create(io.get_executor(), client_options);
   if (!client) return client.error();
   HttpClientRequest request;
+  request.method = method;
   request.target = target;
   request.headers = {{"Accept", "application/json, text/csv"}};
   if (!options.token.empty())

@@ -33,5 +33,8 @@ Result<HttpsOrigin> ParseHttpsOrigin(std::string_view url);
 // GETs `target` ("/v1/attribution?group_by=day") and returns HQ's answer, whatever its status.
 // Blocks; runs an io_context of its own. Errors as HttpsClient::Send's.
 Result<HttpClientResponse> HqApiGet(const HqApiClientOptions& options, const std::string& target);
+// The same with another method and no body ("POST" for /v1/subjects/{phone}/withdraw-consent).
+Result<HttpClientResponse> HqApiSend(const HqApiClientOptions& options, const std::string& method,
+                                     const std::string& target);
 
 }  // namespace kiosk_edge

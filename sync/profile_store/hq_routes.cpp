@@ -2,14 +2,20 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <charconv>
 #include <memory>
 
 #include "common/blocking.hpp"
+#include "common/crypto.hpp"
 #include "common/http_forms.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "sync/profile_store/attribution.hpp"
 #include "sync/profile_store/attribution_render.hpp"
+#include "sync/profile_store/audience.hpp"
+#include "sync/profile_store/dashboard_page.hpp"
+#include "sync/profile_store/kiosk_health.hpp"
+#include "sync/profile_store/report_time.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -20,6 +26,7 @@ constexpr std::string_view kComponent = "profile-store";
 
 HttpResponse NotCached(HttpResponse response) {
   response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
   return response;
 }
 
@@ -85,31 +92,208 @@ awaitable<HttpResponse> Attribution(const HqServices& services, const HttpReques
   co_return NotCached(HttpResponse::Json(200, AttributionJson(*report)));
 }
 
+awaitable<HttpResponse> KiosksHealth(const HqServices& services, const HttpRequest& request,
+                                     const std::string& token_name) {
+  if (!QueryOf(request.target).empty()) {
+    co_return JsonError(400, {{"error", "/v1/kiosks/health takes no parameters"}});
+  }
+  const auto read = [&services] { return ReadKioskHealth(*services.store); };
+  Result<std::vector<KioskHealth>> kiosks = co_await RunBlocking(*services.blocking_pool, read);
+  if (!kiosks) co_return ReportFailed(kiosks.error());
+  LogInfo(kComponent, "kiosk health for token ", token_name, ": ", kiosks->size(), " kiosks");
+  co_return NotCached(HttpResponse::Json(200, KioskHealthJson(*kiosks, NowMs(*services.clock))));
+}
+
+awaitable<HttpResponse> NotRedeemedAudience(const HqServices& services, const HttpRequest& request,
+                                            const std::string& token_name) {
+  const std::int64_t now_ms = NowMs(*services.clock);
+  auto query = ParseAudienceQuery(QueryOf(request.target), now_ms);
+  if (!query) co_return BadParameter(query.error());
+  // The export and its audit record go together: no audit, no export.
+  const auto build = [&services, &token_name, query = *query, now_ms]() -> Result<AudienceReport> {
+    auto report =
+        BuildNotRedeemedAudience(*services.store, query, services.configured_channels, now_ms);
+    if (!report) return report.error();
+    const AudienceExportRecord record{0,
+                                      token_name,
+                                      now_ms,
+                                      std::string(kNotRedeemedAudience),
+                                      AudienceFilterText(query),
+                                      static_cast<std::int64_t>(report->rows.size())};
+    if (auto audited = services.store->RecordAudienceExport(record); !audited) {
+      return audited.error().WithContext("audience audit");
+    }
+    return report;
+  };
+  Result<AudienceReport> report = co_await RunBlocking(*services.blocking_pool, build);
+  if (!report) co_return ReportFailed(report.error());
+  LogInfo(kComponent, "audience not-redeemed for token ", token_name, ": ",
+          AudienceFilterText(*query), ", ", report->rows.size(), " rows");
+  if (query->format == ReportFormat::kCsv) {
+    HttpResponse csv = HttpResponse::Text(200, AudienceCsv(*report));
+    csv.content_type = "text/csv; charset=utf-8; header=present";
+    csv.headers.emplace_back("Content-Disposition", "attachment; filename=\"audience.csv\"");
+    co_return NotCached(std::move(csv));
+  }
+  co_return NotCached(HttpResponse::Json(200, AudienceJson(*report)));
+}
+
+awaitable<HttpResponse> AuditLog(const HqServices& services, const HttpRequest& request,
+                                 const std::string& token_name) {
+  int limit = 100;
+  auto fields = ParseFormUrlEncoded(QueryOf(request.target), 2);
+  if (!fields) co_return BadParameter(Error(ErrorKind::kInvalidArgument, "query: malformed"));
+  for (const auto& [name, value] : *fields) {
+    if (name == "format") {
+      if (value == "json") continue;
+      co_return BadParameter(Error(ErrorKind::kInvalidArgument, "format: the audit is JSON only"));
+    }
+    if (name != "limit") {
+      co_return BadParameter(
+          Error(ErrorKind::kInvalidArgument, "query: unknown parameter (known: limit, format)"));
+    }
+    int parsed = 0;
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+    if (value.empty() || error != std::errc() || end != value.data() + value.size() || parsed < 1 ||
+        parsed > 1000) {
+      co_return BadParameter(Error(ErrorKind::kInvalidArgument, "limit: must be 1..1000"));
+    }
+    limit = parsed;
+  }
+  const auto read = [&services, limit] { return services.store->AudienceExports(limit); };
+  Result<std::vector<AudienceExportRecord>> records =
+      co_await RunBlocking(*services.blocking_pool, read);
+  if (!records) co_return ReportFailed(records.error());
+  LogInfo(kComponent, "audit read by token ", token_name, ": ", records->size(), " records");
+  co_return NotCached(HttpResponse::Json(200, AudienceExportsJson(*records, 0)));
+}
+
+// One path segment with its %XX escapes decoded; nothing for a malformed escape.
+std::optional<std::string> DecodedSegment(std::string_view segment) {
+  std::string decoded;
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] != '%') {
+      decoded += segment[i];
+      continue;
+    }
+    unsigned value = 0;
+    if (i + 2 >= segment.size()) return std::nullopt;
+    const auto [end, error] =
+        std::from_chars(segment.data() + i + 1, segment.data() + i + 3, value, 16);
+    if (error != std::errc() || end != segment.data() + i + 3) return std::nullopt;
+    decoded += static_cast<char>(value);
+    i += 2;
+  }
+  return decoded;
+}
+
+// POST /v1/subjects/{phone}/withdraw-consent
+awaitable<HttpResponse> WithdrawConsent(const HqServices& services, const HttpRequest& request,
+                                        const std::string& token_name) {
+  constexpr std::string_view kPrefix = "/v1/subjects/";
+  const std::string_view path = request.Path();
+  const std::string_view segment = path.substr(kPrefix.size(), path.rfind('/') - kPrefix.size());
+  std::optional<std::string> phone = DecodedSegment(segment);
+  if (!phone) {
+    co_return BadParameter(Error(ErrorKind::kInvalidArgument, "phone: malformed %-escape"));
+  }
+  const auto withdraw = [&services, &phone] { return services.store->WithdrawConsent(*phone); };
+  Result<StoreBackend::ConsentWithdrawn> withdrawn =
+      co_await RunBlocking(*services.blocking_pool, withdraw);
+  SecureWipe(*phone);
+  if (!withdrawn) {
+    if (withdrawn.error().kind() == ErrorKind::kInvalidArgument) {
+      co_return BadParameter(withdrawn.error());
+    }
+    co_return ReportFailed(withdrawn.error());
+  }
+  LogInfo(kComponent, "marketing consent withdrawn by token ", token_name,
+          withdrawn->profile_known ? " for a known profile" : " for a profile not seen yet");
+  co_return NotCached(HttpResponse::Json(
+      200, boost::json::serialize(boost::json::object{
+               {"profile", withdrawn->profile_key},
+               {"profile_known", withdrawn->profile_known},
+               {"withdrawn_at", FormatReportTime(withdrawn->withdrawn_at_ms, 0)}})));
+}
+
+// DELETE /v1/subjects/{phone}: erasure (StoreBackend::EraseSubject). Always 200 for a valid
+// phone, known or not: the tombstone must exist before the shopper's unsynced events arrive.
+awaitable<HttpResponse> EraseSubject(const HqServices& services, const HttpRequest& request,
+                                     const std::string& token_name) {
+  constexpr std::string_view kPrefix = "/v1/subjects/";
+  std::optional<std::string> phone = DecodedSegment(request.Path().substr(kPrefix.size()));
+  if (!phone) {
+    co_return BadParameter(Error(ErrorKind::kInvalidArgument, "phone: malformed %-escape"));
+  }
+  if (!IsE164(*phone)) {
+    SecureWipe(*phone);
+    co_return BadParameter(Error(ErrorKind::kInvalidArgument,
+                                 "phone: must be an E.164 number (+, then 7-15 digits, the first "
+                                 "not 0; send + as %2B)"));
+  }
+  const std::string subject = services.store->identity().ProfileKey(*phone);
+  SecureWipe(*phone);
+  const auto erase = [&services, &subject] { return services.store->EraseSubject(subject); };
+  Result<bool> had_profile = co_await RunBlocking(*services.blocking_pool, erase);
+  if (!had_profile) co_return ReportFailed(had_profile.error());
+  LogInfo(kComponent, "subject erased by token ", token_name,
+          *had_profile ? " (a known profile)" : " (no profile yet: tombstone kept)");
+  co_return NotCached(HttpResponse::Json(
+      200, boost::json::serialize(boost::json::object{
+               {"subject", subject}, {"erased", true}, {"profile_found", *had_profile}})));
+}
+
 // One HQ endpoint: runs after the token was accepted, with the token's name (for the log).
 using HqEndpoint = awaitable<HttpResponse> (*)(const HqServices&, const HttpRequest&,
                                                const std::string&);
 
 struct HqRoute {
-  std::string_view path;
+  std::string_view method;
+  std::string_view path;  // a segment "{...}" matches any one non-empty segment
   HqEndpoint endpoint;
 };
 
-// Every HQ endpoint (GET only); an HQ endpoint is added here.
-constexpr HqRoute kHqRoutes[] = {{"/v1/attribution", &Attribution}};
+// Every HQ endpoint; an HQ endpoint is added here.
+constexpr HqRoute kHqRoutes[] = {
+    {"GET", "/v1/attribution", &Attribution},
+    {"GET", "/v1/kiosks/health", &KiosksHealth},
+    {"GET", "/v1/audiences/not-redeemed", &NotRedeemedAudience},
+    {"GET", "/v1/audit", &AuditLog},
+    {"POST", "/v1/subjects/{phone}/withdraw-consent", &WithdrawConsent},
+    {"DELETE", "/v1/subjects/{phone}", &EraseSubject}};
+
+// True when `path` has the segments of `pattern` (see HqRoute::path).
+bool PathMatches(std::string_view pattern, std::string_view path) {
+  while (!pattern.empty() && !path.empty()) {
+    const std::size_t pattern_end = std::min(pattern.find('/', 1), pattern.size());
+    const std::size_t path_end = std::min(path.find('/', 1), path.size());
+    const std::string_view want = pattern.substr(0, pattern_end);
+    const std::string_view have = path.substr(0, path_end);
+    const bool any = want.size() > 2 && want.substr(0, 2) == "/{" && want.back() == '}';
+    if (any ? have.size() < 2 : want != have) return false;
+    pattern.remove_prefix(pattern_end);
+    path.remove_prefix(path_end);
+  }
+  return pattern.empty() && path.empty();
+}
 
 awaitable<HttpResponse> Route(std::shared_ptr<const HqServices> services, HttpHandler next,
                               HttpRequest request) {
+  if (std::optional<HttpResponse> page = DashboardResponse(request)) co_return std::move(*page);
   const HqRoute* route = nullptr;
+  std::string allowed;  // the methods of the routes whose path matches
   for (const HqRoute& candidate : kHqRoutes) {
-    if (request.Path() == candidate.path) route = &candidate;
+    if (!PathMatches(candidate.path, request.Path())) continue;
+    allowed += StrCat(allowed.empty() ? "" : ", ", candidate.method);
+    if (request.method == candidate.method) route = &candidate;
   }
-  if (route == nullptr) {
+  if (allowed.empty()) {
     auto answer = next(std::move(request));
     co_return co_await std::move(answer);
   }
-  if (request.method != "GET") {
-    HttpResponse refused = JsonError(405, {{"error", "use GET"}});
-    refused.headers.emplace_back("Allow", "GET");
+  if (route == nullptr) {
+    HttpResponse refused = JsonError(405, {{"error", StrCat("use ", allowed)}});
+    refused.headers.emplace_back("Allow", allowed);
     co_return refused;
   }
   const auto authorization = request.Header("authorization");

@@ -7,6 +7,24 @@
 //   GET /v1/attribution?from=&to=&group_by=&model=&format=&tz=&lookback_days=
 //       the channel attribution report (attribution_query.hpp, attribution_render.hpp,
 //       docs/attribution.md); 400 naming the parameter at fault
+//   GET /v1/audiences/not-redeemed?after=48h&from=&to=&store=&campaign=&channel=&format=&tz=
+//       the shoppers with marketing consent who had not redeemed `after` signing up, with their
+//       contact (audience_query.hpp, audience.hpp); every export is audited
+//   GET /v1/audit?limit=&format=json
+//       the audit of audience exports, newest first
+//   POST /v1/subjects/{phone}/withdraw-consent
+//       ends the marketing consent of the shopper with that E.164 phone (%2B for '+') now
+//   DELETE /v1/subjects/{phone}
+//       erases the shopper with that E.164 phone (%2B for '+'): profile, personal data, device
+//       links; a tombstone keeps late events from re-creating them, and kiosks scrub their copies
+//       (docs/attribution.md, "Erasure"). Idempotent; 200 {"subject", "erased", "profile_found"}
+//       whether HQ knew the shopper or not; 400 naming "phone" for anything but E.164
+//   GET /v1/kiosks/health
+//       every kiosk's sync health: last batch, gaps, dead letters, voucher conflicts
+//       (kiosk_health.hpp)
+//
+// It also serves the dashboard's static files (/dashboard, dashboard_page.hpp) without a token:
+// they hold no data.
 //
 // Reports are read on the blocking pool. Responses are never cached (Cache-Control: no-store).
 

@@ -38,6 +38,13 @@ class HqIdentity {
   // digits, the first not 0).
   Result<std::string> ProfileKeyOfSealedPhone(std::string_view sealed_phone) const;
 
+  // Opens a value a kiosk sealed for HQ under `context` (kSignupPhoneContext, kSignupNameContext):
+  // personal data in plaintext, for an export the shopper consented to. The caller keeps it in
+  // memory only and never logs it. Errors as SealedOpener::Open's.
+  Result<std::string> OpenSealed(std::string_view sealed, std::string_view context) const {
+    return opener_.Open(sealed, context);
+  }
+
   // X25519 public key (32 bytes): what the config bundle tells kiosks to seal for.
   const std::string& public_key() const { return opener_.public_key(); }
 

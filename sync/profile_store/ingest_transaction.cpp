@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <tuple>
 
+#include "sync/profile_store/ingest_erasure.hpp"
+
 namespace kiosk_edge {
 namespace {
 
 template <class Facts>
 const std::string& SortKey(const PreparedEvent& event) {
-  if constexpr (std::is_same_v<Facts, SignupFacts>) {
-    return std::get<SignupFacts>(event.facts).profile_key;
+  if constexpr (std::is_same_v<Facts, SignupFacts> ||
+                std::is_same_v<Facts, ConsentWithdrawnFacts>) {
+    return std::get<Facts>(event.facts).profile_key;
   } else {
     return std::get<Facts>(event.facts).voucher_key;
   }
@@ -38,6 +41,7 @@ std::vector<ProfileMerge> FoldProfiles(const std::vector<const PreparedEvent*>& 
   std::vector<ProfileMerge> merges;
   for (const PreparedEvent* signup : signups) {
     const std::string& key = SortKey<SignupFacts>(*signup);
+    if (key == kErasedProfileKey) continue;  // an erased subject: no profile (ingest_erasure.hpp)
     const std::int64_t at = signup->event->occurred_at_ms;
     if (merges.empty() || *merges.back().profile_key != key) {
       merges.push_back(ProfileMerge{&key, signup, at, at, 1});
@@ -89,12 +93,45 @@ std::vector<const PreparedEvent*> FirstIssues(std::vector<const PreparedEvent*> 
   return issued;
 }
 
+// The latest withdrawal of each profile key of `withdrawn` (key order, then seq order).
+std::vector<ConsentWithdrawal> FoldWithdrawals(const std::vector<const PreparedEvent*>& withdrawn) {
+  std::vector<ConsentWithdrawal> folded;
+  for (const PreparedEvent* event : withdrawn) {
+    const std::string& key = SortKey<ConsentWithdrawnFacts>(*event);
+    const std::int64_t at = event->event->occurred_at_ms;
+    if (folded.empty() || *folded.back().profile_key != key) {
+      folded.push_back(ConsentWithdrawal{&key, at});
+    } else {
+      folded.back().withdrawn_at_ms = std::max(folded.back().withdrawn_at_ms, at);
+    }
+  }
+  return folded;
+}
+
+// Marketing consent after the batch's signups and withdrawals: withdrawals are stored, and every
+// profile they or the signups touched is checked against its latest withdrawal.
+Result<void> WriteConsent(IngestTransaction& transaction,
+                          const std::vector<const PreparedEvent*>& signups,
+                          const std::vector<const PreparedEvent*>& withdrawn) {
+  const std::vector<ConsentWithdrawal> withdrawals = FoldWithdrawals(withdrawn);
+  std::vector<const std::string*> keys;
+  for (const PreparedEvent* signup : signups) keys.push_back(&SortKey<SignupFacts>(*signup));
+  for (const ConsentWithdrawal& withdrawal : withdrawals) keys.push_back(withdrawal.profile_key);
+  if (keys.empty()) return {};
+  const auto by_text = [](const std::string* a, const std::string* b) { return *a < *b; };
+  const auto same_text = [](const std::string* a, const std::string* b) { return *a == *b; };
+  std::sort(keys.begin(), keys.end(), by_text);
+  keys.erase(std::unique(keys.begin(), keys.end(), same_text), keys.end());
+  return transaction.SettleConsent(withdrawals, keys);
+}
+
 // The derived rows of the batch's new events: profiles, signups, device links, the ledger.
 Result<void> WriteDerived(IngestTransaction& transaction, const EventBatch& batch,
                           const std::vector<const PreparedEvent*>& accepted, std::int64_t now_ms) {
   const std::vector<const PreparedEvent*> signups = WithFacts<SignupFacts>(accepted);
+  std::vector<ProfileMerge> merges;
   if (!signups.empty()) {
-    const std::vector<ProfileMerge> merges = FoldProfiles(signups);
+    merges = FoldProfiles(signups);
     if (auto merged = transaction.MergeProfiles(merges); !merged) return merged.error();
     if (auto inserted = transaction.InsertSignups(batch, signups); !inserted) {
       return inserted.error();
@@ -103,6 +140,10 @@ Result<void> WriteDerived(IngestTransaction& transaction, const EventBatch& batc
     if (!links.empty()) {
       if (auto linked = transaction.LinkDevices(batch, links); !linked) return linked.error();
     }
+  }
+  if (auto consent = WriteConsent(transaction, signups, WithFacts<ConsentWithdrawnFacts>(accepted));
+      !consent) {
+    return consent.error();
   }
   const std::vector<const PreparedEvent*> issued =
       FirstIssues(WithFacts<VoucherIssuedFacts>(accepted));
@@ -143,6 +184,14 @@ Result<BatchAnswer> WriteBatch(IngestTransaction& transaction, const EventBatch&
     if (IsStored(*before, event.event->seq)) continue;
     (event.rejection ? rejected : accepted).push_back(&event);
   }
+  ScrubbedSignups scrubbed;
+  auto erased = ApplyTombstones(transaction, accepted, scrubbed);
+  if (!erased) return erased.error();
+  if (!erased->empty()) {
+    if (auto recorded = transaction.RecordErasedEvents(batch, *erased, now_ms); !recorded) {
+      return recorded.error();
+    }
+  }
   if (!accepted.empty()) {
     if (auto stored = transaction.InsertEvents(batch, accepted, now_ms); !stored) {
       return stored.error();
@@ -159,9 +208,10 @@ Result<BatchAnswer> WriteBatch(IngestTransaction& transaction, const EventBatch&
   if (auto saved = transaction.SaveStream(batch, *before, after, now_ms); !saved) {
     return saved.error();
   }
-  auto reasons = transaction.CommitListingRejected(batch);
-  if (!reasons) return reasons.error();
-  return BatchAnswer{batch.incarnation, HighWater(after), std::move(*reasons)};
+  auto listing = transaction.CommitListingRejected(batch);
+  if (!listing) return listing.error();
+  return BatchAnswer{batch.incarnation, HighWater(after), std::move(listing->rejected),
+                     std::move(listing->erased)};
 }
 
 }  // namespace kiosk_edge

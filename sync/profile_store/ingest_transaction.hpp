@@ -43,6 +43,12 @@ struct DeviceLink {
   std::int64_t linked_at_ms = 0;
 };
 
+// A profile's marketing consent withdrawn (consent_withdrawn events, or HQ's call) at a time.
+struct ConsentWithdrawal {
+  const std::string* profile_key = nullptr;
+  std::int64_t withdrawn_at_ms = 0;
+};
+
 // The storage steps of one open transaction. Every step runs inside it; nothing is visible to
 // others before the commit, and destroying the object without committing rolls everything back.
 // A backend may defer steps that answer nothing and run them together with a later step (in one
@@ -55,6 +61,15 @@ class IngestTransaction {
   // Creates the (kiosk, incarnation) stream if new, locks it against concurrent ingests of the
   // same stream until the transaction ends, and returns its state.
   virtual Result<StreamState> LockStream(const EventBatch& batch, std::int64_t now_ms) = 0;
+  // Of `profile_keys` (sorted, unique), those HQ has erased (tombstones, erasure_schema.hpp),
+  // sorted. From here to the commit no erasure of these keys can commit (PostgreSQL: a shared
+  // advisory lock per key, which StoreBackend::EraseSubject takes exclusively).
+  virtual Result<std::vector<std::string>> ErasedSubjectsAmong(
+      std::span<const std::string> profile_keys) = 0;
+  // Records `seqs` (ascending, new) of the batch's stream as erased events.
+  virtual Result<void> RecordErasedEvents(const EventBatch& batch,
+                                          std::span<const std::int64_t> seqs,
+                                          std::int64_t now_ms) = 0;
   // Stores `accepted` (none of them stored before) in the events table.
   virtual Result<void> InsertEvents(const EventBatch& batch,
                                     std::span<const PreparedEvent* const> accepted,
@@ -68,6 +83,12 @@ class IngestTransaction {
   // sealed contact and consent when merge.last_signup_at_ms >= its last_signup_at_ms, widens
   // first/last signup times to include the merge's, and adds merge.signups to its count.
   virtual Result<void> MergeProfiles(std::span<const ProfileMerge> merges) = 0;
+  // Records `withdrawals` (one per profile key, in key order, each the batch's latest) keeping
+  // each profile's latest withdrawal time, then clears the marketing consent of every profile of
+  // `profile_keys` (sorted, unique) whose latest withdrawal is at or after its latest signup: a
+  // signup that occurred after the withdrawal gives consent again, an earlier one does not.
+  virtual Result<void> SettleConsent(std::span<const ConsentWithdrawal> withdrawals,
+                                     std::span<const std::string* const> profile_keys) = 0;
   // Records new signup events (SignupFacts; profile key order, then seq) in the signups table.
   virtual Result<void> InsertSignups(const EventBatch& batch,
                                      std::span<const PreparedEvent* const> signups) = 0;
@@ -88,9 +109,14 @@ class IngestTransaction {
   // Saves the stream's new state (max seq, high-water mark, gaps, last batch time).
   virtual Result<void> SaveStream(const EventBatch& batch, const StreamState& before,
                                   const StreamState& after, std::int64_t now_ms) = 0;
-  // Reads the dead letters stored for seqs first_seq..last_seq of the batch's stream (seq order),
-  // inside the transaction, then commits it; the list only if the commit succeeded.
-  virtual Result<std::vector<RejectedEvent>> CommitListingRejected(const EventBatch& batch) = 0;
+  // Reads the dead letters and the erased events stored for seqs first_seq..last_seq of the
+  // batch's stream (seq order), inside the transaction, then commits it; the lists only if the
+  // commit succeeded.
+  struct Listing {
+    std::vector<RejectedEvent> rejected;
+    std::vector<std::int64_t> erased;
+  };
+  virtual Result<Listing> CommitListingRejected(const EventBatch& batch) = 0;
 };
 
 // Commits `batch` (validated, with `prepared` from PrepareEvents) through `transaction`:

@@ -47,6 +47,16 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "channel_id, occurred_at_ms, marketing_consent) "
      "SELECT $1::text, $2::text, * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], "
      "$7::text[], $8::bigint[], $9::boolean[])"},
+    // Each profile's latest withdrawal of marketing consent; then a withdrawal at or after the
+    // latest signup ends marketing consent.
+    {"record_withdrawals",
+     "INSERT INTO consent_withdrawals AS w (profile_key, withdrawn_at_ms) "
+     "SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (profile_key) DO UPDATE SET "
+     "withdrawn_at_ms = GREATEST(w.withdrawn_at_ms, excluded.withdrawn_at_ms)"},
+    {"settle_consent",
+     "UPDATE profiles p SET marketing_consent = false FROM consent_withdrawals w "
+     "WHERE p.profile_key = ANY($1::text[]) AND w.profile_key = p.profile_key "
+     "AND p.marketing_consent AND w.withdrawn_at_ms >= p.last_signup_at_ms"},
     {"link_devices",
      "INSERT INTO device_links AS d (kiosk_id, device_id, profile_key, linked_at_ms) "
      "SELECT $1::text, * FROM unnest($2::text[], $3::text[], $4::bigint[]) "
@@ -95,6 +105,21 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
     {"select_rejected",
      "SELECT seq, reason FROM dead_letters WHERE kiosk_id = $1 AND incarnation = $2 "
      "AND seq BETWEEN $3 AND $4 ORDER BY seq"},
+    // Erasure (erasure_schema.hpp): a shared advisory lock per key, which EraseSubject takes
+    // exclusively, then the tombstones among the keys.
+    {"lock_subjects",
+     "SELECT pg_advisory_xact_lock_shared(hashtextextended(k, 0)) "
+     "FROM (SELECT DISTINCT k FROM unnest($1::text[]) AS k ORDER BY k) AS keys"},
+    {"select_tombstones",
+     "SELECT profile_key FROM erased_subjects WHERE profile_key = ANY($1::text[]) "
+     "ORDER BY profile_key"},
+    {"insert_erased_events",
+     "INSERT INTO erased_events (kiosk_id, incarnation, seq, erased_at_ms) "
+     "SELECT $1::text, $2::text, seq, $4::bigint FROM unnest($3::bigint[]) AS seq "
+     "ON CONFLICT DO NOTHING"},
+    {"select_erased_events",
+     "SELECT seq FROM erased_events WHERE kiosk_id = $1 AND incarnation = $2 "
+     "AND seq BETWEEN $3 AND $4 ORDER BY seq"},
 };
 
 constexpr std::string_view kCopyEvents =
@@ -134,6 +159,29 @@ class PgIngestTransaction final : public IngestTransaction {
       state.gaps.push_back(SeqGap{gaps.Int(i, 0), gaps.Int(i, 1), gaps.Int(i, 2)});
     }
     return state;
+  }
+
+  Result<std::vector<std::string>> ErasedSubjectsAmong(
+      std::span<const std::string> profile_keys) override {
+    PgArray keys;
+    for (const std::string& key : profile_keys) keys.Add(key);
+    Queue(PgCommand::Prepared("lock_subjects", Params(keys)));
+    Queue(PgCommand::Prepared("select_tombstones", Params(keys)));
+    auto results = Flush();
+    if (!results) return results.error();
+    const PgResult& rows = results->back();
+    std::vector<std::string> erased;
+    for (int i = 0; i < rows.rows(); ++i) erased.push_back(rows.Text(i, 0));
+    return erased;
+  }
+
+  Result<void> RecordErasedEvents(const EventBatch& batch, std::span<const std::int64_t> seqs,
+                                  std::int64_t now_ms) override {
+    PgArray array;
+    for (std::int64_t seq : seqs) array.Add(seq);
+    Queue(PgCommand::Prepared("insert_erased_events",
+                              Params(batch.kiosk_id, batch.incarnation, array, now_ms)));
+    return {};
   }
 
   // COPY, which cannot run in a pipeline, costs PostgreSQL less than any INSERT.
@@ -191,6 +239,22 @@ class PgIngestTransaction final : public IngestTransaction {
     }
     Queue(PgCommand::Prepared(
         "merge_profiles", Params(keys, names, phones, marketing, versions, firsts, lasts, counts)));
+    return {};
+  }
+
+  Result<void> SettleConsent(std::span<const ConsentWithdrawal> withdrawals,
+                             std::span<const std::string* const> profile_keys) override {
+    if (!withdrawals.empty()) {
+      PgArray keys, times;
+      for (const ConsentWithdrawal& withdrawal : withdrawals) {
+        keys.Add(*withdrawal.profile_key);
+        times.Add(withdrawal.withdrawn_at_ms);
+      }
+      Queue(PgCommand::Prepared("record_withdrawals", Params(keys, times)));
+    }
+    PgArray keys;
+    for (const std::string* key : profile_keys) keys.Add(*key);
+    Queue(PgCommand::Prepared("settle_consent", Params(keys)));
     return {};
   }
 
@@ -299,19 +363,23 @@ class PgIngestTransaction final : public IngestTransaction {
     return {};
   }
 
-  Result<std::vector<RejectedEvent>> CommitListingRejected(const EventBatch& batch) override {
-    Queue(PgCommand::Prepared("select_rejected", Params(batch.kiosk_id, batch.incarnation,
-                                                        batch.first_seq, batch.last_seq)));
+  Result<Listing> CommitListingRejected(const EventBatch& batch) override {
+    const PgParams range =
+        Params(batch.kiosk_id, batch.incarnation, batch.first_seq, batch.last_seq);
+    Queue(PgCommand::Prepared("select_rejected", range));
+    Queue(PgCommand::Prepared("select_erased_events", range));
     Queue(PgCommand::Sql("COMMIT"));
     auto results = Flush();
     if (!results) return results.error();
     open_ = false;
-    const PgResult& rows = (*results)[results->size() - 2];
-    std::vector<RejectedEvent> rejected;
+    const PgResult& rows = (*results)[results->size() - 3];
+    const PgResult& erased = (*results)[results->size() - 2];
+    Listing listing;
     for (int i = 0; i < rows.rows(); ++i) {
-      rejected.push_back(RejectedEvent{rows.Int(i, 0), rows.Text(i, 1)});
+      listing.rejected.push_back(RejectedEvent{rows.Int(i, 0), rows.Text(i, 1)});
     }
-    return rejected;
+    for (int i = 0; i < erased.rows(); ++i) listing.erased.push_back(erased.Int(i, 0));
+    return listing;
   }
 
  private:

@@ -5,6 +5,8 @@
 
 #include "common/strings.hpp"
 #include "sync/profile_store/attribution_schema.hpp"
+#include "sync/profile_store/audience_schema.hpp"
+#include "sync/profile_store/erasure_schema.hpp"
 #include "sync/profile_store/postgres_session.hpp"
 
 namespace kiosk_edge {
@@ -12,7 +14,7 @@ namespace {
 
 // Version 1: the same tables as SqliteStore's (sqlite_store.cpp), with PostgreSQL's types. The
 // events table is keyed by the event's identity and keeps type, time, channel and payload (jsonb)
-// in columns for the attribution rollups of issue 6. Personal data exists only as the sealed
+// in columns for the attribution queries. Personal data exists only as the sealed
 // blobs kiosks sent.
 constexpr std::string_view kSchemaV1 = R"sql(
 CREATE TABLE events (
@@ -82,8 +84,11 @@ CREATE TABLE config_bundle_version (
   content_digest TEXT NOT NULL, changed_at_ms BIGINT NOT NULL);
 )sql";
 
-constexpr std::pair<int, std::string_view> kMigrations[] = {
-    {1, kSchemaV1}, {2, kSchemaV2}, {3, kAttributionIndexesSql}};
+constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
+                                                            {2, kSchemaV2},
+                                                            {3, kAttributionIndexesSql},
+                                                            {4, kAudienceSchemaPostgres},
+                                                            {5, kErasureSchemaSql}};
 
 // One advisory lock for every profile-store migration in the database.
 constexpr std::string_view kLockKey = "7210420001";

@@ -48,6 +48,16 @@ class PostgresStore final : public StoreBackend {
   // In sqlite_attribution.cpp / postgres_attribution.cpp.
   Result<std::vector<ChannelDefinition>> DefinedChannels() override;
   Result<AttributionFacts> LoadAttributionFacts(const AttributionFactsRequest& request) override;
+  // In sqlite_erasure.cpp / postgres_erasure.cpp.
+  Result<bool> EraseSubject(std::string_view profile_key) override;
+  Result<std::vector<std::string>> ErasedEvents() override;
+  Result<bool> RevokeVoucher(std::string_view voucher_key) override;
+  Result<std::vector<std::string>> RevokedVouchers() override;
+  // In sqlite_audience.cpp / postgres_audience.cpp.
+  Result<std::vector<AudienceCandidate>> LoadAudienceCandidates(
+      const AudienceFactsRequest& request) override;
+  Result<void> RecordAudienceExport(const AudienceExportRecord& record) override;
+  Result<std::vector<AudienceExportRecord>> AudienceExports(int limit) override;
 
  protected:
   Result<BatchAnswer> CommitBatch(const EventBatch& batch, std::span<const PreparedEvent> prepared,
@@ -61,6 +71,8 @@ class PostgresStore final : public StoreBackend {
   Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) override;
   Result<std::int64_t> StoreBundleDigest(std::string_view content_digest,
                                          std::int64_t now_ms) override;
+  Result<bool> StoreConsentWithdrawal(const std::string& profile_key,
+                                      std::int64_t withdrawn_at_ms) override;
 
  private:
   // A pooled session, returned to the pool on destruction (postgres_store.cpp).

@@ -19,6 +19,7 @@
 #include "common/strings.hpp"
 #include "common/systemd_watchdog.hpp"
 #include "sync/profile_store/channel_key_commands.hpp"
+#include "sync/profile_store/hq_metrics.hpp"
 #include "sync/profile_store/hq_routes.hpp"
 #include "sync/profile_store/hq_state.hpp"
 #include "sync/profile_store/postgres_store.hpp"
@@ -26,6 +27,7 @@
 #include "sync/profile_store/profile_store_config.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
 #include "sync/profile_store/store_routes.hpp"
+#include "sync/protocol/wire_grammar.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -52,6 +54,9 @@ stops the server after the requests in flight. See profile-store(8).
   enroll-token --kiosk ID [--valid-hours H]
                                 prints a one-time token for `kioskctl enroll` on that kiosk
   revoke-kiosk ID               refuses that kiosk's certificate from now on
+  revoke-voucher KIOSK/VOUCHER_ID
+                                kiosks refuse that voucher at the counter ("revoked") from
+                                their next config pull; VOUCHER_ID is the 16 hex digits
   kiosks                        each kiosk: journal incarnation, high-water mark, last batch,
                                 gaps, dead letters, voucher conflicts
   rotate-channel-key            a new key signs channel codes from now on; the one before is
@@ -183,16 +188,20 @@ int Serve(const ProfileStoreConfig& config) {
   };
   HttpServerLimits limits = config.http;
   limits.upload_paths = {"/v1/sync/batch"};
+  HqMetrics metrics;  // GET /metrics, behind an HQ API token (hq_metrics.hpp)
   auto server = HttpServer::ListenTls(
       io, config.listen_address, config.port, limits, tls,
-      WithHqRoutes({hq.store.get(), &pool, &SystemClock(), HqApiTokens(config.hq_api_tokens),
-                    ChannelDefinitionsOf(config.channels)},
-                   MakeStoreRoutes({hq.store.get(), &pool, &hq.state.ca, &*hq.identity, &access,
-                                    &bundles, &SystemClock(), config.certificate_validity})));
+      WithHqMetrics(
+          &metrics, HqApiTokens(config.hq_api_tokens),
+          WithHqRoutes({hq.store.get(), &pool, &SystemClock(), HqApiTokens(config.hq_api_tokens),
+                        ChannelDefinitionsOf(config.channels)},
+                       MakeStoreRoutes({hq.store.get(), &pool, &hq.state.ca, &*hq.identity, &access,
+                                        &bundles, &SystemClock(), config.certificate_validity}))));
   if (!server) {
     LogError("profile-store", server.error().message());
     return kFailed;
   }
+  (*server)->ObserveResponses([&metrics](unsigned status) { metrics.CountResponse(status); });
   (*server)->Start();
   boost::asio::steady_timer refresh(io);
   ScheduleAccessRefresh(refresh, pool, *hq.store, access);
@@ -270,6 +279,27 @@ int RevokeKiosk(const ProfileStoreConfig& config, const CommandLine& line) {
   return kOk;
 }
 
+int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
+  if (line.words.size() != 1 || !wire::IsVoucherKey(line.words[0])) {
+    std::cerr << "profile-store: revoke-voucher needs KIOSK/VOUCHER_ID (a kiosk id, '/', 16 "
+                 "lower-case hex digits)\n";
+    return kUsage;
+  }
+  auto opened = Open(config);
+  if (!opened) {
+    std::cerr << "profile-store: " << opened.error().message() << "\n";
+    return kFailed;
+  }
+  auto revoked = (*opened)->store->RevokeVoucher(line.words[0]);
+  if (!revoked) {
+    std::cerr << "profile-store: " << revoked.error().message() << "\n";
+    return kFailed;
+  }
+  std::cout << "voucher " << line.words[0] << (*revoked ? " revoked" : " was already revoked")
+            << ": kiosks refuse it from their next config pull\n";
+  return kOk;
+}
+
 int ListKiosks(const ProfileStoreConfig& config) {
   auto opened = Open(config);
   if (!opened) {
@@ -319,6 +349,7 @@ int RunProfileStore(std::span<const std::string_view> args) {
   if (line->command == "serve") return Serve(*config);
   if (line->command == "enroll-token") return EnrollToken(*config, *line);
   if (line->command == "revoke-kiosk") return RevokeKiosk(*config, *line);
+  if (line->command == "revoke-voucher") return RevokeVoucher(*config, *line);
   if (line->command == "kiosks") return ListKiosks(*config);
   if (line->command == "rotate-channel-key") {
     return RotateChannelKeyCommand(*config, std::cout, std::cerr);

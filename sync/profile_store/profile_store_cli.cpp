@@ -25,6 +25,13 @@ const std::string_view kHqCommandsUsage =
                                 the channel attribution report from a running profile-store
                                 (docs/attribution.md); --url defaults to https://127.0.0.1:8443,
                                 --ca to the state folder's ca.pem; --token-file - reads stdin
+  audience not-redeemed --token-file F [--url ..] [--ca FILE] [--after 48h] [--from DATE]
+              [--to DATE] [--store ID] [--campaign ID] [--channel ID] [--tz +08:00]
+              [--format table|csv|json]
+                                shoppers with marketing consent who had not redeemed --after
+                                (Nh, Nd or Nm) signing up, with their contact (an audited export)
+  audience audit --token-file F [--url ..] [--ca FILE] [--limit N] [--format table|json]
+                                the audit of audience exports, newest first
   new-token --name NAME [--token-file F]
                                 a new HQ API token, shown once (or written to F), and the
                                 [hq_api.tokens.NAME] lines that make profile-store accept it
@@ -53,8 +60,27 @@ constexpr ReportOption kAttributionOptions[] = {
     {"from", "from"},   {"to", "to"}, {"group-by", "group_by"},
     {"model", "model"}, {"tz", "tz"}, {"lookback-days", "lookback_days"}};
 
+constexpr ReportOption kAudienceOptions[] = {
+    {"after", "after"},       {"from", "from"},       {"to", "to"}, {"store", "store"},
+    {"campaign", "campaign"}, {"channel", "channel"}, {"tz", "tz"}};
+
+constexpr ReportOption kAuditOptions[] = {{"limit", "limit"}};
+
+// A command of two words ("audience not-redeemed") is matched on both.
 constexpr ReportCommand kReportCommands[] = {
-    {"attribution", "/v1/attribution", kAttributionOptions}};
+    {"attribution", "/v1/attribution", kAttributionOptions},
+    {"audience not-redeemed", "/v1/audiences/not-redeemed", kAudienceOptions},
+    {"audience audit", "/v1/audit", kAuditOptions}};
+
+// How many of `args` name `report` (1 or 2), or 0 when they name another command.
+std::size_t CommandWords(const ReportCommand& report, std::span<const std::string_view> args) {
+  const std::size_t space = report.command.find(' ');
+  if (space == std::string_view::npos) return !args.empty() && args[0] == report.command ? 1 : 0;
+  return args.size() >= 2 && args[0] == report.command.substr(0, space) &&
+                 args[1] == report.command.substr(space + 1)
+             ? 2
+             : 0;
+}
 
 // Options every report command takes.
 constexpr std::string_view kClientOptions[] = {"url", "token-file", "ca", "format"};
@@ -241,7 +267,7 @@ int HashToken(std::span<const std::string_view> args, std::ostream& out, std::os
 bool IsHqCommand(std::string_view command) {
   if (command == "new-token" || command == "hash-token") return true;
   for (const ReportCommand& report : kReportCommands) {
-    if (report.command == command) return true;
+    if (report.command.substr(0, report.command.find(' ')) == command) return true;
   }
   return false;
 }
@@ -259,7 +285,9 @@ int RunHqCommand(std::span<const std::string_view> args, std::ostream& out, std:
   if (command == "new-token") return NewToken(rest, out, err);
   if (command == "hash-token") return HashToken(rest, out, err);
   for (const ReportCommand& report : kReportCommands) {
-    if (report.command == command) return RunReport(report, rest, out, err);
+    if (const std::size_t words = CommandWords(report, args); words > 0) {
+      return RunReport(report, args.subspan(words), out, err);
+    }
   }
   err << "profile-store: unknown command " << command << "\n" << kHqCommandsUsage;
   return kUsage;

@@ -4,10 +4,13 @@
 // state folder):
 //   attribution   the channel attribution report from a running profile-store, as an aligned
 //                 table (default), CSV or JSON
+//   audience not-redeemed / audience audit
+//                 the audience of shoppers who had not redeemed (an audited export with their
+//                 contact), and the audit of such exports
 //   new-token     a fresh HQ API token and the config lines that accept it
 //   hash-token    the config line for a token made elsewhere
-// A further report command (an endpoint with its options) is one entry in kReportCommands
-// (profile_store_cli.cpp).
+// A further report command (an endpoint with its options; one word or two) is one entry in
+// kReportCommands (profile_store_cli.cpp).
 
 #include <iosfwd>
 #include <span>

@@ -11,7 +11,9 @@ namespace kiosk_edge {
 struct SqliteIngest::Statements {
   Statement create_stream, select_stream, select_gaps, insert_event, insert_dead_letter,
       upsert_profile, insert_signup, link_device, voucher_issued, voucher_stub, count_redemption,
-      insert_redemption, insert_conflict, update_stream, delete_gaps, insert_gap, select_rejected;
+      insert_redemption, insert_conflict, update_stream, delete_gaps, insert_gap, select_rejected,
+      record_withdrawal, settle_consent, select_tombstone, insert_erased_event,
+      select_erased_events;
 };
 
 namespace {
@@ -91,11 +93,43 @@ constexpr std::string_view kSql[] = {
     // select_rejected
     "SELECT seq, reason FROM dead_letters WHERE kiosk_id = ?1 AND incarnation = ?2 "
     "AND seq BETWEEN ?3 AND ?4 ORDER BY seq",
+    // record_withdrawal: each profile's latest withdrawal of marketing consent.
+    "INSERT INTO consent_withdrawals (profile_key, withdrawn_at_ms) VALUES (?1, ?2) "
+    "ON CONFLICT (profile_key) DO UPDATE SET withdrawn_at_ms = "
+    "MAX(consent_withdrawals.withdrawn_at_ms, excluded.withdrawn_at_ms)",
+    // settle_consent: a withdrawal at or after the latest signup ends marketing consent.
+    "UPDATE profiles SET marketing_consent = 0 WHERE profile_key = ?1 AND marketing_consent = 1 "
+    "AND EXISTS (SELECT 1 FROM consent_withdrawals w WHERE w.profile_key = ?1 "
+    "AND w.withdrawn_at_ms >= profiles.last_signup_at_ms)",
+    // select_tombstone
+    "SELECT 1 FROM erased_subjects WHERE profile_key = ?1",
+    // insert_erased_event
+    "INSERT INTO erased_events (kiosk_id, incarnation, seq, erased_at_ms) "
+    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    // select_erased_events
+    "SELECT seq FROM erased_events WHERE kiosk_id = ?1 AND incarnation = ?2 "
+    "AND seq BETWEEN ?3 AND ?4 ORDER BY seq",
 };
 
-static_assert(std::size(kSql) == 17, "one SQL text per member of Statements, in order");
+static_assert(std::size(kSql) == 22, "one SQL text per member of Statements, in order");
 
 using sqlite_binding::BindAll;
+
+// IngestTransaction::SettleConsent's storage, inside the caller's transaction.
+Result<void> SettleConsentWith(SqliteIngest::Statements& s,
+                               std::span<const ConsentWithdrawal> withdrawals,
+                               std::span<const std::string* const> profile_keys) {
+  for (const ConsentWithdrawal& withdrawal : withdrawals) {
+    auto bound = BindAll(s.record_withdrawal, *withdrawal.profile_key, withdrawal.withdrawn_at_ms);
+    if (!bound) return bound.error();
+    if (auto ran = s.record_withdrawal.Run(); !ran) return ran.error();
+  }
+  for (const std::string* key : profile_keys) {
+    if (auto bound = BindAll(s.settle_consent, *key); !bound) return bound.error();
+    if (auto ran = s.settle_consent.Run(); !ran) return ran.error();
+  }
+  return {};
+}
 
 class SqliteIngestTransaction final : public IngestTransaction {
  public:
@@ -127,6 +161,31 @@ class SqliteIngestTransaction final : public IngestTransaction {
                                   s_.select_gaps.ColumnInt(2)});
     }
     return state;
+  }
+
+  Result<std::vector<std::string>> ErasedSubjectsAmong(
+      std::span<const std::string> profile_keys) override {
+    // BEGIN IMMEDIATE holds the write lock: no erasure commits before this transaction ends.
+    std::vector<std::string> erased;
+    for (const std::string& key : profile_keys) {
+      if (auto bound = BindAll(s_.select_tombstone, key); !bound) return bound.error();
+      auto row = s_.select_tombstone.Step();
+      if (!row) return row.error();
+      if (!*row) continue;
+      erased.push_back(key);
+      if (auto done = s_.select_tombstone.Step(); !done) return done.error();
+    }
+    return erased;
+  }
+
+  Result<void> RecordErasedEvents(const EventBatch& batch, std::span<const std::int64_t> seqs,
+                                  std::int64_t now_ms) override {
+    for (std::int64_t seq : seqs) {
+      auto bound = BindAll(s_.insert_erased_event, batch.kiosk_id, batch.incarnation, seq, now_ms);
+      if (!bound) return bound.error();
+      if (auto ran = s_.insert_erased_event.Run(); !ran) return ran.error();
+    }
+    return {};
   }
 
   Result<void> InsertEvents(const EventBatch& batch, std::span<const PreparedEvent* const> accepted,
@@ -168,6 +227,11 @@ class SqliteIngestTransaction final : public IngestTransaction {
       if (auto ran = s_.upsert_profile.Run(); !ran) return ran.error();
     }
     return {};
+  }
+
+  Result<void> SettleConsent(std::span<const ConsentWithdrawal> withdrawals,
+                             std::span<const std::string* const> profile_keys) override {
+    return SettleConsentWith(s_, withdrawals, profile_keys);
   }
 
   Result<void> InsertSignups(const EventBatch& batch,
@@ -250,20 +314,29 @@ class SqliteIngestTransaction final : public IngestTransaction {
     return {};
   }
 
-  Result<std::vector<RejectedEvent>> CommitListingRejected(const EventBatch& batch) override {
+  Result<Listing> CommitListingRejected(const EventBatch& batch) override {
     auto bound = BindAll(s_.select_rejected, batch.kiosk_id, batch.incarnation, batch.first_seq,
                          batch.last_seq);
     if (!bound) return bound.error();
-    std::vector<RejectedEvent> rejected;
+    Listing listing;
     while (true) {
       auto row = s_.select_rejected.Step();
       if (!row) return row.error();
       if (!*row) break;
-      rejected.push_back(
+      listing.rejected.push_back(
           RejectedEvent{s_.select_rejected.ColumnInt(0), s_.select_rejected.ColumnText(1)});
     }
+    bound = BindAll(s_.select_erased_events, batch.kiosk_id, batch.incarnation, batch.first_seq,
+                    batch.last_seq);
+    if (!bound) return bound.error();
+    while (true) {
+      auto row = s_.select_erased_events.Step();
+      if (!row) return row.error();
+      if (!*row) break;
+      listing.erased.push_back(s_.select_erased_events.ColumnInt(0));
+    }
     if (auto committed = transaction_.Commit(); !committed) return committed.error();
-    return rejected;
+    return listing;
   }
 
  private:
@@ -311,9 +384,9 @@ Result<SqliteIngest> SqliteIngest::Prepare(Database& db) {
   }
   auto at = prepared.begin();
   const auto next = [&at] { return std::move(*at++); };
-  auto statements = std::unique_ptr<Statements>(
-      new Statements{next(), next(), next(), next(), next(), next(), next(), next(), next(), next(),
-                     next(), next(), next(), next(), next(), next(), next()});
+  auto statements = std::unique_ptr<Statements>(new Statements{
+      next(), next(), next(), next(), next(), next(), next(), next(), next(), next(), next(),
+      next(), next(), next(), next(), next(), next(), next(), next(), next(), next(), next()});
   return SqliteIngest(db, std::move(statements));
 }
 
@@ -324,6 +397,18 @@ Result<BatchAnswer> SqliteIngest::Commit(const EventBatch& batch,
   if (!transaction) return transaction.error();
   SqliteIngestTransaction writer(*statements_, std::move(*transaction));
   return WriteBatch(writer, batch, prepared, now_ms);
+}
+
+Result<void> SqliteIngest::WithdrawConsent(const std::string& profile_key,
+                                           std::int64_t withdrawn_at_ms) {
+  auto transaction = Transaction::Begin(*db_);
+  if (!transaction) return transaction.error();
+  const ConsentWithdrawal withdrawal{&profile_key, withdrawn_at_ms};
+  const std::string* keys[] = {&profile_key};
+  if (auto settled = SettleConsentWith(*statements_, std::span(&withdrawal, 1), keys); !settled) {
+    return settled.error();
+  }
+  return transaction->Commit();
 }
 
 }  // namespace kiosk_edge

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <span>
+#include <string>
 
 #include "common/sqlite.hpp"
 #include "sync/profile_store/event_rules.hpp"
@@ -26,6 +27,9 @@ class SqliteIngest {
   // WriteBatch in one BEGIN IMMEDIATE transaction (committed durably, or rolled back).
   Result<BatchAnswer> Commit(const EventBatch& batch, std::span<const PreparedEvent> prepared,
                              std::int64_t now_ms);
+  // Records HQ's withdrawal of `profile_key`'s marketing consent at `withdrawn_at_ms` and applies
+  // it (IngestTransaction::SettleConsent), in one transaction.
+  Result<void> WithdrawConsent(const std::string& profile_key, std::int64_t withdrawn_at_ms);
 
  private:
   SqliteIngest(Database& db, std::unique_ptr<Statements> statements);

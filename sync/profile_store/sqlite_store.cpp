@@ -3,6 +3,8 @@
 #include "common/crypto.hpp"
 #include "common/strings.hpp"
 #include "sync/profile_store/attribution_schema.hpp"
+#include "sync/profile_store/audience_schema.hpp"
+#include "sync/profile_store/erasure_schema.hpp"
 #include "sync/profile_store/sqlite_binding.hpp"
 
 namespace kiosk_edge {
@@ -11,7 +13,7 @@ namespace {
 using sqlite_binding::BindAll;
 
 // Version 1. The events table is keyed by the event's identity and keeps type, time, channel
-// and payload in columns for the attribution rollups of issue 6. Personal data exists only as
+// and payload in columns for the attribution queries. Personal data exists only as
 // the sealed blobs kiosks sent (profiles.*_sealed and inside signup payloads).
 constexpr std::string_view kSchemaV1 = R"sql(
 CREATE TABLE events (
@@ -82,7 +84,11 @@ CREATE TABLE config_bundle_version (
   content_digest TEXT NOT NULL, changed_at_ms INTEGER NOT NULL);
 )sql";
 
-constexpr Migration kMigrations[] = {{1, kSchemaV1}, {2, kSchemaV2}, {3, kAttributionIndexesSql}};
+constexpr Migration kMigrations[] = {{1, kSchemaV1},
+                                     {2, kSchemaV2},
+                                     {3, kAttributionIndexesSql},
+                                     {4, kAudienceSchemaSqlite},
+                                     {5, kErasureSchemaSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>

@@ -47,6 +47,18 @@ Result<BatchAnswer> StoreBackend::Ingest(const EventBatch& batch) {
   return answer;
 }
 
+Result<StoreBackend::ConsentWithdrawn> StoreBackend::WithdrawConsent(std::string_view e164) {
+  if (!IsE164(e164)) {
+    return Error(ErrorKind::kInvalidArgument,
+                 "phone: must be an E.164 number (+, then 7-15 digits, the first not 0)");
+  }
+  ConsentWithdrawn withdrawn{identity_.ProfileKey(e164), false, NowMs()};
+  auto known = StoreConsentWithdrawal(withdrawn.profile_key, withdrawn.withdrawn_at_ms);
+  if (!known) return known.error().WithContext("withdraw consent");
+  withdrawn.profile_known = *known;
+  return withdrawn;
+}
+
 Result<std::string> StoreBackend::CreateEnrollmentToken(std::string_view kiosk_id,
                                                         std::chrono::seconds ttl) {
   if (!wire::IsKioskId(kiosk_id)) {

@@ -19,6 +19,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "sync/profile_store/attribution_facts.hpp"
+#include "sync/profile_store/audience_facts.hpp"
 #include "sync/profile_store/event_rules.hpp"
 #include "sync/profile_store/identity.hpp"
 #include "sync/profile_store/store_types.hpp"
@@ -103,6 +104,50 @@ class StoreBackend {
   // The facts of `request`'s window, read in one consistent snapshot.
   virtual Result<AttributionFacts> LoadAttributionFacts(const AttributionFactsRequest& request) = 0;
 
+  // ---- Erasure and revoked vouchers (erasure_schema.hpp; docs/attribution.md, "Erasure") ----
+  // In sqlite_erasure.cpp / postgres_erasure.cpp.
+
+  // Erases the subject with profile key `profile_key` (52 characters of [A-Z2-7]; the caller
+  // checks) in one transaction: keeps a tombstone (so ingest never re-creates it), lists its
+  // signup events as erased events, scrubs their stored payloads (sync/protocol/erasure.hpp) and
+  // device ids, keeps its signup rows without the profile key, device or consent (they still
+  // count as signups), and deletes its device links and its profile. Idempotent. True when HQ
+  // held a profile for it (false also for a subject HQ has not heard of yet: the tombstone then
+  // keeps its events, when they arrive, from creating one).
+  virtual Result<bool> EraseSubject(std::string_view profile_key) = 0;
+  // "<kiosk id>/<incarnation>/<seq>" of every erased event: the config bundle's erased_events.
+  // Sorted.
+  virtual Result<std::vector<std::string>> ErasedEvents() = 0;
+  // Revokes the voucher "<kiosk id>/<voucher id>" (the caller checks the form). Idempotent; true
+  // when it was not revoked before.
+  virtual Result<bool> RevokeVoucher(std::string_view voucher_key) = 0;
+  // Every revoked voucher key, sorted: the config bundle's revoked_vouchers.
+  virtual Result<std::vector<std::string>> RevokedVouchers() = 0;
+
+  // ---- Audiences and consent (audience_facts.hpp; docs/attribution.md, "Audiences") ----
+
+  // The window's signups of profiles whose marketing consent stands, ordered by profile key, then
+  // signup time (then event identity). In sqlite_audience.cpp / postgres_audience.cpp.
+  virtual Result<std::vector<AudienceCandidate>> LoadAudienceCandidates(
+      const AudienceFactsRequest& request) = 0;
+  // Appends `record` (its id is ignored) to the audit of exports.
+  virtual Result<void> RecordAudienceExport(const AudienceExportRecord& record) = 0;
+  // The latest `limit` exports, newest first.
+  virtual Result<std::vector<AudienceExportRecord>> AudienceExports(int limit) = 0;
+  // HQ's withdrawal of marketing consent for the shopper with phone `e164`, as of now: the
+  // profile (by its profile key) leaves every audience at once, until a signup that occurs later
+  // gives consent again; a withdrawal for a phone HQ does not know yet applies to its earlier
+  // signups arriving later. Answers the profile key and whether HQ has that profile.
+  // kInvalidArgument "phone: ..." when `e164` is not an E.164 number.
+  struct ConsentWithdrawn {
+    std::string profile_key;
+    bool profile_known = false;
+    std::int64_t withdrawn_at_ms = 0;
+  };
+  Result<ConsentWithdrawn> WithdrawConsent(std::string_view e164);
+  // HQ's identity, which opens the sealed contact of consenting shoppers for an export.
+  const HqIdentity& identity() const { return identity_; }
+
  protected:
   StoreBackend(const HqIdentity& identity, const Clock& clock)
       : identity_(identity), clock_(clock) {}
@@ -126,6 +171,9 @@ class StoreBackend {
   // BundleVersionFor with `content_digest` checked, in one transaction of the backend's.
   virtual Result<std::int64_t> StoreBundleDigest(std::string_view content_digest,
                                                  std::int64_t now_ms) = 0;
+  // WithdrawConsent's storage, in one transaction: whether the profile exists.
+  virtual Result<bool> StoreConsentWithdrawal(const std::string& profile_key,
+                                              std::int64_t withdrawn_at_ms) = 0;
 
  private:
   const HqIdentity& identity_;

@@ -9,6 +9,7 @@
 #include "common/json_fields.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "sync/protocol/erasure.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -140,6 +141,10 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpReq
         403, StrCat("this certificate is for kiosk ", peer, ", not ", outcome.batch_kiosk));
   }
   if (!outcome.answer) co_return StoreError(outcome.answer.error());
+  // Kiosks that do not announce erasure would refuse the member (sync/protocol/erasure.hpp).
+  if (!ListsSyncFeature(request.Header(kSyncFeaturesHeader), kSyncFeatureErasure)) {
+    outcome.answer->erased.clear();
+  }
   auto encoded = EncodeAnswer(*outcome.answer);
   if (!encoded) co_return StoreError(encoded.error());
   co_return HttpResponse::Json(200, std::move(*encoded));
@@ -157,6 +162,10 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
     HttpResponse unchanged = HttpResponse::Text(304, "");
     unchanged.headers.emplace_back("ETag", etag);
     co_return unchanged;
+  }
+  // The same version either way: it covers erased_events (sync/protocol/erasure.hpp).
+  if (!ListsSyncFeature(request.Header(kSyncFeaturesHeader), kSyncFeatureErasure)) {
+    bundle->erased_events.clear();
   }
   auto encoded = EncodeConfigBundle(*bundle);
   if (!encoded) co_return StoreError(encoded.error());

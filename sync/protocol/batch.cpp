@@ -249,6 +249,17 @@ Result<void> ValidateAnswer(const BatchAnswer& answer) {
     }
     if (!IsReason(rejected.reason)) return Invalid(StrCat(path, ".reason"), kReasonRule);
   }
+  if (answer.erased.size() > kMaxBatchEvents) {
+    return Invalid("erased",
+                   StrCat("has ", answer.erased.size(), " items; the limit is ", kMaxBatchEvents));
+  }
+  for (std::size_t i = 0; i < answer.erased.size(); ++i) {
+    const std::string path = wire::ItemPath("erased", i);
+    if (answer.erased[i] < 1) return OutOfRange(path, 1, kMaxInt64, answer.erased[i]);
+    if (i > 0 && answer.erased[i] <= answer.erased[i - 1]) {
+      return Invalid(path, "must be greater than the seq before it");
+    }
+  }
   return {};
 }
 
@@ -260,9 +271,15 @@ Result<std::string> EncodeAnswer(const BatchAnswer& answer) {
   for (const RejectedEvent& event : answer.rejected) {
     rejected.emplace_back(boost::json::object{{"seq", event.seq}, {"reason", event.reason}});
   }
-  return boost::json::serialize(boost::json::object{{"incarnation", answer.incarnation},
-                                                    {"high_water", answer.high_water},
-                                                    {"rejected", std::move(rejected)}});
+  boost::json::object json{{"incarnation", answer.incarnation},
+                           {"high_water", answer.high_water},
+                           {"rejected", std::move(rejected)}};
+  if (!answer.erased.empty()) {
+    boost::json::array erased;
+    for (std::int64_t seq : answer.erased) erased.emplace_back(seq);
+    json["erased"] = std::move(erased);
+  }
+  return boost::json::serialize(json);
 }
 
 Result<BatchAnswer> DecodeAnswer(std::string_view text) {
@@ -278,7 +295,18 @@ Result<BatchAnswer> DecodeAnswer(std::string_view text) {
   answer.high_water = *high_water;
   auto rejected = json.Array("rejected", kMaxBatchEvents);
   if (!rejected) return rejected.error();
+  auto erased = json.OptionalArray("erased", kMaxBatchEvents);
+  if (!erased) return erased.error();
   if (auto rest = json.NoOtherMembers(); !rest) return rest.error();
+  if (*erased != nullptr) {
+    for (std::size_t i = 0; i < (*erased)->size(); ++i) {
+      const boost::json::value& item = (**erased)[i];
+      if (!item.is_int64() || item.as_int64() < 1) {
+        return Invalid(wire::ItemPath("erased", i), "must be a seq (an integer of at least 1)");
+      }
+      answer.erased.push_back(item.as_int64());
+    }
+  }
   for (std::size_t i = 0; i < (*rejected)->size(); ++i) {
     const std::string path = wire::ItemPath("rejected", i);
     const boost::json::value& item = (**rejected)[i];

@@ -93,7 +93,11 @@ Result<EventBatch> DecodeBatch(std::string_view gzipped);
 
 // ---- HQ's answer ----
 //
-//   {"incarnation": "9f2c...", "high_water": 502, "rejected": [{"seq": 7, "reason": "..."}]}
+//   {"incarnation": "9f2c...", "high_water": 502, "rejected": [{"seq": 7, "reason": "..."}],
+//    "erased": [9]}
+//
+// "erased" is present only when not empty, and HQ sends it only to kiosks that announce the
+// erasure feature (sync/protocol/erasure.hpp), so older kiosks keep reading answers.
 
 inline constexpr std::size_t kMaxRejectReasonBytes = 500;
 
@@ -113,6 +117,9 @@ struct BatchAnswer {
   // events (a gap); never goes down.
   std::int64_t high_water = 0;
   std::vector<RejectedEvent> rejected;  // seq order, at most kMaxBatchEvents
+  // Events of the batch's range whose shopper HQ has erased: HQ stored them without personal
+  // data, and the kiosk must scrub its copies (erasure.hpp). Ascending, at most kMaxBatchEvents.
+  std::vector<std::int64_t> erased;
 
   friend bool operator==(const BatchAnswer&, const BatchAnswer&) = default;
 };

@@ -10,6 +10,7 @@
 
 #include "common/crypto.hpp"
 #include "common/strings.hpp"
+#include "sync/protocol/erasure.hpp"
 #include "sync/protocol/strict_json.hpp"
 #include "sync/protocol/wire_grammar.hpp"
 
@@ -37,6 +38,10 @@ constexpr std::string_view kKioskIdRule =
 constexpr std::string_view kVoucherKeyRule =
     "must be \"<kiosk id>/<voucher id: 16 lower-case hex digits>\"";
 constexpr std::string_view kSubjectRule = "must be 52 characters of [A-Z2-7] (an HQ subject id)";
+constexpr std::string_view kErasedEventRule =
+    "must be \"<kiosk id>/<incarnation>/<seq>\" (an event identity)";
+
+bool IsErasedEventKey(std::string_view text) { return ParseErasedEventKey(text).has_value(); }
 
 Error Invalid(std::string_view name, std::string_view problem) {
   return Error(ErrorKind::kInvalidArgument, StrCat(name, ": ", problem));
@@ -276,7 +281,12 @@ Result<void> ValidateConfigBundle(const ConfigBundle& bundle) {
       return valid.error();
     }
   }
-  return ValidateList(bundle.erased_subjects, "erased_subjects", wire::IsSubjectId, kSubjectRule);
+  if (auto valid =
+          ValidateList(bundle.erased_subjects, "erased_subjects", wire::IsSubjectId, kSubjectRule);
+      !valid) {
+    return valid.error();
+  }
+  return ValidateList(bundle.erased_events, "erased_events", IsErasedEventKey, kErasedEventRule);
 }
 
 Result<std::string> EncodeConfigBundle(const ConfigBundle& bundle) {
@@ -314,6 +324,7 @@ Result<std::string> EncodeConfigBundle(const ConfigBundle& bundle) {
                            {"redeemed_vouchers", StringArray(bundle.redeemed_vouchers)},
                            {"erased_subjects", StringArray(bundle.erased_subjects)}};
   if (bundle.signing_key_id != '\0') json["signing_key_id"] = std::string(1, bundle.signing_key_id);
+  if (!bundle.erased_events.empty()) json["erased_events"] = StringArray(bundle.erased_events);
   std::string text = boost::json::serialize(json);
   if (text.size() > kMaxConfigBundleBytes) {
     return Invalid("bundle", StrCat("is ", text.size(), " bytes of JSON; the limit is ",
@@ -380,6 +391,13 @@ Result<ConfigBundle> DecodeConfigBundle(std::string_view text) {
     auto items = ReadStrings(json, name);
     if (!items) return items.error();
     *list = std::move(*items);
+  }
+  auto erased_events = json.OptionalArray("erased_events", kMaxBundleListItems);
+  if (!erased_events) return erased_events.error();
+  for (std::size_t i = 0; *erased_events != nullptr && i < (*erased_events)->size(); ++i) {
+    const boost::json::value& item = (**erased_events)[i];
+    if (!item.is_string()) return Invalid(wire::ItemPath("erased_events", i), "must be a string");
+    bundle.erased_events.emplace_back(item.as_string());
   }
   if (auto rest = json.NoOtherMembers(); !rest) return rest.error();
   if (auto valid = ValidateConfigBundle(bundle); !valid) return valid.error();

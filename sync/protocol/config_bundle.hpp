@@ -18,15 +18,20 @@
 //    "revoked_kiosks": ["kiosk-9"],
 //    "revoked_vouchers": ["kiosk-1/0123456789abcdef"],
 //    "redeemed_vouchers": ["kiosk-2/fedcba9876543210"],
-//    "erased_subjects": ["<52 base32 characters>"]}
+//    "erased_subjects": ["<52 base32 characters>"],
+//    "erased_events": ["kiosk-1/9f2c0a/17"]}
 //
-// Erasure requests name HQ subject ids, i.e. profile keys (sync/profile_store/identity.hpp: the
-// HMAC blind index of the phone under HQ's own key), not the kiosks' blind indexes: a kiosk's
-// index uses a per-kiosk key, and HQ cannot compute it for a phone that kiosk never saw. So a
-// kiosk cannot match an erased subject to its journal; erasure itself is carried out at HQ (where
-// a tombstone keeps late events from re-creating the subject), and kiosks hold only sealed
-// personal data they cannot open, shed as the journal ages. The list is distributed so that the
-// fleet's copy of HQ's decisions is complete and a later kiosk feature can act on it.
+// Erasure (sync/protocol/erasure.hpp). erased_subjects names HQ subject ids, i.e. profile keys
+// (sync/profile_store/identity.hpp: the HMAC blind index of the phone under HQ's own key). A kiosk
+// cannot match those to its journal: its own blind index uses a per-kiosk key, and HQ cannot
+// compute it for a phone that kiosk never saw. So erasure reaches kiosks as event identities
+// instead, which carry no personal data: erased_events lists every signup event HQ holds for an
+// erased subject, as "<kiosk id>/<incarnation>/<seq>", and each kiosk scrubs the personal members
+// of the ones in its own journal (and its claims holding their blind index). Events HQ receives
+// after the erasure are scrubbed through the batch answer's "erased" seqs (batch.hpp). HQ keeps a
+// tombstone per subject so that late events do not bring the shopper back. erased_events is
+// omitted when empty, and HQ sends it only to kiosks announcing the erasure feature (older kiosks
+// refuse unknown members); the version covers it either way.
 //
 // Every list refuses duplicates, and the decoder refuses unknown members; errors are
 // kInvalidArgument naming the member ("channels[2].medium: ...").
@@ -86,6 +91,7 @@ struct ConfigBundle {
   std::vector<std::string> revoked_vouchers;          // "<kiosk id>/<voucher id>"
   std::vector<std::string> redeemed_vouchers;         // fleet scope, "<kiosk id>/<voucher id>"
   std::vector<std::string> erased_subjects;           // HQ subject ids (see above)
+  std::vector<std::string> erased_events;             // "<kiosk id>/<incarnation>/<seq>"
 
   friend bool operator==(const ConfigBundle&, const ConfigBundle&) = default;
 };

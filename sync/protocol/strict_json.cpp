@@ -130,6 +130,13 @@ Result<const boost::json::array*> StrictObject::Array(std::string_view key, std:
   return &array;
 }
 
+Result<const boost::json::array*> StrictObject::OptionalArray(std::string_view key,
+                                                              std::size_t max_items) {
+  const boost::json::value* value = Find(key);
+  if (value == nullptr || value->is_null()) return nullptr;
+  return Array(key, max_items);
+}
+
 Result<const boost::json::object*> StrictObject::Object(std::string_view key) {
   auto value = Required(key);
   if (!value) return value.error();

@@ -55,6 +55,8 @@ class StrictObject {
   Result<std::string> RawString(std::string_view key, std::size_t max);
   // An array member of at most `max_items` items.
   Result<const boost::json::array*> Array(std::string_view key, std::size_t max_items);
+  // Like Array, but nullptr when the member is absent or null.
+  Result<const boost::json::array*> OptionalArray(std::string_view key, std::size_t max_items);
   Result<const boost::json::object*> Object(std::string_view key);
 
   // kInvalidArgument "<name>: unknown member" for the first member no reader above asked for.

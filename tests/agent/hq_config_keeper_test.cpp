@@ -8,10 +8,12 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <boost/json/parse.hpp>
 #include <thread>
 
 #include "common/fake_clock.hpp"
 #include "common/files.hpp"
+#include "common/strings.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kiosk_edge {
@@ -312,6 +314,33 @@ TEST(ChannelCodecHolderTest, ReadersKeepTheirSnapshotWhileItIsSwapped) {
   stop = true;
   for (auto& reader : readers) reader.join();
   EXPECT_EQ(refused.load(), 0) << "every codec swapped in accepts the kiosk's own codes";
+}
+
+TEST_F(HqConfigKeeperTest, ScrubsTheErasedEventsOfItsOwnJournalOnly) {
+  const std::string personal =
+      R"({"device":"dddddddddddddddddddddddddddddddd","campaign":"spring","name":"S1.n",)"
+      R"("phone":"S1.p","phone_index":"IDX","source":"phone"})";
+  auto erased = journal_->Append(EventDraft{"signup", "LOBBY-1", 1, personal, "signup:spring:IDX"});
+  auto kept = journal_->Append(EventDraft{"signup", "LOBBY-1", 1, personal, std::nullopt});
+  ASSERT_TRUE(erased && kept);
+  ConfigBundle bundle = HqBundle();
+  const std::string incarnation = journal_->incarnation();
+  bundle.erased_events = {StrCat("kiosk-1/", incarnation, "/", *erased),
+                          StrCat("kiosk-1/other-incarnation/", *kept),
+                          StrCat("kiosk-2/", incarnation, "/", *kept)};
+  bundle.revoked_vouchers = {"kiosk-1/0123456789abcdef"};
+  ASSERT_TRUE(keeper_->Apply(bundle));
+
+  auto events = journal_->ReadAfter(*erased - 1, 2);
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ(boost::json::parse((*events)[0].payload_json),
+            boost::json::parse(R"({"campaign":"spring","source":"phone","erased":true})"));
+  EXPECT_EQ((*events)[1].payload_json, personal);
+  auto claim = journal_->FindClaim("signup:spring:IDX");
+  ASSERT_TRUE(claim);
+  EXPECT_FALSE(claim->has_value());
+  EXPECT_TRUE(trust_->Current()->revoked_vouchers.contains("kiosk-1/0123456789abcdef"));
 }
 
 }  // namespace

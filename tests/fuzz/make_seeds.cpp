@@ -126,7 +126,7 @@ void SyncBatches(SeedWriter& out) {
   gap.replace(gap.find("\"seq\":502"), 9, "\"seq\":503");
   out.Write("sync_batch_fuzz", "sequence_gap", gap);
 
-  BatchAnswer answer{"9f2c0a", 502, {{7, "signup without a phone"}, {9, "unknown type"}}};
+  BatchAnswer answer{"9f2c0a", 502, {{7, "signup without a phone"}, {9, "unknown type"}}, {}};
   out.Write("sync_answer_fuzz", "valid_rejected", EncodeAnswer(answer).value());
   out.Write("sync_answer_fuzz", "valid_empty", EncodeAnswer({"9f2c0a", 0, {}}).value());
   out.Write("sync_answer_fuzz", "unordered",

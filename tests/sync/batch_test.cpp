@@ -253,7 +253,7 @@ TEST(BatchTest, TheEncoderRefusesWhatTheDecoderWould) {
 }
 
 TEST(BatchTest, AnswersRoundTripAndRefuseMalformedMembers) {
-  const BatchAnswer answer{"9f2c4e6a8b0d1f3e", 502, {{7, "signup: missing phone"}, {9, "x"}}};
+  const BatchAnswer answer{"9f2c4e6a8b0d1f3e", 502, {{7, "signup: missing phone"}, {9, "x"}}, {}};
   auto encoded = EncodeAnswer(answer);
   ASSERT_TRUE(encoded) << encoded.error().message();
   auto decoded = DecodeAnswer(*encoded);
@@ -278,8 +278,8 @@ TEST(BatchTest, AnswersRoundTripAndRefuseMalformedMembers) {
     EXPECT_EQ(refused.error().message().substr(0, field.size() + 1), field + ":")
         << refused.error().message();
   }
-  EXPECT_FALSE(EncodeAnswer(BatchAnswer{"a", 1, {{3, "r"}, {2, "r"}}}));
-  EXPECT_FALSE(EncodeAnswer(BatchAnswer{"a", 1, {{3, "line\nbreak"}}}));
+  EXPECT_FALSE(EncodeAnswer(BatchAnswer{"a", 1, {{3, "r"}, {2, "r"}}, {}}));
+  EXPECT_FALSE(EncodeAnswer(BatchAnswer{"a", 1, {{3, "line\nbreak"}}, {}}));
 }
 
 }  // namespace

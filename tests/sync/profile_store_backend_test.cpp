@@ -109,7 +109,7 @@ TEST_P(ProfileStoreBackendTest, StoresABatchAndAnswersItsHighWaterMark) {
       Ingest(MakeBatch("kiosk-1", "inc-a", 1,
                        {Scan(testing::Device('a')), Scan(testing::Device('b')),
                         VoucherIssued("0123456789abcdef", "store", kExpires)}));
-  EXPECT_EQ(answer, (BatchAnswer{"inc-a", 3, {}}));
+  EXPECT_EQ(answer, (BatchAnswer{"inc-a", 3, {}, {}}));
   const StoreCounts counts = Counts();
   EXPECT_EQ(counts.events, 3);
   EXPECT_EQ(counts.events_by_type,
@@ -153,7 +153,7 @@ TEST_P(ProfileStoreBackendTest, AnOverlappingBatchAddsOnlyWhatIsNew) {
   overlapping.events[0] = MakeEvent("scan", "not json");         // seq 3 is stored: never re-judged
   overlapping.events[0].seq = 3;
   const BatchAnswer answer = Ingest(overlapping);
-  EXPECT_EQ(answer, (BatchAnswer{"inc-a", 8, {}}));
+  EXPECT_EQ(answer, (BatchAnswer{"inc-a", 8, {}, {}}));
   EXPECT_EQ(Counts().events, 8);
   EXPECT_EQ(Counts().dead_letters, 0);
 }

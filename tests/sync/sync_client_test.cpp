@@ -62,8 +62,8 @@ class FakeJournal : public SyncJournal {
     }
     return out;
   }
-  Result<void> Acknowledge(std::int64_t high_water,
-                           const std::vector<RejectedEvent>& rejected) override {
+  Result<void> Acknowledge(std::int64_t high_water, const std::vector<RejectedEvent>& rejected,
+                           const std::vector<std::int64_t>& /*erased*/) override {
     const CallGuard call(*this);
     std::lock_guard lock(mutex_);
     synced_ = std::max(synced_, high_water);
@@ -139,7 +139,7 @@ class FakeHq : public SyncTransport {
     const auto raw = Gunzip(body, kMaxBatchBytes);
     max_batch_bytes_ = std::max(max_batch_bytes_, raw ? raw->size() : 0);
     max_batch_events_ = std::max(max_batch_events_, batch->events.size());
-    BatchAnswer answer{batch->incarnation, 0, {}};
+    BatchAnswer answer{batch->incarnation, 0, {}, {}};
     for (const WireEvent& event : batch->events) {
       if (!stored_.emplace(event.seq, event.payload_json).second) ++duplicates_;
       if (reject_.contains(event.seq)) answer.rejected.push_back({event.seq, "test rejection"});

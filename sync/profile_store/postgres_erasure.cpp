@@ -1,0 +1,129 @@
+// PostgresStore's erasure and revoked vouchers (erasure_schema.hpp; StoreBackend's contracts).
+
+#include <vector>
+
+#include "common/strings.hpp"
+#include "sync/profile_store/ingest_erasure.hpp"
+#include "sync/profile_store/postgres_lease.hpp"
+#include "sync/protocol/erasure.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+// The erasure's steps inside an open transaction; true when a profile was deleted.
+Result<bool> EraseInTransaction(PgConnection& connection, std::string_view profile_key,
+                                std::int64_t now_ms) {
+  // Exclusive against ingests holding the key's shared lock (postgres_ingest.cpp lock_subjects):
+  // an ingest either committed its signups before this, or sees the tombstone.
+  if (auto locked = connection.Query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                                     Params(profile_key));
+      !locked) {
+    return locked.error();
+  }
+  const PgParams key_and_time = Params(profile_key, now_ms);
+  if (auto stored = connection.Query(
+          "INSERT INTO erased_subjects (profile_key, erased_at_ms) VALUES ($1, $2) "
+          "ON CONFLICT DO NOTHING",
+          key_and_time);
+      !stored) {
+    return stored.error();
+  }
+  if (auto listed = connection.Query(
+          "INSERT INTO erased_events (kiosk_id, incarnation, seq, erased_at_ms) "
+          "SELECT kiosk_id, incarnation, seq, $2 FROM signups WHERE profile_key = $1 "
+          "ON CONFLICT DO NOTHING",
+          key_and_time);
+      !listed) {
+    return listed.error();
+  }
+  auto signups = connection.Query(
+      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload::text FROM signups s JOIN events e "
+      "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq "
+      "WHERE s.profile_key = $1",
+      Params(profile_key));
+  if (!signups) return signups.error();
+  for (int i = 0; i < signups->rows(); ++i) {
+    auto scrubbed = ScrubSignupPayload(signups->Text(i, 3));
+    if (!scrubbed) return scrubbed.error().WithContext("erase a stored signup");
+    if (auto updated = connection.Query(
+            "UPDATE events SET payload = $4::jsonb, device_id = NULL WHERE kiosk_id = $1 AND "
+            "incarnation = $2 AND seq = $3",
+            Params(signups->Text(i, 0), signups->Text(i, 1), signups->Int(i, 2), *scrubbed));
+        !updated) {
+      return updated.error();
+    }
+  }
+  if (auto kept = connection.Query(
+          "UPDATE signups SET profile_key = $2, device_id = NULL, marketing_consent = false "
+          "WHERE profile_key = $1",
+          Params(profile_key, kErasedProfileKey));
+      !kept) {
+    return kept.error();
+  }
+  if (auto unlinked =
+          connection.Query("DELETE FROM device_links WHERE profile_key = $1", Params(profile_key));
+      !unlinked) {
+    return unlinked.error();
+  }
+  if (auto forgotten = connection.Query("DELETE FROM consent_withdrawals WHERE profile_key = $1",
+                                        Params(profile_key));
+      !forgotten) {
+    return forgotten.error();
+  }
+  auto deleted =
+      connection.Query("DELETE FROM profiles WHERE profile_key = $1", Params(profile_key));
+  if (!deleted) return deleted.error();
+  return deleted->Affected() > 0;
+}
+
+Result<std::vector<std::string>> Texts(PgConnection& connection, std::string_view sql) {
+  auto rows = connection.Query(sql);
+  if (!rows) return rows.error();
+  std::vector<std::string> texts;
+  for (int i = 0; i < rows->rows(); ++i) texts.push_back(rows->Text(i, 0));
+  return texts;
+}
+
+}  // namespace
+
+Result<bool> PostgresStore::EraseSubject(std::string_view profile_key) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  PgConnection& connection = (*session)->connection();
+  if (auto begun = connection.Exec("BEGIN"); !begun) return begun.error();
+  auto erased = EraseInTransaction(connection, profile_key, NowMs());
+  if (!erased) {
+    if (!connection.Broken()) (void)connection.Exec("ROLLBACK");
+    return erased.error().WithContext("erase subject");
+  }
+  if (auto committed = connection.Exec("COMMIT"); !committed) return committed.error();
+  return *erased;
+}
+
+Result<std::vector<std::string>> PostgresStore::ErasedEvents() {
+  auto session = Acquire();
+  if (!session) return session.error();
+  return Texts((*session)->connection(),
+               "SELECT key FROM (SELECT kiosk_id || '/' || incarnation || '/' || seq AS key "
+               "FROM erased_events) AS erased ORDER BY key COLLATE \"C\"");
+}
+
+Result<bool> PostgresStore::RevokeVoucher(std::string_view voucher_key) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto inserted = (*session)->connection().Query(
+      "INSERT INTO revoked_vouchers (voucher_key, revoked_at_ms) VALUES ($1, $2) "
+      "ON CONFLICT DO NOTHING",
+      Params(voucher_key, NowMs()));
+  if (!inserted) return inserted.error();
+  return inserted->Affected() > 0;
+}
+
+Result<std::vector<std::string>> PostgresStore::RevokedVouchers() {
+  auto session = Acquire();
+  if (!session) return session.error();
+  return Texts((*session)->connection(),
+               "SELECT voucher_key FROM revoked_vouchers ORDER BY voucher_key COLLATE \"C\"");
+}
+
+}  // namespace kiosk_edge

@@ -1,0 +1,131 @@
+// SqliteStore's erasure and revoked vouchers (erasure_schema.hpp; StoreBackend's contracts).
+
+#include <vector>
+
+#include "sync/profile_store/ingest_erasure.hpp"
+#include "sync/profile_store/sqlite_binding.hpp"
+#include "sync/profile_store/sqlite_store.hpp"
+#include "sync/protocol/erasure.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using sqlite_binding::BindAll;
+
+template <class... Values>
+Result<void> Run(Database& db, std::string_view sql, const Values&... values) {
+  auto statement = db.Prepare(sql);
+  if (!statement) return statement.error();
+  if (auto bound = BindAll(*statement, values...); !bound) return bound.error();
+  return statement->Run();
+}
+
+// Every row's first column as text.
+template <class... Values>
+Result<std::vector<std::string>> Texts(Database& db, std::string_view sql,
+                                       const Values&... values) {
+  auto statement = db.Prepare(sql);
+  if (!statement) return statement.error();
+  if (auto bound = BindAll(*statement, values...); !bound) return bound.error();
+  std::vector<std::string> texts;
+  while (true) {
+    auto row = statement->Step();
+    if (!row) return row.error();
+    if (!*row) return texts;
+    texts.push_back(statement->ColumnText(0));
+  }
+}
+
+struct StoredSignup {
+  std::string kiosk_id;
+  std::string incarnation;
+  std::int64_t seq = 0;
+  std::string payload;
+};
+
+// Rewrites the stored payloads of `profile_key`'s signup events without personal data.
+Result<void> ScrubSignupEvents(Database& db, std::string_view profile_key) {
+  auto select = db.Prepare(
+      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload FROM signups s JOIN events e "
+      "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq "
+      "WHERE s.profile_key = ?1");
+  if (!select) return select.error();
+  if (auto bound = BindAll(*select, profile_key); !bound) return bound.error();
+  std::vector<StoredSignup> signups;
+  while (true) {
+    auto row = select->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    signups.push_back(StoredSignup{select->ColumnText(0), select->ColumnText(1),
+                                   select->ColumnInt(2), select->ColumnText(3)});
+  }
+  for (const StoredSignup& signup : signups) {
+    auto scrubbed = ScrubSignupPayload(signup.payload);
+    if (!scrubbed) return scrubbed.error().WithContext("erase a stored signup");
+    auto updated = Run(db,
+                       "UPDATE events SET payload = ?4, device_id = NULL WHERE kiosk_id = ?1 AND "
+                       "incarnation = ?2 AND seq = ?3",
+                       signup.kiosk_id, signup.incarnation, signup.seq, *scrubbed);
+    if (!updated) return updated.error();
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<bool> SqliteStore::EraseSubject(std::string_view profile_key) {
+  std::lock_guard lock(mutex_);
+  const std::int64_t now_ms = NowMs();
+  auto transaction = Transaction::Begin(*db_);
+  if (!transaction) return transaction.error();
+  Result<void> done = Run(*db_,
+                          "INSERT OR IGNORE INTO erased_subjects (profile_key, erased_at_ms) "
+                          "VALUES (?1, ?2)",
+                          profile_key, now_ms);
+  if (done) {
+    done = Run(*db_,
+               "INSERT OR IGNORE INTO erased_events (kiosk_id, incarnation, seq, erased_at_ms) "
+               "SELECT kiosk_id, incarnation, seq, ?2 FROM signups WHERE profile_key = ?1",
+               profile_key, now_ms);
+  }
+  if (done) done = ScrubSignupEvents(*db_, profile_key);
+  if (done) {
+    done = Run(*db_,
+               "UPDATE signups SET profile_key = ?2, device_id = NULL, marketing_consent = 0 "
+               "WHERE profile_key = ?1",
+               profile_key, kErasedProfileKey);
+  }
+  if (done) done = Run(*db_, "DELETE FROM device_links WHERE profile_key = ?1", profile_key);
+  if (done) {
+    done = Run(*db_, "DELETE FROM consent_withdrawals WHERE profile_key = ?1", profile_key);
+  }
+  if (done) done = Run(*db_, "DELETE FROM profiles WHERE profile_key = ?1", profile_key);
+  if (!done) return done.error().WithContext("erase subject");
+  const bool had_profile = db_->Changes() > 0;
+  if (auto committed = transaction->Commit(); !committed) return committed.error();
+  return had_profile;
+}
+
+Result<std::vector<std::string>> SqliteStore::ErasedEvents() {
+  std::lock_guard lock(mutex_);
+  return Texts(*db_,
+               "SELECT kiosk_id || '/' || incarnation || '/' || seq FROM erased_events "
+               "ORDER BY 1");
+}
+
+Result<bool> SqliteStore::RevokeVoucher(std::string_view voucher_key) {
+  std::lock_guard lock(mutex_);
+  auto inserted = Run(*db_,
+                      "INSERT OR IGNORE INTO revoked_vouchers (voucher_key, revoked_at_ms) "
+                      "VALUES (?1, ?2)",
+                      voucher_key, NowMs());
+  if (!inserted) return inserted.error();
+  return db_->Changes() > 0;
+}
+
+Result<std::vector<std::string>> SqliteStore::RevokedVouchers() {
+  std::lock_guard lock(mutex_);
+  return Texts(*db_, "SELECT voucher_key FROM revoked_vouchers ORDER BY voucher_key");
+}
+
+}  // namespace kiosk_edge

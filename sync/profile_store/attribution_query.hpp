@@ -15,15 +15,14 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "sync/profile_store/report_query.hpp"
 
 namespace kiosk_edge {
 
 enum class AttributionGrouping { kChannel, kPath, kStore, kCampaign, kDay };
 enum class AttributionModel { kFirstTouch, kLastTouch };
-enum class ReportFormat { kJson, kCsv };
 
 inline constexpr int kMaxPathLevels = 8;
-inline constexpr std::int64_t kMaxWindowDays = 366;
 
 struct AttributionQuery {
   std::int64_t from_ms = 0;

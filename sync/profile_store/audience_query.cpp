@@ -1,10 +1,9 @@
 #include "sync/profile_store/audience_query.hpp"
 
 #include <charconv>
-#include <map>
 
-#include "common/http_forms.hpp"
 #include "common/strings.hpp"
+#include "sync/profile_store/report_query.hpp"
 #include "sync/profile_store/report_time.hpp"
 
 namespace kiosk_edge {
@@ -13,11 +12,7 @@ namespace {
 constexpr std::string_view kParameters[] = {"after",    "from",    "to",     "store",
                                             "campaign", "channel", "format", "tz"};
 constexpr std::int64_t kMsPerMinute = 60'000;
-constexpr std::int64_t kMaxWindowMs = kMaxWindowDays * kMsPerDay;
-
-Error Bad(std::string_view parameter, std::string_view rule) {
-  return Error(ErrorKind::kInvalidArgument, StrCat(parameter, ": ", rule));
-}
+constexpr std::int64_t kMaxAfterMs = kMaxWindowDays * kMsPerDay;
 
 // "48h", "2d", "90m" in ms; nothing for anything else or outside 1 minute .. 366 days.
 std::optional<std::int64_t> ParseAfter(std::string_view text) {
@@ -42,82 +37,42 @@ std::optional<std::int64_t> ParseAfter(std::string_view text) {
   const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), count);
   if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
   const std::int64_t ms = count * unit_ms;
-  if (ms < kMsPerMinute || ms > kMaxWindowMs) return std::nullopt;
+  if (ms < kMsPerMinute || ms > kMaxAfterMs) return std::nullopt;
   return ms;
 }
 
-Result<std::int64_t> ReadTime(std::string_view parameter, std::string_view text,
-                              int offset_minutes) {
-  const auto ms = ParseReportTime(text, offset_minutes);
-  if (!ms) {
-    return Bad(parameter,
-               "must be a date (2027-01-15) or an RFC 3339 time (2027-01-15T08:00:00+08:00)");
-  }
-  if (*ms < kEarliestReportMs || *ms > kLatestReportMs) {
-    return Bad(parameter, "must be between 2000-01-01 and 2199-12-31");
-  }
-  return *ms;
-}
-
 Result<std::string> ReadFilter(std::string_view parameter, std::string_view text) {
-  if (text.empty() || text.size() > 64) return Bad(parameter, "must be 1-64 bytes");
+  if (text.empty() || text.size() > 64) return BadParameter(parameter, "must be 1-64 bytes");
   return std::string(text);
 }
 
 }  // namespace
 
 Result<AudienceQuery> ParseAudienceQuery(std::string_view query_string, std::int64_t now_ms) {
-  auto fields = ParseFormUrlEncoded(query_string, std::size(kParameters));
-  if (!fields) return Bad("query", fields.error().message());
-  std::map<std::string_view, std::string_view> given;
-  for (const auto& [name, value] : *fields) {
-    bool known = false;
-    for (std::string_view parameter : kParameters) known = known || parameter == name;
-    if (!known) {
-      return Bad(name.size() <= 32 ? std::string_view(name) : "query",
-                 "unknown parameter (known: after, from, to, store, campaign, channel, format, "
-                 "tz)");
-    }
-    if (!given.emplace(name, value).second) return Bad(name, "given more than once");
-  }
-  const auto value = [&given](std::string_view name) -> std::optional<std::string_view> {
-    const auto found = given.find(name);
-    if (found == given.end()) return std::nullopt;
-    return found->second;
-  };
+  auto parameters = ReportParameters::Parse(query_string, kParameters);
+  if (!parameters) return parameters.error();
+  const auto window = ReadReportWindow(*parameters, now_ms);
+  if (!window) return window.error();
+  const auto format = ReadReportFormat(*parameters);
+  if (!format) return format.error();
+  const auto value = [&parameters](std::string_view name) { return parameters->Get(name); };
 
   AudienceQuery query;
   if (auto after = value("after")) {
     const auto ms = ParseAfter(*after);
     if (!ms) {
-      return Bad("after",
-                 "must be a number followed by h (hours), d (days) or m (minutes), such as 48h, "
-                 "2d or 90m; 1 minute to 366 days");
+      return BadParameter(
+          "after",
+          "must be a number followed by h (hours), d (days) or m (minutes), such as 48h, "
+          "2d or 90m; 1 minute to 366 days");
     }
     query.after_ms = *ms;
     query.after_text = std::string(*after);
   }
-  if (auto tz = value("tz")) {
-    const auto offset = ParseUtcOffset(*tz);
-    if (!offset) return Bad("tz", "must be a UTC offset such as +08:00, -05:30 or Z");
-    query.utc_offset_minutes = *offset;
-  }
-  query.to_ms = now_ms;
-  if (auto to = value("to")) {
-    auto ms = ReadTime("to", *to, query.utc_offset_minutes);
-    if (!ms) return ms.error();
-    query.to_ms = *ms;
-  }
-  query.from_ms = query.to_ms - 30 * kMsPerDay;
-  if (auto from = value("from")) {
-    auto ms = ReadTime("from", *from, query.utc_offset_minutes);
-    if (!ms) return ms.error();
-    query.from_ms = *ms;
-  }
-  if (query.from_ms >= query.to_ms) return Bad("from", "must be before to");
-  if (query.to_ms - query.from_ms > kMaxWindowMs) {
-    return Bad("to", "the window from..to must be at most 366 days");
-  }
+  query.from_ms = window->from_ms;
+  query.to_ms = window->to_ms;
+  query.utc_offset_minutes = window->utc_offset_minutes;
+  query.format = *format;
   const std::pair<std::string_view, std::optional<std::string>*> filters[] = {
       {"store", &query.store}, {"campaign", &query.campaign}, {"channel", &query.channel}};
   for (const auto& [name, field] : filters) {
@@ -125,13 +80,6 @@ Result<AudienceQuery> ParseAudienceQuery(std::string_view query_string, std::int
       auto filter = ReadFilter(name, *text);
       if (!filter) return filter.error();
       *field = std::move(*filter);
-    }
-  }
-  if (auto format = value("format")) {
-    if (*format == "csv") {
-      query.format = ReportFormat::kCsv;
-    } else if (*format != "json") {
-      return Bad("format", "must be json or csv");
     }
   }
   return query;

@@ -15,6 +15,7 @@
 #include "common/strings.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_stores.hpp"
 #include "sync/attribution_dataset.hpp"
 #include "sync/profile_store/postgres_store.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
@@ -25,7 +26,7 @@ namespace {
 using testing::attribution::kD0;
 using testing::attribution::kD2;
 
-enum class Backend { kSqlite, kPostgres };
+using testing::Backend;
 
 std::string Median(const std::optional<MedianMs>& median) {
   return median ? median->SecondsText() : "-";
@@ -48,23 +49,12 @@ std::vector<std::string> Rows(const AttributionReport& report) {
 class AttributionTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    auto keys = GenerateX25519KeyPair();
-    ASSERT_TRUE(keys);
-    auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'k'));
+    auto identity = testing::TestHqIdentity(std::string(32, 'k'));
     ASSERT_TRUE(identity) << identity.error().message();
     identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    if (GetParam() == Backend::kSqlite) {
-      auto store = SqliteStore::Open(dir_ / "hq.db", *identity_, clock_);
-      ASSERT_TRUE(store) << store.error().message();
-      store_ = std::move(*store);
-    } else {
-      auto& cluster = testing::SharedPostgresCluster();
-      ASSERT_TRUE(cluster.ok()) << cluster.error();
-      PostgresStoreOptions options{cluster.conninfo(), cluster.FreshSchema(), 2};
-      auto store = PostgresStore::Open(options, *identity_, clock_);
-      ASSERT_TRUE(store) << store.error().message();
-      store_ = std::move(*store);
-    }
+    auto store = testing::TestDatabase(GetParam(), dir_ / "hq.db").Open(*identity_, clock_);
+    ASSERT_TRUE(store) << store.error().message();
+    store_ = std::move(*store);
     for (const EventBatch& batch :
          testing::attribution::AttributionBatches(identity_->public_key())) {
       auto answer = store_->Ingest(batch);
@@ -245,11 +235,7 @@ TEST_P(AttributionTest, WindowOfOneDayCountsOnlyThatDay) {
             }));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AttributionTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const ::testing::TestParamInfo<Backend>& param) {
-                           return param.param == Backend::kSqlite ? "Sqlite" : "Postgres";
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, AttributionTest, testing::BothBackends(), testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

@@ -16,6 +16,7 @@
 #include "common/strings.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_stores.hpp"
 #include "sync/audience_dataset.hpp"
 #include "sync/profile_store/postgres_store.hpp"
 #include "sync/profile_store/report_time.hpp"
@@ -29,30 +30,19 @@ using testing::audience::kDayMs;
 using testing::audience::kHourMs;
 using testing::audience::Phone;
 
-enum class Backend { kSqlite, kPostgres };
+using testing::Backend;
 
 constexpr std::int64_t kAskedAt = kT0 + 10 * kDayMs;
 
 class AudienceTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    auto keys = GenerateX25519KeyPair();
-    ASSERT_TRUE(keys);
-    auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'k'));
+    auto identity = testing::TestHqIdentity(std::string(32, 'k'));
     ASSERT_TRUE(identity) << identity.error().message();
     identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    if (GetParam() == Backend::kSqlite) {
-      auto store = SqliteStore::Open(dir_ / "hq.db", *identity_, clock_);
-      ASSERT_TRUE(store) << store.error().message();
-      store_ = std::move(*store);
-    } else {
-      auto& cluster = testing::SharedPostgresCluster();
-      ASSERT_TRUE(cluster.ok()) << cluster.error();
-      PostgresStoreOptions options{cluster.conninfo(), cluster.FreshSchema(), 2};
-      auto store = PostgresStore::Open(options, *identity_, clock_);
-      ASSERT_TRUE(store) << store.error().message();
-      store_ = std::move(*store);
-    }
+    auto store = testing::TestDatabase(GetParam(), dir_ / "hq.db").Open(*identity_, clock_);
+    ASSERT_TRUE(store) << store.error().message();
+    store_ = std::move(*store);
     for (const EventBatch& batch :
          testing::audience::AudienceBatches(identity_->public_key(), kT0)) {
       Ingest(batch);
@@ -198,11 +188,7 @@ TEST_P(AudienceTest, AuditKeepsEveryExportNewestFirst) {
   EXPECT_EQ((*latest)[0].token_name, "bob");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, AudienceTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const ::testing::TestParamInfo<Backend>& backend) {
-                           return backend.param == Backend::kSqlite ? "Sqlite" : "Postgres";
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, AudienceTest, testing::BothBackends(), testing::BackendName);
 
 TEST(AudienceQueryTest, NamesTheBadParameter) {
   for (const char* bad : {"after=48", "after=0h", "after=48x", "after=h", "after=-2d", "after=367d",

@@ -17,6 +17,7 @@
 #include "common/strings.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_stores.hpp"
 #include "sync/profile_store/postgres_store.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
 
@@ -25,7 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-enum class Backend { kSqlite, kPostgres };
+using testing::Backend;
 
 BundleChannel Poster(std::string id) {
   return BundleChannel{std::move(id), "Lobby poster", "poster",     "north/lobby/poster-v1",
@@ -40,27 +41,14 @@ HqChannelKeys OneKey(char id, char fill) {
 class BundleMakerTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    auto keys = GenerateX25519KeyPair();
-    ASSERT_TRUE(keys);
-    auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'i'));
+    auto identity = testing::TestHqIdentity(std::string(32, 'i'));
     ASSERT_TRUE(identity) << identity.error().message();
     identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    if (GetParam() == Backend::kPostgres) {
-      auto& cluster = testing::SharedPostgresCluster();
-      ASSERT_TRUE(cluster.ok()) << cluster.error();
-      schema_ = cluster.FreshSchema();
-    }
   }
 
   // A store on this test's database, as one profile-store instance opens it.
   std::unique_ptr<StoreBackend> OpenInstance() {
-    if (GetParam() == Backend::kSqlite) {
-      auto store = SqliteStore::Open(dir_ / "hq.db", *identity_, clock_);
-      EXPECT_TRUE(store) << store.error().message();
-      return store ? std::move(*store) : nullptr;
-    }
-    PostgresStoreOptions options{testing::SharedPostgresCluster().conninfo(), schema_, 2};
-    auto store = PostgresStore::Open(options, *identity_, clock_);
+    auto store = database_.Open(*identity_, clock_);
     EXPECT_TRUE(store) << store.error().message();
     return store ? std::move(*store) : nullptr;
   }
@@ -77,8 +65,8 @@ class BundleMakerTest : public ::testing::TestWithParam<Backend> {
 
   testing::TempDir dir_;
   FakeClock clock_;
+  testing::TestDatabase database_{GetParam(), dir_ / "hq.db"};
   std::unique_ptr<HqIdentity> identity_;
-  std::string schema_;
 };
 
 TEST_P(BundleMakerTest, CarriesHqsChannelsKeysAndSealingKey) {
@@ -191,11 +179,7 @@ TEST(BundleContentDigestTest, IgnoresTheVersionAndSeesEveryOtherChange) {
   EXPECT_NE(BundleContentDigest(renamed).value(), *digest);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BundleMakerTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const ::testing::TestParamInfo<Backend>& backend) {
-                           return backend.param == Backend::kSqlite ? "Sqlite" : "Postgres";
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, BundleMakerTest, testing::BothBackends(), testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

@@ -16,6 +16,7 @@
 #include "common/sqlite.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_stores.hpp"
 #include "sync/profile_store/bundle_maker.hpp"
 #include "sync/profile_store/pg_connection.hpp"
 #include "sync/profile_store/postgres_store.hpp"
@@ -30,7 +31,7 @@ using testing::Scan;
 using testing::Signup;
 using testing::SignupSpec;
 
-enum class Backend { kSqlite, kPostgres };
+using testing::Backend;
 
 constexpr std::string_view kPhoneX = "+8613812345678";
 constexpr std::string_view kPhoneY = "+8613900001111";
@@ -38,24 +39,12 @@ constexpr std::string_view kPhoneY = "+8613900001111";
 class ErasureBackendTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    auto keys = GenerateX25519KeyPair();
-    ASSERT_TRUE(keys);
-    auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'e'));
+    auto identity = testing::TestHqIdentity(std::string(32, 'e'));
     ASSERT_TRUE(identity) << identity.error().message();
     identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    if (GetParam() == Backend::kPostgres) {
-      auto& cluster = testing::SharedPostgresCluster();
-      ASSERT_TRUE(cluster.ok()) << cluster.error();
-      schema_ = cluster.FreshSchema();
-      PostgresStoreOptions options{cluster.conninfo(), schema_, 2};
-      auto store = PostgresStore::Open(options, *identity_, clock_);
-      ASSERT_TRUE(store) << store.error().message();
-      store_ = std::move(*store);
-    } else {
-      auto store = SqliteStore::Open(dir_ / "hq.db", *identity_, clock_);
-      ASSERT_TRUE(store) << store.error().message();
-      store_ = std::move(*store);
-    }
+    auto store = database_.Open(*identity_, clock_);
+    ASSERT_TRUE(store) << store.error().message();
+    store_ = std::move(*store);
   }
 
   WireEvent SignupOf(std::string_view phone, char device) {
@@ -111,9 +100,9 @@ class ErasureBackendTest : public ::testing::TestWithParam<Backend> {
       auto connection = PgConnection::Connect(testing::SharedPostgresCluster().conninfo());
       EXPECT_TRUE(connection) << connection.error().message();
       if (!connection) return {};
-      auto rows = connection->Query(
-          "SELECT payload::text FROM " + schema_ + ".events WHERE incarnation = $1 AND seq = $2",
-          Params(incarnation, seq));
+      auto rows = connection->Query("SELECT payload::text FROM " + database_.schema() +
+                                        ".events WHERE incarnation = $1 AND seq = $2",
+                                    Params(incarnation, seq));
       EXPECT_TRUE(rows && rows->rows() == 1) << "no stored event " << seq;
       if (!rows || rows->rows() != 1) return {};
       text = rows->Text(0, 0);
@@ -134,8 +123,8 @@ class ErasureBackendTest : public ::testing::TestWithParam<Backend> {
 
   testing::TempDir dir_;
   FakeClock clock_;
+  testing::TestDatabase database_{GetParam(), dir_ / "hq.db"};
   std::unique_ptr<HqIdentity> identity_;
-  std::string schema_;
   std::unique_ptr<StoreBackend> store_;
 };
 
@@ -222,11 +211,8 @@ TEST_P(ErasureBackendTest, TheBundleCarriesRevokedVouchersAndErasedEventsUnderAN
   EXPECT_EQ(again->version, after->version);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ErasureBackendTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const ::testing::TestParamInfo<Backend>& backend) {
-                           return backend.param == Backend::kSqlite ? "Sqlite" : "Postgres";
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, ErasureBackendTest, testing::BothBackends(),
+                         testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

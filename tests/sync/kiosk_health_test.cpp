@@ -16,6 +16,7 @@
 #include "support/postgres_cluster.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_stores.hpp"
 #include "sync/attribution_dataset.hpp"
 #include "sync/profile_store/hq_api_client.hpp"
 #include "sync/profile_store/hq_api_tokens.hpp"
@@ -34,28 +35,17 @@ using testing::Redemption;
 using testing::Scan;
 using testing::VoucherIssued;
 
-enum class Backend { kSqlite, kPostgres };
+using testing::Backend;
 
 constexpr std::int64_t kExpires = 1'900'000'000;  // Unix s
 
 class KioskHealthTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    auto keys = GenerateX25519KeyPair();
-    ASSERT_TRUE(keys);
-    auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'k'));
+    auto identity = testing::TestHqIdentity(std::string(32, 'k'));
     ASSERT_TRUE(identity) << identity.error().message();
     identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    if (GetParam() == Backend::kSqlite) {
-      auto store = SqliteStore::Open(dir_ / "hq.db", *identity_, clock_);
-      ASSERT_TRUE(store) << store.error().message();
-      store_ = std::move(*store);
-      return;
-    }
-    auto& cluster = testing::SharedPostgresCluster();
-    ASSERT_TRUE(cluster.ok()) << cluster.error();
-    PostgresStoreOptions options{cluster.conninfo(), cluster.FreshSchema(), 2};
-    auto store = PostgresStore::Open(options, *identity_, clock_);
+    auto store = testing::TestDatabase(GetParam(), dir_ / "hq.db").Open(*identity_, clock_);
     ASSERT_TRUE(store) << store.error().message();
     store_ = std::move(*store);
   }
@@ -120,11 +110,7 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
             R"("backlog":null}]})");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const ::testing::TestParamInfo<Backend>& backend) {
-                           return backend.param == Backend::kSqlite ? "Sqlite" : "Postgres";
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthTest, testing::BothBackends(), testing::BackendName);
 
 // The endpoint and the dashboard's files, through a real profile-store holding the attribution
 // dataset (two kiosks, no gaps, no conflicts).

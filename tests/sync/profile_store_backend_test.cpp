@@ -15,6 +15,7 @@
 #include "common/fake_clock.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_stores.hpp"
 #include "sync/profile_store/postgres_store.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
 #include "sync/store_test_events.hpp"
@@ -33,38 +34,25 @@ using testing::Signup;
 using testing::SignupSpec;
 using testing::VoucherIssued;
 
-enum class Backend { kSqlite, kPostgres };
+using testing::Backend;
 
 constexpr std::int64_t kExpires = 1'900'000'000;  // Unix s, after the fake clock's start
 
 class ProfileStoreBackendTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    auto keys = GenerateX25519KeyPair();
-    ASSERT_TRUE(keys);
     auto index_key = RandomBytes(32);
     ASSERT_TRUE(index_key);
-    auto identity = HqIdentity::Create(keys->private_key, *index_key);
+    auto identity = testing::TestHqIdentity(*index_key);
     ASSERT_TRUE(identity) << identity.error().message();
     identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    if (GetParam() == Backend::kPostgres) {
-      auto& cluster = testing::SharedPostgresCluster();
-      ASSERT_TRUE(cluster.ok()) << cluster.error();
-      schema_ = cluster.FreshSchema();
-    }
     store_ = Open();
     ASSERT_NE(store_, nullptr);
   }
 
   // A store on this test's database; a second call opens the same data again.
   std::unique_ptr<StoreBackend> Open() {
-    if (GetParam() == Backend::kSqlite) {
-      auto store = SqliteStore::Open(dir_ / "hq.db", *identity_, clock_);
-      EXPECT_TRUE(store) << store.error().message();
-      return store ? std::move(*store) : nullptr;
-    }
-    PostgresStoreOptions options{testing::SharedPostgresCluster().conninfo(), schema_, 3};
-    auto store = PostgresStore::Open(options, *identity_, clock_);
+    auto store = database_.Open(*identity_, clock_, 3);
     EXPECT_TRUE(store) << store.error().message();
     return store ? std::move(*store) : nullptr;
   }
@@ -99,8 +87,8 @@ class ProfileStoreBackendTest : public ::testing::TestWithParam<Backend> {
 
   testing::TempDir dir_;
   FakeClock clock_;
+  testing::TestDatabase database_{GetParam(), dir_ / "hq.db"};
   std::unique_ptr<HqIdentity> identity_;
-  std::string schema_;
   std::unique_ptr<StoreBackend> store_;
 };
 
@@ -501,11 +489,8 @@ TEST_P(ProfileStoreBackendTest, RefusesAnInvalidBatchAndKeepsDataAcrossReopening
   EXPECT_EQ(Ingest(ScanBatch("kiosk-1", "inc-a", 4, 2)).high_water, 6);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ProfileStoreBackendTest,
-                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
-                         [](const ::testing::TestParamInfo<Backend>& backend) {
-                           return backend.param == Backend::kSqlite ? "Sqlite" : "Postgres";
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, ProfileStoreBackendTest, testing::BothBackends(),
+                         testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

@@ -1,0 +1,75 @@
+#pragma once
+
+// The profile store's two backends for parameterised suites: each such suite runs on SQLite and
+// on PostgreSQL (a schema of its own in the shared throwaway cluster).
+//
+//   class MyTest : public ::testing::TestWithParam<testing::Backend> { ... };
+//   INSTANTIATE_TEST_SUITE_P(Backends, MyTest, testing::BothBackends(), testing::BackendName);
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "common/clock.hpp"
+#include "common/crypto.hpp"
+#include "common/error.hpp"
+#include "support/postgres_cluster.hpp"
+#include "sync/profile_store/identity.hpp"
+#include "sync/profile_store/postgres_store.hpp"
+#include "sync/profile_store/sqlite_store.hpp"
+
+namespace kiosk_edge::testing {
+
+enum class Backend { kSqlite, kPostgres };
+
+inline auto BothBackends() { return ::testing::Values(Backend::kSqlite, Backend::kPostgres); }
+
+inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+}
+
+// HQ's identity with a fresh X25519 key pair and `index_key` (32 bytes) as its blind-index key.
+inline Result<HqIdentity> TestHqIdentity(const std::string& index_key) {
+  auto keys = GenerateX25519KeyPair();
+  if (!keys) return keys.error();
+  return HqIdentity::Create(keys->private_key, index_key);
+}
+
+// One test's database: the SQLite file `sqlite_file`, or a PostgreSQL schema no other test uses.
+// Open may be called again to open the same data, as another profile-store instance would.
+class TestDatabase {
+ public:
+  TestDatabase(Backend backend, std::filesystem::path sqlite_file)
+      : backend_(backend), sqlite_file_(std::move(sqlite_file)) {
+    if (backend_ == Backend::kPostgres) schema_ = SharedPostgresCluster().FreshSchema();
+  }
+
+  // The store on this database; PostgreSQL with `connections` connections. Fails with the
+  // cluster's error when PostgreSQL could not be started.
+  Result<std::unique_ptr<StoreBackend>> Open(const HqIdentity& identity, const Clock& clock,
+                                             int connections = 2) const {
+    if (backend_ == Backend::kSqlite) {
+      auto store = SqliteStore::Open(sqlite_file_, identity, clock);
+      if (!store) return store.error();
+      return std::unique_ptr<StoreBackend>(std::move(*store));
+    }
+    auto& cluster = SharedPostgresCluster();
+    if (!cluster.ok()) return Error(ErrorKind::kUnavailable, cluster.error());
+    PostgresStoreOptions options{cluster.conninfo(), schema_, connections};
+    auto store = PostgresStore::Open(options, identity, clock);
+    if (!store) return store.error();
+    return std::unique_ptr<StoreBackend>(std::move(*store));
+  }
+
+  const std::string& schema() const { return schema_; }  // PostgreSQL only
+
+ private:
+  Backend backend_;
+  std::filesystem::path sqlite_file_;
+  std::string schema_;
+};
+
+}  // namespace kiosk_edge::testing

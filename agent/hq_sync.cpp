@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "common/log.hpp"
+#include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
 
@@ -63,6 +64,8 @@ Result<std::unique_ptr<HqSync>> HqSync::Start(boost::asio::io_context& io,
   connection.ca_pem = enrollment.ca_pem;
   connection.client_certificate_pem = enrollment.client_certificate_pem;
   connection.client_private_key_pem = enrollment.device_key_pem;
+  // HQ's largest answer is a config bundle: let every bundle the decoder accepts through.
+  connection.max_response_body_bytes = kMaxConfigBundleBytes;
   auto https = HttpsClient::Create(io.get_executor(), connection);
   if (!https) return https.error().WithContext("HQ connection");
   sync->https_ = std::move(*https);

@@ -19,6 +19,7 @@ hq_state=state/profile-store
 kiosk_state=state/kiosk-agent
 hq_port=8443
 mkdir -p state
+mkdir -p -m 700 "$kiosk_state"  # kioskctl id writes the kiosk id here before the agent first runs
 hq_log=state/profile-store.log
 
 build/bin/profile-store --state-dir "$hq_state" --port "$hq_port" >"$hq_log.out" 2>"$hq_log" &

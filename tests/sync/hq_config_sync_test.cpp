@@ -139,7 +139,8 @@ TEST(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKiosk) {
                    [](const testing::StoredEvent& event) { return event.channel_id == kChannel; });
   ASSERT_NE(hq_channel, defined.end());
   EXPECT_EQ(hq_channel->payload.at("origin").as_string(), "hq");
-  EXPECT_EQ(agent.Stop(), 0);
+  std::string agent_log;
+  EXPECT_EQ(agent.Stop(&agent_log), 0) << agent_log;
   EXPECT_EQ(hq.Stop(), 0);
 }
 

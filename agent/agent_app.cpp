@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 
@@ -174,6 +175,15 @@ int Serve(const AgentConfig& config) {
     (*admin)->Shutdown(one_stopped);
   });
   io.run();
+  // A round stopped mid-upload still has a Send on the HTTPS connection, which must not be
+  // destroyed under it: let the round end (every connect and read has a deadline) while the
+  // blocking pool still runs its read-ahead, then let the client's loop see it is stopping.
+  io.restart();
+  const auto drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (hq_sync && hq_sync->RoundInFlight() && std::chrono::steady_clock::now() < drain_deadline) {
+    io.run_one_for(std::chrono::milliseconds(100));
+  }
+  io.poll();
   blocking_pool.join();
   hq_sync.reset();  // detaches from the journal before anything it uses goes away
   LogInfo("agent", "stopped");

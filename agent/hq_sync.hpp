@@ -59,6 +59,11 @@ class HqSync {
   // Ends the client's loop at its next wait (any thread).
   void Stop() { client_->Stop(); }
   SyncStatus Status() const { return client_->Status(); }
+  // Whether a round (a config pull or an upload) has started and not finished.
+  bool RoundInFlight() const {
+    const SyncStatus status = client_->Status();
+    return status.rounds_started > status.rounds_finished;
+  }
   // Upload and pull now, even while backing off (any thread).
   void SyncNow() { client_->SyncNow(); }
 

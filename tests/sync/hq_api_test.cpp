@@ -14,6 +14,7 @@
 #include "common/crypto.hpp"
 #include "common/fake_clock.hpp"
 #include "common/files.hpp"
+#include "support/hq_api_server.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
 #include "sync/attribution_dataset.hpp"
@@ -47,38 +48,18 @@ constexpr std::string_view kChannelCsv =
 class HqApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::filesystem::path state = dir_ / "hq";
-    std::filesystem::create_directories(state);
-    {
-      // The store's own keys do not matter to the report: ingest under any identity.
-      auto keys = GenerateX25519KeyPair();
-      ASSERT_TRUE(keys);
-      auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'k'));
-      ASSERT_TRUE(identity);
-      FakeClock clock;
-      auto store = SqliteStore::Open(state / "profile-store.db", *identity, clock);
-      ASSERT_TRUE(store) << store.error().message();
-      for (const EventBatch& batch :
-           testing::attribution::AttributionBatches(identity->public_key())) {
-        auto answer = (*store)->Ingest(batch);
-        ASSERT_TRUE(answer) << answer.error().message();
-      }
-    }
-    auto token = NewHqApiToken();
-    ASSERT_TRUE(token);
-    token_ = *token;
-    token_file_ = dir_.Write("token", token_ + "\n");
-    const auto config = dir_.Write("profile-store.toml", HqApiTokenConfigLines("tests", token_));
-    hq_ = std::make_unique<RunningProfileStore>(state, 0, config);
-    ASSERT_NE(hq_->port(), 0) << "profile-store did not start";
-    url_ = "https://127.0.0.1:" + std::to_string(hq_->port());
-    auto ca = ReadSmallFile(hq_->ca_file());
-    ASSERT_TRUE(ca);
-    ca_pem_ = *ca;
+    // The store's own keys do not matter to the report: any dataset sealed for HQ will do.
+    ASSERT_NO_FATAL_FAILURE(testing::StartHqApiServer(
+        dir_, "tests",
+        [](const HqIdentity& identity) {
+          return testing::attribution::AttributionBatches(identity.public_key());
+        },
+        &hq_));
   }
 
   HttpClientResponse Get(const std::string& target, const std::string& token) {
-    auto response = HqApiGet({url_, token, ca_pem_, std::chrono::milliseconds(20'000)}, target);
+    auto response =
+        HqApiGet({hq_.url, token, hq_.ca_pem, std::chrono::milliseconds(20'000)}, target);
     EXPECT_TRUE(response) << response.error().message();
     return response ? *response : HttpClientResponse{};
   }
@@ -86,8 +67,8 @@ class HqApiTest : public ::testing::Test {
   std::vector<std::string> Cli(std::vector<std::string> options, int* status,
                                std::string* errors = nullptr) {
     std::vector<std::string> argv = {
-        PROFILE_STORE_BINARY, "attribution",        "--url", url_,
-        "--token-file",       token_file_.string(), "--ca",  hq_->ca_file().string()};
+        PROFILE_STORE_BINARY, "attribution",           "--url", hq_.url,
+        "--token-file",       hq_.token_file.string(), "--ca",  hq_.process->ca_file().string()};
     argv.insert(argv.end(), options.begin(), options.end());
     std::string out;
     const int wait_status = RunCommand(argv, &out, errors);
@@ -102,11 +83,7 @@ class HqApiTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::string token_;
-  std::filesystem::path token_file_;
-  std::unique_ptr<RunningProfileStore> hq_;
-  std::string url_;
-  std::string ca_pem_;
+  testing::HqApiServer hq_;
 };
 
 TEST_F(HqApiTest, RefusesARequestWithoutAToken) {
@@ -127,16 +104,16 @@ TEST_F(HqApiTest, RefusesAWrongToken) {
 
 TEST_F(HqApiTest, NamesTheBadParameter) {
   const HttpClientResponse response =
-      Get("/v1/attribution?group_by=kiosk&" + std::string(kWindow), token_);
+      Get("/v1/attribution?group_by=kiosk&" + std::string(kWindow), hq_.token);
   EXPECT_EQ(response.status, 400u);
   const auto json = boost::json::parse(response.body).as_object();
   EXPECT_EQ(json.at("parameter"), "group_by");
-  EXPECT_EQ(Get("/v1/attribution?from=2027-02-30", token_).status, 400u);
+  EXPECT_EQ(Get("/v1/attribution?from=2027-02-30", hq_.token).status, 400u);
 }
 
 TEST_F(HqApiTest, AnswersCsv) {
   const HttpClientResponse response =
-      Get("/v1/attribution?format=csv&" + std::string(kWindow), token_);
+      Get("/v1/attribution?format=csv&" + std::string(kWindow), hq_.token);
   EXPECT_EQ(response.status, 200u);
   EXPECT_TRUE(response.Header("content-type").value_or("").starts_with("text/csv"));
   EXPECT_EQ(response.Header("cache-control"), "no-store");
@@ -144,8 +121,9 @@ TEST_F(HqApiTest, AnswersCsv) {
 }
 
 TEST_F(HqApiTest, AnswersJsonWithTheQueryEchoed) {
-  const HttpClientResponse response = Get(
-      "/v1/attribution?group_by=day&model=first_touch&tz=%2B08:00&" + std::string(kWindow), token_);
+  const HttpClientResponse response =
+      Get("/v1/attribution?group_by=day&model=first_touch&tz=%2B08:00&" + std::string(kWindow),
+          hq_.token);
   ASSERT_EQ(response.status, 200u) << response.body;
   const auto json = boost::json::parse(response.body).as_object();
   const auto& query = json.at("query").as_object();

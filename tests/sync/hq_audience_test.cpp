@@ -16,6 +16,7 @@
 #include "common/fake_clock.hpp"
 #include "common/files.hpp"
 #include "common/strings.hpp"
+#include "support/hq_api_server.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
 #include "sync/audience_dataset.hpp"
@@ -37,45 +38,23 @@ using testing::audience::Phone;
 class HqAudienceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::filesystem::path state = dir_ / "hq";
-    std::filesystem::create_directories(state);
     const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
                                     .count();
     t0_ = now_ms / 60'000 * 60'000 - 10 * kDayMs;
-    {
-      auto keys = LoadOrCreateHqState(state, {"localhost", "127.0.0.1"});
-      ASSERT_TRUE(keys) << keys.error().message();
-      auto identity = HqIdentity::Create(keys->pii_private_key, keys->index_key);
-      ASSERT_TRUE(identity);
-      profile_of_01_ = identity->ProfileKey(Phone(1));
-      FakeClock clock;
-      auto store = SqliteStore::Open(state / "profile-store.db", *identity, clock);
-      ASSERT_TRUE(store) << store.error().message();
-      for (const EventBatch& batch :
-           testing::audience::AudienceBatches(identity->public_key(), t0_)) {
-        auto answer = (*store)->Ingest(batch);
-        ASSERT_TRUE(answer) << answer.error().message();
-        ASSERT_TRUE(answer->rejected.empty()) << answer->rejected[0].reason;
-      }
-    }
-    auto token = NewHqApiToken();
-    ASSERT_TRUE(token);
-    token_ = *token;
-    token_file_ = dir_.Write("token", token_ + "\n");
-    const auto config = dir_.Write("profile-store.toml", HqApiTokenConfigLines("analyst", token_));
-    hq_ = std::make_unique<RunningProfileStore>(state, 0, config);
-    ASSERT_NE(hq_->port(), 0) << "profile-store did not start";
-    url_ = "https://127.0.0.1:" + std::to_string(hq_->port());
-    auto ca = ReadSmallFile(hq_->ca_file());
-    ASSERT_TRUE(ca);
-    ca_pem_ = *ca;
+    ASSERT_NO_FATAL_FAILURE(testing::StartHqApiServer(
+        dir_, "analyst",
+        [this](const HqIdentity& identity) {
+          profile_of_01_ = identity.ProfileKey(Phone(1));
+          return testing::audience::AudienceBatches(identity.public_key(), t0_);
+        },
+        &hq_));
   }
 
   HttpClientResponse Send(const std::string& method, const std::string& target,
                           const std::string& token) {
     auto response =
-        HqApiSend({url_, token, ca_pem_, std::chrono::milliseconds(20'000)}, method, target);
+        HqApiSend({hq_.url, token, hq_.ca_pem, std::chrono::milliseconds(20'000)}, method, target);
     EXPECT_TRUE(response) << response.error().message();
     return response ? *response : HttpClientResponse{};
   }
@@ -95,8 +74,8 @@ class HqAudienceTest : public ::testing::Test {
     std::vector<std::string> argv = {PROFILE_STORE_BINARY};
     argv.insert(argv.end(), words.begin(), words.end());
     for (const std::string& option :
-         {std::string("--url"), url_, std::string("--token-file"), token_file_.string(),
-          std::string("--ca"), hq_->ca_file().string()}) {
+         {std::string("--url"), hq_.url, std::string("--token-file"), hq_.token_file.string(),
+          std::string("--ca"), hq_.process->ca_file().string()}) {
       argv.push_back(option);
     }
     std::string out;
@@ -112,13 +91,9 @@ class HqAudienceTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  testing::HqApiServer hq_;
   std::int64_t t0_ = 0;
   std::string profile_of_01_;
-  std::string token_;
-  std::filesystem::path token_file_;
-  std::unique_ptr<RunningProfileStore> hq_;
-  std::string url_;
-  std::string ca_pem_;
 };
 
 TEST_F(HqAudienceTest, RefusesRequestsWithoutAToken) {
@@ -126,27 +101,27 @@ TEST_F(HqAudienceTest, RefusesRequestsWithoutAToken) {
   EXPECT_EQ(Send("GET", "/v1/audit", "").status, 401u);
   EXPECT_EQ(Send("POST", "/v1/subjects/%2B8613800000001/withdraw-consent", "").status, 401u);
   // Nothing was exported, nothing withdrawn.
-  const HttpClientResponse audit = Send("GET", "/v1/audit", token_);
+  const HttpClientResponse audit = Send("GET", "/v1/audit", hq_.token);
   EXPECT_TRUE(boost::json::parse(audit.body).as_object().at("rows").as_array().empty());
-  EXPECT_EQ(Phones(Send("GET", "/v1/audiences/not-redeemed", token_)).size(), 5u);
+  EXPECT_EQ(Phones(Send("GET", "/v1/audiences/not-redeemed", hq_.token)).size(), 5u);
 }
 
 TEST_F(HqAudienceTest, NamesABadAfter) {
   for (const char* after : {"48", "0h", "2w", "abc"}) {
     const HttpClientResponse response =
-        Send("GET", std::string("/v1/audiences/not-redeemed?after=") + after, token_);
+        Send("GET", std::string("/v1/audiences/not-redeemed?after=") + after, hq_.token);
     EXPECT_EQ(response.status, 400u) << after;
     const auto json = boost::json::parse(response.body).as_object();
     EXPECT_EQ(json.at("parameter"), "after") << after;
   }
-  EXPECT_EQ(Send("GET", "/v1/audiences/not-redeemed", token_).status, 200u);
-  EXPECT_EQ(Send("PUT", "/v1/audiences/not-redeemed", token_).status, 405u);
-  EXPECT_EQ(Send("GET", "/v1/subjects/%2B8613800000001/withdraw-consent", token_).status, 405u);
+  EXPECT_EQ(Send("GET", "/v1/audiences/not-redeemed", hq_.token).status, 200u);
+  EXPECT_EQ(Send("PUT", "/v1/audiences/not-redeemed", hq_.token).status, 405u);
+  EXPECT_EQ(Send("GET", "/v1/subjects/%2B8613800000001/withdraw-consent", hq_.token).status, 405u);
 }
 
 TEST_F(HqAudienceTest, ExportsTheAudienceWithContactAndAuditsIt) {
   const HttpClientResponse response =
-      Send("GET", "/v1/audiences/not-redeemed?after=48h&store=store-1", token_);
+      Send("GET", "/v1/audiences/not-redeemed?after=48h&store=store-1", hq_.token);
   ASSERT_EQ(response.status, 200u) << response.body;
   EXPECT_EQ(response.Header("cache-control"), "no-store");
   const auto json = boost::json::parse(response.body).as_object();
@@ -162,7 +137,7 @@ TEST_F(HqAudienceTest, ExportsTheAudienceWithContactAndAuditsIt) {
   EXPECT_EQ(std::string(first.at("phone").as_string()), Phone(1));
   EXPECT_EQ(std::string(rows[1].as_object().at("phone").as_string()), Phone(7));
 
-  const HttpClientResponse audit = Send("GET", "/v1/audit", token_);
+  const HttpClientResponse audit = Send("GET", "/v1/audit", hq_.token);
   ASSERT_EQ(audit.status, 200u) << audit.body;
   const auto records = boost::json::parse(audit.body).as_object().at("rows").as_array();
   ASSERT_EQ(records.size(), 1u);
@@ -180,17 +155,17 @@ TEST_F(HqAudienceTest, ExportsTheAudienceWithContactAndAuditsIt) {
 
 TEST_F(HqAudienceTest, WithdrawConsentRemovesTheShopperAtOnce) {
   const std::vector<std::string> all = {Phone(1), Phone(4), Phone(6), Phone(7), Phone(9)};
-  EXPECT_EQ(Phones(Send("GET", "/v1/audiences/not-redeemed", token_)), all);
+  EXPECT_EQ(Phones(Send("GET", "/v1/audiences/not-redeemed", hq_.token)), all);
   const HttpClientResponse withdrawn =
-      Send("POST", "/v1/subjects/%2B8613800000001/withdraw-consent", token_);
+      Send("POST", "/v1/subjects/%2B8613800000001/withdraw-consent", hq_.token);
   ASSERT_EQ(withdrawn.status, 200u) << withdrawn.body;
   const auto json = boost::json::parse(withdrawn.body).as_object();
   EXPECT_EQ(std::string(json.at("profile").as_string()), profile_of_01_);
   EXPECT_EQ(json.at("profile_known"), true);
-  EXPECT_EQ(Phones(Send("GET", "/v1/audiences/not-redeemed", token_)),
+  EXPECT_EQ(Phones(Send("GET", "/v1/audiences/not-redeemed", hq_.token)),
             (std::vector<std::string>{Phone(4), Phone(6), Phone(7), Phone(9)}));
   const HttpClientResponse bad =
-      Send("POST", "/v1/subjects/8613800000001/withdraw-consent", token_);
+      Send("POST", "/v1/subjects/8613800000001/withdraw-consent", hq_.token);
   EXPECT_EQ(bad.status, 400u);
   EXPECT_EQ(boost::json::parse(bad.body).as_object().at("parameter"), "phone");
 }

@@ -13,6 +13,7 @@
 #include "common/crypto.hpp"
 #include "common/fake_clock.hpp"
 #include "common/files.hpp"
+#include "support/hq_api_server.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
@@ -117,49 +118,29 @@ INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthTest, testing::BothBackends(), tes
 class KioskHealthEndpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::filesystem::path state = dir_ / "hq";
-    std::filesystem::create_directories(state);
-    {
-      auto keys = GenerateX25519KeyPair();
-      ASSERT_TRUE(keys);
-      auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'k'));
-      ASSERT_TRUE(identity);
-      FakeClock clock;
-      auto store = SqliteStore::Open(state / "profile-store.db", *identity, clock);
-      ASSERT_TRUE(store) << store.error().message();
-      for (const EventBatch& batch :
-           testing::attribution::AttributionBatches(identity->public_key())) {
-        ASSERT_TRUE((*store)->Ingest(batch));
-      }
-    }
-    auto token = NewHqApiToken();
-    ASSERT_TRUE(token);
-    token_ = *token;
-    const auto config = dir_.Write("profile-store.toml", HqApiTokenConfigLines("tests", token_));
-    hq_ = std::make_unique<testing::RunningProfileStore>(state, 0, config);
-    ASSERT_NE(hq_->port(), 0) << "profile-store did not start";
-    auto ca = ReadSmallFile(hq_->ca_file());
-    ASSERT_TRUE(ca);
-    ca_pem_ = *ca;
+    ASSERT_NO_FATAL_FAILURE(testing::StartHqApiServer(
+        dir_, "tests",
+        [](const HqIdentity& identity) {
+          return testing::attribution::AttributionBatches(identity.public_key());
+        },
+        &hq_));
   }
 
   HttpClientResponse Get(const std::string& target, const std::string& token) {
-    const std::string url = "https://127.0.0.1:" + std::to_string(hq_->port());
-    auto response = HqApiGet({url, token, ca_pem_, std::chrono::milliseconds(20'000)}, target);
+    auto response =
+        HqApiGet({hq_.url, token, hq_.ca_pem, std::chrono::milliseconds(20'000)}, target);
     EXPECT_TRUE(response) << response.error().message();
     return response ? *response : HttpClientResponse{};
   }
 
   testing::TempDir dir_;
-  std::string token_;
-  std::string ca_pem_;
-  std::unique_ptr<testing::RunningProfileStore> hq_;
+  testing::HqApiServer hq_;
 };
 
 TEST_F(KioskHealthEndpointTest, AnswersEveryKioskWithAToken) {
   EXPECT_EQ(Get("/v1/kiosks/health", "").status, 401u);
-  EXPECT_EQ(Get("/v1/kiosks/health?kiosk=kiosk-a", token_).status, 400u);
-  const HttpClientResponse response = Get("/v1/kiosks/health", token_);
+  EXPECT_EQ(Get("/v1/kiosks/health?kiosk=kiosk-a", hq_.token).status, 400u);
+  const HttpClientResponse response = Get("/v1/kiosks/health", hq_.token);
   ASSERT_EQ(response.status, 200u) << response.body;
   EXPECT_EQ(response.Header("cache-control"), "no-store");
   EXPECT_EQ(response.Header("x-content-type-options"), "nosniff");

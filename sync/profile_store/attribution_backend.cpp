@@ -1,11 +1,9 @@
 #include "sync/profile_store/attribution_backend.hpp"
 
 #include <algorithm>
-#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <tuple>
 
 #include "common/json_fields.hpp"
 
@@ -23,31 +21,65 @@ std::optional<ChannelDefinition> ChannelDefinitionFromPayload(std::string_view p
   return channel;
 }
 
-std::string EventIdsJson(std::span<const EventId> ids) {
-  boost::json::array array;
-  array.reserve(ids.size());
-  for (const EventId& id : ids)
-    array.push_back(boost::json::array{id.kiosk_id, id.incarnation, id.seq});
-  return boost::json::serialize(array);
-}
-
 std::string ChannelGroupsJson(const std::map<std::string, std::string>& groups) {
   boost::json::object object;
   for (const auto& [channel, group] : groups) object[channel] = group;
   return boost::json::serialize(object);
 }
 
-std::vector<EventId> SignupsOfVouchers(std::span<const VoucherFact> vouchers) {
-  std::vector<EventId> ids;
-  for (const VoucherFact& voucher : vouchers) {
-    if (voucher.signup) ids.push_back(*voucher.signup);
+void ScanTally::Add(std::string_view channel_id, bool attributable, bool verified,
+                    std::optional<std::uint64_t> scanner, std::int64_t occurred_at_ms) {
+  Count(GroupOf(channel_id, attributable, occurred_at_ms), attributable, verified, scanner);
+  Count(totals_, attributable, verified, scanner);
+}
+
+ScanTally::Group& ScanTally::GroupOf(std::string_view channel_id, bool attributable,
+                                     std::int64_t occurred_at_ms) {
+  std::string day;
+  std::string_view key = kInvalidGroup;
+  switch (grouping_.kind) {
+    case ScanGrouping::Kind::kChannel:
+      if (attributable) key = channel_id;
+      break;
+    case ScanGrouping::Kind::kMapped:
+      if (attributable) {
+        const auto found = grouping_.channel_groups.find(std::string(channel_id));
+        key = found == grouping_.channel_groups.end() ? kUnknownGroup
+                                                      : std::string_view(found->second);
+      }
+      break;
+    case ScanGrouping::Kind::kDay:
+      day = std::to_string((occurred_at_ms + grouping_.day_offset_ms) / 86'400'000);
+      key = day;
+      break;
   }
-  const auto order = [](const EventId& a, const EventId& b) {
-    return std::tie(a.kiosk_id, a.incarnation, a.seq) < std::tie(b.kiosk_id, b.incarnation, b.seq);
+  if (auto found = groups_.find(key); found != groups_.end()) return found->second;
+  Group& group = groups_[std::string(key)];
+  group.figures.group = std::string(key);
+  return group;
+}
+
+void ScanTally::Count(Group& group, bool attributable, bool verified,
+                      std::optional<std::uint64_t> scanner) {
+  ++group.figures.scans;
+  if (!attributable) ++group.figures.invalid;
+  if (attributable && verified) ++group.figures.presence_verified;
+  if (scanner) group.scanners.push_back(*scanner);
+}
+
+void ScanTally::Finish(AttributionFacts& facts) {
+  const auto finish = [](Group& group) {
+    std::sort(group.scanners.begin(), group.scanners.end());
+    group.figures.unique_scanners = static_cast<std::int64_t>(
+        std::unique(group.scanners.begin(), group.scanners.end()) - group.scanners.begin());
+    return std::move(group.figures);
   };
-  std::sort(ids.begin(), ids.end(), order);
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
+  facts.scan_groups.clear();
+  for (auto& [key, group] : groups_) facts.scan_groups.push_back(finish(group));
+  facts.scan_totals = finish(totals_);
+  facts.scan_totals.group.clear();
+  groups_.clear();
+  totals_ = Group{};
 }
 
 void SignupFactCollector::Add(EventId signup, std::int64_t occurred_at_ms,

@@ -1,7 +1,7 @@
 #pragma once
 
 // What a storage backend hands the attribution report (attribution.hpp) for one time window: the
-// channel catalogue, scan figures already grouped in the database (scans are the bulk of the
+// channel catalogue, scan figures already grouped by the backend (scans are the bulk of the
 // events), and the signups, vouchers and redemptions one by one (attribution.cpp applies the
 // models to them). Plain values; docs/attribution.md defines every figure.
 

@@ -49,9 +49,11 @@ int PgResult::rows() const { return PQntuples(result_); }
 
 bool PgResult::IsNull(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
 
-std::string PgResult::Text(int row, int column) const {
-  return std::string(PQgetvalue(result_, row, column),
-                     static_cast<std::size_t>(PQgetlength(result_, row, column)));
+std::string PgResult::Text(int row, int column) const { return std::string(View(row, column)); }
+
+std::string_view PgResult::View(int row, int column) const {
+  return std::string_view(PQgetvalue(result_, row, column),
+                          static_cast<std::size_t>(PQgetlength(result_, row, column)));
 }
 
 std::int64_t PgResult::Int(int row, int column) const {

@@ -87,6 +87,8 @@ class PgResult {
   int rows() const;
   bool IsNull(int row, int column) const;
   std::string Text(int row, int column) const;
+  // The same text without a copy, valid while this result lives ("" for NULL).
+  std::string_view View(int row, int column) const;
   // 0 for NULL or text that is not an integer.
   std::int64_t Int(int row, int column) const;
   // A boolean column ("t"/"f").

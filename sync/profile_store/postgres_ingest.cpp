@@ -64,19 +64,24 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "linked_at_ms = LEAST(d.linked_at_ms, excluded.linked_at_ms)"},
     // The first issue of each voucher key: fills a stub a redemption may have made; an entry
     // issued before keeps its first issue.
+    // signup_seq: the stream's latest earlier signup with the same campaign and channel (the
+    // signups of this batch are already in).
     {"vouchers_issued",
      "INSERT INTO vouchers AS v (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
      "expires_at, campaign, issued_incarnation, issued_seq, issued_at_ms, channel_id, "
-     "redemptions) "
+     "redemptions, signup_seq) "
      "SELECT u.voucher_key, $1::text, u.voucher_id, u.scope, u.voucher_store, u.gift, "
-     "u.expires_at, u.campaign, $2::text, u.seq, u.occurred_at_ms, u.channel_id, 0 "
+     "u.expires_at, u.campaign, $2::text, u.seq, u.occurred_at_ms, u.channel_id, 0, "
+     "(SELECT s.seq FROM signups s WHERE s.kiosk_id = $1::text AND s.incarnation = $2::text "
+     "AND s.seq < u.seq AND s.campaign = u.campaign "
+     "AND s.channel_id IS NOT DISTINCT FROM u.channel_id ORDER BY s.seq DESC LIMIT 1) "
      "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], "
      "$9::text[], $10::bigint[], $11::bigint[], $12::text[]) AS u(voucher_key, voucher_id, "
      "scope, voucher_store, gift, expires_at, campaign, seq, occurred_at_ms, channel_id) "
      "ON CONFLICT (voucher_key) DO UPDATE SET campaign = excluded.campaign, "
      "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
-     "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id "
-     "WHERE v.issued_seq IS NULL"},
+     "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id, "
+     "signup_seq = excluded.signup_seq WHERE v.issued_seq IS NULL"},
     {"voucher_stub",
      "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
      "expires_at, redemptions) VALUES ($1, $2, $3, $4, $5, $6, $7, 0) "

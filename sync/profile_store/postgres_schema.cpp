@@ -88,7 +88,9 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {2, kSchemaV2},
                                                             {3, kAttributionIndexesSql},
                                                             {4, kAudienceSchemaPostgres},
-                                                            {5, kErasureSchemaSql}};
+                                                            {5, kErasureSchemaSql},
+                                                            {6, kVoucherSignupSql},
+                                                            {7, kScanFactsPostgresSql}};
 
 // One advisory lock for every profile-store migration in the database.
 constexpr std::string_view kLockKey = "7210420001";

@@ -36,10 +36,7 @@ constexpr std::string_view kVouchersSql =
     " SELECT voucher_key FROM vouchers WHERE issued_at_ms >= ?1 AND issued_at_ms < ?2"
     " UNION SELECT voucher_key FROM redemptions WHERE occurred_at_ms >= ?1 AND occurred_at_ms < ?2)"
     " SELECT v.voucher_key, v.issued_at_ms, v.channel_id, v.signer, v.issued_incarnation,"
-    " (SELECT s.seq FROM signups s WHERE s.kiosk_id = v.signer AND"
-    "  s.incarnation = v.issued_incarnation AND s.seq < v.issued_seq AND"
-    "  s.campaign = v.campaign AND s.channel_id IS v.channel_id ORDER BY s.seq DESC LIMIT 1)"
-    " FROM wanted w JOIN vouchers v ON v.voucher_key = w.voucher_key"
+    " v.signup_seq FROM wanted w JOIN vouchers v ON v.voucher_key = w.voucher_key"
     " WHERE v.issued_seq IS NOT NULL";
 
 // "+e.type": touches go through events_by_device; events_by_type_time would read every scan of
@@ -48,8 +45,11 @@ constexpr std::string_view kSignupsSql =
     "WITH wanted(kiosk_id, incarnation, seq) AS ("
     " SELECT kiosk_id, incarnation, seq FROM signups"
     " WHERE occurred_at_ms >= ?1 AND occurred_at_ms < ?2"
-    " UNION SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
-    " json_extract(value, '$[2]') FROM json_each(?3))"
+    " UNION SELECT signer, issued_incarnation, signup_seq FROM vouchers"
+    " WHERE issued_at_ms >= ?1 AND issued_at_ms < ?2 AND signup_seq IS NOT NULL"
+    " UNION SELECT v.signer, v.issued_incarnation, v.signup_seq FROM redemptions r"
+    " JOIN vouchers v ON v.voucher_key = r.voucher_key"
+    " WHERE r.occurred_at_ms >= ?1 AND r.occurred_at_ms < ?2 AND v.signup_seq IS NOT NULL)"
     " SELECT s.kiosk_id, s.incarnation, s.seq, s.occurred_at_ms, s.channel_id,"
     " e.kiosk_id, e.incarnation, e.seq, e.channel_id, e.occurred_at_ms"
     " FROM wanted w JOIN signups s ON s.kiosk_id = w.kiosk_id AND"
@@ -57,7 +57,7 @@ constexpr std::string_view kSignupsSql =
     " LEFT JOIN device_links d ON d.profile_key = s.profile_key"
     " LEFT JOIN events e ON e.kiosk_id = d.kiosk_id AND e.device_id = d.device_id AND"
     " +e.type = 'scan' AND e.channel_id IS NOT NULL AND json_extract(e.payload, '$.valid') IS 1"
-    " AND e.occurred_at_ms <= s.occurred_at_ms AND e.occurred_at_ms >= s.occurred_at_ms - ?4"
+    " AND e.occurred_at_ms <= s.occurred_at_ms AND e.occurred_at_ms >= s.occurred_at_ms - ?3"
     " ORDER BY s.kiosk_id, s.incarnation, s.seq";
 
 constexpr std::string_view kRedemptionsSql =
@@ -158,8 +158,7 @@ Result<void> ReadConversions(Database& db, const AttributionFactsRequest& reques
         signups.Add(EventId{row.ColumnText(0), row.ColumnText(1), row.ColumnInt(2)},
                     row.ColumnInt(3), OptionalText(row, 4), std::move(touch));
       },
-      request.from_ms, request.to_ms, EventIdsJson(SignupsOfVouchers(facts.vouchers)),
-      request.lookback_ms);
+      request.from_ms, request.to_ms, request.lookback_ms);
   if (!read) return read;
   facts.signups = signups.Take();
   return EachRow(

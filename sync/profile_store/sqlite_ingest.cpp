@@ -59,13 +59,16 @@ constexpr std::string_view kSql[] = {
     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kiosk_id, device_id, profile_key) DO UPDATE SET "
     "linked_at_ms = MIN(device_links.linked_at_ms, excluded.linked_at_ms)",
     // voucher_issued: fills a stub a redemption may have made; the first issue wins.
+    // signup_seq: the stream's latest earlier signup with the same campaign and channel.
     "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
     "expires_at, campaign, issued_incarnation, issued_seq, issued_at_ms, channel_id, "
-    "redemptions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0) "
+    "redemptions, signup_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, "
+    "(SELECT s.seq FROM signups s WHERE s.kiosk_id = ?2 AND s.incarnation = ?9 AND s.seq < ?10 "
+    "AND s.campaign = ?8 AND s.channel_id IS ?12 ORDER BY s.seq DESC LIMIT 1)) "
     "ON CONFLICT (voucher_key) DO UPDATE SET campaign = excluded.campaign, "
     "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
-    "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id "
-    "WHERE vouchers.issued_seq IS NULL",
+    "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id, "
+    "signup_seq = excluded.signup_seq WHERE vouchers.issued_seq IS NULL",
     // voucher_stub
     "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
     "expires_at, redemptions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0) "

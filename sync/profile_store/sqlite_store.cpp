@@ -88,7 +88,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {2, kSchemaV2},
                                      {3, kAttributionIndexesSql},
                                      {4, kAudienceSchemaSqlite},
-                                     {5, kErasureSchemaSql}};
+                                     {5, kErasureSchemaSql},
+                                     {6, kVoucherSignupSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>

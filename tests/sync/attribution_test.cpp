@@ -12,11 +12,13 @@
 
 #include "common/crypto.hpp"
 #include "common/fake_clock.hpp"
+#include "common/sqlite.hpp"
 #include "common/strings.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_stores.hpp"
 #include "sync/attribution_dataset.hpp"
+#include "sync/profile_store/pg_connection.hpp"
 #include "sync/profile_store/postgres_store.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
 
@@ -52,7 +54,7 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
     auto identity = testing::TestHqIdentity(std::string(32, 'k'));
     ASSERT_TRUE(identity) << identity.error().message();
     identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    auto store = testing::TestDatabase(GetParam(), dir_ / "hq.db").Open(*identity_, clock_);
+    auto store = database_.Open(*identity_, clock_);
     ASSERT_TRUE(store) << store.error().message();
     store_ = std::move(*store);
     for (const EventBatch& batch :
@@ -77,7 +79,34 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
     return report ? *report : AttributionReport{};
   }
 
+  // Takes the database back to schema version 5, as a profile-store before version 6 left it
+  // (the derived columns and indexes of versions 6 and 7 gone), and opens it again: the
+  // migrations run on existing data.
+  void ReopenFromVersion5() {
+    store_.reset();
+    if (GetParam() == Backend::kSqlite) {
+      auto db = Database::Open(dir_ / "hq.db", DatabaseOptions{});
+      ASSERT_TRUE(db) << db.error().message();
+      ASSERT_TRUE(db->Exec("ALTER TABLE vouchers DROP COLUMN signup_seq; PRAGMA user_version = 5"));
+    } else {
+      auto connection = PgConnection::Connect(testing::SharedPostgresCluster().conninfo());
+      ASSERT_TRUE(connection) << connection.error().message();
+      auto downgraded = connection->Exec(
+          StrCat("SET search_path TO ", database_.schema(),
+                 "; ALTER TABLE vouchers DROP COLUMN signup_seq; DROP INDEX scans_by_time; "
+                 "ALTER TABLE events DROP COLUMN scan_flags, DROP COLUMN scanner_key; "
+                 "DROP INDEX events_by_type_time; "
+                 "CREATE INDEX events_by_type_time ON events (type, occurred_at_ms); "
+                 "DELETE FROM schema_migrations WHERE version > 5"));
+      ASSERT_TRUE(downgraded) << downgraded.error().message();
+    }
+    auto store = database_.Open(*identity_, clock_);
+    ASSERT_TRUE(store) << store.error().message();
+    store_ = std::move(*store);
+  }
+
   testing::TempDir dir_;
+  testing::TestDatabase database_{GetParam(), dir_ / "hq.db"};
   FakeClock clock_;
   std::unique_ptr<HqIdentity> identity_;
   std::unique_ptr<StoreBackend> store_;
@@ -233,6 +262,22 @@ TEST_P(AttributionTest, WindowOfOneDayCountsOnlyThatDay) {
                 "(unattributed) | 0 0 0 0 | 0 0 1 | - -",
                 "(invalid) | 1 1 0 1 | 0 0 0 | - -",
             }));
+}
+
+// Versions 6 and 7 derive vouchers' signups and scans' flags and scanner keys at ingest; on a
+// database that holds events already they are derived from the stored rows, to the same report.
+TEST_P(AttributionTest, UpgradingADatabaseWithDataGivesTheSameReport) {
+  const std::vector<std::string> queries = {"group_by=channel&model=last_touch",
+                                            "group_by=store&model=first_touch", "group_by=day"};
+  std::vector<AttributionReport> before;
+  for (const std::string& query : queries) before.push_back(Report(query));
+  ASSERT_NO_FATAL_FAILURE(ReopenFromVersion5());
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    const AttributionReport after = Report(queries[i]);
+    EXPECT_EQ(Rows(after), Rows(before[i])) << queries[i];
+    EXPECT_EQ(Describe("total", after.totals), Describe("total", before[i].totals)) << queries[i];
+  }
+  EXPECT_EQ(Describe("total", before[0].totals), "total | 12 8 1 2 | 5 5 4 | 2250 86400");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AttributionTest, testing::BothBackends(), testing::BackendName);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "common/strings.hpp"
@@ -119,6 +120,20 @@ void AddScans(AttributionFigures& figures, const ScanFigures& scans) {
   figures.invalid_scans += scans.invalid;
 }
 
+// The channels a store or campaign filter keeps (nullopt without a filter), from the catalogue.
+std::optional<std::set<std::string, std::less<>>> ChannelsInScope(
+    const AttributionQuery& query, std::span<const ChannelDefinition> catalogue) {
+  if (!query.store && !query.campaign) return std::nullopt;
+  std::set<std::string, std::less<>> channels;
+  for (const ChannelDefinition& channel : catalogue) {
+    if ((!query.store || channel.store == *query.store) &&
+        (!query.campaign || channel.campaign == *query.campaign)) {
+      channels.insert(channel.id);
+    }
+  }
+  return channels;
+}
+
 }  // namespace
 
 std::optional<MedianMs> MedianMs::Of(std::vector<std::int64_t>& samples) {
@@ -179,6 +194,10 @@ AttributionReport ComputeAttribution(const AttributionQuery& query,
   const auto in_window = [&query](std::int64_t at_ms) {
     return at_ms >= query.from_ms && at_ms < query.to_ms;
   };
+  const auto scope = ChannelsInScope(query, catalogue);
+  const auto in_scope = [&scope](std::string_view channel) {
+    return !scope || scope->contains(channel);
+  };
   std::map<std::string, Accumulator> groups;
   Accumulator totals;
 
@@ -196,7 +215,7 @@ AttributionReport ComputeAttribution(const AttributionQuery& query,
   std::map<std::string, std::pair<const SignupFact*, Credit>> signups;
   for (const SignupFact& signup : facts.signups) {
     Credit credit = CreditOf(signup, query.model);
-    if (in_window(signup.occurred_at_ms)) {
+    if (in_window(signup.occurred_at_ms) && in_scope(credit.channel)) {
       Accumulator& group = groups[grouper.GroupOf(credit.channel, signup.occurred_at_ms)];
       for (Accumulator* into : {&group, &totals}) {
         ++into->figures.signups;
@@ -219,7 +238,7 @@ AttributionReport ComputeAttribution(const AttributionQuery& query,
         signup = found->second.first;
       }
     }
-    if (in_window(voucher.issued_at_ms)) {
+    if (in_window(voucher.issued_at_ms) && in_scope(channel)) {
       ++groups[grouper.GroupOf(channel, voucher.issued_at_ms)].figures.vouchers_issued;
       ++totals.figures.vouchers_issued;
     }
@@ -231,6 +250,7 @@ AttributionReport ComputeAttribution(const AttributionQuery& query,
     const std::string channel =
         voucher == vouchers.end() ? std::string(kUnattributedGroup) : voucher->second.first;
     const SignupFact* signup = voucher == vouchers.end() ? nullptr : voucher->second.second;
+    if (!in_scope(channel)) continue;
     Accumulator& group = groups[grouper.GroupOf(channel, redemption.occurred_at_ms)];
     for (Accumulator* into : {&group, &totals}) {
       ++into->figures.redemptions;
@@ -276,6 +296,9 @@ Result<AttributionReport> BuildAttributionReport(StoreBackend& store, const Attr
   request.to_ms = query.to_ms;
   request.lookback_ms = std::int64_t{query.lookback_days} * kMsPerDay;
   request.scan_grouping = ScanGroupingFor(query, catalogue);
+  if (auto scope = ChannelsInScope(query, catalogue)) {
+    request.scan_channels.emplace(scope->begin(), scope->end());
+  }
   auto facts = store.LoadAttributionFacts(request);
   if (!facts) return facts.error().WithContext("attribution");
   return ComputeAttribution(query, catalogue, *facts, now_ms);

@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 
 #include "common/json_fields.hpp"
 
@@ -19,6 +20,10 @@ std::optional<ChannelDefinition> ChannelDefinitionFromPayload(std::string_view p
                             JsonString(json, "campaign")};
   if (channel.id.empty() || channel.path.empty()) return std::nullopt;
   return channel;
+}
+
+std::string JsonStringArray(const std::vector<std::string>& texts) {
+  return boost::json::serialize(boost::json::value_from(texts));
 }
 
 std::string ChannelGroupsJson(const std::map<std::string, std::string>& groups) {

@@ -18,6 +18,9 @@ namespace kiosk_edge {
 // lacks an id or a path.
 std::optional<ChannelDefinition> ChannelDefinitionFromPayload(std::string_view payload_json);
 
+// `texts` as a JSON array of strings, for a query parameter.
+std::string JsonStringArray(const std::vector<std::string>& texts);
+
 // ScanGrouping::channel_groups as a JSON object, for a query parameter.
 std::string ChannelGroupsJson(const std::map<std::string, std::string>& groups);
 

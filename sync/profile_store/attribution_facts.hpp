@@ -64,6 +64,8 @@ struct AttributionFactsRequest {
   // A scan is a touch of a signup when it happened in [signup - lookback_ms, signup].
   std::int64_t lookback_ms = 0;
   ScanGrouping scan_grouping;
+  // Only the scans of these channels (the report's store or campaign filter); nullopt: all.
+  std::optional<std::vector<std::string>> scan_channels;
 };
 
 // An attributable scan (valid, with a channel) by a device linked to a signup's profile, in the

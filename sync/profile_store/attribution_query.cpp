@@ -9,8 +9,8 @@
 namespace kiosk_edge {
 namespace {
 
-constexpr std::string_view kParameters[] = {"from",   "to", "group_by",     "model",
-                                            "format", "tz", "lookback_days"};
+constexpr std::string_view kParameters[] = {
+    "from", "to", "group_by", "model", "format", "tz", "lookback_days", "store", "campaign"};
 std::optional<int> SmallNumber(std::string_view text, int min, int max) {
   int value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -73,6 +73,11 @@ Result<AttributionQuery> ParseAttributionQuery(std::string_view query_string, st
     const auto days = SmallNumber(*lookback, 1, 365);
     if (!days) return BadParameter("lookback_days", "must be a whole number of days, 1..365");
     query.lookback_days = *days;
+  }
+  for (auto [name, field] : {std::pair{"store", &query.store}, {"campaign", &query.campaign}}) {
+    auto filter = ReadReportFilter(*parameters, name);
+    if (!filter) return filter.error();
+    *field = std::move(*filter);
   }
   return query;
 }

@@ -9,8 +9,11 @@
 //   format          json (default) | csv
 //   tz              the UTC offset of dates and of days: "+08:00", "Z" (default)
 //   lookback_days   how far before a signup a scan counts as its touch: 1..365, default 30
+//   store, campaign only the channels of that store and/or campaign (1-64 bytes each): their
+//                   scans, and the signups, vouchers and redemptions credited to them
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +36,8 @@ struct AttributionQuery {
   ReportFormat format = ReportFormat::kJson;
   int utc_offset_minutes = 0;
   int lookback_days = 30;
+  std::optional<std::string> store;
+  std::optional<std::string> campaign;
 };
 
 // Reads a query string ("from=2027-01-01&group_by=path:2"; an empty one asks for the defaults).

@@ -114,6 +114,8 @@ std::string AttributionJson(const AttributionReport& report) {
   AppendMember(out, "tz", JsonText(FormatUtcOffset(query.utc_offset_minutes)));
   AppendMember(out, "lookback_days", std::to_string(query.lookback_days));
   AppendMember(out, "format", JsonText(FormatText(query.format)));
+  if (query.store) AppendMember(out, "store", JsonText(*query.store));
+  if (query.campaign) AppendMember(out, "campaign", JsonText(*query.campaign));
   out += '}';
   AppendMember(out, "generated_at", JsonText(FormatReportTime(report.generated_at_ms, 0)));
   const std::string_view group_column = GroupColumn(query.group_by);

@@ -41,11 +41,6 @@ std::optional<std::int64_t> ParseAfter(std::string_view text) {
   return ms;
 }
 
-Result<std::string> ReadFilter(std::string_view parameter, std::string_view text) {
-  if (text.empty() || text.size() > 64) return BadParameter(parameter, "must be 1-64 bytes");
-  return std::string(text);
-}
-
 }  // namespace
 
 Result<AudienceQuery> ParseAudienceQuery(std::string_view query_string, std::int64_t now_ms) {
@@ -76,11 +71,9 @@ Result<AudienceQuery> ParseAudienceQuery(std::string_view query_string, std::int
   const std::pair<std::string_view, std::optional<std::string>*> filters[] = {
       {"store", &query.store}, {"campaign", &query.campaign}, {"channel", &query.channel}};
   for (const auto& [name, field] : filters) {
-    if (auto text = value(name)) {
-      auto filter = ReadFilter(name, *text);
-      if (!filter) return filter.error();
-      *field = std::move(*filter);
-    }
+    auto filter = ReadReportFilter(*parameters, name);
+    if (!filter) return filter.error();
+    *field = std::move(*filter);
   }
   return query;
 }

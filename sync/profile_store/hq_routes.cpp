@@ -1,5 +1,6 @@
 #include "sync/profile_store/hq_routes.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
@@ -102,6 +103,33 @@ awaitable<HttpResponse> KiosksHealth(const HqServices& services, const HttpReque
   if (!kiosks) co_return ReportFailed(kiosks.error());
   LogInfo(kComponent, "kiosk health for token ", token_name, ": ", kiosks->size(), " kiosks");
   co_return NotCached(HttpResponse::Json(200, KioskHealthJson(*kiosks, NowMs(*services.clock))));
+}
+
+// The channel catalogue the reports group and filter by (MergeChannelCatalogue).
+awaitable<HttpResponse> Channels(const HqServices& services, const HttpRequest& request,
+                                 const std::string& token_name) {
+  if (!QueryOf(request.target).empty()) {
+    co_return JsonError(400, {{"error", "/v1/channels takes no parameters"}});
+  }
+  const auto read = [&services]() -> Result<std::vector<ChannelDefinition>> {
+    auto defined = services.store->DefinedChannels();
+    if (!defined) return defined.error();
+    return MergeChannelCatalogue(std::move(*defined), services.configured_channels);
+  };
+  Result<std::vector<ChannelDefinition>> channels =
+      co_await RunBlocking(*services.blocking_pool, read);
+  if (!channels) co_return ReportFailed(channels.error());
+  LogInfo(kComponent, "channels for token ", token_name, ": ", channels->size(), " channels");
+  boost::json::array list;
+  for (const ChannelDefinition& channel : *channels) {
+    list.push_back(boost::json::object{{"id", channel.id},
+                                       {"name", channel.name},
+                                       {"path", channel.path},
+                                       {"store", channel.store},
+                                       {"campaign", channel.campaign}});
+  }
+  co_return NotCached(
+      HttpResponse::Json(200, boost::json::serialize(boost::json::object{{"channels", list}})));
 }
 
 awaitable<HttpResponse> NotRedeemedAudience(const HqServices& services, const HttpRequest& request,
@@ -256,6 +284,7 @@ struct HqRoute {
 // Every HQ endpoint; an HQ endpoint is added here.
 constexpr HqRoute kHqRoutes[] = {
     {"GET", "/v1/attribution", &Attribution},
+    {"GET", "/v1/channels", &Channels},
     {"GET", "/v1/kiosks/health", &KiosksHealth},
     {"GET", "/v1/audiences/not-redeemed", &NotRedeemedAudience},
     {"GET", "/v1/audit", &AuditLog},

@@ -3,6 +3,8 @@
 // (one snapshot, and ingest is never held up). The window's conditions use the indexes of
 // migrations 3 and 7 (attribution_schema.hpp).
 
+#include <future>
+
 #include "common/strings.hpp"
 #include "sync/profile_store/attribution_backend.hpp"
 #include "sync/profile_store/postgres_lease.hpp"
@@ -19,38 +21,74 @@ constexpr std::string_view kChannelsSql =
 // (ScanTally), which at 10M events took a third of the time PostgreSQL's COUNT(DISTINCT) took.
 constexpr std::string_view kScansSql =
     "SELECT channel_id, scan_flags, scanner_key, occurred_at_ms FROM events "
-    "WHERE type = 'scan' AND occurred_at_ms >= $1 AND occurred_at_ms < $2";
+    "WHERE type = 'scan' AND occurred_at_ms >= $1 AND occurred_at_ms < $2 "
+    "AND ($3::text[] IS NULL OR channel_id = ANY($3::text[]))";
 
+// Vouchers issued in the window, then those redeemed in it and issued before (UNION ALL of
+// disjoint sets: no de-duplication pass over the window's vouchers).
 constexpr std::string_view kVouchersSql =
-    "WITH wanted(voucher_key) AS ("
-    " SELECT voucher_key FROM vouchers WHERE issued_at_ms >= $1 AND issued_at_ms < $2"
-    " UNION SELECT voucher_key FROM redemptions WHERE occurred_at_ms >= $1 AND occurred_at_ms < $2)"
-    " SELECT v.voucher_key, v.issued_at_ms, v.channel_id, v.signer, v.issued_incarnation,"
-    " v.signup_seq FROM wanted w JOIN vouchers v ON v.voucher_key = w.voucher_key"
-    " WHERE v.issued_seq IS NOT NULL";
+    "SELECT voucher_key, issued_at_ms, channel_id, signer, issued_incarnation, signup_seq"
+    " FROM vouchers WHERE issued_at_ms >= $1 AND issued_at_ms < $2"
+    " UNION ALL SELECT DISTINCT v.voucher_key, v.issued_at_ms, v.channel_id, v.signer,"
+    " v.issued_incarnation, v.signup_seq FROM redemptions r"
+    " JOIN vouchers v ON v.voucher_key = r.voucher_key"
+    " WHERE r.occurred_at_ms >= $1 AND r.occurred_at_ms < $2 AND v.issued_seq IS NOT NULL"
+    " AND NOT (v.issued_at_ms >= $1 AND v.issued_at_ms < $2)";
 
-constexpr std::string_view kSignupsSql =
-    "WITH wanted(kiosk_id, incarnation, seq) AS ("
-    " SELECT kiosk_id, incarnation, seq FROM signups"
-    " WHERE occurred_at_ms >= $1 AND occurred_at_ms < $2"
-    " UNION SELECT signer, issued_incarnation, signup_seq FROM vouchers"
+// Signups with their touches: `wanted` names the signups (kSignupsInWindow, kSignupsOfVouchers)
+// and `where` keeps the two sets apart. Two statements rather than one UNION: PostgreSQL
+// misjudged the UNION's size by four orders of magnitude and then planned no parallel workers.
+constexpr std::string_view kSignupsInWindow =
+    "SELECT kiosk_id, incarnation, seq FROM signups"
+    " WHERE occurred_at_ms >= $1 AND occurred_at_ms < $2";
+constexpr std::string_view kSignupsOfVouchers =
+    "SELECT signer, issued_incarnation, signup_seq FROM vouchers"
     " WHERE issued_at_ms >= $1 AND issued_at_ms < $2 AND signup_seq IS NOT NULL"
     " UNION SELECT v.signer, v.issued_incarnation, v.signup_seq FROM redemptions r"
     " JOIN vouchers v ON v.voucher_key = r.voucher_key"
-    " WHERE r.occurred_at_ms >= $1 AND r.occurred_at_ms < $2 AND v.signup_seq IS NOT NULL)"
-    " SELECT s.kiosk_id, s.incarnation, s.seq, s.occurred_at_ms, s.channel_id,"
-    " e.kiosk_id, e.incarnation, e.seq, e.channel_id, e.occurred_at_ms"
-    " FROM wanted w JOIN signups s ON s.kiosk_id = w.kiosk_id AND"
-    " s.incarnation = w.incarnation AND s.seq = w.seq"
-    " LEFT JOIN device_links d ON d.profile_key = s.profile_key"
-    " LEFT JOIN events e ON e.kiosk_id = d.kiosk_id AND e.device_id = d.device_id AND"
-    " e.type = 'scan' AND e.scan_flags & 1 = 1"
-    " AND e.occurred_at_ms <= s.occurred_at_ms AND e.occurred_at_ms >= s.occurred_at_ms - $3"
-    " ORDER BY s.kiosk_id, s.incarnation, s.seq";
+    " WHERE r.occurred_at_ms >= $1 AND r.occurred_at_ms < $2 AND v.signup_seq IS NOT NULL";
+constexpr std::string_view kOutsideWindow =
+    " WHERE NOT (s.occurred_at_ms >= $1 AND s.occurred_at_ms < $2)";
+
+std::string SignupsSql(std::string_view wanted, std::string_view where) {
+  return StrCat(
+      "WITH wanted(kiosk_id, incarnation, seq) AS (", wanted, ")",
+      " SELECT s.kiosk_id, s.incarnation, s.seq, s.occurred_at_ms, s.channel_id,"
+      " e.kiosk_id, e.incarnation, e.seq, e.channel_id, e.occurred_at_ms"
+      " FROM wanted w JOIN signups s ON s.kiosk_id = w.kiosk_id AND"
+      " s.incarnation = w.incarnation AND s.seq = w.seq"
+      " LEFT JOIN device_links d ON d.profile_key = s.profile_key"
+      " LEFT JOIN events e ON e.kiosk_id = d.kiosk_id AND e.device_id = d.device_id AND"
+      " e.type = 'scan' AND e.scan_flags & 1 = 1"
+      " AND e.occurred_at_ms <= s.occurred_at_ms AND e.occurred_at_ms >= s.occurred_at_ms - $3",
+      where, " ORDER BY s.kiosk_id, s.incarnation, s.seq");
+}
 
 constexpr std::string_view kRedemptionsSql =
     "SELECT kiosk_id, incarnation, seq, voucher_key, occurred_at_ms FROM redemptions "
     "WHERE occurred_at_ms >= $1 AND occurred_at_ms < $2";
+
+// JIT off: it costs more to compile these queries than it saves.
+constexpr std::string_view kBeginSql =
+    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off";
+
+// Starts a transaction on `other` that sees what the one open on `connection` sees.
+Result<void> ShareSnapshot(PgConnection& connection, PgConnection& other) {
+  auto exported = connection.Query("SELECT pg_export_snapshot()");
+  if (!exported) return exported.error();
+  const std::string id = exported->Text(0, 0);
+  if (id.empty() || id.find_first_not_of("0123456789ABCDEF-") != std::string::npos) {
+    return Error(ErrorKind::kInternal, "unexpected snapshot id from pg_export_snapshot");
+  }
+  if (auto begun = other.Exec(
+          StrCat("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '", id,
+                 "'; SET LOCAL jit = off"));
+      !begun) {
+    (void)other.Exec("ROLLBACK");
+    return begun;
+  }
+  return {};
+}
 
 std::optional<std::string> OptionalText(const PgResult& rows, int row, int column) {
   if (rows.IsNull(row, column)) return std::nullopt;
@@ -59,7 +97,13 @@ std::optional<std::string> OptionalText(const PgResult& rows, int row, int colum
 
 Result<void> ReadScans(PgConnection& connection, const AttributionFactsRequest& request,
                        AttributionFacts& facts) {
-  auto rows = connection.Query(kScansSql, Params(request.from_ms, request.to_ms));
+  std::optional<std::string> channels;
+  if (request.scan_channels) {
+    PgArray array;
+    for (const std::string& channel : *request.scan_channels) array.Add(channel);
+    channels = array.Text();
+  }
+  auto rows = connection.Query(kScansSql, Params(request.from_ms, request.to_ms, channels));
   if (!rows) return rows.error();
   ScanTally tally(request.scan_grouping);
   for (int i = 0; i < rows->rows(); ++i) {
@@ -84,18 +128,21 @@ Result<void> ReadConversions(PgConnection& connection, const AttributionFactsReq
     }
     facts.vouchers.push_back(std::move(voucher));
   }
-  auto signups =
-      connection.Query(kSignupsSql, Params(request.from_ms, request.to_ms, request.lookback_ms));
-  if (!signups) return signups.error();
   SignupFactCollector collector;
-  for (int i = 0; i < signups->rows(); ++i) {
-    std::optional<Touch> touch;
-    if (!signups->IsNull(i, 5)) {
-      touch = Touch{EventId{signups->Text(i, 5), signups->Text(i, 6), signups->Int(i, 7)},
-                    signups->Text(i, 8), signups->Int(i, 9)};
+  for (const auto& [wanted, where] : {std::pair{kSignupsInWindow, std::string_view()},
+                                      std::pair{kSignupsOfVouchers, kOutsideWindow}}) {
+    auto signups = connection.Query(SignupsSql(wanted, where),
+                                    Params(request.from_ms, request.to_ms, request.lookback_ms));
+    if (!signups) return signups.error();
+    for (int i = 0; i < signups->rows(); ++i) {
+      std::optional<Touch> touch;
+      if (!signups->IsNull(i, 5)) {
+        touch = Touch{EventId{signups->Text(i, 5), signups->Text(i, 6), signups->Int(i, 7)},
+                      signups->Text(i, 8), signups->Int(i, 9)};
+      }
+      collector.Add(EventId{signups->Text(i, 0), signups->Text(i, 1), signups->Int(i, 2)},
+                    signups->Int(i, 3), OptionalText(*signups, i, 4), std::move(touch));
     }
-    collector.Add(EventId{signups->Text(i, 0), signups->Text(i, 1), signups->Int(i, 2)},
-                  signups->Int(i, 3), OptionalText(*signups, i, 4), std::move(touch));
   }
   facts.signups = collector.Take();
   auto redemptions = connection.Query(kRedemptionsSql, Params(request.from_ms, request.to_ms));
@@ -129,15 +176,30 @@ Result<AttributionFacts> PostgresStore::LoadAttributionFacts(
   auto session = Acquire();
   if (!session) return session.error();
   PgConnection& connection = (*session)->connection();
-  // JIT off: it costs more to compile these queries than it saves.
-  if (auto begun = connection.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                                   "SET LOCAL jit = off");
-      !begun) {
-    return begun.error();
-  }
+  if (auto begun = connection.Exec(kBeginSql); !begun) return begun.error();
   AttributionFacts facts;
-  Result<void> read = ReadScans(connection, request, facts);
-  if (read) read = ReadConversions(connection, request, facts);
+  // With a second session free, it reads the scans in the same snapshot (pg_export_snapshot)
+  // while this one reads the conversions; else this one reads both.
+  std::optional<Lease> helper = TryAcquire();
+  Result<void> scans = Error(ErrorKind::kInternal, "scans not read");
+  std::future<void> scans_read;
+  if (helper) {
+    auto shared = ShareSnapshot(connection, (*helper)->connection());
+    if (shared) {
+      scans_read = std::async(std::launch::async, [&] {
+        PgConnection& other = (*helper)->connection();
+        scans = ReadScans(other, request, facts);
+        if (auto ended = other.Exec(scans ? "COMMIT" : "ROLLBACK"); !ended && scans) {
+          scans = ended;
+        }
+      });
+    }
+  }
+  if (!scans_read.valid()) scans = ReadScans(connection, request, facts);
+  Result<void> read =
+      scans_read.valid() || scans ? ReadConversions(connection, request, facts) : Result<void>();
+  if (scans_read.valid()) scans_read.wait();
+  if (read && !scans) read = scans;
   if (auto ended = connection.Exec(read ? "COMMIT" : "ROLLBACK"); !ended && read) read = ended;
   if (!read) return read.error();
   return facts;

@@ -61,6 +61,19 @@ Result<PostgresStore::Lease> PostgresStore::Acquire() {
   return lease;
 }
 
+std::optional<PostgresStore::Lease> PostgresStore::TryAcquire() {
+  std::unique_ptr<PostgresSession> session;
+  {
+    std::lock_guard lock(mutex_);
+    if (idle_.empty()) return std::nullopt;
+    session = std::move(idle_.back());
+    idle_.pop_back();
+  }
+  Lease lease(*this, std::move(session));
+  if (!lease->EnsureConnected()) return std::nullopt;
+  return lease;
+}
+
 Result<BatchAnswer> PostgresStore::CommitBatch(const EventBatch& batch,
                                                std::span<const PreparedEvent> prepared,
                                                std::int64_t now_ms) {

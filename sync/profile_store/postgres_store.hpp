@@ -83,6 +83,9 @@ class PostgresStore final : public StoreBackend {
 
   // Waits for a free session, reconnecting it first if its connection was lost.
   Result<Lease> Acquire();
+  // A free session now, or nothing (busy, or its connection cannot be restored): for work that
+  // can also be done on a session already held.
+  std::optional<Lease> TryAcquire();
   Result<std::optional<KioskStatus>> StatusOn(PostgresSession& session, std::string_view kiosk_id);
 
   std::mutex mutex_;

@@ -84,4 +84,12 @@ Result<ReportFormat> ReadReportFormat(const ReportParameters& parameters) {
   return BadParameter("format", "must be json or csv");
 }
 
+Result<std::optional<std::string>> ReadReportFilter(const ReportParameters& parameters,
+                                                    std::string_view name) {
+  const auto text = parameters.Get(name);
+  if (!text) return std::optional<std::string>();
+  if (text->empty() || text->size() > 64) return BadParameter(name, "must be 1-64 bytes");
+  return std::optional<std::string>(*text);
+}
+
 }  // namespace kiosk_edge

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "common/error.hpp"
@@ -49,5 +50,9 @@ Result<ReportWindow> ReadReportWindow(const ReportParameters& parameters, std::i
 
 // format: json (the default) or csv.
 Result<ReportFormat> ReadReportFormat(const ReportParameters& parameters);
+
+// The filter `name` (store, campaign, channel), if given: 1-64 bytes.
+Result<std::optional<std::string>> ReadReportFilter(const ReportParameters& parameters,
+                                                    std::string_view name);
 
 }  // namespace kiosk_edge

@@ -19,13 +19,15 @@ constexpr std::string_view kChannelsSql =
     "WHERE type = 'channel_defined' AND channel_id IS NOT NULL) WHERE newest = 1";
 
 // The window's scans: attributable (ok) when valid and with a channel; verified when a fresh
-// presence code.
+// presence code. ?3 belongs to the grouping (ReadScans); ?4 is the JSON array of the channels a
+// filter keeps, or NULL.
 constexpr std::string_view kScansSql =
     "SELECT kiosk_id, device_id, channel_id, occurred_at_ms, "
     "channel_id IS NOT NULL AND json_extract(payload, '$.valid') IS 1 AS ok, "
     "json_extract(payload, '$.code') IS 'presence' AND "
     "json_extract(payload, '$.presence') IS 'verified' AS verified "
-    "FROM events WHERE type = 'scan' AND occurred_at_ms >= ?1 AND occurred_at_ms < ?2";
+    "FROM events WHERE type = 'scan' AND occurred_at_ms >= ?1 AND occurred_at_ms < ?2 "
+    "AND (?4 IS NULL OR channel_id IN (SELECT value FROM json_each(?4)))";
 
 constexpr std::string_view kScanFiguresSql =
     "COUNT(*), COALESCE(SUM(NOT g.ok), 0), COALESCE(SUM(g.ok AND g.verified), 0), "
@@ -112,25 +114,28 @@ Result<void> ReadScans(Database& db, const AttributionFactsRequest& request,
   const auto add = [&facts](const Statement& row) {
     facts.scan_groups.push_back(ReadScanFigures(row, 1, row.ColumnText(0)));
   };
+  const std::optional<std::string> kNoGrouping;  // ?3 unused: NULL
+  std::optional<std::string> channels;
+  if (request.scan_channels) channels = JsonStringArray(*request.scan_channels);
   Result<void> read;
   switch (request.scan_grouping.kind) {
     case ScanGrouping::Kind::kChannel:
-      read = EachRow(db, grouped, add, request.from_ms, request.to_ms);
+      read = EachRow(db, grouped, add, request.from_ms, request.to_ms, kNoGrouping, channels);
       break;
     case ScanGrouping::Kind::kMapped:
       read = EachRow(db, grouped, add, request.from_ms, request.to_ms,
-                     ChannelGroupsJson(request.scan_grouping.channel_groups));
+                     ChannelGroupsJson(request.scan_grouping.channel_groups), channels);
       break;
     case ScanGrouping::Kind::kDay:
       read = EachRow(db, grouped, add, request.from_ms, request.to_ms,
-                     request.scan_grouping.day_offset_ms);
+                     request.scan_grouping.day_offset_ms, channels);
       break;
   }
   if (!read) return read;
   return EachRow(
       db, StrCat("SELECT ", kScanFiguresSql, " FROM (", kScansSql, ") g"),
       [&facts](const Statement& row) { facts.scan_totals = ReadScanFigures(row, 0, ""); },
-      request.from_ms, request.to_ms);
+      request.from_ms, request.to_ms, kNoGrouping, channels);
 }
 
 Result<void> ReadConversions(Database& db, const AttributionFactsRequest& request,

@@ -37,7 +37,7 @@ TEST(AttributionQueryTest, DefaultsToTheLast30DaysByChannelLastTouch) {
 TEST(AttributionQueryTest, ReadsEveryParameter) {
   auto query = ParseAttributionQuery(
       "from=2027-03-01&to=2027-03-03T12:30:00.5%2B08:00&group_by=path:3&model=first_touch&"
-      "format=csv&tz=%2B08:00&lookback_days=7",
+      "format=csv&tz=%2B08:00&lookback_days=7&store=store%201&campaign=spring",
       kNow);
   ASSERT_TRUE(query) << query.error().message();
   EXPECT_EQ(query->from_ms, kD0 - 8 * 3'600'000);  // midnight at +08:00
@@ -49,6 +49,8 @@ TEST(AttributionQueryTest, ReadsEveryParameter) {
   EXPECT_EQ(query->format, ReportFormat::kCsv);
   EXPECT_EQ(query->utc_offset_minutes, 480);
   EXPECT_EQ(query->lookback_days, 7);
+  EXPECT_EQ(query->store, "store 1");
+  EXPECT_EQ(query->campaign, "spring");
 }
 
 TEST(AttributionQueryTest, AnUnescapedPlusInAnOffsetStillReads) {
@@ -77,6 +79,8 @@ TEST(AttributionQueryTest, RefusesBadParametersNamingThem) {
   EXPECT_EQ(Refusal("tz=%2B24:00"), "tz: must be a UTC offset such as +08:00, -05:30 or Z");
   EXPECT_EQ(Refusal("lookback_days=0"), "lookback_days: must be a whole number of days, 1..365");
   EXPECT_TRUE(Refusal("lookback_days=3x").starts_with("lookback_days: "));
+  EXPECT_EQ(Refusal("store="), "store: must be 1-64 bytes");
+  EXPECT_EQ(Refusal("campaign=" + std::string(65, 'c')), "campaign: must be 1-64 bytes");
   EXPECT_TRUE(Refusal("groupby=day").starts_with("groupby: unknown parameter"));
   EXPECT_EQ(Refusal("model=first_touch&model=last_touch"), "model: given more than once");
 }

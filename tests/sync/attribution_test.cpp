@@ -174,6 +174,35 @@ TEST_P(AttributionTest, ByCampaignFirstTouch) {
             }));
 }
 
+// A filter keeps the chosen channels' scans and what is credited to them: the same figures as
+// their rows without the filter, and totals as their group's row.
+TEST_P(AttributionTest, AStoreFilterKeepsThatStoresChannels) {
+  const AttributionReport report = Report("group_by=channel&store=store-1");
+  EXPECT_EQ(Rows(report), (std::vector<std::string>{
+                              "EL3 | 3 3 0 0 | 0 0 1 | - 3513600",
+                              "FLYER | 2 2 0 0 | 1 1 1 | 3600 86400",
+                              "KIOSK | 2 1 1 0 | 1 1 0 | 1500 -",
+                          }));
+  EXPECT_EQ(Describe("total", report.totals), "total | 7 5 1 0 | 2 2 2 | 2550 1800000");
+}
+
+TEST_P(AttributionTest, ACampaignFilterFollowsTheModelsCredit) {
+  const AttributionReport report = Report("group_by=store&campaign=spring&model=first_touch");
+  EXPECT_EQ(Rows(report), (std::vector<std::string>{
+                              "store-1 | 5 4 0 0 | 2 2 2 | 50400 1800000",
+                              "store-2 | 2 1 0 0 | 1 1 1 | 3600 7200",
+                          }));
+  EXPECT_EQ(Describe("total", report.totals), "total | 7 5 0 0 | 3 3 3 | 7200 86400");
+  EXPECT_EQ(Rows(Report("group_by=channel&campaign=spring&store=store-2&model=first_touch")),
+            (std::vector<std::string>{"COUNTER-2 | 2 1 0 0 | 1 1 1 | 3600 7200"}));
+}
+
+TEST_P(AttributionTest, AFilterNoChannelMatchesGivesAnEmptyReport) {
+  const AttributionReport report = Report("store=store-9");
+  EXPECT_TRUE(report.rows.empty());
+  EXPECT_EQ(Describe("total", report.totals), "total | 0 0 0 0 | 0 0 0 | - -");
+}
+
 TEST_P(AttributionTest, ByFirstPathLevelFirstTouch) {
   EXPECT_EQ(Rows(Report("group_by=path:1&model=first_touch")),
             (std::vector<std::string>{
@@ -278,6 +307,19 @@ TEST_P(AttributionTest, UpgradingADatabaseWithDataGivesTheSameReport) {
     EXPECT_EQ(Describe("total", after.totals), Describe("total", before[i].totals)) << queries[i];
   }
   EXPECT_EQ(Describe("total", before[0].totals), "total | 12 8 1 2 | 5 5 4 | 2250 86400");
+}
+
+// PostgreSQL reads the scans on a second connection when one is free, in the same snapshot; with
+// a single connection it reads everything on that one, to the same report.
+TEST_P(AttributionTest, OneConnectionGivesTheSameReport) {
+  const AttributionReport pooled = Report("group_by=campaign&model=first_touch");
+  auto single = database_.Open(*identity_, clock_, 1);
+  ASSERT_TRUE(single) << single.error().message();
+  store_ = std::move(*single);
+  const AttributionReport alone = Report("group_by=campaign&model=first_touch");
+  EXPECT_EQ(Rows(alone), Rows(pooled));
+  EXPECT_EQ(Describe("total", alone.totals), Describe("total", pooled.totals));
+  EXPECT_EQ(Describe("total", alone.totals), "total | 12 8 1 2 | 5 5 4 | 5400 86400");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AttributionTest, testing::BothBackends(), testing::BackendName);

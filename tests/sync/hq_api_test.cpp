@@ -14,6 +14,7 @@
 #include "common/crypto.hpp"
 #include "common/fake_clock.hpp"
 #include "common/files.hpp"
+#include "common/strings.hpp"
 #include "support/hq_api_server.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
@@ -137,6 +138,43 @@ TEST_F(HqApiTest, AnswersJsonWithTheQueryEchoed) {
   EXPECT_EQ(rows[0].as_object().at("day"), "2027-03-01");
   EXPECT_EQ(rows[1].as_object().at("redemptions"), 3);
   EXPECT_EQ(json.at("totals").as_object().at("scans"), 12);
+}
+
+TEST_F(HqApiTest, FiltersByStoreAndEchoesTheFilter) {
+  const HttpClientResponse response =
+      Get("/v1/attribution?format=csv&store=store-2&" + std::string(kWindow), hq_.token);
+  ASSERT_EQ(response.status, 200u) << response.body;
+  const std::string header(kChannelCsv.substr(0, kChannelCsv.find('\n') + 1));
+  EXPECT_EQ(response.body,
+            header + "COUNTER-2,Counter card,2,1,0,0,1,1,1,1.0000,1.0000,3000,7200\r\n");
+  const auto json = boost::json::parse(
+      Get("/v1/attribution?campaign=spring&" + std::string(kWindow), hq_.token).body);
+  const auto& query = json.as_object().at("query").as_object();
+  EXPECT_EQ(query.at("campaign"), "spring");
+  EXPECT_FALSE(query.contains("store"));
+  EXPECT_EQ(Get("/v1/attribution?store=&" + std::string(kWindow), hq_.token).status, 400u);
+}
+
+TEST_F(HqApiTest, ListsTheChannelCatalogue) {
+  EXPECT_EQ(Get("/v1/channels", "").status, 401u);
+  EXPECT_EQ(Get("/v1/channels?store=store-1", hq_.token).status, 400u);
+  const HttpClientResponse response = Get("/v1/channels", hq_.token);
+  ASSERT_EQ(response.status, 200u) << response.body;
+  std::vector<std::string> channels;
+  const auto json = boost::json::parse(response.body);
+  for (const auto& channel : json.as_object().at("channels").as_array()) {
+    const auto& c = channel.as_object();
+    channels.push_back(StrCat(std::string_view(c.at("id").as_string()), " ",
+                              std::string_view(c.at("store").as_string()), " ",
+                              std::string_view(c.at("campaign").as_string()), " ",
+                              std::string_view(c.at("path").as_string())));
+  }
+  EXPECT_EQ(channels, (std::vector<std::string>{
+                          "COUNTER-2 store-2 spring south/plaza/counter",
+                          "EL3 store-1 spring north/greenwood/bldg-2/elevator-3",
+                          "FLYER store-1 spring north/greenwood/flyer-mar",
+                          "KIOSK store-1 welcome north/mall-7/kiosk",
+                      }));
 }
 
 TEST_F(HqApiTest, TheCommandLinePrintsATable) {

@@ -95,6 +95,8 @@ std::string_view DashboardHtml() {
     </label>
     <label>Only rows containing <input id="row-filter" type="search" spellcheck="false"
       placeholder="store-1, spring, north/..."></label>
+    <label>Store <select id="store"><option value="">all</option></select></label>
+    <label>Campaign <select id="campaign"><option value="">all</option></select></label>
     <label>Model
       <select id="model">
         <option value="last_touch">last touch</option>

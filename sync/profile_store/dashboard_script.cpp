@@ -85,7 +85,7 @@ std::string_view DashboardScript() {
   }
 
   function reportQuery(groupBy, format = 'json') {
-    return new URLSearchParams({
+    const query = new URLSearchParams({
       from: $('from').value,
       to: nextDay($('through').value),
       group_by: groupBy,
@@ -93,6 +93,26 @@ std::string_view DashboardScript() {
       tz: utcOffsetText(),
       format,
     });
+    for (const filter of ['store', 'campaign']) {
+      if ($(filter).value) query.set(filter, $(filter).value);
+    }
+    return query;
+  }
+
+  // The store and campaign lists, from the channel catalogue; a choice still listed stays chosen.
+  function fillFilterChoices(catalogue) {
+    for (const filter of ['store', 'campaign']) {
+      const select = $(filter);
+      const chosen = select.value;
+      const values = [...new Set(catalogue.channels.map((channel) => channel[filter]))]
+        .filter((value) => value !== '')
+        .sort();
+      select.replaceChildren(
+        html('option', 'all', { value: '' }),
+        ...values.map((value) => html('option', value, { value })),
+      );
+      select.value = values.includes(chosen) ? chosen : '';
+    }
   }
 
   // ---- Drawing helpers ----
@@ -332,20 +352,25 @@ std::string_view DashboardScript() {
     const tableQuery = reportQuery(tableGrouping());
     $('csv-link').setAttribute('href', `/v1/attribution?${reportQuery(tableGrouping(), 'csv')}`);
     try {
-      const [table, funnel, trend, health] = await Promise.all([
+      const [table, funnel, trend, health, catalogue] = await Promise.all([
         getJson(`/v1/attribution?${tableQuery}`),
         getJson(`/v1/attribution?${reportQuery('channel')}`),
         getJson(`/v1/attribution?${reportQuery('day')}`),
         getJson('/v1/kiosks/health'),
+        getJson('/v1/channels'),
       ]);
       if (generation !== state.loads) return;
+      fillFilterChoices(catalogue);
       state.table = table;
       renderTable();
       drawFunnel(funnel);
       drawTrend(trend);
       renderHealth(health);
       const q = table.query;
-      $('status').textContent = `${q.from} to ${q.to} (exclusive), rows by ${q.group_by}, ${q.model.replace('_', ' ')}`;
+      const only = [q.store && `store ${q.store}`, q.campaign && `campaign ${q.campaign}`].filter(Boolean);
+      $('status').textContent =
+        `${q.from} to ${q.to} (exclusive), rows by ${q.group_by}, ${q.model.replace('_', ' ')}` +
+        (only.length ? `, only ${only.join(' and ')}` : '');
       $('dashboard').dataset.query = tableQuery.toString();
     } catch (error) {
       if (generation === state.loads) handleFailure(error);

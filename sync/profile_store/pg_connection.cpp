@@ -64,6 +64,15 @@ std::int64_t PgResult::Int(int row, int column) const {
   return value;
 }
 
+std::int64_t PgResult::BinaryInt(int row, int column) const {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(PQgetvalue(result_, row, column));
+  const int size = PQgetlength(result_, row, column);
+  if (size != 2 && size != 4 && size != 8) return 0;
+  std::uint64_t value = bytes[0] & 0x80 ? ~std::uint64_t{0} : 0;  // sign-extended
+  for (int i = 0; i < size; ++i) value = (value << 8) | bytes[i];
+  return static_cast<std::int64_t>(value);
+}
+
 bool PgResult::Bool(int row, int column) const {
   return PQgetlength(result_, row, column) > 0 && PQgetvalue(result_, row, column)[0] == 't';
 }
@@ -162,6 +171,14 @@ Result<PgResult> PgConnection::Query(std::string_view sql, const PgParams& param
   const RawParams raw(params);
   return Check(PQexecParams(connection_, text.c_str(), raw.count(), nullptr, raw.values.data(),
                             nullptr, nullptr, 0),
+               "query");
+}
+
+Result<PgResult> PgConnection::QueryBinary(std::string_view sql, const PgParams& params) {
+  const std::string text(sql);
+  const RawParams raw(params);
+  return Check(PQexecParams(connection_, text.c_str(), raw.count(), nullptr, raw.values.data(),
+                            nullptr, nullptr, 1),
                "query");
 }
 

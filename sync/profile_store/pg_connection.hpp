@@ -1,8 +1,8 @@
 #pragma once
 
 // A small RAII wrapper over one libpq connection, the only code that sees libpq-fe.h (in
-// pg_connection.cpp). Parameters and results travel in PostgreSQL's text format. Not
-// thread-safe: one thread at a time per connection.
+// pg_connection.cpp). Parameters and results travel in PostgreSQL's text format (results in
+// binary on request: QueryBinary). Not thread-safe: one thread at a time per connection.
 //
 // Errors: kUnavailable when the connection is lost or the server refuses for now (connection
 // exceptions, shutdown, serialization failures and deadlocks: see IsRetryable), kInvalidArgument
@@ -91,6 +91,8 @@ class PgResult {
   std::string_view View(int row, int column) const;
   // 0 for NULL or text that is not an integer.
   std::int64_t Int(int row, int column) const;
+  // An integer column of a QueryBinary result (smallint, integer or bigint); 0 for NULL.
+  std::int64_t BinaryInt(int row, int column) const;
   // A boolean column ("t"/"f").
   bool Bool(int row, int column) const;
   // Rows changed by an INSERT/UPDATE/DELETE.
@@ -118,6 +120,10 @@ class PgConnection {
   Result<void> Exec(std::string_view sql);
   // Runs one statement with parameters $1, $2, ...
   Result<PgResult> Query(std::string_view sql, const PgParams& params = {});
+  // The same with the rows in PostgreSQL's binary format: text columns read as with Query
+  // (View, Text), integer columns with BinaryInt. Saves both sides the text conversion of
+  // large integer results.
+  Result<PgResult> QueryBinary(std::string_view sql, const PgParams& params = {});
   // Prepares `sql` under `name` on this connection, and runs it.
   Result<void> Prepare(const std::string& name, std::string_view sql);
   Result<PgResult> Run(const std::string& name, const PgParams& params);

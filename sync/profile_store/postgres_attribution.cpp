@@ -4,6 +4,8 @@
 // migrations 3 and 7 (attribution_schema.hpp).
 
 #include <future>
+#include <set>
+#include <tuple>
 
 #include "common/strings.hpp"
 #include "sync/profile_store/attribution_backend.hpp"
@@ -35,22 +37,18 @@ constexpr std::string_view kVouchersSql =
     " WHERE r.occurred_at_ms >= $1 AND r.occurred_at_ms < $2 AND v.issued_seq IS NOT NULL"
     " AND NOT (v.issued_at_ms >= $1 AND v.issued_at_ms < $2)";
 
-// Signups with their touches: `wanted` names the signups (kSignupsInWindow, kSignupsOfVouchers)
-// and `where` keeps the two sets apart. Two statements rather than one UNION: PostgreSQL
-// misjudged the UNION's size by four orders of magnitude and then planned no parallel workers.
+// Signups with their touches: `wanted` names the signups, `lookback` is the lookback parameter.
+// The window's signups first; then, by id, those of the window's vouchers that were not among
+// them (a few: vouchers redeemed in the window, issued before it). One UNION of both sets was
+// slower: PostgreSQL misjudged its size by four orders of magnitude and planned no parallel
+// workers.
 constexpr std::string_view kSignupsInWindow =
     "SELECT kiosk_id, incarnation, seq FROM signups"
     " WHERE occurred_at_ms >= $1 AND occurred_at_ms < $2";
-constexpr std::string_view kSignupsOfVouchers =
-    "SELECT signer, issued_incarnation, signup_seq FROM vouchers"
-    " WHERE issued_at_ms >= $1 AND issued_at_ms < $2 AND signup_seq IS NOT NULL"
-    " UNION SELECT v.signer, v.issued_incarnation, v.signup_seq FROM redemptions r"
-    " JOIN vouchers v ON v.voucher_key = r.voucher_key"
-    " WHERE r.occurred_at_ms >= $1 AND r.occurred_at_ms < $2 AND v.signup_seq IS NOT NULL";
-constexpr std::string_view kOutsideWindow =
-    " WHERE NOT (s.occurred_at_ms >= $1 AND s.occurred_at_ms < $2)";
+constexpr std::string_view kSignupsById =
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])";
 
-std::string SignupsSql(std::string_view wanted, std::string_view where) {
+std::string SignupsSql(std::string_view wanted, std::string_view lookback) {
   return StrCat(
       "WITH wanted(kiosk_id, incarnation, seq) AS (", wanted, ")",
       " SELECT s.kiosk_id, s.incarnation, s.seq, s.occurred_at_ms, s.channel_id,"
@@ -60,8 +58,26 @@ std::string SignupsSql(std::string_view wanted, std::string_view where) {
       " LEFT JOIN device_links d ON d.profile_key = s.profile_key"
       " LEFT JOIN events e ON e.kiosk_id = d.kiosk_id AND e.device_id = d.device_id AND"
       " e.type = 'scan' AND e.scan_flags & 1 = 1"
-      " AND e.occurred_at_ms <= s.occurred_at_ms AND e.occurred_at_ms >= s.occurred_at_ms - $3",
-      where, " ORDER BY s.kiosk_id, s.incarnation, s.seq");
+      " AND e.occurred_at_ms <= s.occurred_at_ms AND e.occurred_at_ms >= s.occurred_at_ms - ",
+      lookback, " ORDER BY s.kiosk_id, s.incarnation, s.seq");
+}
+
+std::optional<std::string> OptionalText(const PgResult& rows, int row, int column) {
+  if (rows.IsNull(row, column)) return std::nullopt;
+  return rows.Text(row, column);
+}
+
+// Adds the rows of a SignupsSql query to `collector`.
+void CollectSignups(const PgResult& rows, SignupFactCollector& collector) {
+  for (int i = 0; i < rows.rows(); ++i) {
+    std::optional<Touch> touch;
+    if (!rows.IsNull(i, 5)) {
+      touch = Touch{EventId{rows.Text(i, 5), rows.Text(i, 6), rows.Int(i, 7)}, rows.Text(i, 8),
+                    rows.Int(i, 9)};
+    }
+    collector.Add(EventId{rows.Text(i, 0), rows.Text(i, 1), rows.Int(i, 2)}, rows.Int(i, 3),
+                  OptionalText(rows, i, 4), std::move(touch));
+  }
 }
 
 constexpr std::string_view kRedemptionsSql =
@@ -90,11 +106,6 @@ Result<void> ShareSnapshot(PgConnection& connection, PgConnection& other) {
   return {};
 }
 
-std::optional<std::string> OptionalText(const PgResult& rows, int row, int column) {
-  if (rows.IsNull(row, column)) return std::nullopt;
-  return rows.Text(row, column);
-}
-
 Result<void> ReadScans(PgConnection& connection, const AttributionFactsRequest& request,
                        AttributionFacts& facts) {
   std::optional<std::string> channels;
@@ -103,14 +114,14 @@ Result<void> ReadScans(PgConnection& connection, const AttributionFactsRequest& 
     for (const std::string& channel : *request.scan_channels) array.Add(channel);
     channels = array.Text();
   }
-  auto rows = connection.Query(kScansSql, Params(request.from_ms, request.to_ms, channels));
+  auto rows = connection.QueryBinary(kScansSql, Params(request.from_ms, request.to_ms, channels));
   if (!rows) return rows.error();
   ScanTally tally(request.scan_grouping);
   for (int i = 0; i < rows->rows(); ++i) {
-    const std::int64_t flags = rows->Int(i, 1);
+    const std::int64_t flags = rows->BinaryInt(i, 1);
     std::optional<std::uint64_t> scanner;
-    if (!rows->IsNull(i, 2)) scanner = static_cast<std::uint64_t>(rows->Int(i, 2));
-    tally.Add(rows->View(i, 0), (flags & 1) != 0, (flags & 2) != 0, scanner, rows->Int(i, 3));
+    if (!rows->IsNull(i, 2)) scanner = static_cast<std::uint64_t>(rows->BinaryInt(i, 2));
+    tally.Add(rows->View(i, 0), (flags & 1) != 0, (flags & 2) != 0, scanner, rows->BinaryInt(i, 3));
   }
   tally.Finish(facts);
   return {};
@@ -129,20 +140,31 @@ Result<void> ReadConversions(PgConnection& connection, const AttributionFactsReq
     facts.vouchers.push_back(std::move(voucher));
   }
   SignupFactCollector collector;
-  for (const auto& [wanted, where] : {std::pair{kSignupsInWindow, std::string_view()},
-                                      std::pair{kSignupsOfVouchers, kOutsideWindow}}) {
-    auto signups = connection.Query(SignupsSql(wanted, where),
+  auto in_window = connection.Query(SignupsSql(kSignupsInWindow, "$3"),
                                     Params(request.from_ms, request.to_ms, request.lookback_ms));
-    if (!signups) return signups.error();
-    for (int i = 0; i < signups->rows(); ++i) {
-      std::optional<Touch> touch;
-      if (!signups->IsNull(i, 5)) {
-        touch = Touch{EventId{signups->Text(i, 5), signups->Text(i, 6), signups->Int(i, 7)},
-                      signups->Text(i, 8), signups->Int(i, 9)};
-      }
-      collector.Add(EventId{signups->Text(i, 0), signups->Text(i, 1), signups->Int(i, 2)},
-                    signups->Int(i, 3), OptionalText(*signups, i, 4), std::move(touch));
+  if (!in_window) return in_window.error();
+  CollectSignups(*in_window, collector);
+  std::set<std::tuple<std::string_view, std::string_view, std::int64_t>> known;
+  for (int i = 0; i < in_window->rows(); ++i) {
+    known.emplace(in_window->View(i, 0), in_window->View(i, 1), in_window->Int(i, 2));
+  }
+  PgArray kiosks, incarnations, seqs;
+  std::size_t missing = 0;
+  for (const VoucherFact& voucher : facts.vouchers) {
+    if (!voucher.signup) continue;
+    const EventId& id = *voucher.signup;
+    if (known.emplace(id.kiosk_id, id.incarnation, id.seq).second) {
+      kiosks.Add(id.kiosk_id);
+      incarnations.Add(id.incarnation);
+      seqs.Add(id.seq);
+      ++missing;
     }
+  }
+  if (missing > 0) {
+    auto by_id = connection.Query(SignupsSql(kSignupsById, "$4"),
+                                  Params(kiosks, incarnations, seqs, request.lookback_ms));
+    if (!by_id) return by_id.error();
+    CollectSignups(*by_id, collector);
   }
   facts.signups = collector.Take();
   auto redemptions = connection.Query(kRedemptionsSql, Params(request.from_ms, request.to_ms));

@@ -3,8 +3,8 @@
 // batch with a gap, a dead letter and a voucher conflict); an analyst logs in with a token from
 // `profile-store new-token`, and every figure the page shows (table cells, funnel bar labels,
 // trend points, kiosk health rows) is checked against the API's JSON for the same query. Sorting
-// and a filter change redraw the table, a wrong token gets a clear error, and the CSV link
-// downloads the API's CSV.
+// and a filter change redraw the table, a store filter shows the API's report for that store, a
+// wrong token gets a clear error, and the CSV link downloads the API's CSV.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -323,5 +323,26 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
     assert.match(fromApi.type, /^text\/csv/);
     assert.equal(csv, fromApi.body);
     assert.ok(csv.startsWith('path,scans,unique_scanners,'), csv.slice(0, 80));
+
+    // Store and campaign filters: listed from the channel catalogue; the table is the API's
+    // report for the chosen store, and the CSV link follows.
+    const catalogue = await apiJson('/v1/channels');
+    const listed = (filter) => ['', ...new Set(catalogue.channels.map((channel) => channel[filter]))].sort();
+    assert.deepEqual(await page.locator('#store option').evaluateAll((options) => options.map((o) => o.value)), listed('store'));
+    assert.deepEqual(await page.locator('#campaign option').evaluateAll((options) => options.map((o) => o.value)), listed('campaign'));
+    assert.deepEqual(listed('store'), ['', 'store-1', 'store-2']);
+    await page.locator('#row-filter').fill('');
+    await page.locator('#store').selectOption('store-1');
+    const storeQuery = `${reportQuery('path:2', 'first_touch')}&store=store-1`;
+    await apply(page, storeQuery);
+    const forStore = await apiJson(`/v1/attribution?${storeQuery}`);
+    assert.equal(forStore.query.store, 'store-1');
+    assert.ok(forStore.totals.scans < byPath.totals.scans, 'the filter leaves scans out');
+    await expectTableMatches(page, forStore, sortedByFigure(forStore.rows, 'scans', true));
+    assert.match(await page.locator('#status').textContent(), /only store store-1$/);
+    assert.equal(
+      await page.locator('#csv-link').getAttribute('href'),
+      `/v1/attribution?${reportQuery('path:2', 'first_touch', 'csv')}&store=store-1`,
+    );
   });
 });

@@ -52,7 +52,9 @@ Result<std::int64_t> JournalWriter::UsedBytes() {
   auto row = used_bytes_.Step();
   if (!row) return row.error();
   if (!*row) return Error(ErrorKind::kInternal, "page count query returned no row");
-  return used_bytes_.ColumnInt(0);
+  const std::int64_t used = used_bytes_.ColumnInt(0);
+  used_bytes_.Reset();  // else it holds a read transaction and no checkpoint completes
+  return used;
 }
 
 std::vector<Result<std::int64_t>> JournalWriter::CommitBatch(std::span<const StampedDraft> batch) {

@@ -29,6 +29,8 @@ class Statement {
   Result<void> BindNull(int index);
 
   // Advances to the next row: true when a row is ready to read, false when the statement is done.
+  // A statement left on a row keeps its connection's read transaction open, which stops WAL
+  // checkpoints from emptying the WAL: Reset() one read only in part as soon as it is read.
   Result<bool> Step();
   // Steps a statement that returns no rows to completion.
   Result<void> Run();

@@ -41,8 +41,9 @@ constexpr std::string_view kVouchersSql =
     " v.signup_seq FROM wanted w JOIN vouchers v ON v.voucher_key = w.voucher_key"
     " WHERE v.issued_seq IS NOT NULL";
 
-// "+e.type": touches go through events_by_device; events_by_type_time would read every scan of
-// the lookback per linked device.
+// Touches go through events_by_device, named: without statistics SQLite read every event of
+// the kiosk per linked device through the primary key (2.1 s instead of 15 ms at 1M events), and
+// before that every scan of the lookback through events_by_type_time.
 constexpr std::string_view kSignupsSql =
     "WITH wanted(kiosk_id, incarnation, seq) AS ("
     " SELECT kiosk_id, incarnation, seq FROM signups"
@@ -57,8 +58,9 @@ constexpr std::string_view kSignupsSql =
     " FROM wanted w JOIN signups s ON s.kiosk_id = w.kiosk_id AND"
     " s.incarnation = w.incarnation AND s.seq = w.seq"
     " LEFT JOIN device_links d ON d.profile_key = s.profile_key"
-    " LEFT JOIN events e ON e.kiosk_id = d.kiosk_id AND e.device_id = d.device_id AND"
-    " +e.type = 'scan' AND e.channel_id IS NOT NULL AND json_extract(e.payload, '$.valid') IS 1"
+    " LEFT JOIN events e INDEXED BY events_by_device ON e.kiosk_id = d.kiosk_id AND"
+    " e.device_id = d.device_id AND e.type = 'scan' AND e.channel_id IS NOT NULL AND "
+    "json_extract(e.payload, '$.valid') IS 1"
     " AND e.occurred_at_ms <= s.occurred_at_ms AND e.occurred_at_ms >= s.occurred_at_ms - ?3"
     " ORDER BY s.kiosk_id, s.incarnation, s.seq";
 

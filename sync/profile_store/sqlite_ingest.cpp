@@ -153,6 +153,7 @@ class SqliteIngestTransaction final : public IngestTransaction {
     if (!row) return row.error();
     if (!*row) return Error(ErrorKind::kInternal, "stream row vanished");
     state.max_seq = s_.select_stream.ColumnInt(0);
+    s_.select_stream.Reset();  // else it holds a read transaction and no checkpoint completes
     if (auto bound = BindAll(s_.select_gaps, batch.kiosk_id, batch.incarnation); !bound) {
       return bound.error();
     }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -491,6 +492,26 @@ TEST_P(ProfileStoreBackendTest, RefusesAnInvalidBatchAndKeepsDataAcrossReopening
 
 INSTANTIATE_TEST_SUITE_P(Backends, ProfileStoreBackendTest, testing::BothBackends(),
                          testing::BackendName);
+
+// A read left open on the store's connection stops every checkpoint: the WAL then holds the whole
+// database and every read crawls through it (it did: 3.3 GB of WAL and a 4 KB database file
+// after 1M events, and an 18 s report).
+TEST(SqliteStoreWalTest, CheckpointsKeepTheWalSmall) {
+  testing::TempDir dir;
+  FakeClock clock;
+  auto identity = testing::TestHqIdentity(std::string(32, 'k'));
+  ASSERT_TRUE(identity) << identity.error().message();
+  auto store = SqliteStore::Open(dir / "hq.db", *identity, clock);
+  ASSERT_TRUE(store) << store.error().message();
+  for (std::int64_t batch = 0; batch < 60; ++batch) {
+    auto answer = (*store)->Ingest(ScanBatch("kiosk-wal", "inc-1", 1 + batch * 500, 500));
+    ASSERT_TRUE(answer) << answer.error().message();
+  }
+  const auto database_bytes = std::filesystem::file_size(dir / "hq.db");
+  const auto wal_bytes = std::filesystem::file_size(dir / "hq.db-wal");
+  EXPECT_GT(database_bytes, 8u << 20) << "the events never reached the database file";
+  EXPECT_LT(wal_bytes, 6u << 20);
+}
 
 }  // namespace
 }  // namespace kiosk_edge

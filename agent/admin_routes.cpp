@@ -6,6 +6,9 @@
 #include <boost/json/serialize.hpp>
 
 #include "agent/journal_await.hpp"
+#include "agent/phone_number.hpp"
+#include "common/blocking.hpp"
+#include "common/crypto.hpp"
 #include "common/json_fields.hpp"
 
 namespace kiosk_edge {
@@ -81,6 +84,37 @@ awaitable<HttpResponse> DefineChannel(const ShopperServices& services, const std
   co_return co_await Record(services, draft, 201, channel.id);
 }
 
+// A shopper withdraws marketing consent through staff (at the counter, or by phone to support):
+// journals consent_withdrawn with the number sealed for HQ, which takes the shopper out of its
+// audiences when the event syncs. Neither the number nor anything derived from it is logged or
+// echoed.
+awaitable<HttpResponse> WithdrawConsent(const ShopperServices& services,
+                                        const HttpRequest& request) {
+  boost::system::error_code parse_error;
+  const boost::json::value parsed = boost::json::parse(request.body, parse_error);
+  if (parse_error || !parsed.is_object()) co_return JsonError(400, "send a JSON object");
+  const PhoneResult phone =
+      NormalizePhone(JsonString(parsed.as_object(), "phone"), services.extra_country_codes);
+  if (phone.problem) {
+    co_return JsonError(400, "phone: must be a mobile number this kiosk accepts at signup");
+  }
+  const auto seal = [hq_key = services.hq_public_key->Current(), e164 = phone.e164] {
+    return SealForHq(*hq_key, e164, "signup.phone");
+  };
+  const Result<std::string> sealed = co_await RunBlocking(*services.blocking_pool, seal);
+  if (!sealed) co_return JsonError(500, "cannot seal the number for HQ");
+  const boost::json::object payload{{"phone", *sealed}, {"purpose", "marketing"}};
+  EventDraft draft{"consent_withdrawn", std::nullopt, 1, boost::json::serialize(payload),
+                   std::nullopt};
+  auto seq = co_await AppendDurably(*services.journal, draft);
+  if (!seq) {
+    co_return JsonError(seq.error().kind() == ErrorKind::kJournalFull ? 503 : 500,
+                        seq.error().message());
+  }
+  const boost::json::object body{{"seq", *seq}, {"purpose", "marketing"}};
+  co_return HttpResponse::Json(201, boost::json::serialize(body));
+}
+
 awaitable<HttpResponse> RouteAdmin(const ShopperServices* services, std::string store_id,
                                    HttpRequest request) {
   const std::string_view path = request.Path();
@@ -94,6 +128,9 @@ awaitable<HttpResponse> RouteAdmin(const ShopperServices* services, std::string 
   }
   if (path == "/admin/channels" && request.method == "POST") {
     co_return co_await DefineChannel(*services, store_id, request);
+  }
+  if (path == "/admin/consent-withdrawals" && request.method == "POST") {
+    co_return co_await WithdrawConsent(*services, request);
   }
   constexpr std::string_view kPrefix = "/admin/channels/";
   constexpr std::string_view kRetire = "/retire";

@@ -65,6 +65,9 @@ Run it as the agent's user, e.g. sudo -u kiosk-agent kioskctl --state-dir /var/l
   events tail [--n N] [--follow]
               the newest N events (default 20): SEQ<TAB>TIME<TAB>TYPE<TAB>CHANNEL, never their
               contents; --follow keeps printing new ones until interrupted
+  consent withdraw
+              reads a shopper's mobile number from standard input and records that they
+              withdraw marketing consent (sealed for HQ; HQ drops them from audiences on sync)
   voucher show CODE
               decodes and checks a voucher (signer, gift, store, scope, expiry) and shows its
               redemption and refusals from the journal, without redeeming it
@@ -277,6 +280,31 @@ int EnrollCommand(const Invocation& invocation, std::ostream& out, std::ostream&
   return kOk;
 }
 
+// The number comes from standard input, not the command line (shell history, ps).
+int ConsentCommand(const Invocation& invocation, std::istream& in, std::ostream& out,
+                   std::ostream& err) {
+  if (invocation.words.size() != 2 || invocation.words[1] != "withdraw") {
+    err << kUsageText;
+    return kUsage;
+  }
+  std::string phone;
+  std::getline(in, phone);
+  while (!phone.empty() && (phone.back() == '\r' || phone.back() == ' ')) phone.pop_back();
+  if (phone.empty()) {
+    err << "kioskctl: consent withdraw reads the shopper's mobile number from standard input\n";
+    return kFailed;
+  }
+  auto answer = Call(invocation, "POST", "/admin/consent-withdrawals",
+                     boost::json::serialize(boost::json::object{{"phone", phone}}));
+  if (!answer) {
+    err << "kioskctl: " << answer.error().message() << "\n";
+    return kFailed;
+  }
+  out << "recorded as event " << answer->as_object().at("seq").as_int64()
+      << ": the shopper leaves HQ's marketing audiences when this kiosk next syncs\n";
+  return kOk;
+}
+
 }  // namespace
 
 int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::ostream& err,
@@ -316,6 +344,7 @@ int RunKioskctl(std::span<const std::string_view> args, std::ostream& out, std::
   if (command == "events") {
     return EventsCommand(invocation->state_dir, rest, invocation->options, out, err);
   }
+  if (command == "consent") return ConsentCommand(*invocation, in, out, err);
   if (command == "voucher") return VoucherCommand(invocation->state_dir, rest, out, err);
   err << kUsageText;
   return kUsage;

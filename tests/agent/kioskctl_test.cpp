@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "agent/staff_auth.hpp"
+#include "common/sqlite.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 #include "support/running_agent.hpp"
@@ -182,6 +184,43 @@ int HashPin(const std::string& stdin_text, std::string& out, std::string& err) {
   out = out_stream.str();
   err = err_stream.str();
   return status;
+}
+
+// A shopper withdraws marketing consent through staff: the number goes in on standard input
+// (not the command line) and into the journal only sealed for HQ.
+TEST(KioskctlConsentTest, AWithdrawalIsJournaledWithTheNumberSealed) {
+  TempDir dir;
+  RunningAgent agent(dir.path());
+  ASSERT_NE(agent.port(), 0);
+  const std::string state_dir = agent.state_dir().string();
+  const std::vector<std::string_view> args = {"--state-dir", state_dir, "consent", "withdraw"};
+  const auto withdraw = [&args](const std::string& typed, std::string& out, std::string& err) {
+    std::istringstream in(typed);
+    std::ostringstream out_stream, err_stream;
+    const int status = RunKioskctl(args, out_stream, err_stream, in);
+    out = out_stream.str();
+    err = err_stream.str();
+    return status;
+  };
+  std::string out, err;
+  ASSERT_EQ(withdraw("138 1234 5678\n", out, err), 0) << err;
+  EXPECT_TRUE(out.starts_with("recorded as event ")) << out;
+
+  auto journal =
+      Database::Open(agent.state_dir() / "journal.db", DatabaseOptions{.read_only = true});
+  ASSERT_TRUE(journal) << journal.error().message();
+  auto payload = journal->QueryText("SELECT payload FROM events WHERE type = 'consent_withdrawn'");
+  ASSERT_TRUE(payload) << payload.error().message();
+  const auto json = boost::json::parse(*payload).as_object();
+  EXPECT_EQ(json.size(), 2u);
+  EXPECT_TRUE(std::string_view(json.at("phone").as_string()).starts_with("S1.")) << *payload;
+  EXPECT_EQ(json.at("purpose"), "marketing");
+  EXPECT_EQ(payload->find("12345678"), std::string::npos);
+
+  EXPECT_EQ(withdraw("12ab\n", out, err), 1);
+  EXPECT_NE(err.find("phone: must be a mobile number"), std::string::npos) << err;
+  EXPECT_EQ(withdraw("", out, err), 1);
+  EXPECT_NE(err.find("standard input"), std::string::npos) << err;
 }
 
 TEST(KioskctlStaffTest, HashPinReadsThePinFromStandardInput) {

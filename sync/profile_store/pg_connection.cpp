@@ -167,18 +167,19 @@ struct RawParams {
 }  // namespace
 
 Result<PgResult> PgConnection::Query(std::string_view sql, const PgParams& params) {
-  const std::string text(sql);
-  const RawParams raw(params);
-  return Check(PQexecParams(connection_, text.c_str(), raw.count(), nullptr, raw.values.data(),
-                            nullptr, nullptr, 0),
-               "query");
+  return QueryIn(sql, params, 0);
 }
 
 Result<PgResult> PgConnection::QueryBinary(std::string_view sql, const PgParams& params) {
+  return QueryIn(sql, params, 1);
+}
+
+Result<PgResult> PgConnection::QueryIn(std::string_view sql, const PgParams& params,
+                                       int result_format) {
   const std::string text(sql);
   const RawParams raw(params);
   return Check(PQexecParams(connection_, text.c_str(), raw.count(), nullptr, raw.values.data(),
-                            nullptr, nullptr, 1),
+                            nullptr, nullptr, result_format),
                "query");
 }
 

@@ -145,6 +145,8 @@ class PgConnection {
 
  private:
   explicit PgConnection(pg_conn* connection) : connection_(connection) {}
+  // result_format: 0 text, 1 binary.
+  Result<PgResult> QueryIn(std::string_view sql, const PgParams& params, int result_format);
   Error ResultError(pg_result* result, std::string_view what);
   Result<PgResult> Check(pg_result* result, std::string_view what);
 

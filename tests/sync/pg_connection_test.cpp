@@ -77,6 +77,21 @@ TEST_F(PgConnectionTest, CopyRowsArriveByteForByte) {
   EXPECT_EQ(Rows(), Expected());
 }
 
+TEST_F(PgConnectionTest, BinaryResultsReadIntegersOfEverySizeAndText) {
+  auto rows = connection_->QueryBinary(
+      "SELECT (-2)::smallint, 2147483647::integer, (-9007199254740993)::bigint, "
+      "9223372036854775807::bigint, $1::text, NULL::bigint",
+      Params("a\tb"));
+  ASSERT_TRUE(rows) << rows.error().message();
+  EXPECT_EQ(rows->BinaryInt(0, 0), -2);
+  EXPECT_EQ(rows->BinaryInt(0, 1), 2147483647);
+  EXPECT_EQ(rows->BinaryInt(0, 2), -9007199254740993);
+  EXPECT_EQ(rows->BinaryInt(0, 3), 9223372036854775807);
+  EXPECT_EQ(rows->View(0, 4), "a\tb");
+  EXPECT_TRUE(rows->IsNull(0, 5));
+  EXPECT_EQ(rows->BinaryInt(0, 5), 0);
+}
+
 TEST_F(PgConnectionTest, ArrayParametersArriveByteForByte) {
   PgArray numbers, texts, flags;
   for (std::size_t i = 0; i < kAwkwardTexts.size(); ++i) {

@@ -1,5 +1,6 @@
 #include "sync/client/sync_client.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -147,8 +148,9 @@ Result<std::optional<SyncClient::EncodedBatch>> SyncClient::ReadAndEncode(
   batch.events = std::move(*events);
   auto body = EncodeBatch(batch);
   if (!body) return body.error().WithContext("encode batch");
-  return std::optional<EncodedBatch>(EncodedBatch{std::move(batch.incarnation), batch.first_seq,
-                                                  batch.last_seq, std::move(*body)});
+  return std::optional<EncodedBatch>(
+      EncodedBatch{std::move(batch.incarnation), batch.first_seq, batch.last_seq,
+                   std::max(position->last_seq, batch.last_seq), std::move(*body)});
 }
 
 awaitable<SyncClient::ReadAheadResult> SyncClient::ReadAhead(std::optional<std::int64_t> after,
@@ -178,7 +180,8 @@ awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
   const std::vector<std::pair<std::string, std::string>> headers = {
       {"content-type", "application/json"},
       {"content-encoding", "gzip"},
-      {std::string(kSyncFeaturesHeader), std::string(kSyncFeatureErasure)}};
+      {std::string(kSyncFeaturesHeader), std::string(kSyncFeatureErasure)},
+      {std::string(kJournalLastSeqHeader), std::to_string(batch.journal_last_seq)}};
   const std::string method = "POST", target(kBatchTarget);
   // The batch after this one is read and encoded on the pool while this one is on the wire; it
   // goes out only after this one's answer, and only if this one was committed.

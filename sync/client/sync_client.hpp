@@ -142,6 +142,8 @@ class SyncClient {
     std::string incarnation;
     std::int64_t first_seq = 0;
     std::int64_t last_seq = 0;
+    std::int64_t journal_last_seq =
+        0;             // the journal's newest seq when read (kJournalLastSeqHeader)
     std::string body;  // gzipped JSON
   };
   using ReadAheadResult = Result<std::optional<EncodedBatch>>;

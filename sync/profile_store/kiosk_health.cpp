@@ -36,6 +36,9 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms) {
   entry["high_water"] = stream.high_water;
   entry["max_seq"] = stream.max_seq;
   entry["last_sync_at"] = TimeOrNull(stream.last_batch_at_ms);
+  if (stream.journal_last_seq) {
+    entry["backlog"] = std::max<std::int64_t>(0, *stream.journal_last_seq - stream.high_water);
+  }
   if (stream.last_batch_at_ms > 0) {
     entry["seconds_since_sync"] =
         std::max<std::int64_t>(0, now_ms - stream.last_batch_at_ms) / 1000;

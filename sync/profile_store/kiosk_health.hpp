@@ -10,11 +10,14 @@
 //                    "seconds_since_sync": 3600 | null,
 //                    "gaps": [{"from_seq": 4, "to_seq": 6, "detected_at": "..."}],
 //                    "missing_events": 3, "dead_letters": 0, "voucher_conflicts": 1,
-//                    "backlog": null}]}
+//                    "backlog": 0 | null}]}
 //
 // last_sync_at is when HQ stored the kiosk's latest batch (HQ's clock). missing_events counts the
-// seqs inside the open gaps of the kiosk's current incarnation. backlog (events the kiosk holds
-// but has not uploaded) is always null: kiosks do not report their journal's length to HQ.
+// seqs inside the open gaps of the kiosk's current incarnation. backlog: the events the kiosk
+// held and had not uploaded as its latest batch left (the journal's newest seq it reported, minus
+// high_water); null for kiosks that do not report it. Events captured since that batch, while the
+// kiosk cannot reach HQ, are not counted: HQ cannot know of them (kioskctl status on the kiosk
+// can).
 
 #include <cstdint>
 #include <string>

@@ -7,6 +7,7 @@
 #include "sync/profile_store/attribution_schema.hpp"
 #include "sync/profile_store/audience_schema.hpp"
 #include "sync/profile_store/erasure_schema.hpp"
+#include "sync/profile_store/kiosk_health_schema.hpp"
 #include "sync/profile_store/postgres_session.hpp"
 
 namespace kiosk_edge {
@@ -90,7 +91,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {4, kAudienceSchemaPostgres},
                                                             {5, kErasureSchemaSql},
                                                             {6, kVoucherSignupSql},
-                                                            {7, kScanFactsPostgresSql}};
+                                                            {7, kScanFactsPostgresSql},
+                                                            {8, kJournalLastSeqSql}};
 
 // One advisory lock for every profile-store migration in the database.
 constexpr std::string_view kLockKey = "7210420001";

@@ -86,8 +86,8 @@ constexpr std::string_view kSql[] = {
     "second_kiosk_id, second_incarnation, second_seq, detected_at_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     // update_stream
-    "UPDATE streams SET max_seq = ?3, high_water = ?4, last_batch_at_ms = ?5 "
-    "WHERE kiosk_id = ?1 AND incarnation = ?2",
+    "UPDATE streams SET max_seq = ?3, high_water = ?4, last_batch_at_ms = ?5, "
+    "journal_last_seq = COALESCE(?6, journal_last_seq) WHERE kiosk_id = ?1 AND incarnation = ?2",
     // delete_gaps
     "DELETE FROM gaps WHERE kiosk_id = ?1 AND incarnation = ?2",
     // insert_gap
@@ -303,6 +303,10 @@ class SqliteIngestTransaction final : public IngestTransaction {
                           const StreamState& after, std::int64_t now_ms) override {
     auto bound = BindAll(s_.update_stream, batch.kiosk_id, batch.incarnation, after.max_seq,
                          HighWater(after), now_ms);
+    if (bound) {
+      bound = batch.journal_last_seq ? s_.update_stream.Bind(6, *batch.journal_last_seq)
+                                     : s_.update_stream.BindNull(6);
+    }
     if (!bound) return bound.error();
     if (auto ran = s_.update_stream.Run(); !ran) return ran.error();
     if (before.gaps == after.gaps) return {};

@@ -5,6 +5,7 @@
 #include "sync/profile_store/attribution_schema.hpp"
 #include "sync/profile_store/audience_schema.hpp"
 #include "sync/profile_store/erasure_schema.hpp"
+#include "sync/profile_store/kiosk_health_schema.hpp"
 #include "sync/profile_store/sqlite_binding.hpp"
 
 namespace kiosk_edge {
@@ -89,7 +90,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {3, kAttributionIndexesSql},
                                      {4, kAudienceSchemaSqlite},
                                      {5, kErasureSchemaSql},
-                                     {6, kVoucherSignupSql}};
+                                     {6, kVoucherSignupSql},
+                                     {7, kJournalLastSeqSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>

@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <charconv>
 
 #include "common/blocking.hpp"
 #include "common/crypto.hpp"
@@ -110,6 +111,18 @@ awaitable<HttpResponse> Enroll(const StoreServices& services, const HttpRequest&
   co_return HttpResponse::Json(200, boost::json::serialize(body));
 }
 
+// The kiosk's kJournalLastSeqHeader when it is a number no smaller than the batch's last seq.
+std::optional<std::int64_t> JournalLastSeq(std::optional<std::string_view> header,
+                                           const EventBatch& batch) {
+  if (!header) return std::nullopt;
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(header->data(), header->data() + header->size(), value);
+  if (error != std::errc() || end != header->data() + header->size() || value < batch.last_seq) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 struct IngestOutcome {
   Result<BatchAnswer> answer = Error(ErrorKind::kInternal, "not run");
   bool wrong_kiosk = false;
@@ -119,13 +132,15 @@ struct IngestOutcome {
 awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpRequest& request) {
   if (!request.peer_common_name) co_return JsonError(403, "a kiosk client certificate is required");
   const std::string peer = *request.peer_common_name;
-  const auto ingest = [&services, &body = request.body, peer] {
+  const std::optional<std::string_view> journal_last_seq = request.Header(kJournalLastSeqHeader);
+  const auto ingest = [&services, &body = request.body, peer, journal_last_seq] {
     IngestOutcome outcome;
     auto batch = DecodeBatch(body);
     if (!batch) {
       outcome.answer = batch.error();
       return outcome;
     }
+    batch->journal_last_seq = JournalLastSeq(journal_last_seq, *batch);
     if (batch->kiosk_id != peer) {
       outcome.wrong_kiosk = true;
       outcome.batch_kiosk = batch->kiosk_id;

@@ -41,6 +41,9 @@ struct KioskStatus {
   std::vector<SeqGap> gaps;       // that incarnation's open gaps, lowest first
   std::int64_t dead_letters = 0;  // this kiosk's rejected events, every incarnation
   std::int64_t conflicts = 0;     // voucher conflicts with a redemption at this kiosk
+  // The newest seq in the kiosk's journal as its latest batch left (kJournalLastSeqHeader);
+  // nothing from kiosks that do not send it.
+  std::optional<std::int64_t> journal_last_seq;
 };
 
 struct StoreCounts {

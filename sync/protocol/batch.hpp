@@ -60,6 +60,10 @@ struct WireEvent {
 };
 
 // A run of consecutive events of one kiosk's journal incarnation.
+// A batch request header (lower case): the newest seq in the kiosk's journal as the batch left,
+// >= the batch's last seq. Advisory: HQ ignores a missing or malformed one.
+inline constexpr std::string_view kJournalLastSeqHeader = "kiosk-journal-last-seq";
+
 struct EventBatch {
   int schema_version = kSyncSchemaVersion;
   std::string kiosk_id;     // [A-Za-z0-9._-]{1,64}, starting with a letter or digit
@@ -67,6 +71,9 @@ struct EventBatch {
   std::int64_t first_seq = 0;
   std::int64_t last_seq = 0;
   std::vector<WireEvent> events;  // seqs first_seq..last_seq in order, 1..kMaxBatchEvents of them
+  // Not in the batch's JSON: the newest seq in the kiosk's journal when it sent the batch, from
+  // the kJournalLastSeqHeader request header (HQ's kiosk health shows the backlog from it).
+  std::optional<std::int64_t> journal_last_seq;
 
   friend bool operator==(const EventBatch&, const EventBatch&) = default;
 };

@@ -34,6 +34,7 @@ using testing::MakeBatch;
 using testing::MakeEvent;
 using testing::Redemption;
 using testing::Scan;
+using testing::ScanBatch;
 using testing::VoucherIssued;
 
 using testing::Backend;
@@ -109,6 +110,28 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
             R"("high_water":0,"max_seq":0,"last_sync_at":null,"seconds_since_sync":null,)"
             R"("gaps":[],"missing_events":0,"dead_letters":0,"voucher_conflicts":0,)"
             R"("backlog":null}]})");
+}
+
+// The backlog is what the kiosk's journal held beyond HQ's high-water mark as its latest batch
+// left; a batch without the report keeps the last one.
+TEST_P(KioskHealthTest, TheBacklogIsTheJournalBeyondTheHighWaterMarkAtTheLatestBatch) {
+  const auto backlog = [this]() -> std::string {
+    auto kiosks = ReadKioskHealth(*store_);
+    EXPECT_TRUE(kiosks) << kiosks.error().message();
+    const std::string json = kiosks ? KioskHealthJson(*kiosks, NowMs()) : "";
+    const std::size_t at = json.find("\"backlog\":");
+    return at == std::string::npos ? "" : json.substr(at + 10, json.find('}', at) - at - 10);
+  };
+  EventBatch first = ScanBatch("kiosk-a", "inc-a", 1, 100);
+  first.journal_last_seq = 250;
+  Ingest(first);
+  EXPECT_EQ(backlog(), "150");
+  Ingest(ScanBatch("kiosk-a", "inc-a", 101, 100));  // an older kiosk: no report
+  EXPECT_EQ(backlog(), "50");
+  EventBatch last = ScanBatch("kiosk-a", "inc-a", 201, 50);
+  last.journal_last_seq = 250;
+  Ingest(last);
+  EXPECT_EQ(backlog(), "0");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthTest, testing::BothBackends(), testing::BackendName);

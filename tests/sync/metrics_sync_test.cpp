@@ -123,6 +123,14 @@ TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
                                 std::regex("\nprofile_store_http_responses_total\\{code=\"200\"\\} "
                                            "[1-9][0-9]*\n")))
       << hq_metrics->body;
+  // HQ's kiosk health has the kiosk's report of its journal: nothing left behind.
+  const auto health = HqApiGet(client, "/v1/kiosks/health");
+  ASSERT_TRUE(health) << health.error().message();
+  const auto kiosks = boost::json::parse(health->body).at("kiosks").as_array();
+  ASSERT_EQ(kiosks.size(), 1u) << health->body;
+  EXPECT_EQ(kiosks[0].at("backlog"), 0) << health->body;
+  EXPECT_GT(kiosks[0].at("high_water").as_int64(), 0) << health->body;
+
   client.token.clear();
   const auto anonymous = HqApiGet(client, "/metrics");
   ASSERT_TRUE(anonymous);

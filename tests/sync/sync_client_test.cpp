@@ -176,6 +176,19 @@ class FakeHq : public SyncTransport {
     return static_cast<std::size_t>(std::count_if(
         requests_.begin(), requests_.end(), [&](const auto& r) { return r.target == target; }));
   }
+  // The value of header `name` in each request to `target`, in order ("" where it was absent).
+  std::vector<std::string> HeaderValues(const std::string& target, const std::string& name) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> values;
+    for (const Request& request : requests_) {
+      if (request.target != target) continue;
+      values.emplace_back();
+      for (const auto& [key, value] : request.headers) {
+        if (key == name) values.back() = value;
+      }
+    }
+    return values;
+  }
   std::function<void(const EventBatch&)> on_batch;  // sees each batch as it arrives
   ConfigBundle bundle_ = [] {
     ConfigBundle bundle;
@@ -260,6 +273,9 @@ TEST_F(SyncClientTest, UploadsABacklogInOrderExactlyOnceWithinTheBatchLimits) {
   EXPECT_EQ(hq_.duplicates(), 0);
   EXPECT_EQ(hq_.max_batch_events(), kMaxBatchEvents);
   EXPECT_EQ(hq_.requests_to("/v1/sync/batch"), 3u);
+  // Each batch tells HQ how far the journal reaches (HQ shows the backlog from it).
+  EXPECT_EQ(hq_.HeaderValues("/v1/sync/batch", std::string(kJournalLastSeqHeader)),
+            (std::vector<std::string>{"1234", "1234", "1234"}));
   const SyncStatus status = client_->Status();
   EXPECT_EQ(status.events_sent, 1234);
   EXPECT_EQ(status.batches_sent, 3);

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "bench/attribution_bench_data.hpp"
+#include "bench/bench_support.hpp"
 #include "common/clock.hpp"
 #include "common/crypto.hpp"
 #include "common/strings.hpp"
@@ -100,13 +101,6 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
 }
 
 void Note(const std::string& text) { std::cerr << "[attribution_bench] " << text << std::endl; }
-
-std::string LoadAverage() {
-  std::ifstream file("/proc/loadavg");
-  std::string one, five, fifteen;
-  file >> one >> five >> fifteen;
-  return StrCat(one, " ", five, " ", fifteen);
-}
 
 double Median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -193,25 +187,6 @@ bool RunOne(StoreBackend& store, const std::string& backend, std::int64_t events
   return true;
 }
 
-// A private folder under $TMPDIR, removed with everything in it at the end.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string path = (std::filesystem::temp_directory_path() / "attribution-XXXXXX").string();
-    if (::mkdtemp(path.data()) != nullptr) path_ = path;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 constexpr std::string_view kCompleteMark = "attribution_bench dataset, complete";
 
 // The events of a dataset an earlier run kept in `schema` (by type), or nullopt when there is
@@ -253,7 +228,7 @@ int Main(int argc, char** argv) {
   bool ok = true;
   for (const std::string& backend : flags->backends) {
     for (std::int64_t events : flags->events) {
-      ScratchDir dir;
+      ScratchDir dir("attribution");
       std::unique_ptr<StoreBackend> store;
       std::string options_schema;
       std::optional<std::map<std::string, std::int64_t>> stored_by_type;

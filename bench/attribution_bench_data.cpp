@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "bench/bench_support.hpp"
 #include "common/pii_seal.hpp"
 #include "common/strings.hpp"
 
@@ -18,22 +19,6 @@ constexpr std::int64_t kDayMs = 86'400'000;
 constexpr std::string_view kSpots[] = {"POSTER1", "POSTER2", "ELEVATOR1", "ELEVATOR2", "FLYER1",
                                        "FLYER2",  "WINDOW",  "COUNTER",   "BUS-STOP",  "MAILER"};
 constexpr std::string_view kCampaigns[] = {"spring", "opening", "loyalty"};
-
-class Draw {
- public:
-  explicit Draw(std::uint64_t seed) : random_(seed) {}
-  std::uint64_t Below(std::uint64_t n) { return random_() % n; }
-  bool Percent(int p) { return Below(100) < static_cast<std::uint64_t>(p); }
-  std::string Hex(std::size_t digits) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string text(digits, '0');
-    for (char& c : text) c = kDigits[Below(16)];
-    return text;
-  }
-
- private:
-  std::mt19937_64 random_;
-};
 
 WireEvent Event(std::string type, std::int64_t at_ms, std::optional<std::string> channel,
                 const boost::json::object& payload) {

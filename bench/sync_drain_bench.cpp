@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.hpp"
 #include "bench/sync_drain_events.hpp"
 #include "bench/sync_drain_fleet.hpp"
 #include "bench/sync_drain_peers.hpp"
@@ -94,25 +95,6 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
   }
   return flags;
 }
-
-// A private folder under $TMPDIR, removed with everything in it at the end.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string path = (std::filesystem::temp_directory_path() / "sync-drain-XXXXXX").string();
-    if (::mkdtemp(path.data()) != nullptr) path_ = path;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 void Note(const std::string& text) { std::cerr << "[sync_drain_bench] " << text << std::endl; }
 
@@ -238,7 +220,7 @@ int Main(const Flags& flags) {
   report.kiosks = flags.kiosks;
   report.load_before = LoadAverage();
   const auto started = SteadyClock::now();
-  ScratchDir root;
+  ScratchDir root("sync-drain");
   if (root.path().empty()) {
     std::cerr << "cannot create a temporary folder\n";
     return 1;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <random>
 
+#include "bench/bench_support.hpp"
 #include "common/pii_seal.hpp"
 #include "common/strings.hpp"
 
@@ -18,32 +19,6 @@ constexpr std::string_view kFamilyNames[] = {"Zhang", "Wang", "Li",     "Chen", 
                                              "Smith", "Tan",  "Garcia", "Nguyen", "Huang"};
 constexpr std::string_view kCampaigns[] = {"spring-2026", "store-opening", "loyalty-q2"};
 constexpr std::string_view kGifts[] = {"coffee", "tote-bag", "10-percent-off"};
-
-class Draw {
- public:
-  explicit Draw(std::uint64_t seed) : random_(seed) {}
-  std::uint64_t Below(std::uint64_t n) { return random_() % n; }
-  bool Percent(int p) { return Below(100) < static_cast<std::uint64_t>(p); }
-  std::string Hex(std::size_t digits) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string text(digits, '0');
-    for (char& c : text) c = kDigits[Below(16)];
-    return text;
-  }
-  std::string Base32(std::size_t length) {
-    static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    std::string text(length, 'A');
-    for (char& c : text) c = kDigits[Below(32)];
-    return text;
-  }
-  template <class T, std::size_t N>
-  std::string_view Pick(const T (&items)[N]) {
-    return items[Below(N)];
-  }
-
- private:
-  std::mt19937_64 random_;
-};
 
 std::string ScanPayload(Draw& draw, bool presence, bool valid, const std::string& device) {
   boost::json::object payload;

@@ -118,13 +118,6 @@ pid_t FindPostmaster(int port) {
   return -1;
 }
 
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return StrCat(one, " / ", five, " / ", fifteen);
-}
-
 Result<StageTimes> TimeStages(std::span<const WireEvent> events, const HqIdentity& identity) {
   StageTimes times;
   SteadyClock::duration encode{}, decode{}, prepare{};

@@ -31,9 +31,6 @@ CpuTimes SampleCpu(pid_t profile_store, pid_t postmaster);
 // The pid of the postgres server listening on `port` ("-p PORT" on its command line); -1 if none.
 pid_t FindPostmaster(int port);
 
-// "/proc/loadavg"'s three load averages.
-std::string LoadAverage();
-
 // Milliseconds per batch for each stage, alone on one thread, over the events in batches of
 // kMaxBatchEvents (kiosk "bench-probe").
 struct StageTimes {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <iostream>
 
+#include "bench/bench_support.hpp"
 #include "common/strings.hpp"
 
 namespace kiosk_edge::bench {

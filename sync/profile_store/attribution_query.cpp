@@ -46,19 +46,17 @@ Result<void> ReadGrouping(std::string_view text, AttributionQuery& query) {
 }  // namespace
 
 Result<AttributionQuery> ParseAttributionQuery(std::string_view query_string, std::int64_t now_ms) {
-  auto parameters = ReportParameters::Parse(query_string, kParameters);
-  if (!parameters) return parameters.error();
-  const auto window = ReadReportWindow(*parameters, now_ms);
-  if (!window) return window.error();
-  const auto format = ReadReportFormat(*parameters);
-  if (!format) return format.error();
-  const auto value = [&parameters](std::string_view name) { return parameters->Get(name); };
+  auto basics = ReadReportBasics(query_string, kParameters, now_ms);
+  if (!basics) return basics.error();
+  const ReportParameters& parameters = basics->parameters;
+  const ReportWindow& window = basics->window;
+  const auto value = [&parameters](std::string_view name) { return parameters.Get(name); };
 
   AttributionQuery query;
-  query.from_ms = window->from_ms;
-  query.to_ms = window->to_ms;
-  query.utc_offset_minutes = window->utc_offset_minutes;
-  query.format = *format;
+  query.from_ms = window.from_ms;
+  query.to_ms = window.to_ms;
+  query.utc_offset_minutes = window.utc_offset_minutes;
+  query.format = basics->format;
   if (auto grouping = value("group_by")) {
     if (auto read = ReadGrouping(*grouping, query); !read) return read.error();
   }
@@ -75,7 +73,7 @@ Result<AttributionQuery> ParseAttributionQuery(std::string_view query_string, st
     query.lookback_days = *days;
   }
   for (auto [name, field] : {std::pair{"store", &query.store}, {"campaign", &query.campaign}}) {
-    auto filter = ReadReportFilter(*parameters, name);
+    auto filter = ReadReportFilter(parameters, name);
     if (!filter) return filter.error();
     *field = std::move(*filter);
   }

@@ -44,13 +44,11 @@ std::optional<std::int64_t> ParseAfter(std::string_view text) {
 }  // namespace
 
 Result<AudienceQuery> ParseAudienceQuery(std::string_view query_string, std::int64_t now_ms) {
-  auto parameters = ReportParameters::Parse(query_string, kParameters);
-  if (!parameters) return parameters.error();
-  const auto window = ReadReportWindow(*parameters, now_ms);
-  if (!window) return window.error();
-  const auto format = ReadReportFormat(*parameters);
-  if (!format) return format.error();
-  const auto value = [&parameters](std::string_view name) { return parameters->Get(name); };
+  auto basics = ReadReportBasics(query_string, kParameters, now_ms);
+  if (!basics) return basics.error();
+  const ReportParameters& parameters = basics->parameters;
+  const ReportWindow& window = basics->window;
+  const auto value = [&parameters](std::string_view name) { return parameters.Get(name); };
 
   AudienceQuery query;
   if (auto after = value("after")) {
@@ -64,14 +62,14 @@ Result<AudienceQuery> ParseAudienceQuery(std::string_view query_string, std::int
     query.after_ms = *ms;
     query.after_text = std::string(*after);
   }
-  query.from_ms = window->from_ms;
-  query.to_ms = window->to_ms;
-  query.utc_offset_minutes = window->utc_offset_minutes;
-  query.format = *format;
+  query.from_ms = window.from_ms;
+  query.to_ms = window.to_ms;
+  query.utc_offset_minutes = window.utc_offset_minutes;
+  query.format = basics->format;
   const std::pair<std::string_view, std::optional<std::string>*> filters[] = {
       {"store", &query.store}, {"campaign", &query.campaign}, {"channel", &query.channel}};
   for (const auto& [name, field] : filters) {
-    auto filter = ReadReportFilter(*parameters, name);
+    auto filter = ReadReportFilter(parameters, name);
     if (!filter) return filter.error();
     *field = std::move(*filter);
   }

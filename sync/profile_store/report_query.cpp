@@ -84,6 +84,18 @@ Result<ReportFormat> ReadReportFormat(const ReportParameters& parameters) {
   return BadParameter("format", "must be json or csv");
 }
 
+Result<ReportBasics> ReadReportBasics(std::string_view query_string,
+                                      std::span<const std::string_view> known,
+                                      std::int64_t now_ms) {
+  auto parameters = ReportParameters::Parse(query_string, known);
+  if (!parameters) return parameters.error();
+  const auto window = ReadReportWindow(*parameters, now_ms);
+  if (!window) return window.error();
+  const auto format = ReadReportFormat(*parameters);
+  if (!format) return format.error();
+  return ReportBasics{std::move(*parameters), *window, *format};
+}
+
 Result<std::optional<std::string>> ReadReportFilter(const ReportParameters& parameters,
                                                     std::string_view name) {
   const auto text = parameters.Get(name);

@@ -51,6 +51,15 @@ Result<ReportWindow> ReadReportWindow(const ReportParameters& parameters, std::i
 // format: json (the default) or csv.
 Result<ReportFormat> ReadReportFormat(const ReportParameters& parameters);
 
+// What every report query has: its parameters (each one of `known`), window and format.
+struct ReportBasics {
+  ReportParameters parameters;
+  ReportWindow window;
+  ReportFormat format;
+};
+Result<ReportBasics> ReadReportBasics(std::string_view query_string,
+                                      std::span<const std::string_view> known, std::int64_t now_ms);
+
 // The filter `name` (store, campaign, channel), if given: 1-64 bytes.
 Result<std::optional<std::string>> ReadReportFilter(const ReportParameters& parameters,
                                                     std::string_view name);

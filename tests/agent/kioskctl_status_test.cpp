@@ -30,28 +30,12 @@ namespace kiosk_edge {
 namespace {
 
 using testing::HttpExchange;
+using testing::CommandResult;
+using testing::Kioskctl;
 using testing::RunningAgent;
 using testing::TempDir;
 
 constexpr auto kPatience = std::chrono::seconds(30);
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-CommandResult Kioskctl(const RunningAgent& agent, std::vector<std::string> args) {
-  args.insert(args.begin(), {KIOSKCTL_BINARY, "--state-dir", agent.state_dir().string()});
-  testing::ChildProcess process(args);
-  CommandResult result;
-  std::string line;
-  while (process.ReadStdoutLine(line)) result.out += line + "\n";
-  result.err = process.ReadAllStderr();
-  const int status = process.Wait();
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 // The lines of `text` that start with `prefix`.
 std::string LineStartingWith(const std::string& text, const std::string& prefix) {

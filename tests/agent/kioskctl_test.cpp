@@ -19,27 +19,9 @@
 namespace kiosk_edge {
 namespace {
 
-using testing::ChildProcess;
+using testing::Kioskctl;
 using testing::RunningAgent;
 using testing::TempDir;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-CommandResult Kioskctl(const RunningAgent& agent, std::vector<std::string> args) {
-  args.insert(args.begin(), {KIOSKCTL_BINARY, "--state-dir", agent.state_dir().string()});
-  ChildProcess process(args);
-  CommandResult result;
-  std::string line;
-  while (process.ReadStdoutLine(line)) result.out += line + "\n";
-  result.err = process.ReadAllStderr();
-  const int status = process.Wait();
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 std::string ZbarDecode(const std::filesystem::path& png) {
   const std::string command = "zbarimg --quiet --raw '" + png.string() + "' 2>/dev/null";

@@ -89,4 +89,22 @@ class ChildProcess {
   int status_ = 0;
 };
 
+// A command run to completion: its exit code (-1 when it did not exit normally) and output.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline CommandResult RunProgram(std::vector<std::string> argv) {
+  ChildProcess process(std::move(argv));
+  CommandResult result;
+  std::string line;
+  while (process.ReadStdoutLine(line)) result.out += line + "\n";
+  result.err = process.ReadAllStderr();
+  const int status = process.Wait();
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
 }  // namespace kiosk_edge::testing

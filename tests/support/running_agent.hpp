@@ -74,4 +74,10 @@ class RunningAgent {
   std::string demo_pin_;
 };
 
+// kioskctl with `args` against `agent`'s state folder.
+inline CommandResult Kioskctl(const RunningAgent& agent, std::vector<std::string> args) {
+  args.insert(args.begin(), {KIOSKCTL_BINARY, "--state-dir", agent.state_dir().string()});
+  return RunProgram(std::move(args));
+}
+
 }  // namespace kiosk_edge::testing

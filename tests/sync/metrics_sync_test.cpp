@@ -20,35 +20,14 @@
 namespace kiosk_edge {
 namespace {
 
-using testing::ChildProcess;
 using testing::HttpExchange;
+using testing::Kioskctl;
 using testing::RunningAgent;
 using testing::RunningProfileStore;
+using testing::RunProgram;
 using testing::TempDir;
 
 constexpr char kKioskId[] = "kiosk-metrics-1";
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-CommandResult RunProgram(std::vector<std::string> args) {
-  ChildProcess process(std::move(args));
-  CommandResult result;
-  std::string line;
-  while (process.ReadStdoutLine(line)) result.out += line + "\n";
-  result.err = process.ReadAllStderr();
-  const int status = process.Wait();
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-CommandResult Kioskctl(const RunningAgent& agent, std::vector<std::string> args) {
-  args.insert(args.begin(), {KIOSKCTL_BINARY, "--state-dir", agent.state_dir().string()});
-  return RunProgram(std::move(args));
-}
 
 std::string LineStartingWith(const std::string& text, const std::string& prefix) {
   std::istringstream lines(text);

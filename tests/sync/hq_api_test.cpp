@@ -19,6 +19,7 @@
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
 #include "sync/attribution_dataset.hpp"
+#include "sync/attribution_hq_test.hpp"
 #include "sync/profile_store/hq_api_client.hpp"
 #include "sync/profile_store/hq_api_tokens.hpp"
 #include "sync/profile_store/profile_store_cli.hpp"
@@ -46,25 +47,8 @@ constexpr std::string_view kChannelCsv =
     "(unattributed),,0,0,0,0,0,0,1,,,,\r\n"
     "(invalid),,2,2,0,2,0,0,0,0.0000,,,\r\n";
 
-class HqApiTest : public ::testing::Test {
+class HqApiTest : public testing::AttributionHqTest {
  protected:
-  void SetUp() override {
-    // The store's own keys do not matter to the report: any dataset sealed for HQ will do.
-    ASSERT_NO_FATAL_FAILURE(testing::StartHqApiServer(
-        dir_, "tests",
-        [](const HqIdentity& identity) {
-          return testing::attribution::AttributionBatches(identity.public_key());
-        },
-        &hq_));
-  }
-
-  HttpClientResponse Get(const std::string& target, const std::string& token) {
-    auto response =
-        HqApiGet({hq_.url, token, hq_.ca_pem, std::chrono::milliseconds(20'000)}, target);
-    EXPECT_TRUE(response) << response.error().message();
-    return response ? *response : HttpClientResponse{};
-  }
-
   std::vector<std::string> Cli(std::vector<std::string> options, int* status,
                                std::string* errors = nullptr) {
     std::vector<std::string> argv = {
@@ -82,9 +66,6 @@ class HqApiTest : public ::testing::Test {
     }
     return lines;
   }
-
-  testing::TempDir dir_;
-  testing::HqApiServer hq_;
 };
 
 TEST_F(HqApiTest, RefusesARequestWithoutAToken) {

@@ -19,6 +19,7 @@
 #include "support/temp_dir.hpp"
 #include "support/test_stores.hpp"
 #include "sync/attribution_dataset.hpp"
+#include "sync/attribution_hq_test.hpp"
 #include "sync/profile_store/hq_api_client.hpp"
 #include "sync/profile_store/hq_api_tokens.hpp"
 #include "sync/profile_store/postgres_store.hpp"
@@ -138,27 +139,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthTest, testing::BothBackends(), tes
 
 // The endpoint and the dashboard's files, through a real profile-store holding the attribution
 // dataset (two kiosks, no gaps, no conflicts).
-class KioskHealthEndpointTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(testing::StartHqApiServer(
-        dir_, "tests",
-        [](const HqIdentity& identity) {
-          return testing::attribution::AttributionBatches(identity.public_key());
-        },
-        &hq_));
-  }
-
-  HttpClientResponse Get(const std::string& target, const std::string& token) {
-    auto response =
-        HqApiGet({hq_.url, token, hq_.ca_pem, std::chrono::milliseconds(20'000)}, target);
-    EXPECT_TRUE(response) << response.error().message();
-    return response ? *response : HttpClientResponse{};
-  }
-
-  testing::TempDir dir_;
-  testing::HqApiServer hq_;
-};
+class KioskHealthEndpointTest : public testing::AttributionHqTest {};
 
 TEST_F(KioskHealthEndpointTest, AnswersEveryKioskWithAToken) {
   EXPECT_EQ(Get("/v1/kiosks/health", "").status, 401u);

@@ -11,11 +11,9 @@ namespace {
 Result<std::optional<std::string>> SignupPayload(Statement& select, std::int64_t seq) {
   select.Reset();
   if (auto bound = select.Bind(1, seq); !bound) return bound.error();
-  auto row = select.Step();
+  std::optional<std::string> payload;
+  auto row = select.ReadOne([&payload](const Statement& found) { payload = found.ColumnText(0); });
   if (!row) return row.error();
-  if (!*row) return std::optional<std::string>();
-  std::optional<std::string> payload = select.ColumnText(0);
-  select.Reset();
   return payload;
 }
 

@@ -48,12 +48,10 @@ JournalWriter::JournalWriter(Database db, JournalMeta meta, std::uint64_t max_di
       insert_claim_(std::move(insert_claim)) {}
 
 Result<std::int64_t> JournalWriter::UsedBytes() {
-  used_bytes_.Reset();
-  auto row = used_bytes_.Step();
+  std::int64_t used = 0;
+  auto row = used_bytes_.ReadOne([&used](const Statement& bytes) { used = bytes.ColumnInt(0); });
   if (!row) return row.error();
   if (!*row) return Error(ErrorKind::kInternal, "page count query returned no row");
-  const std::int64_t used = used_bytes_.ColumnInt(0);
-  used_bytes_.Reset();  // else it holds a read transaction and no checkpoint completes
   return used;
 }
 

@@ -30,10 +30,20 @@ class Statement {
 
   // Advances to the next row: true when a row is ready to read, false when the statement is done.
   // A statement left on a row keeps its connection's read transaction open, which stops WAL
-  // checkpoints from emptying the WAL: Reset() one read only in part as soon as it is read.
+  // checkpoints from emptying the WAL: read single rows with ReadOne, reset any other statement
+  // read only in part.
   Result<bool> Step();
   // Steps a statement that returns no rows to completion.
   Result<void> Run();
+  // A query of at most one row: calls `read(*this)` on the row if there is one, then resets the
+  // statement (so that no read transaction stays open). True when there was a row.
+  template <class Read>
+  Result<bool> ReadOne(Read&& read) {
+    auto row = Step();
+    if (row && *row) read(static_cast<const Statement&>(*this));
+    Reset();
+    return row;
+  }
   // Makes the statement ready to run again, with its bindings cleared.
   void Reset();
 

@@ -149,11 +149,10 @@ class SqliteIngestTransaction final : public IngestTransaction {
     if (auto bound = BindAll(s_.select_stream, batch.kiosk_id, batch.incarnation); !bound) {
       return bound.error();
     }
-    auto row = s_.select_stream.Step();
+    auto row = s_.select_stream.ReadOne(
+        [&state](const Statement& stream) { state.max_seq = stream.ColumnInt(0); });
     if (!row) return row.error();
     if (!*row) return Error(ErrorKind::kInternal, "stream row vanished");
-    state.max_seq = s_.select_stream.ColumnInt(0);
-    s_.select_stream.Reset();  // else it holds a read transaction and no checkpoint completes
     if (auto bound = BindAll(s_.select_gaps, batch.kiosk_id, batch.incarnation); !bound) {
       return bound.error();
     }
@@ -173,11 +172,9 @@ class SqliteIngestTransaction final : public IngestTransaction {
     std::vector<std::string> erased;
     for (const std::string& key : profile_keys) {
       if (auto bound = BindAll(s_.select_tombstone, key); !bound) return bound.error();
-      auto row = s_.select_tombstone.Step();
+      auto row = s_.select_tombstone.ReadOne([](const Statement&) {});
       if (!row) return row.error();
-      if (!*row) continue;
-      erased.push_back(key);
-      if (auto done = s_.select_tombstone.Step(); !done) return done.error();
+      if (*row) erased.push_back(key);
     }
     return erased;
   }

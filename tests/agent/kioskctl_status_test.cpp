@@ -29,8 +29,8 @@
 namespace kiosk_edge {
 namespace {
 
-using testing::HttpExchange;
 using testing::CommandResult;
+using testing::HttpExchange;
 using testing::Kioskctl;
 using testing::RunningAgent;
 using testing::TempDir;

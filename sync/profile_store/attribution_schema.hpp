@@ -1,6 +1,6 @@
 #pragma once
 
-// Schema migrations 3 and 6 of both backends and 7 of PostgreSQL (sqlite_store.cpp,
+// Schema migrations 3 and 6 of both backends and 7 and 9 of PostgreSQL (sqlite_store.cpp,
 // postgres_schema.cpp): what the attribution report reads (sqlite_attribution.cpp,
 // postgres_attribution.cpp). Touches reuse
 // version 1's device_links_by_profile and events_by_device. Each index costs ingest one more
@@ -49,6 +49,18 @@ CREATE INDEX scans_by_time ON events (occurred_at_ms)
   INCLUDE (channel_id, scan_flags, scanner_key) WHERE type = 'scan';
 DROP INDEX events_by_type_time;
 CREATE INDEX events_by_type_time ON events (type, occurred_at_ms) WHERE type <> 'scan';
+)sql";
+
+// Version 9, PostgreSQL only: profile-store computes scan_flags and scanner_key at ingest
+// (PreparedEvent's ScanFacts, scanner_key.hpp) instead of PostgreSQL, which cost it a jsonb parse
+// and an MD5 per stored event; the stored values stay. Touches look scans up by scanner_key, an
+// 8-byte key, instead of (kiosk_id, device_id), which cost every stored event with a device a
+// random insert into an index three times as wide.
+inline constexpr std::string_view kScanFactsFromIngestSql = R"sql(
+ALTER TABLE events ALTER COLUMN scan_flags DROP EXPRESSION,
+  ALTER COLUMN scanner_key DROP EXPRESSION;
+CREATE INDEX events_by_scanner ON events (scanner_key) WHERE scanner_key IS NOT NULL;
+DROP INDEX events_by_device;
 )sql";
 
 }  // namespace kiosk_edge

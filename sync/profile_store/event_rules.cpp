@@ -66,12 +66,17 @@ std::optional<std::string> DeviceOf(const boost::json::object& payload) {
   return std::string(device->as_string());
 }
 
-Result<void> CheckScan(StrictObject& payload) {
-  if (auto code = payload.String("code", IsCode, "must be \"channel\" or \"presence\""); !code) {
-    return code.error();
-  }
-  if (auto valid = payload.Bool("valid"); !valid) return valid.error();
-  return {};
+Result<ScanFacts> ReadScan(StrictObject& payload, const boost::json::object& object,
+                           const WireEvent& event) {
+  auto code = payload.String("code", IsCode, "must be \"channel\" or \"presence\"");
+  if (!code) return code.error();
+  auto valid = payload.Bool("valid");
+  if (!valid) return valid.error();
+  const auto* presence = object.if_contains("presence");
+  return ScanFacts{.attributable = *valid && event.channel_id.has_value(),
+                   .verified_presence = *code == "presence" && presence != nullptr &&
+                                        presence->is_string() &&
+                                        presence->as_string() == "verified"};
 }
 
 Result<SignupFacts> ReadSignup(StrictObject& payload, const HqIdentity& identity) {
@@ -190,8 +195,10 @@ Result<void> Prepare(const EventBatch& batch, const WireEvent& event, const HqId
   const boost::json::object& object = document->as_object();
   StrictObject payload(object, "payload");
   if (event.type == "scan") {
-    if (auto valid = CheckScan(payload); !valid) return valid.error();
+    auto facts = ReadScan(payload, object, event);
+    if (!facts) return facts.error();
     prepared.device_id = DeviceOf(object);
+    prepared.facts = *facts;
   } else if (event.type == "signup") {
     auto facts = ReadSignup(payload, identity);
     if (!facts) return facts.error();

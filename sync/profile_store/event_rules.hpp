@@ -33,6 +33,12 @@
 
 namespace kiosk_edge {
 
+// What the attribution report counts of a scan (PostgreSQL stores both as events.scan_flags).
+struct ScanFacts {
+  bool attributable = false;       // "valid": true, with a channel
+  bool verified_presence = false;  // "code": "presence" with "presence": "verified"
+};
+
 struct SignupFacts {
   std::string profile_key;  // HQ's blind index of the opened phone
   std::string name_sealed;  // as the kiosk sealed them: personal data stays encrypted at rest
@@ -73,7 +79,7 @@ struct PreparedEvent {
   const WireEvent* event = nullptr;      // into the batch it was prepared from
   std::optional<std::string> rejection;  // set: goes to the dead-letter table with this reason
   std::optional<std::string> device_id;  // the first-party device of a scan or signup
-  std::variant<std::monostate, SignupFacts, VoucherIssuedFacts, RedemptionFacts,
+  std::variant<std::monostate, ScanFacts, SignupFacts, VoucherIssuedFacts, RedemptionFacts,
                ConsentWithdrawnFacts>
       facts;
 };

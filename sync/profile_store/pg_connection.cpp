@@ -407,6 +407,15 @@ PgCopyRows& PgCopyRows::Field(std::string_view text) {
 
 PgCopyRows& PgCopyRows::Field(const std::optional<std::string>& text) {
   if (text) return Field(std::string_view(*text));
+  return Null();
+}
+
+PgCopyRows& PgCopyRows::Field(std::optional<std::int64_t> value) {
+  if (value) return Field(*value);
+  return Null();
+}
+
+PgCopyRows& PgCopyRows::Null() {
   Separate();
   text_.append("\\N");
   return *this;

@@ -165,7 +165,9 @@ class PgCopyRows {
   PgCopyRows& Field(std::int64_t value);
   PgCopyRows& Field(std::string_view text);
   PgCopyRows& Field(const std::string& text) { return Field(std::string_view(text)); }
-  PgCopyRows& Field(const std::optional<std::string>& text);
+  PgCopyRows& Field(const std::optional<std::string>& text);  // nullopt: NULL
+  PgCopyRows& Field(std::optional<std::int64_t> value);       // nullopt: NULL
+  PgCopyRows& Null();
   PgCopyRows& EndRow();
   const std::string& text() const { return text_; }
   void Reserve(std::size_t bytes) { text_.reserve(bytes); }

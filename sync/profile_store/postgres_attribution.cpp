@@ -1,7 +1,7 @@
 // PostgresStore's attribution facts (attribution_facts.hpp): the same queries as
 // sqlite_attribution.cpp in PostgreSQL's dialect, in one REPEATABLE READ READ ONLY transaction
 // (one snapshot, and ingest is never held up). The window's conditions use the indexes of
-// migrations 3 and 7 (attribution_schema.hpp).
+// migrations 3, 7 and 9 (attribution_schema.hpp).
 
 #include <future>
 #include <set>
@@ -10,6 +10,7 @@
 #include "common/strings.hpp"
 #include "sync/profile_store/attribution_backend.hpp"
 #include "sync/profile_store/postgres_lease.hpp"
+#include "sync/profile_store/scanner_key.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -56,8 +57,9 @@ std::string SignupsSql(std::string_view wanted, std::string_view lookback) {
       " FROM wanted w JOIN signups s ON s.kiosk_id = w.kiosk_id AND"
       " s.incarnation = w.incarnation AND s.seq = w.seq"
       " LEFT JOIN device_links d ON d.profile_key = s.profile_key"
-      " LEFT JOIN events e ON e.kiosk_id = d.kiosk_id AND e.device_id = d.device_id AND"
-      " e.type = 'scan' AND e.scan_flags & 1 = 1"
+      " LEFT JOIN events e ON ",
+      ScansOfDeviceSql("e", "d"),
+      " AND e.scan_flags & 1 = 1"
       " AND e.occurred_at_ms <= s.occurred_at_ms AND e.occurred_at_ms >= s.occurred_at_ms - ",
       lookback, " ORDER BY s.kiosk_id, s.incarnation, s.seq");
 }

@@ -1,11 +1,14 @@
 // PostgresSession: setup, and the ingest transaction in PostgreSQL's SQL.
 
+#include <optional>
 #include <utility>
+#include <variant>
 
 #include "common/crypto.hpp"
 #include "common/strings.hpp"
 #include "sync/profile_store/ingest_transaction.hpp"
 #include "sync/profile_store/postgres_session.hpp"
+#include "sync/profile_store/scanner_key.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -53,9 +56,12 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "INSERT INTO consent_withdrawals AS w (profile_key, withdrawn_at_ms) "
      "SELECT * FROM unnest($1::text[], $2::bigint[]) ON CONFLICT (profile_key) DO UPDATE SET "
      "withdrawn_at_ms = GREATEST(w.withdrawn_at_ms, excluded.withdrawn_at_ms)"},
+    // Driven by the batch's keys through both primary keys: an `= ANY` filter on profiles let
+    // PostgreSQL choose to read every profile, once per batch.
     {"settle_consent",
-     "UPDATE profiles p SET marketing_consent = false FROM consent_withdrawals w "
-     "WHERE p.profile_key = ANY($1::text[]) AND w.profile_key = p.profile_key "
+     "UPDATE profiles p SET marketing_consent = false FROM (SELECT w.profile_key, "
+     "w.withdrawn_at_ms FROM unnest($1::text[]) AS k JOIN consent_withdrawals w "
+     "ON w.profile_key = k) w WHERE p.profile_key = w.profile_key "
      "AND p.marketing_consent AND w.withdrawn_at_ms >= p.last_signup_at_ms"},
     {"link_devices",
      "INSERT INTO device_links AS d (kiosk_id, device_id, profile_key, linked_at_ms) "
@@ -129,7 +135,24 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
 
 constexpr std::string_view kCopyEvents =
     "COPY events (kiosk_id, incarnation, seq, type, occurred_at_ms, monotonic_ns, boot_id, "
-    "channel_id, payload_version, device_id, payload, received_at_ms) FROM STDIN";
+    "channel_id, payload_version, device_id, payload, received_at_ms, scan_flags, scanner_key) "
+    "FROM STDIN";
+
+// A scan's attribution figures (events.scan_flags, migration 7): 1 = attributable, 2 = a
+// verified presence code; NULL for other events.
+std::optional<std::int64_t> ScanFlags(const PreparedEvent& prepared) {
+  const auto* scan = std::get_if<ScanFacts>(&prepared.facts);
+  if (scan == nullptr) return std::nullopt;
+  return (scan->attributable ? 1 : 0) + (scan->verified_presence ? 2 : 0);
+}
+
+// A scan's (kiosk, device) key (scanner_key.hpp); NULL for other events and scans without one.
+std::optional<std::int64_t> ScannerKeyOf(const EventBatch& batch, const PreparedEvent& prepared) {
+  if (!std::holds_alternative<ScanFacts>(prepared.facts) || !prepared.device_id) {
+    return std::nullopt;
+  }
+  return ScannerKey(batch.kiosk_id, *prepared.device_id);
+}
 
 // The steps that answer nothing are queued and sent with the next step that needs an answer,
 // in one pipeline: a batch of any mix takes four round trips (BEGIN and the stream lock; the
@@ -209,6 +232,8 @@ class PgIngestTransaction final : public IngestTransaction {
           .Field(prepared->device_id)
           .Field(std::string_view(e.payload_json))
           .Field(now_ms)
+          .Field(ScanFlags(*prepared))
+          .Field(ScannerKeyOf(batch, *prepared))
           .EndRow();
     }
     return c_.CopyIn(kCopyEvents, rows.text());

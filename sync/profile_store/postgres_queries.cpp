@@ -2,6 +2,7 @@
 
 #include "common/strings.hpp"
 #include "sync/profile_store/postgres_lease.hpp"
+#include "sync/profile_store/scanner_key.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -179,9 +180,8 @@ Result<std::optional<ProfileSummary>> PostgresStore::Profile(std::string_view pr
   if (!devices) return devices.error();
   profile.linked_devices = *devices;
   auto scans = Count(connection,
-                     "SELECT COUNT(*) FROM device_links d JOIN events e ON "
-                     "e.kiosk_id = d.kiosk_id AND e.device_id = d.device_id "
-                     "WHERE d.profile_key = $1 AND e.type = 'scan'",
+                     StrCat("SELECT COUNT(*) FROM device_links d JOIN events e ON ",
+                            ScansOfDeviceSql("e", "d"), " WHERE d.profile_key = $1"),
                      Params(profile_key));
   if (!scans) return scans.error();
   profile.linked_scans = *scans;

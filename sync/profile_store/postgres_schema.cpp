@@ -92,7 +92,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {5, kErasureSchemaSql},
                                                             {6, kVoucherSignupSql},
                                                             {7, kScanFactsPostgresSql},
-                                                            {8, kJournalLastSeqSql}};
+                                                            {8, kJournalLastSeqSql},
+                                                            {9, kScanFactsFromIngestSql}};
 
 // One advisory lock for every profile-store migration in the database.
 constexpr std::string_view kLockKey = "7210420001";

@@ -98,6 +98,8 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
                  "; ALTER TABLE vouchers DROP COLUMN signup_seq; DROP INDEX scans_by_time; "
                  "ALTER TABLE streams DROP COLUMN journal_last_seq; "
                  "ALTER TABLE events DROP COLUMN scan_flags, DROP COLUMN scanner_key; "
+                 "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "
+                 "WHERE device_id IS NOT NULL; "
                  "DROP INDEX events_by_type_time; "
                  "CREATE INDEX events_by_type_time ON events (type, occurred_at_ms); "
                  "DELETE FROM schema_migrations WHERE version > 5"));

@@ -46,7 +46,7 @@ Result<bool> EraseInTransaction(PgConnection& connection, std::string_view profi
     auto scrubbed = ScrubSignupPayload(signups->Text(i, 3));
     if (!scrubbed) return scrubbed.error().WithContext("erase a stored signup");
     if (auto updated = connection.Query(
-            "UPDATE events SET payload = $4::jsonb, device_id = NULL WHERE kiosk_id = $1 AND "
+            "UPDATE events SET payload = $4::json, device_id = NULL WHERE kiosk_id = $1 AND "
             "incarnation = $2 AND seq = $3",
             Params(signups->Text(i, 0), signups->Text(i, 1), signups->Int(i, 2), *scrubbed));
         !updated) {

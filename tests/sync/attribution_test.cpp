@@ -95,7 +95,8 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
       ASSERT_TRUE(connection) << connection.error().message();
       auto downgraded = connection->Exec(
           StrCat("SET search_path TO ", database_.schema(),
-                 "; ALTER TABLE vouchers DROP COLUMN signup_seq; DROP INDEX scans_by_time; "
+                 "; ALTER TABLE events ALTER COLUMN payload TYPE jsonb USING payload::jsonb; "
+                 "ALTER TABLE vouchers DROP COLUMN signup_seq; DROP INDEX scans_by_time; "
                  "ALTER TABLE streams DROP COLUMN journal_last_seq; "
                  "ALTER TABLE events DROP COLUMN scan_flags, DROP COLUMN scanner_key; "
                  "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "

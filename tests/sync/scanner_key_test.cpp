@@ -66,8 +66,8 @@ TEST(ScannerKeyTest, IngestStoresWhatMigration7Computed) {
       "SELECT COUNT(*), "
       "COUNT(*) FILTER (WHERE type = 'scan'), COUNT(*) FILTER (WHERE scan_flags = 3), "
       "COUNT(*) FILTER (WHERE scan_flags IS DISTINCT FROM (CASE WHEN type = 'scan' THEN "
-      "(CASE WHEN channel_id IS NOT NULL AND payload->'valid' = 'true'::jsonb THEN 1 ELSE 0 END) + "
-      "(CASE WHEN payload->>'code' = 'presence' AND payload->>'presence' = 'verified' "
+      "(CASE WHEN channel_id IS NOT NULL AND payload::jsonb->'valid' = 'true'::jsonb THEN 1 ELSE 0 "
+      "END) + (CASE WHEN payload->>'code' = 'presence' AND payload->>'presence' = 'verified' "
       "THEN 2 ELSE 0 END) END) OR scanner_key IS DISTINCT FROM (CASE WHEN type = 'scan' THEN "
       "('x' || left(md5(kiosk_id || ' ' || device_id), 16))::bit(64)::bigint END)) FROM events");
   ASSERT_TRUE(counts) << counts.error().message();

@@ -1,9 +1,10 @@
 // The COPY peer of sync_drain_bench, on libpq directly (nothing of profile-store's own
-// PostgreSQL code is used).
+// PostgreSQL code is used but ScannerKey, to fill the rows' scanner_key as profile-store does).
 
 #include <libpq-fe.h>
 
 #include <barrier>
+#include <boost/json/parse.hpp>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -11,13 +12,15 @@
 
 #include "bench/sync_drain_peers.hpp"
 #include "common/strings.hpp"
+#include "sync/profile_store/scanner_key.hpp"
 
 namespace kiosk_edge::bench {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// The columns, key and index of profile-store's events table (postgres_schema.cpp).
+// The columns, key and indexes of profile-store's events table (postgres_schema.cpp and
+// attribution_schema.hpp, as migration 10 leaves it).
 constexpr std::string_view kCreateTable = R"sql(
 SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS copy_peer CASCADE;
@@ -26,15 +29,19 @@ CREATE TABLE copy_peer.events (
   kiosk_id TEXT NOT NULL, incarnation TEXT NOT NULL, seq BIGINT NOT NULL,
   type TEXT NOT NULL, occurred_at_ms BIGINT NOT NULL, monotonic_ns BIGINT NOT NULL,
   boot_id TEXT NOT NULL, channel_id TEXT, payload_version INTEGER NOT NULL, device_id TEXT,
-  payload JSONB NOT NULL, received_at_ms BIGINT NOT NULL,
+  payload JSON NOT NULL, received_at_ms BIGINT NOT NULL, scan_flags SMALLINT, scanner_key BIGINT,
   PRIMARY KEY (kiosk_id, incarnation, seq));
-CREATE INDEX events_by_device ON copy_peer.events (kiosk_id, device_id)
-  WHERE device_id IS NOT NULL;
+CREATE INDEX events_by_type_time ON copy_peer.events (type, occurred_at_ms)
+  WHERE type <> 'scan';
+CREATE INDEX scans_by_time ON copy_peer.events (occurred_at_ms)
+  INCLUDE (channel_id, scan_flags, scanner_key) WHERE type = 'scan';
+CREATE INDEX events_by_scanner ON copy_peer.events (scanner_key) WHERE scanner_key IS NOT NULL;
 )sql";
 
 constexpr std::string_view kCopy =
     "COPY copy_peer.events (kiosk_id, incarnation, seq, type, occurred_at_ms, monotonic_ns, "
-    "boot_id, channel_id, payload_version, device_id, payload, received_at_ms) FROM STDIN";
+    "boot_id, channel_id, payload_version, device_id, payload, received_at_ms, scan_flags, "
+    "scanner_key) FROM STDIN";
 
 struct Connection {
   explicit Connection(const std::string& conninfo) : pg(PQconnectdb(conninfo.c_str())) {}
@@ -80,6 +87,19 @@ void AppendField(std::string& out, std::string_view text) {
   }
 }
 
+// A scan's scan_flags as profile-store computes them (event_rules.hpp's ScanFacts): 1 =
+// attributable, 2 = a verified presence code.
+std::string ScanFlags(const WireEvent& scan) {
+  const boost::json::object payload = boost::json::parse(scan.payload_json).as_object();
+  const auto is = [&](std::string_view key, const boost::json::value& wanted) {
+    const auto* value = payload.if_contains(key);
+    return value != nullptr && *value == wanted;
+  };
+  const int flags = (is("valid", true) && scan.channel_id ? 1 : 0) +
+                    (is("code", "presence") && is("presence", "verified") ? 2 : 0);
+  return std::to_string(flags);
+}
+
 // One COPY statement's rows, in COPY's text format.
 std::string CopyText(std::span<const WireEvent> events, std::span<const std::string> devices,
                      std::size_t first, std::size_t count, const std::string& kiosk_id,
@@ -109,7 +129,15 @@ std::string CopyText(std::span<const WireEvent> events, std::span<const std::str
     }
     text += '\t';
     AppendField(text, e.payload_json);
-    text += StrCat("\t", received_at_ms, "\n");
+    text += StrCat("\t", received_at_ms, "\t");
+    if (e.type == "scan") {
+      text += ScanFlags(e);
+      text += '\t';
+      text += devices[i].empty() ? "\\N" : std::to_string(ScannerKey(kiosk_id, devices[i]));
+    } else {
+      text += "\\N\t\\N";
+    }
+    text += '\n';
   }
   return text;
 }

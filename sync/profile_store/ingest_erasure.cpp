@@ -7,22 +7,23 @@
 
 namespace kiosk_edge {
 
-Result<std::vector<std::int64_t>> ApplyTombstones(IngestTransaction& transaction,
-                                                  std::vector<const PreparedEvent*>& accepted,
-                                                  ScrubbedSignups& storage) {
+std::vector<std::string> SignupSubjects(std::span<const PreparedEvent> prepared) {
   std::set<std::string> keys;
-  for (const PreparedEvent* event : accepted) {
-    if (const auto* signup = std::get_if<SignupFacts>(&event->facts)) {
+  for (const PreparedEvent& event : prepared) {
+    if (const auto* signup = std::get_if<SignupFacts>(&event.facts)) {
       keys.insert(signup->profile_key);
     }
   }
+  return std::vector<std::string>(keys.begin(), keys.end());
+}
+
+Result<std::vector<std::int64_t>> ApplyTombstones(std::span<const std::string> erased_subjects,
+                                                  std::vector<const PreparedEvent*>& accepted,
+                                                  ScrubbedSignups& storage) {
   std::vector<std::int64_t> seqs;
-  if (keys.empty()) return seqs;
-  const std::vector<std::string> sorted(keys.begin(), keys.end());
-  auto erased = transaction.ErasedSubjectsAmong(sorted);
-  if (!erased) return erased.error();
-  if (erased->empty()) return seqs;
-  const std::set<std::string, std::less<>> tombstones(erased->begin(), erased->end());
+  if (erased_subjects.empty()) return seqs;
+  const std::set<std::string, std::less<>> tombstones(erased_subjects.begin(),
+                                                      erased_subjects.end());
   for (const PreparedEvent*& event : accepted) {
     const auto* signup = std::get_if<SignupFacts>(&event->facts);
     if (signup == nullptr || !tombstones.contains(signup->profile_key)) continue;

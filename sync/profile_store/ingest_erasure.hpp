@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,10 +26,14 @@ struct ScrubbedSignups {
   std::deque<PreparedEvent> prepared;
 };
 
-// Replaces, in `accepted`, each signup whose subject is erased by a copy in `storage`: payload
-// scrubbed (sync/protocol/erasure.hpp), no device, facts with kErasedProfileKey, no sealed
-// contact and no marketing consent. The seqs replaced, ascending.
-Result<std::vector<std::int64_t>> ApplyTombstones(IngestTransaction& transaction,
+// The profile keys of `prepared`'s signups that passed the rules, sorted and unique: the subjects
+// whose tombstones ingest looks up (IngestTransaction::LockStream).
+std::vector<std::string> SignupSubjects(std::span<const PreparedEvent> prepared);
+
+// Replaces, in `accepted`, each signup whose subject is among `erased_subjects` (sorted) by a
+// copy in `storage`: payload scrubbed (sync/protocol/erasure.hpp), no device, facts with
+// kErasedProfileKey, no sealed contact and no marketing consent. The seqs replaced, ascending.
+Result<std::vector<std::int64_t>> ApplyTombstones(std::span<const std::string> erased_subjects,
                                                   std::vector<const PreparedEvent*>& accepted,
                                                   ScrubbedSignups& storage);
 

@@ -174,18 +174,21 @@ Result<void> WriteDerived(IngestTransaction& transaction, const EventBatch& batc
 
 Result<BatchAnswer> WriteBatch(IngestTransaction& transaction, const EventBatch& batch,
                                std::span<const PreparedEvent> prepared, std::int64_t now_ms) {
-  auto before = transaction.LockStream(batch, now_ms);
-  if (!before) return before.error();
-  const StreamState after = AdvanceStream(*before, batch.first_seq, batch.last_seq, now_ms);
+  // The tombstones of every signup in the batch, stored before or not: they are read with the
+  // stream's lock, in its round trip.
+  auto locked = transaction.LockStream(batch, SignupSubjects(prepared), now_ms);
+  if (!locked) return locked.error();
+  const StreamState& before = locked->state;
+  const StreamState after = AdvanceStream(before, batch.first_seq, batch.last_seq, now_ms);
 
   std::vector<const PreparedEvent*> accepted;
   std::vector<const PreparedEvent*> rejected;
   for (const PreparedEvent& event : prepared) {
-    if (IsStored(*before, event.event->seq)) continue;
+    if (IsStored(before, event.event->seq)) continue;
     (event.rejection ? rejected : accepted).push_back(&event);
   }
   ScrubbedSignups scrubbed;
-  auto erased = ApplyTombstones(transaction, accepted, scrubbed);
+  auto erased = ApplyTombstones(locked->erased_subjects, accepted, scrubbed);
   if (!erased) return erased.error();
   if (!erased->empty()) {
     if (auto recorded = transaction.RecordErasedEvents(batch, *erased, now_ms); !recorded) {
@@ -205,7 +208,7 @@ Result<BatchAnswer> WriteBatch(IngestTransaction& transaction, const EventBatch&
   if (auto derived = WriteDerived(transaction, batch, accepted, now_ms); !derived) {
     return derived.error();
   }
-  if (auto saved = transaction.SaveStream(batch, *before, after, now_ms); !saved) {
+  if (auto saved = transaction.SaveStream(batch, before, after, now_ms); !saved) {
     return saved.error();
   }
   auto listing = transaction.CommitListingRejected(batch);

@@ -49,6 +49,12 @@ struct ConsentWithdrawal {
   std::int64_t withdrawn_at_ms = 0;
 };
 
+// What IngestTransaction::LockStream finds.
+struct LockedStream {
+  StreamState state;
+  std::vector<std::string> erased_subjects;  // sorted
+};
+
 // The storage steps of one open transaction. Every step runs inside it; nothing is visible to
 // others before the commit, and destroying the object without committing rolls everything back.
 // A backend may defer steps that answer nothing and run them together with a later step (in one
@@ -59,13 +65,14 @@ class IngestTransaction {
   virtual ~IngestTransaction() = default;
 
   // Creates the (kiosk, incarnation) stream if new, locks it against concurrent ingests of the
-  // same stream until the transaction ends, and returns its state.
-  virtual Result<StreamState> LockStream(const EventBatch& batch, std::int64_t now_ms) = 0;
-  // Of `profile_keys` (sorted, unique), those HQ has erased (tombstones, erasure_schema.hpp),
-  // sorted. From here to the commit no erasure of these keys can commit (PostgreSQL: a shared
-  // advisory lock per key, which StoreBackend::EraseSubject takes exclusively).
-  virtual Result<std::vector<std::string>> ErasedSubjectsAmong(
-      std::span<const std::string> profile_keys) = 0;
+  // same stream until the transaction ends, and returns its state; then (one round trip on
+  // PostgreSQL) the subjects of `profile_keys` (sorted, unique) that HQ has erased (tombstones,
+  // erasure_schema.hpp), sorted. From here to the commit no erasure of these keys can commit
+  // (PostgreSQL: a shared advisory lock per key, which StoreBackend::EraseSubject takes
+  // exclusively).
+  virtual Result<LockedStream> LockStream(const EventBatch& batch,
+                                          std::span<const std::string> profile_keys,
+                                          std::int64_t now_ms) = 0;
   // Records `seqs` (ascending, new) of the batch's stream as erased events.
   virtual Result<void> RecordErasedEvents(const EventBatch& batch,
                                           std::span<const std::int64_t> seqs,

@@ -172,36 +172,35 @@ class PgIngestTransaction final : public IngestTransaction {
     open_ = true;
   }
 
-  Result<StreamState> LockStream(const EventBatch& batch, std::int64_t now_ms) override {
+  Result<LockedStream> LockStream(const EventBatch& batch,
+                                  std::span<const std::string> profile_keys,
+                                  std::int64_t now_ms) override {
     const PgParams key = Params(batch.kiosk_id, batch.incarnation);
     Queue(PgCommand::Prepared("create_stream", Params(batch.kiosk_id, batch.incarnation, now_ms)));
     Queue(PgCommand::Prepared("lock_stream", key));
     Queue(PgCommand::Prepared("select_gaps", key));
-    auto results = Flush();
-    if (!results) return results.error();
-    const PgResult& row = (*results)[results->size() - 2];
-    const PgResult& gaps = results->back();
-    if (row.rows() != 1) return Error(ErrorKind::kInternal, "stream row vanished");
-    StreamState state;
-    state.max_seq = row.Int(0, 0);
-    for (int i = 0; i < gaps.rows(); ++i) {
-      state.gaps.push_back(SeqGap{gaps.Int(i, 0), gaps.Int(i, 1), gaps.Int(i, 2)});
+    if (!profile_keys.empty()) {
+      PgArray keys;
+      for (const std::string& profile_key : profile_keys) keys.Add(profile_key);
+      Queue(PgCommand::Prepared("lock_subjects", Params(keys)));
+      Queue(PgCommand::Prepared("select_tombstones", Params(keys)));
     }
-    return state;
-  }
-
-  Result<std::vector<std::string>> ErasedSubjectsAmong(
-      std::span<const std::string> profile_keys) override {
-    PgArray keys;
-    for (const std::string& key : profile_keys) keys.Add(key);
-    Queue(PgCommand::Prepared("lock_subjects", Params(keys)));
-    Queue(PgCommand::Prepared("select_tombstones", Params(keys)));
     auto results = Flush();
     if (!results) return results.error();
-    const PgResult& rows = results->back();
-    std::vector<std::string> erased;
-    for (int i = 0; i < rows.rows(); ++i) erased.push_back(rows.Text(i, 0));
-    return erased;
+    const std::size_t stream = results->size() - (profile_keys.empty() ? 2 : 4);
+    const PgResult& row = (*results)[stream];
+    const PgResult& gaps = (*results)[stream + 1];
+    if (row.rows() != 1) return Error(ErrorKind::kInternal, "stream row vanished");
+    LockedStream locked;
+    locked.state.max_seq = row.Int(0, 0);
+    for (int i = 0; i < gaps.rows(); ++i) {
+      locked.state.gaps.push_back(SeqGap{gaps.Int(i, 0), gaps.Int(i, 1), gaps.Int(i, 2)});
+    }
+    if (!profile_keys.empty()) {
+      const PgResult& erased = results->back();
+      for (int i = 0; i < erased.rows(); ++i) locked.erased_subjects.push_back(erased.Text(i, 0));
+    }
+    return locked;
   }
 
   Result<void> RecordErasedEvents(const EventBatch& batch, std::span<const std::int64_t> seqs,

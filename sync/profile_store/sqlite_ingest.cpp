@@ -139,7 +139,9 @@ class SqliteIngestTransaction final : public IngestTransaction {
   SqliteIngestTransaction(SqliteIngest::Statements& statements, Transaction transaction)
       : s_(statements), transaction_(std::move(transaction)) {}
 
-  Result<StreamState> LockStream(const EventBatch& batch, std::int64_t now_ms) override {
+  Result<LockedStream> LockStream(const EventBatch& batch,
+                                  std::span<const std::string> profile_keys,
+                                  std::int64_t now_ms) override {
     // BEGIN IMMEDIATE already holds SQLite's one write lock: nobody else can ingest meanwhile.
     if (auto made = BindAll(s_.create_stream, batch.kiosk_id, batch.incarnation, now_ms); !made) {
       return made.error();
@@ -163,20 +165,15 @@ class SqliteIngestTransaction final : public IngestTransaction {
       state.gaps.push_back(SeqGap{s_.select_gaps.ColumnInt(0), s_.select_gaps.ColumnInt(1),
                                   s_.select_gaps.ColumnInt(2)});
     }
-    return state;
-  }
-
-  Result<std::vector<std::string>> ErasedSubjectsAmong(
-      std::span<const std::string> profile_keys) override {
+    LockedStream locked{std::move(state), {}};
     // BEGIN IMMEDIATE holds the write lock: no erasure commits before this transaction ends.
-    std::vector<std::string> erased;
     for (const std::string& key : profile_keys) {
       if (auto bound = BindAll(s_.select_tombstone, key); !bound) return bound.error();
-      auto row = s_.select_tombstone.ReadOne([](const Statement&) {});
-      if (!row) return row.error();
-      if (*row) erased.push_back(key);
+      auto tombstone = s_.select_tombstone.ReadOne([](const Statement&) {});
+      if (!tombstone) return tombstone.error();
+      if (*tombstone) locked.erased_subjects.push_back(key);
     }
-    return erased;
+    return locked;
   }
 
   Result<void> RecordErasedEvents(const EventBatch& batch, std::span<const std::int64_t> seqs,

@@ -133,9 +133,10 @@ Result<std::optional<SyncClient::EncodedBatch>> SyncClient::ReadAndEncode(
   }
   // Pack by the protocol's exact accounting; one event always fits (payloads are at most 16 KiB).
   std::size_t bytes = kMaxBatchEnvelopeBytes, count = 0;
-  while (count < events->size() &&
-         (count == 0 || bytes + EncodedEventBytes((*events)[count]) <= options.max_batch_bytes)) {
-    bytes += EncodedEventBytes((*events)[count++]);
+  for (; count < events->size(); ++count) {
+    const std::size_t next = EncodedEventBytes((*events)[count]);
+    if (count > 0 && bytes + next > options.max_batch_bytes) break;
+    bytes += next;
   }
   events->resize(count);
 

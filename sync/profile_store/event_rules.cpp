@@ -1,5 +1,6 @@
 #include "sync/profile_store/event_rules.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 #include <string_view>
 
@@ -177,7 +178,11 @@ Result<RedemptionFacts> ReadRedemption(StrictObject& payload) {
 // The reason `event` is rejected, or nothing, filling `prepared` as it goes.
 Result<void> Prepare(const EventBatch& batch, const WireEvent& event, const HqIdentity& identity,
                      PreparedEvent& prepared) {
-  auto document = wire::ParseJsonObject(event.payload_json, "payload");
+  // A payload's document fits the stack buffer (kMaxWirePayloadBytes is larger, and then the
+  // arena takes the rest from the heap): no malloc per value.
+  unsigned char buffer[4096];
+  boost::json::monotonic_resource arena(buffer, sizeof buffer);
+  auto document = wire::ParseJsonObject(event.payload_json, "payload", &arena);
   if (!document) return document.error();
   if (HasNul(*document)) {
     return Error(ErrorKind::kInvalidArgument, "payload: contains a NUL character");

@@ -382,26 +382,31 @@ PgCopyRows& PgCopyRows::Field(std::int64_t value) {
 
 PgCopyRows& PgCopyRows::Field(std::string_view text) {
   Separate();
-  // Copies the runs between characters that need a backslash escape in one go.
-  while (!text.empty()) {
-    const std::size_t special = text.find_first_of("\\\t\n\r");
-    text_.append(text.substr(0, special));
-    if (special == std::string_view::npos) break;
-    switch (text[special]) {
+  // Copies the runs between characters that need a backslash escape in one go. (A plain loop:
+  // find_first_of with a set of four calls memchr once per character of the text.)
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char* escaped = nullptr;
+    switch (text[i]) {
       case '\\':
-        text_.append("\\\\");
+        escaped = "\\\\";
         break;
       case '\t':
-        text_.append("\\t");
+        escaped = "\\t";
         break;
       case '\n':
-        text_.append("\\n");
+        escaped = "\\n";
+        break;
+      case '\r':
+        escaped = "\\r";
         break;
       default:
-        text_.append("\\r");
+        continue;
     }
-    text.remove_prefix(special + 1);
+    text_.append(text.substr(run, i - run)).append(escaped, 2);
+    run = i + 1;
   }
+  text_.append(text.substr(run));
   return *this;
 }
 

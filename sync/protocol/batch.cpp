@@ -1,8 +1,10 @@
 #include "sync/protocol/batch.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 #include <limits>
 
 #include "common/gzip.hpp"
@@ -85,14 +87,15 @@ Result<void> ValidateSequence(const EventBatch& batch) {
   return {};
 }
 
-boost::json::object EventJson(const WireEvent& event) {
-  boost::json::object json{{"seq", event.seq},
-                           {"type", event.type},
-                           {"occurred_at_ms", event.occurred_at_ms},
-                           {"monotonic_ns", event.monotonic_ns},
-                           {"boot_id", event.boot_id},
-                           {"payload_version", event.payload_version},
-                           {"payload", event.payload_json}};
+boost::json::object EventJson(const WireEvent& event, boost::json::storage_ptr storage) {
+  boost::json::object json({{"seq", event.seq},
+                            {"type", event.type},
+                            {"occurred_at_ms", event.occurred_at_ms},
+                            {"monotonic_ns", event.monotonic_ns},
+                            {"boot_id", event.boot_id},
+                            {"payload_version", event.payload_version},
+                            {"payload", event.payload_json}},
+                           std::move(storage));
   if (event.channel_id) json["channel_id"] = *event.channel_id;
   return json;
 }
@@ -147,20 +150,32 @@ Result<void> ValidateBatch(const EventBatch& batch) {
 }
 
 std::size_t EncodedEventBytes(const WireEvent& event) {
-  return boost::json::serialize(EventJson(event)).size() + 1;
+  // Counted as it is serialised, in pieces through a buffer: no allocation for the text.
+  unsigned char arena_buffer[4096];
+  boost::json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+  const boost::json::value json = EventJson(event, &arena);
+  boost::json::serializer serializer;
+  serializer.reset(&json);
+  char buffer[4096];
+  std::size_t bytes = 1;
+  while (!serializer.done()) bytes += serializer.read(buffer, sizeof buffer).size();
+  return bytes;
 }
 
 Result<std::string> EncodeBatchJson(const EventBatch& batch) {
   if (auto valid = ValidateBatch(batch); !valid) return valid.error();
-  boost::json::array events;
+  // The document lives while it is serialised: one arena instead of a malloc per value.
+  boost::json::monotonic_resource arena;
+  boost::json::array events(&arena);
   events.reserve(batch.events.size());
-  for (const WireEvent& event : batch.events) events.emplace_back(EventJson(event));
-  const boost::json::object json{{"schema_version", batch.schema_version},
-                                 {"kiosk_id", batch.kiosk_id},
-                                 {"incarnation", batch.incarnation},
-                                 {"first_seq", batch.first_seq},
-                                 {"last_seq", batch.last_seq},
-                                 {"events", std::move(events)}};
+  for (const WireEvent& event : batch.events) events.emplace_back(EventJson(event, &arena));
+  const boost::json::object json({{"schema_version", batch.schema_version},
+                                  {"kiosk_id", batch.kiosk_id},
+                                  {"incarnation", batch.incarnation},
+                                  {"first_seq", batch.first_seq},
+                                  {"last_seq", batch.last_seq},
+                                  {"events", std::move(events)}},
+                                 &arena);
   std::string text = boost::json::serialize(json);
   if (text.size() > kMaxBatchBytes) {
     return Invalid("batch",
@@ -174,7 +189,9 @@ Result<EventBatch> DecodeBatchJson(std::string_view text) {
     return Invalid("batch",
                    StrCat("is ", text.size(), " bytes of JSON; the limit is ", kMaxBatchBytes));
   }
-  auto document = wire::ParseJsonObject(text, "batch");
+  // The document lives while the batch is read: one arena instead of a malloc per value.
+  boost::json::monotonic_resource arena;
+  auto document = wire::ParseJsonObject(text, "batch", &arena);
   if (!document) return document.error();
   StrictObject json(document->as_object(), "");
   EventBatch batch;

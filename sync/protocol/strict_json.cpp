@@ -7,9 +7,10 @@
 
 namespace kiosk_edge::wire {
 
-Result<boost::json::value> ParseJsonObject(std::string_view text, std::string_view what) {
+Result<boost::json::value> ParseJsonObject(std::string_view text, std::string_view what,
+                                           boost::json::storage_ptr storage) {
   boost::system::error_code error;
-  boost::json::value value = boost::json::parse(text, error);
+  boost::json::value value = boost::json::parse(text, error, std::move(storage));
   if (error) {
     return Error(ErrorKind::kInvalidArgument,
                  StrCat(what, ": not valid JSON (", error.message(), ")"));

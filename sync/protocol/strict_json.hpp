@@ -6,6 +6,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
@@ -19,7 +20,9 @@ namespace kiosk_edge::wire {
 
 // Parses `text` as one JSON value that must be an object. kInvalidArgument "<what>: ..." for
 // text that is not JSON, not UTF-8, nested deeper than 32 levels, or not an object.
-Result<boost::json::value> ParseJsonObject(std::string_view text, std::string_view what);
+// `storage` holds the document (default: the heap); it must outlive the value returned.
+Result<boost::json::value> ParseJsonObject(std::string_view text, std::string_view what,
+                                           boost::json::storage_ptr storage = {});
 
 // "events" + 3 -> "events[3]".
 std::string ItemPath(std::string_view array_path, std::size_t index);

@@ -126,6 +126,11 @@ Result<Database> Database::Open(const std::filesystem::path& path, const Databas
   // fails here with kCorrupt.
   auto schema = db.QueryInt("PRAGMA schema_version");
   if (!schema) return schema.error();
+  if (options.cache_bytes > 0) {
+    if (auto set = db.Exec(StrCat("PRAGMA cache_size=-", options.cache_bytes / 1024)); !set) {
+      return set.error();
+    }
+  }
   if (!options.read_only) {
     auto mode = db.QueryText("PRAGMA journal_mode=WAL");
     if (!mode) return mode.error();

@@ -70,6 +70,8 @@ struct DatabaseOptions {
   // false: COMMIT never runs a checkpoint; the owner calls Checkpoint() from another connection
   // (keeps the checkpoint's own fsyncs off a latency-sensitive writer).
   bool auto_checkpoint = true;
+  // The connection's page cache; 0 keeps SQLite's default (2 MiB).
+  std::int64_t cache_bytes = 0;
 };
 
 // Bytes in use in the main database (pages minus free pages); prepare it once where it runs often.

@@ -106,12 +106,18 @@ Result<void> ForEachRow(Statement& statement, Row row) {
 
 Result<Statement> Query(Database& db, std::string_view sql) { return db.Prepare(sql); }
 
+constexpr std::int64_t kCacheBytes = 64 * 1024 * 1024;
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& path,
                                                        const HqIdentity& identity,
                                                        const Clock& clock) {
-  auto db = Database::Open(path, DatabaseOptions{});
+  // HQ's one connection does every read and write of a store that grows without bound: with
+  // SQLite's default 2 MiB cache the indexes' random inserts re-read pages from the kernel.
+  DatabaseOptions options;
+  options.cache_bytes = kCacheBytes;
+  auto db = Database::Open(path, options);
   if (!db) return db.error().WithContext("profile store");
   auto owned = std::make_unique<Database>(std::move(*db));
   if (auto migrated = Migrate(*owned, kMigrations); !migrated) {

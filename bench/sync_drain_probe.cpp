@@ -91,14 +91,22 @@ CpuTimes SampleCpu(pid_t profile_store, pid_t postmaster) {
       times.profile_store = stat->own_seconds;
     }
   }
-  if (postmaster > 0) {
-    if (auto stat = ReadProcStat(std::to_string(postmaster))) {
-      times.postgres = stat->own_seconds + stat->children_seconds;
-    }
+  // A backend reaped between reading the postmaster and listing its children would count in
+  // neither: read the postmaster again and start over when its reaped total changed meanwhile.
+  for (int attempt = 0; postmaster > 0 && attempt < 100; ++attempt) {
+    const auto first = ReadProcStat(std::to_string(postmaster));
+    if (!first) break;
+    double children = 0;
     for (const std::string& pid : ProcessIds()) {
       if (auto stat = ReadProcStat(pid); stat && stat->ppid == postmaster) {
-        times.postgres += stat->own_seconds;
+        children += stat->own_seconds;
       }
+    }
+    const auto second = ReadProcStat(std::to_string(postmaster));
+    if (!second) break;
+    if (second->children_seconds == first->children_seconds) {
+      times.postgres = second->own_seconds + second->children_seconds + children;
+      break;
     }
   }
   return times;

@@ -18,6 +18,7 @@
 #include "common/error.hpp"
 #include "support/postgres_cluster.hpp"
 #include "sync/profile_store/identity.hpp"
+#include "sync/profile_store/pg_connection.hpp"
 #include "sync/profile_store/postgres_store.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
 
@@ -36,6 +37,14 @@ inline Result<HqIdentity> TestHqIdentity(const std::string& index_key) {
   auto keys = GenerateX25519KeyPair();
   if (!keys) return keys.error();
   return HqIdentity::Create(keys->private_key, index_key);
+}
+
+// A connection to the shared throwaway cluster ("postgres" database); fails with the cluster's
+// error when PostgreSQL could not be started. For looking under a TestDatabase's store.
+inline Result<PgConnection> ConnectToSharedCluster() {
+  auto& cluster = SharedPostgresCluster();
+  if (!cluster.ok()) return Error(ErrorKind::kUnavailable, cluster.error());
+  return PgConnection::Connect(cluster.conninfo());
 }
 
 // One test's database: the SQLite file `sqlite_file`, or a PostgreSQL schema no other test uses.

@@ -14,7 +14,6 @@
 #include "common/fake_clock.hpp"
 #include "common/sqlite.hpp"
 #include "common/strings.hpp"
-#include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_stores.hpp"
 #include "sync/attribution_dataset.hpp"
@@ -91,7 +90,7 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
           db->Exec("ALTER TABLE vouchers DROP COLUMN signup_seq; "
                    "ALTER TABLE streams DROP COLUMN journal_last_seq; PRAGMA user_version = 5"));
     } else {
-      auto connection = PgConnection::Connect(testing::SharedPostgresCluster().conninfo());
+      auto connection = testing::ConnectToSharedCluster();
       ASSERT_TRUE(connection) << connection.error().message();
       auto downgraded = connection->Exec(
           StrCat("SET search_path TO ", database_.schema(),

@@ -14,7 +14,6 @@
 #include "common/crypto.hpp"
 #include "common/fake_clock.hpp"
 #include "common/sqlite.hpp"
-#include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_stores.hpp"
 #include "sync/profile_store/bundle_maker.hpp"
@@ -97,7 +96,7 @@ class ErasureBackendTest : public ::testing::TestWithParam<Backend> {
       if (!row || !*row) return {};
       text = select->ColumnText(0);
     } else {
-      auto connection = PgConnection::Connect(testing::SharedPostgresCluster().conninfo());
+      auto connection = testing::ConnectToSharedCluster();
       EXPECT_TRUE(connection) << connection.error().message();
       if (!connection) return {};
       auto rows = connection->Query("SELECT payload::text FROM " + database_.schema() +

@@ -12,7 +12,6 @@
 
 #include "common/fake_clock.hpp"
 #include "common/strings.hpp"
-#include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_stores.hpp"
 #include "sync/attribution_dataset.hpp"
@@ -23,14 +22,8 @@ namespace {
 
 using testing::Backend;
 
-Result<PgConnection> Connect() {
-  auto& cluster = testing::SharedPostgresCluster();
-  if (!cluster.ok()) return Error(ErrorKind::kUnavailable, cluster.error());
-  return PgConnection::Connect(cluster.conninfo());
-}
-
 TEST(ScannerKeyTest, EqualsPostgresMd5Key) {
-  auto connection = Connect();
+  auto connection = testing::ConnectToSharedCluster();
   ASSERT_TRUE(connection) << connection.error().message();
   const std::pair<std::string, std::string> pairs[] = {{"kiosk-001", "d-7KQ2M4XJ9VB3R"},
                                                        {"", ""},
@@ -58,7 +51,7 @@ TEST(ScannerKeyTest, IngestStoresWhatMigration7Computed) {
     auto answer = (*store)->Ingest(batch);
     ASSERT_TRUE(answer) << answer.error().message();
   }
-  auto connection = Connect();
+  auto connection = testing::ConnectToSharedCluster();
   ASSERT_TRUE(connection) << connection.error().message();
   // Migration 7's generated expressions (attribution_schema.hpp), for every stored event.
   ASSERT_TRUE(connection->Exec(StrCat("SET search_path TO ", database.schema())));

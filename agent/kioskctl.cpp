@@ -234,17 +234,24 @@ int QrCommand(const Invocation& invocation, std::ostream& out, std::ostream& err
   return kOk;
 }
 
-// `staff hash-pin`: the PIN comes from standard input, never the command line (which other users
-// can see in the process list and which shells keep in their history).
+// The one line a command reads from standard input, without its line ending ("\n" or "\r\n").
+// Secrets and personal data come this way, never on the command line (which other users can see
+// in the process list and which shells keep in their history).
+std::string ReadInputLine(std::istream& in) {
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// `staff hash-pin`: the PIN comes from standard input (ReadInputLine).
 int StaffCommand(const Invocation& invocation, std::istream& in, std::ostream& out,
                  std::ostream& err) {
   if (invocation.words.size() != 2 || invocation.words[1] != "hash-pin") {
     err << kUsageText;
     return kUsage;
   }
-  std::string pin;
-  std::getline(in, pin);
-  if (!pin.empty() && pin.back() == '\r') pin.pop_back();
+  std::string pin = ReadInputLine(in);
   auto hash = HashStaffPin(pin);
   SecureWipe(pin);
   if (!hash) {
@@ -280,15 +287,14 @@ int EnrollCommand(const Invocation& invocation, std::ostream& out, std::ostream&
   return kOk;
 }
 
-// The number comes from standard input, not the command line (shell history, ps).
+// `consent withdraw`: the number comes from standard input (ReadInputLine).
 int ConsentCommand(const Invocation& invocation, std::istream& in, std::ostream& out,
                    std::ostream& err) {
   if (invocation.words.size() != 2 || invocation.words[1] != "withdraw") {
     err << kUsageText;
     return kUsage;
   }
-  std::string phone;
-  std::getline(in, phone);
+  std::string phone = ReadInputLine(in);
   while (!phone.empty() && (phone.back() == '\r' || phone.back() == ' ')) phone.pop_back();
   if (phone.empty()) {
     err << "kioskctl: consent withdraw reads the shopper's mobile number from standard input\n";

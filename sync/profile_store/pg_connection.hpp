@@ -167,13 +167,13 @@ class PgCopyRows {
   PgCopyRows& Field(const std::string& text) { return Field(std::string_view(text)); }
   PgCopyRows& Field(const std::optional<std::string>& text);  // nullopt: NULL
   PgCopyRows& Field(std::optional<std::int64_t> value);       // nullopt: NULL
-  PgCopyRows& Null();
   PgCopyRows& EndRow();
   const std::string& text() const { return text_; }
   void Reserve(std::size_t bytes) { text_.reserve(bytes); }
 
  private:
   void Separate();
+  PgCopyRows& Null();
   std::string text_;
   bool row_started_ = false;
 };

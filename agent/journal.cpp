@@ -7,6 +7,7 @@
 #include "agent/journal_writer.hpp"
 #include "common/log.hpp"
 #include "common/sqlite.hpp"
+#include "common/wal_checkpointer.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -18,8 +19,9 @@ std::string ReadBootId() {
   return id;
 }
 
-// About 250 KiB of WAL at typical event sizes: small enough that a checkpoint is quick.
-constexpr std::size_t kCheckpointEveryEvents = 1000;
+// Checkpoints at 1 MiB of WAL (quick); the writer restarts it at 4 MiB, which
+// DatabaseOptions::wal_size_limit_bytes then truncates it to.
+constexpr WalCheckpointPolicy kCheckpoints{.checkpoint_at_frames = 256, .restart_at_frames = 1024};
 
 // Group-commit gathering: see WriterLoop.
 constexpr std::size_t kGatherAfterBatchOf = 4;
@@ -123,15 +125,15 @@ Result<std::unique_ptr<Journal>> Journal::Open(JournalOptions options) {
 
   auto read_db = OpenJournalFileForReading(options.path);
   if (!read_db) return read_db.error().WithContext("open journal for reading");
-  auto checkpoint_db = Database::Open(options.path, DatabaseOptions{});
-  if (!checkpoint_db) return checkpoint_db.error().WithContext("open journal for checkpoints");
+  auto checkpointer = WalCheckpointer::Start(file->db, kCheckpoints, "journal");
+  if (!checkpointer) return checkpointer.error().WithContext("journal");
   auto writer = JournalWriter::Create(std::move(*file), options.max_disk_bytes, options.boot_id);
   if (!writer) return writer.error().WithContext("open journal");
 
   auto reader = std::make_unique<Reader>(std::move(*read_db), options.kiosk_id, incarnation);
-  std::unique_ptr<Journal> journal(new Journal(
-      std::move(options), std::make_unique<JournalWriter>(std::move(*writer)), std::move(reader),
-      incarnation, quarantined_to, std::make_unique<Database>(std::move(*checkpoint_db))));
+  std::unique_ptr<Journal> journal(
+      new Journal(std::move(options), std::make_unique<JournalWriter>(std::move(*writer)),
+                  std::move(reader), incarnation, quarantined_to, std::move(*checkpointer)));
   LogInfo("journal", "opened ", journal->options_.path.string(), " for kiosk ", journal->kiosk_id_,
           ", incarnation ", incarnation);
   return journal;
@@ -140,16 +142,15 @@ Result<std::unique_ptr<Journal>> Journal::Open(JournalOptions options) {
 Journal::Journal(JournalOptions options, std::unique_ptr<JournalWriter> writer,
                  std::unique_ptr<Reader> reader, std::string incarnation,
                  std::optional<std::filesystem::path> quarantined_to,
-                 std::unique_ptr<Database> checkpoint_db)
+                 std::unique_ptr<WalCheckpointer> checkpointer)
     : options_(std::move(options)),
       kiosk_id_(options_.kiosk_id),
       incarnation_(std::move(incarnation)),
       quarantined_to_(std::move(quarantined_to)),
       writer_(std::move(writer)),
       reader_(std::move(reader)),
-      checkpoint_db_(std::move(checkpoint_db)),
-      writer_thread_([this] { WriterLoop(); }),
-      checkpoint_thread_([this] { CheckpointLoop(); }) {}
+      checkpointer_(std::move(checkpointer)),
+      writer_thread_([this] { WriterLoop(); }) {}
 
 Journal::~Journal() {
   {
@@ -158,12 +159,7 @@ Journal::~Journal() {
   }
   queue_ready_.notify_all();
   writer_thread_.join();
-  {
-    std::lock_guard lock(checkpoint_mutex_);
-    checkpoint_pending_ = true;  // one last checkpoint, then stop
-  }
-  checkpoint_wanted_.notify_one();
-  checkpoint_thread_.join();
+  checkpointer_.reset();  // one last checkpoint, of everything committed
 }
 
 void Journal::Submit(EventDraft draft, AppendCallback done) {
@@ -228,40 +224,9 @@ void Journal::WriterLoop() {
       if (stored && commit_listener_) commit_listener_();
     }
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(outcomes[i]));
-    NoteCommitted(batch.size());
     last_batch_size = batch.size();
     batch.clear();
     stamped.clear();
-  }
-}
-
-void Journal::NoteCommitted(std::size_t event_count) {
-  committed_since_checkpoint_ += event_count;
-  if (committed_since_checkpoint_ < kCheckpointEveryEvents) return;
-  committed_since_checkpoint_ = 0;
-  {
-    std::lock_guard lock(checkpoint_mutex_);
-    checkpoint_pending_ = true;
-  }
-  checkpoint_wanted_.notify_one();
-}
-
-void Journal::CheckpointLoop() {
-  while (true) {
-    bool stopping = false;
-    {
-      std::unique_lock lock(checkpoint_mutex_);
-      checkpoint_wanted_.wait(lock, [this] { return checkpoint_pending_; });
-      checkpoint_pending_ = false;
-      std::lock_guard queue_lock(queue_mutex_);
-      stopping = closing_ && queue_.empty();
-    }
-    // kUnavailable: another connection is checkpointing (as the last one does on close).
-    if (auto done = checkpoint_db_->Checkpoint();
-        !done && done.error().kind() != ErrorKind::kUnavailable) {
-      LogWarning("journal", "checkpoint: ", done.error().message());
-    }
-    if (stopping) return;
   }
 }
 

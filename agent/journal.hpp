@@ -20,6 +20,7 @@ namespace kiosk_edge {
 
 class Database;
 class JournalWriter;
+class WalCheckpointer;
 
 struct JournalOptions {
   std::filesystem::path path;  // the database file; its folder must exist
@@ -120,10 +121,8 @@ class Journal {
   Journal(JournalOptions options, std::unique_ptr<JournalWriter> writer,
           std::unique_ptr<Reader> reader, std::string incarnation,
           std::optional<std::filesystem::path> quarantined_to,
-          std::unique_ptr<Database> checkpoint_db);
+          std::unique_ptr<WalCheckpointer> checkpointer);
   void WriterLoop();
-  void CheckpointLoop();
-  void NoteCommitted(std::size_t event_count);
 
   const JournalOptions options_;
   const std::string kiosk_id_;
@@ -139,18 +138,12 @@ class Journal {
   std::size_t wake_at_queue_size_ = 1;  // Submit wakes the writer once the queue is this long
   bool closing_ = false;
 
-  // WAL checkpoints run on their own connection and thread, so that COMMIT never waits for the
-  // checkpoint's writes and fsyncs (the writer connection has auto-checkpoint off).
-  std::unique_ptr<Database> checkpoint_db_;
-  std::mutex checkpoint_mutex_;
-  std::condition_variable checkpoint_wanted_;
-  bool checkpoint_pending_ = false;
-  std::size_t committed_since_checkpoint_ = 0;  // writer thread only
+  // Checkpoints the writer's WAL from a thread of its own; reset before the writer closes.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 
   std::function<void()> commit_listener_;  // set before use; read by the writer thread only
 
   std::thread writer_thread_;
-  std::thread checkpoint_thread_;
 };
 
 }  // namespace kiosk_edge

@@ -148,9 +148,7 @@ Result<JournalMeta> CreateMeta(Database& db, const std::string& kiosk_id, const 
 // Opens, checks and migrates; any kCorrupt error means the file must be quarantined.
 Result<OpenedJournalFile> OpenChecked(const std::filesystem::path& path,
                                       const std::string& kiosk_id, const Clock& clock) {
-  DatabaseOptions options;
-  options.auto_checkpoint = false;  // Journal checkpoints from its own thread
-  auto db = Database::Open(path, options);
+  auto db = Database::Open(path, DatabaseOptions{});
   if (!db) return db.error();
   if (auto sound = db->CheckIntegrity(); !sound) return sound.error();
   if (auto migrated = Migrate(*db, kMigrations); !migrated) return migrated.error();

@@ -137,24 +137,28 @@ Result<Database> Database::Open(const std::filesystem::path& path, const Databas
     if (*mode != "wal") {
       return Error(ErrorKind::kIo, StrCat(path.string(), ": cannot enable WAL (mode ", *mode, ")"));
     }
-    const std::string pragmas =
-        StrCat("PRAGMA synchronous=", options.durable ? "FULL" : "OFF",
-               "; PRAGMA journal_size_limit=", options.wal_size_limit_bytes,
-               options.auto_checkpoint ? "" : "; PRAGMA wal_autocheckpoint=0",
-               "; PRAGMA foreign_keys=ON;");
+    const std::string pragmas = StrCat("PRAGMA synchronous=", options.durable ? "FULL" : "OFF",
+                                       "; PRAGMA journal_size_limit=", options.wal_size_limit_bytes,
+                                       "; PRAGMA foreign_keys=ON;");
     if (auto set = db.Exec(pragmas); !set) return set.error();
   }
   return db;
 }
 
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      path_(std::move(other.path_)),
+      wal_commit_hook_(std::move(other.wal_commit_hook_)) {
+  RebindWalCommitHook();
+}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
+    wal_commit_hook_ = std::move(other.wal_commit_hook_);
+    RebindWalCommitHook();
   }
   return *this;
 }
@@ -210,14 +214,35 @@ Result<void> Database::CheckIntegrity(bool full) {
 
 Result<std::int64_t> Database::UsedBytes() { return QueryInt(kUsedBytesQuery); }
 
-Result<void> Database::Checkpoint() {
-  const int code =
-      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+Result<WalCheckpoint> Database::Checkpoint(CheckpointMode mode) {
+  WalCheckpoint progress;
+  const int code = sqlite3_wal_checkpoint_v2(
+      db_, nullptr,
+      mode == CheckpointMode::kRestart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+      &progress.log_frames, &progress.checkpointed_frames);
   if (code != SQLITE_OK) return MakeError(code, "checkpoint");
-  return {};
+  return progress;
 }
 
 std::int64_t Database::Changes() const { return sqlite3_changes64(db_); }
+
+void Database::SetWalCommitHook(WalCommitHook committed) {
+  wal_commit_hook_ = std::move(committed);
+  RebindWalCommitHook();
+}
+
+// SQLite calls the hook with this Database's address, so every move points it at the new one.
+void Database::RebindWalCommitHook() {
+  if (!wal_commit_hook_ || db_ == nullptr) return;
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int frames) {
+        auto* database = static_cast<Database*>(self);
+        database->wal_commit_hook_(*database, frames);
+        return SQLITE_OK;
+      },
+      this);
+}
 
 // ---- Transaction --------------------------------------------------------------------------
 

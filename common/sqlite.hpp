@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -67,9 +68,6 @@ struct DatabaseOptions {
   bool durable = true;
   // After a checkpoint the WAL file is truncated to at most this size.
   std::int64_t wal_size_limit_bytes = 4 * 1024 * 1024;
-  // false: COMMIT never runs a checkpoint; the owner calls Checkpoint() from another connection
-  // (keeps the checkpoint's own fsyncs off a latency-sensitive writer).
-  bool auto_checkpoint = true;
   // The connection's page cache; 0 keeps SQLite's default (2 MiB).
   std::int64_t cache_bytes = 0;
 };
@@ -78,6 +76,16 @@ struct DatabaseOptions {
 inline constexpr std::string_view kUsedBytesQuery =
     "SELECT (page_count - freelist_count) * page_size "
     "FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()";
+
+enum class CheckpointMode {
+  kPassive,  // copies what it can into the database without blocking writers
+  kRestart,  // copies everything, making writers wait (busy timeout), so the WAL starts afresh
+};
+
+struct WalCheckpoint {
+  int log_frames = 0;           // frames in the WAL
+  int checkpointed_frames = 0;  // of those, copied into the database
+};
 
 // One SQLite connection. Move-only; closed on destruction. Not thread-safe: use from one thread
 // at a time. Errors name the file and carry SQLite's message; a corrupt file gives kCorrupt.
@@ -103,19 +111,26 @@ class Database {
   Result<void> CheckIntegrity(bool full = false);
   // Bytes the database file would hold without its free pages.
   Result<std::int64_t> UsedBytes();
-  // A PASSIVE WAL checkpoint: copies what it can into the database without blocking writers.
-  Result<void> Checkpoint();
+  // A WAL checkpoint (see CheckpointMode): how far it got.
+  Result<WalCheckpoint> Checkpoint(CheckpointMode mode);
   // Rows changed by the last INSERT/UPDATE/DELETE.
   std::int64_t Changes() const;
+  // Calls `committed` after every COMMIT on this connection (on the committing thread, with the
+  // write lock released) with the number of frames in the WAL, instead of SQLite's automatic
+  // checkpoint, which stops (WalCheckpointer uses it). It may call Checkpoint().
+  using WalCommitHook = std::function<void(Database& self, int wal_frames)>;
+  void SetWalCommitHook(WalCommitHook committed);
 
   const std::filesystem::path& path() const { return path_; }
 
  private:
   Database(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
   Error MakeError(int code, std::string_view what) const;
+  void RebindWalCommitHook();
 
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
+  WalCommitHook wal_commit_hook_;  // SQLite is handed this Database's address, moves rebind it
 };
 
 // BEGIN IMMEDIATE ... COMMIT. Rolls back on destruction unless committed.

@@ -108,6 +108,9 @@ Result<Statement> Query(Database& db, std::string_view sql) { return db.Prepare(
 
 constexpr std::int64_t kCacheBytes = 64 * 1024 * 1024;
 
+// Checkpoints from 4 MiB of WAL on (SQLite's own threshold); the writer restarts it at 16 MiB.
+constexpr WalCheckpointPolicy kCheckpoints{.checkpoint_at_frames = 1000, .restart_at_frames = 4096};
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& path,
@@ -125,8 +128,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
   }
   auto ingest = SqliteIngest::Prepare(*owned);
   if (!ingest) return ingest.error().WithContext("profile store");
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(identity, clock, std::move(owned), std::move(*ingest)));
+  auto checkpointer = WalCheckpointer::Start(*owned, kCheckpoints, "profile store");
+  if (!checkpointer) return checkpointer.error().WithContext("profile store");
+  return std::unique_ptr<SqliteStore>(new SqliteStore(
+      identity, clock, std::move(owned), std::move(*ingest), std::move(*checkpointer)));
 }
 
 Result<BatchAnswer> SqliteStore::CommitBatch(const EventBatch& batch,

@@ -2,13 +2,15 @@
 
 // StoreBackend on SQLite (through common/sqlite.hpp): the embedded default for one machine and
 // the demo. One connection in WAL mode with synchronous=FULL, so an answered batch survives
-// power loss; calls are serialised by a mutex (SQLite has one writer at a time anyway).
+// power loss; calls are serialised by a mutex (SQLite has one writer at a time anyway). A
+// WalCheckpointer copies the WAL into the database beside it, so ingest never waits for that.
 
 #include <filesystem>
 #include <memory>
 #include <mutex>
 
 #include "common/sqlite.hpp"
+#include "common/wal_checkpointer.hpp"
 #include "sync/profile_store/sqlite_ingest.hpp"
 #include "sync/profile_store/store_backend.hpp"
 
@@ -61,14 +63,18 @@ class SqliteStore final : public StoreBackend {
 
  private:
   SqliteStore(const HqIdentity& identity, const Clock& clock, std::unique_ptr<Database> db,
-              SqliteIngest ingest)
-      : StoreBackend(identity, clock), db_(std::move(db)), ingest_(std::move(ingest)) {}
+              SqliteIngest ingest, std::unique_ptr<WalCheckpointer> checkpointer)
+      : StoreBackend(identity, clock),
+        db_(std::move(db)),
+        ingest_(std::move(ingest)),
+        checkpointer_(std::move(checkpointer)) {}
 
   Result<std::optional<KioskStatus>> StatusLocked(std::string_view kiosk_id);
 
   std::mutex mutex_;
   std::unique_ptr<Database> db_;  // on the heap: ingest_'s statements point at it
   SqliteIngest ingest_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // destroyed first: db_ commits no more
 };
 
 }  // namespace kiosk_edge

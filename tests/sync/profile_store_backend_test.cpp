@@ -495,7 +495,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, ProfileStoreBackendTest, testing::BothBackend
 
 // A read left open on the store's connection stops every checkpoint: the WAL then holds the whole
 // database and every read crawls through it (it did: 3.3 GB of WAL and a 4 KB database file
-// after 1M events, and an 18 s report). The WalCheckpointer restarts the WAL at 16 MiB.
+// after 1M events, and an 18 s report). The WalCheckpointer restarts the WAL at 4096 frames
+// (16.9 MB); a batch of 500 scans adds about 600 more before that is seen.
 TEST(SqliteStoreWalTest, CheckpointsKeepTheWalSmall) {
   testing::TempDir dir;
   FakeClock clock;
@@ -510,7 +511,7 @@ TEST(SqliteStoreWalTest, CheckpointsKeepTheWalSmall) {
   const auto database_bytes = std::filesystem::file_size(dir / "hq.db");
   const auto wal_bytes = std::filesystem::file_size(dir / "hq.db-wal");
   EXPECT_GT(database_bytes, 8u << 20) << "the events never reached the database file";
-  EXPECT_LT(wal_bytes, 20u << 20);
+  EXPECT_LT(wal_bytes, 22u << 20);
 }
 
 }  // namespace

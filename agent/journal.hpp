@@ -27,8 +27,8 @@ struct JournalOptions {
   std::string kiosk_id;
   // Disk budget for the database (pages in use). Past it, synced events (other than
   // definitions) are shed oldest first;
-  // when nothing synced is left, appends fail with kJournalFull. The WAL adds up to
-  // DatabaseOptions::wal_size_limit_bytes between checkpoints.
+  // when nothing synced is left, appends fail with kJournalFull. The WAL adds up to 4 MiB
+  // (kCheckpoints in journal.cpp).
   std::uint64_t max_disk_bytes = 512ull << 20;
   std::size_t max_batch_events = 1024;  // events per group-commit transaction
   const Clock* clock = &SystemClock();

@@ -33,11 +33,15 @@ WalCheckpointer::~WalCheckpointer() {
 }
 
 void WalCheckpointer::Committed(Database& writer, int wal_frames) {
+  if (wal_frames < nudged_at_frames_) nudged_at_frames_ = 0;  // the WAL started afresh
   if (wal_frames >= policy_.restart_at_frames) {
     // SQLite fails a checkpoint at once, without waiting, while another runs: wait for ours.
     std::lock_guard lock(checkpointing_);
     Report(writer.Checkpoint(CheckpointMode::kRestart));
-  } else if (wal_frames >= policy_.checkpoint_at_frames) {
+  } else if (wal_frames - nudged_at_frames_ >= policy_.checkpoint_at_frames) {
+    // Once per checkpoint_at_frames of growth: a checkpoint (and its fsync) per small commit
+    // would cost more than it copies.
+    nudged_at_frames_ = wal_frames;
     {
       std::lock_guard lock(mutex_);
       pending_ = true;

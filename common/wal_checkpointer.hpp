@@ -22,7 +22,7 @@ namespace kiosk_edge {
 
 struct WalCheckpointPolicy {
   int checkpoint_at_frames = 1000;  // the thread checkpoints each time the WAL grows this much
-  int restart_at_frames = 8000;     // the writer restarts the WAL at this many
+  int restart_at_frames = 4096;     // the writer restarts the WAL at this many
 };
 
 class WalCheckpointer {
@@ -45,8 +45,8 @@ class WalCheckpointer {
   void Report(const Result<WalCheckpoint>& done);
 
   Database db_;  // the thread's
-  int nudged_at_frames_ =
-      0;  // the WAL's length at the last nudge; the writer's (commits are serial)
+  // The WAL's length at the last nudge; used by the committing thread only (commits are serial).
+  int nudged_at_frames_ = 0;
   const WalCheckpointPolicy policy_;
   const std::string log_name_;
   std::mutex checkpointing_;  // held through each checkpoint, the thread's and the writer's

@@ -3,7 +3,8 @@
 // StoreBackend on SQLite (through common/sqlite.hpp): the embedded default for one machine and
 // the demo. One connection in WAL mode with synchronous=FULL, so an answered batch survives
 // power loss; calls are serialised by a mutex (SQLite has one writer at a time anyway). A
-// WalCheckpointer copies the WAL into the database beside it, so ingest never waits for that.
+// WalCheckpointer copies the WAL into the database beside it: ingest waits for that only when
+// the WAL restarts.
 
 #include <filesystem>
 #include <memory>

@@ -120,7 +120,8 @@ Result<Database> Database::Open(const std::filesystem::path& path, const Databas
   const int code = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Database db(raw, path);  // closes `raw` on every return below
   if (code != SQLITE_OK) return SqliteError(raw, code, path, "open");
-  sqlite3_busy_timeout(raw, static_cast<int>(options.busy_timeout.count()));
+  db.busy_timeout_ms_ = static_cast<int>(options.busy_timeout.count());
+  sqlite3_busy_timeout(raw, db.busy_timeout_ms_);
 
   // Reading the schema is the first thing that touches the file: a file that is not a database
   // fails here with kCorrupt.
@@ -148,6 +149,7 @@ Result<Database> Database::Open(const std::filesystem::path& path, const Databas
 Database::Database(Database&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       path_(std::move(other.path_)),
+      busy_timeout_ms_(other.busy_timeout_ms_),
       wal_commit_hook_(std::move(other.wal_commit_hook_)) {
   RebindWalCommitHook();
 }
@@ -157,6 +159,7 @@ Database& Database::operator=(Database&& other) noexcept {
     sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
+    busy_timeout_ms_ = other.busy_timeout_ms_;
     wal_commit_hook_ = std::move(other.wal_commit_hook_);
     RebindWalCommitHook();
   }
@@ -216,10 +219,12 @@ Result<std::int64_t> Database::UsedBytes() { return QueryInt(kUsedBytesQuery); }
 
 Result<WalCheckpoint> Database::Checkpoint(CheckpointMode mode) {
   WalCheckpoint progress;
+  const bool restart = mode == CheckpointMode::kRestart;
+  if (restart) sqlite3_busy_timeout(db_, 0);  // SQLITE_BUSY at once rather than wait for readers
   const int code = sqlite3_wal_checkpoint_v2(
-      db_, nullptr,
-      mode == CheckpointMode::kRestart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+      db_, nullptr, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
       &progress.log_frames, &progress.checkpointed_frames);
+  if (restart) sqlite3_busy_timeout(db_, busy_timeout_ms_);
   if (code != SQLITE_OK) return MakeError(code, "checkpoint");
   return progress;
 }

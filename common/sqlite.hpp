@@ -79,7 +79,9 @@ inline constexpr std::string_view kUsedBytesQuery =
 
 enum class CheckpointMode {
   kPassive,  // copies what it can into the database without blocking writers
-  kRestart,  // copies everything, making writers wait (busy timeout), so the WAL starts afresh
+  // Copies everything, so that the next transaction starts the WAL afresh; fails at once
+  // (kUnavailable), having copied what it could, while a reader still uses the WAL.
+  kRestart,
 };
 
 struct WalCheckpoint {
@@ -130,6 +132,7 @@ class Database {
 
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
+  int busy_timeout_ms_ = 0;        // DatabaseOptions::busy_timeout
   WalCommitHook wal_commit_hook_;  // SQLite is handed this Database's address, moves rebind it
 };
 

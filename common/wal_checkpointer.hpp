@@ -7,8 +7,10 @@
 // Its checkpoints are PASSIVE: they copy what they can without blocking the writer. SQLite starts
 // the WAL afresh only when a transaction begins after a checkpoint has copied all of it, which a
 // writer that never pauses never sees: so once the WAL holds `restart_at_frames`, the writer runs
-// a RESTART checkpoint itself, after that COMMIT (it copies what the thread has not yet copied and
-// waits for readers), and the next transaction reuses the WAL from its start. That bounds the WAL.
+// a RESTART checkpoint itself, after that COMMIT (it copies what the thread has not yet copied),
+// and the next transaction reuses the WAL from its start. That bounds the WAL, except while a
+// reader holds on to it (an online backup, say): then the RESTART gives up at once rather than
+// stall the writer, and the next COMMIT tries again.
 
 #include <condition_variable>
 #include <memory>

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 
 #include "support/temp_dir.hpp"
@@ -83,6 +84,35 @@ TEST(WalCheckpointerTest, TheWalStaysBoundedUnderAWriterThatNeverPauses) {
   EXPECT_GT(std::filesystem::file_size(dir / "a.db"), 9'000 * kPage);
   // Each restart starts writing frames (a page and a 24-byte header) at the file's start again.
   EXPECT_LT(largest_wal, 300 * (kPage + 24));
+}
+
+// An online backup holds a read transaction for minutes. The writer's RESTART must not wait for
+// it (DatabaseOptions::busy_timeout, 5 s, at every COMMIT past the restart point); once the reader
+// has let go, the WAL is restarted again.
+TEST(WalCheckpointerTest, AReaderHoldingTheWalDoesNotStallTheWriter) {
+  TempDir dir;
+  Database writer = OpenWriter(dir / "a.db");
+  auto checkpointer = WalCheckpointer::Start(
+      writer, WalCheckpointPolicy{.checkpoint_at_frames = 64, .restart_at_frames = 256}, "test");
+  ASSERT_TRUE(checkpointer) << checkpointer.error().message();
+  CommitRows(writer, 10);
+  auto reader = Database::Open(dir / "a.db", DatabaseOptions{});
+  ASSERT_TRUE(reader) << reader.error().message();
+  ASSERT_TRUE(reader->Exec("BEGIN"));
+  ASSERT_TRUE(reader->QueryInt("SELECT COUNT(*) FROM t"));  // its read transaction starts here
+
+  const auto start = std::chrono::steady_clock::now();
+  for (int commit = 0; commit < 500; ++commit) {  // most end past the restart point
+    CommitRows(writer, 1);
+    ASSERT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4))
+        << "COMMIT " << commit << " waited for the reader";
+  }
+
+  ASSERT_TRUE(reader->Exec("COMMIT"));
+  const auto held_wal = std::filesystem::file_size(dir / "a.db-wal");
+  EXPECT_GT(held_wal, 400 * kPage) << "the reader should have kept the WAL from restarting";
+  CommitRows(writer, 2000);
+  EXPECT_LE(std::filesystem::file_size(dir / "a.db-wal"), held_wal + 300 * (kPage + 24));
 }
 
 }  // namespace

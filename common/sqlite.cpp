@@ -217,16 +217,15 @@ Result<void> Database::CheckIntegrity(bool full) {
 
 Result<std::int64_t> Database::UsedBytes() { return QueryInt(kUsedBytesQuery); }
 
-Result<WalCheckpoint> Database::Checkpoint(CheckpointMode mode) {
-  WalCheckpoint progress;
+Result<void> Database::Checkpoint(CheckpointMode mode) {
   const bool restart = mode == CheckpointMode::kRestart;
   if (restart) sqlite3_busy_timeout(db_, 0);  // SQLITE_BUSY at once rather than wait for readers
   const int code = sqlite3_wal_checkpoint_v2(
-      db_, nullptr, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
-      &progress.log_frames, &progress.checkpointed_frames);
+      db_, nullptr, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, nullptr,
+      nullptr);
   if (restart) sqlite3_busy_timeout(db_, busy_timeout_ms_);
   if (code != SQLITE_OK) return MakeError(code, "checkpoint");
-  return progress;
+  return {};
 }
 
 std::int64_t Database::Changes() const { return sqlite3_changes64(db_); }

@@ -84,11 +84,6 @@ enum class CheckpointMode {
   kRestart,
 };
 
-struct WalCheckpoint {
-  int log_frames = 0;           // frames in the WAL
-  int checkpointed_frames = 0;  // of those, copied into the database
-};
-
 // One SQLite connection. Move-only; closed on destruction. Not thread-safe: use from one thread
 // at a time. Errors name the file and carry SQLite's message; a corrupt file gives kCorrupt.
 class Database {
@@ -113,8 +108,8 @@ class Database {
   Result<void> CheckIntegrity(bool full = false);
   // Bytes the database file would hold without its free pages.
   Result<std::int64_t> UsedBytes();
-  // A WAL checkpoint (see CheckpointMode): how far it got.
-  Result<WalCheckpoint> Checkpoint(CheckpointMode mode);
+  // A WAL checkpoint (see CheckpointMode).
+  Result<void> Checkpoint(CheckpointMode mode);
   // Rows changed by the last INSERT/UPDATE/DELETE.
   std::int64_t Changes() const;
   // Calls `committed` after every COMMIT on this connection (on the committing thread, with the

@@ -67,7 +67,7 @@ void WalCheckpointer::Loop() {
   }
 }
 
-void WalCheckpointer::Report(const Result<WalCheckpoint>& done) {
+void WalCheckpointer::Report(const Result<void>& done) {
   // kUnavailable: another connection holds what the checkpoint needs (another checkpoint, or a
   // reader past the busy timeout); a later one catches up.
   if (!done && done.error().kind() != ErrorKind::kUnavailable) {

@@ -44,7 +44,7 @@ class WalCheckpointer {
   WalCheckpointer(Database db, WalCheckpointPolicy policy, std::string log_name);
   void Committed(Database& writer, int wal_frames);
   void Loop();
-  void Report(const Result<WalCheckpoint>& done);
+  void Report(const Result<void>& done);
 
   Database db_;  // the thread's
   // The WAL's length at the last nudge; used by the committing thread only (commits are serial).

@@ -69,7 +69,7 @@ TEST(WalCheckpointerTest, TheLastCheckpointRunsWhenItStops) {
 
 // The thread's PASSIVE checkpoints never catch up with a writer that commits without pause, and
 // SQLite reuses the WAL only after one has: without the writer's RESTART, this WAL grew to hold
-// everything written (40 MB).
+// every frame written (125 MB).
 TEST(WalCheckpointerTest, TheWalStaysBoundedUnderAWriterThatNeverPauses) {
   TempDir dir;
   Database writer = OpenWriter(dir / "a.db");

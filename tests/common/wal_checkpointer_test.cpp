@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 
 #include "support/temp_dir.hpp"
 
@@ -35,14 +36,24 @@ Database OpenWriter(const std::filesystem::path& path) {
   return std::move(*db);
 }
 
+// A checkpointer on `writer` that checkpoints every `checkpoint_at` frames and restarts the WAL
+// at `restart_at`; null (and a failure) when it could not start.
+std::unique_ptr<WalCheckpointer> StartCheckpointer(Database& writer, int checkpoint_at,
+                                                   int restart_at) {
+  auto started = WalCheckpointer::Start(
+      writer,
+      WalCheckpointPolicy{.checkpoint_at_frames = checkpoint_at, .restart_at_frames = restart_at},
+      "test");
+  EXPECT_TRUE(started) << started.error().message();
+  return started ? std::move(*started) : nullptr;
+}
+
 TEST(WalCheckpointerTest, CopiesTheWalIntoTheDatabaseOnItsOwnThread) {
   TempDir dir;
   Database moved_away = OpenWriter(dir / "a.db");
   const auto empty_bytes = std::filesystem::file_size(dir / "a.db");
-  auto checkpointer = WalCheckpointer::Start(
-      moved_away, WalCheckpointPolicy{.checkpoint_at_frames = 50, .restart_at_frames = 1 << 30},
-      "test");
-  ASSERT_TRUE(checkpointer) << checkpointer.error().message();
+  auto checkpointer = StartCheckpointer(moved_away, 50, 1 << 30);
+  ASSERT_NE(checkpointer, nullptr);
   Database writer = std::move(moved_away);  // the hook follows the connection
   // SQLite's automatic checkpoint is off, and this writer never runs one: only the thread can
   // make the database file grow. The writer goes on committing until it has.
@@ -57,13 +68,11 @@ TEST(WalCheckpointerTest, CopiesTheWalIntoTheDatabaseOnItsOwnThread) {
 TEST(WalCheckpointerTest, TheLastCheckpointRunsWhenItStops) {
   TempDir dir;
   Database writer = OpenWriter(dir / "a.db");
-  auto checkpointer = WalCheckpointer::Start(
-      writer, WalCheckpointPolicy{.checkpoint_at_frames = 1 << 30, .restart_at_frames = 1 << 30},
-      "test");
-  ASSERT_TRUE(checkpointer) << checkpointer.error().message();
+  auto checkpointer = StartCheckpointer(writer, 1 << 30, 1 << 30);
+  ASSERT_NE(checkpointer, nullptr);
   CommitRows(writer, 100);
   const auto before_bytes = std::filesystem::file_size(dir / "a.db");
-  checkpointer->reset();
+  checkpointer.reset();
   EXPECT_GT(std::filesystem::file_size(dir / "a.db"), before_bytes + 90 * kPage);
 }
 
@@ -73,9 +82,8 @@ TEST(WalCheckpointerTest, TheLastCheckpointRunsWhenItStops) {
 TEST(WalCheckpointerTest, TheWalStaysBoundedUnderAWriterThatNeverPauses) {
   TempDir dir;
   Database writer = OpenWriter(dir / "a.db");
-  auto checkpointer = WalCheckpointer::Start(
-      writer, WalCheckpointPolicy{.checkpoint_at_frames = 64, .restart_at_frames = 256}, "test");
-  ASSERT_TRUE(checkpointer) << checkpointer.error().message();
+  auto checkpointer = StartCheckpointer(writer, 64, 256);
+  ASSERT_NE(checkpointer, nullptr);
   std::uintmax_t largest_wal = 0;
   for (int round = 0; round < 100; ++round) {
     CommitRows(writer, 100);
@@ -92,9 +100,8 @@ TEST(WalCheckpointerTest, TheWalStaysBoundedUnderAWriterThatNeverPauses) {
 TEST(WalCheckpointerTest, AReaderHoldingTheWalDoesNotStallTheWriter) {
   TempDir dir;
   Database writer = OpenWriter(dir / "a.db");
-  auto checkpointer = WalCheckpointer::Start(
-      writer, WalCheckpointPolicy{.checkpoint_at_frames = 64, .restart_at_frames = 256}, "test");
-  ASSERT_TRUE(checkpointer) << checkpointer.error().message();
+  auto checkpointer = StartCheckpointer(writer, 64, 256);
+  ASSERT_NE(checkpointer, nullptr);
   CommitRows(writer, 10);
   auto reader = Database::Open(dir / "a.db", DatabaseOptions{});
   ASSERT_TRUE(reader) << reader.error().message();

@@ -1,0 +1,214 @@
+// DeviceScanIndex: readers see every added scan, a clean close keeps the file, and anything
+// else (a crash, a store restored from a backup, a damaged file) rebuilds it from the store's
+// events.
+
+#include "sync/profile_store/device_scan_index.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/strings.hpp"
+#include "support/temp_dir.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The store's side: its version-1 events table (with the index migration 8 drops) and
+// migration 8, as SqliteStore has them.
+constexpr std::string_view kEventsSql = R"sql(
+CREATE TABLE events (
+  kiosk_id TEXT NOT NULL, incarnation TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,
+  occurred_at_ms INTEGER NOT NULL, channel_id TEXT, device_id TEXT, payload TEXT NOT NULL,
+  PRIMARY KEY (kiosk_id, incarnation, seq)) WITHOUT ROWID;
+CREATE INDEX events_by_device ON events (kiosk_id, device_id) WHERE device_id IS NOT NULL;
+)sql";
+
+constexpr Migration kStoreMigrations[] = {{1, kEventsSql}, {8, kDeviceScanIndexMigrationSql}};
+
+std::unique_ptr<Database> OpenStore(const fs::path& path) {
+  auto db = Database::Open(path, DatabaseOptions{});
+  EXPECT_TRUE(db) << db.error().message();
+  if (!db) return nullptr;
+  auto migrated = Migrate(*db, kStoreMigrations);
+  EXPECT_TRUE(migrated) << migrated.error().message();
+  return std::make_unique<Database>(std::move(*db));
+}
+
+void StoreEvent(Database& store, std::int64_t seq, std::string_view type, std::string_view channel,
+                std::string_view device, std::string_view payload) {
+  const auto text = [](std::string_view value) {
+    return value.empty() ? std::string("NULL") : StrCat("'", value, "'");
+  };
+  auto stored =
+      store.Exec(StrCat("INSERT INTO events VALUES ('k1', 'i1', ", seq, ", '", type, "', ",
+                        1000 + seq, ", ", text(channel), ", ", text(device), ", '", payload, "')"));
+  ASSERT_TRUE(stored) << stored.error().message();
+}
+
+DeviceScan Scan(std::int64_t seq, std::string device, std::optional<std::string> channel,
+                bool attributable) {
+  return DeviceScan{"k1",       std::move(device),  "i1",        seq,
+                    1000 + seq, std::move(channel), attributable};
+}
+
+// The index's rows, "kiosk device incarnation seq at channel attributable", read as readers do.
+std::vector<std::string> Rows(DeviceScanIndex& index, Database& reader) {
+  auto attached = index.AttachTo(reader);
+  EXPECT_TRUE(attached) << attached.error().message();
+  if (!attached) return {};
+  auto select = reader.Prepare(
+      "SELECT kiosk_id, device_id, incarnation, seq, occurred_at_ms, "
+      "COALESCE(channel_id, '-'), attributable FROM device_index.device_scans "
+      "ORDER BY kiosk_id, device_id, incarnation, seq");
+  EXPECT_TRUE(select) << select.error().message();
+  std::vector<std::string> rows;
+  while (select) {
+    auto row = select->Step();
+    EXPECT_TRUE(row) << row.error().message();
+    if (!row || !*row) break;
+    rows.push_back(StrCat(select->ColumnText(0), " ", select->ColumnText(1), " ",
+                          select->ColumnText(2), " ", select->ColumnInt(3), " ",
+                          select->ColumnInt(4), " ", select->ColumnText(5), " ",
+                          select->ColumnInt(6)));
+  }
+  return rows;
+}
+
+std::unique_ptr<DeviceScanIndex> OpenIndex(Database& store) {
+  auto index = DeviceScanIndex::Open(store);
+  EXPECT_TRUE(index) << index.error().message();
+  return index ? std::move(*index) : nullptr;
+}
+
+class DeviceScanIndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = OpenStore(store_path_);
+    ASSERT_NE(store_, nullptr);
+  }
+
+  testing::TempDir dir_;
+  const fs::path store_path_ = dir_.path() / "hq.db";
+  std::unique_ptr<Database> store_;
+};
+
+TEST_F(DeviceScanIndexTest, ReadersSeeEveryScanAddedBefore) {
+  auto index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kRebuilt);  // there was none
+  // More than kMaxQueued in all, so Add also waits for room.
+  constexpr int kChunks = 30;
+  constexpr int kPerChunk = 5'000;
+  for (int chunk = 0; chunk < kChunks; ++chunk) {
+    std::vector<DeviceScan> scans;
+    for (int i = 0; i < kPerChunk; ++i) {
+      const int seq = chunk * kPerChunk + i + 1;
+      scans.push_back(Scan(seq, StrCat("d", seq), "c1", true));
+    }
+    index->Add(std::move(scans));
+  }
+  EXPECT_EQ(Rows(*index, *store_).size(), std::size_t{kChunks * kPerChunk});
+}
+
+TEST_F(DeviceScanIndexTest, ACleanCloseKeepsTheFile) {
+  auto index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  index->Add({Scan(1, "d1", "c1", true), Scan(2, "d2", std::nullopt, false)});
+  ASSERT_TRUE(index->Close(*store_));
+  index.reset();
+  index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  // Kept as it was, not rebuilt (the store holds no events).
+  EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kKept);
+  EXPECT_EQ(Rows(*index, *store_),
+            (std::vector<std::string>{"k1 d1 i1 1 1001 c1 1", "k1 d2 i1 2 1002 - 0"}));
+}
+
+TEST_F(DeviceScanIndexTest, WithoutACleanCloseItIsRebuiltFromTheStoresEvents) {
+  StoreEvent(*store_, 1, "scan", "c1", "d1", R"({"valid":true})");
+  StoreEvent(*store_, 2, "scan", "c1", "d2", R"({"valid":false})");
+  StoreEvent(*store_, 3, "scan", "", "d3", R"({"valid":true})");
+  StoreEvent(*store_, 4, "scan", "c1", "", R"({"valid":true})");      // no device
+  StoreEvent(*store_, 5, "signup", "c1", "d1", R"({"valid":true})");  // not a scan
+  const std::vector<std::string> expected = {"k1 d1 i1 1 1001 c1 1", "k1 d2 i1 2 1002 c1 0",
+                                             "k1 d3 i1 3 1003 - 0"};
+  auto index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(Rows(*index, *store_), expected);
+  ASSERT_TRUE(index->Close(*store_));
+  index.reset();
+  index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kKept);
+  // A scan the store does not hold, then a crash: no Close.
+  index->Add({Scan(9, "d9", "c1", true)});
+  EXPECT_EQ(Rows(*index, *store_).size(), 4u);
+  index.reset();
+  index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kRebuilt);
+  EXPECT_EQ(Rows(*index, *store_), expected);
+}
+
+TEST_F(DeviceScanIndexTest, AStoreRestoredFromABackupRebuildsIt) {
+  StoreEvent(*store_, 1, "scan", "c1", "d1", R"({"valid":true})");
+  auto index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  ASSERT_TRUE(index->Close(*store_));
+  index.reset();
+  store_.reset();
+  const fs::path backup = dir_.path() / "backup.db";
+  fs::copy_file(store_path_, backup);
+  // The next session stores another scan and closes cleanly.
+  store_ = OpenStore(store_path_);
+  StoreEvent(*store_, 2, "scan", "c1", "d2", R"({"valid":true})");
+  index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kKept);
+  index->Add({Scan(2, "d2", "c1", true)});
+  ASSERT_TRUE(index->Close(*store_));
+  index.reset();
+  store_.reset();
+  // The backup comes back: the index's scan 2 is not in it.
+  fs::copy_file(backup, store_path_, fs::copy_options::overwrite_existing);
+  store_ = OpenStore(store_path_);
+  index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kRebuilt);
+  EXPECT_EQ(Rows(*index, *store_), std::vector<std::string>{"k1 d1 i1 1 1001 c1 1"});
+}
+
+TEST_F(DeviceScanIndexTest, ADamagedFileIsRebuilt) {
+  StoreEvent(*store_, 1, "scan", "c1", "d1", R"({"valid":true})");
+  const fs::path path = store_path_.string() + "-device-scans";
+  std::ofstream(path, std::ios::binary) << std::string(8192, 'x');
+  auto index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kRebuilt);
+  EXPECT_EQ(Rows(*index, *store_), std::vector<std::string>{"k1 d1 i1 1 1001 c1 1"});
+}
+
+TEST_F(DeviceScanIndexTest, OneProcessAtATimeKeepsIt) {
+  auto index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  auto second_store = OpenStore(store_path_);  // another connection, as another process has
+  ASSERT_NE(second_store, nullptr);
+  auto second = DeviceScanIndex::Open(*second_store);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().kind(), ErrorKind::kUnavailable);
+  EXPECT_NE(second.error().message().find("kept by another profile-store process"),
+            std::string::npos)
+      << second.error().message();
+  index.reset();  // released with the index
+  EXPECT_NE(OpenIndex(*second_store), nullptr);
+}
+
+}  // namespace
+}  // namespace kiosk_edge

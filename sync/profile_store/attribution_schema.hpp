@@ -3,8 +3,9 @@
 // Schema migrations 3 and 6 of both backends and 7 and 9 of PostgreSQL (sqlite_store.cpp,
 // postgres_schema.cpp): what the attribution report reads (sqlite_attribution.cpp,
 // postgres_attribution.cpp). Touches reuse
-// version 1's device_links_by_profile and events_by_device. Each index costs ingest one more
-// index entry per row it covers.
+// version 1's device_links_by_profile, and find scans by device through events_by_scanner
+// (PostgreSQL, version 9) or the device scan index (SQLite, version 8: device_scan_index.hpp).
+// Each index costs ingest one more index entry per row it covers.
 
 #include <string_view>
 

@@ -124,7 +124,9 @@ struct Opened {
   std::unique_ptr<StoreBackend> store;
 };
 
-Result<std::unique_ptr<Opened>> Open(const ProfileStoreConfig& config) {
+// Only the server keeps SQLite's device scan index, so that the other commands run beside it.
+Result<std::unique_ptr<Opened>> Open(const ProfileStoreConfig& config,
+                                     SqliteStore::DeviceScans device_scans) {
   auto opened = std::make_unique<Opened>();
   auto state = LoadOrCreateHqState(config.state_dir, config.server_names);
   if (!state) return state.error();
@@ -137,8 +139,8 @@ Result<std::unique_ptr<Opened>> Open(const ProfileStoreConfig& config) {
     if (!store) return store.error().WithContext("PostgreSQL");
     opened->store = std::move(*store);
   } else {
-    auto store =
-        SqliteStore::Open(config.state_dir / "profile-store.db", *opened->identity, SystemClock());
+    auto store = SqliteStore::Open(config.state_dir / "profile-store.db", *opened->identity,
+                                   SystemClock(), device_scans);
     if (!store) return store.error();
     opened->store = std::move(*store);
   }
@@ -162,7 +164,7 @@ void ScheduleAccessRefresh(boost::asio::steady_timer& timer, boost::asio::thread
 
 int Serve(const ProfileStoreConfig& config) {
   ::umask(0077);
-  auto opened = Open(config);
+  auto opened = Open(config, SqliteStore::DeviceScans::kKept);
   if (!opened) {
     LogError("profile-store", opened.error().message());
     return kFailed;
@@ -245,7 +247,7 @@ int EnrollToken(const ProfileStoreConfig& config, const CommandLine& line) {
       return kUsage;
     }
   }
-  auto opened = Open(config);
+  auto opened = Open(config, SqliteStore::DeviceScans::kAbsent);
   if (!opened) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
     return kFailed;
@@ -265,7 +267,7 @@ int RevokeKiosk(const ProfileStoreConfig& config, const CommandLine& line) {
     std::cerr << kUsageText;
     return kUsage;
   }
-  auto opened = Open(config);
+  auto opened = Open(config, SqliteStore::DeviceScans::kAbsent);
   if (!opened) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
     return kFailed;
@@ -285,7 +287,7 @@ int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
                  "lower-case hex digits)\n";
     return kUsage;
   }
-  auto opened = Open(config);
+  auto opened = Open(config, SqliteStore::DeviceScans::kAbsent);
   if (!opened) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
     return kFailed;
@@ -301,7 +303,7 @@ int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
 }
 
 int ListKiosks(const ProfileStoreConfig& config) {
-  auto opened = Open(config);
+  auto opened = Open(config, SqliteStore::DeviceScans::kAbsent);
   if (!opened) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
     return kFailed;

@@ -1,6 +1,6 @@
 // SqliteStore's attribution facts (attribution_facts.hpp). The window's conditions use the
-// indexes of migration 3 (attribution_schema.hpp); touches go through device_links and
-// events_by_device. The queries run in one read transaction, under the store's mutex: on SQLite a
+// indexes of migration 3 (attribution_schema.hpp); touches go through device_links and the
+// device scan index. The queries run in one read transaction, under the store's mutex: on SQLite a
 // report holds up ingest while it runs (PostgreSQL does not).
 
 #include "common/strings.hpp"
@@ -41,9 +41,7 @@ constexpr std::string_view kVouchersSql =
     " v.signup_seq FROM wanted w JOIN vouchers v ON v.voucher_key = w.voucher_key"
     " WHERE v.issued_seq IS NOT NULL";
 
-// Touches go through events_by_device, named: without statistics SQLite read every event of
-// the kiosk per linked device through the primary key (2.1 s instead of 15 ms at 1M events), and
-// before that every scan of the lookback through events_by_type_time.
+// Touches come from the device scan index (device_scan_index.hpp), attached as device_index.
 constexpr std::string_view kSignupsSql =
     "WITH wanted(kiosk_id, incarnation, seq) AS ("
     " SELECT kiosk_id, incarnation, seq FROM signups"
@@ -54,14 +52,13 @@ constexpr std::string_view kSignupsSql =
     " JOIN vouchers v ON v.voucher_key = r.voucher_key"
     " WHERE r.occurred_at_ms >= ?1 AND r.occurred_at_ms < ?2 AND v.signup_seq IS NOT NULL)"
     " SELECT s.kiosk_id, s.incarnation, s.seq, s.occurred_at_ms, s.channel_id,"
-    " e.kiosk_id, e.incarnation, e.seq, e.channel_id, e.occurred_at_ms"
+    " t.kiosk_id, t.incarnation, t.seq, t.channel_id, t.occurred_at_ms"
     " FROM wanted w JOIN signups s ON s.kiosk_id = w.kiosk_id AND"
     " s.incarnation = w.incarnation AND s.seq = w.seq"
     " LEFT JOIN device_links d ON d.profile_key = s.profile_key"
-    " LEFT JOIN events e INDEXED BY events_by_device ON e.kiosk_id = d.kiosk_id AND"
-    " e.device_id = d.device_id AND e.type = 'scan' AND e.channel_id IS NOT NULL AND "
-    "json_extract(e.payload, '$.valid') IS 1"
-    " AND e.occurred_at_ms <= s.occurred_at_ms AND e.occurred_at_ms >= s.occurred_at_ms - ?3"
+    " LEFT JOIN device_index.device_scans t ON t.kiosk_id = d.kiosk_id AND"
+    " t.device_id = d.device_id AND t.attributable = 1"
+    " AND t.occurred_at_ms <= s.occurred_at_ms AND t.occurred_at_ms >= s.occurred_at_ms - ?3"
     " ORDER BY s.kiosk_id, s.incarnation, s.seq";
 
 constexpr std::string_view kRedemptionsSql =
@@ -194,6 +191,8 @@ Result<std::vector<ChannelDefinition>> SqliteStore::DefinedChannels() {
 
 Result<AttributionFacts> SqliteStore::LoadAttributionFacts(const AttributionFactsRequest& request) {
   std::lock_guard lock(mutex_);
+  auto device_index = AttachDeviceScans();
+  if (!device_index) return device_index.error();
   // One snapshot for every query; the read transaction ends with the function either way.
   if (auto begun = db_->Exec("BEGIN"); !begun) return begun.error();
   AttributionFacts facts;

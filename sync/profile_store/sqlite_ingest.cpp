@@ -136,8 +136,9 @@ Result<void> SettleConsentWith(SqliteIngest::Statements& s,
 
 class SqliteIngestTransaction final : public IngestTransaction {
  public:
-  SqliteIngestTransaction(SqliteIngest::Statements& statements, Transaction transaction)
-      : s_(statements), transaction_(std::move(transaction)) {}
+  SqliteIngestTransaction(SqliteIngest::Statements& statements, Transaction transaction,
+                          std::vector<DeviceScan>& device_scans)
+      : s_(statements), transaction_(std::move(transaction)), device_scans_(device_scans) {}
 
   Result<LockedStream> LockStream(const EventBatch& batch,
                                   std::span<const std::string> profile_keys,
@@ -196,6 +197,12 @@ class SqliteIngestTransaction final : public IngestTransaction {
                   std::int64_t{e.payload_version}, prepared->device_id, e.payload_json, now_ms);
       if (!bound) return bound.error();
       if (auto ran = s_.insert_event.Run(); !ran) return ran.error();
+      const auto* scan = std::get_if<ScanFacts>(&prepared->facts);
+      if (scan != nullptr && prepared->device_id) {
+        device_scans_.push_back(DeviceScan{batch.kiosk_id, *prepared->device_id, batch.incarnation,
+                                           e.seq, e.occurred_at_ms, e.channel_id,
+                                           scan->attributable});
+      }
     }
     return {};
   }
@@ -367,6 +374,7 @@ class SqliteIngestTransaction final : public IngestTransaction {
 
   SqliteIngest::Statements& s_;
   Transaction transaction_;
+  std::vector<DeviceScan>& device_scans_;  // the stored scans with a device, for the caller
 };
 
 }  // namespace
@@ -394,10 +402,11 @@ Result<SqliteIngest> SqliteIngest::Prepare(Database& db) {
 
 Result<BatchAnswer> SqliteIngest::Commit(const EventBatch& batch,
                                          std::span<const PreparedEvent> prepared,
-                                         std::int64_t now_ms) {
+                                         std::int64_t now_ms,
+                                         std::vector<DeviceScan>& device_scans) {
   auto transaction = Transaction::Begin(*db_);
   if (!transaction) return transaction.error();
-  SqliteIngestTransaction writer(*statements_, std::move(*transaction));
+  SqliteIngestTransaction writer(*statements_, std::move(*transaction), device_scans);
   return WriteBatch(writer, batch, prepared, now_ms);
 }
 

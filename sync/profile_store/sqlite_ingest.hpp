@@ -6,8 +6,10 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/sqlite.hpp"
+#include "sync/profile_store/device_scan_index.hpp"
 #include "sync/profile_store/event_rules.hpp"
 #include "sync/protocol/batch.hpp"
 
@@ -24,9 +26,10 @@ class SqliteIngest {
   SqliteIngest& operator=(SqliteIngest&&) noexcept;
   ~SqliteIngest();
 
-  // WriteBatch in one BEGIN IMMEDIATE transaction (committed durably, or rolled back).
+  // WriteBatch in one BEGIN IMMEDIATE transaction (committed durably, or rolled back). Appends
+  // the stored scans with a device to `device_scans` (for DeviceScanIndex::Add once committed).
   Result<BatchAnswer> Commit(const EventBatch& batch, std::span<const PreparedEvent> prepared,
-                             std::int64_t now_ms);
+                             std::int64_t now_ms, std::vector<DeviceScan>& device_scans);
   // Records HQ's withdrawal of `profile_key`'s marketing consent at `withdrawn_at_ms` and applies
   // it (IngestTransaction::SettleConsent), in one transaction.
   Result<void> WithdrawConsent(const std::string& profile_key, std::int64_t withdrawn_at_ms);

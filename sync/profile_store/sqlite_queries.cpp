@@ -204,10 +204,12 @@ Result<std::optional<ProfileSummary>> SqliteStore::Profile(std::string_view prof
       Count(*db_, "SELECT COUNT(*) FROM device_links WHERE profile_key = ?1", profile_key);
   if (!devices) return devices.error();
   profile->linked_devices = *devices;
+  auto device_index = AttachDeviceScans();
+  if (!device_index) return device_index.error();
   auto scans = Count(*db_,
-                     "SELECT COUNT(*) FROM device_links d JOIN events e ON "
-                     "e.kiosk_id = d.kiosk_id AND e.device_id = d.device_id "
-                     "WHERE d.profile_key = ?1 AND e.type = 'scan'",
+                     "SELECT COUNT(*) FROM device_links d JOIN device_index.device_scans t ON "
+                     "t.kiosk_id = d.kiosk_id AND t.device_id = d.device_id "
+                     "WHERE d.profile_key = ?1",
                      profile_key);
   if (!scans) return scans.error();
   profile->linked_scans = *scans;

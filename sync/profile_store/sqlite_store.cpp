@@ -1,6 +1,7 @@
 #include "sync/profile_store/sqlite_store.hpp"
 
 #include "common/crypto.hpp"
+#include "common/log.hpp"
 #include "common/strings.hpp"
 #include "sync/profile_store/attribution_schema.hpp"
 #include "sync/profile_store/audience_schema.hpp"
@@ -91,7 +92,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {4, kAudienceSchemaSqlite},
                                      {5, kErasureSchemaSql},
                                      {6, kVoucherSignupSql},
-                                     {7, kJournalLastSeqSql}};
+                                     {7, kJournalLastSeqSql},
+                                     {8, kDeviceScanIndexMigrationSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>
@@ -114,11 +116,18 @@ constexpr std::int64_t kCacheBytes = 64 * 1024 * 1024;
 constexpr WalCheckpointPolicy kCheckpoints{.checkpoint_at_frames = 1000, .restart_at_frames = 4096};
 constexpr std::int64_t kWalFileBytes = 20 * 1024 * 1024;
 
+Error NoDeviceScans() {
+  return Error(ErrorKind::kUnavailable,
+               "this process keeps no device scan index: only profile-store serve ingests and "
+               "reports");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::path& path,
                                                        const HqIdentity& identity,
-                                                       const Clock& clock) {
+                                                       const Clock& clock,
+                                                       DeviceScans device_scans) {
   // HQ's one connection does every read and write of a store that grows without bound: with
   // SQLite's default 2 MiB cache the indexes' random inserts re-read pages from the kernel.
   DatabaseOptions options;
@@ -134,15 +143,40 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
   if (!ingest) return ingest.error().WithContext("profile store");
   auto checkpointer = WalCheckpointer::Start(*owned, kCheckpoints, "profile store");
   if (!checkpointer) return checkpointer.error().WithContext("profile store");
-  return std::unique_ptr<SqliteStore>(new SqliteStore(
-      identity, clock, std::move(owned), std::move(*ingest), std::move(*checkpointer)));
+  std::unique_ptr<DeviceScanIndex> index;
+  if (device_scans == DeviceScans::kKept) {
+    auto opened = DeviceScanIndex::Open(*owned);
+    if (!opened) return opened.error().WithContext("profile store");
+    index = std::move(*opened);
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(identity, clock, std::move(owned),
+                                                      std::move(*ingest), std::move(index),
+                                                      std::move(*checkpointer)));
+}
+
+SqliteStore::~SqliteStore() {
+  std::lock_guard lock(mutex_);
+  if (!device_scans_) return;
+  if (auto closed = device_scans_->Close(*db_); !closed) {
+    LogError("profile-store", closed.error().message(),
+             " (the device scan index is rebuilt at the next start)");
+  }
+}
+
+Result<DeviceScanIndex::Attachment> SqliteStore::AttachDeviceScans() {
+  if (!device_scans_) return NoDeviceScans();
+  return device_scans_->AttachTo(*db_);
 }
 
 Result<BatchAnswer> SqliteStore::CommitBatch(const EventBatch& batch,
                                              std::span<const PreparedEvent> prepared,
                                              std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
-  return ingest_.Commit(batch, prepared, now_ms);
+  if (!device_scans_) return NoDeviceScans();
+  std::vector<DeviceScan> scans;
+  auto answer = ingest_.Commit(batch, prepared, now_ms, scans);
+  if (answer) device_scans_->Add(std::move(scans));
+  return answer;
 }
 
 // ---- Enrollment and the registry ----

@@ -4,7 +4,8 @@
 // the demo. One connection in WAL mode with synchronous=FULL, so an answered batch survives
 // power loss; calls are serialised by a mutex (SQLite has one writer at a time anyway). A
 // WalCheckpointer copies the WAL into the database beside it: ingest waits for that only when
-// the WAL restarts.
+// the WAL restarts. The scans by device live in a DeviceScanIndex, a derived file beside the
+// store that a thread of its own writes after each commit.
 
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "common/sqlite.hpp"
 #include "common/wal_checkpointer.hpp"
+#include "sync/profile_store/device_scan_index.hpp"
 #include "sync/profile_store/sqlite_ingest.hpp"
 #include "sync/profile_store/store_backend.hpp"
 
@@ -19,10 +21,19 @@ namespace kiosk_edge {
 
 class SqliteStore final : public StoreBackend {
  public:
+  // Whether this process keeps the device scan index (device_scan_index.hpp), as one process at a
+  // time can: the server does; the command line's other commands, which neither ingest nor
+  // report, do not, so that they can run beside it. Without it Ingest, LoadAttributionFacts and
+  // Profile fail (kUnavailable).
+  enum class DeviceScans { kKept, kAbsent };
+
   // Opens (creating if needed) and migrates the database at `path`. `identity` and `clock` must
   // outlive the store.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::filesystem::path& path,
-                                                   const HqIdentity& identity, const Clock& clock);
+                                                   const HqIdentity& identity, const Clock& clock,
+                                                   DeviceScans device_scans = DeviceScans::kKept);
+  // Closes the device scan index cleanly (DeviceScanIndex::Close), so that the next Open keeps it.
+  ~SqliteStore() override;
 
   Result<std::vector<KioskRecord>> Kiosks() override;
   Result<std::optional<KioskStatus>> KioskStatusOf(std::string_view kiosk_id) override;
@@ -64,17 +75,22 @@ class SqliteStore final : public StoreBackend {
 
  private:
   SqliteStore(const HqIdentity& identity, const Clock& clock, std::unique_ptr<Database> db,
-              SqliteIngest ingest, std::unique_ptr<WalCheckpointer> checkpointer)
+              SqliteIngest ingest, std::unique_ptr<DeviceScanIndex> device_scans,
+              std::unique_ptr<WalCheckpointer> checkpointer)
       : StoreBackend(identity, clock),
         db_(std::move(db)),
         ingest_(std::move(ingest)),
+        device_scans_(std::move(device_scans)),
         checkpointer_(std::move(checkpointer)) {}
 
   Result<std::optional<KioskStatus>> StatusLocked(std::string_view kiosk_id);
+  // The device scan index attached to db_ (DeviceScanIndex::AttachTo); kUnavailable without one.
+  Result<DeviceScanIndex::Attachment> AttachDeviceScans();
 
   std::mutex mutex_;
   std::unique_ptr<Database> db_;  // on the heap: ingest_'s statements point at it
   SqliteIngest ingest_;
+  std::unique_ptr<DeviceScanIndex> device_scans_;  // null with DeviceScans::kAbsent
   std::unique_ptr<WalCheckpointer> checkpointer_;  // destroyed first: db_ commits no more
 };
 

@@ -56,12 +56,13 @@ class TestDatabase {
     if (backend_ == Backend::kPostgres) schema_ = SharedPostgresCluster().FreshSchema();
   }
 
-  // The store on this database; PostgreSQL with `connections` connections. Fails with the
-  // cluster's error when PostgreSQL could not be started.
-  Result<std::unique_ptr<StoreBackend>> Open(const HqIdentity& identity, const Clock& clock,
-                                             int connections = 2) const {
+  // The store on this database; PostgreSQL with `connections` connections, SQLite keeping its
+  // device scan index or not. Fails with the cluster's error when PostgreSQL could not be started.
+  Result<std::unique_ptr<StoreBackend>> Open(
+      const HqIdentity& identity, const Clock& clock, int connections = 2,
+      SqliteStore::DeviceScans device_scans = SqliteStore::DeviceScans::kKept) const {
     if (backend_ == Backend::kSqlite) {
-      auto store = SqliteStore::Open(sqlite_file_, identity, clock);
+      auto store = SqliteStore::Open(sqlite_file_, identity, clock, device_scans);
       if (!store) return store.error();
       return std::unique_ptr<StoreBackend>(std::move(*store));
     }

@@ -46,9 +46,10 @@ class BundleMakerTest : public ::testing::TestWithParam<Backend> {
     identity_ = std::make_unique<HqIdentity>(std::move(*identity));
   }
 
-  // A store on this test's database, as one profile-store instance opens it.
+  // A store on this test's database, as one profile-store instance opens it. On SQLite, without
+  // the device scan index, which one process at a time keeps and bundles do not use.
   std::unique_ptr<StoreBackend> OpenInstance() {
-    auto store = database_.Open(*identity_, clock_);
+    auto store = database_.Open(*identity_, clock_, 2, SqliteStore::DeviceScans::kAbsent);
     EXPECT_TRUE(store) << store.error().message();
     return store ? std::move(*store) : nullptr;
   }

@@ -1,6 +1,6 @@
 // DeviceScanIndex: readers see every added scan, a clean close keeps the file, and anything
 // else (a crash, a store restored from a backup, a damaged file) rebuilds it from the store's
-// events.
+// events, with the same rows that SqliteStore's ingest adds.
 
 #include "sync/profile_store/device_scan_index.hpp"
 
@@ -12,8 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "common/fake_clock.hpp"
 #include "common/strings.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_stores.hpp"
+#include "sync/attribution_dataset.hpp"
+#include "sync/profile_store/sqlite_store.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -208,6 +212,73 @@ TEST_F(DeviceScanIndexTest, OneProcessAtATimeKeepsIt) {
       << second.error().message();
   index.reset();  // released with the index
   EXPECT_NE(OpenIndex(*second_store), nullptr);
+}
+
+// Every row of a closed index file.
+std::vector<std::string> FileRows(const fs::path& path) {
+  auto db = Database::Open(path, DatabaseOptions{});
+  EXPECT_TRUE(db) << db.error().message();
+  if (!db) return {};
+  auto select = db->Prepare(
+      "SELECT kiosk_id || ' ' || device_id || ' ' || incarnation || ' ' || seq || ' ' || "
+      "occurred_at_ms || ' ' || COALESCE(channel_id, '-') || ' ' || attributable "
+      "FROM device_scans ORDER BY kiosk_id, device_id, incarnation, seq");
+  EXPECT_TRUE(select) << select.error().message();
+  std::vector<std::string> rows;
+  while (select) {
+    auto row = select->Step();
+    if (!row || !*row) break;
+    rows.push_back(select->ColumnText(0));
+  }
+  return rows;
+}
+
+TEST(DeviceScanIndexOfSqliteStoreTest, IngestAddsTheRowsARebuildFindsInTheEvents) {
+  testing::TempDir dir;
+  const fs::path store_path = dir.path() / "hq.db";
+  const fs::path index_path = store_path.string() + "-device-scans";
+  auto identity = testing::TestHqIdentity(std::string(32, 'k'));
+  ASSERT_TRUE(identity) << identity.error().message();
+  FakeClock clock;
+  {
+    auto store = SqliteStore::Open(store_path, *identity, clock);
+    ASSERT_TRUE(store) << store.error().message();
+    for (const EventBatch& batch :
+         testing::attribution::AttributionBatches(identity->public_key())) {
+      auto answer = (*store)->Ingest(batch);
+      ASSERT_TRUE(answer) << answer.error().message();
+      ASSERT_TRUE(answer->rejected.empty()) << answer->rejected[0].reason;
+    }
+  }
+  const std::vector<std::string> live = FileRows(index_path);
+  // The dataset has touches and scans that are not (invalid ones).
+  const auto attributable = [](std::string_view row) { return row.ends_with(" 1"); };
+  EXPECT_TRUE(std::any_of(live.begin(), live.end(), attributable));
+  EXPECT_FALSE(std::all_of(live.begin(), live.end(), attributable));
+  fs::remove(index_path);
+  {
+    auto store = SqliteStore::Open(store_path, *identity, clock);
+    ASSERT_TRUE(store) << store.error().message();
+  }
+  EXPECT_EQ(FileRows(index_path), live);
+}
+
+TEST(DeviceScanIndexOfSqliteStoreTest, TheCommandLinesStoreRunsBesideTheServersWithoutIngest) {
+  testing::TempDir dir;
+  const fs::path store_path = dir.path() / "hq.db";
+  auto identity = testing::TestHqIdentity(std::string(32, 'k'));
+  ASSERT_TRUE(identity) << identity.error().message();
+  FakeClock clock;
+  auto serving = SqliteStore::Open(store_path, *identity, clock);
+  ASSERT_TRUE(serving) << serving.error().message();
+  auto beside = SqliteStore::Open(store_path, *identity, clock, SqliteStore::DeviceScans::kAbsent);
+  ASSERT_TRUE(beside) << beside.error().message();
+  EXPECT_TRUE((*beside)->CreateEnrollmentToken("kiosk-9", std::chrono::hours(1)));
+  const auto batches = testing::attribution::AttributionBatches(identity->public_key());
+  auto refused = (*beside)->Ingest(batches.front());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind(), ErrorKind::kUnavailable);
+  EXPECT_TRUE((*serving)->Ingest(batches.front()));
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ namespace kiosk_edge {
 namespace {
 
 using sqlite_binding::BindAll;
+using sqlite_binding::Run;
 
 constexpr std::string_view kLog = "profile-store";
 
@@ -112,23 +113,19 @@ std::string Distrust(Database& db, const std::string& generation) {
 // (the worker's own commits skip it).
 Result<void> MarkClosedAt(Database& db, const std::optional<std::string>& generation) {
   if (auto durable = db.Exec("PRAGMA synchronous=FULL"); !durable) return durable.error();
-  auto upsert = db.Prepare(
+  Result<void> done = Run(
+      db,
       "INSERT INTO device_scans_state (singleton, closed_at_generation) VALUES (1, ?1) "
-      "ON CONFLICT (singleton) DO UPDATE SET closed_at_generation = excluded.closed_at_generation");
-  Result<void> done = upsert ? Result<void>() : Result<void>(upsert.error());
-  if (done) done = BindAll(*upsert, generation);
-  if (done) done = upsert->Run();
+      "ON CONFLICT (singleton) DO UPDATE SET closed_at_generation = excluded.closed_at_generation",
+      generation);
   if (auto fast = db.Exec("PRAGMA synchronous=OFF"); !fast && done) done = fast;
   return done;
 }
 
 // Fills the empty `db` from the events of the store at `store_path`, in one transaction.
 Result<std::int64_t> Rebuild(Database& db, const std::filesystem::path& store_path) {
-  {
-    auto attach = db.Prepare("ATTACH DATABASE ?1 AS store");
-    if (!attach) return attach.error();
-    if (auto bound = BindAll(*attach, store_path.string()); !bound) return bound.error();
-    if (auto attached = attach->Run(); !attached) return attached.error();
+  if (auto attached = Run(db, "ATTACH DATABASE ?1 AS store", store_path.string()); !attached) {
+    return attached.error();
   }
   // A deferred BEGIN: BEGIN IMMEDIATE would take the store's write lock as well.
   Result<void> done = db.Exec("BEGIN");
@@ -259,10 +256,10 @@ Result<void> DeviceScanIndex::Flush() {
 
 Result<DeviceScanIndex::Attachment> DeviceScanIndex::AttachTo(Database& reader) {
   if (auto flushed = Flush(); !flushed) return flushed.error();
-  auto attach = reader.Prepare("ATTACH DATABASE ?1 AS device_index");
-  if (!attach) return attach.error();
-  if (auto bound = BindAll(*attach, path().string()); !bound) return bound.error();
-  if (auto attached = attach->Run(); !attached) return attached.error();
+  if (auto attached = Run(reader, "ATTACH DATABASE ?1 AS device_index", path().string());
+      !attached) {
+    return attached.error();
+  }
   return Attachment(&reader);
 }
 
@@ -280,12 +277,14 @@ Result<void> DeviceScanIndex::Close(Database& store) {
   if (!generation) return generation.error();
   // The store first: should the index's mark not follow, the generations differ and the next
   // Open rebuilds.
-  auto upsert = store.Prepare(
-      "INSERT INTO device_scans_generation (singleton, generation) VALUES (1, ?1) "
-      "ON CONFLICT (singleton) DO UPDATE SET generation = excluded.generation");
-  if (!upsert) return upsert.error();
-  if (auto bound = BindAll(*upsert, *generation); !bound) return bound.error();
-  if (auto stored = upsert->Run(); !stored) return stored.error();
+  if (auto stored =
+          Run(store,
+              "INSERT INTO device_scans_generation (singleton, generation) VALUES (1, ?1) "
+              "ON CONFLICT (singleton) DO UPDATE SET generation = excluded.generation",
+              *generation);
+      !stored) {
+    return stored.error();
+  }
   return MarkClosedAt(db_, *generation);
 }
 

@@ -39,4 +39,14 @@ Result<void> BindAll(Statement& statement, const Values&... values) {
   return result;
 }
 
+// Prepares `sql`, binds `values` (as BindAll) and runs it to completion: for statements that
+// return no rows and run too seldom to keep prepared.
+template <class... Values>
+Result<void> Run(Database& db, std::string_view sql, const Values&... values) {
+  auto statement = db.Prepare(sql);
+  if (!statement) return statement.error();
+  if (auto bound = BindAll(*statement, values...); !bound) return bound.error();
+  return statement->Run();
+}
+
 }  // namespace kiosk_edge::sqlite_binding

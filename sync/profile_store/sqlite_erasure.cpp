@@ -11,14 +11,7 @@ namespace kiosk_edge {
 namespace {
 
 using sqlite_binding::BindAll;
-
-template <class... Values>
-Result<void> Run(Database& db, std::string_view sql, const Values&... values) {
-  auto statement = db.Prepare(sql);
-  if (!statement) return statement.error();
-  if (auto bound = BindAll(*statement, values...); !bound) return bound.error();
-  return statement->Run();
-}
+using sqlite_binding::Run;
 
 // Every row's first column as text.
 template <class... Values>

@@ -62,27 +62,29 @@ DeviceScan Scan(std::int64_t seq, std::string device, std::optional<std::string>
                     1000 + seq, std::move(channel), attributable};
 }
 
-// The index's rows, "kiosk device incarnation seq at channel attributable", read as readers do.
-std::vector<std::string> Rows(DeviceScanIndex& index, Database& reader) {
-  auto attached = index.AttachTo(reader);
-  EXPECT_TRUE(attached) << attached.error().message();
-  if (!attached) return {};
-  auto select = reader.Prepare(
-      "SELECT kiosk_id, device_id, incarnation, seq, occurred_at_ms, "
-      "COALESCE(channel_id, '-'), attributable FROM device_index.device_scans "
-      "ORDER BY kiosk_id, device_id, incarnation, seq");
+// Every row of `table` on `db`, "kiosk device incarnation seq at channel attributable".
+std::vector<std::string> RowsOf(Database& db, std::string_view table) {
+  auto select = db.Prepare(
+      StrCat("SELECT kiosk_id || ' ' || device_id || ' ' || incarnation || ' ' || seq || ' ' || "
+             "occurred_at_ms || ' ' || COALESCE(channel_id, '-') || ' ' || attributable FROM ",
+             table, " ORDER BY kiosk_id, device_id, incarnation, seq"));
   EXPECT_TRUE(select) << select.error().message();
   std::vector<std::string> rows;
   while (select) {
     auto row = select->Step();
     EXPECT_TRUE(row) << row.error().message();
     if (!row || !*row) break;
-    rows.push_back(StrCat(select->ColumnText(0), " ", select->ColumnText(1), " ",
-                          select->ColumnText(2), " ", select->ColumnInt(3), " ",
-                          select->ColumnInt(4), " ", select->ColumnText(5), " ",
-                          select->ColumnInt(6)));
+    rows.push_back(select->ColumnText(0));
   }
   return rows;
+}
+
+// The index's rows, read as readers do.
+std::vector<std::string> Rows(DeviceScanIndex& index, Database& reader) {
+  auto attached = index.AttachTo(reader);
+  EXPECT_TRUE(attached) << attached.error().message();
+  if (!attached) return {};
+  return RowsOf(reader, "device_index.device_scans");
 }
 
 std::unique_ptr<DeviceScanIndex> OpenIndex(Database& store) {
@@ -219,18 +221,7 @@ std::vector<std::string> FileRows(const fs::path& path) {
   auto db = Database::Open(path, DatabaseOptions{});
   EXPECT_TRUE(db) << db.error().message();
   if (!db) return {};
-  auto select = db->Prepare(
-      "SELECT kiosk_id || ' ' || device_id || ' ' || incarnation || ' ' || seq || ' ' || "
-      "occurred_at_ms || ' ' || COALESCE(channel_id, '-') || ' ' || attributable "
-      "FROM device_scans ORDER BY kiosk_id, device_id, incarnation, seq");
-  EXPECT_TRUE(select) << select.error().message();
-  std::vector<std::string> rows;
-  while (select) {
-    auto row = select->Step();
-    if (!row || !*row) break;
-    rows.push_back(select->ColumnText(0));
-  }
-  return rows;
+  return RowsOf(*db, "device_scans");
 }
 
 TEST(DeviceScanIndexOfSqliteStoreTest, IngestAddsTheRowsARebuildFindsInTheEvents) {

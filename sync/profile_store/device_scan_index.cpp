@@ -237,7 +237,7 @@ void DeviceScanIndex::Loop() {
     Result<void> written = skip ? Result<void>() : write(scans);
     lock.lock();
     if (!written) {
-      LogError(kLog, "device scan index ", db_.path().string(), ": ", written.error().message(),
+      LogError(kLog, "device scan index: ", written.error().message(),
                "; reports fail until profile-store restarts and rebuilds it");
       failed_ = written.error();
     }

@@ -191,6 +191,28 @@ TEST_F(DeviceScanIndexTest, AStoreRestoredFromABackupRebuildsIt) {
   EXPECT_EQ(Rows(*index, *store_), std::vector<std::string>{"k1 d1 i1 1 1001 c1 1"});
 }
 
+TEST_F(DeviceScanIndexTest, AFailedWriteFailsReadersAndTheFileIsRebuilt) {
+  StoreEvent(*store_, 1, "scan", "c1", "d1", R"({"valid":true})");
+  auto index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  {  // Another connection takes the table away: the worker's next insert fails.
+    auto meddler = Database::Open(index->path(), DatabaseOptions{});
+    ASSERT_TRUE(meddler) << meddler.error().message();
+    ASSERT_TRUE(meddler->Exec("DROP TABLE device_scans"));
+  }
+  index->Add({Scan(2, "d2", "c1", true)});
+  auto attached = index->AttachTo(*store_);
+  ASSERT_FALSE(attached);
+  EXPECT_NE(attached.error().message().find("device scan index"), std::string::npos)
+      << attached.error().message();
+  EXPECT_FALSE(index->Close(*store_));  // not marked clean
+  index.reset();
+  index = OpenIndex(*store_);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kRebuilt);
+  EXPECT_EQ(Rows(*index, *store_), std::vector<std::string>{"k1 d1 i1 1 1001 c1 1"});
+}
+
 TEST_F(DeviceScanIndexTest, ADamagedFileIsRebuilt) {
   StoreEvent(*store_, 1, "scan", "c1", "d1", R"({"valid":true})");
   const fs::path path = store_path_.string() + "-device-scans";

@@ -144,8 +144,7 @@ Result<std::unique_ptr<DeviceScanIndex>> DeviceScanIndex::Open(Database& store) 
   const std::filesystem::path path = IndexPath(store);
   auto lock_fd = Lock(path);
   if (!lock_fd) return lock_fd.error().WithContext("device scan index");
-  // Closes the lock on every return below, until the index takes it.
-  std::unique_ptr<int, void (*)(int*)> lock(&*lock_fd, [](int* fd) { ::close(*fd); });
+  HeldLock lock(*lock_fd);  // released on every return below, unless the index takes it
   auto generation = StoreGeneration(store);
   if (!generation) return generation.error().WithContext("device scan index");
   std::string distrust = "it is missing";
@@ -174,17 +173,19 @@ Result<std::unique_ptr<DeviceScanIndex>> DeviceScanIndex::Open(Database& store) 
     return marked.error().WithContext("device scan index");
   }
   auto index = std::unique_ptr<DeviceScanIndex>(
-      new DeviceScanIndex(std::move(*db), opened, *lock.release()));
+      new DeviceScanIndex(std::move(lock), std::move(*db), opened));
   index->thread_ = std::thread([raw = index.get()] { raw->Loop(); });
   return index;
 }
 
-DeviceScanIndex::DeviceScanIndex(Database db, Opened opened, int lock_fd)
-    : lock_(lock_fd), db_(std::move(db)), opened_(opened) {}
+DeviceScanIndex::DeviceScanIndex(HeldLock lock, Database db, Opened opened)
+    : lock_(std::move(lock)), db_(std::move(db)), opened_(opened) {}
 
 DeviceScanIndex::~DeviceScanIndex() { Stop(); }
 
-DeviceScanIndex::HeldLock::~HeldLock() { ::close(fd); }
+DeviceScanIndex::HeldLock::~HeldLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 void DeviceScanIndex::Stop() {
   {

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/sqlite.hpp"
@@ -93,22 +94,27 @@ class DeviceScanIndex {
   static constexpr std::size_t kMaxQueued = 100'000;
 
  private:
-  DeviceScanIndex(Database db, Opened opened, int lock_fd);
+  // The lock's descriptor, closed (so released) on destruction. Move-only.
+  class HeldLock {
+   public:
+    explicit HeldLock(int fd) : fd_(fd) {}
+    HeldLock(HeldLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    HeldLock(const HeldLock&) = delete;
+    HeldLock& operator=(const HeldLock&) = delete;
+    HeldLock& operator=(HeldLock&&) = delete;
+    ~HeldLock();
+
+   private:
+    int fd_;
+  };
+
+  DeviceScanIndex(HeldLock lock, Database db, Opened opened);
   Result<void> Flush();
   void Loop();
   void Stop();
 
-  // The lock's descriptor, closed (so released) on destruction; declared first, so released
-  // after db_ has closed.
-  struct HeldLock {
-    explicit HeldLock(int held) : fd(held) {}
-    HeldLock(const HeldLock&) = delete;
-    HeldLock& operator=(const HeldLock&) = delete;
-    ~HeldLock();
-    const int fd;
-  };
-  const HeldLock lock_;
-  Database db_;  // the worker's while it runs
+  const HeldLock lock_;  // declared first, so released after db_ has closed
+  Database db_;          // the worker's while it runs
   const Opened opened_;
   std::mutex mutex_;  // guards the members below
   std::condition_variable changed_;

@@ -196,33 +196,30 @@ void DeviceScanIndex::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void DeviceScanIndex::Add(std::vector<DeviceScan> scans) {
-  if (scans.empty()) return;
+void DeviceScanIndex::Add(DeviceScanBatch batch) {
+  if (batch.scans.empty()) return;
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [this] { return queued_.size() < kMaxQueued || stopping_; });
+  changed_.wait(lock, [this] { return added_ - applied_ < kMaxQueued || stopping_; });
   if (stopping_) return;  // after Close: nothing would apply them
-  added_ += scans.size();
-  if (queued_.empty()) {
-    queued_ = std::move(scans);
-  } else {
-    queued_.insert(queued_.end(), std::make_move_iterator(scans.begin()),
-                   std::make_move_iterator(scans.end()));
-  }
+  added_ += batch.scans.size();
+  queued_.push_back(std::move(batch));
   changed_.notify_all();
 }
 
 void DeviceScanIndex::Loop() {
   auto insert = db_.Prepare(kInsertSql);
-  const auto write = [&](const std::vector<DeviceScan>& scans) -> Result<void> {
+  const auto write = [&](const std::vector<DeviceScanBatch>& batches) -> Result<void> {
     if (!insert) return insert.error();
     auto transaction = Transaction::Begin(db_);
     if (!transaction) return transaction.error();
-    for (const DeviceScan& scan : scans) {
-      auto bound =
-          BindAll(*insert, scan.kiosk_id, scan.device_id, scan.incarnation, scan.seq,
-                  scan.occurred_at_ms, scan.channel_id, std::int64_t{scan.attributable ? 1 : 0});
-      if (!bound) return bound.error();
-      if (auto ran = insert->Run(); !ran) return ran.error();
+    for (const DeviceScanBatch& batch : batches) {
+      for (const DeviceScan& scan : batch.scans) {
+        auto bound =
+            BindAll(*insert, batch.kiosk_id, scan.device_id, batch.incarnation, scan.seq,
+                    scan.occurred_at_ms, scan.channel_id, std::int64_t{scan.attributable ? 1 : 0});
+        if (!bound) return bound.error();
+        if (auto ran = insert->Run(); !ran) return ran.error();
+      }
     }
     return transaction->Commit();
   };
@@ -230,19 +227,18 @@ void DeviceScanIndex::Loop() {
   while (true) {
     changed_.wait(lock, [this] { return stopping_ || !queued_.empty(); });
     if (queued_.empty()) return;  // stopping, with everything written
-    std::vector<DeviceScan> scans = std::move(queued_);
+    std::vector<DeviceScanBatch> batches = std::move(queued_);
     queued_.clear();
     const bool skip = failed_.has_value();
-    changed_.notify_all();  // room for Add
     lock.unlock();
-    Result<void> written = skip ? Result<void>() : write(scans);
+    Result<void> written = skip ? Result<void>() : write(batches);
     lock.lock();
     if (!written) {
       LogError(kLog, "device scan index: ", written.error().message(),
                "; reports fail until profile-store restarts and rebuilds it");
       failed_ = written.error();
     }
-    applied_ += scans.size();
+    for (const DeviceScanBatch& batch : batches) applied_ += batch.scans.size();
     changed_.notify_all();
   }
 }

@@ -28,15 +28,20 @@
 
 namespace kiosk_edge {
 
-// A stored scan with a device id.
+// A stored scan with a device id, of the stream its DeviceScanBatch names.
 struct DeviceScan {
-  std::string kiosk_id;
   std::string device_id;
-  std::string incarnation;
   std::int64_t seq = 0;
   std::int64_t occurred_at_ms = 0;
   std::optional<std::string> channel_id;
   bool attributable = false;  // ScanFacts::attributable: a touch
+};
+
+// The stored scans with a device of one batch, which comes from one kiosk's stream.
+struct DeviceScanBatch {
+  std::string kiosk_id;
+  std::string incarnation;
+  std::vector<DeviceScan> scans;
 };
 
 // SqliteStore's migration 8: the store's events lose their device index, and gain the table that
@@ -61,8 +66,9 @@ class DeviceScanIndex {
   DeviceScanIndex(const DeviceScanIndex&) = delete;
   DeviceScanIndex& operator=(const DeviceScanIndex&) = delete;
 
-  // Queues the scans of a batch the store has committed. Blocks while kMaxQueued scans wait.
-  void Add(std::vector<DeviceScan> scans);
+  // Queues the scans of a batch the store has committed. Blocks while kMaxQueued scans wait to be
+  // written.
+  void Add(DeviceScanBatch batch);
 
   // While alive, the index is attached to a reader's connection as the schema `device_index`,
   // holding every scan added before AttachTo. Destroy it before the reader starts a write
@@ -118,7 +124,7 @@ class DeviceScanIndex {
   const Opened opened_;
   std::mutex mutex_;  // guards the members below
   std::condition_variable changed_;
-  std::vector<DeviceScan> queued_;
+  std::vector<DeviceScanBatch> queued_;
   std::uint64_t added_ = 0;    // scans handed to Add
   std::uint64_t applied_ = 0;  // of those, written (or given up on: see failed_)
   std::optional<Error> failed_;

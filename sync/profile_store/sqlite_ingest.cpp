@@ -199,9 +199,8 @@ class SqliteIngestTransaction final : public IngestTransaction {
       if (auto ran = s_.insert_event.Run(); !ran) return ran.error();
       const auto* scan = std::get_if<ScanFacts>(&prepared->facts);
       if (scan != nullptr && prepared->device_id) {
-        device_scans_.push_back(DeviceScan{batch.kiosk_id, *prepared->device_id, batch.incarnation,
-                                           e.seq, e.occurred_at_ms, e.channel_id,
-                                           scan->attributable});
+        device_scans_.push_back(DeviceScan{*prepared->device_id, e.seq, e.occurred_at_ms,
+                                           e.channel_id, scan->attributable});
       }
     }
     return {};

@@ -175,7 +175,7 @@ Result<BatchAnswer> SqliteStore::CommitBatch(const EventBatch& batch,
   if (!device_scans_) return NoDeviceScans();
   std::vector<DeviceScan> scans;
   auto answer = ingest_.Commit(batch, prepared, now_ms, scans);
-  if (answer) device_scans_->Add(std::move(scans));
+  if (answer) device_scans_->Add({batch.kiosk_id, batch.incarnation, std::move(scans)});
   return answer;
 }
 

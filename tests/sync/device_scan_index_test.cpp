@@ -58,9 +58,11 @@ void StoreEvent(Database& store, std::int64_t seq, std::string_view type, std::s
 
 DeviceScan Scan(std::int64_t seq, std::string device, std::optional<std::string> channel,
                 bool attributable) {
-  return DeviceScan{"k1",       std::move(device),  "i1",        seq,
-                    1000 + seq, std::move(channel), attributable};
+  return DeviceScan{std::move(device), seq, 1000 + seq, std::move(channel), attributable};
 }
+
+// `scans` as a batch of kiosk k1's stream i1.
+DeviceScanBatch OfK1(std::vector<DeviceScan> scans) { return {"k1", "i1", std::move(scans)}; }
 
 // Every row of `table` on `db`, "kiosk device incarnation seq at channel attributable".
 std::vector<std::string> RowsOf(Database& db, std::string_view table) {
@@ -118,7 +120,7 @@ TEST_F(DeviceScanIndexTest, ReadersSeeEveryScanAddedBefore) {
       const int seq = chunk * kPerChunk + i + 1;
       scans.push_back(Scan(seq, StrCat("d", seq), "c1", true));
     }
-    index->Add(std::move(scans));
+    index->Add(OfK1(std::move(scans)));
   }
   EXPECT_EQ(Rows(*index, *store_).size(), std::size_t{kChunks * kPerChunk});
 }
@@ -126,7 +128,7 @@ TEST_F(DeviceScanIndexTest, ReadersSeeEveryScanAddedBefore) {
 TEST_F(DeviceScanIndexTest, ACleanCloseKeepsTheFile) {
   auto index = OpenIndex(*store_);
   ASSERT_NE(index, nullptr);
-  index->Add({Scan(1, "d1", "c1", true), Scan(2, "d2", std::nullopt, false)});
+  index->Add(OfK1({Scan(1, "d1", "c1", true), Scan(2, "d2", std::nullopt, false)}));
   ASSERT_TRUE(index->Close(*store_));
   index.reset();
   index = OpenIndex(*store_);
@@ -154,7 +156,7 @@ TEST_F(DeviceScanIndexTest, WithoutACleanCloseItIsRebuiltFromTheStoresEvents) {
   ASSERT_NE(index, nullptr);
   EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kKept);
   // A scan the store does not hold, then a crash: no Close.
-  index->Add({Scan(9, "d9", "c1", true)});
+  index->Add(OfK1({Scan(9, "d9", "c1", true)}));
   EXPECT_EQ(Rows(*index, *store_).size(), 4u);
   index.reset();
   index = OpenIndex(*store_);
@@ -178,7 +180,7 @@ TEST_F(DeviceScanIndexTest, AStoreRestoredFromABackupRebuildsIt) {
   index = OpenIndex(*store_);
   ASSERT_NE(index, nullptr);
   EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kKept);
-  index->Add({Scan(2, "d2", "c1", true)});
+  index->Add(OfK1({Scan(2, "d2", "c1", true)}));
   ASSERT_TRUE(index->Close(*store_));
   index.reset();
   store_.reset();
@@ -200,7 +202,7 @@ TEST_F(DeviceScanIndexTest, AFailedWriteFailsReadersAndTheFileIsRebuilt) {
     ASSERT_TRUE(meddler) << meddler.error().message();
     ASSERT_TRUE(meddler->Exec("DROP TABLE device_scans"));
   }
-  index->Add({Scan(2, "d2", "c1", true)});
+  index->Add(OfK1({Scan(2, "d2", "c1", true)}));
   auto attached = index->AttachTo(*store_);
   ASSERT_FALSE(attached);
   EXPECT_NE(attached.error().message().find("device scan index"), std::string::npos)

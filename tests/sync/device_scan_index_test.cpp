@@ -102,6 +102,14 @@ class DeviceScanIndexTest : public ::testing::Test {
     ASSERT_NE(store_, nullptr);
   }
 
+  // Opens the index and expects it rebuilt from the store, which holds one scan: d1's, seq 1.
+  void ExpectOpenRebuildsScan1() {
+    auto index = OpenIndex(*store_);
+    ASSERT_NE(index, nullptr);
+    EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kRebuilt);
+    EXPECT_EQ(Rows(*index, *store_), std::vector<std::string>{"k1 d1 i1 1 1001 c1 1"});
+  }
+
   testing::TempDir dir_;
   const fs::path store_path_ = dir_.path() / "hq.db";
   std::unique_ptr<Database> store_;
@@ -187,10 +195,7 @@ TEST_F(DeviceScanIndexTest, AStoreRestoredFromABackupRebuildsIt) {
   // The backup comes back: the index's scan 2 is not in it.
   fs::copy_file(backup, store_path_, fs::copy_options::overwrite_existing);
   store_ = OpenStore(store_path_);
-  index = OpenIndex(*store_);
-  ASSERT_NE(index, nullptr);
-  EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kRebuilt);
-  EXPECT_EQ(Rows(*index, *store_), std::vector<std::string>{"k1 d1 i1 1 1001 c1 1"});
+  ExpectOpenRebuildsScan1();
 }
 
 TEST_F(DeviceScanIndexTest, AFailedWriteFailsReadersAndTheFileIsRebuilt) {
@@ -209,20 +214,14 @@ TEST_F(DeviceScanIndexTest, AFailedWriteFailsReadersAndTheFileIsRebuilt) {
       << attached.error().message();
   EXPECT_FALSE(index->Close(*store_));  // not marked clean
   index.reset();
-  index = OpenIndex(*store_);
-  ASSERT_NE(index, nullptr);
-  EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kRebuilt);
-  EXPECT_EQ(Rows(*index, *store_), std::vector<std::string>{"k1 d1 i1 1 1001 c1 1"});
+  ExpectOpenRebuildsScan1();
 }
 
 TEST_F(DeviceScanIndexTest, ADamagedFileIsRebuilt) {
   StoreEvent(*store_, 1, "scan", "c1", "d1", R"({"valid":true})");
   const fs::path path = store_path_.string() + "-device-scans";
   std::ofstream(path, std::ios::binary) << std::string(8192, 'x');
-  auto index = OpenIndex(*store_);
-  ASSERT_NE(index, nullptr);
-  EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kRebuilt);
-  EXPECT_EQ(Rows(*index, *store_), std::vector<std::string>{"k1 d1 i1 1 1001 c1 1"});
+  ExpectOpenRebuildsScan1();
 }
 
 TEST_F(DeviceScanIndexTest, OneProcessAtATimeKeepsIt) {

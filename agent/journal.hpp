@@ -82,13 +82,13 @@ class Journal {
   // refused.
   Result<void> MarkSynced(std::int64_t high_water,
                           const std::vector<RefusedEvent>& dead_letters = {});
-  // Removes the personal data of the signup events `seqs`, which HQ says belong to an erased
-  // shopper (sync/protocol/erasure.hpp), in one transaction: their payloads (and dead-letter
-  // copies) lose the sealed contact, the blind index and the device, and the claims holding the
-  // blind index ("signup:...", "voucher-for:signup:...") are dropped, so the shopper is forgotten
-  // here too. Other events and unknown seqs are left alone. Idempotent. The number of events
-  // scrubbed now. Freed space is overwritten (secure_delete); older copies may remain in the WAL
-  // until it is checkpointed and reused.
+  // Removes the personal data of the signup and consent_withdrawn events `seqs`, which HQ says
+  // belong to an erased shopper (sync/protocol/erasure.hpp), in one transaction: their payloads
+  // (and dead-letter copies) lose the sealed contact, the blind index and the device, and the
+  // claims holding the blind index ("signup:...", "voucher-for:signup:...") are dropped, so the
+  // shopper is forgotten here too. Other events and unknown seqs are left alone. Idempotent. The
+  // number of events scrubbed now. Freed space is overwritten (secure_delete); older copies may
+  // remain in the WAL until it is checkpointed and reused.
   Result<std::int64_t> ScrubErased(const std::vector<std::int64_t>& seqs);
   // `listener` is called on the writer thread after every commit that stored events (new events
   // to upload). It must be quick: post elsewhere. Set it before events are submitted.

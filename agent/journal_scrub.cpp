@@ -7,8 +7,9 @@
 namespace kiosk_edge {
 namespace {
 
-// The payload of `seq` in `table` if it is a signup, else nullopt.
-Result<std::optional<std::string>> SignupPayload(Statement& select, std::int64_t seq) {
+// The payload of `seq` in `table` if it is an event that can name a shopper (a signup or a
+// consent withdrawal), else nullopt.
+Result<std::optional<std::string>> ErasablePayload(Statement& select, std::int64_t seq) {
   select.Reset();
   if (auto bound = select.Bind(1, seq); !bound) return bound.error();
   std::optional<std::string> payload;
@@ -17,12 +18,12 @@ Result<std::optional<std::string>> SignupPayload(Statement& select, std::int64_t
   return payload;
 }
 
-// Scrubs the signup `seq` of one table (events or dead_letters); true when it changed.
+// Scrubs the event `seq` of one table (events or dead_letters); true when it changed.
 Result<bool> ScrubRow(Statement& select, Statement& update, std::int64_t seq) {
-  auto payload = SignupPayload(select, seq);
+  auto payload = ErasablePayload(select, seq);
   if (!payload) return payload.error();
   if (!*payload) return false;
-  auto scrubbed = ScrubSignupPayload(**payload);
+  auto scrubbed = ScrubPersonalPayload(**payload);
   if (!scrubbed) return scrubbed.error().WithContext("journal event");
   if (*scrubbed == **payload) return false;
   update.Reset();
@@ -41,12 +42,14 @@ Result<std::int64_t> JournalWriter::ScrubErased(std::span<const std::int64_t> se
   if (auto secure = db_.Exec("PRAGMA secure_delete = ON"); !secure) return secure.error();
   auto transaction = Transaction::Begin(db_);
   if (!transaction) return transaction.error();
-  auto select_event = db_.Prepare("SELECT payload FROM events WHERE seq = ?1 AND type = 'signup'");
+  auto select_event = db_.Prepare(
+      "SELECT payload FROM events WHERE seq = ?1 AND type IN ('signup', 'consent_withdrawn')");
   if (!select_event) return select_event.error();
   auto update_event = db_.Prepare("UPDATE events SET payload = ?2 WHERE seq = ?1");
   if (!update_event) return update_event.error();
-  auto select_letter =
-      db_.Prepare("SELECT payload FROM dead_letters WHERE seq = ?1 AND type = 'signup'");
+  auto select_letter = db_.Prepare(
+      "SELECT payload FROM dead_letters WHERE seq = ?1 AND type IN ('signup', "
+      "'consent_withdrawn')");
   if (!select_letter) return select_letter.error();
   auto update_letter = db_.Prepare("UPDATE dead_letters SET payload = ?2 WHERE seq = ?1");
   if (!update_letter) return update_letter.error();

@@ -9,6 +9,13 @@
 //                     scrub: listed in the config bundle and in batch answers
 //   revoked_vouchers  "<kiosk id>/<voucher id>" HQ revoked (profile-store revoke-voucher): the
 //                     config bundle's revoked_vouchers
+//
+// Migration 9 (SQLite) and 11 (PostgreSQL) add what erasure needs to find a shopper's
+// consent_withdrawn events, whose sealed phone names them as a signup's does:
+//
+//   withdrawal_events  the profile key each stored consent_withdrawn event names (filled at
+//                      ingest; events stored before the migration are added when the store
+//                      opens: BackfillWithdrawalEvents, ingest_erasure.hpp)
 
 #include <string_view>
 
@@ -23,6 +30,13 @@ CREATE TABLE erased_events (
   erased_at_ms BIGINT NOT NULL, PRIMARY KEY (kiosk_id, incarnation, seq));
 CREATE TABLE revoked_vouchers (
   voucher_key TEXT PRIMARY KEY, revoked_at_ms BIGINT NOT NULL);
+)sql";
+
+inline constexpr std::string_view kWithdrawalEventsSql = R"sql(
+CREATE TABLE withdrawal_events (
+  kiosk_id TEXT NOT NULL, incarnation TEXT NOT NULL, seq BIGINT NOT NULL,
+  profile_key TEXT NOT NULL, PRIMARY KEY (kiosk_id, incarnation, seq));
+CREATE INDEX withdrawal_events_by_profile ON withdrawal_events (profile_key);
 )sql";
 
 }  // namespace kiosk_edge

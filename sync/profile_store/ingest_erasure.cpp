@@ -7,11 +7,13 @@
 
 namespace kiosk_edge {
 
-std::vector<std::string> SignupSubjects(std::span<const PreparedEvent> prepared) {
+std::vector<std::string> ErasableSubjects(std::span<const PreparedEvent> prepared) {
   std::set<std::string> keys;
   for (const PreparedEvent& event : prepared) {
     if (const auto* signup = std::get_if<SignupFacts>(&event.facts)) {
       keys.insert(signup->profile_key);
+    } else if (const auto* withdrawal = std::get_if<ConsentWithdrawnFacts>(&event.facts)) {
+      keys.insert(withdrawal->profile_key);
     }
   }
   return std::vector<std::string>(keys.begin(), keys.end());
@@ -19,30 +21,51 @@ std::vector<std::string> SignupSubjects(std::span<const PreparedEvent> prepared)
 
 Result<std::vector<std::int64_t>> ApplyTombstones(std::span<const std::string> erased_subjects,
                                                   std::vector<const PreparedEvent*>& accepted,
-                                                  ScrubbedSignups& storage) {
+                                                  ScrubbedEvents& storage) {
   std::vector<std::int64_t> seqs;
   if (erased_subjects.empty()) return seqs;
   const std::set<std::string, std::less<>> tombstones(erased_subjects.begin(),
                                                       erased_subjects.end());
   for (const PreparedEvent*& event : accepted) {
     const auto* signup = std::get_if<SignupFacts>(&event->facts);
-    if (signup == nullptr || !tombstones.contains(signup->profile_key)) continue;
+    const auto* withdrawal = std::get_if<ConsentWithdrawnFacts>(&event->facts);
+    const std::string* subject = signup       ? &signup->profile_key
+                                 : withdrawal ? &withdrawal->profile_key
+                                              : nullptr;
+    if (subject == nullptr || !tombstones.contains(*subject)) continue;
     WireEvent& copy = storage.events.emplace_back(*event->event);
-    auto scrubbed = ScrubSignupPayload(copy.payload_json);
-    if (!scrubbed) return scrubbed.error().WithContext("erased signup");
+    auto scrubbed = ScrubPersonalPayload(copy.payload_json);
+    if (!scrubbed) return scrubbed.error().WithContext("erased subject's event");
     copy.payload_json = std::move(*scrubbed);
-    SignupFacts facts;
-    facts.profile_key = kErasedProfileKey;
-    facts.campaign = signup->campaign;
-    facts.consent_text_version = signup->consent_text_version;
     PreparedEvent& replacement = storage.prepared.emplace_back();
     replacement.event = &copy;
-    replacement.facts = std::move(facts);
+    if (signup != nullptr) {
+      SignupFacts facts;
+      facts.profile_key = kErasedProfileKey;
+      facts.campaign = signup->campaign;
+      facts.consent_text_version = signup->consent_text_version;
+      replacement.facts = std::move(facts);
+    }
     event = &replacement;
     seqs.push_back(copy.seq);
   }
   std::sort(seqs.begin(), seqs.end());
   return seqs;
+}
+
+Result<std::string> WithdrawalSubject(const HqIdentity& identity, std::string_view payload_json) {
+  EventBatch batch;
+  WireEvent& event = batch.events.emplace_back();
+  event.type = "consent_withdrawn";
+  event.payload_version = 1;
+  event.payload_json = std::string(payload_json);
+  const std::vector<PreparedEvent> prepared = PrepareEvents(batch, identity);
+  if (prepared.front().rejection) {
+    return Error(ErrorKind::kInvalidArgument, *prepared.front().rejection);
+  }
+  const auto* facts = std::get_if<ConsentWithdrawnFacts>(&prepared.front().facts);
+  if (facts == nullptr) return Error(ErrorKind::kInternal, "consent_withdrawn without its facts");
+  return facts->profile_key;
 }
 
 }  // namespace kiosk_edge

@@ -1,8 +1,8 @@
 #pragma once
 
-// How ingest honours erasure (docs/attribution.md, "Erasure"): a signup whose profile key HQ has
-// erased (a tombstone) is stored without its personal data and without re-creating the profile.
-// Part of WriteBatch (ingest_transaction.hpp).
+// How ingest honours erasure (docs/attribution.md, "Erasure"): a signup or consent_withdrawn
+// event whose profile key HQ has erased (a tombstone) is stored without its personal data and
+// without re-creating the profile or its consent. Part of WriteBatch (ingest_transaction.hpp).
 
 #include <cstdint>
 #include <deque>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "sync/profile_store/identity.hpp"
 #include "sync/profile_store/ingest_transaction.hpp"
 
 namespace kiosk_edge {
@@ -20,21 +21,28 @@ namespace kiosk_edge {
 // base32), so they count as signups but belong to nobody.
 inline constexpr std::string_view kErasedProfileKey = "(erased)";
 
-// The scrubbed copies that replace erased subjects' signups; they must outlive the transaction.
-struct ScrubbedSignups {
+// The scrubbed copies that replace erased subjects' events; they must outlive the transaction.
+struct ScrubbedEvents {
   std::deque<WireEvent> events;
   std::deque<PreparedEvent> prepared;
 };
 
-// The profile keys of `prepared`'s signups that passed the rules, sorted and unique: the subjects
-// whose tombstones ingest looks up (IngestTransaction::LockStream).
-std::vector<std::string> SignupSubjects(std::span<const PreparedEvent> prepared);
+// The profile keys of `prepared`'s signups and consent_withdrawn events that passed the rules,
+// sorted and unique: the subjects whose tombstones ingest looks up (IngestTransaction::LockStream).
+std::vector<std::string> ErasableSubjects(std::span<const PreparedEvent> prepared);
 
-// Replaces, in `accepted`, each signup whose subject is among `erased_subjects` (sorted) by a
-// copy in `storage`: payload scrubbed (sync/protocol/erasure.hpp), no device, facts with
-// kErasedProfileKey, no sealed contact and no marketing consent. The seqs replaced, ascending.
+// Replaces, in `accepted`, each signup and consent_withdrawn event whose subject is among
+// `erased_subjects` (sorted) by a copy in `storage` with its payload scrubbed
+// (sync/protocol/erasure.hpp). A signup's copy has no device, and facts with kErasedProfileKey, no
+// sealed contact and no marketing consent; a withdrawal's has no facts (it withdraws nobody's
+// consent). The seqs replaced, ascending.
 Result<std::vector<std::int64_t>> ApplyTombstones(std::span<const std::string> erased_subjects,
                                                   std::vector<const PreparedEvent*>& accepted,
-                                                  ScrubbedSignups& storage);
+                                                  ScrubbedEvents& storage);
+
+// The profile key a stored consent_withdrawn event names (its sealed phone opened with
+// `identity`), for withdrawal_events rows of events stored before that table existed.
+// kInvalidArgument when the payload does not pass the ingest rules (it then names nobody).
+Result<std::string> WithdrawalSubject(const HqIdentity& identity, std::string_view payload_json);
 
 }  // namespace kiosk_edge

@@ -141,8 +141,13 @@ Result<void> WriteDerived(IngestTransaction& transaction, const EventBatch& batc
       if (auto linked = transaction.LinkDevices(batch, links); !linked) return linked.error();
     }
   }
-  if (auto consent = WriteConsent(transaction, signups, WithFacts<ConsentWithdrawnFacts>(accepted));
-      !consent) {
+  const std::vector<const PreparedEvent*> withdrawn = WithFacts<ConsentWithdrawnFacts>(accepted);
+  if (!withdrawn.empty()) {
+    if (auto recorded = transaction.RecordWithdrawalEvents(batch, withdrawn); !recorded) {
+      return recorded.error();
+    }
+  }
+  if (auto consent = WriteConsent(transaction, signups, withdrawn); !consent) {
     return consent.error();
   }
   const std::vector<const PreparedEvent*> issued =
@@ -174,9 +179,9 @@ Result<void> WriteDerived(IngestTransaction& transaction, const EventBatch& batc
 
 Result<BatchAnswer> WriteBatch(IngestTransaction& transaction, const EventBatch& batch,
                                std::span<const PreparedEvent> prepared, std::int64_t now_ms) {
-  // The tombstones of every signup in the batch, stored before or not: they are read with the
-  // stream's lock, in its round trip.
-  auto locked = transaction.LockStream(batch, SignupSubjects(prepared), now_ms);
+  // The tombstones of every signup and withdrawal in the batch, stored before or not: they are
+  // read with the stream's lock, in its round trip.
+  auto locked = transaction.LockStream(batch, ErasableSubjects(prepared), now_ms);
   if (!locked) return locked.error();
   const StreamState& before = locked->state;
   const StreamState after = AdvanceStream(before, batch.first_seq, batch.last_seq, now_ms);
@@ -187,7 +192,7 @@ Result<BatchAnswer> WriteBatch(IngestTransaction& transaction, const EventBatch&
     if (IsStored(before, event.event->seq)) continue;
     (event.rejection ? rejected : accepted).push_back(&event);
   }
-  ScrubbedSignups scrubbed;
+  ScrubbedEvents scrubbed;
   auto erased = ApplyTombstones(locked->erased_subjects, accepted, scrubbed);
   if (!erased) return erased.error();
   if (!erased->empty()) {

@@ -96,6 +96,10 @@ class IngestTransaction {
   // signup that occurred after the withdrawal gives consent again, an earlier one does not.
   virtual Result<void> SettleConsent(std::span<const ConsentWithdrawal> withdrawals,
                                      std::span<const std::string* const> profile_keys) = 0;
+  // Records which profile each new consent_withdrawn event names (ConsentWithdrawnFacts; profile
+  // key order, then seq), so that erasure finds them (withdrawal_events, erasure_schema.hpp).
+  virtual Result<void> RecordWithdrawalEvents(const EventBatch& batch,
+                                              std::span<const PreparedEvent* const> withdrawn) = 0;
   // Records new signup events (SignupFacts; profile key order, then seq) in the signups table.
   virtual Result<void> InsertSignups(const EventBatch& batch,
                                      std::span<const PreparedEvent* const> signups) = 0;

@@ -30,25 +30,28 @@ Result<bool> EraseInTransaction(PgConnection& connection, std::string_view profi
   }
   if (auto listed = connection.Query(
           "INSERT INTO erased_events (kiosk_id, incarnation, seq, erased_at_ms) "
-          "SELECT kiosk_id, incarnation, seq, $2 FROM signups WHERE profile_key = $1 "
-          "ON CONFLICT DO NOTHING",
+          "SELECT kiosk_id, incarnation, seq, $2::bigint FROM signups WHERE profile_key = $1 "
+          "UNION ALL SELECT kiosk_id, incarnation, seq, $2::bigint FROM withdrawal_events "
+          "WHERE profile_key = $1 ON CONFLICT DO NOTHING",
           key_and_time);
       !listed) {
     return listed.error();
   }
-  auto signups = connection.Query(
-      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload::text FROM signups s JOIN events e "
-      "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq "
-      "WHERE s.profile_key = $1",
+  // The subject's signup and consent_withdrawn events.
+  auto events = connection.Query(
+      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload::text FROM (SELECT kiosk_id, "
+      "incarnation, seq FROM signups WHERE profile_key = $1 UNION ALL SELECT kiosk_id, "
+      "incarnation, seq FROM withdrawal_events WHERE profile_key = $1) AS s JOIN events e "
+      "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq",
       Params(profile_key));
-  if (!signups) return signups.error();
-  for (int i = 0; i < signups->rows(); ++i) {
-    auto scrubbed = ScrubSignupPayload(signups->Text(i, 3));
-    if (!scrubbed) return scrubbed.error().WithContext("erase a stored signup");
+  if (!events) return events.error();
+  for (int i = 0; i < events->rows(); ++i) {
+    auto scrubbed = ScrubPersonalPayload(events->Text(i, 3));
+    if (!scrubbed) return scrubbed.error().WithContext("erase a stored event");
     if (auto updated = connection.Query(
             "UPDATE events SET payload = $4::json, device_id = NULL WHERE kiosk_id = $1 AND "
             "incarnation = $2 AND seq = $3",
-            Params(signups->Text(i, 0), signups->Text(i, 1), signups->Int(i, 2), *scrubbed));
+            Params(events->Text(i, 0), events->Text(i, 1), events->Int(i, 2), *scrubbed));
         !updated) {
       return updated.error();
     }
@@ -64,6 +67,11 @@ Result<bool> EraseInTransaction(PgConnection& connection, std::string_view profi
           connection.Query("DELETE FROM device_links WHERE profile_key = $1", Params(profile_key));
       !unlinked) {
     return unlinked.error();
+  }
+  if (auto unmapped = connection.Query("DELETE FROM withdrawal_events WHERE profile_key = $1",
+                                       Params(profile_key));
+      !unmapped) {
+    return unmapped.error();
   }
   if (auto forgotten = connection.Query("DELETE FROM consent_withdrawals WHERE profile_key = $1",
                                         Params(profile_key));
@@ -98,6 +106,30 @@ Result<bool> PostgresStore::EraseSubject(std::string_view profile_key) {
   }
   if (auto committed = connection.Exec("COMMIT"); !committed) return committed.error();
   return *erased;
+}
+
+// Several instances may run this at once, and ingest may add rows meanwhile: a row already there
+// is the same row.
+Result<void> PostgresStore::BackfillWithdrawalEvents() {
+  auto session = Acquire();
+  if (!session) return session.error();
+  PgConnection& connection = (*session)->connection();
+  auto events = connection.Query(
+      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload::text FROM events e "
+      "WHERE e.type = 'consent_withdrawn' AND e.payload->>'erased' IS NULL "
+      "AND NOT EXISTS (SELECT 1 FROM withdrawal_events w WHERE w.kiosk_id = e.kiosk_id "
+      "AND w.incarnation = e.incarnation AND w.seq = e.seq)");
+  if (!events) return events.error();
+  for (int i = 0; i < events->rows(); ++i) {
+    auto subject = WithdrawalSubject(identity(), events->Text(i, 3));
+    if (!subject) return subject.error().WithContext("a stored consent_withdrawn event");
+    auto added = connection.Query(
+        "INSERT INTO withdrawal_events (kiosk_id, incarnation, seq, profile_key) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        Params(events->Text(i, 0), events->Text(i, 1), events->Int(i, 2), *subject));
+    if (!added) return added.error();
+  }
+  return {};
 }
 
 Result<std::vector<std::string>> PostgresStore::ErasedEvents() {

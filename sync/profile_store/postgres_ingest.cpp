@@ -123,6 +123,9 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
     {"select_erased_events",
      "SELECT seq FROM erased_events WHERE kiosk_id = $1 AND incarnation = $2 "
      "AND seq BETWEEN $3 AND $4 ORDER BY seq"},
+    {"insert_withdrawal_events",
+     "INSERT INTO withdrawal_events (kiosk_id, incarnation, seq, profile_key) "
+     "SELECT $1::text, $2::text, * FROM unnest($3::bigint[], $4::text[])"},
 };
 
 // Ends the marketing consent of the batch's profiles that withdrew it at or after their latest
@@ -285,6 +288,18 @@ class PgIngestTransaction final : public IngestTransaction {
     PgArray keys;
     for (const std::string* key : profile_keys) keys.Add(*key);
     Queue(PgCommand::Sql(std::string(kSettleConsent), Params(keys)));
+    return {};
+  }
+
+  Result<void> RecordWithdrawalEvents(const EventBatch& batch,
+                                      std::span<const PreparedEvent* const> withdrawn) override {
+    PgArray seqs, keys;
+    for (const PreparedEvent* withdrawal : withdrawn) {
+      seqs.Add(withdrawal->event->seq);
+      keys.Add(std::get<ConsentWithdrawnFacts>(withdrawal->facts).profile_key);
+    }
+    Queue(PgCommand::Prepared("insert_withdrawal_events",
+                              Params(batch.kiosk_id, batch.incarnation, seqs, keys)));
     return {};
   }
 

@@ -102,7 +102,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {7, kScanFactsPostgresSql},
                                                             {8, kJournalLastSeqSql},
                                                             {9, kScanFactsFromIngestSql},
-                                                            {10, kSchemaV10}};
+                                                            {10, kSchemaV10},
+                                                            {11, kWithdrawalEventsSql}};
 
 // One advisory lock for every profile-store migration in the database.
 constexpr std::string_view kLockKey = "7210420001";

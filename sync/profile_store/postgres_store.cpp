@@ -28,7 +28,11 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOp
     if (!session) return session.error().WithContext("profile store");
     sessions.push_back(std::move(*session));
   }
-  return std::unique_ptr<PostgresStore>(new PostgresStore(identity, clock, std::move(sessions)));
+  std::unique_ptr<PostgresStore> store(new PostgresStore(identity, clock, std::move(sessions)));
+  if (auto filled = store->BackfillWithdrawalEvents(); !filled) {
+    return filled.error().WithContext("profile store");
+  }
+  return store;
 }
 
 PostgresStore::PostgresStore(const HqIdentity& identity, const Clock& clock,

@@ -87,6 +87,9 @@ class PostgresStore final : public StoreBackend {
   // can also be done on a session already held.
   std::optional<Lease> TryAcquire();
   Result<std::optional<KioskStatus>> StatusOn(PostgresSession& session, std::string_view kiosk_id);
+  // withdrawal_events rows for the consent_withdrawn events stored before migration 11
+  // (erasure_schema.hpp); in postgres_erasure.cpp.
+  Result<void> BackfillWithdrawalEvents();
 
   std::mutex mutex_;
   std::condition_variable returned_;

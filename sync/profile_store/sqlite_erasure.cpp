@@ -29,36 +29,38 @@ Result<std::vector<std::string>> Texts(Database& db, std::string_view sql,
   }
 }
 
-struct StoredSignup {
+struct StoredEvent {
   std::string kiosk_id;
   std::string incarnation;
   std::int64_t seq = 0;
   std::string payload;
 };
 
-// Rewrites the stored payloads of `profile_key`'s signup events without personal data.
-Result<void> ScrubSignupEvents(Database& db, std::string_view profile_key) {
+// Rewrites the stored payloads of `profile_key`'s signup and consent_withdrawn events without
+// personal data.
+Result<void> ScrubSubjectEvents(Database& db, std::string_view profile_key) {
   auto select = db.Prepare(
-      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload FROM signups s JOIN events e "
-      "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq "
-      "WHERE s.profile_key = ?1");
+      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload FROM (SELECT kiosk_id, incarnation, seq "
+      "FROM signups WHERE profile_key = ?1 UNION ALL SELECT kiosk_id, incarnation, seq "
+      "FROM withdrawal_events WHERE profile_key = ?1) AS s JOIN events e "
+      "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq");
   if (!select) return select.error();
   if (auto bound = BindAll(*select, profile_key); !bound) return bound.error();
-  std::vector<StoredSignup> signups;
+  std::vector<StoredEvent> events;
   while (true) {
     auto row = select->Step();
     if (!row) return row.error();
     if (!*row) break;
-    signups.push_back(StoredSignup{select->ColumnText(0), select->ColumnText(1),
-                                   select->ColumnInt(2), select->ColumnText(3)});
+    events.push_back(StoredEvent{select->ColumnText(0), select->ColumnText(1), select->ColumnInt(2),
+                                 select->ColumnText(3)});
   }
-  for (const StoredSignup& signup : signups) {
-    auto scrubbed = ScrubSignupPayload(signup.payload);
-    if (!scrubbed) return scrubbed.error().WithContext("erase a stored signup");
+  for (const StoredEvent& event : events) {
+    auto scrubbed = ScrubPersonalPayload(event.payload);
+    if (!scrubbed) return scrubbed.error().WithContext("erase a stored event");
     auto updated = Run(db,
                        "UPDATE events SET payload = ?4, device_id = NULL WHERE kiosk_id = ?1 AND "
                        "incarnation = ?2 AND seq = ?3",
-                       signup.kiosk_id, signup.incarnation, signup.seq, *scrubbed);
+                       event.kiosk_id, event.incarnation, event.seq, *scrubbed);
     if (!updated) return updated.error();
   }
   return {};
@@ -78,10 +80,12 @@ Result<bool> SqliteStore::EraseSubject(std::string_view profile_key) {
   if (done) {
     done = Run(*db_,
                "INSERT OR IGNORE INTO erased_events (kiosk_id, incarnation, seq, erased_at_ms) "
-               "SELECT kiosk_id, incarnation, seq, ?2 FROM signups WHERE profile_key = ?1",
+               "SELECT kiosk_id, incarnation, seq, ?2 FROM signups WHERE profile_key = ?1 "
+               "UNION ALL SELECT kiosk_id, incarnation, seq, ?2 FROM withdrawal_events "
+               "WHERE profile_key = ?1",
                profile_key, now_ms);
   }
-  if (done) done = ScrubSignupEvents(*db_, profile_key);
+  if (done) done = ScrubSubjectEvents(*db_, profile_key);
   if (done) {
     done = Run(*db_,
                "UPDATE signups SET profile_key = ?2, device_id = NULL, marketing_consent = 0 "
@@ -90,6 +94,9 @@ Result<bool> SqliteStore::EraseSubject(std::string_view profile_key) {
   }
   if (done) done = Run(*db_, "DELETE FROM device_links WHERE profile_key = ?1", profile_key);
   if (done) {
+    done = Run(*db_, "DELETE FROM withdrawal_events WHERE profile_key = ?1", profile_key);
+  }
+  if (done) {
     done = Run(*db_, "DELETE FROM consent_withdrawals WHERE profile_key = ?1", profile_key);
   }
   if (done) done = Run(*db_, "DELETE FROM profiles WHERE profile_key = ?1", profile_key);
@@ -97,6 +104,37 @@ Result<bool> SqliteStore::EraseSubject(std::string_view profile_key) {
   const bool had_profile = db_->Changes() > 0;
   if (auto committed = transaction->Commit(); !committed) return committed.error();
   return had_profile;
+}
+
+Result<void> SqliteStore::BackfillWithdrawalEvents() {
+  std::lock_guard lock(mutex_);
+  auto select = db_->Prepare(
+      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload FROM events e "
+      "WHERE e.type = 'consent_withdrawn' AND json_extract(e.payload, '$.erased') IS NULL "
+      "AND NOT EXISTS (SELECT 1 FROM withdrawal_events w WHERE w.kiosk_id = e.kiosk_id "
+      "AND w.incarnation = e.incarnation AND w.seq = e.seq)");
+  if (!select) return select.error();
+  std::vector<StoredEvent> events;
+  while (true) {
+    auto row = select->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    events.push_back(StoredEvent{select->ColumnText(0), select->ColumnText(1), select->ColumnInt(2),
+                                 select->ColumnText(3)});
+  }
+  if (events.empty()) return {};
+  auto transaction = Transaction::Begin(*db_);
+  if (!transaction) return transaction.error();
+  for (const StoredEvent& event : events) {
+    auto subject = WithdrawalSubject(identity(), event.payload);
+    if (!subject) return subject.error().WithContext("a stored consent_withdrawn event");
+    auto added = Run(*db_,
+                     "INSERT INTO withdrawal_events (kiosk_id, incarnation, seq, profile_key) "
+                     "VALUES (?1, ?2, ?3, ?4)",
+                     event.kiosk_id, event.incarnation, event.seq, *subject);
+    if (!added) return added.error();
+  }
+  return transaction->Commit();
 }
 
 Result<std::vector<std::string>> SqliteStore::ErasedEvents() {

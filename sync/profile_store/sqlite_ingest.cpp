@@ -13,7 +13,7 @@ struct SqliteIngest::Statements {
       upsert_profile, insert_signup, link_device, voucher_issued, voucher_stub, count_redemption,
       insert_redemption, insert_conflict, update_stream, delete_gaps, insert_gap, select_rejected,
       record_withdrawal, settle_consent, select_tombstone, insert_erased_event,
-      select_erased_events;
+      select_erased_events, insert_withdrawal_event;
 };
 
 namespace {
@@ -112,9 +112,12 @@ constexpr std::string_view kSql[] = {
     // select_erased_events
     "SELECT seq FROM erased_events WHERE kiosk_id = ?1 AND incarnation = ?2 "
     "AND seq BETWEEN ?3 AND ?4 ORDER BY seq",
+    // insert_withdrawal_event
+    "INSERT INTO withdrawal_events (kiosk_id, incarnation, seq, profile_key) "
+    "VALUES (?1, ?2, ?3, ?4)",
 };
 
-static_assert(std::size(kSql) == 22, "one SQL text per member of Statements, in order");
+static_assert(std::size(kSql) == 23, "one SQL text per member of Statements, in order");
 
 using sqlite_binding::BindAll;
 
@@ -236,6 +239,18 @@ class SqliteIngestTransaction final : public IngestTransaction {
   Result<void> SettleConsent(std::span<const ConsentWithdrawal> withdrawals,
                              std::span<const std::string* const> profile_keys) override {
     return SettleConsentWith(s_, withdrawals, profile_keys);
+  }
+
+  Result<void> RecordWithdrawalEvents(const EventBatch& batch,
+                                      std::span<const PreparedEvent* const> withdrawn) override {
+    for (const PreparedEvent* withdrawal : withdrawn) {
+      auto bound = BindAll(s_.insert_withdrawal_event, batch.kiosk_id, batch.incarnation,
+                           withdrawal->event->seq,
+                           std::get<ConsentWithdrawnFacts>(withdrawal->facts).profile_key);
+      if (!bound) return bound.error();
+      if (auto ran = s_.insert_withdrawal_event.Run(); !ran) return ran.error();
+    }
+    return {};
   }
 
   Result<void> InsertSignups(const EventBatch& batch,
@@ -393,9 +408,10 @@ Result<SqliteIngest> SqliteIngest::Prepare(Database& db) {
   }
   auto at = prepared.begin();
   const auto next = [&at] { return std::move(*at++); };
-  auto statements = std::unique_ptr<Statements>(new Statements{
-      next(), next(), next(), next(), next(), next(), next(), next(), next(), next(), next(),
-      next(), next(), next(), next(), next(), next(), next(), next(), next(), next(), next()});
+  auto statements = std::unique_ptr<Statements>(
+      new Statements{next(), next(), next(), next(), next(), next(), next(), next(),
+                     next(), next(), next(), next(), next(), next(), next(), next(),
+                     next(), next(), next(), next(), next(), next(), next()});
   return SqliteIngest(db, std::move(statements));
 }
 

@@ -93,7 +93,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {5, kErasureSchemaSql},
                                      {6, kVoucherSignupSql},
                                      {7, kJournalLastSeqSql},
-                                     {8, kDeviceScanIndexMigrationSql}};
+                                     {8, kDeviceScanIndexMigrationSql},
+                                     {9, kWithdrawalEventsSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>
@@ -149,9 +150,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::filesystem::pa
     if (!opened) return opened.error().WithContext("profile store");
     index = std::move(*opened);
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(identity, clock, std::move(owned),
-                                                      std::move(*ingest), std::move(index),
-                                                      std::move(*checkpointer)));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(identity, clock, std::move(owned),
+                                                     std::move(*ingest), std::move(index),
+                                                     std::move(*checkpointer)));
+  if (auto filled = store->BackfillWithdrawalEvents(); !filled) {
+    return filled.error().WithContext("profile store");
+  }
+  return store;
 }
 
 SqliteStore::~SqliteStore() {

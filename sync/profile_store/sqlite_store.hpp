@@ -84,6 +84,9 @@ class SqliteStore final : public StoreBackend {
         checkpointer_(std::move(checkpointer)) {}
 
   Result<std::optional<KioskStatus>> StatusLocked(std::string_view kiosk_id);
+  // withdrawal_events rows for the consent_withdrawn events stored before migration 9
+  // (erasure_schema.hpp); in sqlite_erasure.cpp.
+  Result<void> BackfillWithdrawalEvents();
   // The device scan index attached to db_ (DeviceScanIndex::AttachTo); kUnavailable without one.
   Result<DeviceScanIndex::Attachment> AttachDeviceScans();
 

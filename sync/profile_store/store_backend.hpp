@@ -109,9 +109,10 @@ class StoreBackend {
 
   // Erases the subject with profile key `profile_key` (52 characters of [A-Z2-7]; the caller
   // checks) in one transaction: keeps a tombstone (so ingest never re-creates it), lists its
-  // signup events as erased events, scrubs their stored payloads (sync/protocol/erasure.hpp) and
-  // device ids, keeps its signup rows without the profile key, device or consent (they still
-  // count as signups), and deletes its device links and its profile. Idempotent. True when HQ
+  // signup and consent_withdrawn events as erased events, scrubs their stored payloads
+  // (sync/protocol/erasure.hpp) and device ids, keeps its signup rows without the profile key,
+  // device or consent (they still count as signups), and deletes its device links, consent
+  // withdrawals, withdrawal_events rows and its profile. Idempotent. True when HQ
   // held a profile for it (false also for a subject HQ has not heard of yet: the tombstone then
   // keeps its events, when they arrive, from creating one).
   virtual Result<bool> EraseSubject(std::string_view profile_key) = 0;

@@ -31,7 +31,7 @@ bool ListsSyncFeature(std::optional<std::string_view> header_value, std::string_
   }
 }
 
-Result<std::string> ScrubSignupPayload(std::string_view payload_json) {
+Result<std::string> ScrubPersonalPayload(std::string_view payload_json) {
   auto document = wire::ParseJsonObject(payload_json, "payload");
   if (!document) return document.error();
   boost::json::object& payload = document->as_object();

@@ -81,6 +81,18 @@ TEST_F(JournalScrubTest, RemovesThePersonalDataAndTheClaimsHoldingTheBlindIndex)
   EXPECT_EQ(*scrubbed, 0);
 }
 
+// A consent withdrawal holds the shopper's phone sealed for HQ, as a signup does.
+TEST_F(JournalScrubTest, ScrubsAConsentWithdrawalToo) {
+  const std::int64_t withdrawal =
+      Append("consent_withdrawn", R"({"phone":"S1.phone","purpose":"marketing"})", std::nullopt);
+
+  auto scrubbed = journal_->ScrubErased({withdrawal});
+  ASSERT_TRUE(scrubbed) << scrubbed.error().message();
+
+  EXPECT_EQ(*scrubbed, 1);
+  EXPECT_EQ(Payload(withdrawal), boost::json::parse(R"({"purpose":"marketing","erased":true})"));
+}
+
 TEST_F(JournalScrubTest, AnyOtherRewriteIsStillRefusedAndTheFileStaysSound) {
   const std::int64_t signup = Append("signup", kSignupPayload, std::nullopt);
   ASSERT_TRUE(journal_->ScrubErased({signup}));

@@ -91,7 +91,7 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
                    "ALTER TABLE streams DROP COLUMN journal_last_seq; "
                    "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "
                    "WHERE device_id IS NOT NULL; DROP TABLE device_scans_generation; "
-                   "PRAGMA user_version = 5"));
+                   "DROP TABLE withdrawal_events; PRAGMA user_version = 5"));
     } else {
       auto connection = testing::ConnectToSharedCluster();
       ASSERT_TRUE(connection) << connection.error().message();
@@ -105,6 +105,7 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
                  "WHERE device_id IS NOT NULL; "
                  "DROP INDEX events_by_type_time; "
                  "CREATE INDEX events_by_type_time ON events (type, occurred_at_ms); "
+                 "DROP TABLE withdrawal_events; "
                  "DELETE FROM schema_migrations WHERE version > 5"));
       ASSERT_TRUE(downgraded) << downgraded.error().message();
     }

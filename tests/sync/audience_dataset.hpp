@@ -37,15 +37,6 @@ inline constexpr std::int64_t kDayMs = 24 * kHourMs;
 
 inline std::string Phone(int n) { return StrCat("+86138000000", n < 10 ? "0" : "", n); }
 
-// A consent_withdrawn event as a kiosk sends it: the phone sealed for HQ.
-inline WireEvent ConsentWithdrawn(const std::string& hq_key, const std::string& phone,
-                                  std::int64_t at_ms) {
-  auto sealed = SealForHq(hq_key, phone, "signup.phone");
-  boost::json::object payload{{"phone", sealed ? *sealed : std::string("seal failed")},
-                              {"purpose", "marketing"}};
-  return MakeEvent("consent_withdrawn", boost::json::serialize(payload), at_ms);
-}
-
 inline WireEvent SignupWithoutConsent(const std::string& hq_key, const std::string& phone,
                                       std::optional<std::string> channel, std::int64_t at_ms) {
   WireEvent event = Signup(hq_key, SignupSpec{phone, Device('b'), false, at_ms});

@@ -110,6 +110,34 @@ class ErasureBackendTest : public ::testing::TestWithParam<Backend> {
     return json.is_object() ? json.as_object() : boost::json::object{};
   }
 
+  // The first column of each row `sql` gives, run straight on the database (PostgreSQL: in the
+  // store's schema), as text.
+  std::vector<std::string> Direct(const std::string& sql) {
+    std::vector<std::string> column;
+    if (GetParam() == Backend::kSqlite) {
+      auto db = Database::Open(dir_ / "hq.db", DatabaseOptions{});
+      EXPECT_TRUE(db) << db.error().message();
+      if (!db) return column;
+      auto statement = db->Prepare(sql);
+      EXPECT_TRUE(statement) << statement.error().message();
+      if (!statement) return column;
+      while (true) {
+        auto row = statement->Step();
+        EXPECT_TRUE(row) << row.error().message();
+        if (!row || !*row) return column;
+        column.push_back(statement->ColumnText(0));
+      }
+    }
+    auto connection = testing::ConnectToSharedCluster();
+    EXPECT_TRUE(connection) << connection.error().message();
+    if (!connection) return column;
+    EXPECT_TRUE(connection->Exec("SET search_path TO " + database_.schema()));
+    auto rows = connection->Query(sql);
+    EXPECT_TRUE(rows) << rows.error().message();
+    for (int i = 0; rows && i < rows->rows(); ++i) column.push_back(rows->Text(i, 0));
+    return column;
+  }
+
   static void ExpectScrubbed(const boost::json::object& payload) {
     for (const char* member : {"name", "phone", "phone_index", "device"}) {
       EXPECT_FALSE(payload.contains(member)) << member << " is still stored";
@@ -176,6 +204,73 @@ TEST_P(ErasureBackendTest, LateEventsOfAnErasedSubjectDoNotBringItBack) {
   ASSERT_TRUE(counts);
   EXPECT_EQ(counts->profiles, 1);
   EXPECT_EQ(counts->signups, 3);
+}
+
+// A consent_withdrawn event names its shopper by the phone sealed for HQ, as a signup does.
+TEST_P(ErasureBackendTest, ErasingScrubsTheSubjectsConsentWithdrawalsToo) {
+  const std::string& hq_key = identity_->public_key();
+  Ingest(MakeBatch("kiosk-1", "inc-a", 1,
+                   {SignupOf(kPhoneX, 'd'), testing::ConsentWithdrawn(hq_key, std::string(kPhoneX)),
+                    testing::ConsentWithdrawn(hq_key, std::string(kPhoneY))}));
+
+  EXPECT_TRUE(Erase(kPhoneX));
+
+  EXPECT_EQ(ErasedEvents(), (std::vector<std::string>{"kiosk-1/inc-a/1", "kiosk-1/inc-a/2"}));
+  const boost::json::object withdrawal = StoredPayload("inc-a", 2);
+  EXPECT_FALSE(withdrawal.contains("phone"));
+  EXPECT_EQ(withdrawal.at("erased"), boost::json::value(true));
+  EXPECT_EQ(withdrawal.at("purpose"), boost::json::value("marketing"));
+  EXPECT_TRUE(StoredPayload("inc-a", 3).contains("phone"));  // the other shopper's stays
+  EXPECT_EQ(Direct("SELECT COUNT(*) FROM consent_withdrawals"), (std::vector<std::string>{"1"}));
+
+  // A shopper HQ only knows by a withdrawal (no signup, so no profile) is erased all the same.
+  EXPECT_FALSE(Erase(kPhoneY));
+  EXPECT_EQ(ErasedEvents(),
+            (std::vector<std::string>{"kiosk-1/inc-a/1", "kiosk-1/inc-a/2", "kiosk-1/inc-a/3"}));
+  EXPECT_FALSE(StoredPayload("inc-a", 3).contains("phone"));
+  EXPECT_EQ(Direct("SELECT COUNT(*) FROM withdrawal_events"), (std::vector<std::string>{"0"}));
+  EXPECT_EQ(Direct("SELECT COUNT(*) FROM consent_withdrawals"), (std::vector<std::string>{"0"}));
+}
+
+TEST_P(ErasureBackendTest, ALateWithdrawalOfAnErasedSubjectIsStoredScrubbedAndWithdrawsNothing) {
+  EXPECT_FALSE(Erase(kPhoneX));
+  const std::string& hq_key = identity_->public_key();
+
+  const BatchAnswer answer =
+      Ingest(MakeBatch("kiosk-1", "inc-b", 1,
+                       {testing::ConsentWithdrawn(hq_key, std::string(kPhoneX)),
+                        testing::ConsentWithdrawn(hq_key, std::string(kPhoneY))}));
+
+  EXPECT_EQ(answer, (BatchAnswer{"inc-b", 2, {}, {1}}));
+  EXPECT_FALSE(StoredPayload("inc-b", 1).contains("phone"));
+  EXPECT_TRUE(StoredPayload("inc-b", 2).contains("phone"));
+  EXPECT_EQ(ErasedEvents(), (std::vector<std::string>{"kiosk-1/inc-b/1"}));
+  // Only Y's withdrawal is kept, and only it names a shopper.
+  EXPECT_EQ(Direct("SELECT profile_key FROM consent_withdrawals"),
+            (std::vector<std::string>{Key(kPhoneY)}));
+  EXPECT_EQ(Direct("SELECT seq FROM withdrawal_events"), (std::vector<std::string>{"2"}));
+}
+
+// A store upgraded from before withdrawal_events (SQLite 9, PostgreSQL 11) maps the
+// consent_withdrawn events it already holds when it opens, so erasure finds them.
+TEST_P(ErasureBackendTest, WithdrawalsStoredBeforeTheirTableAreMappedWhenTheStoreOpens) {
+  const std::string& hq_key = identity_->public_key();
+  Ingest(MakeBatch("kiosk-1", "inc-a", 1,
+                   {testing::ConsentWithdrawn(hq_key, std::string(kPhoneX)),
+                    testing::ConsentWithdrawn(hq_key, std::string(kPhoneY))}));
+  EXPECT_FALSE(Erase(kPhoneY));  // scrubbed: nothing to map any more
+  store_.reset();
+  Direct("DELETE FROM withdrawal_events");  // as the migration leaves an older store
+
+  auto reopened = database_.Open(*identity_, clock_);
+  ASSERT_TRUE(reopened) << reopened.error().message();
+  store_ = std::move(*reopened);
+  EXPECT_EQ(Direct("SELECT profile_key FROM withdrawal_events"),
+            (std::vector<std::string>{Key(kPhoneX)}));
+
+  EXPECT_FALSE(Erase(kPhoneX));
+  EXPECT_FALSE(StoredPayload("inc-a", 1).contains("phone"));
+  EXPECT_EQ(ErasedEvents(), (std::vector<std::string>{"kiosk-1/inc-a/1", "kiosk-1/inc-a/2"}));
 }
 
 TEST_P(ErasureBackendTest, TheBundleCarriesRevokedVouchersAndErasedEventsUnderANewVersion) {

@@ -75,7 +75,7 @@ TEST(ErasureProtocolTest, BundlesCarryErasedEventsOnlyWhenThereAreAny) {
 }
 
 TEST(ErasureProtocolTest, ScrubsThePersonalMembersOfASignup) {
-  auto scrubbed = ScrubSignupPayload(
+  auto scrubbed = ScrubPersonalPayload(
       R"({"device":"d","campaign":"spring","name":"S1.n","phone":"S1.p","phone_index":"I",)"
       R"("consent":{"service":true,"marketing":false,"text_version":"v1"},"source":"phone"})");
   ASSERT_TRUE(scrubbed) << scrubbed.error().message();
@@ -83,10 +83,10 @@ TEST(ErasureProtocolTest, ScrubsThePersonalMembersOfASignup) {
             boost::json::parse(R"({"campaign":"spring","consent":{"service":true,)"
                                R"("marketing":false,"text_version":"v1"},"source":"phone",)"
                                R"("erased":true})"));
-  auto again = ScrubSignupPayload(*scrubbed);
+  auto again = ScrubPersonalPayload(*scrubbed);
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, *scrubbed);
-  EXPECT_FALSE(ScrubSignupPayload("[1]"));
+  EXPECT_FALSE(ScrubPersonalPayload("[1]"));
 }
 
 TEST(ErasureProtocolTest, ParsesEventKeysAndTheFeatureHeader) {

@@ -66,6 +66,15 @@ inline WireEvent Signup(const std::string& hq_public_key, const SignupSpec& spec
   return MakeEvent("signup", boost::json::serialize(payload), spec.at_ms, "LOBBY-1");
 }
 
+// A consent_withdrawn event as a kiosk sends it (agent/admin_routes.cpp): the phone sealed for HQ.
+inline WireEvent ConsentWithdrawn(const std::string& hq_public_key, const std::string& phone,
+                                  std::int64_t at_ms = kT0) {
+  auto sealed = SealForHq(hq_public_key, phone, "signup.phone");
+  boost::json::object payload{{"phone", sealed ? *sealed : std::string("seal failed")},
+                              {"purpose", "marketing"}};
+  return MakeEvent("consent_withdrawn", boost::json::serialize(payload), at_ms);
+}
+
 inline WireEvent VoucherIssued(const std::string& voucher_id, const std::string& scope,
                                std::int64_t expires_at_s, std::int64_t at_ms = kT0) {
   boost::json::object payload{{"voucher", voucher_id},      {"campaign", "spring"},

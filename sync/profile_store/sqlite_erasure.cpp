@@ -36,25 +36,35 @@ struct StoredEvent {
   std::string payload;
 };
 
-// Rewrites the stored payloads of `profile_key`'s signup and consent_withdrawn events without
-// personal data.
-Result<void> ScrubSubjectEvents(Database& db, std::string_view profile_key) {
-  auto select = db.Prepare(
-      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload FROM (SELECT kiosk_id, incarnation, seq "
-      "FROM signups WHERE profile_key = ?1 UNION ALL SELECT kiosk_id, incarnation, seq "
-      "FROM withdrawal_events WHERE profile_key = ?1) AS s JOIN events e "
-      "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq");
+// The events `sql` selects as (kiosk_id, incarnation, seq, payload).
+template <class... Values>
+Result<std::vector<StoredEvent>> StoredEvents(Database& db, std::string_view sql,
+                                              const Values&... values) {
+  auto select = db.Prepare(sql);
   if (!select) return select.error();
-  if (auto bound = BindAll(*select, profile_key); !bound) return bound.error();
+  if (auto bound = BindAll(*select, values...); !bound) return bound.error();
   std::vector<StoredEvent> events;
   while (true) {
     auto row = select->Step();
     if (!row) return row.error();
-    if (!*row) break;
+    if (!*row) return events;
     events.push_back(StoredEvent{select->ColumnText(0), select->ColumnText(1), select->ColumnInt(2),
                                  select->ColumnText(3)});
   }
-  for (const StoredEvent& event : events) {
+}
+
+// Rewrites the stored payloads of `profile_key`'s signup and consent_withdrawn events without
+// personal data.
+Result<void> ScrubSubjectEvents(Database& db, std::string_view profile_key) {
+  auto events = StoredEvents(
+      db,
+      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload FROM (SELECT kiosk_id, incarnation, seq "
+      "FROM signups WHERE profile_key = ?1 UNION ALL SELECT kiosk_id, incarnation, seq "
+      "FROM withdrawal_events WHERE profile_key = ?1) AS s JOIN events e "
+      "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq",
+      profile_key);
+  if (!events) return events.error();
+  for (const StoredEvent& event : *events) {
     auto scrubbed = ScrubPersonalPayload(event.payload);
     if (!scrubbed) return scrubbed.error().WithContext("erase a stored event");
     auto updated = Run(db,
@@ -108,24 +118,17 @@ Result<bool> SqliteStore::EraseSubject(std::string_view profile_key) {
 
 Result<void> SqliteStore::BackfillWithdrawalEvents() {
   std::lock_guard lock(mutex_);
-  auto select = db_->Prepare(
+  auto events = StoredEvents(
+      *db_,
       "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload FROM events e "
       "WHERE e.type = 'consent_withdrawn' AND json_extract(e.payload, '$.erased') IS NULL "
       "AND NOT EXISTS (SELECT 1 FROM withdrawal_events w WHERE w.kiosk_id = e.kiosk_id "
       "AND w.incarnation = e.incarnation AND w.seq = e.seq)");
-  if (!select) return select.error();
-  std::vector<StoredEvent> events;
-  while (true) {
-    auto row = select->Step();
-    if (!row) return row.error();
-    if (!*row) break;
-    events.push_back(StoredEvent{select->ColumnText(0), select->ColumnText(1), select->ColumnInt(2),
-                                 select->ColumnText(3)});
-  }
-  if (events.empty()) return {};
+  if (!events) return events.error();
+  if (events->empty()) return {};
   auto transaction = Transaction::Begin(*db_);
   if (!transaction) return transaction.error();
-  for (const StoredEvent& event : events) {
+  for (const StoredEvent& event : *events) {
     auto subject = WithdrawalSubject(identity(), event.payload);
     if (!subject) return subject.error().WithContext("a stored consent_withdrawn event");
     auto added = Run(*db_,

@@ -15,7 +15,7 @@
 //
 //   withdrawal_events  the profile key each stored consent_withdrawn event names (filled at
 //                      ingest; events stored before the migration are added when the store
-//                      opens: BackfillWithdrawalEvents, ingest_erasure.hpp)
+//                      opens, by the backends' BackfillWithdrawalEvents)
 
 #include <string_view>
 

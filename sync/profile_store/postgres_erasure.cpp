@@ -122,7 +122,11 @@ Result<void> PostgresStore::BackfillWithdrawalEvents() {
   if (!events) return events.error();
   for (int i = 0; i < events->rows(); ++i) {
     auto subject = WithdrawalSubject(identity(), events->Text(i, 3));
-    if (!subject) return subject.error().WithContext("a stored consent_withdrawn event");
+    if (!subject) {
+      return subject.error().WithContext(StrCat("stored consent_withdrawn event ",
+                                                events->Text(i, 0), "/", events->Text(i, 1), "/",
+                                                events->Int(i, 2)));
+    }
     auto added = connection.Query(
         "INSERT INTO withdrawal_events (kiosk_id, incarnation, seq, profile_key) "
         "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",

@@ -88,7 +88,8 @@ class PostgresStore final : public StoreBackend {
   std::optional<Lease> TryAcquire();
   Result<std::optional<KioskStatus>> StatusOn(PostgresSession& session, std::string_view kiosk_id);
   // withdrawal_events rows for the consent_withdrawn events stored before migration 11
-  // (erasure_schema.hpp); in postgres_erasure.cpp.
+  // (erasure_schema.hpp); in postgres_erasure.cpp. An event that no longer opens with HQ's
+  // personal-data key fails it, naming the event.
   Result<void> BackfillWithdrawalEvents();
 
   std::mutex mutex_;

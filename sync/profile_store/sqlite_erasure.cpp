@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "common/strings.hpp"
 #include "sync/profile_store/ingest_erasure.hpp"
 #include "sync/profile_store/sqlite_binding.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
@@ -130,7 +131,10 @@ Result<void> SqliteStore::BackfillWithdrawalEvents() {
   if (!transaction) return transaction.error();
   for (const StoredEvent& event : *events) {
     auto subject = WithdrawalSubject(identity(), event.payload);
-    if (!subject) return subject.error().WithContext("a stored consent_withdrawn event");
+    if (!subject) {
+      return subject.error().WithContext(StrCat("stored consent_withdrawn event ", event.kiosk_id,
+                                                "/", event.incarnation, "/", event.seq));
+    }
     auto added = Run(*db_,
                      "INSERT INTO withdrawal_events (kiosk_id, incarnation, seq, profile_key) "
                      "VALUES (?1, ?2, ?3, ?4)",

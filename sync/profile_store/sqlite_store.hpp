@@ -85,7 +85,8 @@ class SqliteStore final : public StoreBackend {
 
   Result<std::optional<KioskStatus>> StatusLocked(std::string_view kiosk_id);
   // withdrawal_events rows for the consent_withdrawn events stored before migration 9
-  // (erasure_schema.hpp); in sqlite_erasure.cpp.
+  // (erasure_schema.hpp); in sqlite_erasure.cpp. An event that no longer opens with HQ's
+  // personal-data key fails it, naming the event.
   Result<void> BackfillWithdrawalEvents();
   // The device scan index attached to db_ (DeviceScanIndex::AttachTo); kUnavailable without one.
   Result<DeviceScanIndex::Attachment> AttachDeviceScans();

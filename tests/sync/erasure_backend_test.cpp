@@ -273,6 +273,21 @@ TEST_P(ErasureBackendTest, WithdrawalsStoredBeforeTheirTableAreMappedWhenTheStor
   EXPECT_EQ(ErasedEvents(), (std::vector<std::string>{"kiosk-1/inc-a/1", "kiosk-1/inc-a/2"}));
 }
 
+TEST_P(ErasureBackendTest, AStoredWithdrawalThatNoLongerOpensFailsTheOpenNamingTheEvent) {
+  Ingest(MakeBatch("kiosk-1", "inc-a", 1,
+                   {testing::ConsentWithdrawn(identity_->public_key(), std::string(kPhoneX))}));
+  store_.reset();
+  Direct("DELETE FROM withdrawal_events");
+  Direct(R"(UPDATE events SET payload = '{"phone":"S1.AAAA","purpose":"marketing"}')");
+
+  auto reopened = database_.Open(*identity_, clock_);
+
+  ASSERT_FALSE(reopened);
+  EXPECT_NE(reopened.error().message().find("stored consent_withdrawn event kiosk-1/inc-a/1"),
+            std::string::npos)
+      << reopened.error().message();
+}
+
 TEST_P(ErasureBackendTest, TheBundleCarriesRevokedVouchersAndErasedEventsUnderANewVersion) {
   BundleMaker maker({}, [] {
     return Result<HqChannelKeys>(

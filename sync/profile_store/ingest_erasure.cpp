@@ -6,15 +6,23 @@
 #include "sync/protocol/erasure.hpp"
 
 namespace kiosk_edge {
+namespace {
+
+// The profile key a signup or consent_withdrawn event names; null for any other event.
+const std::string* SubjectOf(const PreparedEvent& event) {
+  if (const auto* signup = std::get_if<SignupFacts>(&event.facts)) return &signup->profile_key;
+  if (const auto* withdrawal = std::get_if<ConsentWithdrawnFacts>(&event.facts)) {
+    return &withdrawal->profile_key;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 std::vector<std::string> ErasableSubjects(std::span<const PreparedEvent> prepared) {
   std::set<std::string> keys;
   for (const PreparedEvent& event : prepared) {
-    if (const auto* signup = std::get_if<SignupFacts>(&event.facts)) {
-      keys.insert(signup->profile_key);
-    } else if (const auto* withdrawal = std::get_if<ConsentWithdrawnFacts>(&event.facts)) {
-      keys.insert(withdrawal->profile_key);
-    }
+    if (const std::string* subject = SubjectOf(event)) keys.insert(*subject);
   }
   return std::vector<std::string>(keys.begin(), keys.end());
 }
@@ -27,12 +35,9 @@ Result<std::vector<std::int64_t>> ApplyTombstones(std::span<const std::string> e
   const std::set<std::string, std::less<>> tombstones(erased_subjects.begin(),
                                                       erased_subjects.end());
   for (const PreparedEvent*& event : accepted) {
-    const auto* signup = std::get_if<SignupFacts>(&event->facts);
-    const auto* withdrawal = std::get_if<ConsentWithdrawnFacts>(&event->facts);
-    const std::string* subject = signup       ? &signup->profile_key
-                                 : withdrawal ? &withdrawal->profile_key
-                                              : nullptr;
+    const std::string* subject = SubjectOf(*event);
     if (subject == nullptr || !tombstones.contains(*subject)) continue;
+    const auto* signup = std::get_if<SignupFacts>(&event->facts);
     WireEvent& copy = storage.events.emplace_back(*event->event);
     auto scrubbed = ScrubPersonalPayload(copy.payload_json);
     if (!scrubbed) return scrubbed.error().WithContext("erased subject's event");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/strings.hpp"
 #include "sync/protocol/erasure.hpp"
 
 namespace kiosk_edge {
@@ -58,15 +59,19 @@ Result<std::vector<std::int64_t>> ApplyTombstones(std::span<const std::string> e
   return seqs;
 }
 
-Result<std::string> WithdrawalSubject(const HqIdentity& identity, std::string_view payload_json) {
+Result<std::string> WithdrawalSubject(const HqIdentity& identity, const EventId& event,
+                                      std::string_view payload_json) {
   EventBatch batch;
-  WireEvent& event = batch.events.emplace_back();
-  event.type = "consent_withdrawn";
-  event.payload_version = 1;
-  event.payload_json = std::string(payload_json);
+  WireEvent& wire = batch.events.emplace_back();
+  wire.type = "consent_withdrawn";
+  wire.payload_version = 1;
+  wire.payload_json = std::string(payload_json);
   const std::vector<PreparedEvent> prepared = PrepareEvents(batch, identity);
   if (prepared.front().rejection) {
-    return Error(ErrorKind::kInvalidArgument, *prepared.front().rejection);
+    return Error(ErrorKind::kInvalidArgument,
+                 StrCat("stored consent_withdrawn event ",
+                        ErasedEventKey({event.kiosk_id, event.incarnation, event.seq}), ": ",
+                        *prepared.front().rejection));
   }
   const auto* facts = std::get_if<ConsentWithdrawnFacts>(&prepared.front().facts);
   if (facts == nullptr) return Error(ErrorKind::kInternal, "consent_withdrawn without its facts");

@@ -40,9 +40,11 @@ Result<std::vector<std::int64_t>> ApplyTombstones(std::span<const std::string> e
                                                   std::vector<const PreparedEvent*>& accepted,
                                                   ScrubbedEvents& storage);
 
-// The profile key a stored consent_withdrawn event names (its sealed phone opened with
-// `identity`), for withdrawal_events rows of events stored before that table existed.
-// kInvalidArgument when the payload does not pass the ingest rules (it then names nobody).
-Result<std::string> WithdrawalSubject(const HqIdentity& identity, std::string_view payload_json);
+// The profile key the stored consent_withdrawn event `event` names (its sealed phone, in
+// `payload_json`, opened with `identity`), for withdrawal_events rows of events stored before that
+// table existed. kInvalidArgument naming the event when the payload does not pass the ingest
+// rules (it then names nobody).
+Result<std::string> WithdrawalSubject(const HqIdentity& identity, const EventId& event,
+                                      std::string_view payload_json);
 
 }  // namespace kiosk_edge

@@ -121,16 +121,13 @@ Result<void> PostgresStore::BackfillWithdrawalEvents() {
       "AND w.incarnation = e.incarnation AND w.seq = e.seq)");
   if (!events) return events.error();
   for (int i = 0; i < events->rows(); ++i) {
-    auto subject = WithdrawalSubject(identity(), events->Text(i, 3));
-    if (!subject) {
-      return subject.error().WithContext(StrCat("stored consent_withdrawn event ",
-                                                events->Text(i, 0), "/", events->Text(i, 1), "/",
-                                                events->Int(i, 2)));
-    }
+    const EventId event{events->Text(i, 0), events->Text(i, 1), events->Int(i, 2)};
+    auto subject = WithdrawalSubject(identity(), event, events->Text(i, 3));
+    if (!subject) return subject.error();
     auto added = connection.Query(
         "INSERT INTO withdrawal_events (kiosk_id, incarnation, seq, profile_key) "
         "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        Params(events->Text(i, 0), events->Text(i, 1), events->Int(i, 2), *subject));
+        Params(event.kiosk_id, event.incarnation, event.seq, *subject));
     if (!added) return added.error();
   }
   return {};

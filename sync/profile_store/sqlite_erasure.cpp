@@ -2,7 +2,6 @@
 
 #include <vector>
 
-#include "common/strings.hpp"
 #include "sync/profile_store/ingest_erasure.hpp"
 #include "sync/profile_store/sqlite_binding.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
@@ -31,9 +30,7 @@ Result<std::vector<std::string>> Texts(Database& db, std::string_view sql,
 }
 
 struct StoredEvent {
-  std::string kiosk_id;
-  std::string incarnation;
-  std::int64_t seq = 0;
+  EventId id;
   std::string payload;
 };
 
@@ -49,8 +46,9 @@ Result<std::vector<StoredEvent>> StoredEvents(Database& db, std::string_view sql
     auto row = select->Step();
     if (!row) return row.error();
     if (!*row) return events;
-    events.push_back(StoredEvent{select->ColumnText(0), select->ColumnText(1), select->ColumnInt(2),
-                                 select->ColumnText(3)});
+    events.push_back(
+        StoredEvent{EventId{select->ColumnText(0), select->ColumnText(1), select->ColumnInt(2)},
+                    select->ColumnText(3)});
   }
 }
 
@@ -71,7 +69,7 @@ Result<void> ScrubSubjectEvents(Database& db, std::string_view profile_key) {
     auto updated = Run(db,
                        "UPDATE events SET payload = ?4, device_id = NULL WHERE kiosk_id = ?1 AND "
                        "incarnation = ?2 AND seq = ?3",
-                       event.kiosk_id, event.incarnation, event.seq, *scrubbed);
+                       event.id.kiosk_id, event.id.incarnation, event.id.seq, *scrubbed);
     if (!updated) return updated.error();
   }
   return {};
@@ -130,15 +128,12 @@ Result<void> SqliteStore::BackfillWithdrawalEvents() {
   auto transaction = Transaction::Begin(*db_);
   if (!transaction) return transaction.error();
   for (const StoredEvent& event : *events) {
-    auto subject = WithdrawalSubject(identity(), event.payload);
-    if (!subject) {
-      return subject.error().WithContext(StrCat("stored consent_withdrawn event ", event.kiosk_id,
-                                                "/", event.incarnation, "/", event.seq));
-    }
+    auto subject = WithdrawalSubject(identity(), event.id, event.payload);
+    if (!subject) return subject.error();
     auto added = Run(*db_,
                      "INSERT INTO withdrawal_events (kiosk_id, incarnation, seq, profile_key) "
                      "VALUES (?1, ?2, ?3, ?4)",
-                     event.kiosk_id, event.incarnation, event.seq, *subject);
+                     event.id.kiosk_id, event.id.incarnation, event.id.seq, *subject);
     if (!added) return added.error();
   }
   return transaction->Commit();

@@ -10,6 +10,11 @@
 namespace kiosk_edge {
 namespace {
 
+// The identities of the signup and consent_withdrawn events of the subject $1.
+constexpr std::string_view kSubjectEvents =
+    "SELECT kiosk_id, incarnation, seq FROM signups WHERE profile_key = $1 UNION ALL "
+    "SELECT kiosk_id, incarnation, seq FROM withdrawal_events WHERE profile_key = $1";
+
 // The erasure's steps inside an open transaction; true when a profile was deleted.
 Result<bool> EraseInTransaction(PgConnection& connection, std::string_view profile_key,
                                 std::int64_t now_ms) {
@@ -29,20 +34,17 @@ Result<bool> EraseInTransaction(PgConnection& connection, std::string_view profi
     return stored.error();
   }
   if (auto listed = connection.Query(
-          "INSERT INTO erased_events (kiosk_id, incarnation, seq, erased_at_ms) "
-          "SELECT kiosk_id, incarnation, seq, $2::bigint FROM signups WHERE profile_key = $1 "
-          "UNION ALL SELECT kiosk_id, incarnation, seq, $2::bigint FROM withdrawal_events "
-          "WHERE profile_key = $1 ON CONFLICT DO NOTHING",
+          StrCat("INSERT INTO erased_events (kiosk_id, incarnation, seq, erased_at_ms) "
+                 "SELECT kiosk_id, incarnation, seq, $2::bigint FROM (",
+                 kSubjectEvents, ") AS s ON CONFLICT DO NOTHING"),
           key_and_time);
       !listed) {
     return listed.error();
   }
-  // The subject's signup and consent_withdrawn events.
   auto events = connection.Query(
-      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload::text FROM (SELECT kiosk_id, "
-      "incarnation, seq FROM signups WHERE profile_key = $1 UNION ALL SELECT kiosk_id, "
-      "incarnation, seq FROM withdrawal_events WHERE profile_key = $1) AS s JOIN events e "
-      "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq",
+      StrCat("SELECT e.kiosk_id, e.incarnation, e.seq, e.payload::text FROM (", kSubjectEvents,
+             ") AS s JOIN events e "
+             "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq"),
       Params(profile_key));
   if (!events) return events.error();
   for (int i = 0; i < events->rows(); ++i) {

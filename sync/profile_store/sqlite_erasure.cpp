@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "common/strings.hpp"
 #include "sync/profile_store/ingest_erasure.hpp"
 #include "sync/profile_store/sqlite_binding.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
@@ -52,15 +53,19 @@ Result<std::vector<StoredEvent>> StoredEvents(Database& db, std::string_view sql
   }
 }
 
+// The identities of the signup and consent_withdrawn events of the subject ?1.
+constexpr std::string_view kSubjectEvents =
+    "SELECT kiosk_id, incarnation, seq FROM signups WHERE profile_key = ?1 UNION ALL "
+    "SELECT kiosk_id, incarnation, seq FROM withdrawal_events WHERE profile_key = ?1";
+
 // Rewrites the stored payloads of `profile_key`'s signup and consent_withdrawn events without
 // personal data.
 Result<void> ScrubSubjectEvents(Database& db, std::string_view profile_key) {
   auto events = StoredEvents(
       db,
-      "SELECT e.kiosk_id, e.incarnation, e.seq, e.payload FROM (SELECT kiosk_id, incarnation, seq "
-      "FROM signups WHERE profile_key = ?1 UNION ALL SELECT kiosk_id, incarnation, seq "
-      "FROM withdrawal_events WHERE profile_key = ?1) AS s JOIN events e "
-      "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq",
+      StrCat("SELECT e.kiosk_id, e.incarnation, e.seq, e.payload FROM (", kSubjectEvents,
+             ") AS s JOIN events e "
+             "ON e.kiosk_id = s.kiosk_id AND e.incarnation = s.incarnation AND e.seq = s.seq"),
       profile_key);
   if (!events) return events.error();
   for (const StoredEvent& event : *events) {
@@ -88,10 +93,9 @@ Result<bool> SqliteStore::EraseSubject(std::string_view profile_key) {
                           profile_key, now_ms);
   if (done) {
     done = Run(*db_,
-               "INSERT OR IGNORE INTO erased_events (kiosk_id, incarnation, seq, erased_at_ms) "
-               "SELECT kiosk_id, incarnation, seq, ?2 FROM signups WHERE profile_key = ?1 "
-               "UNION ALL SELECT kiosk_id, incarnation, seq, ?2 FROM withdrawal_events "
-               "WHERE profile_key = ?1",
+               StrCat("INSERT OR IGNORE INTO erased_events (kiosk_id, incarnation, seq, "
+                      "erased_at_ms) SELECT kiosk_id, incarnation, seq, ?2 FROM (",
+                      kSubjectEvents, ")"),
                profile_key, now_ms);
   }
   if (done) done = ScrubSubjectEvents(*db_, profile_key);

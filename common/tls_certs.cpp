@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/asn1.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -387,6 +388,8 @@ Result<CertificateInfo> Describe(X509* cert) {
     return Invalid("certificate: malformed extensions");
   }
   info.is_ca = (flags & EXFLAG_CA) != 0;
+  const char* key_type = EVP_PKEY_get0_type_name(X509_get0_pubkey(cert));
+  info.key_type = key_type ? key_type : "unknown";
   if (flags & EXFLAG_XKUSAGE) {
     const std::uint32_t usage = X509_get_extended_key_usage(cert);
     info.client_auth = (usage & XKU_SSL_CLIENT) != 0;
@@ -420,16 +423,28 @@ bool IsValidCommonName(std::string_view name) {
   return true;
 }
 
+Result<std::string> NewCertificateKeyPem() {
+  OpenSslPtr<EVP_PKEY> key(EVP_EC_gen("P-256"));
+  if (!key) return Internal("P-256 key generation");
+  OpenSslPtr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PKCS8PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
+                                            nullptr) != 1) {
+    return Internal("P-256 key PEM");
+  }
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  std::string pem(data, static_cast<std::size_t>(size));
+  (void)BIO_reset(bio.get());  // a memory BIO reset clears its buffer
+  return pem;
+}
+
 Result<CertificateAuthority> CreateCertificateAuthority(std::string_view common_name,
                                                         std::chrono::days validity) {
   if (auto checked = CheckCommonName(common_name, "CA common name"); !checked) {
     return checked.error();
   }
   if (auto checked = CheckValidity(validity); !checked) return checked.error();
-  auto pair = GenerateEd25519KeyPair();
-  if (!pair) return pair.error();
-  auto key_pem = Ed25519PrivateKeyToPem(pair->private_key);
-  SecureWipe(pair->private_key);
+  auto key_pem = NewCertificateKeyPem();
   if (!key_pem) return key_pem.error();
   auto key = LoadPrivateKey(*key_pem, "CA key");
   if (!key) return key.error();

@@ -13,7 +13,7 @@
 //   certificate, so that names in error messages and logs are always printable.
 // - Issued certificates are valid from one hour before the moment of issue (a kiosk's clock may
 //   lag HQ's) until `validity` after it, and are signed with SHA-256 (or, for an Ed25519 or Ed448
-//   CA key, with that key's own scheme).
+//   CA key, with that key's own scheme: CAs made before they were P-256 still sign).
 // - Errors: kInvalidArgument for input that is malformed, too large, fails a check or does not
 //   match what the caller expects (the message says which); kInternal when OpenSSL fails on good
 //   input. Messages never contain key material.
@@ -65,12 +65,19 @@ struct CertificateInfo {
   bool server_auth = false;  // extendedKeyUsage includes TLS server authentication
   // DNS names and IP addresses from subjectAltName, in order ("localhost", "127.0.0.1").
   std::vector<std::string> subject_alt_names;
+  std::string key_type;  // the subject key's type, OpenSSL's name: "EC", "ED25519", "RSA", ...
 };
 
-// A new CA: a fresh Ed25519 key and a self-signed certificate with CN = `common_name`,
-// basicConstraints CA:TRUE (critical, path length 0: it signs only end-entity certificates),
-// keyUsage keyCertSign and cRLSign (critical), and a random 63-bit serial. `validity` is
-// 1..36500 days.
+// A fresh ECDSA P-256 private key (PKCS#8 PEM; key material) for a CA or a server certificate:
+// the key type every TLS stack and browser accepts. Browsers refuse Ed25519 in TLS, so HQ's
+// dashboard could not be opened on an Ed25519 chain; kiosks' device keys stay Ed25519 (their
+// client certificates are seen by profile-store's OpenSSL only).
+Result<std::string> NewCertificateKeyPem();
+
+// A new CA: a fresh P-256 key (NewCertificateKeyPem) and a self-signed certificate with
+// CN = `common_name`, basicConstraints CA:TRUE (critical, path length 0: it signs only end-entity
+// certificates), keyUsage keyCertSign and cRLSign (critical), and a random 63-bit serial.
+// `validity` is 1..36500 days.
 Result<CertificateAuthority> CreateCertificateAuthority(std::string_view common_name,
                                                         std::chrono::days validity);
 

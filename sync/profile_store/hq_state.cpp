@@ -27,7 +27,15 @@ Result<CertificateAuthority> LoadOrCreateCa(const std::filesystem::path& dir) {
   auto key = ReadOrEmpty(dir / "ca-key.pem");
   if (!cert) return cert.error();
   if (!key) return key.error();
-  if (!cert->empty() && !key->empty()) return CertificateAuthority{*cert, *key};
+  if (!cert->empty() && !key->empty()) {
+    // CAs made before they were P-256 (tls_certs.hpp) keep working for the kiosks they enrolled.
+    if (auto info = ReadCertificate(*cert); info && info->key_type == "ED25519") {
+      LogWarning("profile-store", (dir / "ca.pem").string(),
+                 " is an Ed25519 CA: browsers cannot open HQ's pages on its certificates (see "
+                 "docs/attribution.md, \"Browsers and HQ's certificate\")");
+    }
+    return CertificateAuthority{*cert, *key};
+  }
   auto ca = CreateCertificateAuthority("kiosk-edge HQ CA", kCaValidity);
   if (!ca) return ca.error();
   if (auto written = WriteFileAtomically(dir / "ca-key.pem", ca->key_pem, 0600); !written) {
@@ -56,9 +64,7 @@ Result<void> LoadOrCreateServerCertificate(const std::filesystem::path& dir,
       return {};
     }
   }
-  auto pair = GenerateEd25519KeyPair();
-  if (!pair) return pair.error();
-  auto key_pem = Ed25519PrivateKeyToPem(pair->private_key);
+  auto key_pem = NewCertificateKeyPem();
   if (!key_pem) return key_pem.error();
   auto issued = IssueServerCertificate(ca, *key_pem, names, kServerValidity);
   if (!issued) return issued.error();

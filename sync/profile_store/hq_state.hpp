@@ -2,8 +2,10 @@
 
 // profile-store's keys and certificates, made at first start in its state folder (all 0600):
 //   ca.pem, ca-key.pem          the CA that signs kiosk client certificates (kiosks trust it
-//                               for HQ's server certificate too)
-//   server.pem, server-key.pem  HQ's HTTPS certificate, for the configured names
+//                               for HQ's server certificate too); ECDSA P-256, so that browsers
+//                               can open HQ's pages. A CA made before (Ed25519) is kept, since
+//                               enrolled kiosks trust it, with a warning at each start.
+//   server.pem, server-key.pem  HQ's HTTPS certificate (P-256), for the configured names
 //   hq-keys.json                HQ's X25519 private key (opens what kiosks seal) and its
 //                               blind-index key
 //   channel-keys.json           the fleet's channel-code keys (hq_channel_keys.hpp)

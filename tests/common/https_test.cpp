@@ -22,6 +22,7 @@
 #include "common/https_client.hpp"
 #include "common/tls_certs.hpp"
 #include "support/http_test_client.hpp"
+#include "support/legacy_ed25519_ca.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -43,11 +44,14 @@ std::string NewKeyPem() {
 // A CA with a server certificate and client certificates, as HQ would issue them.
 struct Pki {
   CertificateAuthority ca;
-  std::string server_key = NewKeyPem();
+  std::string server_key;
   std::string server_cert;
 
   explicit Pki(std::vector<std::string> server_names = {"localhost", "127.0.0.1"})
-      : ca(*CreateCertificateAuthority("test CA", days(30))) {
+      : Pki(*CreateCertificateAuthority("test CA", days(30)), *NewCertificateKeyPem(),
+            std::move(server_names)) {}
+  Pki(CertificateAuthority authority, std::string key, std::vector<std::string> server_names)
+      : ca(std::move(authority)), server_key(std::move(key)) {
     server_cert = *IssueServerCertificate(ca, server_key, std::move(server_names), days(30));
   }
 
@@ -198,6 +202,19 @@ TEST_F(HttpsTest, HandlerSeesTheKioskIdOfAVerifiedClientCertificate) {
   EXPECT_EQ(response->status, 200u);
   EXPECT_EQ(response->body, "K1 7");
   EXPECT_EQ(response->Header("Content-Type"), "text/plain; charset=utf-8");
+}
+
+// Kiosks enrolled by an Ed25519 CA (before HQ's CAs were P-256) keep syncing: its Ed25519 client
+// and server certificates still make a handshake.
+TEST_F(HttpsTest, AnEd25519ChainStillConnects) {
+  pki_ = Pki(CertificateAuthority{std::string(testing::kLegacyEd25519CaCertPem),
+                                  std::string(testing::kLegacyEd25519CaKeyPem)},
+             NewKeyPem(), {"localhost", "127.0.0.1"});
+  StartServer(ServerOptions());
+  auto client = NewClient(ClientOptions(pki_.Enroll("K1", 7)));
+  auto response = Get(*client);
+  ASSERT_TRUE(response) << response.error().message();
+  EXPECT_EQ(response->body, "K1 7");
 }
 
 TEST_F(HttpsTest, WithoutRequirementAClientWithoutCertificateIsAnonymous) {

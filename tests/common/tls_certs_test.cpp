@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/crypto.hpp"
+#include "support/legacy_ed25519_ca.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -62,6 +63,7 @@ TEST(TlsCertsTest, CertificateAuthorityIsASelfSignedCa) {
   EXPECT_EQ(info->issuer_common_name, "HQ CA");
   EXPECT_TRUE(info->is_ca);
   EXPECT_FALSE(info->client_auth);
+  EXPECT_EQ(info->key_type, "EC");  // P-256: browsers accept HQ's chain
   EXPECT_NE(info->serial, 0u);
   ExpectNear(info->not_before, before - hours(1));
   ExpectNear(info->not_after, before + days(3650));
@@ -138,6 +140,7 @@ TEST(TlsCertsTest, ClientCertificateNamesTheKioskForClientAuthOnly) {
   EXPECT_TRUE(info->client_auth);
   EXPECT_FALSE(info->server_auth);
   EXPECT_TRUE(info->subject_alt_names.empty());
+  EXPECT_EQ(info->key_type, "ED25519");  // the kiosk's device key
   ExpectNear(info->not_before, before - hours(1));
   ExpectNear(info->not_after, before + days(365));
 }
@@ -178,10 +181,33 @@ TEST(TlsCertsTest, SigningRefusesAMismatchedOrNonCaAuthority) {
   EXPECT_NE(not_ca.error().message().find("not a CA"), std::string::npos);
 }
 
+TEST(TlsCertsTest, CertificateKeysAreFreshP256Keys) {
+  auto key = NewCertificateKeyPem();
+  ASSERT_TRUE(key) << key.error().message();
+  EXPECT_TRUE(key->starts_with("-----BEGIN PRIVATE KEY-----\n")) << "PKCS#8 PEM expected";
+  EXPECT_NE(*NewCertificateKeyPem(), *key);
+  auto csr = CreateCsr(*key, "HQ");
+  ASSERT_TRUE(csr) << csr.error().message();
+  EXPECT_EQ(ReadCsr(*csr)->key_type, "EC");
+}
+
+TEST(TlsCertsTest, AnEd25519CaMadeBeforeP256StillSignsAndIssues) {
+  const CertificateAuthority legacy{std::string(testing::kLegacyEd25519CaCertPem),
+                                    std::string(testing::kLegacyEd25519CaKeyPem)};
+  EXPECT_EQ(ReadCertificate(legacy.cert_pem)->key_type, "ED25519");
+  auto client =
+      SignClientCertificate(legacy, *CreateCsr(NewDeviceKey().pem, "K7"), "K7", 9, days(365));
+  ASSERT_TRUE(client) << client.error().message();
+  EXPECT_EQ(ReadCertificate(*client)->issuer_common_name, "kiosk-edge HQ CA");
+  auto server = IssueServerCertificate(legacy, *NewCertificateKeyPem(), {"localhost"}, days(90));
+  ASSERT_TRUE(server) << server.error().message();
+  EXPECT_EQ(ReadCertificate(*server)->key_type, "EC");
+}
+
 TEST(TlsCertsTest, ServerCertificateListsItsNamesForServerAuth) {
   const CertificateAuthority ca = NewCa("HQ CA");
-  const DeviceKey key = NewDeviceKey();
-  auto cert = IssueServerCertificate(ca, key.pem, {"localhost", "127.0.0.1", "::1"}, days(90));
+  const std::string key = *NewCertificateKeyPem();
+  auto cert = IssueServerCertificate(ca, key, {"localhost", "127.0.0.1", "::1"}, days(90));
   ASSERT_TRUE(cert) << cert.error().message();
   auto info = ReadCertificate(*cert);
   ASSERT_TRUE(info) << info.error().message();
@@ -191,6 +217,7 @@ TEST(TlsCertsTest, ServerCertificateListsItsNamesForServerAuth) {
   EXPECT_FALSE(info->client_auth);
   EXPECT_FALSE(info->is_ca);
   EXPECT_EQ(info->subject_alt_names, (std::vector<std::string>{"localhost", "127.0.0.1", "::1"}));
+  EXPECT_EQ(info->key_type, "EC");
 }
 
 TEST(TlsCertsTest, ServerCertificateRefusesNamesThatAreNeitherHostsNorAddresses) {

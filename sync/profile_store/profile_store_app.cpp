@@ -212,6 +212,8 @@ int Serve(const ProfileStoreConfig& config) {
             << "\n  storage:       "
             << (config.backend == "postgres" ? std::string("PostgreSQL")
                                              : (config.state_dir / "profile-store.db").string())
+            << "\n  dashboard:     https://" << config.listen_address << ":" << (*server)->port()
+            << "/dashboard (browsers: trust the kiosk CA, or see docs/attribution.md)"
             << "\n  kiosk CA:      " << (config.state_dir / "ca.pem").string()
             << "\n  HQ public key: " << HexEncode(hq.identity->public_key())
             << "\nEnroll a kiosk: profile-store enroll-token --kiosk ID, then on the kiosk "

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ TEST(HqStateTest, AFreshStateHasAP256CaAndServerCertificateThatBrowsersAccept) {
   EXPECT_EQ(server->issuer_common_name, ca->common_name);
   EXPECT_EQ(server->subject_alt_names, kNames);
   EXPECT_TRUE(server->server_auth);
+  // Apple's platforms refuse a server certificate valid for more than 825 days.
+  EXPECT_LE(server->not_after - server->not_before, std::chrono::days(825));
   for (const char* file : {"ca.pem", "ca-key.pem", "server.pem", "server-key.pem"}) {
     EXPECT_EQ(std::filesystem::status(dir / file).permissions(),
               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)

@@ -42,12 +42,40 @@ Result<AgentConfig> ResolveConfig(const AgentCommandLine& command_line) {
   return config;
 }
 
+// The [https] listener phones use, or nullptr when none is configured. Its files are read here,
+// so that a missing or unusable one stops the agent with a message naming it.
+Result<std::unique_ptr<HttpServer>> ListenForPhones(boost::asio::io_context& io,
+                                                    const AgentConfig& config,
+                                                    const HttpServerLimits& limits,
+                                                    const HttpHandler& handler) {
+  if (config.https_certificate.empty()) return std::unique_ptr<HttpServer>();
+  TlsServerOptions tls;
+  for (const auto& [file, pem] : {std::pair{&config.https_certificate, &tls.certificate_chain_pem},
+                                  std::pair{&config.https_private_key, &tls.private_key_pem}}) {
+    auto text = ReadSmallFile(*file, 64 * 1024);
+    if (!text) return text.error();
+    *pem = std::move(*text);
+  }
+  auto server = HttpServer::ListenTls(io, config.https_listen_address, config.https_port, limits,
+                                      tls, handler);
+  if (!server) {
+    return Error(server.error().kind(), StrCat("[https] ", config.https_certificate.string(), ": ",
+                                               server.error().message()));
+  }
+  return server;
+}
+
 void PrintBanner(const AgentConfig& config, const Journal& journal, const ShopperServices& shopper,
-                 const std::optional<std::string>& demo_pin, std::uint16_t port) {
+                 const std::optional<std::string>& demo_pin, std::uint16_t port,
+                 const HttpServer* phones) {
   const std::string base = StrCat("http://", config.listen_address, ":", port);
   std::cout << "kiosk-agent " << KIOSK_EDGE_VERSION << " is running as kiosk " << journal.kiosk_id()
-            << " (store " << config.store_id << ")\n"
-            << "  kiosk screen:  " << base << "/kiosk\n"
+            << " (store " << config.store_id << ")\n";
+  if (phones != nullptr) {
+    std::cout << "  phones:        https://" << config.https_listen_address << ":" << phones->port()
+              << " (codes point at " << shopper.public_base_url << ")\n";
+  }
+  std::cout << "  kiosk screen:  " << base << "/kiosk\n"
             << "  signup form:   " << base << "/signup\n";
   for (const Channel& channel : shopper.channels->All()) {
     auto url = ChannelCodeUrl(shopper, channel.id);
@@ -124,19 +152,25 @@ int Serve(const AgentConfig& config) {
   }
   HttpServerLimits limits = config.http;
   limits.upload_paths.emplace_back(kCounterFramePath);
-  auto server = HttpServer::Listen(
-      io, config.listen_address, config.port, limits,
+  const HttpHandler routes =
       WithLoopbackMetrics(&metrics, journal->get(), &blocking_pool,
                           MakeAgentRoutes({journal->get(), &blocking_pool, journal_options.path,
-                                           &(*shopper)->services(), &(*counter)->services()})));
+                                           &(*shopper)->services(), &(*counter)->services()}));
+  auto server = HttpServer::Listen(io, config.listen_address, config.port, limits, routes);
   if (!server) {
     LogError("agent", server.error().message());
     return kExitFailure;
   }
-  const std::string base_url =
-      config.public_base_url.empty()
-          ? StrCat("http://", config.listen_address, ":", (*server)->port())
-          : config.public_base_url;
+  auto phones = ListenForPhones(io, config, limits, routes);
+  if (!phones) {
+    LogError("agent", phones.error().message());
+    return kExitFailure;
+  }
+  std::string base_url = config.public_base_url;
+  if (base_url.empty()) {
+    base_url = *phones ? StrCat("https://", config.https_listen_address, ":", (*phones)->port())
+                       : StrCat("http://", config.listen_address, ":", (*server)->port());
+  }
   (*shopper)->SetPublicBaseUrl(base_url);
   // kioskctl's admin API: only on the owner-only Unix socket in the state folder.
   auto admin = HttpServer::ListenLocal(
@@ -151,18 +185,26 @@ int Serve(const AgentConfig& config) {
   }
   (*server)->ObserveResponses(
       [&metrics](unsigned status) { metrics.CountResponse("main", status); });
+  if (*phones) {
+    (*phones)->ObserveResponses(
+        [&metrics](unsigned status) { metrics.CountResponse("main", status); });
+    (*phones)->Start();
+    LogInfo("agent", "listening for phones on https://", config.https_listen_address, ":",
+            (*phones)->port());
+  }
   (*admin)->ObserveResponses(
       [&metrics](unsigned status) { metrics.CountResponse("admin", status); });
   (*server)->Start();
   (*admin)->Start();
   LogInfo("agent", "listening on http://", config.listen_address, ":", (*server)->port());
-  PrintBanner(config, **journal, (*shopper)->services(), (*counter)->demo_pin(), (*server)->port());
+  PrintBanner(config, **journal, (*shopper)->services(), (*counter)->demo_pin(), (*server)->port(),
+              phones->get());
   const SystemdNotifier systemd = SystemdNotifier::FromEnvironment();  // no-op outside systemd
   SystemdWatchdog watchdog(io, systemd);  // pings from this loop: a hung loop gets restarted
   systemd.NotifyReady(StrCat("serving on port ", (*server)->port()));
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  int servers_running = 2;
+  int servers_running = *phones ? 3 : 2;
   const auto one_stopped = [&io, &servers_running] {
     if (--servers_running == 0) io.stop();
   };
@@ -172,6 +214,7 @@ int Serve(const AgentConfig& config) {
     systemd.NotifyStopping("finishing requests in flight");
     if (hq_sync) hq_sync->Stop();
     (*server)->Shutdown(one_stopped);
+    if (*phones) (*phones)->Shutdown(one_stopped);
     (*admin)->Shutdown(one_stopped);
   });
   io.run();

@@ -86,6 +86,32 @@ void ReadVoucherAndCounterKeys(ConfigFile& file, AgentConfig& config) {
             milliseconds(86'400'000));
 }
 
+// [https]: the listener phones use.
+void ReadHttps(ConfigFile& file, AgentConfig& config) {
+  std::string certificate, private_key;
+  file.Read("https.certificate", certificate);
+  file.Read("https.private_key", private_key);
+  for (const auto& [key, path] : {std::pair{"https.certificate", &certificate},
+                                  std::pair{"https.private_key", &private_key}}) {
+    if (path->find('\0') != std::string::npos) {
+      file.AddError(key, "must not contain a NUL character");
+    }
+  }
+  if (certificate.empty() != private_key.empty()) {
+    file.AddError(certificate.empty() ? "https.private_key" : "https.certificate",
+                  "https.certificate and https.private_key go together");
+  }
+  config.https_certificate = certificate;
+  config.https_private_key = private_key;
+  file.Read("https.listen_address", config.https_listen_address);
+  boost::system::error_code address_error;
+  boost::asio::ip::make_address(config.https_listen_address, address_error);
+  if (address_error) {
+    file.AddError("https.listen_address", "must be an IPv4 or IPv6 address, such as 0.0.0.0");
+  }
+  file.Read<std::uint16_t>("https.port", config.https_port, 0, 65535);
+}
+
 }  // namespace
 
 std::filesystem::path ResolveStateDir(const std::filesystem::path& configured,
@@ -126,11 +152,16 @@ Result<AgentConfig> ReadAgentConfig(ConfigFile& file) {
 
   file.Read("http.listen_address", config.listen_address);
   boost::system::error_code address_error;
-  boost::asio::ip::make_address(config.listen_address, address_error);
+  const auto address = boost::asio::ip::make_address(config.listen_address, address_error);
   if (address_error) {
     file.AddError("http.listen_address", "must be an IPv4 or IPv6 address, such as 127.0.0.1");
+  } else if (!address.is_loopback()) {
+    file.AddError("http.listen_address",
+                  "plain HTTP listens on loopback only (127.0.0.1 or ::1): phones send names and "
+                  "phone numbers, so they reach the kiosk over [https]");
   }
   file.Read<std::uint16_t>("http.port", config.port, 0, 65535);
+  ReadHttps(file, config);
   HttpServerLimits& http = config.http;
   file.Read<std::size_t>("http.max_connections", http.max_connections, 1, 100'000);
   file.Read<std::size_t>("http.max_header_bytes", http.max_header_bytes, 1024, 1024 * 1024);
@@ -153,6 +184,9 @@ Result<AgentConfig> ReadAgentConfig(ConfigFile& file) {
     file.AddError("http.public_base_url", "must start with http:// or https://");
   }
   if (config.public_base_url.ends_with('/')) config.public_base_url.pop_back();
+  if (!config.https_certificate.empty() && config.public_base_url.starts_with("http://")) {
+    file.AddError("http.public_base_url", "must start with https:// when [https] serves phones");
+  }
 
   std::string country_codes = "852,853,886";
   file.Read("shopper.extra_country_codes", country_codes);

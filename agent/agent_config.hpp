@@ -30,21 +30,33 @@ struct AgentConfig {
   // returned by DefaultAgentConfig or LoadAgentConfig: an empty key is resolved by ResolveStateDir.
   // A relative path is relative to the working directory.
   std::filesystem::path state_dir;
-  // [http] listen_address: an IPv4 or IPv6 literal (no host names: nothing is resolved at load).
+  // [http] listen_address: a loopback IPv4 or IPv6 literal (no host names: nothing is resolved at
+  // load). Plain HTTP serves this machine only (its kiosk screen and counter): phones send names
+  // and phone numbers, which cross the store network only over [https].
   std::string listen_address = "127.0.0.1";
   // [http] port: 0 asks the OS for any free port.
   std::uint16_t port = 8470;
   // [http] max_connections, max_header_bytes, max_body_bytes, read_timeout_ms, write_timeout_ms,
-  // idle_timeout_ms, shutdown_grace_ms; defaults are HttpServerLimits' own.
+  // idle_timeout_ms, shutdown_grace_ms; defaults are HttpServerLimits' own. [https] has the same.
   HttpServerLimits http;
+  // [https] certificate, private_key: PEM files, the certificate chain phones are served and its
+  // unencrypted private key; both or neither. Phones must trust the chain, so it comes from the
+  // retailer (a CA phones know, for the host name public_base_url names). Empty: no [https]
+  // listener. Relative paths are relative to the working directory.
+  std::filesystem::path https_certificate;
+  std::filesystem::path https_private_key;
+  // [https] listen_address, port: where phones reach the same pages over TLS.
+  std::string https_listen_address = "0.0.0.0";
+  std::uint16_t https_port = 8471;
   // [journal] max_disk_mb, in bytes: past it the journal sheds synced data, then refuses captures.
   std::uint64_t journal_max_disk_bytes = std::uint64_t{512} * 1024 * 1024;
   // [journal] max_batch_events: events per group-commit transaction.
   std::size_t journal_max_batch_events = 1024;
   // [log] level: error, warning, info or debug.
   LogLevel log_level = LogLevel::kInfo;
-  // [http] public_base_url: what printed and on-screen codes point at ("http://192.168.1.20:8470",
-  // as phones on the store Wi-Fi reach the kiosk). Empty: http://<listen_address>:<port>.
+  // [http] public_base_url: what printed and on-screen codes point at
+  // ("https://kiosk-12.store.example.com:8471", as phones on the store Wi-Fi reach the kiosk);
+  // https:// when [https] is set. Empty: the [https] listener's address, else the [http] one's.
   std::string public_base_url;
   // [shopper] extra_country_codes: besides mainland China mobiles, the country calling codes
   // whose numbers are accepted at signup ("852,853,886").

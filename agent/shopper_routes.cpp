@@ -67,17 +67,21 @@ Visitor IdentifyVisitor(const HttpRequest& request) {
   return visitor;
 }
 
-// Adds the cookies the visitor needs: the device id on first visit, a chosen language.
-HttpResponse WithCookies(HttpResponse response, const Visitor& visitor) {
+// Adds the cookies the visitor needs: the device id on first visit, a chosen language. Secure when
+// codes point at https (browsers keep Secure cookies for http://localhost, the kiosk's own screen).
+HttpResponse WithCookies(HttpResponse response, const Visitor& visitor,
+                         const ShopperServices& services) {
+  const std::string_view secure =
+      services.public_base_url.starts_with("https://") ? "; Secure" : "";
   if (visitor.new_device) {
-    response.headers.emplace_back("Set-Cookie",
-                                  StrCat(kDeviceCookie, "=", visitor.device_id,
-                                         "; Max-Age=31536000; Path=/; HttpOnly; SameSite=Lax"));
+    response.headers.emplace_back(
+        "Set-Cookie", StrCat(kDeviceCookie, "=", visitor.device_id,
+                             "; Max-Age=31536000; Path=/; HttpOnly; SameSite=Lax", secure));
   }
   if (visitor.chosen_language) {
     response.headers.emplace_back(
         "Set-Cookie", StrCat(kLanguageCookie, "=", LanguageTag(*visitor.chosen_language),
-                             "; Max-Age=31536000; Path=/; SameSite=Lax"));
+                             "; Max-Age=31536000; Path=/; SameSite=Lax", secure));
   }
   return response;
 }
@@ -123,7 +127,7 @@ awaitable<HttpResponse> ChannelScan(const ShopperServices& services, const HttpR
   co_return WithCookies(
       HttpResponse::Html(200, RenderLandingPage(visitor.language, attributed.value_or(""),
                                                 !channel_id.has_value())),
-      visitor);
+      visitor, services);
 }
 
 awaitable<HttpResponse> PresenceScan(const ShopperServices& services, const HttpRequest& request,
@@ -143,7 +147,7 @@ awaitable<HttpResponse> PresenceScan(const ShopperServices& services, const Http
       HttpResponse::Html(
           200, RenderLandingPage(visitor.language, attributable ? services.kiosk_channel_id : "",
                                  !attributable)),
-      visitor);
+      visitor, services);
 }
 
 awaitable<HttpResponse> SignupForm(const ShopperServices& services, const HttpRequest& request) {
@@ -157,7 +161,7 @@ awaitable<HttpResponse> SignupForm(const ShopperServices& services, const HttpRe
   co_return WithCookies(
       HttpResponse::Html(200, RenderSignupPage(visitor.language, typed, SignupErrors{},
                                                services.csrf->Issue(visitor.device_id), touch)),
-      visitor);
+      visitor, services);
 }
 
 struct PresenceCode {
@@ -192,15 +196,15 @@ HttpResponse VoucherPage(const ShopperServices& services, const HttpRequest& req
   const bool shown = check.voucher && check.refusal != VoucherRefusal::kRevoked;
   if (!shown) {
     return WithCookies(
-        HttpResponse::Html(404, RenderNoticePage(visitor.language, Msg::kVoucherNotValid)),
-        visitor);
+        HttpResponse::Html(404, RenderNoticePage(visitor.language, Msg::kVoucherNotValid)), visitor,
+        services);
   }
   const VoucherPageKind kind = check.refusal == VoucherRefusal::kExpired ? VoucherPageKind::kExpired
                                                                          : VoucherPageKind::kShown;
   return WithCookies(
       HttpResponse::Html(200, RenderVoucherPage(visitor.language, *check.voucher, token, kind,
                                                 /*kiosk_touch=*/false)),
-      visitor);
+      visitor, services);
 }
 
 }  // namespace
@@ -234,7 +238,7 @@ awaitable<std::optional<HttpResponse>> RouteShopper(const ShopperServices& servi
     auto code = CurrentPresenceCode(services, services.clock->WallNow());
     const std::string svg = code ? code->svg : std::string();  // the page's script retries
     co_return WithCookies(HttpResponse::Html(200, RenderKioskScreen(visitor.language, svg, true)),
-                          visitor);
+                          visitor, services);
   }
   if (get && path == "/kiosk/code") {
     const auto now = services.clock->WallNow();

@@ -113,6 +113,11 @@ read_timeout_ms = 101
 write_timeout_ms = 102
 idle_timeout_ms = 103
 shutdown_grace_ms = 0
+[https]
+certificate = "/etc/kiosk-edge/kiosk.pem"
+private_key = "/etc/kiosk-edge/kiosk-key.pem"
+listen_address = "192.168.1.20"
+port = 9443
 [journal]
 max_disk_mb = 2
 max_batch_events = 5
@@ -133,6 +138,10 @@ level = "debug"
   EXPECT_EQ(config.http.write_deadline, milliseconds(102));
   EXPECT_EQ(config.http.idle_timeout, milliseconds(103));
   EXPECT_EQ(config.http.shutdown_grace, milliseconds(0));
+  EXPECT_EQ(config.https_certificate, std::filesystem::path("/etc/kiosk-edge/kiosk.pem"));
+  EXPECT_EQ(config.https_private_key, std::filesystem::path("/etc/kiosk-edge/kiosk-key.pem"));
+  EXPECT_EQ(config.https_listen_address, "192.168.1.20");
+  EXPECT_EQ(config.https_port, 9443);
   EXPECT_EQ(config.journal_max_disk_bytes, 2u * 1024 * 1024);
   EXPECT_EQ(config.journal_max_batch_events, 5u);
   EXPECT_EQ(config.log_level, LogLevel::kDebug);
@@ -161,11 +170,19 @@ TEST(AgentConfigTest, EachKindOfBadInputNamesFileLineAndKey) {
       {"[http]\nread_timeout_ms = 99\n", 2, "http.read_timeout_ms"},           // duration range
       {"[http]\nmax_connections = 0\n", 2, "http.max_connections"},            // zero count
       {"[http]\nlisten_address = \"localhost\"\n", 2, "http.listen_address"},  // not an address
-      {"[kiosk]\nid = \"../etc\"\n", 2, "kiosk.id"},                           // unsafe id
-      {"[kiosk]\nid = \"" + std::string(65, 'a') + "\"\n", 2, "kiosk.id"},     // id too long
-      {"[kiosk]\nstore_id = \"\"\n", 2, "kiosk.store_id"},                     // empty store id
-      {"[state]\ndir = \"a\\u0000b\"\n", 2, "state.dir"},                      // NUL in path
-      {"[log]\nlevel = \"verbose\"\n", 2, "log.level"},                        // not a choice
+      {"[http]\nlisten_address = \"0.0.0.0\"\n", 2, "http.listen_address"},    // plain off loopback
+      {"[https]\ncertificate = \"c.pem\"\n", 2, "https.certificate"},          // without its key
+      {"[https]\nprivate_key = \"k.pem\"\n", 2, "https.private_key"},          // without its cert
+      {"[https]\nlisten_address = \"any\"\n", 2, "https.listen_address"},      // not an address
+      {"[https]\nport = 65536\n", 2, "https.port"},                            // above uint16
+      {"[https]\ncertificate = \"c\"\nprivate_key = \"k\"\n[http]\npublic_base_url = "
+       "\"http://10.0.0.2:8470\"\n",
+       5, "http.public_base_url"},                    // codes would point phones at plain HTTP
+      {"[kiosk]\nid = \"../etc\"\n", 2, "kiosk.id"},  // unsafe id
+      {"[kiosk]\nid = \"" + std::string(65, 'a') + "\"\n", 2, "kiosk.id"},  // id too long
+      {"[kiosk]\nstore_id = \"\"\n", 2, "kiosk.store_id"},                  // empty store id
+      {"[state]\ndir = \"a\\u0000b\"\n", 2, "state.dir"},                   // NUL in path
+      {"[log]\nlevel = \"verbose\"\n", 2, "log.level"},                     // not a choice
   };
   TempDir dir;
   for (const BadInput& bad : cases) {

@@ -14,7 +14,8 @@
 namespace kiosk_edge::testing {
 
 // A kiosk-agent process on a free loopback port with its own state folder, started from the
-// banner it prints: the port and the URL of every channel code.
+// banner it prints: the port, the [https] port when it listens for phones, and the URL of every
+// channel code.
 class RunningAgent {
  public:
   // `config_toml` is written to a file beside the state folder; "" means no config file.
@@ -29,6 +30,7 @@ class RunningAgent {
     }
     process_ = std::make_unique<ChildProcess>(argv);
     const std::regex health(R"(health:\s+http://127\.0\.0\.1:(\d+)/healthz)");
+    const std::regex phones(R"(phones:\s+https://[^:]+:(\d+))");
     const std::regex channel(R"(channel code:\s+(\S+/C/([A-Z0-9-]+)\.\S+))");
     const std::regex demo_pin(R"(counter:.*demo staff ID "demo", PIN (\d+))");
     std::string line;
@@ -36,6 +38,9 @@ class RunningAgent {
       std::smatch match;
       if (std::regex_search(line, match, channel)) channel_urls_[match[2]] = match[1];
       if (std::regex_search(line, match, demo_pin)) demo_pin_ = match[1];
+      if (std::regex_search(line, match, phones)) {
+        phones_port_ = static_cast<std::uint16_t>(std::stoi(match[1]));
+      }
       if (std::regex_search(line, match, health)) {
         port_ = static_cast<std::uint16_t>(std::stoi(match[1]));
         break;
@@ -44,13 +49,18 @@ class RunningAgent {
   }
 
   std::uint16_t port() const { return port_; }
+  // The [https] listener's port; 0 when the agent does not listen for phones.
+  std::uint16_t phones_port() const { return phones_port_; }
   const std::filesystem::path& state_dir() const { return state_dir_; }
-  // The path part ("/C/EL3-POSTER-V2.A…") of a channel's code, from the banner.
-  std::string ChannelPath(const std::string& channel_id) const {
+  // A channel's code URL ("http://127.0.0.1:8470/C/EL3-POSTER-V2.A…"), from the banner.
+  std::string ChannelUrl(const std::string& channel_id) const {
     const auto found = channel_urls_.find(channel_id);
-    if (found == channel_urls_.end()) return {};
-    const std::string& url = found->second;
-    return url.substr(url.find("/C/"));
+    return found == channel_urls_.end() ? std::string() : found->second;
+  }
+  // The path part ("/C/EL3-POSTER-V2.A…") of a channel's code.
+  std::string ChannelPath(const std::string& channel_id) const {
+    const std::string url = ChannelUrl(channel_id);
+    return url.empty() ? url : url.substr(url.find("/C/"));
   }
   // The counter's demo staff PIN (staff ID "demo"), when the agent runs without [staff.*].
   const std::string& demo_pin() const { return demo_pin_; }
@@ -70,6 +80,7 @@ class RunningAgent {
   std::filesystem::path state_dir_;
   std::unique_ptr<ChildProcess> process_;
   std::uint16_t port_ = 0;
+  std::uint16_t phones_port_ = 0;
   std::map<std::string, std::string> channel_urls_;
   std::string demo_pin_;
 };

@@ -1,0 +1,131 @@
+// kiosk-agent's [https] listener, the way phones reach a kiosk: a real process serving the
+// retailer's certificate, and the clear errors of a certificate it cannot use.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <chrono>
+#include <string>
+
+#include "common/files.hpp"
+#include "common/https_client.hpp"
+#include "common/tls_certs.hpp"
+#include "support/child_process.hpp"
+#include "support/clerk.hpp"
+#include "support/http_client.hpp"
+#include "support/running_agent.hpp"
+#include "support/temp_dir.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using testing::ChildProcess;
+using testing::RunningAgent;
+using testing::TempDir;
+
+// A store CA and a certificate for 127.0.0.1 from it, in `dir` as kiosk.pem and kiosk-key.pem;
+// the CA's certificate (what the test's "phone" trusts).
+std::string WriteKioskCertificate(const TempDir& dir) {
+  const CertificateAuthority ca = *CreateCertificateAuthority("store CA", std::chrono::days(2));
+  const std::string key = *NewCertificateKeyPem();
+  const std::string cert = *IssueServerCertificate(ca, key, {"127.0.0.1"}, std::chrono::days(2));
+  EXPECT_TRUE(WriteFileAtomically(dir / "kiosk.pem", cert, 0600));
+  EXPECT_TRUE(WriteFileAtomically(dir / "kiosk-key.pem", key, 0600));
+  return ca.cert_pem;
+}
+
+std::string HttpsConfig(const TempDir& dir) {
+  return "[https]\ncertificate = \"" + (dir / "kiosk.pem").string() + "\"\nprivate_key = \"" +
+         (dir / "kiosk-key.pem").string() + "\"\nlisten_address = \"127.0.0.1\"\nport = 0\n";
+}
+
+boost::asio::awaitable<Result<HttpClientResponse>> SendOnce(HttpsClient& client,
+                                                            HttpClientRequest request) {
+  co_return co_await client.Send(request);
+}
+
+// A GET as a phone that trusts `ca_pem` makes it.
+Result<HttpClientResponse> PhoneGet(std::uint16_t port, const std::string& ca_pem,
+                                    const std::string& target) {
+  boost::asio::io_context io;
+  HttpsClientOptions options;
+  options.host = "127.0.0.1";
+  options.port = port;
+  options.ca_pem = ca_pem;
+  auto client = HttpsClient::Create(io.get_executor(), options);
+  if (!client) return client.error();
+  HttpClientRequest request;
+  request.target = target;
+  auto future =
+      boost::asio::co_spawn(io, SendOnce(**client, std::move(request)), boost::asio::use_future);
+  io.run();
+  return future.get();
+}
+
+TEST(AgentHttpsTest, PhonesReachTheKioskOverTlsAndCodesPointThere) {
+  TempDir dir;
+  const std::string ca = WriteKioskCertificate(dir);
+  RunningAgent agent(dir.path(), HttpsConfig(dir));
+  ASSERT_NE(agent.port(), 0);
+  const std::uint16_t phones = agent.phones_port();
+  ASSERT_NE(phones, 0) << "no \"phones:\" line in the banner";
+
+  // Codes are upper case (QR alphanumeric mode), which URLs allow in the scheme and host.
+  const std::string code = agent.ChannelUrl("EL3-POSTER-V2");
+  EXPECT_TRUE(code.starts_with("HTTPS://127.0.0.1:" + std::to_string(phones) + "/C/")) << code;
+  auto landing = PhoneGet(phones, ca, agent.ChannelPath("EL3-POSTER-V2"));
+  ASSERT_TRUE(landing) << landing.error().message();
+  EXPECT_EQ(landing->status, 200u);
+  const std::string device_cookie(landing->Header("set-cookie").value_or(""));
+  EXPECT_TRUE(device_cookie.starts_with("kd=") && device_cookie.ends_with("; Secure"))
+      << device_cookie;
+  auto signup = PhoneGet(phones, ca, "/signup");
+  ASSERT_TRUE(signup) << signup.error().message();
+  EXPECT_EQ(signup->status, 200u);
+
+  // The kiosk's own counter, on loopback: its session cookie is Secure too.
+  const testing::Clerk clerk(agent.port(), "demo", agent.demo_pin());
+  ASSERT_TRUE(clerk.logged_in()) << clerk.last_login().status << clerk.last_login().body;
+  std::string session_cookie;
+  for (const auto& [name, value] : clerk.last_login().headers) {
+    if (name == "set-cookie") session_cookie = value;
+  }
+  EXPECT_NE(session_cookie.find("; Secure"), std::string::npos) << session_cookie;
+
+  // Plain HTTP stays on loopback for the kiosk's own screen; the phones' port speaks only TLS.
+  EXPECT_EQ(testing::HttpGet(agent.port(), "/healthz").status, 200);
+  EXPECT_EQ(testing::HttpGet(phones, "/healthz").status, 0);
+  const int status = agent.Stop();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// Starts an agent on `config` that must fail at start; what it wrote to stderr.
+std::string FailedStart(const TempDir& dir, const std::string& config) {
+  const auto file = dir / "agent.toml";
+  EXPECT_TRUE(WriteFileAtomically(file, config, 0600));
+  ChildProcess agent({KIOSK_AGENT_BINARY, "--config", file.string(), "--state-dir",
+                      (dir / "state").string(), "--port", "0"});
+  const std::string errors = agent.ReadAllStderr();
+  const int status = agent.Wait();
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1) << errors;
+  return errors;
+}
+
+TEST(AgentHttpsTest, ACertificateItCannotUseStopsTheAgentNamingIt) {
+  TempDir dir;
+  WriteKioskCertificate(dir);
+  ASSERT_TRUE(WriteFileAtomically(dir / "kiosk-key.pem", *NewCertificateKeyPem(), 0600));
+  const std::string mismatch = FailedStart(dir, HttpsConfig(dir));
+  EXPECT_NE(mismatch.find((dir / "kiosk.pem").string()), std::string::npos) << mismatch;
+  EXPECT_NE(mismatch.find("does not match the certificate"), std::string::npos) << mismatch;
+
+  std::filesystem::remove(dir / "kiosk.pem");
+  const std::string missing = FailedStart(dir, HttpsConfig(dir));
+  EXPECT_NE(missing.find((dir / "kiosk.pem").string()), std::string::npos) << missing;
+}
+
+}  // namespace
+}  // namespace kiosk_edge

@@ -2,6 +2,7 @@
 # Installs what the browser tests (tests/browser/) need, and nothing else:
 #   - Debian's chromium, which playwright-core drives (it never downloads a browser of its own),
 #     and a small CJK font so screenshots of the Chinese pages show text, not boxes;
+#   - openssl, which makes the signup scenario's certificate for kiosk-agent's [https];
 #   - node and npm, only when missing (Debian's nodejs / npm packages);
 #   - the npm packages pinned in tests/browser/package-lock.json, into tests/browser/node_modules,
 #     only when node_modules is missing or older than the lockfile.
@@ -14,7 +15,7 @@ browser_dir="$repo/tests/browser"
 
 # shellcheck source=scripts/lib/apt.sh
 source "$repo/scripts/lib/apt.sh"
-packages=(chromium fonts-wqy-microhei)
+packages=(chromium fonts-wqy-microhei openssl)  # openssl: a test certificate for [https]
 # node and npm may come from elsewhere (NodeSource's nodejs bundles npm): look for the commands,
 # and never install Debian's npm next to an npm that works.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -6,7 +6,7 @@
 // and a filter change redraw the table, a store filter shows the API's report for that store, a
 // wrong token gets a clear error, and the CSV link downloads the API's CSV.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -21,6 +21,7 @@ import {
   checkPrerequisites,
   launchBrowser,
   onPage,
+  runProgram,
   saveScreenshot,
   withTimeout,
 } from './harness.mjs';
@@ -37,15 +38,6 @@ const ZONE = { timezoneId: 'Asia/Shanghai', ignoreHTTPSErrors: true };
 
 const hq = { base: '', token: '', ca: '', dir: '', stop: async () => {} };
 let browser;
-
-function run(file, args) {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: ACTION_MS }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${path.basename(file)} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 // Starts profile-store on port 0 and reads its port from the banner ("sync URL: https://...").
 async function startProfileStore(stateDir, config) {
@@ -174,9 +166,9 @@ before(async () => {
   }
   hq.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-dashboard-'));
   const state = path.join(hq.dir, 'state');
-  await run(seederPath, [state]);
+  await runProgram(seederPath, [state]);
   const tokenFile = path.join(hq.dir, 'token');
-  const tokenLines = await run(profileStorePath, ['new-token', '--name', 'test', '--token-file', tokenFile]);
+  const tokenLines = await runProgram(profileStorePath, ['new-token', '--name', 'test', '--token-file', tokenFile]);
   hq.token = fs.readFileSync(tokenFile, 'utf8').trim();
   const config = path.join(hq.dir, 'profile-store.toml');
   fs.writeFileSync(config, tokenLines);

@@ -75,6 +75,16 @@ function isExecutable(file) {
 }
 
 // Rejects after `ms` with a message naming what was awaited.
+// Runs `file` with `args` to completion (ACTION_MS at most); its stdout, or an error with its stderr.
+export function runProgram(file, args) {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: ACTION_MS }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${path.basename(file)} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
 export function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([

@@ -1,25 +1,27 @@
 // Scenario 1: a shopper scans a poster's channel code with a phone, lands on the offer, taps
 // "Sign up now", fills in name, mobile number and the required consent, submits, and sees the
-// confirmation.
+// confirmation; on the kiosk's loopback HTTP, then over [https] as phones on the store Wi-Fi do.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 
 import {
+  launchBrowser,
   onPage,
+  runProgram,
   saveScreenshot,
+  startAgent,
   useAgentAndBrowser,
 } from './harness.mjs';
 
 const CHANNEL = 'EL3-POSTER-V2';
 const session = useAgentAndBrowser();
 
-test('a shopper opens a channel URL, signs up and sees the confirmation', { timeout: 60_000 }, async () => {
-  const { agent, browser } = session;
-  const channelUrl = agent.channels.get(CHANNEL);
-  assert.ok(channelUrl, `the banner lists no channel code for ${CHANNEL}`);
-  assert.match(channelUrl, /^HTTP:\/\/127\.0\.0\.1:\d+\/C\/EL3-POSTER-V2\./);
-
-  await onPage(browser.context, 'signup', async (page) => {
+// The whole signup from a channel code's URL, screenshots named `${shots}-1-landing` and on.
+async function signUpThrough(context, channelUrl, shots) {
+  await onPage(context, shots, async (page) => {
     // The landing page, as the phone's camera app opens it.
     const landing = await page.goto(channelUrl);
     assert.equal(landing.status(), 200);
@@ -27,7 +29,7 @@ test('a shopper opens a channel URL, signs up and sees the confirmation', { time
     assert.equal(await page.locator('.notice').count(), 0, 'a valid code shows no "not recognised" notice');
     const signUp = page.locator('a.button', { hasText: 'Sign up now' });
     assert.equal(await signUp.getAttribute('href'), `/signup?channel=${CHANNEL}`);
-    await saveScreenshot(page, 'signup-1-landing', { fullPage: true });
+    await saveScreenshot(page, `${shots}-1-landing`, { fullPage: true });
 
     await Promise.all([page.waitForURL(/\/signup\?channel=EL3-POSTER-V2$/), signUp.click()]);
     await page.locator('h1', { hasText: 'Sign up for your gift' }).waitFor();
@@ -36,7 +38,7 @@ test('a shopper opens a channel URL, signs up and sees the confirmation', { time
     await page.locator('#name').fill('Ada Lovelace');
     await page.locator('#phone').fill('138 1234 5678');
     await page.locator('#consent_service').check();
-    await saveScreenshot(page, 'signup-2-form-filled', { fullPage: true });
+    await saveScreenshot(page, `${shots}-2-form-filled`, { fullPage: true });
 
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.url().endsWith('/signup') && r.request().method() === 'POST'),
@@ -47,8 +49,16 @@ test('a shopper opens a channel URL, signs up and sees the confirmation', { time
     await result.waitFor({ state: 'visible' });
     assert.equal((await result.textContent()).trim(), "You're signed up");
     await page.locator('text=Thank you! Show your gift voucher in store').waitFor();
-    await saveScreenshot(page, 'signup-3-result', { fullPage: true });
+    await saveScreenshot(page, `${shots}-3-result`, { fullPage: true });
   });
+}
+
+test('a shopper opens a channel URL, signs up and sees the confirmation', { timeout: 60_000 }, async () => {
+  const { agent, browser } = session;
+  const channelUrl = agent.channels.get(CHANNEL);
+  assert.ok(channelUrl, `the banner lists no channel code for ${CHANNEL}`);
+  assert.match(channelUrl, /^HTTP:\/\/127\.0\.0\.1:\d+\/C\/EL3-POSTER-V2\./);
+  await signUpThrough(browser.context, channelUrl, 'signup');
 
   // The same poster in Chinese, the pages' default language (?lang= overrides the browser's).
   await onPage(browser.context, 'signup-zh', async (page) => {
@@ -61,4 +71,31 @@ test('a shopper opens a channel URL, signs up and sees the confirmation', { time
   });
 
   await session.stopAndExpectCleanExit();
+});
+
+// A kiosk with [https], its certificate self-signed here (a store's comes from a CA phones trust:
+// the browser is told only to accept this one). Codes point at the HTTPS listener, and the
+// shopper's cookies are Secure.
+test('a phone signs up over the kiosk\'s HTTPS listener', { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-https-'));
+  const cert = path.join(dir, 'kiosk.pem');
+  const key = path.join(dir, 'kiosk-key.pem');
+  await runProgram('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  const agent = await startAgent({
+    configToml: `[https]\ncertificate = "${cert}"\nprivate_key = "${key}"\nlisten_address = "127.0.0.1"\nport = 0\n`,
+  });
+  const browser = await launchBrowser({ ignoreHTTPSErrors: true });
+  try {
+    const channelUrl = agent.channels.get(CHANNEL);
+    assert.match(channelUrl ?? '', /^HTTPS:\/\/127\.0\.0\.1:\d+\/C\/EL3-POSTER-V2\./);
+    await signUpThrough(browser.context, channelUrl, 'signup-https');
+    const device = (await browser.context.cookies()).find((cookie) => cookie.name === 'kd');
+    assert.equal(device?.secure, true, `the device cookie: ${JSON.stringify(device)}`);
+  } finally {
+    await browser.close();
+    const { code } = await agent.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(code, 0, `kiosk-agent should exit 0 on SIGTERM\n${agent.stderr()}`);
+  }
 });

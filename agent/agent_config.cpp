@@ -1,6 +1,5 @@
 #include "agent/agent_config.hpp"
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -103,12 +102,7 @@ void ReadHttps(ConfigFile& file, AgentConfig& config) {
   }
   config.https_certificate = certificate;
   config.https_private_key = private_key;
-  file.Read("https.listen_address", config.https_listen_address);
-  boost::system::error_code address_error;
-  boost::asio::ip::make_address(config.https_listen_address, address_error);
-  if (address_error) {
-    file.AddError("https.listen_address", "must be an IPv4 or IPv6 address, such as 0.0.0.0");
-  }
+  file.ReadIpAddress("https.listen_address", config.https_listen_address, "0.0.0.0");
   file.Read<std::uint16_t>("https.port", config.https_port, 0, 65535);
 }
 
@@ -150,12 +144,9 @@ Result<AgentConfig> ReadAgentConfig(ConfigFile& file) {
   }
   config.state_dir = ResolveStateDir(state_dir, std::getenv("STATE_DIRECTORY"));
 
-  file.Read("http.listen_address", config.listen_address);
-  boost::system::error_code address_error;
-  const auto address = boost::asio::ip::make_address(config.listen_address, address_error);
-  if (address_error) {
-    file.AddError("http.listen_address", "must be an IPv4 or IPv6 address, such as 127.0.0.1");
-  } else if (!address.is_loopback()) {
+  const auto address =
+      file.ReadIpAddress("http.listen_address", config.listen_address, "127.0.0.1");
+  if (address && !address->is_loopback()) {
     file.AddError("http.listen_address",
                   "plain HTTP listens on loopback only (127.0.0.1 or ::1): phones send names and "
                   "phone numbers, so they reach the kiosk over [https]");

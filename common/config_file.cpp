@@ -237,6 +237,17 @@ void ConfigFile::Read(std::string_view key, std::string& out) {
   out = entry->string_value;
 }
 
+std::optional<boost::asio::ip::address> ConfigFile::ReadIpAddress(std::string_view key,
+                                                                  std::string& out,
+                                                                  std::string_view example) {
+  Read(key, out);
+  boost::system::error_code error;
+  const boost::asio::ip::address address = boost::asio::ip::make_address(out, error);
+  if (!error) return address;
+  AddError(key, StrCat("must be an IPv4 or IPv6 address, such as ", example));
+  return std::nullopt;
+}
+
 void ConfigFile::Read(std::string_view key, bool& out) {
   const Entry* entry = Find(key);
   if (entry == nullptr) return;

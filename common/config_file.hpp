@@ -1,11 +1,13 @@
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -60,6 +62,10 @@ class ConfigFile {
   // A string that must be one of `choices`.
   void ReadChoice(std::string_view key, std::string& out,
                   std::initializer_list<std::string_view> choices);
+  // A string that must be an IPv4 or IPv6 literal (no host names: nothing is resolved at load);
+  // the message names `example`. The address `out` holds afterwards, or nullopt when it is not one.
+  std::optional<boost::asio::ip::address> ReadIpAddress(std::string_view key, std::string& out,
+                                                        std::string_view example);
 
   // Records a problem found by the caller's own validation of `key`'s value; names the key's
   // line when the key is present in the file.

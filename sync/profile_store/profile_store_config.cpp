@@ -1,6 +1,5 @@
 #include "sync/profile_store/profile_store_config.hpp"
 
-#include <boost/asio/ip/address.hpp>
 #include <cstdlib>
 
 #include "common/strings.hpp"
@@ -103,12 +102,7 @@ Result<ProfileStoreConfig> ReadProfileStoreConfig(ConfigFile& file) {
   file.Read("state.dir", state_dir);
   config.state_dir = ResolveStateDir(state_dir);
 
-  file.Read("server.listen_address", config.listen_address);
-  boost::system::error_code address_error;
-  boost::asio::ip::make_address(config.listen_address, address_error);
-  if (address_error) {
-    file.AddError("server.listen_address", "must be an IPv4 or IPv6 address, such as 0.0.0.0");
-  }
+  file.ReadIpAddress("server.listen_address", config.listen_address, "0.0.0.0");
   file.Read<std::uint16_t>("server.port", config.port, 0, 65535);
   std::string names = "localhost, 127.0.0.1";
   file.Read("server.names", names);

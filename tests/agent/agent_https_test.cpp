@@ -2,18 +2,15 @@
 // retailer's certificate, and the clear errors of a certificate it cannot use.
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <string>
 
 #include "common/files.hpp"
-#include "common/https_client.hpp"
 #include "common/tls_certs.hpp"
 #include "support/child_process.hpp"
 #include "support/clerk.hpp"
 #include "support/http_client.hpp"
+#include "support/https_once.hpp"
 #include "support/running_agent.hpp"
 #include "support/temp_dir.hpp"
 
@@ -40,27 +37,12 @@ std::string HttpsConfig(const TempDir& dir) {
          (dir / "kiosk-key.pem").string() + "\"\nlisten_address = \"127.0.0.1\"\nport = 0\n";
 }
 
-boost::asio::awaitable<Result<HttpClientResponse>> SendOnce(HttpsClient& client,
-                                                            HttpClientRequest request) {
-  co_return co_await client.Send(request);
-}
-
 // A GET as a phone that trusts `ca_pem` makes it.
 Result<HttpClientResponse> PhoneGet(std::uint16_t port, const std::string& ca_pem,
                                     const std::string& target) {
-  boost::asio::io_context io;
-  HttpsClientOptions options;
-  options.host = "127.0.0.1";
-  options.port = port;
-  options.ca_pem = ca_pem;
-  auto client = HttpsClient::Create(io.get_executor(), options);
-  if (!client) return client.error();
   HttpClientRequest request;
   request.target = target;
-  auto future =
-      boost::asio::co_spawn(io, SendOnce(**client, std::move(request)), boost::asio::use_future);
-  io.run();
-  return future.get();
+  return testing::HttpsOnce(port, ca_pem, std::move(request));
 }
 
 TEST(AgentHttpsTest, PhonesReachTheKioskOverTlsAndCodesPointThere) {

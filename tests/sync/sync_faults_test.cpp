@@ -5,9 +5,6 @@
 #include <poll.h>
 
 #include <atomic>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <thread>
@@ -21,6 +18,7 @@
 #include "support/fault_proxy.hpp"
 #include "support/http_client.hpp"
 #include "support/http_test_client.hpp"
+#include "support/https_once.hpp"
 #include "support/running_agent.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
@@ -244,31 +242,16 @@ TEST_F(SyncFaultTest, KioskAgentKilledDuringUploadAndRestarted) {
 
 // ---- Who may sync ----
 
-boost::asio::awaitable<Result<HttpClientResponse>> SendOnce(HttpsClient& client,
-                                                            const HttpClientRequest& request) {
-  co_return co_await client.Send(request);
-}
-
 // One request to HQ with the given client certificate (none when empty).
 Result<HttpClientResponse> Post(std::uint16_t port, const std::string& ca_pem,
                                 const std::string& cert_pem, const std::string& key_pem,
                                 const std::string& body) {
-  boost::asio::io_context io;
-  HttpsClientOptions options;
-  options.host = "127.0.0.1";
-  options.port = port;
-  options.ca_pem = ca_pem;
-  options.client_certificate_pem = cert_pem;
-  options.client_private_key_pem = key_pem;
-  auto client = HttpsClient::Create(io.get_executor(), options);
-  if (!client) return client.error();
-  HttpClientRequest request{"POST",
-                            "/v1/sync/batch",
-                            {{"content-type", "application/json"}, {"content-encoding", "gzip"}},
-                            body};
-  auto future = boost::asio::co_spawn(io, SendOnce(**client, request), boost::asio::use_future);
-  io.run();
-  return future.get();
+  return testing::HttpsOnce(port, ca_pem,
+                            {"POST",
+                             "/v1/sync/batch",
+                             {{"content-type", "application/json"}, {"content-encoding", "gzip"}},
+                             body},
+                            {cert_pem, key_pem});
 }
 
 std::string OneEventBatch(const std::string& kiosk_id) {

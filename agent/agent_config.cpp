@@ -1,6 +1,5 @@
 #include "agent/agent_config.hpp"
 
-#include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <string_view>
@@ -117,6 +116,11 @@ std::filesystem::path ResolveStateDir(const std::filesystem::path& configured,
     if (!first.empty()) return std::filesystem::path(first);
   }
   return std::filesystem::path("state") / "kiosk-agent";
+}
+
+bool CodesPointAtHttps(const AgentConfig& config) {
+  return config.public_base_url.starts_with("https://") ||
+         (config.public_base_url.empty() && !config.https_certificate.empty());
 }
 
 AgentConfig DefaultAgentConfig() {

@@ -103,6 +103,11 @@ struct AgentConfig {
 // (reads $STATE_DIRECTORY; touches no file).
 AgentConfig DefaultAgentConfig();
 
+// True when codes point at https (public_base_url, or the [https] listener when that is empty):
+// shopper and staff cookies are then Secure. Browsers keep Secure cookies for http://localhost
+// too, so the kiosk's own screen and counter on loopback still work.
+bool CodesPointAtHttps(const AgentConfig& config);
+
 // Reads `file` into an AgentConfig. Every unknown key, wrong type and out-of-range value is
 // refused, all of them in one kConfig error, one per line, each naming file, line and key. Pure:
 // reads the file and $STATE_DIRECTORY, creates and changes nothing, so a caller that exits on

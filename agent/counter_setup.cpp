@@ -65,9 +65,7 @@ Result<std::unique_ptr<CounterState>> CounterState::Build(const AgentConfig& con
   services.decode_seconds = decode_seconds;
   services.blocking_pool = &blocking_pool;
   services.frame_max_fps = config.frame_max_fps;
-  // Browsers keep Secure cookies for http://localhost too, so the kiosk's own counter still works.
-  services.secure_cookies =
-      config.public_base_url.starts_with("https://") || !config.https_certificate.empty();
+  services.secure_cookies = CodesPointAtHttps(config);
   return state;
 }
 

@@ -67,12 +67,10 @@ Visitor IdentifyVisitor(const HttpRequest& request) {
   return visitor;
 }
 
-// Adds the cookies the visitor needs: the device id on first visit, a chosen language. Secure when
-// codes point at https (browsers keep Secure cookies for http://localhost, the kiosk's own screen).
+// Adds the cookies the visitor needs: the device id on first visit, a chosen language.
 HttpResponse WithCookies(HttpResponse response, const Visitor& visitor,
                          const ShopperServices& services) {
-  const std::string_view secure =
-      services.public_base_url.starts_with("https://") ? "; Secure" : "";
+  const std::string_view secure = services.secure_cookies ? "; Secure" : "";
   if (visitor.new_device) {
     response.headers.emplace_back(
         "Set-Cookie", StrCat(kDeviceCookie, "=", visitor.device_id,

@@ -36,6 +36,7 @@ struct ShopperServices {
   const SharedSnapshot<std::string>* hq_public_key;  // X25519: names and phones are sealed for it
   std::vector<std::string> extra_country_codes;
   std::string public_base_url;   // "https://kiosk-12.example.com:8471": what QR codes point at
+  bool secure_cookies = false;   // CodesPointAtHttps
   std::string default_campaign;  // for signups that came through no known channel
   std::string consent_text_version;
   std::string kiosk_channel_id;   // the channel of this kiosk's own screen

@@ -107,6 +107,7 @@ Result<std::unique_ptr<ShopperState>> ShopperState::Build(const AgentConfig& con
   services.hq_public_key = &*state->hq_public_key_;
   services.extra_country_codes = config.extra_country_codes;
   services.public_base_url = config.public_base_url;
+  services.secure_cookies = CodesPointAtHttps(config);
   services.default_campaign = config.default_campaign;
   services.consent_text_version = config.consent_text_version;
   services.kiosk_channel_id = "KIOSK-SCREEN";

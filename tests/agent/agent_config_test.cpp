@@ -197,6 +197,18 @@ TEST(AgentConfigTest, EachKindOfBadInputNamesFileLineAndKey) {
   }
 }
 
+TEST(AgentConfigTest, CodesPointAtHttpsWhenTheBaseUrlOrTheHttpsListenerSaysSo) {
+  AgentConfig config = DefaultAgentConfig();
+  EXPECT_FALSE(CodesPointAtHttps(config));  // loopback HTTP, for development
+  config.https_certificate = "kiosk.pem";
+  EXPECT_TRUE(CodesPointAtHttps(config));  // codes default to the [https] listener
+  config.https_certificate.clear();
+  config.public_base_url = "https://kiosk-12.example.com";
+  EXPECT_TRUE(CodesPointAtHttps(config));  // TLS in front of the kiosk
+  config.public_base_url = "http://127.0.0.1:8470";
+  EXPECT_FALSE(CodesPointAtHttps(config));
+}
+
 TEST(AgentConfigTest, SyntaxErrorNamesFileAndLine) {
   TempDir dir;
   const auto path = dir.Write("kiosk-agent.toml", "[http]\nport = 8470\nmax_connections 5\n");

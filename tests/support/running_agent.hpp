@@ -52,7 +52,8 @@ class RunningAgent {
   // The [https] listener's port; 0 when the agent does not listen for phones.
   std::uint16_t phones_port() const { return phones_port_; }
   const std::filesystem::path& state_dir() const { return state_dir_; }
-  // A channel's code URL ("http://127.0.0.1:8470/C/EL3-POSTER-V2.A…"), from the banner.
+  // A channel's code URL ("HTTP://127.0.0.1:8470/C/EL3-POSTER-V2.A…": upper case, for the QR
+  // code's alphanumeric mode), from the banner.
   std::string ChannelUrl(const std::string& channel_id) const {
     const auto found = channel_urls_.find(channel_id);
     return found == channel_urls_.end() ? std::string() : found->second;

@@ -91,6 +91,10 @@ awaitable<HttpResponse> Status(const AdminStatusServices& services) {
                      {"budget_bytes", stats->max_disk_bytes}};
   body["sync"] = SyncJson(services);
   body["camera"] = CameraJson(services.camera);
+  body["https"] = nullptr;
+  if (services.phones_certificate_not_after_ms) {
+    body["https"] = {{"certificate_not_after_ms", *services.phones_certificate_not_after_ms}};
+  }
   co_return HttpResponse::Json(200, boost::json::serialize(body));
 }
 

@@ -10,7 +10,9 @@
 //                          (the last round that left the kiosk caught up; absent: none since the
 //                          start),"last_error","consecutive_failures","rounds_finished",
 //                          "batches_sent","events_sent","dead_letters","config_version"?},
-//                          "camera":{"state","device","message"}}
+//                          "camera":{"state","device","message"},
+//                          "https":{"certificate_not_after_ms"} (the [https] certificate's end of
+//                          validity), or null without [https]}
 //   POST /admin/sync?timeout_ms=N   wakes the sync client at once and waits (at most N ms,
 //                          default 10000, at most 60000) for the round that saw every event
 //                          committed before the call: 200 with "sync" as above and "outcome"
@@ -33,6 +35,8 @@
 
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "agent/counter_camera.hpp"
@@ -54,6 +58,8 @@ struct AdminStatusServices {
   const TrustStore* trust;
   std::string store_id;
   KioskMetrics* metrics;
+  // The [https] certificate's notAfter, in ms since the epoch; nullopt without [https].
+  std::optional<std::int64_t> phones_certificate_not_after_ms;
 };
 
 HttpHandler WithAdminStatusRoutes(AdminStatusServices services, HttpHandler next);

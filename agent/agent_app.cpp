@@ -25,6 +25,7 @@
 #include "common/http_server.hpp"
 #include "common/log.hpp"
 #include "common/systemd_watchdog.hpp"
+#include "common/tls_certs.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -42,13 +43,17 @@ Result<AgentConfig> ResolveConfig(const AgentCommandLine& command_line) {
   return config;
 }
 
-// The [https] listener phones use, or nullptr when none is configured. Its files are read here,
-// so that a missing or unusable one stops the agent with a message naming it.
-Result<std::unique_ptr<HttpServer>> ListenForPhones(boost::asio::io_context& io,
-                                                    const AgentConfig& config,
-                                                    const HttpServerLimits& limits,
-                                                    const HttpHandler& handler) {
-  if (config.https_certificate.empty()) return std::unique_ptr<HttpServer>();
+// The [https] listener phones use, and when its certificate stops being valid (ms since the
+// epoch); no server when none is configured. Its files are read here, so that a missing or
+// unusable one stops the agent with a message naming it.
+struct PhonesListener {
+  std::unique_ptr<HttpServer> server;
+  std::optional<std::int64_t> certificate_not_after_ms;
+};
+
+Result<PhonesListener> ListenForPhones(boost::asio::io_context& io, const AgentConfig& config,
+                                       const HttpServerLimits& limits, const HttpHandler& handler) {
+  if (config.https_certificate.empty()) return PhonesListener{};
   TlsServerOptions tls;
   for (const auto& [file, pem] : {std::pair{&config.https_certificate, &tls.certificate_chain_pem},
                                   std::pair{&config.https_private_key, &tls.private_key_pem}}) {
@@ -58,11 +63,15 @@ Result<std::unique_ptr<HttpServer>> ListenForPhones(boost::asio::io_context& io,
   }
   auto server = HttpServer::ListenTls(io, config.https_listen_address, config.https_port, limits,
                                       tls, handler);
-  if (!server) {
-    return Error(server.error().kind(), StrCat("[https] ", config.https_certificate.string(), ": ",
-                                               server.error().message()));
+  auto certificate = ReadCertificate(tls.certificate_chain_pem);
+  if (!server || !certificate) {
+    const Error& error = server ? certificate.error() : server.error();
+    return Error(error.kind(),
+                 StrCat("[https] ", config.https_certificate.string(), ": ", error.message()));
   }
-  return server;
+  return PhonesListener{std::move(*server), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                certificate->not_after.time_since_epoch())
+                                                .count()};
 }
 
 void PrintBanner(const AgentConfig& config, const Journal& journal, const ShopperServices& shopper,
@@ -161,36 +170,44 @@ int Serve(const AgentConfig& config) {
     LogError("agent", server.error().message());
     return kExitFailure;
   }
-  auto phones = ListenForPhones(io, config, limits, routes);
-  if (!phones) {
-    LogError("agent", phones.error().message());
+  auto listener = ListenForPhones(io, config, limits, routes);
+  if (!listener) {
+    LogError("agent", listener.error().message());
     return kExitFailure;
   }
+  std::unique_ptr<HttpServer>& phones = listener->server;
   std::string base_url = config.public_base_url;
   if (base_url.empty()) {
-    base_url = *phones ? StrCat("https://", config.https_listen_address, ":", (*phones)->port())
-                       : StrCat("http://", config.listen_address, ":", (*server)->port());
+    base_url = phones ? StrCat("https://", config.https_listen_address, ":", phones->port())
+                      : StrCat("http://", config.listen_address, ":", (*server)->port());
   }
   (*shopper)->SetPublicBaseUrl(base_url);
   // kioskctl's admin API: only on the owner-only Unix socket in the state folder.
   auto admin = HttpServer::ListenLocal(
       io, config.state_dir / "kioskctl.sock", config.http,
-      WithAdminStatusRoutes(
-          {journal->get(), &blocking_pool, &SystemClock(), hq_sync.get(),
-           (*counter)->services().camera, &(*shopper)->trust(), config.store_id, &metrics},
-          MakeAdminRoutes(&(*shopper)->services(), config.store_id)));
+      WithAdminStatusRoutes({journal->get(), &blocking_pool, &SystemClock(), hq_sync.get(),
+                             (*counter)->services().camera, &(*shopper)->trust(), config.store_id,
+                             &metrics, listener->certificate_not_after_ms},
+                            MakeAdminRoutes(&(*shopper)->services(), config.store_id)));
   if (!admin) {
     LogError("agent", admin.error().message());
     return kExitFailure;
   }
   (*server)->ObserveResponses(
       [&metrics](unsigned status) { metrics.CountResponse("main", status); });
-  if (*phones) {
-    (*phones)->ObserveResponses(
+  if (phones) {
+    phones->ObserveResponses(
         [&metrics](unsigned status) { metrics.CountResponse("main", status); });
-    (*phones)->Start();
+    phones->Start();
     LogInfo("agent", "listening for phones on https://", config.https_listen_address, ":",
-            (*phones)->port());
+            phones->port());
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            SystemClock().WallNow().time_since_epoch())
+                            .count();
+    if (*listener->certificate_not_after_ms <= now_ms) {
+      LogWarning("agent", "the [https] certificate ", config.https_certificate.string(),
+                 " has expired: phones see a warning instead of the pages");
+    }
   }
   (*admin)->ObserveResponses(
       [&metrics](unsigned status) { metrics.CountResponse("admin", status); });
@@ -198,13 +215,13 @@ int Serve(const AgentConfig& config) {
   (*admin)->Start();
   LogInfo("agent", "listening on http://", config.listen_address, ":", (*server)->port());
   PrintBanner(config, **journal, (*shopper)->services(), (*counter)->demo_pin(), (*server)->port(),
-              phones->get());
+              phones.get());
   const SystemdNotifier systemd = SystemdNotifier::FromEnvironment();  // no-op outside systemd
   SystemdWatchdog watchdog(io, systemd);  // pings from this loop: a hung loop gets restarted
   systemd.NotifyReady(StrCat("serving on port ", (*server)->port()));
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  int servers_running = *phones ? 3 : 2;
+  int servers_running = phones ? 3 : 2;
   const auto one_stopped = [&io, &servers_running] {
     if (--servers_running == 0) io.stop();
   };
@@ -214,7 +231,7 @@ int Serve(const AgentConfig& config) {
     systemd.NotifyStopping("finishing requests in flight");
     if (hq_sync) hq_sync->Stop();
     (*server)->Shutdown(one_stopped);
-    if (*phones) (*phones)->Shutdown(one_stopped);
+    if (phones) phones->Shutdown(one_stopped);
     (*admin)->Shutdown(one_stopped);
   });
   io.run();

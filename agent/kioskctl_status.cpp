@@ -48,6 +48,17 @@ std::int64_t Int(const boost::json::object& json, std::string_view key) {
   return JsonInt(json, key).value_or(0);
 }
 
+// How long the [https] certificate has left (negative: expired) in a status answer; nullopt
+// without [https].
+constexpr std::int64_t kCertificateWarningMs = std::int64_t{14} * 86'400'000;
+std::optional<std::int64_t> CertificateLeftMs(const boost::json::object& status) {
+  const auto* https = status.if_contains("https");
+  if (https == nullptr || !https->is_object()) return std::nullopt;
+  const auto not_after = JsonInt(https->as_object(), "certificate_not_after_ms");
+  if (!not_after) return std::nullopt;
+  return *not_after - Int(status, "now_ms");
+}
+
 const boost::json::object& Object(const boost::json::object& json, std::string_view key) {
   static const boost::json::object kEmpty;
   const auto* found = json.if_contains(key);
@@ -132,6 +143,14 @@ std::string StatusAttention(const boost::json::object& status, std::int64_t max_
     reasons.push_back(StrCat("the counter camera ", JsonString(camera, "device"),
                              " failed: ", JsonString(camera, "message")));
   }
+  if (const auto left_ms = CertificateLeftMs(status)) {
+    if (*left_ms <= 0) {
+      reasons.push_back(
+          "the [https] certificate has expired: phones see a warning instead of the pages");
+    } else if (*left_ms < kCertificateWarningMs) {
+      reasons.push_back(StrCat("the [https] certificate expires in ", FormatAge(*left_ms)));
+    }
+  }
   if (JsonBool(sync, "enrolled")) {
     const auto last = JsonInt(sync, "last_synced_ms");
     const std::int64_t offline_ms = last ? Int(status, "now_ms") - *last : 0;
@@ -170,6 +189,11 @@ int StatusCommand(const std::filesystem::path& state_dir, const KioskctlOptions&
   if (!JsonString(camera, "device").empty()) out << " " << JsonString(camera, "device");
   if (!JsonString(camera, "message").empty()) out << " (" << JsonString(camera, "message") << ")";
   out << "\n";
+  if (const auto left_ms = CertificateLeftMs(status)) {
+    const std::int64_t not_after_ms = Int(status, "now_ms") + *left_ms;
+    out << "https:    certificate valid until " << FormatUtcSeconds(not_after_ms)
+        << (*left_ms > 0 ? StrCat(" (", FormatAge(*left_ms), " left)") : " (expired)") << "\n";
+  }
   const std::string attention = StatusAttention(status, *max_offline);
   if (attention.empty()) {
     out << "status:   ok\n";

@@ -48,8 +48,8 @@ int VoucherCommand(const std::filesystem::path& state_dir, std::span<const std::
 
 // The reasons a status answer (GET /admin/status) needs attention, "; "-joined, empty when none:
 // dead letters present, the journal over 80% of its budget, the camera configured but failed,
-// enrolled and never synced after a finished attempt, or not caught up with HQ for longer than
-// `max_offline_minutes`.
+// enrolled and never synced after a finished attempt, not caught up with HQ for longer than
+// `max_offline_minutes`, or the [https] certificate expired or expiring within 14 days.
 std::string StatusAttention(const boost::json::object& status, std::int64_t max_offline_minutes);
 
 }  // namespace kiosk_edge

@@ -75,6 +75,15 @@ TEST(AgentHttpsTest, PhonesReachTheKioskOverTlsAndCodesPointThere) {
   }
   EXPECT_NE(session_cookie.find("; Secure"), std::string::npos) << session_cookie;
 
+  // kioskctl status shows when the certificate ends, and asks for attention two weeks before.
+  const auto shown = testing::Kioskctl(agent, {"status"});
+  EXPECT_EQ(shown.exit_code, 1) << shown.out << shown.err;
+  EXPECT_NE(shown.out.find("https:    certificate valid until "), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("(47 h left)"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("needs attention: the [https] certificate expires in 47 h"),
+            std::string::npos)
+      << shown.out;
+
   // Plain HTTP stays on loopback for the kiosk's own screen; the phones' port speaks only TLS.
   EXPECT_EQ(testing::HttpGet(agent.port(), "/healthz").status, 200);
   EXPECT_EQ(testing::HttpGet(phones, "/healthz").status, 0);

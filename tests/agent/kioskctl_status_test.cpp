@@ -95,6 +95,25 @@ TEST(KioskctlStatusTest, AttentionNamesEveryProblem) {
       << "no attempt finished yet";
 }
 
+TEST(KioskctlStatusTest, AttentionNamesAnExpiringOrExpiredHttpsCertificate) {
+  const boost::json::object journal{
+      {"dead_letter_count", 0}, {"size_bytes", 0}, {"budget_bytes", 1000}};
+  constexpr std::int64_t kNow = 1'800'000'000'000, kDay = 86'400'000;
+  const auto with_certificate = [&](std::int64_t not_after_ms) {
+    boost::json::object status = Status(kNow, journal, {{"enrolled", false}});
+    status["https"] = {{"certificate_not_after_ms", not_after_ms}};
+    return status;
+  };
+  EXPECT_EQ(StatusAttention(with_certificate(kNow + 14 * kDay), 60), "") << "14 days is fine";
+  EXPECT_EQ(StatusAttention(with_certificate(kNow + 3 * kDay), 60),
+            "the [https] certificate expires in 3 d");
+  EXPECT_EQ(StatusAttention(with_certificate(kNow), 60),
+            "the [https] certificate has expired: phones see a warning instead of the pages");
+  boost::json::object without = Status(kNow, journal, {{"enrolled", false}});
+  without["https"] = nullptr;
+  EXPECT_EQ(StatusAttention(without, 60), "");
+}
+
 TEST(KioskctlStatusTest, StatusOfAHealthyKioskThatIsNotEnrolled) {
   TempDir dir;
   RunningAgent agent(dir.path(), "[kiosk]\nid = \"kiosk-status-1\"\nstore_id = \"store-9\"\n");
@@ -114,6 +133,7 @@ TEST(KioskctlStatusTest, StatusOfAHealthyKioskThatIsNotEnrolled) {
   EXPECT_EQ(LineStartingWith(shown.out, "sync:"), "sync:     not enrolled with HQ");
   EXPECT_EQ(LineStartingWith(shown.out, "camera:"),
             "camera:   not_configured (no counter camera configured)");
+  EXPECT_EQ(LineStartingWith(shown.out, "https:"), "") << "no [https], no line";
   EXPECT_EQ(LineStartingWith(shown.out, "status:"), "status:   ok");
 
   const auto sync = Kioskctl(agent, {"sync", "now"});

@@ -63,15 +63,15 @@ Result<PhonesListener> ListenForPhones(boost::asio::io_context& io, const AgentC
   }
   auto server = HttpServer::ListenTls(io, config.https_listen_address, config.https_port, limits,
                                       tls, handler);
-  auto certificate = ReadCertificate(tls.certificate_chain_pem);
-  if (!server || !certificate) {
-    const Error& error = server ? certificate.error() : server.error();
+  auto not_after = CertificateNotAfter(tls.certificate_chain_pem);
+  if (!server || !not_after) {
+    const Error& error = server ? not_after.error() : server.error();
     return Error(error.kind(),
                  StrCat("[https] ", config.https_certificate.string(), ": ", error.message()));
   }
-  return PhonesListener{std::move(*server), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                certificate->not_after.time_since_epoch())
-                                                .count()};
+  return PhonesListener{
+      std::move(*server),
+      std::chrono::duration_cast<std::chrono::milliseconds>(not_after->time_since_epoch()).count()};
 }
 
 void PrintBanner(const AgentConfig& config, const Journal& journal, const ShopperServices& shopper,

@@ -579,6 +579,12 @@ Result<CertificateInfo> ReadCertificate(std::string_view cert_pem) {
   return Describe(cert->get());
 }
 
+Result<std::chrono::system_clock::time_point> CertificateNotAfter(std::string_view cert_pem) {
+  auto cert = LoadCertificate(cert_pem, "certificate");
+  if (!cert) return cert.error();
+  return ToTimePoint(X509_get0_notAfter(cert->get()), "notAfter");
+}
+
 Result<CertificateInfo> ReadCertificateDer(std::string_view cert_der) {
   if (cert_der.empty() || cert_der.size() > kMaxCertificatePemBytes) {
     return Invalid(StrCat("certificate: empty or over ", kMaxCertificatePemBytes, " bytes"));

@@ -127,4 +127,8 @@ Result<CertificateInfo> ReadCertificate(std::string_view cert_pem);
 // As ReadCertificate, for one DER-encoded certificate (what a TLS stack hands over).
 Result<CertificateInfo> ReadCertificateDer(std::string_view cert_der);
 
+// When the first certificate in `cert_pem` (as ReadCertificate reads it) stops being valid, for
+// any certificate: also one from a public CA, whose serial is usually longer than 64 bits.
+Result<std::chrono::system_clock::time_point> CertificateNotAfter(std::string_view cert_pem);
+
 }  // namespace kiosk_edge

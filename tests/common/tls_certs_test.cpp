@@ -220,6 +220,37 @@ TEST(TlsCertsTest, ServerCertificateListsItsNamesForServerAuth) {
   EXPECT_EQ(info->key_type, "EC");
 }
 
+// A certificate as public CAs issue them, with a 160-bit serial (openssl req -x509, self-signed,
+// valid until 2126-11-11 09:30:46 UTC), such as a kiosk's [https] certificate.
+constexpr std::string_view kLongSerialCertificate = R"(-----BEGIN CERTIFICATE-----
+MIIBtjCCAVygAwIBAgIUaJRyPkyX/I9Dte1Gh4CYgZHe0BQwCgYIKoZIzj0EAwIw
+HzEdMBsGA1UEAwwUa2lvc2stMTIuZXhhbXBsZS5jb20wIBcNMjYxMjA1MDkzMDQ2
+WhgPMjEyNjExMTEwOTMwNDZaMB8xHTAbBgNVBAMMFGtpb3NrLTEyLmV4YW1wbGUu
+Y29tMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqLylRFbQ5Vf/k4jgsFqsttWS
+62e9YdPv82w8bL6dLslWCBUVfb4bxr5nyh5T4mUwvWWAwUAE5ud1P7XP1EO7AqN0
+MHIwHQYDVR0OBBYEFEXUsyRGrmNDshYm7kzAE16Xha4EMB8GA1UdIwQYMBaAFEXU
+syRGrmNDshYm7kzAE16Xha4EMA8GA1UdEwEB/wQFMAMBAf8wHwYDVR0RBBgwFoIU
+a2lvc2stMTIuZXhhbXBsZS5jb20wCgYIKoZIzj0EAwIDSAAwRQIgM2ROu35az4+P
+3zGm3lxMKK4Y/in/qIDjEg8OefTAGhcCIQCcMPx5foIxVIHKLLgWi4yo0ArQmGAK
+uy16wGQoJN6vEw==
+-----END CERTIFICATE-----
+)";
+
+TEST(TlsCertsTest, NotAfterIsReadFromAnyCertificateEvenWithALongSerial) {
+  EXPECT_FALSE(ReadCertificate(kLongSerialCertificate)) << "its serial does not fit 64 bits";
+  auto not_after = CertificateNotAfter(kLongSerialCertificate);
+  ASSERT_TRUE(not_after) << not_after.error().message();
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(not_after->time_since_epoch()).count(),
+            4'950'063'046);  // 2126-11-11T09:30:46Z
+  const CertificateAuthority ca = NewCa();
+  const auto before = system_clock::now();
+  auto ours = CertificateNotAfter(
+      *IssueServerCertificate(ca, *NewCertificateKeyPem(), {"localhost"}, days(90)));
+  ASSERT_TRUE(ours) << ours.error().message();
+  ExpectNear(*ours, before + days(90));
+  EXPECT_FALSE(CertificateNotAfter("garbage"));
+}
+
 TEST(TlsCertsTest, ServerCertificateRefusesNamesThatAreNeitherHostsNorAddresses) {
   const CertificateAuthority ca = NewCa();
   const std::string key = NewDeviceKey().pem;

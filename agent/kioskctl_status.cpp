@@ -48,9 +48,11 @@ std::int64_t Int(const boost::json::object& json, std::string_view key) {
   return JsonInt(json, key).value_or(0);
 }
 
+// status asks for attention this long before the [https] certificate expires.
+constexpr std::int64_t kCertificateWarningMs = std::int64_t{14} * 86'400'000;
+
 // How long the [https] certificate has left (negative: expired) in a status answer; nullopt
 // without [https].
-constexpr std::int64_t kCertificateWarningMs = std::int64_t{14} * 86'400'000;
 std::optional<std::int64_t> CertificateLeftMs(const boost::json::object& status) {
   const auto* https = status.if_contains("https");
   if (https == nullptr || !https->is_object()) return std::nullopt;
@@ -190,8 +192,8 @@ int StatusCommand(const std::filesystem::path& state_dir, const KioskctlOptions&
   if (!JsonString(camera, "message").empty()) out << " (" << JsonString(camera, "message") << ")";
   out << "\n";
   if (const auto left_ms = CertificateLeftMs(status)) {
-    const std::int64_t not_after_ms = Int(status, "now_ms") + *left_ms;
-    out << "https:    certificate valid until " << FormatUtcSeconds(not_after_ms)
+    out << "https:    certificate valid until "
+        << FormatUtcSeconds(Int(Object(status, "https"), "certificate_not_after_ms"))
         << (*left_ms > 0 ? StrCat(" (", FormatAge(*left_ms), " left)") : " (expired)") << "\n";
   }
   const std::string attention = StatusAttention(status, *max_offline);

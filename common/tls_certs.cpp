@@ -1,7 +1,7 @@
-// The OpenSSL 3.0 adapter for X.509 certificates and CSRs (see tls_certs.hpp).
+// The OpenSSL 3.0 adapter for X.509 certificates and CSRs (see tls_certs.hpp): making them;
+// reading certificates is tls_certs_read.cpp.
 #include "common/tls_certs.hpp"
 
-#include <arpa/inet.h>
 #include <openssl/asn1.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -12,44 +12,21 @@
 
 #include <cctype>
 #include <climits>
-#include <ctime>
 #include <memory>
 #include <utility>
 
 #include "common/crypto.hpp"
 #include "common/strings.hpp"
+#include "common/tls_certs_openssl.hpp"
 
 namespace kiosk_edge {
-namespace {
 
-struct OpenSslFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-  void operator()(X509* p) const { X509_free(p); }
-  void operator()(X509_REQ* p) const { X509_REQ_free(p); }
-  void operator()(X509_NAME* p) const { X509_NAME_free(p); }
-  void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
-  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
-  void operator()(GENERAL_NAME* p) const { GENERAL_NAME_free(p); }
-  // ASN1_OCTET_STRING and ASN1_IA5STRING are both ASN1_STRING.
-  void operator()(ASN1_STRING* p) const { ASN1_STRING_free(p); }
-};
-template <class T>
-using OpenSslPtr = std::unique_ptr<T, OpenSslFree>;
-
-constexpr long kBackdateSeconds = 3600;  // tolerate a kiosk clock an hour behind HQ's
-constexpr std::chrono::days kMaxValidity{36500};
-constexpr std::size_t kMaxKeyPemBytes = 64 * 1024;
-constexpr std::size_t kMaxDnsNameLength = 253;
-constexpr std::string_view kCsrHeader = "-----BEGIN CERTIFICATE REQUEST-----";
-constexpr std::string_view kNewCsrHeader = "-----BEGIN NEW CERTIFICATE REQUEST-----";
+namespace tls_detail {
 
 Error Invalid(std::string message) {
   return Error(ErrorKind::kInvalidArgument, std::move(message));
 }
 
-// OpenSSL's reason for the latest failure, and an empty error queue afterwards, so that a later
-// TLS operation on this thread does not mistake the stale entries for its own failure.
 std::string OpenSslReason() {
   unsigned long last = 0;
   while (unsigned long code = ERR_get_error()) last = code;
@@ -69,6 +46,51 @@ int NoPassphrase(char*, int, int, void*) { return 0; }
 OpenSslPtr<BIO> ReadOnlyBio(std::string_view text) {
   return OpenSslPtr<BIO>(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
 }
+
+Result<OpenSslPtr<X509>> LoadCertificate(std::string_view pem, std::string_view what) {
+  if (pem.empty() || pem.size() > kMaxCertificatePemBytes) {
+    return Invalid(StrCat(what, ": empty or over ", kMaxCertificatePemBytes, " bytes"));
+  }
+  OpenSslPtr<BIO> bio = ReadOnlyBio(pem);
+  if (!bio) return Internal(what);
+  OpenSslPtr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
+  if (!cert) {
+    const std::string reason = OpenSslReason();
+    return Invalid(StrCat(what, " is not a PEM certificate (", reason, ")"));
+  }
+  return cert;
+}
+
+Result<std::string> SingleCommonName(const X509_NAME* name, std::string_view what) {
+  const int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (index < 0) return std::string();
+  if (X509_NAME_get_index_by_NID(name, NID_commonName, index) >= 0) {
+    return Invalid(StrCat(what, " has more than one common name"));
+  }
+  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
+  unsigned char* utf8 = nullptr;
+  const int length = ASN1_STRING_to_UTF8(&utf8, data);
+  if (length < 0) {
+    const std::string reason = OpenSslReason();
+    return Invalid(StrCat(what, " has an unreadable common name (", reason, ")"));
+  }
+  std::string out(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+}  // namespace tls_detail
+
+using namespace tls_detail;
+
+namespace {
+
+constexpr long kBackdateSeconds = 3600;  // tolerate a kiosk clock an hour behind HQ's
+constexpr std::chrono::days kMaxValidity{36500};
+constexpr std::size_t kMaxKeyPemBytes = 64 * 1024;
+constexpr std::size_t kMaxDnsNameLength = 253;
+constexpr std::string_view kCsrHeader = "-----BEGIN CERTIFICATE REQUEST-----";
+constexpr std::string_view kNewCsrHeader = "-----BEGIN NEW CERTIFICATE REQUEST-----";
 
 std::string_view TrimWhitespace(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
@@ -92,20 +114,6 @@ Result<OpenSslPtr<EVP_PKEY>> LoadPrivateKey(std::string_view pem, std::string_vi
     return Invalid(StrCat(what, " is not an unencrypted PEM private key (", reason, ")"));
   }
   return key;
-}
-
-Result<OpenSslPtr<X509>> LoadCertificate(std::string_view pem, std::string_view what) {
-  if (pem.empty() || pem.size() > kMaxCertificatePemBytes) {
-    return Invalid(StrCat(what, ": empty or over ", kMaxCertificatePemBytes, " bytes"));
-  }
-  OpenSslPtr<BIO> bio = ReadOnlyBio(pem);
-  if (!bio) return Internal(what);
-  OpenSslPtr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
-  if (!cert) {
-    const std::string reason = OpenSslReason();
-    return Invalid(StrCat(what, " is not a PEM certificate (", reason, ")"));
-  }
-  return cert;
 }
 
 // Ed25519 and Ed448 sign the message itself; other keys sign a SHA-256 digest.
@@ -137,25 +145,6 @@ Result<OpenSslPtr<X509_NAME>> NameWithCommonName(std::string_view common_name) {
     return Internal("X.509 name");
   }
   return name;
-}
-
-// The only CN in `name`: empty when there is none, an error when there are several.
-Result<std::string> SingleCommonName(const X509_NAME* name, std::string_view what) {
-  const int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-  if (index < 0) return std::string();
-  if (X509_NAME_get_index_by_NID(name, NID_commonName, index) >= 0) {
-    return Invalid(StrCat(what, " has more than one common name"));
-  }
-  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
-  unsigned char* utf8 = nullptr;
-  const int length = ASN1_STRING_to_UTF8(&utf8, data);
-  if (length < 0) {
-    const std::string reason = OpenSslReason();
-    return Invalid(StrCat(what, " has an unreadable common name (", reason, ")"));
-  }
-  std::string out(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
-  OPENSSL_free(utf8);
-  return out;
 }
 
 Result<std::uint64_t> RandomSerial() {
@@ -345,74 +334,6 @@ Result<OpenSslPtr<GENERAL_NAMES>> SubjectAltNames(const std::vector<std::string>
   return names;
 }
 
-Result<std::chrono::system_clock::time_point> ToTimePoint(const ASN1_TIME* time,
-                                                          std::string_view what) {
-  std::tm parts{};
-  if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) {
-    OpenSslReason();
-    return Invalid(StrCat("certificate: unreadable ", what));
-  }
-  return std::chrono::system_clock::from_time_t(timegm(&parts));
-}
-
-std::string IpAddressText(const ASN1_OCTET_STRING* octets) {
-  char text[INET6_ADDRSTRLEN] = {};
-  const int length = ASN1_STRING_length(octets);
-  const unsigned char* data = ASN1_STRING_get0_data(octets);
-  if (length == 4 && inet_ntop(AF_INET, data, text, sizeof text)) return text;
-  if (length == 16 && inet_ntop(AF_INET6, data, text, sizeof text)) return text;
-  return "(malformed IP address)";
-}
-
-Result<CertificateInfo> Describe(X509* cert) {
-  CertificateInfo info;
-  auto subject = SingleCommonName(X509_get_subject_name(cert), "certificate subject");
-  if (!subject) return subject.error();
-  info.common_name = std::move(*subject);
-  auto issuer = SingleCommonName(X509_get_issuer_name(cert), "certificate issuer");
-  if (!issuer) return issuer.error();
-  info.issuer_common_name = std::move(*issuer);
-  if (ASN1_INTEGER_get_uint64(&info.serial, X509_get0_serialNumber(cert)) != 1) {
-    OpenSslReason();
-    return Invalid("certificate: the serial number is negative or longer than 64 bits");
-  }
-  auto not_before = ToTimePoint(X509_get0_notBefore(cert), "notBefore");
-  if (!not_before) return not_before.error();
-  auto not_after = ToTimePoint(X509_get0_notAfter(cert), "notAfter");
-  if (!not_after) return not_after.error();
-  info.not_before = *not_before;
-  info.not_after = *not_after;
-  const std::uint32_t flags = X509_get_extension_flags(cert);
-  if (flags & EXFLAG_INVALID) {
-    OpenSslReason();
-    return Invalid("certificate: malformed extensions");
-  }
-  info.is_ca = (flags & EXFLAG_CA) != 0;
-  const char* key_type = EVP_PKEY_get0_type_name(X509_get0_pubkey(cert));
-  info.key_type = key_type ? key_type : "unknown";
-  if (flags & EXFLAG_XKUSAGE) {
-    const std::uint32_t usage = X509_get_extended_key_usage(cert);
-    info.client_auth = (usage & XKU_SSL_CLIENT) != 0;
-    info.server_auth = (usage & XKU_SSL_SERVER) != 0;
-  }
-  OpenSslPtr<GENERAL_NAMES> names(
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
-  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
-    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
-    int type = 0;
-    const void* value = GENERAL_NAME_get0_value(name, &type);
-    if (type == GEN_DNS) {
-      const auto* dns = static_cast<const ASN1_IA5STRING*>(value);
-      info.subject_alt_names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                                          static_cast<std::size_t>(ASN1_STRING_length(dns)));
-    } else if (type == GEN_IPADD) {
-      info.subject_alt_names.push_back(IpAddressText(static_cast<const ASN1_OCTET_STRING*>(value)));
-    }
-  }
-  ERR_clear_error();
-  return info;
-}
-
 }  // namespace
 
 bool IsValidCommonName(std::string_view name) {
@@ -571,34 +492,6 @@ Result<std::string> IssueServerCertificate(const CertificateAuthority& ca,
     return Internal("subjectAltName");
   }
   return SignAndEncode(cert->get(), loaded->key.get());
-}
-
-Result<CertificateInfo> ReadCertificate(std::string_view cert_pem) {
-  auto cert = LoadCertificate(cert_pem, "certificate");
-  if (!cert) return cert.error();
-  return Describe(cert->get());
-}
-
-Result<std::chrono::system_clock::time_point> CertificateNotAfter(std::string_view cert_pem) {
-  auto cert = LoadCertificate(cert_pem, "certificate");
-  if (!cert) return cert.error();
-  return ToTimePoint(X509_get0_notAfter(cert->get()), "notAfter");
-}
-
-Result<CertificateInfo> ReadCertificateDer(std::string_view cert_der) {
-  if (cert_der.empty() || cert_der.size() > kMaxCertificatePemBytes) {
-    return Invalid(StrCat("certificate: empty or over ", kMaxCertificatePemBytes, " bytes"));
-  }
-  const auto* cursor = reinterpret_cast<const unsigned char*>(cert_der.data());
-  OpenSslPtr<X509> cert(d2i_X509(nullptr, &cursor, static_cast<long>(cert_der.size())));
-  if (!cert) {
-    const std::string reason = OpenSslReason();
-    return Invalid(StrCat("certificate: malformed DER (", reason, ")"));
-  }
-  if (cursor != reinterpret_cast<const unsigned char*>(cert_der.data()) + cert_der.size()) {
-    return Invalid("certificate: bytes after the DER certificate");
-  }
-  return Describe(cert.get());
 }
 
 }  // namespace kiosk_edge

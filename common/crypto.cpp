@@ -1,4 +1,4 @@
-// The OpenSSL 3.0 adapter: the only file (with random.cpp) that includes openssl/*.
+// The OpenSSL 3.0 adapter for crypto.hpp (X.509 is tls_certs*.cpp).
 #include "common/crypto.hpp"
 
 #include <openssl/core_names.h>
@@ -15,20 +15,10 @@
 #include <cstdlib>
 #include <memory>
 
+#include "common/openssl_ptr.hpp"
+
 namespace kiosk_edge {
 namespace {
-
-// OpenSSL objects owned by unique_ptr, so every early return frees them.
-struct OpenSslFree {
-  void operator()(EVP_KDF_CTX* p) const { EVP_KDF_CTX_free(p); }
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-  void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-template <class T>
-using OpenSslPtr = std::unique_ptr<T, OpenSslFree>;
 
 // OpenSSL treats a null pointer as "no value" in places where we mean "zero bytes"; an empty
 // string_view may have a null data(), so hand OpenSSL this instead.

@@ -8,28 +8,13 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/error.hpp"
+#include "common/openssl_ptr.hpp"
 
 namespace kiosk_edge::tls_detail {
-
-struct OpenSslFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-  void operator()(X509* p) const { X509_free(p); }
-  void operator()(X509_REQ* p) const { X509_REQ_free(p); }
-  void operator()(X509_NAME* p) const { X509_NAME_free(p); }
-  void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
-  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
-  void operator()(GENERAL_NAME* p) const { GENERAL_NAME_free(p); }
-  // ASN1_OCTET_STRING and ASN1_IA5STRING are both ASN1_STRING.
-  void operator()(ASN1_STRING* p) const { ASN1_STRING_free(p); }
-};
-template <class T>
-using OpenSslPtr = std::unique_ptr<T, OpenSslFree>;
 
 Error Invalid(std::string message);
 // OpenSSL's reason for the latest failure, and an empty error queue afterwards, so that a later

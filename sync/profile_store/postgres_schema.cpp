@@ -93,6 +93,29 @@ constexpr std::string_view kSchemaV10 = R"sql(
 ALTER TABLE events ALTER COLUMN payload TYPE json USING payload::json;
 )sql";
 
+// Version 12: every text column compares bytewise (COLLATE "C"), whatever locale the database was
+// created with. They hold ids, keys and codes, never prose for people to sort, and orders then
+// match SQLite's BINARY. Under a locale such as en_US.UTF-8 every B-tree comparison of the events'
+// key called strcoll (docs/benchmarks.md). One ALTER TABLE per table, so each table's indexes are
+// rebuilt once; the rows are not rewritten. Later migrations declare COLLATE "C" on every text
+// column they add (postgres_schema_test checks).
+constexpr std::string_view kSchemaV12 = R"sql(
+DO $$
+DECLARE t record;
+BEGIN
+  FOR t IN
+    SELECT table_name,
+           string_agg(format('ALTER COLUMN %I TYPE text COLLATE "C"', column_name), ', ') AS alters
+    FROM information_schema.columns
+    WHERE table_schema = current_schema() AND data_type = 'text'
+      AND collation_name IS DISTINCT FROM 'C'
+    GROUP BY table_name
+  LOOP
+    EXECUTE format('ALTER TABLE %I %s', t.table_name, t.alters);
+  END LOOP;
+END $$;
+)sql";
+
 constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {2, kSchemaV2},
                                                             {3, kAttributionIndexesSql},
@@ -103,7 +126,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {8, kJournalLastSeqSql},
                                                             {9, kScanFactsFromIngestSql},
                                                             {10, kSchemaV10},
-                                                            {11, kWithdrawalEventsSql}};
+                                                            {11, kWithdrawalEventsSql},
+                                                            {12, kSchemaV12}};
 
 // One advisory lock for every profile-store migration in the database.
 constexpr std::string_view kLockKey = "7210420001";

@@ -97,7 +97,12 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
       ASSERT_TRUE(connection) << connection.error().message();
       auto downgraded = connection->Exec(
           StrCat("SET search_path TO ", database_.schema(),
-                 "; ALTER TABLE events ALTER COLUMN payload TYPE jsonb USING payload::jsonb; "
+                 "; DO $$ DECLARE t record; BEGIN FOR t IN SELECT table_name, string_agg("
+                 "format('ALTER COLUMN %I TYPE text COLLATE \"default\"', column_name), ', ') "
+                 "AS alters FROM information_schema.columns WHERE table_schema = "
+                 "current_schema() AND data_type = 'text' GROUP BY table_name LOOP EXECUTE "
+                 "format('ALTER TABLE %I %s', t.table_name, t.alters); END LOOP; END $$; "
+                 "ALTER TABLE events ALTER COLUMN payload TYPE jsonb USING payload::jsonb; "
                  "ALTER TABLE vouchers DROP COLUMN signup_seq; DROP INDEX scans_by_time; "
                  "ALTER TABLE streams DROP COLUMN journal_last_seq; "
                  "ALTER TABLE events DROP COLUMN scan_flags, DROP COLUMN scanner_key; "

@@ -20,16 +20,17 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 // The columns, key and indexes of profile-store's events table (postgres_schema.cpp and
-// attribution_schema.hpp, as migration 10 leaves it).
+// attribution_schema.hpp, as migration 12 leaves it).
 constexpr std::string_view kCreateTable = R"sql(
 SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS copy_peer CASCADE;
 CREATE SCHEMA copy_peer;
 CREATE TABLE copy_peer.events (
-  kiosk_id TEXT NOT NULL, incarnation TEXT NOT NULL, seq BIGINT NOT NULL,
-  type TEXT NOT NULL, occurred_at_ms BIGINT NOT NULL, monotonic_ns BIGINT NOT NULL,
-  boot_id TEXT NOT NULL, channel_id TEXT, payload_version INTEGER NOT NULL, device_id TEXT,
-  payload JSON NOT NULL, received_at_ms BIGINT NOT NULL, scan_flags SMALLINT, scanner_key BIGINT,
+  kiosk_id TEXT COLLATE "C" NOT NULL, incarnation TEXT COLLATE "C" NOT NULL, seq BIGINT NOT NULL,
+  type TEXT COLLATE "C" NOT NULL, occurred_at_ms BIGINT NOT NULL, monotonic_ns BIGINT NOT NULL,
+  boot_id TEXT COLLATE "C" NOT NULL, channel_id TEXT COLLATE "C", payload_version INTEGER NOT NULL,
+  device_id TEXT COLLATE "C", payload JSON NOT NULL, received_at_ms BIGINT NOT NULL,
+  scan_flags SMALLINT, scanner_key BIGINT,
   PRIMARY KEY (kiosk_id, incarnation, seq));
 CREATE INDEX events_by_type_time ON copy_peer.events (type, occurred_at_ms)
   WHERE type <> 'scan';

@@ -224,7 +224,7 @@ Result<std::string> PostgresSettings(const std::string& conninfo) {
   if (!connection.ok()) return PgError("connect", connection.error());
   std::string text;
   for (const char* name : {"server_version", "fsync", "synchronous_commit", "wal_sync_method",
-                           "shared_buffers", "max_wal_size", "commit_delay"}) {
+                           "shared_buffers", "max_wal_size", "commit_delay", "lc_collate"}) {
     PGresult* result = PQexec(connection.pg, StrCat("SHOW ", name).c_str());
     if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1) {
       text += StrCat(text.empty() ? "" : ", ", name, " ", PQgetvalue(result, 0, 0));

@@ -13,6 +13,8 @@
 // - Settings: the server's defaults, fsync included; only initdb runs with --no-sync (it writes
 //   the throwaway template files; the server's own durability is untouched). Authentication is
 //   "trust" and the server listens on 127.0.0.1 only, with no Unix socket.
+// - Locale: none (--no-locale: text compares bytewise) unless $KIOSK_EDGE_PG_LOCALE names one
+//   the machine has (e.g. en_US.UTF-8), to measure a production cluster's locale in benchmarks.
 // - Lifetime: stopped (fast shutdown) and deleted when the process exits normally. Should the
 //   process die, the server gets SIGQUIT from the kernel (parent-death signal) and exits; the
 //   folder under $TMPDIR is then left behind. The first use must come from a thread that lives
@@ -195,9 +197,12 @@ class PostgresCluster {
       return "cannot hand " + dir_.string() + " to the postgres user";
     }
     const fs::path data = dir_ / "data";
+    const char* locale = std::getenv("KIOSK_EDGE_PG_LOCALE");
+    const std::string locale_flag =
+        locale != nullptr && *locale != '\0' ? std::string("--locale=") + locale : "--no-locale";
     if (std::string failed =
             RunToEnd({(*bin / "initdb").string(), "-D", data.string(), "-U", "kiosk_edge", "-A",
-                      "trust", "-E", "UTF8", "--no-locale", "--no-sync"},
+                      "trust", "-E", "UTF8", locale_flag, "--no-sync"},
                      account);
         !failed.empty()) {
       return failed;

@@ -144,21 +144,6 @@ int Serve(const AgentConfig& config) {
     LogError("agent", counter.error().message());
     return kExitFailure;
   }
-  std::unique_ptr<HqSync> hq_sync;
-  if (*enrollment) {
-    SyncClientOptions sync_options;
-    sync_options.backoff_base = config.sync_backoff_base;
-    sync_options.backoff_cap = config.sync_backoff_cap;
-    sync_options.config_interval = config.sync_config_interval;
-    sync_options.batch_upload_seconds = &metrics.batch_upload_seconds();
-    auto started = HqSync::Start(io, blocking_pool, **journal, (*shopper)->hq_config(),
-                                 **enrollment, sync_options);
-    if (!started) {
-      LogError("agent", started.error().message());
-      return kExitFailure;
-    }
-    hq_sync = std::move(*started);
-  }
   HttpServerLimits limits = config.http;
   limits.upload_paths.emplace_back(kCounterFramePath);
   const HttpHandler routes =
@@ -176,6 +161,22 @@ int Serve(const AgentConfig& config) {
     return kExitFailure;
   }
   std::unique_ptr<HttpServer>& phones = listener->server;
+  std::unique_ptr<HqSync> hq_sync;
+  if (*enrollment) {
+    SyncClientOptions sync_options;
+    sync_options.backoff_base = config.sync_backoff_base;
+    sync_options.backoff_cap = config.sync_backoff_cap;
+    sync_options.config_interval = config.sync_config_interval;
+    sync_options.batch_upload_seconds = &metrics.batch_upload_seconds();
+    sync_options.https_not_after_ms = listener->certificate_not_after_ms;
+    auto started = HqSync::Start(io, blocking_pool, **journal, (*shopper)->hq_config(),
+                                 **enrollment, sync_options);
+    if (!started) {
+      LogError("agent", started.error().message());
+      return kExitFailure;
+    }
+    hq_sync = std::move(*started);
+  }
   std::string base_url = config.public_base_url;
   if (base_url.empty()) {
     base_url = phones ? StrCat("https://", config.https_listen_address, ":", phones->port())

@@ -178,11 +178,14 @@ awaitable<Result<SyncResponse>> SyncClient::SendTimed(
 awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
                                                 std::optional<milliseconds>* retry_after,
                                                 ReadAheadResult* next) {
-  const std::vector<std::pair<std::string, std::string>> headers = {
+  std::vector<std::pair<std::string, std::string>> headers = {
       {"content-type", "application/json"},
       {"content-encoding", "gzip"},
       {std::string(kSyncFeaturesHeader), std::string(kSyncFeatureErasure)},
       {std::string(kJournalLastSeqHeader), std::to_string(batch.journal_last_seq)}};
+  if (options_.https_not_after_ms) {
+    headers.emplace_back(kHttpsNotAfterHeader, std::to_string(*options_.https_not_after_ms));
+  }
   const std::string method = "POST", target(kBatchTarget);
   // The batch after this one is read and encoded on the pool while this one is on the wire; it
   // goes out only after this one's answer, and only if this one was committed.

@@ -63,6 +63,9 @@ struct WireEvent {
 // A batch request header (lower case): the newest seq in the kiosk's journal as the batch left,
 // >= the batch's last seq. Advisory: HQ ignores a missing or malformed one.
 inline constexpr std::string_view kJournalLastSeqHeader = "kiosk-journal-last-seq";
+// A batch request header (lower case): the end of validity (Unix ms) of the certificate the kiosk
+// serves phones with ([https]); absent when it serves none. Advisory, like the one above.
+inline constexpr std::string_view kHttpsNotAfterHeader = "kiosk-https-not-after";
 
 struct EventBatch {
   int schema_version = kSyncSchemaVersion;
@@ -74,6 +77,8 @@ struct EventBatch {
   // Not in the batch's JSON: the newest seq in the kiosk's journal when it sent the batch, from
   // the kJournalLastSeqHeader request header (HQ's kiosk health shows the backlog from it).
   std::optional<std::int64_t> journal_last_seq;
+  // Not in the batch's JSON either: from the kHttpsNotAfterHeader request header.
+  std::optional<std::int64_t> https_not_after_ms;
 
   friend bool operator==(const EventBatch&, const EventBatch&) = default;
 };

@@ -276,11 +276,26 @@ TEST_F(SyncClientTest, UploadsABacklogInOrderExactlyOnceWithinTheBatchLimits) {
   // Each batch tells HQ how far the journal reaches (HQ shows the backlog from it).
   EXPECT_EQ(hq_.HeaderValues("/v1/sync/batch", std::string(kJournalLastSeqHeader)),
             (std::vector<std::string>{"1234", "1234", "1234"}));
+  // Without [https] there is no phones' certificate to report.
+  EXPECT_EQ(hq_.HeaderValues("/v1/sync/batch", std::string(kHttpsNotAfterHeader)),
+            (std::vector<std::string>{"", "", ""}));
   const SyncStatus status = client_->Status();
   EXPECT_EQ(status.events_sent, 1234);
   EXPECT_EQ(status.batches_sent, 3);
   EXPECT_TRUE(status.hq_reachable);
   EXPECT_TRUE(status.last_success);
+}
+
+TEST_F(SyncClientTest, EachBatchReportsThePhonesCertificatesEnd) {
+  journal_.Add(600);
+  SyncClientOptions options = FastOptions();
+  options.https_not_after_ms = 1'800'000'000'000;
+  MakeClient(options);
+  std::optional<milliseconds> retry_after;
+  auto done = RunToCompletion(client_->UploadUntilCaughtUp(&retry_after));
+  ASSERT_TRUE(done) << done.error().message();
+  EXPECT_EQ(hq_.HeaderValues("/v1/sync/batch", std::string(kHttpsNotAfterHeader)),
+            (std::vector<std::string>{"1800000000000", "1800000000000"}));
 }
 
 TEST_F(SyncClientTest, ReadsTheNextBatchWhileOneIsInFlightAndSendsItOnlyAfterTheAnswer) {

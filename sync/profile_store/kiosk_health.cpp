@@ -29,7 +29,9 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms) {
                             {"missing_events", 0},
                             {"dead_letters", 0},
                             {"voucher_conflicts", 0},
-                            {"backlog", nullptr}};
+                            {"backlog", nullptr},
+                            {"https_certificate_not_after", nullptr},
+                            {"https_seconds_left", nullptr}};
   if (!kiosk.stream) return entry;
   const KioskStatus& stream = *kiosk.stream;
   entry["incarnation"] = stream.incarnation;
@@ -38,6 +40,10 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms) {
   entry["last_sync_at"] = TimeOrNull(stream.last_batch_at_ms);
   if (stream.journal_last_seq) {
     entry["backlog"] = std::max<std::int64_t>(0, *stream.journal_last_seq - stream.high_water);
+  }
+  if (stream.https_not_after_ms) {
+    entry["https_certificate_not_after"] = TimeOrNull(*stream.https_not_after_ms);
+    entry["https_seconds_left"] = (*stream.https_not_after_ms - now_ms) / 1000;
   }
   if (stream.last_batch_at_ms > 0) {
     entry["seconds_since_sync"] =

@@ -10,14 +10,18 @@
 //                    "seconds_since_sync": 3600 | null,
 //                    "gaps": [{"from_seq": 4, "to_seq": 6, "detected_at": "..."}],
 //                    "missing_events": 3, "dead_letters": 0, "voucher_conflicts": 1,
-//                    "backlog": 0 | null}]}
+//                    "backlog": 0 | null,
+//                    "https_certificate_not_after": "2027-05-01T00:00:00Z" | null,
+//                    "https_seconds_left": 5064435 | null}]}
 //
 // last_sync_at is when HQ stored the kiosk's latest batch (HQ's clock). missing_events counts the
 // seqs inside the open gaps of the kiosk's current incarnation. backlog: the events the kiosk
 // held and had not uploaded as its latest batch left (the journal's newest seq it reported, minus
 // high_water); null for kiosks that do not report it. Events captured since that batch, while the
 // kiosk cannot reach HQ, are not counted: HQ cannot know of them (kioskctl status on the kiosk
-// can).
+// can). https_certificate_not_after: the end of validity of the certificate the kiosk served
+// phones with ([https]) as its latest batch left; https_seconds_left counts down to it from
+// generated_at (negative once it has passed). Both null for kiosks that reported none.
 
 #include <cstdint>
 #include <string>

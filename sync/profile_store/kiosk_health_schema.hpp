@@ -1,16 +1,23 @@
 #pragma once
 
-// Schema migration 7 of SQLite and 8 of PostgreSQL (sqlite_store.cpp, postgres_schema.cpp): each
-// stream keeps the newest journal seq its kiosk reported with a batch (kJournalLastSeqHeader), so
-// that kiosk health can show the kiosk's backlog as of its last batch (kiosk_health.hpp).
+// Kiosk health's columns (kiosk_health.hpp), in the schema migrations of sqlite_store.cpp and
+// postgres_schema.cpp.
 
 #include <string_view>
 
 namespace kiosk_edge {
 
-// The same text suits SQLite and PostgreSQL.
+// SQLite 7, PostgreSQL 8: each stream keeps the newest journal seq its kiosk reported with a
+// batch (kJournalLastSeqHeader), so that kiosk health can show the kiosk's backlog as of its
+// last batch. The same text suits both.
 inline constexpr std::string_view kJournalLastSeqSql = R"sql(
 ALTER TABLE streams ADD COLUMN journal_last_seq BIGINT;
+)sql";
+
+// SQLite 10, PostgreSQL 13: and the end of validity of the certificate the kiosk served phones
+// with as it sent its latest batch (kHttpsNotAfterHeader); NULL when it reported none.
+inline constexpr std::string_view kHttpsNotAfterSql = R"sql(
+ALTER TABLE streams ADD COLUMN https_not_after_ms BIGINT;
 )sql";
 
 }  // namespace kiosk_edge

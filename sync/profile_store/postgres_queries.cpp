@@ -20,8 +20,9 @@ Result<std::optional<KioskStatus>> PostgresStore::StatusOn(PostgresSession& sess
                                                            std::string_view kiosk_id) {
   PgConnection& connection = session.connection();
   auto stream = connection.Query(
-      "SELECT kiosk_id, incarnation, high_water, max_seq, last_batch_at_ms, journal_last_seq "
-      "FROM streams WHERE kiosk_id = $1 ORDER BY last_batch_at_ms DESC, incarnation LIMIT 1",
+      "SELECT kiosk_id, incarnation, high_water, max_seq, last_batch_at_ms, journal_last_seq, "
+      "https_not_after_ms FROM streams WHERE kiosk_id = $1 ORDER BY last_batch_at_ms DESC, "
+      "incarnation LIMIT 1",
       Params(kiosk_id));
   if (!stream) return stream.error();
   if (stream->rows() == 0) return std::optional<KioskStatus>();
@@ -33,7 +34,8 @@ Result<std::optional<KioskStatus>> PostgresStore::StatusOn(PostgresSession& sess
                      {},
                      0,
                      0,
-                     stream->IsNull(0, 5) ? std::nullopt : std::optional(stream->Int(0, 5))};
+                     stream->IsNull(0, 5) ? std::nullopt : std::optional(stream->Int(0, 5)),
+                     stream->IsNull(0, 6) ? std::nullopt : std::optional(stream->Int(0, 6))};
   auto gaps = connection.Query(
       "SELECT from_seq, to_seq, detected_at_ms FROM gaps WHERE kiosk_id = $1 AND "
       "incarnation = $2 ORDER BY from_seq",

@@ -87,7 +87,8 @@ constexpr std::string_view kSql[] = {
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     // update_stream
     "UPDATE streams SET max_seq = ?3, high_water = ?4, last_batch_at_ms = ?5, "
-    "journal_last_seq = COALESCE(?6, journal_last_seq) WHERE kiosk_id = ?1 AND incarnation = ?2",
+    "journal_last_seq = COALESCE(?6, journal_last_seq), https_not_after_ms = ?7 "
+    "WHERE kiosk_id = ?1 AND incarnation = ?2",
     // delete_gaps
     "DELETE FROM gaps WHERE kiosk_id = ?1 AND incarnation = ?2",
     // insert_gap
@@ -321,6 +322,10 @@ class SqliteIngestTransaction final : public IngestTransaction {
     if (bound) {
       bound = batch.journal_last_seq ? s_.update_stream.Bind(6, *batch.journal_last_seq)
                                      : s_.update_stream.BindNull(6);
+    }
+    if (bound) {
+      bound = batch.https_not_after_ms ? s_.update_stream.Bind(7, *batch.https_not_after_ms)
+                                       : s_.update_stream.BindNull(7);
     }
     if (!bound) return bound.error();
     if (auto ran = s_.update_stream.Run(); !ran) return ran.error();

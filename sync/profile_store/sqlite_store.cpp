@@ -94,7 +94,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {6, kVoucherSignupSql},
                                      {7, kJournalLastSeqSql},
                                      {8, kDeviceScanIndexMigrationSql},
-                                     {9, kWithdrawalEventsSql}};
+                                     {9, kWithdrawalEventsSql},
+                                     {10, kHttpsNotAfterSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>

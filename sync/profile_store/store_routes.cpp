@@ -111,13 +111,13 @@ awaitable<HttpResponse> Enroll(const StoreServices& services, const HttpRequest&
   co_return HttpResponse::Json(200, boost::json::serialize(body));
 }
 
-// The kiosk's kJournalLastSeqHeader when it is a number no smaller than the batch's last seq.
-std::optional<std::int64_t> JournalLastSeq(std::optional<std::string_view> header,
-                                           const EventBatch& batch) {
+// An advisory header's value when it is a decimal number no smaller than `min`; else nothing.
+std::optional<std::int64_t> AdvisoryNumber(std::optional<std::string_view> header,
+                                           std::int64_t min) {
   if (!header) return std::nullopt;
   std::int64_t value = 0;
   const auto [end, error] = std::from_chars(header->data(), header->data() + header->size(), value);
-  if (error != std::errc() || end != header->data() + header->size() || value < batch.last_seq) {
+  if (error != std::errc() || end != header->data() + header->size() || value < min) {
     return std::nullopt;
   }
   return value;
@@ -133,14 +133,18 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpReq
   if (!request.peer_common_name) co_return JsonError(403, "a kiosk client certificate is required");
   const std::string peer = *request.peer_common_name;
   const std::optional<std::string_view> journal_last_seq = request.Header(kJournalLastSeqHeader);
-  const auto ingest = [&services, &body = request.body, peer, journal_last_seq] {
+  const std::optional<std::int64_t> https_not_after_ms =
+      AdvisoryNumber(request.Header(kHttpsNotAfterHeader), 1);
+  const auto ingest = [&services, &body = request.body, peer, journal_last_seq,
+                       https_not_after_ms] {
     IngestOutcome outcome;
     auto batch = DecodeBatch(body);
     if (!batch) {
       outcome.answer = batch.error();
       return outcome;
     }
-    batch->journal_last_seq = JournalLastSeq(journal_last_seq, *batch);
+    batch->journal_last_seq = AdvisoryNumber(journal_last_seq, batch->last_seq);
+    batch->https_not_after_ms = https_not_after_ms;
     if (batch->kiosk_id != peer) {
       outcome.wrong_kiosk = true;
       outcome.batch_kiosk = batch->kiosk_id;

@@ -44,6 +44,9 @@ struct KioskStatus {
   // The newest seq in the kiosk's journal as its latest batch left (kJournalLastSeqHeader);
   // nothing from kiosks that do not send it.
   std::optional<std::int64_t> journal_last_seq;
+  // The end of validity (Unix ms) of the certificate the kiosk served phones with as its latest
+  // batch left (kHttpsNotAfterHeader); nothing when it reported none.
+  std::optional<std::int64_t> https_not_after_ms;
 };
 
 struct StoreCounts {

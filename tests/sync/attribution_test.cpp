@@ -89,29 +89,30 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
       ASSERT_TRUE(
           db->Exec("ALTER TABLE vouchers DROP COLUMN signup_seq; "
                    "ALTER TABLE streams DROP COLUMN journal_last_seq; "
+                   "ALTER TABLE streams DROP COLUMN https_not_after_ms; "
                    "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "
                    "WHERE device_id IS NOT NULL; DROP TABLE device_scans_generation; "
                    "DROP TABLE withdrawal_events; PRAGMA user_version = 5"));
     } else {
       auto connection = testing::ConnectToSharedCluster();
       ASSERT_TRUE(connection) << connection.error().message();
-      auto downgraded = connection->Exec(
-          StrCat("SET search_path TO ", database_.schema(),
-                 "; DO $$ DECLARE t record; BEGIN FOR t IN SELECT table_name, string_agg("
-                 "format('ALTER COLUMN %I TYPE text COLLATE \"default\"', column_name), ', ') "
-                 "AS alters FROM information_schema.columns WHERE table_schema = "
-                 "current_schema() AND data_type = 'text' GROUP BY table_name LOOP EXECUTE "
-                 "format('ALTER TABLE %I %s', t.table_name, t.alters); END LOOP; END $$; "
-                 "ALTER TABLE events ALTER COLUMN payload TYPE jsonb USING payload::jsonb; "
-                 "ALTER TABLE vouchers DROP COLUMN signup_seq; DROP INDEX scans_by_time; "
-                 "ALTER TABLE streams DROP COLUMN journal_last_seq; "
-                 "ALTER TABLE events DROP COLUMN scan_flags, DROP COLUMN scanner_key; "
-                 "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "
-                 "WHERE device_id IS NOT NULL; "
-                 "DROP INDEX events_by_type_time; "
-                 "CREATE INDEX events_by_type_time ON events (type, occurred_at_ms); "
-                 "DROP TABLE withdrawal_events; "
-                 "DELETE FROM schema_migrations WHERE version > 5"));
+      auto downgraded = connection->Exec(StrCat(
+          "SET search_path TO ", database_.schema(),
+          "; DO $$ DECLARE t record; BEGIN FOR t IN SELECT table_name, string_agg("
+          "format('ALTER COLUMN %I TYPE text COLLATE \"default\"', column_name), ', ') "
+          "AS alters FROM information_schema.columns WHERE table_schema = "
+          "current_schema() AND data_type = 'text' GROUP BY table_name LOOP EXECUTE "
+          "format('ALTER TABLE %I %s', t.table_name, t.alters); END LOOP; END $$; "
+          "ALTER TABLE events ALTER COLUMN payload TYPE jsonb USING payload::jsonb; "
+          "ALTER TABLE vouchers DROP COLUMN signup_seq; DROP INDEX scans_by_time; "
+          "ALTER TABLE streams DROP COLUMN journal_last_seq, DROP COLUMN https_not_after_ms; "
+          "ALTER TABLE events DROP COLUMN scan_flags, DROP COLUMN scanner_key; "
+          "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "
+          "WHERE device_id IS NOT NULL; "
+          "DROP INDEX events_by_type_time; "
+          "CREATE INDEX events_by_type_time ON events (type, occurred_at_ms); "
+          "DROP TABLE withdrawal_events; "
+          "DELETE FROM schema_migrations WHERE version > 5"));
       ASSERT_TRUE(downgraded) << downgraded.error().message();
     }
     auto store = database_.Open(*identity_, clock_);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <memory>
 #include <string>
 
@@ -58,6 +59,16 @@ class KioskHealthTest : public ::testing::TestWithParam<Backend> {
     ASSERT_TRUE(answer) << answer.error().message();
   }
 
+  // `member` of the first kiosk's entry in the health JSON, serialised ("" when there is none).
+  std::string FirstKioskMember(std::string_view member) {
+    auto kiosks = ReadKioskHealth(*store_);
+    EXPECT_TRUE(kiosks) << kiosks.error().message();
+    if (!kiosks || kiosks->empty()) return "";
+    const boost::json::value json = boost::json::parse(KioskHealthJson(*kiosks, NowMs()));
+    const boost::json::value* found = json.at("kiosks").at(0).as_object().if_contains(member);
+    return found == nullptr ? "" : boost::json::serialize(*found);
+  }
+
   std::int64_t NowMs() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                clock_.WallNow().time_since_epoch())
@@ -101,28 +112,24 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
             R"({"kiosk_id":"kiosk-a","enrolled":true,"revoked":false,"incarnation":"inc-a",)"
             R"("high_water":3,"max_seq":3,"last_sync_at":"2027-01-15T08:00:00Z",)"
             R"("seconds_since_sync":5400,"gaps":[],"missing_events":0,"dead_letters":1,)"
-            R"("voucher_conflicts":1,"backlog":null},)"
+            R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
+            R"("https_seconds_left":null},)"
             R"({"kiosk_id":"kiosk-b","enrolled":false,"revoked":false,"incarnation":"inc-b",)"
             R"("high_water":1,"max_seq":6,"last_sync_at":"2027-01-15T09:00:00Z",)"
             R"("seconds_since_sync":1800,"gaps":[{"from_seq":2,"to_seq":4,)"
             R"("detected_at":"2027-01-15T09:00:00Z"}],"missing_events":3,"dead_letters":0,)"
-            R"("voucher_conflicts":1,"backlog":null},)"
+            R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
+            R"("https_seconds_left":null},)"
             R"({"kiosk_id":"kiosk-c","enrolled":true,"revoked":true,"incarnation":null,)"
             R"("high_water":0,"max_seq":0,"last_sync_at":null,"seconds_since_sync":null,)"
             R"("gaps":[],"missing_events":0,"dead_letters":0,"voucher_conflicts":0,)"
-            R"("backlog":null}]})");
+            R"("backlog":null,"https_certificate_not_after":null,"https_seconds_left":null}]})");
 }
 
 // The backlog is what the kiosk's journal held beyond HQ's high-water mark as its latest batch
 // left; a batch without the report keeps the last one.
 TEST_P(KioskHealthTest, TheBacklogIsTheJournalBeyondTheHighWaterMarkAtTheLatestBatch) {
-  const auto backlog = [this]() -> std::string {
-    auto kiosks = ReadKioskHealth(*store_);
-    EXPECT_TRUE(kiosks) << kiosks.error().message();
-    const std::string json = kiosks ? KioskHealthJson(*kiosks, NowMs()) : "";
-    const std::size_t at = json.find("\"backlog\":");
-    return at == std::string::npos ? "" : json.substr(at + 10, json.find('}', at) - at - 10);
-  };
+  const auto backlog = [this] { return FirstKioskMember("backlog"); };
   EventBatch first = ScanBatch("kiosk-a", "inc-a", 1, 100);
   first.journal_last_seq = 250;
   Ingest(first);
@@ -133,6 +140,29 @@ TEST_P(KioskHealthTest, TheBacklogIsTheJournalBeyondTheHighWaterMarkAtTheLatestB
   last.journal_last_seq = 250;
   Ingest(last);
   EXPECT_EQ(backlog(), "0");
+}
+
+// The phones' certificate is the one the kiosk reported with its latest batch: a batch without the
+// report (no [https], or an older kiosk) clears it. The time left counts from HQ's clock.
+TEST_P(KioskHealthTest, ThePhonesCertificateIsTheOneTheLatestBatchReported) {
+  const auto not_after = [this] { return FirstKioskMember("https_certificate_not_after"); };
+  const auto seconds_left = [this] { return FirstKioskMember("https_seconds_left"); };
+  const std::int64_t in_20_days = NowMs() + 20LL * 86'400'000;
+  EventBatch first = ScanBatch("kiosk-a", "inc-a", 1, 10);
+  first.https_not_after_ms = in_20_days;
+  Ingest(first);
+  EXPECT_EQ(not_after(), R"("2027-02-04T08:00:00Z")");
+  EXPECT_EQ(seconds_left(), "1728000");
+
+  clock_.Advance(21 * 24h);
+  EventBatch expired = ScanBatch("kiosk-a", "inc-a", 11, 10);
+  expired.https_not_after_ms = in_20_days;
+  Ingest(expired);
+  EXPECT_EQ(seconds_left(), "-86400");
+
+  Ingest(ScanBatch("kiosk-a", "inc-a", 21, 10));
+  EXPECT_EQ(not_after(), "null");
+  EXPECT_EQ(seconds_left(), "null");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthTest, testing::BothBackends(), testing::BackendName);

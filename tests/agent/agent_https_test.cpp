@@ -11,6 +11,7 @@
 #include "support/clerk.hpp"
 #include "support/http_client.hpp"
 #include "support/https_once.hpp"
+#include "support/kiosk_https.hpp"
 #include "support/running_agent.hpp"
 #include "support/temp_dir.hpp"
 
@@ -18,24 +19,10 @@ namespace kiosk_edge {
 namespace {
 
 using testing::ChildProcess;
+using testing::HttpsConfig;
 using testing::RunningAgent;
 using testing::TempDir;
-
-// A store CA and a certificate for 127.0.0.1 from it, in `dir` as kiosk.pem and kiosk-key.pem;
-// the CA's certificate (what the test's "phone" trusts).
-std::string WriteKioskCertificate(const TempDir& dir) {
-  const CertificateAuthority ca = *CreateCertificateAuthority("store CA", std::chrono::days(2));
-  const std::string key = *NewCertificateKeyPem();
-  const std::string cert = *IssueServerCertificate(ca, key, {"127.0.0.1"}, std::chrono::days(2));
-  EXPECT_TRUE(WriteFileAtomically(dir / "kiosk.pem", cert, 0600));
-  EXPECT_TRUE(WriteFileAtomically(dir / "kiosk-key.pem", key, 0600));
-  return ca.cert_pem;
-}
-
-std::string HttpsConfig(const TempDir& dir) {
-  return "[https]\ncertificate = \"" + (dir / "kiosk.pem").string() + "\"\nprivate_key = \"" +
-         (dir / "kiosk-key.pem").string() + "\"\nlisten_address = \"127.0.0.1\"\nport = 0\n";
-}
+using testing::WriteKioskCertificate;
 
 // A GET as a phone that trusts `ca_pem` makes it.
 Result<HttpClientResponse> PhoneGet(std::uint16_t port, const std::string& ca_pem,

@@ -11,11 +11,13 @@
 #include "common/local_http_client.hpp"
 #include "common/strings.hpp"
 #include "support/http_client.hpp"
+#include "support/kiosk_https.hpp"
 #include "support/running_agent.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
 #include "sync/profile_store/hq_api_client.hpp"
 #include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/report_time.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -26,6 +28,7 @@ using testing::RunningAgent;
 using testing::RunningProfileStore;
 using testing::RunProgram;
 using testing::TempDir;
+using testing::WriteKioskCertificate;
 
 constexpr char kKioskId[] = "kiosk-metrics-1";
 
@@ -48,7 +51,11 @@ TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
       dir.Write("profile-store.toml", HqApiTokenConfigLines("monitoring", api_token));
   auto hq = std::make_unique<RunningProfileStore>(dir.path() / "hq", 0, hq_config);
   ASSERT_NE(hq->port(), 0);
-  const std::string agent_toml = StrCat("[kiosk]\nid = \"", kKioskId, "\"\n");
+  // The kiosk serves phones over [https] (for long enough not to need attention) and reports
+  // the certificate's end to HQ.
+  WriteKioskCertificate(dir, std::chrono::days(90));
+  const std::string agent_toml =
+      StrCat("[kiosk]\nid = \"", kKioskId, "\"\n", testing::HttpsConfig(dir));
   const auto agent_config = dir.Write("kiosk-agent.toml", agent_toml);
   const auto enrolled = RunProgram({KIOSKCTL_BINARY, "--config", agent_config.string(),
                                     "--state-dir", (dir.path() / "state").string(), "enroll",
@@ -102,13 +109,24 @@ TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
                                 std::regex("\nprofile_store_http_responses_total\\{code=\"200\"\\} "
                                            "[1-9][0-9]*\n")))
       << hq_metrics->body;
-  // HQ's kiosk health has the kiosk's report of its journal: nothing left behind.
+  // HQ's kiosk health has the kiosk's report of its journal (nothing left behind) and of the
+  // certificate it serves phones with.
   const auto health = HqApiGet(client, "/v1/kiosks/health");
   ASSERT_TRUE(health) << health.error().message();
   const auto kiosks = boost::json::parse(health->body).at("kiosks").as_array();
   ASSERT_EQ(kiosks.size(), 1u) << health->body;
   EXPECT_EQ(kiosks[0].at("backlog"), 0) << health->body;
   EXPECT_GT(kiosks[0].at("high_water").as_int64(), 0) << health->body;
+  const auto not_after = CertificateNotAfter(ReadSmallFile(dir.path() / "kiosk.pem").value());
+  ASSERT_TRUE(not_after) << not_after.error().message();
+  const std::int64_t not_after_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(not_after->time_since_epoch()).count();
+  EXPECT_EQ(kiosks[0].at("https_certificate_not_after").as_string(),
+            FormatReportTime(not_after_ms, 0))
+      << health->body;
+  const std::int64_t seconds_left = kiosks[0].at("https_seconds_left").as_int64();
+  EXPECT_GT(seconds_left, 90 * 86'400 - 600) << health->body;
+  EXPECT_LE(seconds_left, 90 * 86'400) << health->body;
 
   client.token.clear();
   const auto anonymous = HqApiGet(client, "/metrics");

@@ -130,7 +130,8 @@ std::string_view DashboardHtml() {
     <h2>Kiosk health</h2>
     <table id="health">
       <thead><tr><th>kiosk</th><th>last sync</th><th>backlog</th><th>gaps</th>
-        <th>voucher conflicts</th><th>dead letters</th><th>state</th></tr></thead>
+        <th>voucher conflicts</th><th>dead letters</th><th>phones' certificate</th>
+        <th>state</th></tr></thead>
       <tbody></tbody>
     </table>
   </section>

@@ -280,10 +280,22 @@ std::string_view DashboardScript() {
     return `${Math.floor(seconds / 86400)} d`;
   }
 
+  // The kiosk's [https] certificate, as its latest batch reported it; kioskctl status asks for
+  // attention within the same 14 days.
+  const CERTIFICATE_WARNING_SECONDS = 14 * 86400;
+
+  function certificateText(kiosk) {
+    if (kiosk.https_seconds_left === null) return 'not reported';
+    if (kiosk.https_seconds_left < 0) return `expired ${kiosk.https_certificate_not_after}`;
+    return `${kiosk.https_certificate_not_after} (${ageText(kiosk.https_seconds_left)} left)`;
+  }
+
   function renderHealth(health) {
     const rows = health.kiosks.map((kiosk) => {
-      const needsAttention =
-        kiosk.revoked || kiosk.gaps.length > 0 || kiosk.voucher_conflicts > 0 || kiosk.dead_letters > 0;
+      const certificateEnding =
+        kiosk.https_seconds_left !== null && kiosk.https_seconds_left < CERTIFICATE_WARNING_SECONDS;
+      const needsAttention = kiosk.revoked || kiosk.gaps.length > 0 || kiosk.voucher_conflicts > 0 ||
+        kiosk.dead_letters > 0 || certificateEnding;
       const cells = {
         kiosk: kiosk.revoked ? `${kiosk.kiosk_id} (revoked)` : kiosk.kiosk_id,
         last_sync: kiosk.last_sync_at ? `${kiosk.last_sync_at} (${ageText(kiosk.seconds_since_sync)} ago)` : 'never',
@@ -293,6 +305,7 @@ std::string_view DashboardScript() {
           : 'none',
         voucher_conflicts: String(kiosk.voucher_conflicts),
         dead_letters: String(kiosk.dead_letters),
+        https_certificate: certificateText(kiosk),
         state: needsAttention ? 'attention' : 'ok',
       };
       const tr = html('tr', undefined, { 'data-kiosk': kiosk.kiosk_id });
@@ -305,7 +318,7 @@ std::string_view DashboardScript() {
     });
     if (rows.length === 0) {
       const empty = html('tr');
-      empty.append(html('td', 'No kiosk has enrolled or synced yet.', { colspan: 7 }));
+      empty.append(html('td', 'No kiosk has enrolled or synced yet.', { colspan: 8 }));
       rows.push(empty);
     }
     $('health').tBodies[0].replaceChildren(...rows);

@@ -255,7 +255,8 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
       rows.map((row) => [row.dataset.kiosk, ...[...row.cells].map((cell) => cell.textContent)]),
     );
     assert.deepEqual(
-      healthRows.map((row) => row.filter((_, i) => i !== 2)),  // the age in "last sync" moves on
+      // the ages in "last sync" and "phones' certificate" move on: checked below
+      healthRows.map((row) => row.filter((_, i) => i !== 2 && i !== 7)),
       health.kiosks.map((kiosk) => [
         kiosk.kiosk_id,
         kiosk.kiosk_id,
@@ -265,11 +266,20 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
           : 'none',
         String(kiosk.voucher_conflicts),
         String(kiosk.dead_letters),
-        kiosk.gaps.length || kiosk.voucher_conflicts || kiosk.dead_letters || kiosk.revoked ? 'attention' : 'ok',
+        kiosk.gaps.length || kiosk.voucher_conflicts || kiosk.dead_letters || kiosk.revoked ||
+          (kiosk.https_seconds_left !== null && kiosk.https_seconds_left < 14 * 86400) ? 'attention' : 'ok',
       ]),
     );
-    assert.deepEqual(healthRows.map((row) => row[0]), ['kiosk-a', 'kiosk-b']);
+    assert.deepEqual(healthRows.map((row) => row[0]), ['kiosk-a', 'kiosk-b', 'kiosk-c']);
     assert.equal(healthRows[1][4], '12-14 (3 missing)');
+    // The phones' certificates as the kiosks reported them: kiosk-c's ends within 14 days, which
+    // alone asks for attention; kiosk-b reported none.
+    const notAfter = health.kiosks.map((kiosk) => kiosk.https_certificate_not_after);
+    assert.match(healthRows[0][7], new RegExp(`^${notAfter[0]} \\((399|400) d left\\)$`));
+    assert.equal(healthRows[1][7], 'not reported');
+    assert.match(healthRows[2][7], new RegExp(`^${notAfter[2]} \\(4 d left\\)$`));
+    assert.deepEqual(healthRows[2].slice(3, 7), ['unknown', 'none', '0', '0']);
+    assert.equal(healthRows[2][8], 'attention');
     for (const [i, kiosk] of health.kiosks.entries()) {
       assert.ok(healthRows[i][2].startsWith(`${kiosk.last_sync_at} (`), healthRows[i][2]);
     }

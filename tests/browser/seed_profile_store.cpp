@@ -1,10 +1,13 @@
 // Fills a profile-store state folder with the attribution dataset (tests/sync/
 // attribution_dataset.hpp, worked through in docs/attribution.md) for the dashboard's browser
 // test, plus one late kiosk-b batch after the window that leaves a gap (seqs 12..14), a dead
-// letter and a second redemption of kiosk-a's voucher V1 (a conflict for both kiosks).
+// letter and a second redemption of kiosk-a's voucher V1 (a conflict for both kiosks), and a
+// kiosk-c whose one scan after the window reports a phones' certificate ending in 5 days
+// (kiosk-a's latest batch reports one ending in 400 days; kiosk-b reports none).
 //
 //   seed_profile_store STATE_DIR     creates STATE_DIR/profile-store.db; exit 0 when stored
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
@@ -38,6 +41,19 @@ int main(int argc, char** argv) {
       "kiosk-b", "inc-b", 15,
       {testing::MakeEvent("scan", "[1,2]", data::kD2 + data::kHour),
        data::RedeemedAt("kiosk-a", "1111111111111111", data::kD2 + data::kHour)}));
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  SystemClock().WallNow().time_since_epoch())
+                                  .count();
+  constexpr std::int64_t kDayMs = 86'400'000;
+  for (auto batch = batches.rbegin(); batch != batches.rend(); ++batch) {
+    if (batch->kiosk_id != "kiosk-a") continue;
+    batch->https_not_after_ms = now_ms + 400 * kDayMs;
+    break;
+  }
+  EventBatch kiosk_c = testing::MakeBatch(
+      "kiosk-c", "inc-c", 1, {testing::Scan(testing::Device('c'), data::kD2 + data::kHour)});
+  kiosk_c.https_not_after_ms = now_ms + 5 * kDayMs;
+  batches.push_back(std::move(kiosk_c));
   for (const EventBatch& batch : batches) {
     auto answer = (*store)->Ingest(batch);
     if (!answer) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace kiosk_edge {
 
@@ -16,5 +17,10 @@ class Clock {
 
 // The real clocks. Lives for the whole process.
 const Clock& SystemClock();
+
+// `at` in milliseconds since the Unix epoch, the form events and APIs carry times in.
+inline std::int64_t UnixMs(std::chrono::system_clock::time_point at) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+}
 
 }  // namespace kiosk_edge

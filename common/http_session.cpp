@@ -87,6 +87,7 @@ std::string Describe(const std::exception_ptr& error) {
 struct PeerIdentity {
   std::string common_name;
   std::uint64_t serial = 0;
+  std::chrono::system_clock::time_point not_after;
 };
 
 // The identity in `cert`; an error (for the log) when it has none we accept: exactly one CN of
@@ -104,7 +105,7 @@ Result<PeerIdentity> IdentityOf(X509* cert) {
   if (!IsValidCommonName(info->common_name)) {
     return Error(ErrorKind::kInvalidArgument, "no common name of 1..64 printable characters");
   }
-  return PeerIdentity{std::move(info->common_name), info->serial};
+  return PeerIdentity{std::move(info->common_name), info->serial, info->not_after};
 }
 
 // Asks the revocation hook; a throwing hook refuses the certificate.
@@ -189,6 +190,7 @@ HttpRequest ToHttpRequest(http::request<http::string_body>& request, const std::
   if (peer) {
     out.peer_common_name = peer->common_name;
     out.peer_certificate_serial = peer->serial;
+    out.peer_certificate_not_after = peer->not_after;
   }
   return out;
 }

@@ -23,11 +23,13 @@ struct HttpRequest {
   // Peer IP, for rate limits ("local" over a Unix socket); never logged with personal data.
   std::string remote_address;
   // Over TLS with client certificates (HttpServer::ListenTls with a client CA): the subject CN
-  // (e.g. a kiosk id) and serial of the certificate the client presented, set only when that
-  // certificate verified against the client CA and was not revoked. Unset otherwise, and always
-  // on plain TCP and Unix sockets. The CN is 1..64 printable ASCII characters.
+  // (e.g. a kiosk id), serial and end of validity of the certificate the client presented, set
+  // only when that certificate verified against the client CA and was not revoked. Unset
+  // otherwise, and always on plain TCP and Unix sockets. The CN is 1..64 printable ASCII
+  // characters.
   std::optional<std::string> peer_common_name;
   std::optional<std::uint64_t> peer_certificate_serial;
+  std::optional<std::chrono::system_clock::time_point> peer_certificate_not_after;
 
   // The first header named `name` (case-insensitive), if any.
   std::optional<std::string_view> Header(std::string_view name) const;

@@ -134,6 +134,12 @@ class HttpsTest : public ::testing::Test {
     if (request.Path() == "/stall") co_return co_await Stall();
     if (request.Path() == "/big") co_return HttpResponse::Text(200, std::string(2 << 20, 'b'));
     if (request.Path() == "/echo") co_return HttpResponse::Text(200, request.body);
+    if (request.Path() == "/not-after" && request.peer_certificate_not_after) {
+      co_return HttpResponse::Text(
+          200, std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                  request.peer_certificate_not_after->time_since_epoch())
+                                  .count()));
+    }
     std::string who = "anonymous";
     if (request.peer_common_name) {
       who = *request.peer_common_name + " " + std::to_string(*request.peer_certificate_serial);
@@ -202,6 +208,19 @@ TEST_F(HttpsTest, HandlerSeesTheKioskIdOfAVerifiedClientCertificate) {
   EXPECT_EQ(response->status, 200u);
   EXPECT_EQ(response->body, "K1 7");
   EXPECT_EQ(response->Header("Content-Type"), "text/plain; charset=utf-8");
+}
+
+TEST_F(HttpsTest, HandlerSeesTheEndOfTheClientCertificate) {
+  StartServer(ServerOptions());
+  const Pki::Client kiosk = pki_.Enroll("K1", 7);
+  auto client = NewClient(ClientOptions(kiosk));
+  auto response = Get(*client, "/not-after");
+  ASSERT_TRUE(response) << response.error().message();
+  const auto presented = ReadCertificate(kiosk.cert);
+  ASSERT_TRUE(presented) << presented.error().message();
+  EXPECT_EQ(response->body, std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                               presented->not_after.time_since_epoch())
+                                               .count()));
 }
 
 // Kiosks enrolled by an Ed25519 CA (before HQ's CAs were P-256) keep syncing: its Ed25519 client

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <map>
 
+#include "common/strings.hpp"
 #include "sync/profile_store/report_time.hpp"
 
 namespace kiosk_edge {
@@ -14,6 +15,14 @@ namespace {
 boost::json::value TimeOrNull(std::int64_t unix_ms) {
   if (unix_ms <= 0) return nullptr;
   return boost::json::string(FormatReportTime(unix_ms, 0));
+}
+
+// Sets <name>_not_after and <name>_seconds_left (from `now_ms`) when `not_after_ms` is known.
+void PutCertificateEnd(boost::json::object& entry, std::string_view name,
+                       std::optional<std::int64_t> not_after_ms, std::int64_t now_ms) {
+  if (!not_after_ms) return;
+  entry[StrCat(name, "_not_after")] = TimeOrNull(*not_after_ms);
+  entry[StrCat(name, "_seconds_left")] = (*not_after_ms - now_ms) / 1000;
 }
 
 boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms) {
@@ -31,7 +40,9 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms) {
                             {"voucher_conflicts", 0},
                             {"backlog", nullptr},
                             {"https_certificate_not_after", nullptr},
-                            {"https_seconds_left", nullptr}};
+                            {"https_certificate_seconds_left", nullptr},
+                            {"client_certificate_not_after", nullptr},
+                            {"client_certificate_seconds_left", nullptr}};
   if (!kiosk.stream) return entry;
   const KioskStatus& stream = *kiosk.stream;
   entry["incarnation"] = stream.incarnation;
@@ -41,10 +52,8 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms) {
   if (stream.journal_last_seq) {
     entry["backlog"] = std::max<std::int64_t>(0, *stream.journal_last_seq - stream.high_water);
   }
-  if (stream.https_not_after_ms) {
-    entry["https_certificate_not_after"] = TimeOrNull(*stream.https_not_after_ms);
-    entry["https_seconds_left"] = (*stream.https_not_after_ms - now_ms) / 1000;
-  }
+  PutCertificateEnd(entry, "https_certificate", stream.https_not_after_ms, now_ms);
+  PutCertificateEnd(entry, "client_certificate", stream.client_cert_not_after_ms, now_ms);
   if (stream.last_batch_at_ms > 0) {
     entry["seconds_since_sync"] =
         std::max<std::int64_t>(0, now_ms - stream.last_batch_at_ms) / 1000;

@@ -12,7 +12,9 @@
 //                    "missing_events": 3, "dead_letters": 0, "voucher_conflicts": 1,
 //                    "backlog": 0 | null,
 //                    "https_certificate_not_after": "2027-05-01T00:00:00Z" | null,
-//                    "https_seconds_left": 5064435 | null}]}
+//                    "https_certificate_seconds_left": 5064435 | null,
+//                    "client_certificate_not_after": "2029-06-05T10:00:00Z" | null,
+//                    "client_certificate_seconds_left": 71282835 | null}]}
 //
 // last_sync_at is when HQ stored the kiosk's latest batch (HQ's clock). missing_events counts the
 // seqs inside the open gaps of the kiosk's current incarnation. backlog: the events the kiosk
@@ -20,8 +22,10 @@
 // high_water); null for kiosks that do not report it. Events captured since that batch, while the
 // kiosk cannot reach HQ, are not counted: HQ cannot know of them (kioskctl status on the kiosk
 // can). https_certificate_not_after: the end of validity of the certificate the kiosk served
-// phones with ([https]) as its latest batch left; https_seconds_left counts down to it from
-// generated_at (negative once it has passed). Both null for kiosks that reported none.
+// phones with ([https]) as its latest batch left (null when it reported none);
+// client_certificate_not_after: of the client certificate that batch came with (the kiosk must
+// enroll again before it, or it can no longer sync). Each *_seconds_left counts down to its end
+// from generated_at (negative once it has passed), null with it.
 
 #include <cstdint>
 #include <string>

@@ -14,10 +14,12 @@ inline constexpr std::string_view kJournalLastSeqSql = R"sql(
 ALTER TABLE streams ADD COLUMN journal_last_seq BIGINT;
 )sql";
 
-// SQLite 10, PostgreSQL 13: and the end of validity of the certificate the kiosk served phones
-// with as it sent its latest batch (kHttpsNotAfterHeader); NULL when it reported none.
-inline constexpr std::string_view kHttpsNotAfterSql = R"sql(
+// SQLite 10, PostgreSQL 13: and, as its latest batch arrived, the end of validity of the
+// certificate the kiosk served phones with (kHttpsNotAfterHeader; NULL when it reported none)
+// and of the client certificate it synced with.
+inline constexpr std::string_view kCertificateEndsSql = R"sql(
 ALTER TABLE streams ADD COLUMN https_not_after_ms BIGINT;
+ALTER TABLE streams ADD COLUMN client_cert_not_after_ms BIGINT;
 )sql";
 
 }  // namespace kiosk_edge

@@ -100,8 +100,8 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
     {"update_stream",
      "UPDATE streams SET max_seq = $3, high_water = $4, last_batch_at_ms = $5, "
-     "journal_last_seq = COALESCE($6, journal_last_seq), https_not_after_ms = $7 "
-     "WHERE kiosk_id = $1 AND incarnation = $2"},
+     "journal_last_seq = COALESCE($6, journal_last_seq), https_not_after_ms = $7, "
+     "client_cert_not_after_ms = $8 WHERE kiosk_id = $1 AND incarnation = $2"},
     {"delete_gaps", "DELETE FROM gaps WHERE kiosk_id = $1 AND incarnation = $2"},
     {"insert_gap",
      "INSERT INTO gaps (kiosk_id, incarnation, from_seq, to_seq, detected_at_ms) "
@@ -397,13 +397,14 @@ class PgIngestTransaction final : public IngestTransaction {
 
   Result<void> SaveStream(const EventBatch& batch, const StreamState& before,
                           const StreamState& after, std::int64_t now_ms) override {
-    const std::optional<std::string> journal_last_seq =
-        batch.journal_last_seq ? PgParam(*batch.journal_last_seq) : std::nullopt;
-    const std::optional<std::string> https_not_after_ms =
-        batch.https_not_after_ms ? PgParam(*batch.https_not_after_ms) : std::nullopt;
+    const auto optional = [](const std::optional<std::int64_t>& value) {
+      return value ? PgParam(*value) : std::nullopt;
+    };
     Queue(PgCommand::Prepared(
-        "update_stream", Params(batch.kiosk_id, batch.incarnation, after.max_seq, HighWater(after),
-                                now_ms, journal_last_seq, https_not_after_ms)));
+        "update_stream",
+        Params(batch.kiosk_id, batch.incarnation, after.max_seq, HighWater(after), now_ms,
+               optional(batch.journal_last_seq), optional(batch.https_not_after_ms),
+               optional(batch.client_certificate_not_after_ms))));
     if (before.gaps == after.gaps) return {};
     Queue(PgCommand::Prepared("delete_gaps", Params(batch.kiosk_id, batch.incarnation)));
     for (const SeqGap& gap : after.gaps) {

@@ -21,7 +21,8 @@ Result<std::optional<KioskStatus>> PostgresStore::StatusOn(PostgresSession& sess
   PgConnection& connection = session.connection();
   auto stream = connection.Query(
       "SELECT kiosk_id, incarnation, high_water, max_seq, last_batch_at_ms, journal_last_seq, "
-      "https_not_after_ms FROM streams WHERE kiosk_id = $1 ORDER BY last_batch_at_ms DESC, "
+      "https_not_after_ms, client_cert_not_after_ms FROM streams WHERE kiosk_id = $1 ORDER BY "
+      "last_batch_at_ms DESC, "
       "incarnation LIMIT 1",
       Params(kiosk_id));
   if (!stream) return stream.error();
@@ -35,7 +36,8 @@ Result<std::optional<KioskStatus>> PostgresStore::StatusOn(PostgresSession& sess
                      0,
                      0,
                      stream->IsNull(0, 5) ? std::nullopt : std::optional(stream->Int(0, 5)),
-                     stream->IsNull(0, 6) ? std::nullopt : std::optional(stream->Int(0, 6))};
+                     stream->IsNull(0, 6) ? std::nullopt : std::optional(stream->Int(0, 6)),
+                     stream->IsNull(0, 7) ? std::nullopt : std::optional(stream->Int(0, 7))};
   auto gaps = connection.Query(
       "SELECT from_seq, to_seq, detected_at_ms FROM gaps WHERE kiosk_id = $1 AND "
       "incarnation = $2 ORDER BY from_seq",

@@ -87,8 +87,8 @@ constexpr std::string_view kSql[] = {
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     // update_stream
     "UPDATE streams SET max_seq = ?3, high_water = ?4, last_batch_at_ms = ?5, "
-    "journal_last_seq = COALESCE(?6, journal_last_seq), https_not_after_ms = ?7 "
-    "WHERE kiosk_id = ?1 AND incarnation = ?2",
+    "journal_last_seq = COALESCE(?6, journal_last_seq), https_not_after_ms = ?7, "
+    "client_cert_not_after_ms = ?8 WHERE kiosk_id = ?1 AND incarnation = ?2",
     // delete_gaps
     "DELETE FROM gaps WHERE kiosk_id = ?1 AND incarnation = ?2",
     // insert_gap
@@ -319,13 +319,12 @@ class SqliteIngestTransaction final : public IngestTransaction {
                           const StreamState& after, std::int64_t now_ms) override {
     auto bound = BindAll(s_.update_stream, batch.kiosk_id, batch.incarnation, after.max_seq,
                          HighWater(after), now_ms);
-    if (bound) {
-      bound = batch.journal_last_seq ? s_.update_stream.Bind(6, *batch.journal_last_seq)
-                                     : s_.update_stream.BindNull(6);
-    }
-    if (bound) {
-      bound = batch.https_not_after_ms ? s_.update_stream.Bind(7, *batch.https_not_after_ms)
-                                       : s_.update_stream.BindNull(7);
+    for (const auto& [index, value] :
+         {std::pair{6, &batch.journal_last_seq}, std::pair{7, &batch.https_not_after_ms},
+          std::pair{8, &batch.client_certificate_not_after_ms}}) {
+      if (bound) {
+        bound = *value ? s_.update_stream.Bind(index, **value) : s_.update_stream.BindNull(index);
+      }
     }
     if (!bound) return bound.error();
     if (auto ran = s_.update_stream.Run(); !ran) return ran.error();

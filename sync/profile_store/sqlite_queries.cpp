@@ -44,7 +44,8 @@ Result<std::optional<KioskStatus>> SqliteStore::StatusLocked(std::string_view ki
   auto stream = Select(
       *db_,
       "SELECT kiosk_id, incarnation, high_water, max_seq, last_batch_at_ms, journal_last_seq, "
-      "https_not_after_ms FROM streams WHERE kiosk_id = ?1 ORDER BY last_batch_at_ms DESC, "
+      "https_not_after_ms, client_cert_not_after_ms FROM streams WHERE kiosk_id = ?1 ORDER BY "
+      "last_batch_at_ms DESC, "
       "incarnation LIMIT 1",
       [&status](const Statement& row) {
         status = KioskStatus{row.ColumnText(0),
@@ -56,7 +57,8 @@ Result<std::optional<KioskStatus>> SqliteStore::StatusLocked(std::string_view ki
                              0,
                              0,
                              row.ColumnIsNull(5) ? std::nullopt : std::optional(row.ColumnInt(5)),
-                             row.ColumnIsNull(6) ? std::nullopt : std::optional(row.ColumnInt(6))};
+                             row.ColumnIsNull(6) ? std::nullopt : std::optional(row.ColumnInt(6)),
+                             row.ColumnIsNull(7) ? std::nullopt : std::optional(row.ColumnInt(7))};
       },
       kiosk_id);
   if (!stream) return stream.error();

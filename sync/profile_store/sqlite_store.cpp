@@ -95,7 +95,7 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {7, kJournalLastSeqSql},
                                      {8, kDeviceScanIndexMigrationSql},
                                      {9, kWithdrawalEventsSql},
-                                     {10, kHttpsNotAfterSql}};
+                                     {10, kCertificateEndsSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>

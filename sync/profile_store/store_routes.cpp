@@ -135,8 +135,12 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpReq
   const std::optional<std::string_view> journal_last_seq = request.Header(kJournalLastSeqHeader);
   const std::optional<std::int64_t> https_not_after_ms =
       AdvisoryNumber(request.Header(kHttpsNotAfterHeader), 1);
-  const auto ingest = [&services, &body = request.body, peer, journal_last_seq,
-                       https_not_after_ms] {
+  std::optional<std::int64_t> client_certificate_not_after_ms;
+  if (request.peer_certificate_not_after) {
+    client_certificate_not_after_ms = UnixMs(*request.peer_certificate_not_after);
+  }
+  const auto ingest = [&services, &body = request.body, peer, journal_last_seq, https_not_after_ms,
+                       client_certificate_not_after_ms] {
     IngestOutcome outcome;
     auto batch = DecodeBatch(body);
     if (!batch) {
@@ -145,6 +149,7 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpReq
     }
     batch->journal_last_seq = AdvisoryNumber(journal_last_seq, batch->last_seq);
     batch->https_not_after_ms = https_not_after_ms;
+    batch->client_certificate_not_after_ms = client_certificate_not_after_ms;
     if (batch->kiosk_id != peer) {
       outcome.wrong_kiosk = true;
       outcome.batch_kiosk = batch->kiosk_id;

@@ -79,6 +79,9 @@ struct EventBatch {
   std::optional<std::int64_t> journal_last_seq;
   // Not in the batch's JSON either: from the kHttpsNotAfterHeader request header.
   std::optional<std::int64_t> https_not_after_ms;
+  // Nor this: the end of validity (Unix ms) of the client certificate the batch came with, from
+  // HQ's TLS handshake.
+  std::optional<std::int64_t> client_certificate_not_after_ms;
 
   friend bool operator==(const EventBatch&, const EventBatch&) = default;
 };

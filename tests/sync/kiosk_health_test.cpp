@@ -14,6 +14,7 @@
 #include "common/crypto.hpp"
 #include "common/fake_clock.hpp"
 #include "common/files.hpp"
+#include "common/strings.hpp"
 #include "support/hq_api_server.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/running_profile_store.hpp"
@@ -113,17 +114,21 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
             R"("high_water":3,"max_seq":3,"last_sync_at":"2027-01-15T08:00:00Z",)"
             R"("seconds_since_sync":5400,"gaps":[],"missing_events":0,"dead_letters":1,)"
             R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
-            R"("https_seconds_left":null},)"
+            R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
+            R"("client_certificate_seconds_left":null},)"
             R"({"kiosk_id":"kiosk-b","enrolled":false,"revoked":false,"incarnation":"inc-b",)"
             R"("high_water":1,"max_seq":6,"last_sync_at":"2027-01-15T09:00:00Z",)"
             R"("seconds_since_sync":1800,"gaps":[{"from_seq":2,"to_seq":4,)"
             R"("detected_at":"2027-01-15T09:00:00Z"}],"missing_events":3,"dead_letters":0,)"
             R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
-            R"("https_seconds_left":null},)"
+            R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
+            R"("client_certificate_seconds_left":null},)"
             R"({"kiosk_id":"kiosk-c","enrolled":true,"revoked":true,"incarnation":null,)"
             R"("high_water":0,"max_seq":0,"last_sync_at":null,"seconds_since_sync":null,)"
             R"("gaps":[],"missing_events":0,"dead_letters":0,"voucher_conflicts":0,)"
-            R"("backlog":null,"https_certificate_not_after":null,"https_seconds_left":null}]})");
+            R"("backlog":null,"https_certificate_not_after":null,)"
+            R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
+            R"("client_certificate_seconds_left":null}]})");
 }
 
 // The backlog is what the kiosk's journal held beyond HQ's high-water mark as its latest batch
@@ -142,27 +147,33 @@ TEST_P(KioskHealthTest, TheBacklogIsTheJournalBeyondTheHighWaterMarkAtTheLatestB
   EXPECT_EQ(backlog(), "0");
 }
 
-// The phones' certificate is the one the kiosk reported with its latest batch: a batch without the
-// report (no [https], or an older kiosk) clears it. The time left counts from HQ's clock.
-TEST_P(KioskHealthTest, ThePhonesCertificateIsTheOneTheLatestBatchReported) {
-  const auto not_after = [this] { return FirstKioskMember("https_certificate_not_after"); };
-  const auto seconds_left = [this] { return FirstKioskMember("https_seconds_left"); };
+// The phones' and the client certificate's ends are those the kiosk's latest batch came with: a
+// batch without them (no [https], or an older kiosk; a store fed without TLS) clears them. The
+// time left counts from HQ's clock.
+TEST_P(KioskHealthTest, CertificateEndsAreThoseOfTheLatestBatch) {
+  const auto ends = [this] {
+    return StrCat(FirstKioskMember("https_certificate_not_after"), " ",
+                  FirstKioskMember("https_certificate_seconds_left"), " ",
+                  FirstKioskMember("client_certificate_not_after"), " ",
+                  FirstKioskMember("client_certificate_seconds_left"));
+  };
   const std::int64_t in_20_days = NowMs() + 20LL * 86'400'000;
+  const std::int64_t in_825_days = NowMs() + 825LL * 86'400'000;
   EventBatch first = ScanBatch("kiosk-a", "inc-a", 1, 10);
   first.https_not_after_ms = in_20_days;
+  first.client_certificate_not_after_ms = in_825_days;
   Ingest(first);
-  EXPECT_EQ(not_after(), R"("2027-02-04T08:00:00Z")");
-  EXPECT_EQ(seconds_left(), "1728000");
+  EXPECT_EQ(ends(), R"("2027-02-04T08:00:00Z" 1728000 "2029-04-19T08:00:00Z" 71280000)");
 
   clock_.Advance(21 * 24h);
-  EventBatch expired = ScanBatch("kiosk-a", "inc-a", 11, 10);
-  expired.https_not_after_ms = in_20_days;
-  Ingest(expired);
-  EXPECT_EQ(seconds_left(), "-86400");
+  EventBatch later = ScanBatch("kiosk-a", "inc-a", 11, 10);
+  later.https_not_after_ms = in_20_days;
+  later.client_certificate_not_after_ms = in_825_days;
+  Ingest(later);
+  EXPECT_EQ(ends(), R"("2027-02-04T08:00:00Z" -86400 "2029-04-19T08:00:00Z" 69465600)");
 
   Ingest(ScanBatch("kiosk-a", "inc-a", 21, 10));
-  EXPECT_EQ(not_after(), "null");
-  EXPECT_EQ(seconds_left(), "null");
+  EXPECT_EQ(ends(), "null null null null");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthTest, testing::BothBackends(), testing::BackendName);

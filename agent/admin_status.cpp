@@ -29,10 +29,6 @@ HttpResponse JsonError(unsigned status, std::string_view message) {
                             boost::json::serialize(boost::json::object{{"error", message}}));
 }
 
-std::int64_t ToMs(std::chrono::system_clock::time_point at) {
-  return std::chrono::duration_cast<milliseconds>(at.time_since_epoch()).count();
-}
-
 // The query parameter `name` as an integer in [0, max], `fallback` when absent; nullopt when it
 // is not a number.
 std::optional<std::int64_t> IntParameter(const HttpRequest& request, std::string_view name,
@@ -52,7 +48,7 @@ boost::json::object SyncJson(const AdminStatusServices& services) {
   if (services.hq_sync == nullptr) return sync;
   const SyncStatus status = services.hq_sync->Status();
   sync["hq_reachable"] = status.hq_reachable;
-  if (status.last_caught_up) sync["last_synced_ms"] = ToMs(*status.last_caught_up);
+  if (status.last_caught_up) sync["last_synced_ms"] = UnixMs(*status.last_caught_up);
   sync["last_error"] = status.last_error;
   sync["consecutive_failures"] = status.consecutive_failures;
   sync["rounds_finished"] = status.rounds_finished;
@@ -60,6 +56,9 @@ boost::json::object SyncJson(const AdminStatusServices& services) {
   sync["events_sent"] = status.events_sent;
   sync["dead_letters"] = status.dead_letters;
   if (status.config_version) sync["config_version"] = *status.config_version;
+  if (services.client_certificate_not_after_ms) {
+    sync["client_certificate_not_after_ms"] = *services.client_certificate_not_after_ms;
+  }
   return sync;
 }
 
@@ -81,7 +80,7 @@ awaitable<HttpResponse> Status(const AdminStatusServices& services) {
   boost::json::object body{{"kiosk_id", stats->kiosk_id},
                            {"incarnation", stats->incarnation},
                            {"store_id", services.store_id},
-                           {"now_ms", ToMs(services.clock->WallNow())}};
+                           {"now_ms", UnixMs(services.clock->WallNow())}};
   body["journal"] = {{"last_seq", stats->last_seq},
                      {"synced_seq", stats->synced_seq},
                      {"unsynced_count", stats->unsynced_count},

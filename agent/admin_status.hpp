@@ -9,7 +9,9 @@
 //                          "sync":{"enrolled", and when enrolled "hq_reachable","last_synced_ms"
 //                          (the last round that left the kiosk caught up; absent: none since the
 //                          start),"last_error","consecutive_failures","rounds_finished",
-//                          "batches_sent","events_sent","dead_letters","config_version"?},
+//                          "batches_sent","events_sent","dead_letters","config_version"?,
+//                          "client_certificate_not_after_ms" (the end of the certificate the
+//                          kiosk syncs with: it must enroll again before)},
 //                          "camera":{"state","device","message"},
 //                          "https":{"certificate_not_after_ms"} (the [https] certificate's end of
 //                          validity), or null without [https]}
@@ -60,6 +62,8 @@ struct AdminStatusServices {
   KioskMetrics* metrics;
   // The [https] certificate's notAfter, in ms since the epoch; nullopt without [https].
   std::optional<std::int64_t> phones_certificate_not_after_ms;
+  // The HQ client certificate's notAfter (ms since the epoch); nullopt when not enrolled.
+  std::optional<std::int64_t> client_certificate_not_after_ms;
 };
 
 HttpHandler WithAdminStatusRoutes(AdminStatusServices services, HttpHandler next);

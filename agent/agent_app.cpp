@@ -20,6 +20,7 @@
 #include "agent/kiosk_identity.hpp"
 #include "agent/kiosk_metrics.hpp"
 #include "agent/shopper_setup.hpp"
+#include "common/clock.hpp"
 #include "common/crypto.hpp"
 #include "common/files.hpp"
 #include "common/http_server.hpp"
@@ -69,9 +70,7 @@ Result<PhonesListener> ListenForPhones(boost::asio::io_context& io, const AgentC
     return Error(error.kind(),
                  StrCat("[https] ", config.https_certificate.string(), ": ", error.message()));
   }
-  return PhonesListener{
-      std::move(*server),
-      std::chrono::duration_cast<std::chrono::milliseconds>(not_after->time_since_epoch()).count()};
+  return PhonesListener{std::move(*server), UnixMs(*not_after)};
 }
 
 void PrintBanner(const AgentConfig& config, const Journal& journal, const ShopperServices& shopper,
@@ -162,7 +161,15 @@ int Serve(const AgentConfig& config) {
   }
   std::unique_ptr<HttpServer>& phones = listener->server;
   std::unique_ptr<HqSync> hq_sync;
+  std::optional<std::int64_t> client_certificate_not_after_ms;
   if (*enrollment) {
+    auto not_after = CertificateNotAfter((*enrollment)->client_certificate_pem);
+    if (!not_after) {
+      LogError("agent", "the HQ client certificate in ", config.state_dir.string(), ": ",
+               not_after.error().message(), " (enroll the kiosk again)");
+      return kExitFailure;
+    }
+    client_certificate_not_after_ms = UnixMs(*not_after);
     SyncClientOptions sync_options;
     sync_options.backoff_base = config.sync_backoff_base;
     sync_options.backoff_cap = config.sync_backoff_cap;
@@ -186,10 +193,11 @@ int Serve(const AgentConfig& config) {
   // kioskctl's admin API: only on the owner-only Unix socket in the state folder.
   auto admin = HttpServer::ListenLocal(
       io, config.state_dir / "kioskctl.sock", config.http,
-      WithAdminStatusRoutes({journal->get(), &blocking_pool, &SystemClock(), hq_sync.get(),
-                             (*counter)->services().camera, &(*shopper)->trust(), config.store_id,
-                             &metrics, listener->certificate_not_after_ms},
-                            MakeAdminRoutes(&(*shopper)->services(), config.store_id)));
+      WithAdminStatusRoutes(
+          {journal->get(), &blocking_pool, &SystemClock(), hq_sync.get(),
+           (*counter)->services().camera, &(*shopper)->trust(), config.store_id, &metrics,
+           listener->certificate_not_after_ms, client_certificate_not_after_ms},
+          MakeAdminRoutes(&(*shopper)->services(), config.store_id)));
   if (!admin) {
     LogError("agent", admin.error().message());
     return kExitFailure;
@@ -202,10 +210,7 @@ int Serve(const AgentConfig& config) {
     phones->Start();
     LogInfo("agent", "listening for phones on https://", config.https_listen_address, ":",
             phones->port());
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            SystemClock().WallNow().time_since_epoch())
-                            .count();
-    if (*listener->certificate_not_after_ms <= now_ms) {
+    if (*listener->certificate_not_after_ms <= UnixMs(SystemClock().WallNow())) {
       LogWarning("agent", "the [https] certificate ", config.https_certificate.string(),
                  " has expired: phones see a warning instead of the pages");
     }

@@ -48,23 +48,42 @@ std::int64_t Int(const boost::json::object& json, std::string_view key) {
   return JsonInt(json, key).value_or(0);
 }
 
-// status asks for attention this long before the [https] certificate expires.
-constexpr std::int64_t kCertificateWarningMs = std::int64_t{14} * 86'400'000;
-
-// How long the [https] certificate has left (negative: expired) in a status answer; nullopt
-// without [https].
-std::optional<std::int64_t> CertificateLeftMs(const boost::json::object& status) {
-  const auto* https = status.if_contains("https");
-  if (https == nullptr || !https->is_object()) return std::nullopt;
-  const auto not_after = JsonInt(https->as_object(), "certificate_not_after_ms");
-  if (!not_after) return std::nullopt;
-  return *not_after - Int(status, "now_ms");
-}
-
 const boost::json::object& Object(const boost::json::object& json, std::string_view key) {
   static const boost::json::object kEmpty;
   const auto* found = json.if_contains(key);
   return found != nullptr && found->is_object() ? found->as_object() : kEmpty;
+}
+
+// A certificate whose end a status answer reports, and how long before it status asks for
+// attention: the [https] one phones see (the retailer renews it) and the HQ client certificate
+// the kiosk syncs with (renewed by enrolling again, which takes longer to arrange).
+struct WatchedCertificate {
+  std::string_view section;  // of the status answer
+  std::string_view key;      // in that section: the end, in Unix ms
+  std::int64_t warning_ms;
+  std::string_view name;     // for people
+  std::string_view expired;  // what an expired one means
+  std::string_view renewal;  // what to do before it ends, when not obvious
+  std::string_view line;     // status's line for it, up to " valid until"
+};
+constexpr WatchedCertificate kWatchedCertificates[] = {
+    {"https", "certificate_not_after_ms", std::int64_t{14} * 86'400'000, "the [https] certificate",
+     "phones see a warning instead of the pages", "", "https:    certificate"},
+    {"sync", "client_certificate_not_after_ms", std::int64_t{30} * 86'400'000,
+     "the HQ client certificate", "HQ refuses this kiosk until it enrolls again",
+     ": enroll the kiosk again (kioskctl enroll)", "enrolled: HQ client certificate"}};
+
+// The certificate's end, and how long it has left (negative: expired); nullopt when the status
+// answer has none (no [https]; not enrolled).
+struct CertificateEnd {
+  std::int64_t not_after_ms = 0;
+  std::int64_t left_ms = 0;
+};
+std::optional<CertificateEnd> EndOf(const boost::json::object& status,
+                                    const WatchedCertificate& certificate) {
+  const auto not_after = JsonInt(Object(status, certificate.section), certificate.key);
+  if (!not_after) return std::nullopt;
+  return CertificateEnd{*not_after, *not_after - Int(status, "now_ms")};
 }
 
 // --name as a non-negative number; `fallback` when absent; nullopt (and a message) when bad.
@@ -145,12 +164,14 @@ std::string StatusAttention(const boost::json::object& status, std::int64_t max_
     reasons.push_back(StrCat("the counter camera ", JsonString(camera, "device"),
                              " failed: ", JsonString(camera, "message")));
   }
-  if (const auto left_ms = CertificateLeftMs(status)) {
-    if (*left_ms <= 0) {
+  for (const WatchedCertificate& certificate : kWatchedCertificates) {
+    const auto end = EndOf(status, certificate);
+    if (!end) continue;
+    if (end->left_ms <= 0) {
+      reasons.push_back(StrCat(certificate.name, " has expired: ", certificate.expired));
+    } else if (end->left_ms < certificate.warning_ms) {
       reasons.push_back(
-          "the [https] certificate has expired: phones see a warning instead of the pages");
-    } else if (*left_ms < kCertificateWarningMs) {
-      reasons.push_back(StrCat("the [https] certificate expires in ", FormatAge(*left_ms)));
+          StrCat(certificate.name, " expires in ", FormatAge(end->left_ms), certificate.renewal));
     }
   }
   if (JsonBool(sync, "enrolled")) {
@@ -191,10 +212,12 @@ int StatusCommand(const std::filesystem::path& state_dir, const KioskctlOptions&
   if (!JsonString(camera, "device").empty()) out << " " << JsonString(camera, "device");
   if (!JsonString(camera, "message").empty()) out << " (" << JsonString(camera, "message") << ")";
   out << "\n";
-  if (const auto left_ms = CertificateLeftMs(status)) {
-    out << "https:    certificate valid until "
-        << FormatUtcSeconds(Int(Object(status, "https"), "certificate_not_after_ms"))
-        << (*left_ms > 0 ? StrCat(" (", FormatAge(*left_ms), " left)") : " (expired)") << "\n";
+  for (const WatchedCertificate& certificate : kWatchedCertificates) {
+    if (const auto end = EndOf(status, certificate)) {
+      out << certificate.line << " valid until " << FormatUtcSeconds(end->not_after_ms)
+          << (end->left_ms > 0 ? StrCat(" (", FormatAge(end->left_ms), " left)") : " (expired)")
+          << "\n";
+    }
   }
   const std::string attention = StatusAttention(status, *max_offline);
   if (attention.empty()) {

@@ -114,6 +114,25 @@ TEST(KioskctlStatusTest, AttentionNamesAnExpiringOrExpiredHttpsCertificate) {
   EXPECT_EQ(StatusAttention(without, 60), "");
 }
 
+// The HQ client certificate is renewed by enrolling again, which takes longer to arrange: status
+// warns 30 days ahead.
+TEST(KioskctlStatusTest, AttentionNamesAnExpiringOrExpiredHqClientCertificate) {
+  const boost::json::object journal{
+      {"dead_letter_count", 0}, {"size_bytes", 0}, {"budget_bytes", 1000}};
+  constexpr std::int64_t kNow = 1'800'000'000'000, kDay = 86'400'000;
+  const auto with_certificate = [&](std::int64_t not_after_ms) {
+    return Status(kNow, journal,
+                  {{"enrolled", true},
+                   {"last_synced_ms", kNow},
+                   {"client_certificate_not_after_ms", not_after_ms}});
+  };
+  EXPECT_EQ(StatusAttention(with_certificate(kNow + 30 * kDay), 60), "") << "30 days is fine";
+  EXPECT_EQ(StatusAttention(with_certificate(kNow + 29 * kDay), 60),
+            "the HQ client certificate expires in 29 d: enroll the kiosk again (kioskctl enroll)");
+  EXPECT_EQ(StatusAttention(with_certificate(kNow - 1), 60),
+            "the HQ client certificate has expired: HQ refuses this kiosk until it enrolls again");
+}
+
 TEST(KioskctlStatusTest, StatusOfAHealthyKioskThatIsNotEnrolled) {
   TempDir dir;
   RunningAgent agent(dir.path(), "[kiosk]\nid = \"kiosk-status-1\"\nstore_id = \"store-9\"\n");

@@ -81,6 +81,10 @@ TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
       std::regex_match(LineStartingWith(status.out, "sync:"),
                        std::regex(R"(sync:     HQ reachable; last synced \S+Z \(\d+ s ago\))")))
       << status.out;
+  EXPECT_TRUE(std::regex_match(
+      LineStartingWith(status.out, "enrolled:"),
+      std::regex(R"(enrolled: HQ client certificate valid until \S+Z \(82[45] d left\))")))
+      << status.out;
   EXPECT_EQ(LineStartingWith(status.out, "status:"), "status:   ok");
 
   // Both servers count the same batches: the kiosk's uploads are HQ's ingests.
@@ -109,24 +113,33 @@ TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
                                 std::regex("\nprofile_store_http_responses_total\\{code=\"200\"\\} "
                                            "[1-9][0-9]*\n")))
       << hq_metrics->body;
-  // HQ's kiosk health has the kiosk's report of its journal (nothing left behind) and of the
-  // certificate it serves phones with.
+  // HQ's kiosk health has the kiosk's report of its journal: nothing left behind.
   const auto health = HqApiGet(client, "/v1/kiosks/health");
   ASSERT_TRUE(health) << health.error().message();
   const auto kiosks = boost::json::parse(health->body).at("kiosks").as_array();
   ASSERT_EQ(kiosks.size(), 1u) << health->body;
   EXPECT_EQ(kiosks[0].at("backlog"), 0) << health->body;
   EXPECT_GT(kiosks[0].at("high_water").as_int64(), 0) << health->body;
-  const auto not_after = CertificateNotAfter(ReadSmallFile(dir.path() / "kiosk.pem").value());
-  ASSERT_TRUE(not_after) << not_after.error().message();
-  const std::int64_t not_after_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(not_after->time_since_epoch()).count();
-  EXPECT_EQ(kiosks[0].at("https_certificate_not_after").as_string(),
-            FormatReportTime(not_after_ms, 0))
+  // ... and the ends of the certificate it serves phones with and of the one it syncs with.
+  const auto end_of = [](const std::filesystem::path& certificate) -> std::string {
+    const auto not_after = CertificateNotAfter(ReadSmallFile(certificate).value());
+    EXPECT_TRUE(not_after) << certificate;
+    if (!not_after) return "";
+    return FormatReportTime(
+        std::chrono::duration_cast<std::chrono::milliseconds>(not_after->time_since_epoch())
+            .count(),
+        0);
+  };
+  EXPECT_EQ(kiosks[0].at("https_certificate_not_after").as_string(), end_of(dir / "kiosk.pem"))
       << health->body;
-  const std::int64_t seconds_left = kiosks[0].at("https_seconds_left").as_int64();
-  EXPECT_GT(seconds_left, 90 * 86'400 - 600) << health->body;
-  EXPECT_LE(seconds_left, 90 * 86'400) << health->body;
+  const std::int64_t https_left = kiosks[0].at("https_certificate_seconds_left").as_int64();
+  EXPECT_GT(https_left, 90 * 86'400 - 600) << health->body;
+  EXPECT_LE(https_left, 90 * 86'400) << health->body;
+  EXPECT_EQ(kiosks[0].at("client_certificate_not_after").as_string(),
+            end_of(agent.state_dir() / "hq-client-cert.pem"))
+      << health->body;
+  EXPECT_GT(kiosks[0].at("client_certificate_seconds_left").as_int64(), 800 * 86'400)
+      << health->body;  // enrollment certifies for 825 days by default
 
   client.token.clear();
   const auto anonymous = HqApiGet(client, "/metrics");

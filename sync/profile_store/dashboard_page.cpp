@@ -131,7 +131,7 @@ std::string_view DashboardHtml() {
     <table id="health">
       <thead><tr><th>kiosk</th><th>last sync</th><th>backlog</th><th>gaps</th>
         <th>voucher conflicts</th><th>dead letters</th><th>phones' certificate</th>
-        <th>state</th></tr></thead>
+        <th>sync certificate</th><th>state</th></tr></thead>
       <tbody></tbody>
     </table>
   </section>

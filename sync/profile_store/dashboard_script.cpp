@@ -280,22 +280,29 @@ std::string_view DashboardScript() {
     return `${Math.floor(seconds / 86400)} d`;
   }
 
-  // The kiosk's [https] certificate, as its latest batch reported it; kioskctl status asks for
-  // attention within the same 14 days.
-  const CERTIFICATE_WARNING_SECONDS = 14 * 86400;
+  // Attention this long before a kiosk's certificate ends: the one it serves phones with
+  // ([https], renewed by the retailer; kioskctl status warns as early) and the client certificate
+  // it syncs with (renewed by enrolling the kiosk again).
+  const WARNING_SECONDS = { https_certificate: 14 * 86400, client_certificate: 30 * 86400 };
 
-  function certificateText(kiosk) {
-    if (kiosk.https_seconds_left === null) return 'not reported';
-    if (kiosk.https_seconds_left < 0) return `expired ${kiosk.https_certificate_not_after}`;
-    return `${kiosk.https_certificate_not_after} (${ageText(kiosk.https_seconds_left)} left)`;
+  function certificateText(kiosk, name) {
+    const left = kiosk[`${name}_seconds_left`];
+    const notAfter = kiosk[`${name}_not_after`];
+    if (left === null) return 'not reported';
+    if (left < 0) return `expired ${notAfter}`;
+    return `${notAfter} (${ageText(left)} left)`;
+  }
+
+  function certificateEnding(kiosk, name) {
+    const left = kiosk[`${name}_seconds_left`];
+    return left !== null && left < WARNING_SECONDS[name];
   }
 
   function renderHealth(health) {
     const rows = health.kiosks.map((kiosk) => {
-      const certificateEnding =
-        kiosk.https_seconds_left !== null && kiosk.https_seconds_left < CERTIFICATE_WARNING_SECONDS;
       const needsAttention = kiosk.revoked || kiosk.gaps.length > 0 || kiosk.voucher_conflicts > 0 ||
-        kiosk.dead_letters > 0 || certificateEnding;
+        kiosk.dead_letters > 0 || certificateEnding(kiosk, 'https_certificate') ||
+        certificateEnding(kiosk, 'client_certificate');
       const cells = {
         kiosk: kiosk.revoked ? `${kiosk.kiosk_id} (revoked)` : kiosk.kiosk_id,
         last_sync: kiosk.last_sync_at ? `${kiosk.last_sync_at} (${ageText(kiosk.seconds_since_sync)} ago)` : 'never',
@@ -305,7 +312,8 @@ std::string_view DashboardScript() {
           : 'none',
         voucher_conflicts: String(kiosk.voucher_conflicts),
         dead_letters: String(kiosk.dead_letters),
-        https_certificate: certificateText(kiosk),
+        https_certificate: certificateText(kiosk, 'https_certificate'),
+        client_certificate: certificateText(kiosk, 'client_certificate'),
         state: needsAttention ? 'attention' : 'ok',
       };
       const tr = html('tr', undefined, { 'data-kiosk': kiosk.kiosk_id });
@@ -318,7 +326,7 @@ std::string_view DashboardScript() {
     });
     if (rows.length === 0) {
       const empty = html('tr');
-      empty.append(html('td', 'No kiosk has enrolled or synced yet.', { colspan: 8 }));
+      empty.append(html('td', 'No kiosk has enrolled or synced yet.', { colspan: 9 }));
       rows.push(empty);
     }
     $('health').tBodies[0].replaceChildren(...rows);

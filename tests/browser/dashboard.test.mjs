@@ -255,8 +255,8 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
       rows.map((row) => [row.dataset.kiosk, ...[...row.cells].map((cell) => cell.textContent)]),
     );
     assert.deepEqual(
-      // the ages in "last sync" and "phones' certificate" move on: checked below
-      healthRows.map((row) => row.filter((_, i) => i !== 2 && i !== 7)),
+      // the ages in "last sync" and the certificates' columns move on: checked below
+      healthRows.map((row) => row.filter((_, i) => i !== 2 && i !== 7 && i !== 8)),
       health.kiosks.map((kiosk) => [
         kiosk.kiosk_id,
         kiosk.kiosk_id,
@@ -267,19 +267,29 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
         String(kiosk.voucher_conflicts),
         String(kiosk.dead_letters),
         kiosk.gaps.length || kiosk.voucher_conflicts || kiosk.dead_letters || kiosk.revoked ||
-          (kiosk.https_seconds_left !== null && kiosk.https_seconds_left < 14 * 86400) ? 'attention' : 'ok',
+          (kiosk.https_certificate_seconds_left ?? Infinity) < 14 * 86400 ||
+          (kiosk.client_certificate_seconds_left ?? Infinity) < 30 * 86400
+          ? 'attention' : 'ok',
       ]),
     );
-    assert.deepEqual(healthRows.map((row) => row[0]), ['kiosk-a', 'kiosk-b', 'kiosk-c']);
+    assert.deepEqual(healthRows.map((row) => row[0]), ['kiosk-a', 'kiosk-b', 'kiosk-c', 'kiosk-d']);
     assert.equal(healthRows[1][4], '12-14 (3 missing)');
-    // The phones' certificates as the kiosks reported them: kiosk-c's ends within 14 days, which
-    // alone asks for attention; kiosk-b reported none.
-    const notAfter = health.kiosks.map((kiosk) => kiosk.https_certificate_not_after);
-    assert.match(healthRows[0][7], new RegExp(`^${notAfter[0]} \\((399|400) d left\\)$`));
-    assert.equal(healthRows[1][7], 'not reported');
-    assert.match(healthRows[2][7], new RegExp(`^${notAfter[2]} \\(4 d left\\)$`));
-    assert.deepEqual(healthRows[2].slice(3, 7), ['unknown', 'none', '0', '0']);
-    assert.equal(healthRows[2][8], 'attention');
+    // The certificates' ends as the kiosks' latest batches reported them (kiosk-b reported none):
+    // kiosk-c's phones' certificate ends within 14 days and kiosk-d's client certificate within
+    // 30, each of which alone asks for attention.
+    const ends = (name) => health.kiosks.map((kiosk) => kiosk[`${name}_not_after`]);
+    const [https, client] = [ends('https_certificate'), ends('client_certificate')];
+    const left = (notAfter, days) => new RegExp(`^${notAfter} \\((${days - 1}|${days}) d left\\)$`);
+    assert.deepEqual(healthRows.map((row) => row.slice(7, 9).map((cell) => cell.replace(/\d+ d left/, 'N d left'))),
+      [[`${https[0]} (N d left)`, `${client[0]} (N d left)`], ['not reported', 'not reported'],
+       [`${https[2]} (N d left)`, `${client[2]} (N d left)`], [`${https[3]} (N d left)`, `${client[3]} (N d left)`]]);
+    assert.match(healthRows[0][7], left(https[0], 400));
+    assert.match(healthRows[2][7], left(https[2], 5));
+    assert.match(healthRows[3][8], left(client[3], 20));
+    for (const row of [healthRows[2], healthRows[3]]) {
+      assert.deepEqual(row.slice(3, 7), ['unknown', 'none', '0', '0']);
+      assert.equal(row[9], 'attention');
+    }
     for (const [i, kiosk] of health.kiosks.entries()) {
       assert.ok(healthRows[i][2].startsWith(`${kiosk.last_sync_at} (`), healthRows[i][2]);
     }

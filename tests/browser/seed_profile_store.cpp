@@ -1,15 +1,17 @@
 // Fills a profile-store state folder with the attribution dataset (tests/sync/
 // attribution_dataset.hpp, worked through in docs/attribution.md) for the dashboard's browser
 // test, plus one late kiosk-b batch after the window that leaves a gap (seqs 12..14), a dead
-// letter and a second redemption of kiosk-a's voucher V1 (a conflict for both kiosks), and a
-// kiosk-c whose one scan after the window reports a phones' certificate ending in 5 days
-// (kiosk-a's latest batch reports one ending in 400 days; kiosk-b reports none).
+// letter and a second redemption of kiosk-a's voucher V1 (a conflict for both kiosks); and the
+// ends of the kiosks' certificates, as their latest batches would report them (phones' / client):
+// kiosk-a 400 / 700 days from now, kiosk-b none, and two kiosks with one scan after the window
+// each, kiosk-c 5 / 700 days and kiosk-d 100 / 20 days.
 //
 //   seed_profile_store STATE_DIR     creates STATE_DIR/profile-store.db; exit 0 when stored
 
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <tuple>
 
 #include "common/clock.hpp"
 #include "common/crypto.hpp"
@@ -48,12 +50,17 @@ int main(int argc, char** argv) {
   for (auto batch = batches.rbegin(); batch != batches.rend(); ++batch) {
     if (batch->kiosk_id != "kiosk-a") continue;
     batch->https_not_after_ms = now_ms + 400 * kDayMs;
+    batch->client_certificate_not_after_ms = now_ms + 700 * kDayMs;
     break;
   }
-  EventBatch kiosk_c = testing::MakeBatch(
-      "kiosk-c", "inc-c", 1, {testing::Scan(testing::Device('c'), data::kD2 + data::kHour)});
-  kiosk_c.https_not_after_ms = now_ms + 5 * kDayMs;
-  batches.push_back(std::move(kiosk_c));
+  for (const auto& [kiosk, https_days, client_days] :
+       {std::tuple{"kiosk-c", 5, 700}, std::tuple{"kiosk-d", 100, 20}}) {
+    EventBatch batch = testing::MakeBatch(
+        kiosk, "inc-1", 1, {testing::Scan(testing::Device('c'), data::kD2 + data::kHour)});
+    batch.https_not_after_ms = now_ms + https_days * kDayMs;
+    batch.client_certificate_not_after_ms = now_ms + client_days * kDayMs;
+    batches.push_back(std::move(batch));
+  }
   for (const EventBatch& batch : batches) {
     auto answer = (*store)->Ingest(batch);
     if (!answer) {

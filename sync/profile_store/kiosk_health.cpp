@@ -53,7 +53,7 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms) {
     entry["backlog"] = std::max<std::int64_t>(0, *stream.journal_last_seq - stream.high_water);
   }
   PutCertificateEnd(entry, "https_certificate", stream.https_not_after_ms, now_ms);
-  PutCertificateEnd(entry, "client_certificate", stream.client_cert_not_after_ms, now_ms);
+  PutCertificateEnd(entry, "client_certificate", stream.client_certificate_not_after_ms, now_ms);
   if (stream.last_batch_at_ms > 0) {
     entry["seconds_since_sync"] =
         std::max<std::int64_t>(0, now_ms - stream.last_batch_at_ms) / 1000;

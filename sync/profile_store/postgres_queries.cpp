@@ -21,9 +21,8 @@ Result<std::optional<KioskStatus>> PostgresStore::StatusOn(PostgresSession& sess
   PgConnection& connection = session.connection();
   auto stream = connection.Query(
       "SELECT kiosk_id, incarnation, high_water, max_seq, last_batch_at_ms, journal_last_seq, "
-      "https_not_after_ms, client_cert_not_after_ms FROM streams WHERE kiosk_id = $1 ORDER BY "
-      "last_batch_at_ms DESC, "
-      "incarnation LIMIT 1",
+      "https_not_after_ms, client_cert_not_after_ms FROM streams "
+      "WHERE kiosk_id = $1 ORDER BY last_batch_at_ms DESC, incarnation LIMIT 1",
       Params(kiosk_id));
   if (!stream) return stream.error();
   if (stream->rows() == 0) return std::optional<KioskStatus>();

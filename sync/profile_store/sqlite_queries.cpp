@@ -44,9 +44,8 @@ Result<std::optional<KioskStatus>> SqliteStore::StatusLocked(std::string_view ki
   auto stream = Select(
       *db_,
       "SELECT kiosk_id, incarnation, high_water, max_seq, last_batch_at_ms, journal_last_seq, "
-      "https_not_after_ms, client_cert_not_after_ms FROM streams WHERE kiosk_id = ?1 ORDER BY "
-      "last_batch_at_ms DESC, "
-      "incarnation LIMIT 1",
+      "https_not_after_ms, client_cert_not_after_ms FROM streams "
+      "WHERE kiosk_id = ?1 ORDER BY last_batch_at_ms DESC, incarnation LIMIT 1",
       [&status](const Statement& row) {
         status = KioskStatus{row.ColumnText(0),
                              row.ColumnText(1),

@@ -48,7 +48,7 @@ struct KioskStatus {
   // batch left (kHttpsNotAfterHeader); nothing when it reported none.
   std::optional<std::int64_t> https_not_after_ms;
   // The end of validity (Unix ms) of the client certificate its latest batch came with.
-  std::optional<std::int64_t> client_cert_not_after_ms;
+  std::optional<std::int64_t> client_certificate_not_after_ms;
 };
 
 struct StoreCounts {

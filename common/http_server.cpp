@@ -230,8 +230,19 @@ Result<void> RemoveStaleSocket(const std::filesystem::path& path) {
 
 }  // namespace
 
-HttpServer::HttpServer(std::shared_ptr<http_detail::ServerCore> state, uint16_t port)
-    : state_(std::move(state)), port_(port) {}
+HttpServer::HttpServer(std::shared_ptr<http_detail::ServerCore> state, uint16_t port,
+                       bool serves_tls)
+    : state_(std::move(state)), port_(port), serves_tls_(serves_tls) {}
+
+Result<void> HttpServer::ReplaceTls(const TlsServerOptions& tls) {
+  if (!serves_tls_) return Error(ErrorKind::kInvalidArgument, "this server does not serve TLS");
+  auto context = http_detail::MakeServerTlsContext(tls);
+  if (!context) return context.error();
+  asio::post(state_->io, [state = state_, context = std::move(*context)]() mutable {
+    state->tls = std::move(context);
+  });
+  return {};
+}
 
 HttpServer::~HttpServer() {
   // Now rather than on the io thread, which might never run again.
@@ -285,7 +296,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(asio::io_context& io,
   if (!acceptor) return acceptor.error();
   auto state =
       std::make_shared<Listener<tcp>>(io, std::move(*acceptor), limits, std::move(handler));
-  return std::unique_ptr<HttpServer>(new HttpServer(std::move(state), bound_port));
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(state), bound_port, false));
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::ListenTls(asio::io_context& io,
@@ -301,7 +312,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::ListenTls(asio::io_context& io,
   if (!acceptor) return acceptor.error();
   auto state = std::make_shared<Listener<tcp>>(io, std::move(*acceptor), limits, std::move(handler),
                                                nullptr, std::move(*context));
-  return std::unique_ptr<HttpServer>(new HttpServer(std::move(state), bound_port));
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(state), bound_port, true));
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::ListenLocal(
@@ -345,7 +356,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::ListenLocal(
   }
   auto state = std::make_shared<Listener<local>>(io, std::move(acceptor), limits,
                                                  std::move(handler), std::move(socket_file));
-  return std::unique_ptr<HttpServer>(new HttpServer(std::move(state), 0));
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(state), 0, false));
 }
 
 void HttpServer::Start() {

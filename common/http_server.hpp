@@ -97,6 +97,12 @@ class HttpServer {
   // returning.
   void Shutdown(std::function<void()> done);
 
+  // A server made by ListenTls serves new connections with `tls` from now on (a renewed
+  // certificate, say); connections already open keep the certificate they started with.
+  // kInvalidArgument for unusable `tls`, as for ListenTls (the server keeps its certificate), or
+  // for a server without TLS. Safe from any thread; takes effect on the io thread.
+  Result<void> ReplaceTls(const TlsServerOptions& tls);
+
   // Connections being served (not counting those being turned away with 503). Any thread.
   std::size_t active_connections() const;
 
@@ -104,11 +110,12 @@ class HttpServer {
   std::size_t accepted_connections() const;
 
  private:
-  HttpServer(std::shared_ptr<http_detail::ServerCore> state, uint16_t port);
+  HttpServer(std::shared_ptr<http_detail::ServerCore> state, uint16_t port, bool serves_tls);
 
   // Shared with the accept loop and the sessions, which may outlive this object briefly.
   std::shared_ptr<http_detail::ServerCore> state_;
   uint16_t port_;
+  bool serves_tls_;
 };
 
 }  // namespace kiosk_edge

@@ -480,9 +480,12 @@ void SpawnSession(std::shared_ptr<ServerCore> server, typename Protocol::socket 
   asio::io_context& io = server->io;  // before `server` is moved into the coroutine
   if constexpr (std::is_same_v<Protocol, tcp>) {
     if (server->tls) {
-      TlsStream stream(std::move(socket), server->tls->context);
+      // The completion handler keeps this connection's context alive until its session (and
+      // the stream using the context) has ended, even after ReplaceTls swapped it.
+      std::shared_ptr<ServerTlsContext> tls = server->tls;
+      TlsStream stream(std::move(socket), tls->context);
       asio::co_spawn(io, Session<TlsStream>::Run(std::move(server), std::move(stream), reject),
-                     LogIfFailed);
+                     [tls](std::exception_ptr error) { LogIfFailed(error); });
       return;
     }
   }

@@ -74,7 +74,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   boost::asio::io_context& io;
   const HttpServerLimits limits;
   const HttpHandler handler;
-  const std::shared_ptr<ServerTlsContext> tls;  // null: plain HTTP
+  // Null: plain HTTP. New connections use the one here (HttpServer::ReplaceTls swaps it).
+  std::shared_ptr<ServerTlsContext> tls;
   boost::asio::steady_timer grace_timer;
   std::unordered_set<Connection*> connections;      // every session, rejected ones included
   std::atomic<std::size_t> active{0};               // sessions being served

@@ -313,6 +313,38 @@ TEST_F(HttpsTest, AConnectionRevokedSinceItsHandshakeGets403) {
   EXPECT_EQ(handled_, 1);
 }
 
+// A renewed certificate: new connections get it, one already open keeps the one it started with,
+// and an unusable replacement leaves the server as it was.
+TEST_F(HttpsTest, ReplaceTlsServesNewConnectionsWithTheNewCertificate) {
+  StartServer(ServerOptions(false));
+  auto kept_alive = NewClient(ClientOptions(std::nullopt));
+  ASSERT_TRUE(Get(*kept_alive));
+
+  const Pki renewed;  // another CA, so a client tells the two certificates apart
+  TlsServerOptions options = ServerOptions(false);
+  options.certificate_chain_pem = renewed.server_cert;
+  options.private_key_pem = renewed.server_key;
+  ASSERT_TRUE(server_->ReplaceTls(options));
+  HttpsClientOptions trusts_renewed = ClientOptions(std::nullopt);
+  trusts_renewed.ca_pem = renewed.ca.cert_pem;
+  auto renewed_client = NewClient(trusts_renewed);
+  auto fresh = Get(*renewed_client);
+  ASSERT_TRUE(fresh) << fresh.error().message();
+  EXPECT_EQ(fresh->status, 200u);
+  ExpectError(Get(*NewClient(ClientOptions(std::nullopt))), ErrorKind::kIo,
+              "certificate verify failed");
+  auto still = Get(*kept_alive);  // the connection opened before the replacement
+  ASSERT_TRUE(still) << still.error().message();
+  EXPECT_EQ(kept_alive->connections_opened(), 1u);
+
+  options.private_key_pem = pki_.server_key;  // not the certificate's key
+  const auto refused = server_->ReplaceTls(options);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind(), ErrorKind::kInvalidArgument);
+  auto after_refusal = Get(*NewClient(trusts_renewed));
+  ASSERT_TRUE(after_refusal) << after_refusal.error().message();
+}
+
 TEST_F(HttpsTest, ClientRefusesAServerCertificateFromAnotherCa) {
   StartServer(ServerOptions(false));
   HttpsClientOptions options = ClientOptions(std::nullopt);

@@ -91,8 +91,8 @@ awaitable<HttpResponse> Status(const AdminStatusServices& services) {
   body["sync"] = SyncJson(services);
   body["camera"] = CameraJson(services.camera);
   body["https"] = nullptr;
-  if (services.phones_certificate_not_after_ms) {
-    body["https"] = {{"certificate_not_after_ms", *services.phones_certificate_not_after_ms}};
+  if (const auto not_after_ms = services.phones_certificate_not_after_ms()) {
+    body["https"] = {{"certificate_not_after_ms", *not_after_ms}};
   }
   co_return HttpResponse::Json(200, boost::json::serialize(body));
 }

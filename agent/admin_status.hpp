@@ -38,6 +38,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -60,8 +61,9 @@ struct AdminStatusServices {
   const TrustStore* trust;
   std::string store_id;
   KioskMetrics* metrics;
-  // The [https] certificate's notAfter, in ms since the epoch; nullopt without [https].
-  std::optional<std::int64_t> phones_certificate_not_after_ms;
+  // Required: the [https] certificate's notAfter, in ms since the epoch, as served now (a reload
+  // changes it); nullopt without [https]. Called on the I/O thread.
+  std::function<std::optional<std::int64_t>()> phones_certificate_not_after_ms;
   // The HQ client certificate's notAfter (ms since the epoch); nullopt when not enrolled.
   std::optional<std::int64_t> client_certificate_not_after_ms;
 };

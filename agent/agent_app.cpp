@@ -19,6 +19,7 @@
 #include "agent/journal.hpp"
 #include "agent/kiosk_identity.hpp"
 #include "agent/kiosk_metrics.hpp"
+#include "agent/phones_listener.hpp"
 #include "agent/shopper_setup.hpp"
 #include "common/clock.hpp"
 #include "common/crypto.hpp"
@@ -44,33 +45,24 @@ Result<AgentConfig> ResolveConfig(const AgentCommandLine& command_line) {
   return config;
 }
 
-// The [https] listener phones use, and when its certificate stops being valid (ms since the
-// epoch); no server when none is configured. Its files are read here, so that a missing or
-// unusable one stops the agent with a message naming it.
-struct PhonesListener {
-  std::unique_ptr<HttpServer> server;
-  std::optional<std::int64_t> certificate_not_after_ms;
-};
-
-Result<PhonesListener> ListenForPhones(boost::asio::io_context& io, const AgentConfig& config,
-                                       const HttpServerLimits& limits, const HttpHandler& handler) {
-  if (config.https_certificate.empty()) return PhonesListener{};
-  TlsServerOptions tls;
-  for (const auto& [file, pem] : {std::pair{&config.https_certificate, &tls.certificate_chain_pem},
-                                  std::pair{&config.https_private_key, &tls.private_key_pem}}) {
-    auto text = ReadSmallFile(*file, 64 * 1024);
-    if (!text) return text.error();
-    *pem = std::move(*text);
+// SIGHUP: the retailer renewed the [https] certificate. A reload that fails keeps the one in use.
+void ReloadPhonesCertificate(PhonesListener* phones) {
+  if (phones == nullptr) {
+    LogWarning("agent", "SIGHUP: there is no [https] certificate to reload");
+    return;
   }
-  auto server = HttpServer::ListenTls(io, config.https_listen_address, config.https_port, limits,
-                                      tls, handler);
-  auto not_after = CertificateNotAfter(tls.certificate_chain_pem);
-  if (!server || !not_after) {
-    const Error& error = server ? not_after.error() : server.error();
-    return Error(error.kind(),
-                 StrCat("[https] ", config.https_certificate.string(), ": ", error.message()));
+  auto reloaded = phones->Reload();
+  if (!reloaded) {
+    LogError("agent", "SIGHUP: kept the [https] certificate in use: ", reloaded.error().message());
+    return;
   }
-  return PhonesListener{std::move(*server), UnixMs(*not_after)};
+  const std::int64_t days_left = (*reloaded - UnixMs(SystemClock().WallNow())) / 86'400'000;
+  if (days_left < 0) {
+    LogWarning("agent", "SIGHUP: the reloaded [https] certificate has expired");
+  } else {
+    LogInfo("agent", "SIGHUP: serving the reloaded [https] certificate (", days_left,
+            " days left)");
+  }
 }
 
 void PrintBanner(const AgentConfig& config, const Journal& journal, const ShopperServices& shopper,
@@ -154,12 +146,16 @@ int Serve(const AgentConfig& config) {
     LogError("agent", server.error().message());
     return kExitFailure;
   }
-  auto listener = ListenForPhones(io, config, limits, routes);
+  auto listener = PhonesListener::Listen(io, config, limits, routes);
   if (!listener) {
     LogError("agent", listener.error().message());
     return kExitFailure;
   }
-  std::unique_ptr<HttpServer>& phones = listener->server;
+  PhonesListener* const phones = listener->get();  // null without [https]
+  const auto phones_not_after_ms = [phones]() -> std::optional<std::int64_t> {
+    if (phones == nullptr) return std::nullopt;
+    return phones->not_after_ms();
+  };
   std::unique_ptr<HqSync> hq_sync;
   std::optional<std::int64_t> client_certificate_not_after_ms;
   if (*enrollment) {
@@ -175,7 +171,7 @@ int Serve(const AgentConfig& config) {
     sync_options.backoff_cap = config.sync_backoff_cap;
     sync_options.config_interval = config.sync_config_interval;
     sync_options.batch_upload_seconds = &metrics.batch_upload_seconds();
-    sync_options.https_not_after_ms = listener->certificate_not_after_ms;
+    sync_options.https_not_after_ms = phones_not_after_ms;
     auto started = HqSync::Start(io, blocking_pool, **journal, (*shopper)->hq_config(),
                                  **enrollment, sync_options);
     if (!started) {
@@ -186,18 +182,18 @@ int Serve(const AgentConfig& config) {
   }
   std::string base_url = config.public_base_url;
   if (base_url.empty()) {
-    base_url = phones ? StrCat("https://", config.https_listen_address, ":", phones->port())
-                      : StrCat("http://", config.listen_address, ":", (*server)->port());
+    base_url = phones
+                   ? StrCat("https://", config.https_listen_address, ":", phones->server().port())
+                   : StrCat("http://", config.listen_address, ":", (*server)->port());
   }
   (*shopper)->SetPublicBaseUrl(base_url);
   // kioskctl's admin API: only on the owner-only Unix socket in the state folder.
   auto admin = HttpServer::ListenLocal(
       io, config.state_dir / "kioskctl.sock", config.http,
-      WithAdminStatusRoutes(
-          {journal->get(), &blocking_pool, &SystemClock(), hq_sync.get(),
-           (*counter)->services().camera, &(*shopper)->trust(), config.store_id, &metrics,
-           listener->certificate_not_after_ms, client_certificate_not_after_ms},
-          MakeAdminRoutes(&(*shopper)->services(), config.store_id)));
+      WithAdminStatusRoutes({journal->get(), &blocking_pool, &SystemClock(), hq_sync.get(),
+                             (*counter)->services().camera, &(*shopper)->trust(), config.store_id,
+                             &metrics, phones_not_after_ms, client_certificate_not_after_ms},
+                            MakeAdminRoutes(&(*shopper)->services(), config.store_id)));
   if (!admin) {
     LogError("agent", admin.error().message());
     return kExitFailure;
@@ -205,27 +201,19 @@ int Serve(const AgentConfig& config) {
   (*server)->ObserveResponses(
       [&metrics](unsigned status) { metrics.CountResponse("main", status); });
   if (phones) {
-    phones->ObserveResponses(
+    phones->server().ObserveResponses(
         [&metrics](unsigned status) { metrics.CountResponse("main", status); });
-    phones->Start();
+    phones->server().Start();
     LogInfo("agent", "listening for phones on https://", config.https_listen_address, ":",
-            phones->port());
-    if (*listener->certificate_not_after_ms <= UnixMs(SystemClock().WallNow())) {
+            phones->server().port());
+    if (phones->not_after_ms() <= UnixMs(SystemClock().WallNow())) {
       LogWarning("agent", "the [https] certificate ", config.https_certificate.string(),
                  " has expired: phones see a warning instead of the pages");
     }
   }
-  (*admin)->ObserveResponses(
-      [&metrics](unsigned status) { metrics.CountResponse("admin", status); });
-  (*server)->Start();
-  (*admin)->Start();
-  LogInfo("agent", "listening on http://", config.listen_address, ":", (*server)->port());
-  PrintBanner(config, **journal, (*shopper)->services(), (*counter)->demo_pin(), (*server)->port(),
-              phones.get());
   const SystemdNotifier systemd = SystemdNotifier::FromEnvironment();  // no-op outside systemd
-  SystemdWatchdog watchdog(io, systemd);  // pings from this loop: a hung loop gets restarted
-  systemd.NotifyReady(StrCat("serving on port ", (*server)->port()));
-
+  // Signals are handled from before the banner: systemd and tests may send one as soon as it
+  // appears (SIGHUP unhandled would end the agent).
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   int servers_running = phones ? 3 : 2;
   const auto one_stopped = [&io, &servers_running] {
@@ -237,9 +225,27 @@ int Serve(const AgentConfig& config) {
     systemd.NotifyStopping("finishing requests in flight");
     if (hq_sync) hq_sync->Stop();
     (*server)->Shutdown(one_stopped);
-    if (phones) phones->Shutdown(one_stopped);
+    if (phones) phones->server().Shutdown(one_stopped);
     (*admin)->Shutdown(one_stopped);
   });
+  boost::asio::signal_set reload_signals(io, SIGHUP);
+  std::function<void()> await_reload = [&] {
+    reload_signals.async_wait([&](const boost::system::error_code& error, int) {
+      if (error) return;
+      ReloadPhonesCertificate(phones);
+      await_reload();
+    });
+  };
+  await_reload();
+  (*admin)->ObserveResponses(
+      [&metrics](unsigned status) { metrics.CountResponse("admin", status); });
+  (*server)->Start();
+  (*admin)->Start();
+  LogInfo("agent", "listening on http://", config.listen_address, ":", (*server)->port());
+  PrintBanner(config, **journal, (*shopper)->services(), (*counter)->demo_pin(), (*server)->port(),
+              phones ? &phones->server() : nullptr);
+  SystemdWatchdog watchdog(io, systemd);  // pings from this loop: a hung loop gets restarted
+  systemd.NotifyReady(StrCat("serving on port ", (*server)->port()));
   io.run();
   // A round stopped mid-upload still has a Send on the HTTPS connection, which must not be
   // destroyed under it: let the round end (every connect and read has a deadline) while the

@@ -183,8 +183,9 @@ awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
       {"content-encoding", "gzip"},
       {std::string(kSyncFeaturesHeader), std::string(kSyncFeatureErasure)},
       {std::string(kJournalLastSeqHeader), std::to_string(batch.journal_last_seq)}};
-  if (options_.https_not_after_ms) {
-    headers.emplace_back(kHttpsNotAfterHeader, std::to_string(*options_.https_not_after_ms));
+  if (const auto not_after_ms =
+          options_.https_not_after_ms ? options_.https_not_after_ms() : std::nullopt) {
+    headers.emplace_back(kHttpsNotAfterHeader, std::to_string(*not_after_ms));
   }
   const std::string method = "POST", target(kBatchTarget);
   // The batch after this one is read and encoded on the pool while this one is on the wire; it

@@ -79,9 +79,10 @@ struct SyncClientOptions {
   std::chrono::milliseconds config_interval{60 * 1000};  // config pulls while HQ is reachable
   // Optional: observes, in seconds, each batch from sending to HQ's 200 answer.
   MetricHistogram* batch_upload_seconds = nullptr;
-  // The end of validity (Unix ms) of the kiosk's [https] certificate, sent with every batch
-  // (kHttpsNotAfterHeader) so that HQ's kiosk health shows it; nothing without [https].
-  std::optional<std::int64_t> https_not_after_ms;
+  // Optional: the end of validity (Unix ms) of the kiosk's [https] certificate as served now,
+  // sent with every batch (kHttpsNotAfterHeader) so that HQ's kiosk health shows it; nullopt
+  // without [https]. Called on the executor.
+  std::function<std::optional<std::int64_t>()> https_not_after_ms;
 };
 
 struct SyncStatus {

@@ -79,6 +79,51 @@ TEST(AgentHttpsTest, PhonesReachTheKioskOverTlsAndCodesPointThere) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// A renewed certificate installed over the old files: SIGHUP serves it to new connections and
+// kioskctl status shows its end; files the agent cannot use keep the certificate in use.
+TEST(AgentHttpsTest, SighupServesARenewedCertificate) {
+  TempDir dir;
+  const std::string first_ca = WriteKioskCertificate(dir);  // valid for 2 days
+  RunningAgent agent(dir.path(), HttpsConfig(dir));
+  const std::uint16_t phones = agent.phones_port();
+  ASSERT_NE(phones, 0);
+  ASSERT_TRUE(PhoneGet(phones, first_ca, "/signup"));
+
+  const std::string renewed_ca = WriteKioskCertificate(dir, std::chrono::days(90));
+  const std::string reloaded = agent.Reload();
+  EXPECT_NE(reloaded.find("SIGHUP: serving the reloaded [https] certificate (89 days left)"),
+            std::string::npos)
+      << reloaded;
+  auto renewed = PhoneGet(phones, renewed_ca, "/signup");
+  ASSERT_TRUE(renewed) << renewed.error().message();
+  EXPECT_EQ(renewed->status, 200u);
+  EXPECT_FALSE(PhoneGet(phones, first_ca, "/signup")) << "the first certificate is still served";
+  const auto shown = testing::Kioskctl(agent, {"status"});
+  EXPECT_EQ(shown.exit_code, 0) << shown.out << shown.err;
+  EXPECT_NE(shown.out.find("(89 d left)"), std::string::npos) << shown.out;
+
+  ASSERT_TRUE(WriteFileAtomically(dir / "kiosk-key.pem", *NewCertificateKeyPem(), 0600));
+  const std::string refused = agent.Reload();
+  EXPECT_NE(refused.find("SIGHUP: kept the [https] certificate in use: [https] " +
+                         (dir / "kiosk.pem").string()),
+            std::string::npos)
+      << refused;
+  EXPECT_TRUE(PhoneGet(phones, renewed_ca, "/signup"));
+  const int status = agent.Stop();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(AgentHttpsTest, SighupWithoutHttpsChangesNothing) {
+  TempDir dir;
+  RunningAgent agent(dir.path());
+  ASSERT_NE(agent.port(), 0);
+  const std::string line = agent.Reload();
+  EXPECT_NE(line.find("SIGHUP: there is no [https] certificate to reload"), std::string::npos)
+      << line;
+  EXPECT_EQ(testing::HttpGet(agent.port(), "/healthz").status, 200);
+}
+
 // Starts an agent on `config` that must fail at start; what it wrote to stderr.
 std::string FailedStart(const TempDir& dir, const std::string& config) {
   const auto file = dir / "agent.toml";

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -51,9 +52,12 @@ class ChildProcess {
 
   // Reads stdout up to the next newline; false at end of stream.
   bool ReadStdoutLine(std::string& line) { return ReadLine(stdout_fd_, stdout_buffer_, line); }
-  // Everything the child writes to stderr until it closes it (normally: until it exits).
+  // Reads stderr up to the next newline; false at end of stream.
+  bool ReadStderrLine(std::string& line) { return ReadLine(stderr_fd_, stderr_buffer_, line); }
+  // Everything the child writes to stderr (beyond what ReadStderrLine took) until it closes it
+  // (normally: until it exits).
   std::string ReadAllStderr() {
-    std::string all;
+    std::string all = std::exchange(stderr_buffer_, {});
     char chunk[4096];
     for (ssize_t n; (n = ::read(stderr_fd_, chunk, sizeof chunk)) > 0;) all.append(chunk, n);
     return all;
@@ -85,6 +89,7 @@ class ChildProcess {
   int stdout_fd_ = -1;
   int stderr_fd_ = -1;
   std::string stdout_buffer_;
+  std::string stderr_buffer_;
   bool reaped_ = false;
   int status_ = 0;
 };

@@ -70,6 +70,15 @@ class RunningAgent {
     process_->Signal(SIGKILL);
     return process_->Wait();
   }
+  // Sends SIGHUP (reload the [https] certificate) and waits for the agent to log the outcome;
+  // that line ("" if the agent closed stderr first).
+  std::string Reload() {
+    process_->Signal(SIGHUP);
+    for (std::string line; process_->ReadStderrLine(line);) {
+      if (line.find("SIGHUP: ") != std::string::npos) return line;
+    }
+    return "";
+  }
   // Stops the agent with SIGTERM; its exit status, and everything it wrote to stderr.
   int Stop(std::string* log = nullptr) {
     process_->Signal(SIGTERM);

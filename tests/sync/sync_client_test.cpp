@@ -289,7 +289,7 @@ TEST_F(SyncClientTest, UploadsABacklogInOrderExactlyOnceWithinTheBatchLimits) {
 TEST_F(SyncClientTest, EachBatchReportsThePhonesCertificatesEnd) {
   journal_.Add(600);
   SyncClientOptions options = FastOptions();
-  options.https_not_after_ms = 1'800'000'000'000;
+  options.https_not_after_ms = [] { return std::int64_t{1'800'000'000'000}; };
   MakeClient(options);
   std::optional<milliseconds> retry_after;
   auto done = RunToCompletion(client_->UploadUntilCaughtUp(&retry_after));

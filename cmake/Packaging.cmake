@@ -108,7 +108,8 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 
 set(CPACK_DEBIAN_KIOSK_AGENT_PACKAGE_NAME kiosk-agent)
-set(CPACK_DEBIAN_KIOSK_AGENT_PACKAGE_DEPENDS "adduser, init-system-helpers")
+# procps: kill, for the unit's ExecReload (systemctl reload kiosk-agent).
+set(CPACK_DEBIAN_KIOSK_AGENT_PACKAGE_DEPENDS "adduser, init-system-helpers, procps")
 set(CPACK_DEBIAN_KIOSK_AGENT_PACKAGE_RECOMMENDS "chromium, cage")
 set(CPACK_COMPONENT_KIOSK_AGENT_DESCRIPTION
     "kiosk-edge kiosk agent: offline-first QR capture for retail kiosks

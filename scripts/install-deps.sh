@@ -12,7 +12,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-format
   clang-14 libclang-rt-14-dev  # scripts/fuzz.sh: clang, libFuzzer and the sanitizer runtimes
-  systemd dpkg-dev man-db cage  # tests/packaging: systemd-analyze, dpkg-shlibdeps, man, cage
+  systemd dpkg-dev man-db cage procps  # tests/packaging: systemd-analyze, dpkg-shlibdeps, man,
+  # cage, kill (ExecReload)
 )
 
 # shellcheck source=scripts/lib/apt.sh

@@ -21,6 +21,9 @@ check_package() {  # PACKAGE USER CONFIG UNIT...
   grep -qx "Package: $package" "$control/control" || fail "$package: control names another package"
   grep -q '^Depends:.*libc6' "$control/control" || fail "$package: Depends not computed (dpkg-shlibdeps)"
   grep -q '^Depends:.*adduser' "$control/control" || fail "$package: Depends lacks adduser"
+  if grep -q '^ExecReload=/usr/bin/kill' "$root"/lib/systemd/system/*.service; then
+    grep -q '^Depends:.*procps' "$control/control" || fail "$package: ExecReload needs procps in Depends"
+  fi
   grep -qx "$config" "$control/conffiles" || fail "$package: $config is not a conffile"
   for script in postinst prerm postrm; do
     [ -x "$control/$script" ] || fail "$package: $script not executable"

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/clock.hpp"
 #include "common/crypto.hpp"
 #include "common/files.hpp"
 #include "common/https_client.hpp"
@@ -242,24 +243,24 @@ TEST_F(SyncFaultTest, KioskAgentKilledDuringUploadAndRestarted) {
 
 // ---- Who may sync ----
 
-// One request to HQ with the given client certificate (none when empty).
-Result<HttpClientResponse> Post(std::uint16_t port, const std::string& ca_pem,
-                                const std::string& cert_pem, const std::string& key_pem,
-                                const std::string& body) {
+// One request to HQ with the given client certificate (none when empty) and `extra_headers`.
+Result<HttpClientResponse> Post(
+    std::uint16_t port, const std::string& ca_pem, const std::string& cert_pem,
+    const std::string& key_pem, const std::string& body,
+    std::vector<std::pair<std::string, std::string>> extra_headers = {}) {
+  extra_headers.insert(extra_headers.begin(),
+                       {{"content-type", "application/json"}, {"content-encoding", "gzip"}});
   return testing::HttpsOnce(port, ca_pem,
-                            {"POST",
-                             "/v1/sync/batch",
-                             {{"content-type", "application/json"}, {"content-encoding", "gzip"}},
-                             body},
+                            {"POST", "/v1/sync/batch", std::move(extra_headers), body},
                             {cert_pem, key_pem});
 }
 
-std::string OneEventBatch(const std::string& kiosk_id) {
+std::string OneEventBatch(const std::string& kiosk_id, std::int64_t seq = 1) {
   EventBatch batch;
   batch.kiosk_id = kiosk_id;
   batch.incarnation = "test-incarnation";
-  batch.first_seq = batch.last_seq = 1;
-  batch.events.push_back(WireEvent{1, "scan", 1'800'000'000'000, 1, "boot-a", std::nullopt, 1,
+  batch.first_seq = batch.last_seq = seq;
+  batch.events.push_back(WireEvent{seq, "scan", 1'800'000'000'000, 1, "boot-a", std::nullopt, 1,
                                    R"({"valid":false,"reason":"test"})"});
   return EncodeBatch(batch).value();
 }
@@ -303,6 +304,39 @@ TEST_F(SyncFaultTest, OnlyEnrolledKiosksSyncAndOnlyTheirOwnEvents) {
   RestartHq();
   auto revoked = Post(hq_->port(), ca, cert, key, OneEventBatch(kKioskId));
   EXPECT_TRUE(!revoked || revoked->status == 403u);
+}
+
+// The certificate ends a stream keeps are those its latest batch came with: the phones'
+// certificate's from a well-formed kiosk-https-not-after header (a malformed one reads as none),
+// the client certificate's from the handshake.
+TEST_F(SyncFaultTest, AStreamKeepsTheCertificateEndsOfItsLatestBatch) {
+  const std::string ca = ReadSmallFile(hq_->ca_file()).value();
+  const auto state = dir_.path() / "state";
+  const std::string cert = ReadSmallFile(state / "hq-client-cert.pem").value();
+  const std::string key = ReadSmallFile(state / "device-key.pem").value();
+  const auto ends = [&]() -> std::string {
+    auto db = Database::Open(hq_->database(), DatabaseOptions{.read_only = true});
+    if (!db) return db.error().message();
+    auto select = db->Prepare(
+        "SELECT coalesce(https_not_after_ms, 'null') || ' ' || client_cert_not_after_ms "
+        "FROM streams WHERE kiosk_id = ?1 AND incarnation = 'test-incarnation'");
+    if (!select || !select->Bind(1, std::string_view(kKioskId))) return "cannot read streams";
+    auto row = select->Step();
+    return row && *row ? select->ColumnText(0) : "no stream";
+  };
+  const std::string client_end = std::to_string(UnixMs(CertificateNotAfter(cert).value()));
+
+  auto reported = Post(hq_->port(), ca, cert, key, OneEventBatch(kKioskId, 1),
+                       {{"kiosk-https-not-after", "1800000000000"}});
+  ASSERT_TRUE(reported) << reported.error().message();
+  ASSERT_EQ(reported->status, 200u) << reported->body;
+  EXPECT_EQ(ends(), "1800000000000 " + client_end);
+
+  auto malformed = Post(hq_->port(), ca, cert, key, OneEventBatch(kKioskId, 2),
+                        {{"kiosk-https-not-after", "next year"}});
+  ASSERT_TRUE(malformed) << malformed.error().message();
+  ASSERT_EQ(malformed->status, 200u) << malformed->body;
+  EXPECT_EQ(ends(), "null " + client_end);
 }
 
 }  // namespace

@@ -32,6 +32,9 @@ inline std::optional<std::string> PgParam(std::string_view value) { return std::
 inline std::optional<std::string> PgParam(const std::string& value) { return value; }
 inline std::optional<std::string> PgParam(const char* value) { return std::string(value); }
 inline std::optional<std::string> PgParam(const std::optional<std::string>& value) { return value; }
+inline std::optional<std::string> PgParam(const std::optional<std::int64_t>& value) {
+  return value ? PgParam(*value) : std::nullopt;
+}
 inline std::optional<std::string> PgParam(bool value) {
   return std::string(value ? "true" : "false");
 }

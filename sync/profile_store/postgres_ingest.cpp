@@ -397,14 +397,10 @@ class PgIngestTransaction final : public IngestTransaction {
 
   Result<void> SaveStream(const EventBatch& batch, const StreamState& before,
                           const StreamState& after, std::int64_t now_ms) override {
-    const auto optional = [](const std::optional<std::int64_t>& value) {
-      return value ? PgParam(*value) : std::nullopt;
-    };
     Queue(PgCommand::Prepared(
-        "update_stream",
-        Params(batch.kiosk_id, batch.incarnation, after.max_seq, HighWater(after), now_ms,
-               optional(batch.journal_last_seq), optional(batch.https_not_after_ms),
-               optional(batch.client_certificate_not_after_ms))));
+        "update_stream", Params(batch.kiosk_id, batch.incarnation, after.max_seq, HighWater(after),
+                                now_ms, batch.journal_last_seq, batch.https_not_after_ms,
+                                batch.client_certificate_not_after_ms)));
     if (before.gaps == after.gaps) return {};
     Queue(PgCommand::Prepared("delete_gaps", Params(batch.kiosk_id, batch.incarnation)));
     for (const SeqGap& gap : after.gaps) {

@@ -27,9 +27,13 @@ inline Result<void> BindOne(Statement& statement, int index,
                             const std::optional<std::string>& value) {
   return value ? statement.Bind(index, *value) : statement.BindNull(index);
 }
+inline Result<void> BindOne(Statement& statement, int index,
+                            const std::optional<std::int64_t>& value) {
+  return value ? statement.Bind(index, *value) : statement.BindNull(index);
+}
 
 // Resets `statement` and binds `values` to parameters 1, 2, ...: integers, text, or optional
-// text (NULL when empty).
+// integers or text (NULL when empty).
 template <class... Values>
 Result<void> BindAll(Statement& statement, const Values&... values) {
   statement.Reset();

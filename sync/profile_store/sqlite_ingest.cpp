@@ -318,14 +318,8 @@ class SqliteIngestTransaction final : public IngestTransaction {
   Result<void> SaveStream(const EventBatch& batch, const StreamState& before,
                           const StreamState& after, std::int64_t now_ms) override {
     auto bound = BindAll(s_.update_stream, batch.kiosk_id, batch.incarnation, after.max_seq,
-                         HighWater(after), now_ms);
-    for (const auto& [index, value] :
-         {std::pair{6, &batch.journal_last_seq}, std::pair{7, &batch.https_not_after_ms},
-          std::pair{8, &batch.client_certificate_not_after_ms}}) {
-      if (bound) {
-        bound = *value ? s_.update_stream.Bind(index, **value) : s_.update_stream.BindNull(index);
-      }
-    }
+                         HighWater(after), now_ms, batch.journal_last_seq, batch.https_not_after_ms,
+                         batch.client_certificate_not_after_ms);
     if (!bound) return bound.error();
     if (auto ran = s_.update_stream.Run(); !ran) return ran.error();
     if (before.gaps == after.gaps) return {};

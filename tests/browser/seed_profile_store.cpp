@@ -8,7 +8,6 @@
 //
 //   seed_profile_store STATE_DIR     creates STATE_DIR/profile-store.db; exit 0 when stored
 
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <tuple>
@@ -43,9 +42,7 @@ int main(int argc, char** argv) {
       "kiosk-b", "inc-b", 15,
       {testing::MakeEvent("scan", "[1,2]", data::kD2 + data::kHour),
        data::RedeemedAt("kiosk-a", "1111111111111111", data::kD2 + data::kHour)}));
-  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  SystemClock().WallNow().time_since_epoch())
-                                  .count();
+  const std::int64_t now_ms = UnixMs(SystemClock().WallNow());
   constexpr std::int64_t kDayMs = 86'400'000;
   for (auto batch = batches.rbegin(); batch != batches.rend(); ++batch) {
     if (batch->kiosk_id != "kiosk-a") continue;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "common/clock.hpp"
 #include "common/crypto.hpp"
 #include "common/fake_clock.hpp"
 #include "common/files.hpp"
@@ -70,11 +71,7 @@ class KioskHealthTest : public ::testing::TestWithParam<Backend> {
     return found == nullptr ? "" : boost::json::serialize(*found);
   }
 
-  std::int64_t NowMs() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               clock_.WallNow().time_since_epoch())
-        .count();
-  }
+  std::int64_t NowMs() const { return UnixMs(clock_.WallNow()); }
 
   testing::TempDir dir_;
   FakeClock clock_;  // starts at kT0, 2027-01-15T08:00:00Z

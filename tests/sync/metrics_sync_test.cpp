@@ -7,6 +7,7 @@
 #include <regex>
 #include <sstream>
 
+#include "common/clock.hpp"
 #include "common/files.hpp"
 #include "common/local_http_client.hpp"
 #include "common/strings.hpp"
@@ -125,10 +126,7 @@ TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
     const auto not_after = CertificateNotAfter(ReadSmallFile(certificate).value());
     EXPECT_TRUE(not_after) << certificate;
     if (!not_after) return "";
-    return FormatReportTime(
-        std::chrono::duration_cast<std::chrono::milliseconds>(not_after->time_since_epoch())
-            .count(),
-        0);
+    return FormatReportTime(UnixMs(*not_after), 0);
   };
   EXPECT_EQ(kiosks[0].at("https_certificate_not_after").as_string(), end_of(dir / "kiosk.pem"))
       << health->body;

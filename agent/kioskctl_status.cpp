@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/clock.hpp"
 #include "common/json_fields.hpp"
 #include "common/local_http_client.hpp"
 #include "common/strings.hpp"
+#include "common/tls_certs.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -27,15 +29,6 @@ std::string FormatUtcSeconds(std::int64_t ms) {
   char text[32];
   const std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return std::string(text, length);
-}
-
-// "45 s", "12 min", "3 h", "2 d".
-std::string FormatAge(std::int64_t ms) {
-  const std::int64_t s = std::max<std::int64_t>(0, ms / 1000);
-  if (s < 120) return StrCat(s, " s");
-  if (s < 120 * 60) return StrCat(s / 60, " min");
-  if (s < 48 * 3600) return StrCat(s / 3600, " h");
-  return StrCat(s / 86400, " d");
 }
 
 std::string FormatMiB(std::int64_t bytes) {
@@ -55,21 +48,20 @@ const boost::json::object& Object(const boost::json::object& json, std::string_v
 }
 
 // A certificate whose end a status answer reports, and how long before it status asks for
-// attention: the [https] one phones see (the retailer renews it) and the HQ client certificate
-// the kiosk syncs with (renewed by enrolling again, which takes longer to arrange).
+// attention (kPhonesCertificateWarning, kClientCertificateWarning).
 struct WatchedCertificate {
   std::string_view section;  // of the status answer
   std::string_view key;      // in that section: the end, in Unix ms
-  std::int64_t warning_ms;
+  std::chrono::milliseconds warning;
   std::string_view name;     // for people
   std::string_view expired;  // what an expired one means
   std::string_view renewal;  // what to do before it ends, when not obvious
   std::string_view line;     // status's line for it, up to " valid until"
 };
 constexpr WatchedCertificate kWatchedCertificates[] = {
-    {"https", "certificate_not_after_ms", std::int64_t{14} * 86'400'000, "the [https] certificate",
+    {"https", "certificate_not_after_ms", kPhonesCertificateWarning, "the [https] certificate",
      "phones see a warning instead of the pages", "", "https:    certificate"},
-    {"sync", "client_certificate_not_after_ms", std::int64_t{30} * 86'400'000,
+    {"sync", "client_certificate_not_after_ms", kClientCertificateWarning,
      "the HQ client certificate", "HQ refuses this kiosk until it enrolls again",
      ": enroll the kiosk again (kioskctl enroll)", "enrolled: HQ client certificate"}};
 
@@ -169,7 +161,7 @@ std::string StatusAttention(const boost::json::object& status, std::int64_t max_
     if (!end) continue;
     if (end->left_ms <= 0) {
       reasons.push_back(StrCat(certificate.name, " has expired: ", certificate.expired));
-    } else if (end->left_ms < certificate.warning_ms) {
+    } else if (end->left_ms < certificate.warning.count()) {
       reasons.push_back(
           StrCat(certificate.name, " expires in ", FormatAge(end->left_ms), certificate.renewal));
     }

@@ -1,5 +1,9 @@
 #include "common/clock.hpp"
 
+#include <algorithm>
+
+#include "common/strings.hpp"
+
 namespace kiosk_edge {
 namespace {
 
@@ -18,6 +22,14 @@ class RealClock final : public Clock {
 const Clock& SystemClock() {
   static const RealClock clock;
   return clock;
+}
+
+std::string FormatAge(std::int64_t ms) {
+  const std::int64_t s = std::max<std::int64_t>(0, ms / 1000);
+  if (s < 120) return StrCat(s, " s");
+  if (s < 120 * 60) return StrCat(s / 60, " min");
+  if (s < 48 * 3600) return StrCat(s / 3600, " h");
+  return StrCat(s / 86400, " d");
 }
 
 }  // namespace kiosk_edge

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace kiosk_edge {
 
@@ -22,5 +23,9 @@ const Clock& SystemClock();
 inline std::int64_t UnixMs(std::chrono::system_clock::time_point at) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
 }
+
+// A duration for people, rounded down: "45 s", "12 min", "3 h", "2 d" (up to 119 s, 119 min,
+// 47 h, then days); "0 s" for a negative one.
+std::string FormatAge(std::int64_t ms);
 
 }  // namespace kiosk_edge

@@ -131,4 +131,10 @@ Result<CertificateInfo> ReadCertificateDer(std::string_view cert_der);
 // any certificate: also one from a public CA, whose serial is usually longer than 64 bits.
 Result<std::chrono::system_clock::time_point> CertificateNotAfter(std::string_view cert_pem);
 
+// How long before a kiosk's certificates end kioskctl status and HQ's kiosk health ask for
+// attention: the one it serves phones with ([https], renewed by the retailer) and the client
+// certificate it syncs with (renewed by enrolling the kiosk again, which takes longer to arrange).
+inline constexpr std::chrono::days kPhonesCertificateWarning{14};
+inline constexpr std::chrono::days kClientCertificateWarning{30};
+
 }  // namespace kiosk_edge

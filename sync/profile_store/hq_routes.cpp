@@ -102,7 +102,8 @@ awaitable<HttpResponse> KiosksHealth(const HqServices& services, const HttpReque
   Result<std::vector<KioskHealth>> kiosks = co_await RunBlocking(*services.blocking_pool, read);
   if (!kiosks) co_return ReportFailed(kiosks.error());
   LogInfo(kComponent, "kiosk health for token ", token_name, ": ", kiosks->size(), " kiosks");
-  co_return NotCached(HttpResponse::Json(200, KioskHealthJson(*kiosks, NowMs(*services.clock))));
+  co_return NotCached(HttpResponse::Json(
+      200, KioskHealthJson(*kiosks, NowMs(*services.clock), services.kiosk_health)));
 }
 
 // The channel catalogue the reports group and filter by (MergeChannelCatalogue).

@@ -36,6 +36,7 @@
 #include "common/http_types.hpp"
 #include "sync/profile_store/attribution_facts.hpp"
 #include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/kiosk_health.hpp"
 #include "sync/profile_store/store_backend.hpp"
 #include "sync/protocol/config_bundle.hpp"
 
@@ -49,6 +50,7 @@ struct HqServices {
   // The channels profile-store's config defines ([channels.ID]); the kiosks' channel_defined
   // events take precedence for the ids they define.
   std::vector<ChannelDefinition> configured_channels;
+  KioskHealthRules kiosk_health;
 };
 
 // The channels of profile-store's config, as the attribution report reads them.

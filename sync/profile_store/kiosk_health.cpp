@@ -6,7 +6,9 @@
 #include <boost/json/serialize.hpp>
 #include <map>
 
+#include "common/clock.hpp"
 #include "common/strings.hpp"
+#include "common/tls_certs.hpp"
 #include "sync/profile_store/report_time.hpp"
 
 namespace kiosk_edge {
@@ -25,7 +27,32 @@ void PutCertificateEnd(boost::json::object& entry, std::string_view name,
   entry[StrCat(name, "_seconds_left")] = (*not_after_ms - now_ms) / 1000;
 }
 
-boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms) {
+std::int64_t MissingEvents(const KioskStatus& stream) {
+  std::int64_t missing = 0;
+  for (const SeqGap& gap : stream.gaps) missing += gap.to_seq - gap.from_seq + 1;
+  return missing;
+}
+
+// "1 dead letter", "2 dead letters".
+std::string Counted(std::int64_t count, std::string_view one, std::string_view many) {
+  return StrCat(count, " ", count == 1 ? one : many);
+}
+
+// A certificate's end as a reason for attention, if it has passed or comes within `warning`.
+void CheckCertificate(std::vector<std::string>& reasons, std::optional<std::int64_t> not_after_ms,
+                      std::chrono::milliseconds warning, std::string_view name,
+                      std::string_view renewal, std::int64_t now_ms) {
+  if (!not_after_ms) return;
+  const std::int64_t left_ms = *not_after_ms - now_ms;
+  if (left_ms <= 0) {
+    reasons.push_back(StrCat(name, " has expired", renewal));
+  } else if (left_ms < warning.count()) {
+    reasons.push_back(StrCat(name, " expires in ", FormatAge(left_ms), renewal));
+  }
+}
+
+boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms,
+                              const KioskHealthRules& rules) {
   boost::json::object entry{{"kiosk_id", kiosk.kiosk_id},
                             {"enrolled", kiosk.enrolled},
                             {"revoked", kiosk.revoked},
@@ -42,7 +69,20 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms) {
                             {"https_certificate_not_after", nullptr},
                             {"https_certificate_seconds_left", nullptr},
                             {"client_certificate_not_after", nullptr},
-                            {"client_certificate_seconds_left", nullptr}};
+                            {"client_certificate_seconds_left", nullptr},
+                            {"last_contact_at", nullptr},
+                            {"seconds_since_contact", nullptr},
+                            {"attention", boost::json::array()}};
+  if (kiosk.last_contact_ms) {
+    entry["last_contact_at"] = TimeOrNull(*kiosk.last_contact_ms);
+    entry["seconds_since_contact"] =
+        std::max<std::int64_t>(0, now_ms - *kiosk.last_contact_ms) / 1000;
+  }
+  boost::json::array attention;
+  for (std::string& reason : KioskAttention(kiosk, now_ms, rules)) {
+    attention.emplace_back(std::move(reason));
+  }
+  entry["attention"] = std::move(attention);
   if (!kiosk.stream) return entry;
   const KioskStatus& stream = *kiosk.stream;
   entry["incarnation"] = stream.incarnation;
@@ -59,15 +99,13 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms) {
         std::max<std::int64_t>(0, now_ms - stream.last_batch_at_ms) / 1000;
   }
   boost::json::array gaps;
-  std::int64_t missing = 0;
   for (const SeqGap& gap : stream.gaps) {
     gaps.push_back(boost::json::object{{"from_seq", gap.from_seq},
                                        {"to_seq", gap.to_seq},
                                        {"detected_at", TimeOrNull(gap.detected_at_ms)}});
-    missing += gap.to_seq - gap.from_seq + 1;
   }
   entry["gaps"] = std::move(gaps);
-  entry["missing_events"] = missing;
+  entry["missing_events"] = MissingEvents(stream);
   entry["dead_letters"] = stream.dead_letters;
   entry["voucher_conflicts"] = stream.conflicts;
   return entry;
@@ -86,10 +124,15 @@ Result<std::vector<KioskHealth>> ReadKioskHealth(StoreBackend& store) {
     kiosk.kiosk_id = record.kiosk_id;
     kiosk.enrolled = true;
     kiosk.revoked = record.revoked;
+    kiosk.enrolled_at_ms = record.enrolled_at_ms;
+    kiosk.last_contact_ms = record.last_contact_ms;
   }
   for (KioskStatus& status : *streams) {
     KioskHealth& kiosk = by_id[status.kiosk_id];
     kiosk.kiosk_id = status.kiosk_id;
+    if (status.last_batch_at_ms > 0) {
+      kiosk.last_contact_ms = std::max(kiosk.last_contact_ms.value_or(0), status.last_batch_at_ms);
+    }
     kiosk.stream = std::move(status);
   }
   std::vector<KioskHealth> kiosks;
@@ -97,12 +140,78 @@ Result<std::vector<KioskHealth>> ReadKioskHealth(StoreBackend& store) {
   return kiosks;
 }
 
-std::string KioskHealthJson(const std::vector<KioskHealth>& kiosks, std::int64_t now_ms) {
+std::vector<std::string> KioskAttention(const KioskHealth& kiosk, std::int64_t now_ms,
+                                        const KioskHealthRules& rules) {
+  std::vector<std::string> reasons;
+  if (kiosk.stream) {
+    const KioskStatus& stream = *kiosk.stream;
+    if (const std::int64_t missing = MissingEvents(stream); missing > 0) {
+      reasons.push_back(Counted(missing, "event missing", "events missing"));
+    }
+    if (stream.dead_letters > 0) {
+      reasons.push_back(Counted(stream.dead_letters, "dead letter", "dead letters"));
+    }
+    if (stream.conflicts > 0) {
+      reasons.push_back(Counted(stream.conflicts, "voucher conflict", "voucher conflicts"));
+    }
+  }
+  if (kiosk.revoked) return reasons;  // it cannot reach HQ any more, nor renew anything
+  const std::int64_t contact_ms = kiosk.last_contact_ms.value_or(0);
+  const std::int64_t since_ms = std::max(contact_ms, kiosk.enrolled_at_ms);
+  if (since_ms > 0 && now_ms - since_ms > std::chrono::milliseconds(rules.silent_after).count()) {
+    reasons.push_back(contact_ms >= kiosk.enrolled_at_ms
+                          ? StrCat("no contact with HQ for ", FormatAge(now_ms - since_ms))
+                          : StrCat("no contact with HQ since it enrolled ",
+                                   FormatAge(now_ms - since_ms), " ago"));
+  }
+  if (kiosk.stream) {
+    CheckCertificate(reasons, kiosk.stream->https_not_after_ms, kPhonesCertificateWarning,
+                     "the phones' certificate", "", now_ms);
+    CheckCertificate(reasons, kiosk.stream->client_certificate_not_after_ms,
+                     kClientCertificateWarning, "the sync certificate", ": enroll the kiosk again",
+                     now_ms);
+  }
+  return reasons;
+}
+
+std::string KioskHealthJson(const std::vector<KioskHealth>& kiosks, std::int64_t now_ms,
+                            const KioskHealthRules& rules) {
   boost::json::array entries;
-  for (const KioskHealth& kiosk : kiosks) entries.push_back(EntryJson(kiosk, now_ms));
+  for (const KioskHealth& kiosk : kiosks) entries.push_back(EntryJson(kiosk, now_ms, rules));
   boost::json::object body{{"generated_at", FormatReportTime(now_ms, 0)},
                            {"kiosks", std::move(entries)}};
   return boost::json::serialize(body);
+}
+
+std::string KioskHealthTable(const std::vector<KioskHealth>& kiosks, std::int64_t now_ms,
+                             const KioskHealthRules& rules) {
+  const auto time_or_dash = [](std::optional<std::int64_t> unix_ms) {
+    return unix_ms && *unix_ms > 0 ? FormatReportTime(*unix_ms, 0) : std::string("-");
+  };
+  std::string table =
+      "kiosk\tregistry\tlast_contact\tlast_batch\thigh_water\tbacklog\tmissing_events\t"
+      "dead_letters\tvoucher_conflicts\tphones_certificate_ends\tsync_certificate_ends\t"
+      "attention\n";
+  for (const KioskHealth& kiosk : kiosks) {
+    const KioskStatus stream = kiosk.stream.value_or(KioskStatus{});
+    std::string attention;
+    for (const std::string& reason : KioskAttention(kiosk, now_ms, rules)) {
+      attention += attention.empty() ? reason : StrCat("; ", reason);
+    }
+    const std::string_view registry =
+        kiosk.revoked ? "revoked" : (kiosk.enrolled ? "enrolled" : "not enrolled");
+    const std::string backlog = stream.journal_last_seq
+                                    ? std::to_string(std::max<std::int64_t>(
+                                          0, *stream.journal_last_seq - stream.high_water))
+                                    : "-";
+    table += StrCat(kiosk.kiosk_id, "\t", registry, "\t", time_or_dash(kiosk.last_contact_ms), "\t",
+                    time_or_dash(stream.last_batch_at_ms), "\t", stream.high_water, "\t", backlog,
+                    "\t", MissingEvents(stream), "\t", stream.dead_letters, "\t", stream.conflicts,
+                    "\t", time_or_dash(stream.https_not_after_ms), "\t",
+                    time_or_dash(stream.client_certificate_not_after_ms), "\t",
+                    attention.empty() ? "ok" : attention, "\n");
+  }
+  return table;
 }
 
 }  // namespace kiosk_edge

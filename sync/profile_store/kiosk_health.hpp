@@ -14,7 +14,10 @@
 //                    "https_certificate_not_after": "2027-05-01T00:00:00Z" | null,
 //                    "https_certificate_seconds_left": 5064435 | null,
 //                    "client_certificate_not_after": "2029-06-05T10:00:00Z" | null,
-//                    "client_certificate_seconds_left": 71282835 | null}]}
+//                    "client_certificate_seconds_left": 71282835 | null,
+//                    "last_contact_at": "2027-03-03T09:11:02Z" | null,
+//                    "seconds_since_contact": 102 | null,
+//                    "attention": ["3 events missing", "no contact with HQ for 3 h"]}]}
 //
 // last_sync_at is when HQ stored the kiosk's latest batch (HQ's clock). missing_events counts the
 // seqs inside the open gaps of the kiosk's current incarnation. backlog: the events the kiosk
@@ -25,8 +28,13 @@
 // phones with ([https]) as its latest batch left (null when it reported none);
 // client_certificate_not_after: of the client certificate that batch came with (the kiosk must
 // enroll again before it, or it can no longer sync). Each *_seconds_left counts down to its end
-// from generated_at (negative once it has passed), null with it.
+// from generated_at (negative once it has passed), null with it. last_contact_at: the latest of
+// its latest batch and its config pulls (to within StoreBackend::kContactResolution); kiosks pull
+// every minute while they reach HQ, so a kiosk with nothing to send still shows it is alive.
+// attention: why the kiosk needs someone to look at it, for people (KioskAttention); empty when
+// nothing does.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,14 +48,38 @@ struct KioskHealth {
   std::string kiosk_id;
   bool enrolled = false;  // in HQ's registry (a kiosk may sync from before the registry)
   bool revoked = false;
-  std::optional<KioskStatus> stream;  // nothing until the kiosk's first batch
+  std::int64_t enrolled_at_ms = 0;              // 0 when not enrolled
+  std::optional<std::int64_t> last_contact_ms;  // its latest batch or config pull
+  std::optional<KioskStatus> stream;            // nothing until the kiosk's first batch
+};
+
+// When a kiosk needs attention. [kiosk_health] in profile-store's config.
+struct KioskHealthRules {
+  // A kiosk that is not revoked and has not reached HQ (nor, if it never has, enrolled) for
+  // longer than this is silent: off, cut off from HQ, or stuck.
+  std::chrono::minutes silent_after{60};
 };
 
 // The registry and the streams of `store`, merged by kiosk id. Blocks on the database; errors are
 // the store's.
 Result<std::vector<KioskHealth>> ReadKioskHealth(StoreBackend& store);
 
+// Why `kiosk` needs attention at `now_ms`, one reason each, for people: events missing in gaps,
+// dead letters, voucher conflicts, and (unless revoked) silence and a certificate that has ended
+// or ends within kPhonesCertificateWarning / kClientCertificateWarning. Empty when none.
+std::vector<std::string> KioskAttention(const KioskHealth& kiosk, std::int64_t now_ms,
+                                        const KioskHealthRules& rules);
+
 // The JSON above; `now_ms` (HQ's clock) stamps generated_at and the ages.
-std::string KioskHealthJson(const std::vector<KioskHealth>& kiosks, std::int64_t now_ms);
+std::string KioskHealthJson(const std::vector<KioskHealth>& kiosks, std::int64_t now_ms,
+                            const KioskHealthRules& rules);
+
+// The same for `profile-store kiosks`: a header line, then one tab-separated line per kiosk:
+//   kiosk  registry  last_contact  last_batch  high_water  backlog  missing_events  dead_letters
+//   voucher_conflicts  phones_certificate_ends  sync_certificate_ends  attention
+// registry: enrolled, revoked or "not enrolled"; times as in the JSON, "-" for none; backlog "-"
+// when not reported; attention: "ok", or the reasons "; "-joined.
+std::string KioskHealthTable(const std::vector<KioskHealth>& kiosks, std::int64_t now_ms,
+                             const KioskHealthRules& rules);
 
 }  // namespace kiosk_edge

@@ -22,4 +22,10 @@ ALTER TABLE streams ADD COLUMN https_not_after_ms BIGINT;
 ALTER TABLE streams ADD COLUMN client_cert_not_after_ms BIGINT;
 )sql";
 
+// SQLite 11, PostgreSQL 14: when each registered kiosk last reached HQ, batches or not (its
+// config pulls, StoreBackend::NoteContact), so that a kiosk gone silent shows.
+inline constexpr std::string_view kLastContactSql = R"sql(
+ALTER TABLE kiosks ADD COLUMN last_contact_ms BIGINT;
+)sql";
+
 }  // namespace kiosk_edge

@@ -128,7 +128,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {10, kSchemaV10},
                                                             {11, kWithdrawalEventsSql},
                                                             {12, kSchemaV12},
-                                                            {13, kCertificateEndsSql}};
+                                                            {13, kCertificateEndsSql},
+                                                            {14, kLastContactSql}};
 
 // One advisory lock for every profile-store migration in the database.
 constexpr std::string_view kLockKey = "7210420001";

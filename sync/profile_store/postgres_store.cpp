@@ -151,11 +151,23 @@ Result<void> PostgresStore::MarkKioskRevoked(std::string_view kiosk_id, std::int
   return {};
 }
 
+Result<void> PostgresStore::StoreContact(std::string_view kiosk_id, std::int64_t now_ms,
+                                         std::int64_t if_not_after_ms) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto noted = (*session)->connection().Query(
+      "UPDATE kiosks SET last_contact_ms = $2 "
+      "WHERE kiosk_id = $1 AND COALESCE(last_contact_ms, 0) <= $3",
+      Params(kiosk_id, now_ms, if_not_after_ms));
+  if (!noted) return noted.error();
+  return {};
+}
+
 namespace {
 
 constexpr std::string_view kKioskColumns =
-    "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms "
-    "FROM kiosks";
+    "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
+    "last_contact_ms FROM kiosks";
 
 KioskRecord ReadKiosk(const PgResult& rows, int row) {
   KioskRecord record;
@@ -166,6 +178,7 @@ KioskRecord ReadKiosk(const PgResult& rows, int row) {
   record.enrolled_at_ms = rows.Int(row, 3);
   record.revoked = rows.Bool(row, 4);
   if (!rows.IsNull(row, 5)) record.revoked_at_ms = rows.Int(row, 5);
+  if (!rows.IsNull(row, 6)) record.last_contact_ms = rows.Int(row, 6);
   return record;
 }
 

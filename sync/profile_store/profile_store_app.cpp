@@ -22,6 +22,7 @@
 #include "sync/profile_store/hq_metrics.hpp"
 #include "sync/profile_store/hq_routes.hpp"
 #include "sync/profile_store/hq_state.hpp"
+#include "sync/profile_store/kiosk_health.hpp"
 #include "sync/profile_store/postgres_store.hpp"
 #include "sync/profile_store/profile_store_cli.hpp"
 #include "sync/profile_store/profile_store_config.hpp"
@@ -57,8 +58,10 @@ stops the server after the requests in flight. See profile-store(8).
   revoke-voucher KIOSK/VOUCHER_ID
                                 kiosks refuse that voucher at the counter ("revoked") from
                                 their next config pull; VOUCHER_ID is the 16 hex digits
-  kiosks                        each kiosk: journal incarnation, high-water mark, last batch,
-                                gaps, dead letters, voucher conflicts
+  kiosks                        each kiosk's health, as the dashboard shows it: last contact,
+                                last batch, high-water mark, backlog, missing events, dead
+                                letters, voucher conflicts, certificate ends, and what needs
+                                attention ([kiosk_health]); tab-separated
   rotate-channel-key            a new key signs channel codes from now on; the one before is
                                 retired but its codes stay valid for 90 days (kiosks learn of
                                 it at their next config pull)
@@ -196,7 +199,7 @@ int Serve(const ProfileStoreConfig& config) {
       WithHqMetrics(
           &metrics, HqApiTokens(config.hq_api_tokens),
           WithHqRoutes({hq.store.get(), &pool, &SystemClock(), HqApiTokens(config.hq_api_tokens),
-                        ChannelDefinitionsOf(config.channels)},
+                        ChannelDefinitionsOf(config.channels), config.kiosk_health},
                        MakeStoreRoutes({hq.store.get(), &pool, &hq.state.ca, &*hq.identity, &access,
                                         &bundles, &SystemClock(), config.certificate_validity}))));
   if (!server) {
@@ -310,18 +313,12 @@ int ListKiosks(const ProfileStoreConfig& config) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
     return kFailed;
   }
-  auto statuses = (*opened)->store->KioskStatuses();
-  if (!statuses) {
-    std::cerr << "profile-store: " << statuses.error().message() << "\n";
+  auto kiosks = ReadKioskHealth(*(*opened)->store);
+  if (!kiosks) {
+    std::cerr << "profile-store: " << kiosks.error().message() << "\n";
     return kFailed;
   }
-  std::cout << "kiosk\tincarnation\thigh_water\tmax_seq\tlast_batch_at_ms\tgaps\tdead_letters\t"
-               "conflicts\n";
-  for (const KioskStatus& status : *statuses) {
-    std::cout << status.kiosk_id << "\t" << status.incarnation << "\t" << status.high_water << "\t"
-              << status.max_seq << "\t" << status.last_batch_at_ms << "\t" << status.gaps.size()
-              << "\t" << status.dead_letters << "\t" << status.conflicts << "\n";
-  }
+  std::cout << KioskHealthTable(*kiosks, UnixMs(SystemClock().WallNow()), config.kiosk_health);
   return kOk;
 }
 

@@ -133,6 +133,10 @@ Result<ProfileStoreConfig> ReadProfileStoreConfig(ConfigFile& file) {
   file.Read("enrollment.certificate_valid_days", days, 1, 3650);
   config.certificate_validity = std::chrono::days(days);
 
+  std::int64_t silent_minutes = config.kiosk_health.silent_after.count();
+  file.Read("kiosk_health.silent_after_minutes", silent_minutes, 10, 7 * 24 * 60);
+  config.kiosk_health.silent_after = std::chrono::minutes(silent_minutes);
+
   config.channels = ReadChannels(file);
 
   config.hq_api_tokens = ReadHqApiTokens(file);

@@ -12,6 +12,7 @@
 #include "common/http_types.hpp"
 #include "common/log.hpp"
 #include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/kiosk_health.hpp"
 #include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
@@ -39,6 +40,8 @@ struct ProfileStoreConfig {
   // certificate_valid_days: the kiosk certificates profile-store signs.
   std::chrono::hours token_validity{24};
   std::chrono::days certificate_validity{825};
+  // [kiosk_health] silent_after_minutes: when a kiosk that has not reached HQ needs attention.
+  KioskHealthRules kiosk_health;
   // [channels.ID]: the fleet's channels (placements and their campaigns), sent to every kiosk in
   // the config bundle; name, medium, path, campaign, store, active_from_ms, active_until_ms,
   // retired. The same rules as a kiosk's channels (agent/channels.hpp). In file order of ids.

@@ -95,7 +95,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {7, kJournalLastSeqSql},
                                      {8, kDeviceScanIndexMigrationSql},
                                      {9, kWithdrawalEventsSql},
-                                     {10, kCertificateEndsSql}};
+                                     {10, kCertificateEndsSql},
+                                     {11, kLastContactSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>
@@ -257,11 +258,22 @@ Result<void> SqliteStore::MarkKioskRevoked(std::string_view kiosk_id, std::int64
   return revoke->Run();
 }
 
+Result<void> SqliteStore::StoreContact(std::string_view kiosk_id, std::int64_t now_ms,
+                                       std::int64_t if_not_after_ms) {
+  std::lock_guard lock(mutex_);
+  auto note = Query(*db_,
+                    "UPDATE kiosks SET last_contact_ms = ?2 "
+                    "WHERE kiosk_id = ?1 AND COALESCE(last_contact_ms, 0) <= ?3");
+  if (!note) return note.error();
+  if (auto bound = BindAll(*note, kiosk_id, now_ms, if_not_after_ms); !bound) return bound.error();
+  return note->Run();
+}
+
 namespace {
 
 constexpr std::string_view kKioskColumns =
-    "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms "
-    "FROM kiosks";
+    "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
+    "last_contact_ms FROM kiosks";
 
 KioskRecord ReadKiosk(const Statement& row) {
   KioskRecord record;
@@ -272,6 +284,7 @@ KioskRecord ReadKiosk(const Statement& row) {
   record.enrolled_at_ms = row.ColumnInt(3);
   record.revoked = row.ColumnInt(4) != 0;
   if (!row.ColumnIsNull(5)) record.revoked_at_ms = row.ColumnInt(5);
+  if (!row.ColumnIsNull(6)) record.last_contact_ms = row.ColumnInt(6);
   return record;
 }
 

@@ -118,6 +118,12 @@ Result<void> StoreBackend::RevokeKiosk(std::string_view kiosk_id) {
   return MarkKioskRevoked(kiosk_id, NowMs());
 }
 
+Result<void> StoreBackend::NoteContact(std::string_view kiosk_id) {
+  const std::int64_t now_ms = NowMs();
+  return StoreContact(kiosk_id, now_ms,
+                      now_ms - std::chrono::milliseconds(kContactResolution).count());
+}
+
 Result<std::int64_t> StoreBackend::BundleVersionFor(std::string_view content_digest) {
   if (!wire::IsLowerHex(content_digest, 64)) {
     return Error(ErrorKind::kInvalidArgument,

@@ -176,7 +176,12 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpReq
 
 awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpRequest& request) {
   if (!request.peer_common_name) co_return JsonError(403, "a kiosk client certificate is required");
-  const auto make = [&services] {
+  const auto make = [&services, &kiosk_id = *request.peer_common_name] {
+    // A config pull is how a kiosk with nothing to send shows HQ it is alive (kiosk health).
+    if (auto noted = services.store->NoteContact(kiosk_id); !noted) {
+      LogWarning(kComponent, "kiosk ", kiosk_id,
+                 ": last contact not recorded: ", noted.error().message());
+    }
     return services.bundles->Current(*services.store, *services.identity, *services.clock);
   };
   Result<ConfigBundle> bundle = co_await RunBlocking(*services.blocking_pool, make);

@@ -99,6 +99,8 @@ struct KioskRecord {
   std::int64_t enrolled_at_ms = 0;
   bool revoked = false;
   std::optional<std::int64_t> revoked_at_ms;
+  // When it last pulled the config bundle (StoreBackend::NoteContact); nothing before the first.
+  std::optional<std::int64_t> last_contact_ms;
 };
 
 }  // namespace kiosk_edge

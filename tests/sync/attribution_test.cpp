@@ -91,6 +91,7 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
                    "ALTER TABLE streams DROP COLUMN journal_last_seq; "
                    "ALTER TABLE streams DROP COLUMN https_not_after_ms; "
                    "ALTER TABLE streams DROP COLUMN client_cert_not_after_ms; "
+                   "ALTER TABLE kiosks DROP COLUMN last_contact_ms; "
                    "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "
                    "WHERE device_id IS NOT NULL; DROP TABLE device_scans_generation; "
                    "DROP TABLE withdrawal_events; PRAGMA user_version = 5"));
@@ -108,6 +109,7 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
           "ALTER TABLE vouchers DROP COLUMN signup_seq; DROP INDEX scans_by_time; "
           "ALTER TABLE streams DROP COLUMN journal_last_seq, DROP COLUMN https_not_after_ms, "
           "DROP COLUMN client_cert_not_after_ms; "
+          "ALTER TABLE kiosks DROP COLUMN last_contact_ms; "
           "ALTER TABLE events DROP COLUMN scan_flags, DROP COLUMN scanner_key; "
           "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "
           "WHERE device_id IS NOT NULL; "

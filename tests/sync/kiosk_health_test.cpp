@@ -66,7 +66,7 @@ class KioskHealthTest : public ::testing::TestWithParam<Backend> {
     auto kiosks = ReadKioskHealth(*store_);
     EXPECT_TRUE(kiosks) << kiosks.error().message();
     if (!kiosks || kiosks->empty()) return "";
-    const boost::json::value json = boost::json::parse(KioskHealthJson(*kiosks, NowMs()));
+    const boost::json::value json = boost::json::parse(KioskHealthJson(*kiosks, NowMs(), rules_));
     const boost::json::value* found = json.at("kiosks").at(0).as_object().if_contains(member);
     return found == nullptr ? "" : boost::json::serialize(*found);
   }
@@ -77,12 +77,13 @@ class KioskHealthTest : public ::testing::TestWithParam<Backend> {
   FakeClock clock_;  // starts at kT0, 2027-01-15T08:00:00Z
   std::unique_ptr<HqIdentity> identity_;
   std::unique_ptr<StoreBackend> store_;
+  KioskHealthRules rules_;  // silent after 60 minutes
 };
 
 TEST_P(KioskHealthTest, AnEmptyStoreHasNoKiosks) {
   auto kiosks = ReadKioskHealth(*store_);
   ASSERT_TRUE(kiosks) << kiosks.error().message();
-  EXPECT_EQ(KioskHealthJson(*kiosks, NowMs()),
+  EXPECT_EQ(KioskHealthJson(*kiosks, NowMs(), rules_),
             R"({"generated_at":"2027-01-15T08:00:00Z","kiosks":[]})");
 }
 
@@ -105,27 +106,32 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
 
   auto kiosks = ReadKioskHealth(*store_);
   ASSERT_TRUE(kiosks) << kiosks.error().message();
-  EXPECT_EQ(KioskHealthJson(*kiosks, NowMs()),
-            R"({"generated_at":"2027-01-15T09:30:00Z","kiosks":[)"
-            R"({"kiosk_id":"kiosk-a","enrolled":true,"revoked":false,"incarnation":"inc-a",)"
-            R"("high_water":3,"max_seq":3,"last_sync_at":"2027-01-15T08:00:00Z",)"
-            R"("seconds_since_sync":5400,"gaps":[],"missing_events":0,"dead_letters":1,)"
-            R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
-            R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
-            R"("client_certificate_seconds_left":null},)"
-            R"({"kiosk_id":"kiosk-b","enrolled":false,"revoked":false,"incarnation":"inc-b",)"
-            R"("high_water":1,"max_seq":6,"last_sync_at":"2027-01-15T09:00:00Z",)"
-            R"("seconds_since_sync":1800,"gaps":[{"from_seq":2,"to_seq":4,)"
-            R"("detected_at":"2027-01-15T09:00:00Z"}],"missing_events":3,"dead_letters":0,)"
-            R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
-            R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
-            R"("client_certificate_seconds_left":null},)"
-            R"({"kiosk_id":"kiosk-c","enrolled":true,"revoked":true,"incarnation":null,)"
-            R"("high_water":0,"max_seq":0,"last_sync_at":null,"seconds_since_sync":null,)"
-            R"("gaps":[],"missing_events":0,"dead_letters":0,"voucher_conflicts":0,)"
-            R"("backlog":null,"https_certificate_not_after":null,)"
-            R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
-            R"("client_certificate_seconds_left":null}]})");
+  EXPECT_EQ(
+      KioskHealthJson(*kiosks, NowMs(), rules_),
+      R"({"generated_at":"2027-01-15T09:30:00Z","kiosks":[)"
+      R"({"kiosk_id":"kiosk-a","enrolled":true,"revoked":false,"incarnation":"inc-a",)"
+      R"("high_water":3,"max_seq":3,"last_sync_at":"2027-01-15T08:00:00Z",)"
+      R"("seconds_since_sync":5400,"gaps":[],"missing_events":0,"dead_letters":1,)"
+      R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
+      R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
+      R"("client_certificate_seconds_left":null,"last_contact_at":"2027-01-15T08:00:00Z",)"
+      R"("seconds_since_contact":5400,"attention":["1 dead letter","1 voucher conflict",)"
+      R"("no contact with HQ for 90 min"]},)"
+      R"({"kiosk_id":"kiosk-b","enrolled":false,"revoked":false,"incarnation":"inc-b",)"
+      R"("high_water":1,"max_seq":6,"last_sync_at":"2027-01-15T09:00:00Z",)"
+      R"("seconds_since_sync":1800,"gaps":[{"from_seq":2,"to_seq":4,)"
+      R"("detected_at":"2027-01-15T09:00:00Z"}],"missing_events":3,"dead_letters":0,)"
+      R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
+      R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
+      R"("client_certificate_seconds_left":null,"last_contact_at":"2027-01-15T09:00:00Z",)"
+      R"("seconds_since_contact":1800,"attention":["3 events missing","1 voucher conflict"]},)"
+      R"({"kiosk_id":"kiosk-c","enrolled":true,"revoked":true,"incarnation":null,)"
+      R"("high_water":0,"max_seq":0,"last_sync_at":null,"seconds_since_sync":null,)"
+      R"("gaps":[],"missing_events":0,"dead_letters":0,"voucher_conflicts":0,)"
+      R"("backlog":null,"https_certificate_not_after":null,)"
+      R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
+      R"("client_certificate_seconds_left":null,"last_contact_at":null,)"
+      R"("seconds_since_contact":null,"attention":[]}]})");
 }
 
 // The backlog is what the kiosk's journal held beyond HQ's high-water mark as its latest batch
@@ -171,6 +177,98 @@ TEST_P(KioskHealthTest, CertificateEndsAreThoseOfTheLatestBatch) {
 
   Ingest(ScanBatch("kiosk-a", "inc-a", 21, 10));
   EXPECT_EQ(ends(), "null null null null");
+}
+
+// A certificate asks for attention from kPhonesCertificateWarning (14 days) or
+// kClientCertificateWarning (30 days) before its end, and after it.
+TEST_P(KioskHealthTest, CertificatesNeedAttentionBeforeTheyEnd) {
+  std::int64_t seq = 0;
+  const auto attention_with = [this, &seq](std::int64_t https_days, std::int64_t client_days) {
+    EventBatch batch = ScanBatch("kiosk-a", "inc-a", ++seq, 1);
+    batch.https_not_after_ms = NowMs() + https_days * 86'400'000 + 1000;
+    batch.client_certificate_not_after_ms = NowMs() + client_days * 86'400'000 + 1000;
+    Ingest(batch);
+    return FirstKioskMember("attention");
+  };
+  EXPECT_EQ(attention_with(14, 30), "[]");
+  EXPECT_EQ(attention_with(13, 30), R"(["the phones' certificate expires in 13 d"])");
+  EXPECT_EQ(attention_with(14, 29),
+            R"(["the sync certificate expires in 29 d: enroll the kiosk again"])");
+  EXPECT_EQ(attention_with(-1, -1),
+            R"(["the phones' certificate has expired",)"
+            R"("the sync certificate has expired: enroll the kiosk again"])");
+}
+
+// A kiosk that has not reached HQ for longer than silent_after needs attention: counted from its
+// enrollment until it first does, then from its latest batch or config pull. A revoked kiosk
+// cannot reach HQ and is not asked after.
+TEST_P(KioskHealthTest, AKioskThatHasNotReachedHqForAnHourNeedsAttention) {
+  const auto attention = [this] { return FirstKioskMember("attention"); };
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", ""}));
+  clock_.Advance(60min);
+  EXPECT_EQ(attention(), "[]");
+  clock_.Advance(1min);
+  EXPECT_EQ(attention(), R"(["no contact with HQ since it enrolled 61 min ago"])");
+
+  ASSERT_TRUE(store_->NoteContact("kiosk-a"));
+  EXPECT_EQ(attention(), "[]");
+  EXPECT_EQ(FirstKioskMember("seconds_since_contact"), "0");
+  clock_.Advance(3h);
+  EXPECT_EQ(attention(), R"(["no contact with HQ for 3 h"])");
+  Ingest(ScanBatch("kiosk-a", "inc-a", 1, 1));  // a batch is contact too
+  EXPECT_EQ(attention(), "[]");
+  clock_.Advance(3h);
+  rules_.silent_after = 4h;
+  EXPECT_EQ(attention(), "[]");
+
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-a"));
+  clock_.Advance(24h);
+  EXPECT_EQ(attention(), "[]");
+}
+
+// Config pulls come every minute: the registry keeps the contact to within kContactResolution
+// instead of writing each time. A kiosk not in the registry has nowhere to keep it.
+TEST_P(KioskHealthTest, ContactIsKeptToWithinItsResolution) {
+  const auto contact = [this] { return FirstKioskMember("last_contact_at"); };
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", ""}));
+  EXPECT_EQ(contact(), "null");
+  ASSERT_TRUE(store_->NoteContact("kiosk-a"));
+  EXPECT_EQ(contact(), R"("2027-01-15T08:00:00Z")");
+  clock_.Advance(StoreBackend::kContactResolution - 1s);
+  ASSERT_TRUE(store_->NoteContact("kiosk-a"));
+  EXPECT_EQ(contact(), R"("2027-01-15T08:00:00Z")");
+  clock_.Advance(1s);
+  ASSERT_TRUE(store_->NoteContact("kiosk-a"));
+  EXPECT_EQ(contact(), R"("2027-01-15T08:02:00Z")");
+  EXPECT_TRUE(store_->NoteContact("kiosk-unknown"));
+  auto kiosks = store_->Kiosks();
+  ASSERT_TRUE(kiosks) << kiosks.error().message();
+  EXPECT_EQ(kiosks->size(), 1u);
+}
+
+// `profile-store kiosks` prints the same health, a line per kiosk.
+TEST_P(KioskHealthTest, TheTableHasALinePerKioskWithWhatNeedsAttention) {
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", ""}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-c", "02CD", ""}));
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-c"));
+  EventBatch batch = MakeBatch("kiosk-b", "inc-b", 3, {Scan(testing::Device('1'), kT0)});
+  batch.journal_last_seq = 10;
+  batch.client_certificate_not_after_ms = NowMs() + 20LL * 86'400'000;
+  Ingest(batch);
+  clock_.Advance(90min);
+  ASSERT_TRUE(store_->NoteContact("kiosk-a"));
+
+  auto kiosks = ReadKioskHealth(*store_);
+  ASSERT_TRUE(kiosks) << kiosks.error().message();
+  EXPECT_EQ(KioskHealthTable(*kiosks, NowMs(), rules_),
+            "kiosk\tregistry\tlast_contact\tlast_batch\thigh_water\tbacklog\tmissing_events\t"
+            "dead_letters\tvoucher_conflicts\tphones_certificate_ends\tsync_certificate_ends\t"
+            "attention\n"
+            "kiosk-a\tenrolled\t2027-01-15T09:30:00Z\t-\t0\t-\t0\t0\t0\t-\t-\tok\n"
+            "kiosk-b\tnot enrolled\t2027-01-15T08:00:00Z\t2027-01-15T08:00:00Z\t0\t10\t2\t0\t"
+            "0\t-\t2027-02-04T08:00:00Z\t2 events missing; no contact with HQ for 90 min; the sync "
+            "certificate expires in 19 d: enroll the kiosk again\n"
+            "kiosk-c\trevoked\t-\t-\t0\t-\t0\t0\t0\t-\t-\tok\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthTest, testing::BothBackends(), testing::BackendName);

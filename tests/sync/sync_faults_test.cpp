@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/json/parse.hpp>
 #include <chrono>
+#include <regex>
 #include <thread>
 
 #include "common/clock.hpp"
@@ -337,6 +338,39 @@ TEST_F(SyncFaultTest, AStreamKeepsTheCertificateEndsOfItsLatestBatch) {
   ASSERT_TRUE(malformed) << malformed.error().message();
   ASSERT_EQ(malformed->status, 200u) << malformed->body;
   EXPECT_EQ(ends(), "null " + client_end);
+}
+
+// ---- What HQ sees of a kiosk ----
+
+// `profile-store kiosks`: the line of the test's kiosk ("" when it has none).
+std::string KioskLine(const RunningProfileStore& hq) {
+  std::string out, err;
+  EXPECT_EQ(RunCommand({PROFILE_STORE_BINARY, "kiosks", "--state-dir", hq.state_dir().string()},
+                       &out, &err),
+            0)
+      << err;
+  const std::size_t start = out.find(StrCat("\n", kKioskId, "\t"));
+  if (start == std::string::npos) return "";
+  return out.substr(start + 1, out.find('\n', start + 1) - start - 1);
+}
+
+// A config pull is contact with HQ: a kiosk with nothing to send still shows it is alive. The
+// kiosk has enrolled but sent no batch.
+TEST_F(SyncFaultTest, AConfigPullIsContactWithHq) {
+  EXPECT_EQ(KioskLine(*hq_), StrCat(kKioskId, "\tenrolled\t-\t-\t0\t-\t0\t0\t0\t-\t-\tok"));
+  const std::string ca = ReadSmallFile(hq_->ca_file()).value();
+  const auto state = dir_.path() / "state";
+  auto pulled = testing::HttpsOnce(hq_->port(), ca, {"GET", "/v1/sync/config", {}, ""},
+                                   {ReadSmallFile(state / "hq-client-cert.pem").value(),
+                                    ReadSmallFile(state / "device-key.pem").value()});
+  ASSERT_TRUE(pulled) << pulled.error().message();
+  ASSERT_EQ(pulled->status, 200u) << pulled->body;
+  const std::string line = KioskLine(*hq_);
+  EXPECT_TRUE(std::regex_match(
+      line,
+      std::regex(StrCat(kKioskId,
+                        R"(\tenrolled\t20\d\d-\d\d-\d\dT[0-9:.]+Z\t-\t0\t-\t0\t0\t0\t-\t-\tok)"))))
+      << line;
 }
 
 }  // namespace

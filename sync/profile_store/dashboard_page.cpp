@@ -129,8 +129,8 @@ std::string_view DashboardHtml() {
   <section>
     <h2>Kiosk health</h2>
     <table id="health">
-      <thead><tr><th>kiosk</th><th>last sync</th><th>backlog</th><th>gaps</th>
-        <th>voucher conflicts</th><th>dead letters</th><th>phones' certificate</th>
+      <thead><tr><th>kiosk</th><th>last sync</th><th>last contact</th><th>backlog</th>
+        <th>gaps</th><th>voucher conflicts</th><th>dead letters</th><th>phones' certificate</th>
         <th>sync certificate</th><th>state</th></tr></thead>
       <tbody></tbody>
     </table>

@@ -280,11 +280,6 @@ std::string_view DashboardScript() {
     return `${Math.floor(seconds / 86400)} d`;
   }
 
-  // Attention this long before a kiosk's certificate ends: the one it serves phones with
-  // ([https], renewed by the retailer; kioskctl status warns as early) and the client certificate
-  // it syncs with (renewed by enrolling the kiosk again).
-  const WARNING_SECONDS = { https_certificate: 14 * 86400, client_certificate: 30 * 86400 };
-
   function certificateText(kiosk, name) {
     const left = kiosk[`${name}_seconds_left`];
     const notAfter = kiosk[`${name}_not_after`];
@@ -293,19 +288,17 @@ std::string_view DashboardScript() {
     return `${notAfter} (${ageText(left)} left)`;
   }
 
-  function certificateEnding(kiosk, name) {
-    const left = kiosk[`${name}_seconds_left`];
-    return left !== null && left < WARNING_SECONDS[name];
+  function ageCell(at, seconds) {
+    return at ? `${at} (${ageText(seconds)} ago)` : 'never';
   }
 
   function renderHealth(health) {
     const rows = health.kiosks.map((kiosk) => {
-      const needsAttention = kiosk.revoked || kiosk.gaps.length > 0 || kiosk.voucher_conflicts > 0 ||
-        kiosk.dead_letters > 0 || certificateEnding(kiosk, 'https_certificate') ||
-        certificateEnding(kiosk, 'client_certificate');
+      // HQ says what needs attention and why (kiosk_health.hpp); the page only shows it.
       const cells = {
         kiosk: kiosk.revoked ? `${kiosk.kiosk_id} (revoked)` : kiosk.kiosk_id,
-        last_sync: kiosk.last_sync_at ? `${kiosk.last_sync_at} (${ageText(kiosk.seconds_since_sync)} ago)` : 'never',
+        last_sync: ageCell(kiosk.last_sync_at, kiosk.seconds_since_sync),
+        last_contact: ageCell(kiosk.last_contact_at, kiosk.seconds_since_contact),
         backlog: kiosk.backlog === null ? 'unknown' : String(kiosk.backlog),
         gaps: kiosk.gaps.length
           ? `${kiosk.gaps.map((gap) => `${gap.from_seq}-${gap.to_seq}`).join(', ')} (${kiosk.missing_events} missing)`
@@ -314,19 +307,19 @@ std::string_view DashboardScript() {
         dead_letters: String(kiosk.dead_letters),
         https_certificate: certificateText(kiosk, 'https_certificate'),
         client_certificate: certificateText(kiosk, 'client_certificate'),
-        state: needsAttention ? 'attention' : 'ok',
+        state: kiosk.attention.length ? kiosk.attention.join('; ') : 'ok',
       };
       const tr = html('tr', undefined, { 'data-kiosk': kiosk.kiosk_id });
       for (const [column, text] of Object.entries(cells)) {
         const td = html('td', text, { 'data-column': column });
-        if (column === 'state') td.className = `state-${text}`;
+        if (column === 'state') td.className = kiosk.attention.length ? 'state-attention' : 'state-ok';
         tr.append(td);
       }
       return tr;
     });
     if (rows.length === 0) {
       const empty = html('tr');
-      empty.append(html('td', 'No kiosk has enrolled or synced yet.', { colspan: 9 }));
+      empty.append(html('td', 'No kiosk has enrolled or synced yet.', { colspan: 10 }));
       rows.push(empty);
     }
     $('health').tBodies[0].replaceChildren(...rows);

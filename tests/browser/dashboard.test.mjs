@@ -255,8 +255,8 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
       rows.map((row) => [row.dataset.kiosk, ...[...row.cells].map((cell) => cell.textContent)]),
     );
     assert.deepEqual(
-      // the ages in "last sync" and the certificates' columns move on: checked below
-      healthRows.map((row) => row.filter((_, i) => i !== 2 && i !== 7 && i !== 8)),
+      // the ages in "last sync", "last contact" and the certificates' columns move on: checked below
+      healthRows.map((row) => row.filter((_, i) => ![2, 3, 8, 9].includes(i))),
       health.kiosks.map((kiosk) => [
         kiosk.kiosk_id,
         kiosk.kiosk_id,
@@ -266,32 +266,40 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
           : 'none',
         String(kiosk.voucher_conflicts),
         String(kiosk.dead_letters),
-        kiosk.gaps.length || kiosk.voucher_conflicts || kiosk.dead_letters || kiosk.revoked ||
-          (kiosk.https_certificate_seconds_left ?? Infinity) < 14 * 86400 ||
-          (kiosk.client_certificate_seconds_left ?? Infinity) < 30 * 86400
-          ? 'attention' : 'ok',
+        kiosk.attention.length ? kiosk.attention.join('; ') : 'ok',
       ]),
     );
     assert.deepEqual(healthRows.map((row) => row[0]), ['kiosk-a', 'kiosk-b', 'kiosk-c', 'kiosk-d']);
-    assert.equal(healthRows[1][4], '12-14 (3 missing)');
-    // The certificates' ends as the kiosks' latest batches reported them (kiosk-b reported none):
-    // kiosk-c's phones' certificate ends within 14 days and kiosk-d's client certificate within
-    // 30, each of which alone asks for attention.
+    assert.equal(healthRows[1][5], '12-14 (3 missing)');
+    // What needs attention, as HQ words it: kiosk-a's conflict; kiosk-b's gap, dead letter and
+    // conflict; kiosk-c's phones' certificate ends within 14 days and kiosk-d's client certificate
+    // within 30, each of which alone asks for attention.
+    const states = await page.locator('#health td[data-column=state]').evaluateAll((cells) =>
+      cells.map((cell) => [cell.className, cell.textContent.replace(/expires in \d+ d\b/, 'expires in N d')]));
+    assert.deepEqual(states, [
+      ['state-attention', '1 voucher conflict'],
+      ['state-attention', '3 events missing; 1 dead letter; 1 voucher conflict'],
+      ['state-attention', "the phones' certificate expires in N d"],
+      ['state-attention', 'the sync certificate expires in N d: enroll the kiosk again'],
+    ]);
+    // The certificates' ends as the kiosks' latest batches reported them (kiosk-b reported none).
     const ends = (name) => health.kiosks.map((kiosk) => kiosk[`${name}_not_after`]);
     const [https, client] = [ends('https_certificate'), ends('client_certificate')];
     const left = (notAfter, days) => new RegExp(`^${notAfter} \\((${days - 1}|${days}) d left\\)$`);
-    assert.deepEqual(healthRows.map((row) => row.slice(7, 9).map((cell) => cell.replace(/\d+ d left/, 'N d left'))),
+    assert.deepEqual(healthRows.map((row) => row.slice(8, 10).map((cell) => cell.replace(/\d+ d left/, 'N d left'))),
       [[`${https[0]} (N d left)`, `${client[0]} (N d left)`], ['not reported', 'not reported'],
        [`${https[2]} (N d left)`, `${client[2]} (N d left)`], [`${https[3]} (N d left)`, `${client[3]} (N d left)`]]);
-    assert.match(healthRows[0][7], left(https[0], 400));
-    assert.match(healthRows[2][7], left(https[2], 5));
-    assert.match(healthRows[3][8], left(client[3], 20));
+    assert.match(healthRows[0][8], left(https[0], 400));
+    assert.match(healthRows[2][8], left(https[2], 5));
+    assert.match(healthRows[3][9], left(client[3], 20));
     for (const row of [healthRows[2], healthRows[3]]) {
-      assert.deepEqual(row.slice(3, 7), ['unknown', 'none', '0', '0']);
-      assert.equal(row[9], 'attention');
+      assert.deepEqual(row.slice(4, 8), ['unknown', 'none', '0', '0']);
     }
+    // Each kiosk was last heard from with its latest batch (none pulls config here).
     for (const [i, kiosk] of health.kiosks.entries()) {
       assert.ok(healthRows[i][2].startsWith(`${kiosk.last_sync_at} (`), healthRows[i][2]);
+      assert.equal(kiosk.last_contact_at, kiosk.last_sync_at);
+      assert.ok(healthRows[i][3].startsWith(`${kiosk.last_contact_at} (`), healthRows[i][3]);
     }
     await saveScreenshot(page, 'dashboard-2-by-channel', { fullPage: true });
 

@@ -154,12 +154,52 @@ std::optional<std::string_view> HttpClientResponse::Header(std::string_view name
   return std::nullopt;
 }
 
+namespace {
+
+// A TLS client context for `options`: TLS 1.2 or later, ECDHE with AES-GCM or ChaCha20, the
+// server verified against options.ca_pem, and the client certificate when there is one.
+Result<std::shared_ptr<asio::ssl::context>> MakeContext(const HttpsClientOptions& options) {
+  const auto invalid = [](std::string_view option, std::string_view why) {
+    ERR_clear_error();
+    return Invalid(StrCat("HTTPS client option ", option, ": ", why));
+  };
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX* native = context->native_handle();
+  ERR_clear_error();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
+    return Error(ErrorKind::kInternal, "HTTPS client: OpenSSL refused the protocol settings");
+  }
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  context->set_password_callback(
+      [](std::size_t, asio::ssl::context::password_purpose) { return std::string(); });
+  error_code ec;
+  context->add_certificate_authority(asio::buffer(options.ca_pem), ec);
+  if (ec) return invalid("ca_pem", Describe(ec));
+  context->set_verify_mode(asio::ssl::verify_peer);
+  if (!options.client_certificate_pem.empty()) {
+    context->use_certificate_chain(asio::buffer(options.client_certificate_pem), ec);
+    if (ec) return invalid("client_certificate_pem", Describe(ec));
+    context->use_private_key(asio::buffer(options.client_private_key_pem), asio::ssl::context::pem,
+                             ec);
+    if (ec) {
+      return invalid("client_private_key_pem",
+                     IsKeyMismatch(ec) ? "does not match the client certificate" : Describe(ec));
+    }
+    if (SSL_CTX_check_private_key(native) != 1) {
+      return invalid("client_private_key_pem", "does not match the client certificate");
+    }
+  }
+  ERR_clear_error();
+  return context;
+}
+
+}  // namespace
+
 class HttpsClient::Impl {
  public:
   Impl(asio::any_io_executor executor, HttpsClientOptions options)
-      : executor_(std::move(executor)),
-        options_(std::move(options)),
-        context_(asio::ssl::context::tls_client) {
+      : executor_(std::move(executor)), options_(std::move(options)) {
     const bool ipv6 = options_.host.find(':') != std::string::npos;
     authority_ = ipv6 ? StrCat("[", options_.host, "]:", options_.port)
                       : StrCat(options_.host, ":", options_.port);
@@ -168,6 +208,7 @@ class HttpsClient::Impl {
   }
 
   Result<void> Configure();
+  Result<void> ReplaceClientCertificate(std::string certificate_pem, std::string private_key_pem);
   asio::awaitable<Result<HttpClientResponse>> Send(const HttpClientRequest& request);
   void Close();
   std::size_t connections_opened() const { return opened_; }
@@ -181,10 +222,14 @@ class HttpsClient::Impl {
   asio::awaitable<ExchangeOutcome> Exchange(const Request& request);
 
   asio::any_io_executor executor_;
-  const HttpsClientOptions options_;
-  asio::ssl::context context_;
-  std::string authority_;              // "host:port", for messages
-  std::string host_header_;            // the Host header
+  HttpsClientOptions options_;
+  // What new connections use; stream_context_ is the one stream_ was opened with, kept alive
+  // with it after a ReplaceClientCertificate.
+  std::shared_ptr<asio::ssl::context> context_;
+  std::shared_ptr<asio::ssl::context> stream_context_;
+  bool reconnect_ = false;   // the credentials changed: the next Send opens a new connection
+  std::string authority_;    // "host:port", for messages
+  std::string host_header_;  // the Host header
   std::unique_ptr<TlsStream> stream_;  // the open connection, if any
   beast::flat_buffer buffer_;          // bytes read on stream_ and not parsed yet
   std::size_t exchanges_ = 0;          // responses read on stream_
@@ -213,33 +258,25 @@ Result<void> HttpsClient::Impl::Configure() {
       options_.max_response_header_bytes > std::numeric_limits<std::uint32_t>::max()) {
     return invalid("timeouts and limits", "must be positive");
   }
-  SSL_CTX* native = context_.native_handle();
-  ERR_clear_error();
-  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
-    return Error(ErrorKind::kInternal, "HTTPS client: OpenSSL refused the protocol settings");
+  auto context = MakeContext(options_);
+  if (!context) return context.error();
+  context_ = std::move(*context);
+  return {};
+}
+
+Result<void> HttpsClient::Impl::ReplaceClientCertificate(std::string certificate_pem,
+                                                         std::string private_key_pem) {
+  HttpsClientOptions renewed = options_;
+  renewed.client_certificate_pem = std::move(certificate_pem);
+  renewed.client_private_key_pem = std::move(private_key_pem);
+  if (renewed.client_certificate_pem.empty() || renewed.client_private_key_pem.empty()) {
+    return Invalid("HTTPS client: a client certificate and its key are both required");
   }
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-  context_.set_password_callback(
-      [](std::size_t, asio::ssl::context::password_purpose) { return std::string(); });
-  error_code ec;
-  context_.add_certificate_authority(asio::buffer(options_.ca_pem), ec);
-  if (ec) return invalid("ca_pem", Describe(ec));
-  context_.set_verify_mode(asio::ssl::verify_peer);
-  if (!options_.client_certificate_pem.empty()) {
-    context_.use_certificate_chain(asio::buffer(options_.client_certificate_pem), ec);
-    if (ec) return invalid("client_certificate_pem", Describe(ec));
-    context_.use_private_key(asio::buffer(options_.client_private_key_pem), asio::ssl::context::pem,
-                             ec);
-    if (ec) {
-      return invalid("client_private_key_pem",
-                     IsKeyMismatch(ec) ? "does not match the client certificate" : Describe(ec));
-    }
-    if (SSL_CTX_check_private_key(native) != 1) {
-      return invalid("client_private_key_pem", "does not match the client certificate");
-    }
-  }
-  ERR_clear_error();
+  auto context = MakeContext(renewed);
+  if (!context) return context.error();
+  options_ = std::move(renewed);
+  context_ = std::move(*context);
+  reconnect_ = true;
   return {};
 }
 
@@ -249,6 +286,7 @@ void HttpsClient::Impl::Drop() {
     Lowest().socket().close(ignored);
   }
   stream_.reset();
+  stream_context_.reset();
   buffer_.clear();
   exchanges_ = 0;
 }
@@ -307,7 +345,8 @@ asio::awaitable<Result<void>> HttpsClient::Impl::Connect() {
   Drop();
   auto endpoints = co_await Resolve();
   if (!endpoints) co_return endpoints.error();
-  stream_ = std::make_unique<TlsStream>(executor_, context_);
+  stream_context_ = context_;
+  stream_ = std::make_unique<TlsStream>(executor_, *stream_context_);
   Lowest().expires_after(options_.connect_timeout);
   auto [connect_ec, endpoint] =
       co_await Lowest().async_connect(*endpoints, asio::as_tuple(asio::use_awaitable));
@@ -438,6 +477,10 @@ asio::awaitable<Result<HttpClientResponse>> HttpsClient::Impl::Send(
     ~Idle() { busy = false; }
   } idle{busy_};
   buffer_.max_size(options_.max_response_header_bytes + kReadBufferSlack);
+  if (reconnect_) {
+    Drop();
+    reconnect_ = false;
+  }
 
   for (int attempt = 0;; ++attempt) {
     bool reused = stream_ && exchanges_ > 0;
@@ -478,6 +521,11 @@ asio::awaitable<Result<HttpClientResponse>> HttpsClient::Send(const HttpClientRe
 }
 
 void HttpsClient::Close() { impl_->Close(); }
+
+Result<void> HttpsClient::ReplaceClientCertificate(std::string certificate_pem,
+                                                   std::string private_key_pem) {
+  return impl_->ReplaceClientCertificate(std::move(certificate_pem), std::move(private_key_pem));
+}
 
 std::size_t HttpsClient::connections_opened() const { return impl_->connections_opened(); }
 

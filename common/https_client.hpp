@@ -108,6 +108,11 @@ class HttpsClient {
   // Closes the connection now (e.g. before a long pause); the next Send() opens a new one.
   void Close();
 
+  // A renewed client certificate and its key, checked as Create() checks them, for the
+  // connections opened from now on: the next Send() opens a new one (a Send() in flight finishes
+  // on its connection). On an error nothing changes. Call where Send() is called.
+  Result<void> ReplaceClientCertificate(std::string certificate_pem, std::string private_key_pem);
+
   // Connections opened (TCP connects that succeeded) since Create(); for tests and statistics.
   std::size_t connections_opened() const;
 

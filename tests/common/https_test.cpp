@@ -345,6 +345,36 @@ TEST_F(HttpsTest, ReplaceTlsServesNewConnectionsWithTheNewCertificate) {
   ASSERT_TRUE(after_refusal) << after_refusal.error().message();
 }
 
+// A kiosk enrolled again gets a new certificate: the kept-alive connection made
+// with the one before is closed, and the next request goes out on a new one with the new
+// certificate. A certificate without its key changes nothing.
+TEST_F(HttpsTest, ReplaceClientCertificateUsesItFromTheNextConnection) {
+  StartServer(ServerOptions());
+  const Pki::Client before = pki_.Enroll("K1", 7);
+  auto client = NewClient(ClientOptions(before));
+  auto first = Get(*client);
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_EQ(first->body, "K1 7");
+
+  const Pki::Client renewed = pki_.Enroll("K1", 8);
+  ASSERT_TRUE(client->ReplaceClientCertificate(renewed.cert, renewed.key));
+  auto second = Get(*client);
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_EQ(second->body, "K1 8");
+  EXPECT_EQ(client->connections_opened(), 2u);
+
+  const Pki::Client other = pki_.Enroll("K2", 9);
+  const auto mismatched = client->ReplaceClientCertificate(other.cert, renewed.key);
+  ASSERT_FALSE(mismatched);
+  EXPECT_NE(mismatched.error().message().find("does not match"), std::string::npos)
+      << mismatched.error().message();
+  EXPECT_FALSE(client->ReplaceClientCertificate("", ""));
+  auto third = Get(*client);
+  ASSERT_TRUE(third) << third.error().message();
+  EXPECT_EQ(third->body, "K1 8");
+  EXPECT_EQ(client->connections_opened(), 2u) << "a refused replacement keeps the connection";
+}
+
 TEST_F(HttpsTest, ClientRefusesAServerCertificateFromAnotherCa) {
   StartServer(ServerOptions(false));
   HttpsClientOptions options = ClientOptions(std::nullopt);

@@ -14,6 +14,7 @@
 #include "common/blocking.hpp"
 #include "common/http_forms.hpp"
 #include "common/json_fields.hpp"
+#include "common/log.hpp"
 #include "common/metrics.hpp"
 
 namespace kiosk_edge {
@@ -56,9 +57,7 @@ boost::json::object SyncJson(const AdminStatusServices& services) {
   sync["events_sent"] = status.events_sent;
   sync["dead_letters"] = status.dead_letters;
   if (status.config_version) sync["config_version"] = *status.config_version;
-  if (services.client_certificate_not_after_ms) {
-    sync["client_certificate_not_after_ms"] = *services.client_certificate_not_after_ms;
-  }
+  sync["client_certificate_not_after_ms"] = services.hq_sync->client_certificate_not_after_ms();
   return sync;
 }
 
@@ -120,6 +119,18 @@ awaitable<HttpResponse> SyncNow(const AdminStatusServices& services, const HttpR
     timer.expires_after(kPollInterval);
     co_await timer.async_wait(boost::asio::use_awaitable);
   }
+}
+
+awaitable<HttpResponse> ReloadHqEnrollment(const AdminStatusServices& services) {
+  auto reloaded = ReloadEnrollment(services.hq_sync, services.state_dir);
+  if (!reloaded) {
+    const Error& error = reloaded.error();
+    LogError("agent", "HQ enrollment: ", error.message());
+    co_return JsonError(error.kind() == ErrorKind::kConflict ? 409 : 500, error.message());
+  }
+  if (!reloaded->empty()) LogInfo("agent", "HQ enrollment: ", *reloaded);
+  co_return HttpResponse::Json(200,
+                               boost::json::serialize(boost::json::object{{"message", *reloaded}}));
 }
 
 boost::json::object EventJson(const JournalEvent& event) {
@@ -194,6 +205,7 @@ awaitable<HttpResponse> RouteStatus(std::shared_ptr<const AdminStatusServices> s
   const bool get = request.method == "GET", post = request.method == "POST";
   if (path == "/admin/status" && get) co_return co_await Status(*services);
   if (path == "/admin/sync" && post) co_return co_await SyncNow(*services, request);
+  if (path == "/admin/sync/enrollment" && post) co_return co_await ReloadHqEnrollment(*services);
   if (path == "/admin/events" && get) co_return co_await Events(*services, request);
   if (path == "/admin/voucher" && post) co_return co_await Voucher(*services, request);
   if (path == "/metrics" && get) {

@@ -65,6 +65,16 @@ void ReloadPhonesCertificate(PhonesListener* phones) {
   }
 }
 
+// SIGHUP: the kiosk enrolled again (kioskctl enroll), which renews its HQ client certificate.
+void ReloadHqClientCertificate(HqSync* hq_sync, const std::filesystem::path& state_dir) {
+  auto reloaded = ReloadEnrollment(hq_sync, state_dir);
+  if (!reloaded) {
+    LogError("agent", "SIGHUP: HQ enrollment: ", reloaded.error().message());
+  } else if (!reloaded->empty()) {
+    LogInfo("agent", "SIGHUP: ", *reloaded);
+  }
+}
+
 void PrintBanner(const AgentConfig& config, const Journal& journal, const ShopperServices& shopper,
                  const std::optional<std::string>& demo_pin, std::uint16_t port,
                  const HttpServer* phones) {
@@ -157,15 +167,7 @@ int Serve(const AgentConfig& config) {
     return phones->not_after_ms();
   };
   std::unique_ptr<HqSync> hq_sync;
-  std::optional<std::int64_t> client_certificate_not_after_ms;
   if (*enrollment) {
-    auto not_after = CertificateNotAfter((*enrollment)->client_certificate_pem);
-    if (!not_after) {
-      LogError("agent", "the HQ client certificate in ", config.state_dir.string(), ": ",
-               not_after.error().message(), " (enroll the kiosk again)");
-      return kExitFailure;
-    }
-    client_certificate_not_after_ms = UnixMs(*not_after);
     SyncClientOptions sync_options;
     sync_options.backoff_base = config.sync_backoff_base;
     sync_options.backoff_cap = config.sync_backoff_cap;
@@ -175,7 +177,7 @@ int Serve(const AgentConfig& config) {
     auto started = HqSync::Start(io, blocking_pool, **journal, (*shopper)->hq_config(),
                                  **enrollment, sync_options);
     if (!started) {
-      LogError("agent", started.error().message());
+      LogError("agent", config.state_dir.string(), ": ", started.error().message());
       return kExitFailure;
     }
     hq_sync = std::move(*started);
@@ -192,7 +194,7 @@ int Serve(const AgentConfig& config) {
       io, config.state_dir / "kioskctl.sock", config.http,
       WithAdminStatusRoutes({journal->get(), &blocking_pool, &SystemClock(), hq_sync.get(),
                              (*counter)->services().camera, &(*shopper)->trust(), config.store_id,
-                             &metrics, phones_not_after_ms, client_certificate_not_after_ms},
+                             &metrics, phones_not_after_ms, config.state_dir},
                             MakeAdminRoutes(&(*shopper)->services(), config.store_id)));
   if (!admin) {
     LogError("agent", admin.error().message());
@@ -233,6 +235,7 @@ int Serve(const AgentConfig& config) {
     reload_signals.async_wait([&](const boost::system::error_code& error, int) {
       if (error) return;
       ReloadPhonesCertificate(phones);
+      ReloadHqClientCertificate(hq_sync.get(), config.state_dir);
       await_reload();
     });
   };

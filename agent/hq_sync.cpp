@@ -3,7 +3,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/strings.hpp"
+#include "common/tls_certs.hpp"
 #include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
@@ -57,7 +60,13 @@ Result<std::unique_ptr<HqSync>> HqSync::Start(boost::asio::io_context& io,
                                               Journal& journal, HqConfigKeeper& keeper,
                                               const HqEnrollment& enrollment,
                                               const SyncClientOptions& options) {
-  std::unique_ptr<HqSync> sync(new HqSync(journal));
+  auto not_after = CertificateNotAfter(enrollment.client_certificate_pem);
+  if (!not_after) {
+    return Error(ErrorKind::kInvalidArgument,
+                 StrCat("the HQ client certificate: ", not_after.error().message(),
+                        " (enroll the kiosk again)"));
+  }
+  std::unique_ptr<HqSync> sync(new HqSync(journal, enrollment, UnixMs(*not_after)));
   HttpsClientOptions connection;
   connection.host = enrollment.host;
   connection.port = enrollment.port;
@@ -81,5 +90,46 @@ Result<std::unique_ptr<HqSync>> HqSync::Start(boost::asio::io_context& io,
 }
 
 HqSync::~HqSync() { journal_.SetCommitListener(nullptr); }
+
+Result<bool> HqSync::RenewClientCertificate(const HqEnrollment& renewed) {
+  if (renewed.url != enrollment_.url || renewed.ca_pem != enrollment_.ca_pem) {
+    return Error(ErrorKind::kConflict, StrCat("the kiosk is now enrolled with ", renewed.url,
+                                              " or another CA: restart kiosk-agent to sync there"));
+  }
+  if (renewed.client_certificate_pem == enrollment_.client_certificate_pem &&
+      renewed.device_key_pem == enrollment_.device_key_pem) {
+    return false;
+  }
+  auto not_after = CertificateNotAfter(renewed.client_certificate_pem);
+  if (!not_after) return not_after.error().WithContext("the renewed HQ client certificate");
+  auto replaced =
+      https_->ReplaceClientCertificate(renewed.client_certificate_pem, renewed.device_key_pem);
+  if (!replaced) return replaced.error();
+  enrollment_ = renewed;
+  client_certificate_not_after_ms_ = UnixMs(*not_after);
+  return true;
+}
+
+Result<std::string> ReloadEnrollment(HqSync* sync, const std::filesystem::path& state_dir) {
+  auto enrollment = LoadHqEnrollment(state_dir);
+  if (!enrollment) return enrollment.error();
+  if (!*enrollment) {
+    if (sync == nullptr) return std::string();
+    return Error(ErrorKind::kConflict,
+                 "the kiosk's enrollment files are gone: kept the HQ client certificate in use");
+  }
+  if (sync == nullptr) {
+    return Error(ErrorKind::kConflict,
+                 "the kiosk enrolled with HQ after kiosk-agent started: restart kiosk-agent to "
+                 "start syncing");
+  }
+  auto renewed = sync->RenewClientCertificate(**enrollment);
+  if (!renewed) return renewed.error();
+  if (!*renewed) return std::string("the HQ client certificate is unchanged");
+  return StrCat(
+      "syncing with the renewed HQ client certificate (",
+      FormatAge(sync->client_certificate_not_after_ms() - UnixMs(SystemClock().WallNow())),
+      " left)");
+}
 
 }  // namespace kiosk_edge

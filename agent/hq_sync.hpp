@@ -47,6 +47,7 @@ class HttpsSyncTransport final : public SyncTransport {
 // Everything kiosk-agent runs to sync with HQ once enrolled: the HTTPS connection, the journal
 // source and the sync client, spawned on `io`; bundles go to `keeper` (which has applied the
 // saved copy already). New events wake the client through the journal's commit listener.
+// Start's error names the client certificate when it does not load. Use it on `io`'s thread.
 class HqSync {
  public:
   static Result<std::unique_ptr<HqSync>> Start(boost::asio::io_context& io,
@@ -67,14 +68,36 @@ class HqSync {
   // Upload and pull now, even while backing off (any thread).
   void SyncNow() { client_->SyncNow(); }
 
+  // The end (Unix ms) of the client certificate in use.
+  std::int64_t client_certificate_not_after_ms() const { return client_certificate_not_after_ms_; }
+  // After `kioskctl enroll` certified this kiosk again with the same HQ (HQ then refuses the
+  // certificate before): `renewed`'s client certificate for the connections from now on. False
+  // when it is the one in use already. kConflict when `renewed` names another HQ (its URL or CA:
+  // that takes a restart); the certificate's own error when it does not load. On an error the
+  // one in use stays.
+  Result<bool> RenewClientCertificate(const HqEnrollment& renewed);
+
  private:
-  explicit HqSync(Journal& journal) : journal_(journal), source_(journal) {}
+  HqSync(Journal& journal, HqEnrollment enrollment, std::int64_t client_certificate_not_after_ms)
+      : journal_(journal),
+        source_(journal),
+        enrollment_(std::move(enrollment)),
+        client_certificate_not_after_ms_(client_certificate_not_after_ms) {}
 
   Journal& journal_;
   JournalSyncSource source_;
   std::unique_ptr<HttpsClient> https_;
   std::optional<HttpsSyncTransport> transport_;
   std::unique_ptr<SyncClient> client_;
+  HqEnrollment enrollment_;  // in use
+  std::int64_t client_certificate_not_after_ms_;
 };
+
+// Reads the kiosk's enrollment in `state_dir` again (SIGHUP; kioskctl enroll on a running agent)
+// and renews `sync`'s client certificate from it (nullptr: the agent started unenrolled). What
+// happened, for the log and kioskctl ("" when the kiosk is not enrolled and nothing happened), or
+// the error: kConflict when it takes a restart (enrolled since the start, or with another HQ),
+// the loader's when the files do not load. On an error the certificate in use stays.
+Result<std::string> ReloadEnrollment(HqSync* sync, const std::filesystem::path& state_dir);
 
 }  // namespace kiosk_edge

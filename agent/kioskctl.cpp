@@ -50,8 +50,9 @@ Run it as the agent's user, e.g. sudo -u kiosk-agent kioskctl --state-dir /var/l
               PNG: 10 px per module; SVG: 40 mm wide; PDF: one page per code or an A4 grid
   id               prints this kiosk's id (made on a new kiosk), for profile-store enroll-token
   enroll --hq https://HOST:PORT --token TOKEN --ca HQ-CA.pem
-              enrolls this kiosk with HQ (profile-store enroll-token makes the token); restart
-              kiosk-agent afterwards to start syncing (no agent needed to enroll)
+              enrolls this kiosk with HQ (profile-store enroll-token makes the token; no agent
+              needed). A running agent takes a renewed certificate at once; one that was not
+              enrolled when it started must be restarted to start syncing
   staff hash-pin   reads a 4-12 digit PIN from standard input and prints its hash for a
               [staff.<ID>] pin_hash line of the agent's config (no agent needed)
   decode FILE...   prints FILE<TAB>TEXT for every QR code in each PNG/JPEG file (no agent
@@ -282,8 +283,18 @@ int EnrollCommand(const Invocation& invocation, std::ostream& out, std::ostream&
     err << "kioskctl: " << kiosk_id.error().message() << "\n";
     return kFailed;
   }
-  out << "kiosk " << *kiosk_id << " enrolled with HQ at " << option("hq")
-      << "; restart kiosk-agent to start syncing\n";
+  out << "kiosk " << *kiosk_id << " enrolled with HQ at " << option("hq") << "\n";
+  // A running agent takes a renewed certificate at once (HQ refuses the one before from now on).
+  auto reloaded = CallAgent(invocation.state_dir, "POST", "/admin/sync/enrollment");
+  if (!reloaded && reloaded.error().kind() == ErrorKind::kUnavailable) {
+    out << "kiosk-agent is not running: it syncs with HQ from its next start\n";
+  } else if (!reloaded) {
+    out << "kiosk-agent: " << reloaded.error().message() << "\n";
+  } else if (const std::string message =
+                 reloaded->is_object() ? JsonString(reloaded->as_object(), "message") : "";
+             !message.empty()) {
+    out << "kiosk-agent: " << message << "\n";
+  }
   return kOk;
 }
 

@@ -70,12 +70,14 @@ class RunningAgent {
     process_->Signal(SIGKILL);
     return process_->Wait();
   }
-  // Sends SIGHUP (reload the [https] certificate) and waits for the agent to log the outcome;
-  // that line ("" if the agent closed stderr first).
-  std::string Reload() {
+  // Sends SIGHUP (reload the [https] certificate and the HQ enrollment) and waits for the agent
+  // to log the outcome `about` one of them; that line ("" if the agent closed stderr first).
+  std::string Reload(std::string_view about = "[https]") {
     process_->Signal(SIGHUP);
     for (std::string line; process_->ReadStderrLine(line);) {
-      if (line.find("SIGHUP: ") != std::string::npos) return line;
+      if (line.find("SIGHUP: ") != std::string::npos && line.find(about) != std::string::npos) {
+        return line;
+      }
     }
     return "";
   }

@@ -1,0 +1,97 @@
+// Issue 5 with real processes: a kiosk enrolled again while kiosk-agent runs. `kioskctl enroll`
+// with a new token certifies the kiosk again and HQ refuses the certificate before from then on;
+// the running agent takes the new one at once (kioskctl tells it), without a restart.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "common/files.hpp"
+#include "common/strings.hpp"
+#include "support/child_process.hpp"
+#include "support/http_client.hpp"
+#include "support/https_once.hpp"
+#include "support/running_agent.hpp"
+#include "support/running_profile_store.hpp"
+#include "support/temp_dir.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using testing::HttpExchange;
+using testing::Kioskctl;
+using testing::RunningAgent;
+using testing::RunningProfileStore;
+using testing::RunProgram;
+using testing::TempDir;
+
+constexpr char kKioskId[] = "kiosk-renewal-1";
+
+class RenewalSyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NE(hq_.port(), 0); }
+
+  // `kioskctl enroll` with a fresh token: its output.
+  std::string Enroll() {
+    const auto enrolled =
+        RunProgram({KIOSKCTL_BINARY, "--config", config_.string(), "--state-dir", state_.string(),
+                    "enroll", "--hq", StrCat("https://127.0.0.1:", hq_.port()), "--token",
+                    hq_.EnrollToken(kKioskId), "--ca", hq_.ca_file().string()});
+    EXPECT_EQ(enrolled.exit_code, 0) << enrolled.out << enrolled.err;
+    return enrolled.out;
+  }
+
+  // A scan on `agent`, then `kioskctl sync now`: its output.
+  static std::string ScanAndSync(RunningAgent& agent) {
+    EXPECT_EQ(HttpExchange(agent.port(), "GET", agent.ChannelPath("EL3-POSTER-V2")).status, 200);
+    const auto synced = Kioskctl(agent, {"sync", "now"});
+    return synced.out + synced.err;
+  }
+
+  TempDir dir_;
+  RunningProfileStore hq_{dir_.path() / "hq"};
+  const std::string agent_toml_ = StrCat("[kiosk]\nid = \"", kKioskId, "\"\n");
+  const std::filesystem::path config_ = dir_.Write("kiosk-agent.toml", agent_toml_);
+  const std::filesystem::path state_ = dir_.path() / "state";
+};
+
+TEST_F(RenewalSyncTest, EnrollingAgainRenewsTheRunningAgentsCertificate) {
+  EXPECT_EQ(Enroll(),
+            StrCat("kiosk ", kKioskId, " enrolled with HQ at https://127.0.0.1:", hq_.port(),
+                   "\nkiosk-agent is not running: it syncs with HQ from its next start\n"));
+  RunningAgent agent(dir_.path(), agent_toml_);
+  ASSERT_NE(agent.port(), 0);
+  ASSERT_TRUE(ScanAndSync(agent).starts_with("synced: "));
+  const std::string before = ReadSmallFile(state_ / "hq-client-cert.pem").value();
+  const std::string key = ReadSmallFile(state_ / "device-key.pem").value();
+
+  const std::string renewed = Enroll();
+  EXPECT_TRUE(std::regex_search(
+      renewed, std::regex("\nkiosk-agent: syncing with the renewed HQ client certificate "
+                          "\\(82[45] d left\\)\n$")))
+      << renewed;
+  EXPECT_NE(ReadSmallFile(state_ / "hq-client-cert.pem").value(), before);
+  // HQ refuses the certificate before (in the handshake or with 403); the agent syncs regardless.
+  const auto old = testing::HttpsOnce(hq_.port(), ReadSmallFile(hq_.ca_file()).value(),
+                                      {"GET", "/v1/sync/config", {}, ""}, {before, key});
+  EXPECT_TRUE(!old || old->status == 403u) << old->status;
+  EXPECT_TRUE(ScanAndSync(agent).starts_with("synced: "));
+
+  // SIGHUP reads the enrollment again too: nothing new.
+  EXPECT_NE(agent.Reload("HQ client certificate")
+                .find("SIGHUP: the HQ client certificate is "
+                      "unchanged"),
+            std::string::npos);
+}
+
+TEST_F(RenewalSyncTest, AnAgentStartedBeforeTheKioskEnrolledAsksForARestart) {
+  RunningAgent agent(dir_.path(), agent_toml_);
+  ASSERT_NE(agent.port(), 0);
+  const std::string enrolled = Enroll();
+  EXPECT_TRUE(enrolled.ends_with(
+      "\nkiosk-agent: the kiosk enrolled with HQ after kiosk-agent started: restart kiosk-agent "
+      "to start syncing\n"))
+      << enrolled;
+}
+
+}  // namespace
+}  // namespace kiosk_edge

@@ -1,6 +1,7 @@
 #include "sync/profile_store/bundle_maker.hpp"
 
 #include "common/crypto.hpp"
+#include "common/strings.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -10,11 +11,14 @@ constexpr std::string_view kDigestKey = "kiosk-edge config bundle content v1";
 
 }  // namespace
 
-Result<std::string> BundleContentDigest(const ConfigBundle& bundle) {
+Result<std::string> BundleContentDigest(const ConfigBundle& bundle,
+                                        std::int64_t erased_event_count) {
   ConfigBundle content = bundle;
   content.version = 1;  // the same for every bundle: the digest covers the rest
+  content.erased_events.clear();
   auto text = EncodeConfigBundle(content);
   if (!text) return text.error();
+  *text += StrCat("\nerased events: ", erased_event_count);
   std::string digest = HexEncode(HmacSha256(kDigestKey, *text));
   SecureWipe(*text);  // holds the channel keys
   return digest;
@@ -24,7 +28,7 @@ BundleMaker::BundleMaker(std::vector<BundleChannel> channels, ChannelKeySource c
     : channels_(std::move(channels)), channel_keys_(std::move(channel_keys)) {}
 
 Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity& identity,
-                                          const Clock& clock) {
+                                          const Clock& clock, std::string_view kiosk_id) {
   const std::int64_t now_s =
       std::chrono::duration_cast<std::chrono::seconds>(clock.WallNow().time_since_epoch()).count();
   auto kiosks = store.Kiosks();
@@ -33,8 +37,10 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
   if (!redeemed) return redeemed.error();
   auto revoked_vouchers = store.RevokedVouchers();
   if (!revoked_vouchers) return revoked_vouchers.error();
-  auto erased_events = store.ErasedEvents();
+  auto erased_events = store.ErasedEventsOf(kiosk_id);
   if (!erased_events) return erased_events.error();
+  auto erased_event_count = store.ErasedEventCount();
+  if (!erased_event_count) return erased_event_count.error();
   auto keys = channel_keys_();
   if (!keys) return keys.error().WithContext("channel keys");
 
@@ -56,7 +62,7 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
   // HQ does not spread them; erased_events carries erasure to the kiosks.
   bundle.erased_events = std::move(*erased_events);
 
-  auto digest = BundleContentDigest(bundle);
+  auto digest = BundleContentDigest(bundle, *erased_event_count);
   if (!digest) return digest.error().WithContext("config bundle");
   auto version = store.BundleVersionFor(*digest);
   if (!version) return version.error().WithContext("config bundle version");

@@ -3,7 +3,7 @@
 // The config bundle kiosks pull from GET /v1/sync/config (DESIGN.md section 6): HQ's channels
 // (from its config file), the channel-code keys (hq_channel_keys.hpp), HQ's sealing key, the
 // trusted kiosks' voucher keys, revoked kiosks, revoked vouchers, the fleet vouchers already
-// redeemed, and the erased events kiosks must scrub.
+// redeemed, and the erased events the kiosk must scrub.
 //
 // Its version lives in the store, not in the process: the store keeps the version and a digest of
 // the content it was given for, and gives a new, higher version only when the content changes
@@ -32,16 +32,22 @@ class BundleMaker {
   // `channels` (validated, as the config holds them) go into every bundle.
   BundleMaker(std::vector<BundleChannel> channels, ChannelKeySource channel_keys);
 
-  // The bundle kiosks get now, with its version from `store`. Blocks: run it off the I/O thread.
-  // Thread-safe.
-  Result<ConfigBundle> Current(StoreBackend& store, const HqIdentity& identity, const Clock& clock);
+  // The bundle `kiosk_id` gets now, with its version from `store`: what every kiosk gets, and of
+  // the erased events only its own (a fleet's erasures would outgrow kMaxBundleListItems). The
+  // version is the fleet's: it changes when any kiosk's erased events do. Blocks: run it off the
+  // I/O thread. Thread-safe.
+  Result<ConfigBundle> Current(StoreBackend& store, const HqIdentity& identity, const Clock& clock,
+                               std::string_view kiosk_id);
 
  private:
   const std::vector<BundleChannel> channels_;
   const ChannelKeySource channel_keys_;
 };
 
-// A digest of a bundle's content, its version left out: 64 lower-case hex digits.
-Result<std::string> BundleContentDigest(const ConfigBundle& bundle);
+// A digest of a bundle's content, 64 lower-case hex digits: all of it but its version and its
+// erased events, which `erased_event_count` (every kiosk's, StoreBackend::ErasedEventCount)
+// stands for.
+Result<std::string> BundleContentDigest(const ConfigBundle& bundle,
+                                        std::int64_t erased_event_count);
 
 }  // namespace kiosk_edge

@@ -86,8 +86,9 @@ Result<bool> EraseInTransaction(PgConnection& connection, std::string_view profi
   return deleted->Affected() > 0;
 }
 
-Result<std::vector<std::string>> Texts(PgConnection& connection, std::string_view sql) {
-  auto rows = connection.Query(sql);
+Result<std::vector<std::string>> Texts(PgConnection& connection, std::string_view sql,
+                                       const PgParams& params = {}) {
+  auto rows = connection.Query(sql, params);
   if (!rows) return rows.error();
   std::vector<std::string> texts;
   for (int i = 0; i < rows->rows(); ++i) texts.push_back(rows->Text(i, 0));
@@ -135,12 +136,21 @@ Result<void> PostgresStore::BackfillWithdrawalEvents() {
   return {};
 }
 
-Result<std::vector<std::string>> PostgresStore::ErasedEvents() {
+Result<std::vector<std::string>> PostgresStore::ErasedEventsOf(std::string_view kiosk_id) {
   auto session = Acquire();
   if (!session) return session.error();
   return Texts((*session)->connection(),
                "SELECT key FROM (SELECT kiosk_id || '/' || incarnation || '/' || seq AS key "
-               "FROM erased_events) AS erased ORDER BY key COLLATE \"C\"");
+               "FROM erased_events WHERE kiosk_id = $1) AS erased ORDER BY key COLLATE \"C\"",
+               Params(kiosk_id));
+}
+
+Result<std::int64_t> PostgresStore::ErasedEventCount() {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto count = (*session)->connection().Query("SELECT count(*) FROM erased_events");
+  if (!count) return count.error();
+  return count->Int(0, 0);
 }
 
 Result<bool> PostgresStore::RevokeVoucher(std::string_view voucher_key) {

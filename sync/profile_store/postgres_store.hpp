@@ -50,7 +50,8 @@ class PostgresStore final : public StoreBackend {
   Result<AttributionFacts> LoadAttributionFacts(const AttributionFactsRequest& request) override;
   // In sqlite_erasure.cpp / postgres_erasure.cpp.
   Result<bool> EraseSubject(std::string_view profile_key) override;
-  Result<std::vector<std::string>> ErasedEvents() override;
+  Result<std::vector<std::string>> ErasedEventsOf(std::string_view kiosk_id) override;
+  Result<std::int64_t> ErasedEventCount() override;
   Result<bool> RevokeVoucher(std::string_view voucher_key) override;
   Result<std::vector<std::string>> RevokedVouchers() override;
   // In sqlite_audience.cpp / postgres_audience.cpp.

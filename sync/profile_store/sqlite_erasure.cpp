@@ -143,11 +143,21 @@ Result<void> SqliteStore::BackfillWithdrawalEvents() {
   return transaction->Commit();
 }
 
-Result<std::vector<std::string>> SqliteStore::ErasedEvents() {
+Result<std::vector<std::string>> SqliteStore::ErasedEventsOf(std::string_view kiosk_id) {
   std::lock_guard lock(mutex_);
   return Texts(*db_,
                "SELECT kiosk_id || '/' || incarnation || '/' || seq FROM erased_events "
-               "ORDER BY 1");
+               "WHERE kiosk_id = ?1 ORDER BY 1",
+               kiosk_id);
+}
+
+Result<std::int64_t> SqliteStore::ErasedEventCount() {
+  std::lock_guard lock(mutex_);
+  auto count = db_->Prepare("SELECT count(*) FROM erased_events");
+  if (!count) return count.error();
+  auto row = count->Step();
+  if (!row) return row.error();
+  return count->ColumnInt(0);
 }
 
 Result<bool> SqliteStore::RevokeVoucher(std::string_view voucher_key) {

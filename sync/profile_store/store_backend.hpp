@@ -121,9 +121,12 @@ class StoreBackend {
   // held a profile for it (false also for a subject HQ has not heard of yet: the tombstone then
   // keeps its events, when they arrive, from creating one).
   virtual Result<bool> EraseSubject(std::string_view profile_key) = 0;
-  // "<kiosk id>/<incarnation>/<seq>" of every erased event: the config bundle's erased_events.
-  // Sorted.
-  virtual Result<std::vector<std::string>> ErasedEvents() = 0;
+  // "<kiosk id>/<incarnation>/<seq>" of every erased event of `kiosk_id`, sorted: its config
+  // bundle's erased_events (each kiosk scrubs only its own journal).
+  virtual Result<std::vector<std::string>> ErasedEventsOf(std::string_view kiosk_id) = 0;
+  // How many erased events HQ holds, of every kiosk. Erased events are never deleted, so the count
+  // changes whenever the list does: it stands for the list in the bundle's version.
+  virtual Result<std::int64_t> ErasedEventCount() = 0;
   // Revokes the voucher "<kiosk id>/<voucher id>" (the caller checks the form). Idempotent; true
   // when it was not revoked before.
   virtual Result<bool> RevokeVoucher(std::string_view voucher_key) = 0;

@@ -182,7 +182,8 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
       LogWarning(kComponent, "kiosk ", kiosk_id,
                  ": last contact not recorded: ", noted.error().message());
     }
-    return services.bundles->Current(*services.store, *services.identity, *services.clock);
+    return services.bundles->Current(*services.store, *services.identity, *services.clock,
+                                     kiosk_id);
   };
   Result<ConfigBundle> bundle = co_await RunBlocking(*services.blocking_pool, make);
   if (!bundle) co_return StoreError(bundle.error());

@@ -25,9 +25,10 @@
 // (sync/profile_store/identity.hpp: the HMAC blind index of the phone under HQ's own key). A kiosk
 // cannot match those to its journal: its own blind index uses a per-kiosk key, and HQ cannot
 // compute it for a phone that kiosk never saw. So erasure reaches kiosks as event identities
-// instead, which carry no personal data: erased_events lists every signup event HQ holds for an
-// erased subject, as "<kiosk id>/<incarnation>/<seq>", and each kiosk scrubs the personal members
-// of the ones in its own journal (and its claims holding their blind index). Events HQ receives
+// instead, which carry no personal data: erased_events lists the signup events HQ holds for an
+// erased subject, as "<kiosk id>/<incarnation>/<seq>" (HQ sends each kiosk only its own), and
+// the kiosk scrubs their personal members in its journal (and its claims holding their blind
+// index). Events HQ receives
 // after the erasure are scrubbed through the batch answer's "erased" seqs (batch.hpp). HQ keeps a
 // tombstone per subject so that late events do not bring the shopper back. erased_events is
 // omitted when empty, and HQ sends it only to kiosks announcing the erasure feature (older kiosks

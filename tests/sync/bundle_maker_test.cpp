@@ -59,7 +59,7 @@ class BundleMakerTest : public ::testing::TestWithParam<Backend> {
   }
 
   ConfigBundle Bundle(BundleMaker& maker, StoreBackend& store) {
-    auto bundle = maker.Current(store, *identity_, clock_);
+    auto bundle = maker.Current(store, *identity_, clock_, "kiosk-1");
     EXPECT_TRUE(bundle) << bundle.error().message();
     return bundle ? *bundle : ConfigBundle{};
   }
@@ -147,7 +147,7 @@ TEST_P(BundleMakerTest, InstancesRacingWithTheSameNewContentAgree) {
     for (std::size_t i = 0; i < seen.size(); ++i) {
       threads.emplace_back([&, i] {
         StoreBackend& store = i % 2 == 0 ? *first : *second;
-        auto bundle = changed.Current(store, *identity_, clock_);
+        auto bundle = changed.Current(store, *identity_, clock_, "kiosk-1");
         seen[i] = bundle ? bundle->version : -1;
       });
     }
@@ -165,19 +165,24 @@ TEST_P(BundleMakerTest, RefusesADigestThatIsNotOne) {
   EXPECT_EQ(version.error().kind(), ErrorKind::kInvalidArgument);
 }
 
-TEST(BundleContentDigestTest, IgnoresTheVersionAndSeesEveryOtherChange) {
+// The erased events are one kiosk's; the fleet's count of them stands for them all.
+TEST(BundleContentDigestTest, IgnoresTheVersionAndOneKiosksErasedEventsAndSeesEveryOtherChange) {
   ConfigBundle bundle;
   bundle.hq_public_key = std::string(32, 'h');
   bundle.channels = {Poster("LOBBY-1")};
-  const auto digest = BundleContentDigest(bundle);
+  const auto digest = BundleContentDigest(bundle, 0);
   ASSERT_TRUE(digest);
   EXPECT_EQ(digest->size(), 64u);
   ConfigBundle later = bundle;
   later.version = 99;
-  EXPECT_EQ(BundleContentDigest(later).value(), *digest);
+  EXPECT_EQ(BundleContentDigest(later, 0).value(), *digest);
+  ConfigBundle own_erasures = bundle;
+  own_erasures.erased_events = {"kiosk-1/inc-a/3"};
+  EXPECT_EQ(BundleContentDigest(own_erasures, 0).value(), *digest);
+  EXPECT_NE(BundleContentDigest(bundle, 1).value(), *digest);
   ConfigBundle renamed = bundle;
   renamed.channels[0].name = "Lobby poster v2";
-  EXPECT_NE(BundleContentDigest(renamed).value(), *digest);
+  EXPECT_NE(BundleContentDigest(renamed, 0).value(), *digest);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BundleMakerTest, testing::BothBackends(), testing::BackendName);

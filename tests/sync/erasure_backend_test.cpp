@@ -14,6 +14,7 @@
 #include "common/crypto.hpp"
 #include "common/fake_clock.hpp"
 #include "common/sqlite.hpp"
+#include "common/strings.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_stores.hpp"
 #include "sync/profile_store/bundle_maker.hpp"
@@ -73,8 +74,9 @@ class ErasureBackendTest : public ::testing::TestWithParam<Backend> {
     return erased && *erased;
   }
 
+  // kiosk-1's erased events, the only kiosk erasing here.
   std::vector<std::string> ErasedEvents() {
-    auto events = store_->ErasedEvents();
+    auto events = store_->ErasedEventsOf("kiosk-1");
     EXPECT_TRUE(events) << events.error().message();
     return events ? *events : std::vector<std::string>{};
   }
@@ -293,7 +295,7 @@ TEST_P(ErasureBackendTest, TheBundleCarriesRevokedVouchersAndErasedEventsUnderAN
     return Result<HqChannelKeys>(
         HqChannelKeys{{HqChannelKey{'B', std::string(32, 'k'), 1'700'000'000, std::nullopt}}, 'B'});
   });
-  auto before = maker.Current(*store_, *identity_, clock_);
+  auto before = maker.Current(*store_, *identity_, clock_, "kiosk-1");
   ASSERT_TRUE(before) << before.error().message();
   EXPECT_TRUE(before->revoked_vouchers.empty());
   EXPECT_TRUE(before->erased_events.empty());
@@ -308,16 +310,60 @@ TEST_P(ErasureBackendTest, TheBundleCarriesRevokedVouchersAndErasedEventsUnderAN
   Ingest(MakeBatch("kiosk-1", "inc-a", 1, {SignupOf(kPhoneX, 'd')}));
   Erase(kPhoneX);
 
-  auto after = maker.Current(*store_, *identity_, clock_);
+  auto after = maker.Current(*store_, *identity_, clock_, "kiosk-1");
   ASSERT_TRUE(after) << after.error().message();
   EXPECT_EQ(after->revoked_vouchers,
             (std::vector<std::string>{"kiosk-1/0123456789abcdef", "kiosk-2/fedcba9876543210"}));
   EXPECT_EQ(after->erased_events, (std::vector<std::string>{"kiosk-1/inc-a/1"}));
   EXPECT_TRUE(after->erased_subjects.empty());  // HQ's subject ids are not spread to kiosks
   EXPECT_GT(after->version, before->version);
-  auto again = maker.Current(*store_, *identity_, clock_);
+  auto again = maker.Current(*store_, *identity_, clock_, "kiosk-1");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->version, after->version);
+  // Each kiosk gets only its own erased events, under the fleet's version.
+  auto other = maker.Current(*store_, *identity_, clock_, "kiosk-2");
+  ASSERT_TRUE(other) << other.error().message();
+  EXPECT_TRUE(other->erased_events.empty());
+  EXPECT_EQ(other->version, after->version);
+}
+
+// A fleet's erasures outgrow what one bundle may list (kMaxBundleListItems): every kiosk still
+// gets its bundle, with its own erased events, and the version still follows the fleet's list.
+TEST_P(ErasureBackendTest, TheFleetsErasuresDoNotHaveToFitInOneBundle) {
+  BundleMaker maker({}, [] {
+    return Result<HqChannelKeys>(
+        HqChannelKeys{{HqChannelKey{'B', std::string(32, 'k'), 1'700'000'000, std::nullopt}}, 'B'});
+  });
+  Ingest(MakeBatch("kiosk-1", "inc-a", 1, {SignupOf(kPhoneX, 'd')}));
+  Erase(kPhoneX);
+  auto before = maker.Current(*store_, *identity_, clock_, "kiosk-1");
+  ASSERT_TRUE(before) << before.error().message();
+  const std::string many = StrCat("erased_events (kiosk_id, incarnation, seq, erased_at_ms) ",
+                                  "SELECT 'kiosk-9', 'inc-z', n, 0 FROM ");
+  const std::int64_t count = kMaxBundleListItems + 1;
+  if (GetParam() == Backend::kSqlite) {
+    auto db = Database::Open(dir_ / "hq.db", DatabaseOptions{});
+    ASSERT_TRUE(db) << db.error().message();
+    ASSERT_TRUE(
+        db->Exec(StrCat("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
+                        "WHERE n < ",
+                        count, ") INSERT INTO ", many, "s")));
+  } else {
+    auto connection = testing::ConnectToSharedCluster();
+    ASSERT_TRUE(connection) << connection.error().message();
+    ASSERT_TRUE(connection->Exec(StrCat("INSERT INTO ", database_.schema(), ".", many,
+                                        "generate_series(1, ", count, ") AS n")));
+  }
+
+  auto after = maker.Current(*store_, *identity_, clock_, "kiosk-1");
+  ASSERT_TRUE(after) << after.error().message();
+  EXPECT_EQ(after->erased_events, (std::vector<std::string>{"kiosk-1/inc-a/1"}));
+  EXPECT_GT(after->version, before->version);
+  EXPECT_TRUE(EncodeConfigBundle(*after));
+  auto crowded = maker.Current(*store_, *identity_, clock_, "kiosk-9");
+  ASSERT_TRUE(crowded) << crowded.error().message();
+  EXPECT_EQ(crowded->erased_events.size(), static_cast<std::size_t>(count));
+  EXPECT_EQ(crowded->version, after->version);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ErasureBackendTest, testing::BothBackends(),

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 
+#include "common/blocking.hpp"
 #include "common/strings.hpp"
 
 namespace kiosk_edge {
@@ -15,8 +16,28 @@ constexpr std::string_view kBatchPath = "/v1/sync/batch";
 struct MetricsRoute {
   HqMetrics* metrics;
   HqApiTokens tokens;
+  FleetHealthSource fleet;
   HttpHandler next;
 };
+
+// Sets profile_store_kiosks{state} from the fleet's health now.
+awaitable<Result<void>> CountKiosks(const MetricsRoute& route) {
+  const auto read = [store = route.fleet.store] { return ReadKioskHealth(*store); };
+  Result<std::vector<KioskHealth>> kiosks = co_await RunBlocking(*route.fleet.blocking_pool, read);
+  if (!kiosks) co_return kiosks.error();
+  const std::int64_t now_ms = UnixMs(route.fleet.clock->WallNow());
+  std::int64_t attention = 0;
+  for (const KioskHealth& kiosk : *kiosks) {
+    if (!KioskAttention(kiosk, now_ms, route.fleet.rules).empty()) ++attention;
+  }
+  constexpr std::string_view kHelp = "Kiosks by kiosk health: ok, or needing attention";
+  MetricsRegistry& registry = route.metrics->registry();
+  registry.Gauge("profile_store_kiosks", kHelp, {{"state", "ok"}})
+      .Set(static_cast<double>(static_cast<std::int64_t>(kiosks->size()) - attention));
+  registry.Gauge("profile_store_kiosks", kHelp, {{"state", "attention"}})
+      .Set(static_cast<double>(attention));
+  co_return Result<void>();
+}
 
 HttpResponse Unauthorized(bool token_presented) {
   HttpResponse response = HttpResponse::Text(
@@ -38,6 +59,9 @@ awaitable<HttpResponse> Route(std::shared_ptr<const MetricsRoute> route, HttpReq
     const auto authorization = request.Header("authorization");
     if (!route->tokens.Authenticate(authorization)) {
       co_return Unauthorized(authorization.has_value());
+    }
+    if (Result<void> counted = co_await CountKiosks(*route); !counted) {
+      co_return HttpResponse::Text(500, StrCat("kiosk health: ", counted.error().message(), "\n"));
     }
     HttpResponse response = HttpResponse::Text(200, route->metrics->registry().Render());
     response.content_type = std::string(kPrometheusContentType);
@@ -69,9 +93,10 @@ void HqMetrics::CountResponse(unsigned status) {
       .Increment();
 }
 
-HttpHandler WithHqMetrics(HqMetrics* metrics, HqApiTokens tokens, HttpHandler next) {
+HttpHandler WithHqMetrics(HqMetrics* metrics, HqApiTokens tokens, FleetHealthSource fleet,
+                          HttpHandler next) {
   auto route = std::make_shared<const MetricsRoute>(
-      MetricsRoute{metrics, std::move(tokens), std::move(next)});
+      MetricsRoute{metrics, std::move(tokens), fleet, std::move(next)});
   return [route](HttpRequest request) { return Route(route, std::move(request)); };
 }
 

@@ -5,13 +5,21 @@
 //   profile_store_batch_ingest_seconds         POST /v1/sync/batch answered 200: from the request
 //                                              reaching the handler to its answer (decode, ingest,
 //                                              commit)
+//   profile_store_kiosks{state}                the kiosks of kiosk health (kiosk_health.hpp) as of
+//                                              the scrape: state "ok" or "attention" (any reason),
+//                                              so that an alert can fire on attention > 0
 // served at GET /metrics behind an HQ API bearer token (hq_api_tokens.hpp), like the other HQ
 // endpoints: profile-store listens on the network, and its traffic figures are HQ's business.
 // Without a valid token: 401 with WWW-Authenticate: Bearer.
 
+#include <boost/asio/thread_pool.hpp>
+
+#include "common/clock.hpp"
 #include "common/http_types.hpp"
 #include "common/metrics.hpp"
 #include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/kiosk_health.hpp"
+#include "sync/profile_store/store_backend.hpp"
 
 namespace kiosk_edge {
 
@@ -28,8 +36,18 @@ class HqMetrics {
   MetricHistogram& batch_ingest_seconds_;
 };
 
+// Where a scrape reads the fleet's health: `store` on `blocking_pool`, judged by `rules` at
+// `clock`'s time. All outlive the handler.
+struct FleetHealthSource {
+  StoreBackend* store;
+  boost::asio::thread_pool* blocking_pool;
+  const Clock* clock;
+  KioskHealthRules rules;
+};
+
 // Serves GET /metrics and times batch ingests; hands every request but /metrics to `next`.
-// `metrics` outlives the handler.
-HttpHandler WithHqMetrics(HqMetrics* metrics, HqApiTokens tokens, HttpHandler next);
+// `metrics` outlives the handler. A scrape whose health read fails answers 500.
+HttpHandler WithHqMetrics(HqMetrics* metrics, HqApiTokens tokens, FleetHealthSource fleet,
+                          HttpHandler next);
 
 }  // namespace kiosk_edge

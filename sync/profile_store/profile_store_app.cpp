@@ -198,6 +198,7 @@ int Serve(const ProfileStoreConfig& config) {
       io, config.listen_address, config.port, limits, tls,
       WithHqMetrics(
           &metrics, HqApiTokens(config.hq_api_tokens),
+          {hq.store.get(), &pool, &SystemClock(), config.kiosk_health},
           WithHqRoutes({hq.store.get(), &pool, &SystemClock(), HqApiTokens(config.hq_api_tokens),
                         ChannelDefinitionsOf(config.channels), config.kiosk_health},
                        MakeStoreRoutes({hq.store.get(), &pool, &hq.state.ca, &*hq.identity, &access,

@@ -114,6 +114,13 @@ TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
                                 std::regex("\nprofile_store_http_responses_total\\{code=\"200\"\\} "
                                            "[1-9][0-9]*\n")))
       << hq_metrics->body;
+  // The kiosk's health: nothing needs attention.
+  EXPECT_EQ(Sample(hq_metrics->body, "profile_store_kiosks{state=\"ok\"}"),
+            "profile_store_kiosks{state=\"ok\"} 1")
+      << hq_metrics->body;
+  EXPECT_EQ(Sample(hq_metrics->body, "profile_store_kiosks{state=\"attention\"}"),
+            "profile_store_kiosks{state=\"attention\"} 0")
+      << hq_metrics->body;
   // HQ's kiosk health has the kiosk's report of its journal: nothing left behind.
   const auto health = HqApiGet(client, "/v1/kiosks/health");
   ASSERT_TRUE(health) << health.error().message();

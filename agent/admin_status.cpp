@@ -14,7 +14,6 @@
 #include "common/blocking.hpp"
 #include "common/http_forms.hpp"
 #include "common/json_fields.hpp"
-#include "common/log.hpp"
 #include "common/metrics.hpp"
 
 namespace kiosk_edge {
@@ -122,13 +121,11 @@ awaitable<HttpResponse> SyncNow(const AdminStatusServices& services, const HttpR
 }
 
 awaitable<HttpResponse> ReloadHqEnrollment(const AdminStatusServices& services) {
-  auto reloaded = ReloadEnrollment(services.hq_sync, services.state_dir);
+  auto reloaded = ReloadEnrollment(services.hq_sync, services.state_dir, "kioskctl enroll");
   if (!reloaded) {
     const Error& error = reloaded.error();
-    LogError("agent", "HQ enrollment: ", error.message());
     co_return JsonError(error.kind() == ErrorKind::kConflict ? 409 : 500, error.message());
   }
-  if (!reloaded->empty()) LogInfo("agent", "HQ enrollment: ", *reloaded);
   co_return HttpResponse::Json(200,
                                boost::json::serialize(boost::json::object{{"message", *reloaded}}));
 }

@@ -65,16 +65,6 @@ void ReloadPhonesCertificate(PhonesListener* phones) {
   }
 }
 
-// SIGHUP: the kiosk enrolled again (kioskctl enroll), which renews its HQ client certificate.
-void ReloadHqClientCertificate(HqSync* hq_sync, const std::filesystem::path& state_dir) {
-  auto reloaded = ReloadEnrollment(hq_sync, state_dir);
-  if (!reloaded) {
-    LogError("agent", "SIGHUP: HQ enrollment: ", reloaded.error().message());
-  } else if (!reloaded->empty()) {
-    LogInfo("agent", "SIGHUP: ", *reloaded);
-  }
-}
-
 void PrintBanner(const AgentConfig& config, const Journal& journal, const ShopperServices& shopper,
                  const std::optional<std::string>& demo_pin, std::uint16_t port,
                  const HttpServer* phones) {
@@ -235,7 +225,7 @@ int Serve(const AgentConfig& config) {
     reload_signals.async_wait([&](const boost::system::error_code& error, int) {
       if (error) return;
       ReloadPhonesCertificate(phones);
-      ReloadHqClientCertificate(hq_sync.get(), config.state_dir);
+      (void)ReloadEnrollment(hq_sync.get(), config.state_dir, "SIGHUP");  // logs what it did
       await_reload();
     });
   };

@@ -110,7 +110,9 @@ Result<bool> HqSync::RenewClientCertificate(const HqEnrollment& renewed) {
   return true;
 }
 
-Result<std::string> ReloadEnrollment(HqSync* sync, const std::filesystem::path& state_dir) {
+namespace {
+
+Result<std::string> Reload(HqSync* sync, const std::filesystem::path& state_dir) {
   auto enrollment = LoadHqEnrollment(state_dir);
   if (!enrollment) return enrollment.error();
   if (!*enrollment) {
@@ -130,6 +132,21 @@ Result<std::string> ReloadEnrollment(HqSync* sync, const std::filesystem::path& 
       "syncing with the renewed HQ client certificate (",
       FormatAge(sync->client_certificate_not_after_ms() - UnixMs(SystemClock().WallNow())),
       " left)");
+}
+
+}  // namespace
+
+Result<std::string> ReloadEnrollment(HqSync* sync, const std::filesystem::path& state_dir,
+                                     std::string_view trigger) {
+  Result<std::string> reloaded = Reload(sync, state_dir);
+  if (!reloaded && reloaded.error().kind() == ErrorKind::kConflict) {
+    LogWarning("sync", trigger, ": ", reloaded.error().message());
+  } else if (!reloaded) {
+    LogError("sync", trigger, ": HQ enrollment: ", reloaded.error().message());
+  } else if (!reloaded->empty()) {
+    LogInfo("sync", trigger, ": ", *reloaded);
+  }
+  return reloaded;
 }
 
 }  // namespace kiosk_edge

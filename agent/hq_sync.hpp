@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "agent/hq_config_keeper.hpp"
 #include "agent/hq_enrollment.hpp"
@@ -95,9 +96,11 @@ class HqSync {
 
 // Reads the kiosk's enrollment in `state_dir` again (SIGHUP; kioskctl enroll on a running agent)
 // and renews `sync`'s client certificate from it (nullptr: the agent started unenrolled). What
-// happened, for the log and kioskctl ("" when the kiosk is not enrolled and nothing happened), or
-// the error: kConflict when it takes a restart (enrolled since the start, or with another HQ),
-// the loader's when the files do not load. On an error the certificate in use stays.
-Result<std::string> ReloadEnrollment(HqSync* sync, const std::filesystem::path& state_dir);
+// happened, also logged after "<trigger>: " ("" when the kiosk is not enrolled and nothing
+// happened), or the error, logged too: kConflict when it takes a restart (enrolled since the
+// start, or with another HQ), the loader's when the files do not load. On an error the
+// certificate in use stays.
+Result<std::string> ReloadEnrollment(HqSync* sync, const std::filesystem::path& state_dir,
+                                     std::string_view trigger);
 
 }  // namespace kiosk_edge

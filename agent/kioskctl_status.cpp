@@ -177,9 +177,7 @@ std::string StatusAttention(const boost::json::object& status, std::int64_t max_
                                JsonString(sync, "last_error")));
     }
   }
-  std::string joined;
-  for (const std::string& reason : reasons) joined += (joined.empty() ? "" : "; ") + reason;
-  return joined;
+  return StrJoin(reasons, "; ");
 }
 
 int StatusCommand(const std::filesystem::path& state_dir, const KioskctlOptions& options,

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace kiosk_edge {
 
@@ -39,6 +40,16 @@ std::string StrCat(const Parts&... parts) {
   // Reserving first also keeps GCC 12 from a false -Wrestrict on the appends (GCC bug 105329).
   out.reserve(64);
   (detail::AppendPart(out, parts), ...);
+  return out;
+}
+
+// `parts` with `separator` between each two: StrJoin({"a", "b"}, "; ") is "a; b".
+inline std::string StrJoin(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out.append(separator);
+    out.append(parts[i]);
+  }
   return out;
 }
 

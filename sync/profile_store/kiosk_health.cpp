@@ -33,6 +33,12 @@ std::int64_t MissingEvents(const KioskStatus& stream) {
   return missing;
 }
 
+// What the kiosk held beyond the high-water mark as its latest batch left, if it said.
+std::optional<std::int64_t> Backlog(const KioskStatus& stream) {
+  if (!stream.journal_last_seq) return std::nullopt;
+  return std::max<std::int64_t>(0, *stream.journal_last_seq - stream.high_water);
+}
+
 // "1 dead letter", "2 dead letters".
 std::string Counted(std::int64_t count, std::string_view one, std::string_view many) {
   return StrCat(count, " ", count == 1 ? one : many);
@@ -89,9 +95,7 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms,
   entry["high_water"] = stream.high_water;
   entry["max_seq"] = stream.max_seq;
   entry["last_sync_at"] = TimeOrNull(stream.last_batch_at_ms);
-  if (stream.journal_last_seq) {
-    entry["backlog"] = std::max<std::int64_t>(0, *stream.journal_last_seq - stream.high_water);
-  }
+  if (const std::optional<std::int64_t> backlog = Backlog(stream)) entry["backlog"] = *backlog;
   PutCertificateEnd(entry, "https_certificate", stream.https_not_after_ms, now_ms);
   PutCertificateEnd(entry, "client_certificate", stream.client_certificate_not_after_ms, now_ms);
   if (stream.last_batch_at_ms > 0) {
@@ -194,20 +198,15 @@ std::string KioskHealthTable(const std::vector<KioskHealth>& kiosks, std::int64_
       "attention\n";
   for (const KioskHealth& kiosk : kiosks) {
     const KioskStatus stream = kiosk.stream.value_or(KioskStatus{});
-    std::string attention;
-    for (const std::string& reason : KioskAttention(kiosk, now_ms, rules)) {
-      attention += attention.empty() ? reason : StrCat("; ", reason);
-    }
+    const std::string attention = StrJoin(KioskAttention(kiosk, now_ms, rules), "; ");
     const std::string_view registry =
         kiosk.revoked ? "revoked" : (kiosk.enrolled ? "enrolled" : "not enrolled");
-    const std::string backlog = stream.journal_last_seq
-                                    ? std::to_string(std::max<std::int64_t>(
-                                          0, *stream.journal_last_seq - stream.high_water))
-                                    : "-";
+    const std::optional<std::int64_t> backlog = Backlog(stream);
     table += StrCat(kiosk.kiosk_id, "\t", registry, "\t", time_or_dash(kiosk.last_contact_ms), "\t",
-                    time_or_dash(stream.last_batch_at_ms), "\t", stream.high_water, "\t", backlog,
-                    "\t", MissingEvents(stream), "\t", stream.dead_letters, "\t", stream.conflicts,
-                    "\t", time_or_dash(stream.https_not_after_ms), "\t",
+                    time_or_dash(stream.last_batch_at_ms), "\t", stream.high_water, "\t",
+                    backlog ? std::to_string(*backlog) : "-", "\t", MissingEvents(stream), "\t",
+                    stream.dead_letters, "\t", stream.conflicts, "\t",
+                    time_or_dash(stream.https_not_after_ms), "\t",
                     time_or_dash(stream.client_certificate_not_after_ms), "\t",
                     attention.empty() ? "ok" : attention, "\n");
   }

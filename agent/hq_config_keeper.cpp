@@ -1,6 +1,7 @@
 #include "agent/hq_config_keeper.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "common/files.hpp"
@@ -67,7 +68,9 @@ TrustList TrustListFromBundle(const ConfigBundle& bundle, const std::string& own
   trust.kiosk_keys.insert_or_assign(own_kiosk_id, own_public_key);
   trust.revoked_kiosks.insert(bundle.revoked_kiosks.begin(), bundle.revoked_kiosks.end());
   trust.revoked_vouchers.insert(bundle.revoked_vouchers.begin(), bundle.revoked_vouchers.end());
-  trust.redeemed_elsewhere.insert(bundle.redeemed_vouchers.begin(), bundle.redeemed_vouchers.end());
+  for (const RedeemedVoucher& voucher : bundle.redeemed.vouchers) {
+    trust.redeemed_elsewhere.insert(voucher.key);
+  }
   return trust;
 }
 
@@ -80,8 +83,34 @@ struct HqConfigKeeper::Plan {
 };
 
 HqConfigKeeper::HqConfigKeeper(const std::filesystem::path& state_dir, HqConfigTargets targets,
-                               KioskOwnKeys own)
-    : file_(state_dir / "hq-config.json"), targets_(targets), own_(std::move(own)) {}
+                               KioskOwnKeys own, const Clock& clock)
+    : file_(state_dir / "hq-config.json"), targets_(targets), own_(std::move(own)), clock_(clock) {}
+
+Result<ConfigBundle> HqConfigKeeper::WithWholeRedeemedList(const ConfigBundle& bundle) const {
+  const RedeemedVouchers& sent = bundle.redeemed;
+  if (sent.since && *sent.since != redeemed_.through) {
+    return Error(ErrorKind::kInvalidArgument,
+                 StrCat("redeemed.since: HQ sent the vouchers redeemed after ledger position ",
+                        *sent.since, ", but this kiosk holds them through ", redeemed_.through));
+  }
+  std::map<std::string_view, std::int64_t> expiry;  // by key: the list after this bundle
+  if (sent.since) {
+    for (const RedeemedVoucher& voucher : redeemed_.vouchers) {
+      expiry.emplace(voucher.key, voucher.expires_at_s);
+    }
+  }
+  for (const RedeemedVoucher& voucher : sent.vouchers) {
+    expiry.insert_or_assign(voucher.key, voucher.expires_at_s);
+  }
+  const std::int64_t now_s = UnixMs(clock_.WallNow()) / 1000;
+  ConfigBundle whole = bundle;
+  whole.redeemed.since.reset();
+  whole.redeemed.vouchers.clear();
+  for (const auto& [key, expires_at_s] : expiry) {
+    if (expires_at_s > now_s) whole.redeemed.vouchers.push_back({std::string(key), expires_at_s});
+  }
+  return whole;
+}
 
 std::optional<std::int64_t> HqConfigKeeper::version() const {
   std::lock_guard lock(mutex_);
@@ -181,6 +210,7 @@ Result<void> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
   }
   targets_.trust->Replace(std::move(plan->trust));
   version_ = bundle.version;
+  redeemed_ = bundle.redeemed;
   return {};
 }
 
@@ -188,7 +218,9 @@ Result<void> HqConfigKeeper::LoadSaved() {
   std::lock_guard lock(mutex_);
   auto text = ReadSmallFile(file_, kMaxSavedBytes);
   if (!text) return text.error().kind() == ErrorKind::kNotFound ? Result<void>() : text.error();
-  auto bundle = DecodeConfigBundle(*text);
+  auto decoded = DecodeConfigBundle(*text);
+  if (!decoded) return decoded.error().WithContext(file_.string());
+  auto bundle = WithWholeRedeemedList(*decoded);
   if (!bundle) return bundle.error().WithContext(file_.string());
   saved_text_ = *text;
   if (auto applied = ApplyLocked(*bundle, std::nullopt); !applied) {
@@ -199,10 +231,12 @@ Result<void> HqConfigKeeper::LoadSaved() {
 }
 
 Result<void> HqConfigKeeper::Apply(const ConfigBundle& bundle) {
-  auto text = EncodeConfigBundle(bundle);
-  if (!text) return text.error();
   std::lock_guard lock(mutex_);
-  return ApplyLocked(bundle, std::move(*text));
+  auto whole = WithWholeRedeemedList(bundle);
+  if (!whole) return whole.error();
+  auto text = EncodeConfigBundle(*whole);
+  if (!text) return text.error();
+  return ApplyLocked(*whole, std::move(*text));
 }
 
 }  // namespace kiosk_edge

@@ -16,6 +16,9 @@
 //                 working (unless HQ sends a key with the same id, which then wins).
 //   hq_public_key new personal data is sealed for it.
 //   trust list    trusted kiosks, revoked kiosks and vouchers, fleet vouchers redeemed elsewhere.
+//                 A bundle may carry only the vouchers redeemed since the list the kiosk holds
+//                 (RedeemedVouchers::since); the keeper adds them to it, drops the expired ones,
+//                 and saves the whole list. One since another position is refused.
 //   erasure       the personal data of this journal's erased_events is scrubbed
 //                 (Journal::ScrubErased), before anything else and even if the rest fails.
 //
@@ -36,6 +39,7 @@
 #include "agent/channels.hpp"
 #include "agent/journal.hpp"
 #include "agent/voucher_check.hpp"
+#include "common/clock.hpp"
 #include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
@@ -67,7 +71,9 @@ struct KioskOwnKeys {
 
 class HqConfigKeeper {
  public:
-  HqConfigKeeper(const std::filesystem::path& state_dir, HqConfigTargets targets, KioskOwnKeys own);
+  // `clock` tells which redeemed vouchers have expired.
+  HqConfigKeeper(const std::filesystem::path& state_dir, HqConfigTargets targets, KioskOwnKeys own,
+                 const Clock& clock);
 
   // Applies the saved copy, if any (a missing file is not an error), including channel events
   // the journal lacks. Call at start, before the kiosk's own channels are defined.
@@ -81,6 +87,8 @@ class HqConfigKeeper {
 
  private:
   struct Plan;
+  // `bundle` with the whole list of redeemed vouchers in force after it, expired ones dropped.
+  Result<ConfigBundle> WithWholeRedeemedList(const ConfigBundle& bundle) const;
   Result<Plan> Prepare(const ConfigBundle& bundle) const;
   Result<void> ApplyLocked(const ConfigBundle& bundle, std::optional<std::string> text);
   Result<void> RecordChannels(const std::vector<EventDraft>& events);
@@ -89,9 +97,11 @@ class HqConfigKeeper {
   const std::filesystem::path file_;
   const HqConfigTargets targets_;
   const KioskOwnKeys own_;
+  const Clock& clock_;
   mutable std::mutex mutex_;
   std::optional<std::string> saved_text_;  // the file's contents: the last good copy
   std::optional<std::int64_t> version_;
+  RedeemedVouchers redeemed_;  // the whole list in force (`since` unset)
 };
 
 }  // namespace kiosk_edge

@@ -77,11 +77,11 @@ Result<std::unique_ptr<ShopperState>> ShopperState::Build(const AgentConfig& con
 
   if (auto loaded = state->channels_.Load(journal); !loaded) return loaded.error();
   // HQ's saved config first: its channels take their ids before the kiosk's own are defined.
-  state->hq_config_.emplace(
-      config.state_dir,
-      HqConfigTargets{&journal, &state->channels_, &*state->channel_codes_, &*state->hq_public_key_,
-                      &*state->trust_},
-      KioskOwnKeys{kiosk_id, secrets->device_key.public_key, own_channel_key});
+  state->hq_config_.emplace(config.state_dir,
+                            HqConfigTargets{&journal, &state->channels_, &*state->channel_codes_,
+                                            &*state->hq_public_key_, &*state->trust_},
+                            KioskOwnKeys{kiosk_id, secrets->device_key.public_key, own_channel_key},
+                            SystemClock());
   if (auto saved = state->hq_config_->LoadSaved(); !saved) {
     LogWarning("sync", "HQ's saved config not applied: ", saved.error().message());
   }

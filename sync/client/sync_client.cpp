@@ -288,14 +288,20 @@ awaitable<Result<void>> SyncClient::UploadUntilCaughtUp(std::optional<millisecon
 
 awaitable<Result<void>> SyncClient::PullConfig() {
   std::vector<std::pair<std::string, std::string>> headers = {
-      {std::string(kSyncFeaturesHeader), std::string(kSyncFeatureErasure)}};
+      {std::string(kSyncFeaturesHeader),
+       StrCat(kSyncFeatureErasure, ",", kSyncFeatureRedeemedDelta)}};
+  std::string target(kConfigTarget);
   {
     std::lock_guard lock(mutex_);
     if (status_.config_version) {
       headers.emplace_back("if-none-match", ConfigBundleEtag(*status_.config_version));
     }
+    // HQ then sends only the vouchers redeemed since (config_bundle.hpp).
+    if (redeemed_through_ > 0) {
+      target = StrCat(target, "?", kRedeemedThroughParameter, "=", redeemed_through_);
+    }
   }
-  const std::string method = "GET", target(kConfigTarget), body;
+  const std::string method = "GET", body;
   auto response = co_await transport_.Send(method, target, headers, body);
   {
     std::lock_guard lock(mutex_);
@@ -314,6 +320,7 @@ awaitable<Result<void>> SyncClient::PullConfig() {
   if (!applied) co_return applied.error().WithContext("apply config bundle");
   std::lock_guard lock(mutex_);
   status_.config_version = bundle->version;
+  redeemed_through_ = bundle->redeemed.through;
   LogInfo(kComponent, "applied HQ's config bundle version ", bundle->version);
   co_return Result<void>();
 }

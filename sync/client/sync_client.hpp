@@ -190,6 +190,8 @@ class SyncClient {
   bool waiting_for_events_ = false;  // idle (not backing off): Wake() ends the wait
   bool pending_wake_ = false;        // Wake() came during a round: go again at once
   bool sync_now_ = false;
+  // The ledger position of the redeemed vouchers the applied bundle holds (0: none yet).
+  std::int64_t redeemed_through_ = 0;
 };
 
 }  // namespace kiosk_edge

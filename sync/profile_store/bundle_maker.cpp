@@ -16,6 +16,8 @@ Result<std::string> BundleContentDigest(const ConfigBundle& bundle,
   ConfigBundle content = bundle;
   content.version = 1;  // the same for every bundle: the digest covers the rest
   content.erased_events.clear();
+  content.redeemed.since.reset();
+  content.redeemed.vouchers.clear();
   auto text = EncodeConfigBundle(content);
   if (!text) return text.error();
   *text += StrCat("\nerased events: ", erased_event_count);
@@ -28,13 +30,21 @@ BundleMaker::BundleMaker(std::vector<BundleChannel> channels, ChannelKeySource c
     : channels_(std::move(channels)), channel_keys_(std::move(channel_keys)) {}
 
 Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity& identity,
-                                          const Clock& clock, std::string_view kiosk_id) {
+                                          const Clock& clock, std::string_view kiosk_id,
+                                          std::optional<std::int64_t> redeemed_through) {
   const std::int64_t now_s =
       std::chrono::duration_cast<std::chrono::seconds>(clock.WallNow().time_since_epoch()).count();
   auto kiosks = store.Kiosks();
   if (!kiosks) return kiosks.error();
-  auto redeemed = store.RedeemedFleetVouchers(now_s);
+  const std::int64_t held = redeemed_through.value_or(0);
+  auto redeemed = store.RedeemedFleetVouchers(held, now_s);
   if (!redeemed) return redeemed.error();
+  if (held > redeemed->through) {  // HQ's ledger is behind the kiosk's: the whole list
+    redeemed = store.RedeemedFleetVouchers(0, now_s);
+    if (!redeemed) return redeemed.error();
+  } else if (held > 0) {
+    redeemed->since = held;
+  }
   auto revoked_vouchers = store.RevokedVouchers();
   if (!revoked_vouchers) return revoked_vouchers.error();
   auto erased_events = store.ErasedEventsOf(kiosk_id);
@@ -56,7 +66,7 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
       bundle.trusted_kiosks.emplace(kiosk.kiosk_id, kiosk.device_public_key);
     }
   }
-  bundle.redeemed_vouchers = std::move(*redeemed);
+  bundle.redeemed = std::move(*redeemed);
   bundle.revoked_vouchers = std::move(*revoked_vouchers);
   // erased_subjects stays empty: kiosks cannot match HQ's subject ids (config_bundle.hpp), so
   // HQ does not spread them; erased_events carries erasure to the kiosks.

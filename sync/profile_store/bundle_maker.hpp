@@ -13,6 +13,7 @@
 // the same channel-keys.json (a shared state folder).
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -34,19 +35,24 @@ class BundleMaker {
 
   // The bundle `kiosk_id` gets now, with its version from `store`: what every kiosk gets, and of
   // the erased events only its own (a fleet's erasures would outgrow kMaxBundleListItems). The
-  // version is the fleet's: it changes when any kiosk's erased events do. Blocks: run it off the
-  // I/O thread. Thread-safe.
+  // redeemed vouchers are those since `redeemed_through` when the kiosk holds them through a
+  // position HQ has reached (RedeemedVouchers::since), else all of them (also when HQ's ledger is
+  // behind the kiosk's, as after a restored backup). The version is the fleet's: it changes when
+  // any kiosk's erased events or the ledger's position do. Blocks: run it off the I/O thread.
+  // Thread-safe.
   Result<ConfigBundle> Current(StoreBackend& store, const HqIdentity& identity, const Clock& clock,
-                               std::string_view kiosk_id);
+                               std::string_view kiosk_id,
+                               std::optional<std::int64_t> redeemed_through = std::nullopt);
 
  private:
   const std::vector<BundleChannel> channels_;
   const ChannelKeySource channel_keys_;
 };
 
-// A digest of a bundle's content, 64 lower-case hex digits: all of it but its version and its
-// erased events, which `erased_event_count` (every kiosk's, StoreBackend::ErasedEventCount)
-// stands for.
+// A digest of a bundle's content, 64 lower-case hex digits: all of it but its version, its erased
+// events, which `erased_event_count` (every kiosk's, StoreBackend::ErasedEventCount) stands for,
+// and its redeemed vouchers, which their `through` stands for (expiry alone changes nothing a
+// kiosk must learn: it drops expired vouchers itself).
 Result<std::string> BundleContentDigest(const ConfigBundle& bundle,
                                         std::int64_t erased_event_count);
 

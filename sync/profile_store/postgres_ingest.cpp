@@ -91,6 +91,17 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "first_kiosk_id = COALESCE(first_kiosk_id, $2), "
      "first_incarnation = COALESCE(first_incarnation, $3), first_seq = COALESCE(first_seq, $4) "
      "WHERE voucher_key = $1 RETURNING first_kiosk_id, first_incarnation, first_seq"},
+    // Ledger positions for the fleet vouchers this batch redeemed first (RecordRedemptions):
+    // numbered under a lock held to commit, so positions become visible in increasing order.
+    {"lock_redeemed_positions",
+     "SELECT pg_advisory_xact_lock(hashtextextended("
+     "'kiosk-edge redeemed positions ' || current_schema(), 0))"},
+    {"number_redeemed",
+     "UPDATE vouchers AS v SET redeemed_pos = numbered.base + numbered.rank "
+     "FROM (SELECT voucher_key, ROW_NUMBER() OVER (ORDER BY voucher_key) AS rank, "
+     "(SELECT COALESCE(MAX(redeemed_pos), 0) FROM vouchers WHERE redeemed_pos IS NOT NULL) AS base "
+     "FROM vouchers WHERE voucher_key = ANY($1::text[]) AND scope = 'fleet' AND redemptions > 0 "
+     "AND redeemed_pos IS NULL) AS numbered WHERE v.voucher_key = numbered.voucher_key"},
     {"insert_redemption",
      "INSERT INTO redemptions (kiosk_id, incarnation, seq, voucher_key, staff, source, "
      "occurred_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)"},
@@ -357,6 +368,9 @@ class PgIngestTransaction final : public IngestTransaction {
   }
 
   // One after the other in one pipeline: each redemption's count sees the ones before it.
+  // Then, with the commit, the ledger positions of fleet vouchers redeemed for the first time.
+  // The lock comes after every voucher row this transaction locks, so holding it never waits for
+  // another row: no deadlock. Held to commit, it makes positions visible in the order given.
   Result<std::vector<std::optional<EventId>>> RecordRedemptions(
       const EventBatch& batch, std::span<const PreparedEvent* const> redemptions) override {
     for (const PreparedEvent* redemption : redemptions) {
@@ -383,6 +397,18 @@ class PgIngestTransaction final : public IngestTransaction {
       const bool is_this =
           first == EventId{batch.kiosk_id, batch.incarnation, redemptions[i]->event->seq};
       firsts.push_back(is_this ? std::nullopt : std::optional<EventId>(std::move(first)));
+    }
+    PgArray fleet_keys;
+    bool any_fleet = false;
+    for (const PreparedEvent* redemption : redemptions) {
+      const auto& facts = std::get<RedemptionFacts>(redemption->facts);
+      if (facts.scope != "fleet") continue;
+      fleet_keys.Add(facts.voucher_key);
+      any_fleet = true;
+    }
+    if (any_fleet) {
+      Queue(PgCommand::Prepared("lock_redeemed_positions", {}));
+      Queue(PgCommand::Prepared("number_redeemed", Params(fleet_keys)));
     }
     return firsts;
   }

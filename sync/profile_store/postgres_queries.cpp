@@ -103,17 +103,24 @@ Result<StoreCounts> PostgresStore::Counts() {
   return counts;
 }
 
-Result<std::vector<std::string>> PostgresStore::RedeemedFleetVouchers(std::int64_t now_unix_s) {
+Result<RedeemedVouchers> PostgresStore::RedeemedFleetVouchers(std::int64_t after,
+                                                              std::int64_t now_unix_s) {
   auto session = Acquire();
   if (!session) return session.error();
+  // One statement, one snapshot: `through` and the list agree.
   auto rows = (*session)->connection().Query(
-      "SELECT voucher_key FROM vouchers WHERE redemptions > 0 AND scope = 'fleet' AND "
-      "expires_at > $1 ORDER BY voucher_key COLLATE \"C\"",
-      Params(now_unix_s));
+      "SELECT t.through, v.voucher_key, v.expires_at FROM (SELECT COALESCE(MAX(redeemed_pos), 0) "
+      "AS through FROM vouchers WHERE redeemed_pos IS NOT NULL) AS t LEFT JOIN vouchers v "
+      "ON v.redeemed_pos > $1 AND v.expires_at > $2 ORDER BY v.voucher_key COLLATE \"C\"",
+      Params(after, now_unix_s));
   if (!rows) return rows.error();
-  std::vector<std::string> keys;
-  for (int i = 0; i < rows->rows(); ++i) keys.push_back(rows->Text(i, 0));
-  return keys;
+  RedeemedVouchers redeemed;
+  for (int i = 0; i < rows->rows(); ++i) {
+    redeemed.through = rows->Int(i, 0);
+    if (rows->IsNull(i, 1)) continue;  // the one row of an empty list
+    redeemed.vouchers.push_back(RedeemedVoucher{rows->Text(i, 1), rows->Int(i, 2)});
+  }
+  return redeemed;
 }
 
 Result<std::vector<VoucherConflict>> PostgresStore::Conflicts() {

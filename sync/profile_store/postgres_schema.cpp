@@ -9,6 +9,7 @@
 #include "sync/profile_store/erasure_schema.hpp"
 #include "sync/profile_store/kiosk_health_schema.hpp"
 #include "sync/profile_store/postgres_session.hpp"
+#include "sync/profile_store/redeemed_ledger_schema.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -129,7 +130,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {11, kWithdrawalEventsSql},
                                                             {12, kSchemaV12},
                                                             {13, kCertificateEndsSql},
-                                                            {14, kLastContactSql}};
+                                                            {14, kLastContactSql},
+                                                            {15, kRedeemedPositionsSql}};
 
 // One advisory lock for every profile-store migration in the database.
 constexpr std::string_view kLockKey = "7210420001";

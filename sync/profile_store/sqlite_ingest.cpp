@@ -73,10 +73,13 @@ constexpr std::string_view kSql[] = {
     "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
     "expires_at, redemptions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0) "
     "ON CONFLICT (voucher_key) DO NOTHING",
-    // count_redemption
+    // count_redemption; a fleet voucher's first redemption takes the next ledger position (one
+    // writer at a time: positions follow commit order)
     "UPDATE vouchers SET redemptions = redemptions + 1, "
     "first_kiosk_id = COALESCE(first_kiosk_id, ?2), "
-    "first_incarnation = COALESCE(first_incarnation, ?3), first_seq = COALESCE(first_seq, ?4) "
+    "first_incarnation = COALESCE(first_incarnation, ?3), first_seq = COALESCE(first_seq, ?4), "
+    "redeemed_pos = CASE WHEN scope = 'fleet' THEN COALESCE(redeemed_pos, (SELECT "
+    "COALESCE(MAX(redeemed_pos), 0) + 1 FROM vouchers WHERE redeemed_pos IS NOT NULL)) END "
     "WHERE voucher_key = ?1 RETURNING first_kiosk_id, first_incarnation, first_seq",
     // insert_redemption
     "INSERT INTO redemptions (kiosk_id, incarnation, seq, voucher_key, staff, source, "

@@ -126,16 +126,23 @@ Result<StoreCounts> SqliteStore::Counts() {
   return counts;
 }
 
-Result<std::vector<std::string>> SqliteStore::RedeemedFleetVouchers(std::int64_t now_unix_s) {
+Result<RedeemedVouchers> SqliteStore::RedeemedFleetVouchers(std::int64_t after,
+                                                            std::int64_t now_unix_s) {
   std::lock_guard lock(mutex_);
-  std::vector<std::string> keys;
+  RedeemedVouchers redeemed;
   auto read = Select(
       *db_,
-      "SELECT voucher_key FROM vouchers WHERE redemptions > 0 AND scope = 'fleet' AND "
-      "expires_at > ?1 ORDER BY voucher_key",
-      [&keys](const Statement& row) { keys.push_back(row.ColumnText(0)); }, now_unix_s);
+      "SELECT t.through, v.voucher_key, v.expires_at FROM (SELECT COALESCE(MAX(redeemed_pos), 0) "
+      "AS through FROM vouchers WHERE redeemed_pos IS NOT NULL) AS t LEFT JOIN vouchers v "
+      "ON v.redeemed_pos > ?1 AND v.expires_at > ?2 ORDER BY v.voucher_key",
+      [&redeemed](const Statement& row) {
+        redeemed.through = row.ColumnInt(0);
+        if (row.ColumnIsNull(1)) return;  // the one row of an empty list
+        redeemed.vouchers.push_back(RedeemedVoucher{row.ColumnText(1), row.ColumnInt(2)});
+      },
+      after, now_unix_s);
   if (!read) return read.error();
-  return keys;
+  return redeemed;
 }
 
 Result<std::vector<VoucherConflict>> SqliteStore::Conflicts() {

@@ -7,6 +7,7 @@
 #include "sync/profile_store/audience_schema.hpp"
 #include "sync/profile_store/erasure_schema.hpp"
 #include "sync/profile_store/kiosk_health_schema.hpp"
+#include "sync/profile_store/redeemed_ledger_schema.hpp"
 #include "sync/profile_store/sqlite_binding.hpp"
 
 namespace kiosk_edge {
@@ -96,7 +97,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {8, kDeviceScanIndexMigrationSql},
                                      {9, kWithdrawalEventsSql},
                                      {10, kCertificateEndsSql},
-                                     {11, kLastContactSql}};
+                                     {11, kLastContactSql},
+                                     {12, kRedeemedPositionsSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>

@@ -24,6 +24,7 @@
 #include "sync/profile_store/identity.hpp"
 #include "sync/profile_store/store_types.hpp"
 #include "sync/protocol/batch.hpp"
+#include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
 
@@ -92,9 +93,14 @@ class StoreBackend {
   virtual Result<std::optional<KioskStatus>> KioskStatusOf(std::string_view kiosk_id) = 0;
   virtual Result<std::vector<KioskStatus>> KioskStatuses() = 0;
   virtual Result<StoreCounts> Counts() = 0;
-  // "<signer>/<voucher id>" of every redeemed fleet-scope voucher not expired at `now_unix_s`
-  // (expired ones are refused anyway): the config bundle's redeemed_vouchers. Sorted.
-  virtual Result<std::vector<std::string>> RedeemedFleetVouchers(std::int64_t now_unix_s) = 0;
+  // The config bundle's `redeemed` (sync/protocol/config_bundle.hpp), `since` unset: the
+  // fleet-scope vouchers first redeemed after ledger position `after` (0: all) and not expired at
+  // `now_unix_s` (expired ones are refused anyway), sorted by key, and `through`, the highest
+  // position stored (0: none), read together. Ingest gives each fleet voucher's first redemption
+  // the next position, visible in the order given, so a kiosk holding the list through N misses
+  // nothing by asking for what came after N.
+  virtual Result<RedeemedVouchers> RedeemedFleetVouchers(std::int64_t after,
+                                                         std::int64_t now_unix_s) = 0;
   virtual Result<std::vector<VoucherConflict>> Conflicts() = 0;
   virtual Result<std::vector<DeadLetter>> DeadLetters(std::string_view kiosk_id) = 0;
   // The profile a stored signup event was merged into.

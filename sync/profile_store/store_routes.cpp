@@ -7,9 +7,11 @@
 
 #include "common/blocking.hpp"
 #include "common/crypto.hpp"
+#include "common/http_forms.hpp"
 #include "common/json_fields.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "sync/protocol/config_bundle.hpp"
 #include "sync/protocol/erasure.hpp"
 
 namespace kiosk_edge {
@@ -174,16 +176,39 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpReq
   co_return HttpResponse::Json(200, std::move(*encoded));
 }
 
+// The kiosk's RedeemedVouchers::through, from `?redeemed_through=N`; nothing when absent.
+Result<std::optional<std::int64_t>> RedeemedThroughOf(const HttpRequest& request) {
+  auto fields = ParseFormUrlEncoded(QueryOf(request.target), 4);
+  if (!fields) return fields.error();
+  const std::optional<std::string_view> text = FindField(*fields, kRedeemedThroughParameter);
+  if (!text) return std::optional<std::int64_t>();
+  const std::optional<std::int64_t> through = AdvisoryNumber(text, 0);
+  if (!through) {
+    return Error(ErrorKind::kInvalidArgument,
+                 StrCat(kRedeemedThroughParameter, " must be a whole number of at least 0"));
+  }
+  return through;
+}
+
 awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpRequest& request) {
   if (!request.peer_common_name) co_return JsonError(403, "a kiosk client certificate is required");
-  const auto make = [&services, &kiosk_id = *request.peer_common_name] {
+  // Kiosks without the feature get the whole list, in the form they read (config_bundle.hpp).
+  const bool redeemed_delta =
+      ListsSyncFeature(request.Header(kSyncFeaturesHeader), kSyncFeatureRedeemedDelta);
+  std::optional<std::int64_t> redeemed_through;
+  if (redeemed_delta) {
+    auto through = RedeemedThroughOf(request);
+    if (!through) co_return JsonError(400, through.error().message());
+    redeemed_through = *through;
+  }
+  const auto make = [&services, &kiosk_id = *request.peer_common_name, redeemed_through] {
     // A config pull is how a kiosk with nothing to send shows HQ it is alive (kiosk health).
     if (auto noted = services.store->NoteContact(kiosk_id); !noted) {
       LogWarning(kComponent, "kiosk ", kiosk_id,
                  ": last contact not recorded: ", noted.error().message());
     }
-    return services.bundles->Current(*services.store, *services.identity, *services.clock,
-                                     kiosk_id);
+    return services.bundles->Current(*services.store, *services.identity, *services.clock, kiosk_id,
+                                     redeemed_through);
   };
   Result<ConfigBundle> bundle = co_await RunBlocking(*services.blocking_pool, make);
   if (!bundle) co_return StoreError(bundle.error());
@@ -197,7 +222,8 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
   if (!ListsSyncFeature(request.Header(kSyncFeaturesHeader), kSyncFeatureErasure)) {
     bundle->erased_events.clear();
   }
-  auto encoded = EncodeConfigBundle(*bundle);
+  auto encoded = EncodeConfigBundle(
+      *bundle, redeemed_delta ? ConfigBundleWire::kRedeemed : ConfigBundleWire::kRedeemedKeys);
   if (!encoded) co_return StoreError(encoded.error());
   HttpResponse response = HttpResponse::Json(200, std::move(*encoded));
   response.headers.emplace_back("ETag", etag);

@@ -126,6 +126,31 @@ Result<void> ValidateList(const std::vector<std::string>& items, std::string_vie
   return {};
 }
 
+Result<void> ValidateRedeemed(const RedeemedVouchers& redeemed) {
+  if (redeemed.through < 0) return Invalid("redeemed.through", "must be at least 0");
+  if (redeemed.since && (*redeemed.since < 1 || *redeemed.since > redeemed.through)) {
+    return Invalid("redeemed.since", "must be between 1 and redeemed.through");
+  }
+  const std::vector<RedeemedVoucher>& vouchers = redeemed.vouchers;
+  if (vouchers.size() > kMaxBundleListItems) {
+    return Invalid("redeemed.vouchers",
+                   StrCat("has ", vouchers.size(), " items; the limit is ", kMaxBundleListItems));
+  }
+  std::set<std::string_view> seen;
+  for (std::size_t i = 0; i < vouchers.size(); ++i) {
+    const std::string path = wire::ItemPath("redeemed.vouchers", i);
+    if (!wire::IsVoucherKey(vouchers[i].key)) return Invalid(StrCat(path, ".key"), kVoucherKeyRule);
+    if (!seen.insert(vouchers[i].key).second) {
+      return Invalid(StrCat(path, ".key"), "repeats an earlier voucher");
+    }
+    if (vouchers[i].expires_at_s < 0 || vouchers[i].expires_at_s > kUnknownRedeemedExpiry) {
+      return Invalid(StrCat(path, ".expires_at_s"),
+                     StrCat("must be between 0 and ", kUnknownRedeemedExpiry));
+    }
+  }
+  return {};
+}
+
 boost::json::value OptionalInt(const std::optional<std::int64_t>& value) {
   return value ? boost::json::value(*value) : boost::json::value(nullptr);
 }
@@ -207,6 +232,65 @@ Result<std::vector<std::string>> ReadStrings(StrictObject& json, std::string_vie
   return items;
 }
 
+Result<RedeemedVoucher> ReadRedeemedVoucher(const boost::json::value& value,
+                                            const std::string& path) {
+  if (!value.is_object()) return Invalid(path, "must be an object");
+  StrictObject json(value.as_object(), path);
+  RedeemedVoucher voucher;
+  auto key = json.String("key", wire::IsVoucherKey, kVoucherKeyRule);
+  if (!key) return key.error();
+  voucher.key = std::move(*key);
+  auto expires = json.Int("expires_at_s", 0, kUnknownRedeemedExpiry);
+  if (!expires) return expires.error();
+  voucher.expires_at_s = *expires;
+  if (auto rest = json.NoOtherMembers(); !rest) return rest.error();
+  return voucher;
+}
+
+// "redeemed", or the first wire form "redeemed_vouchers": exactly one of them.
+Result<RedeemedVouchers> ReadRedeemed(StrictObject& bundle_json) {
+  RedeemedVouchers redeemed;
+  auto object = bundle_json.OptionalObject("redeemed");
+  if (!object) return object.error();
+  if (*object == nullptr) {
+    auto keys = ReadStrings(bundle_json, "redeemed_vouchers");
+    if (!keys) return keys.error();  // neither: "redeemed_vouchers: missing"
+    for (std::string& key : *keys) {
+      redeemed.vouchers.push_back(RedeemedVoucher{std::move(key), kUnknownRedeemedExpiry});
+    }
+    return redeemed;
+  }
+  StrictObject json(**object, "redeemed");
+  auto through = json.Int("through", 0, kMaxInt64);
+  if (!through) return through.error();
+  redeemed.through = *through;
+  auto since = json.OptionalInt("since", 1, kMaxInt64);
+  if (!since) return since.error();
+  redeemed.since = *since;
+  auto vouchers = json.Array("vouchers", kMaxBundleListItems);
+  if (!vouchers) return vouchers.error();
+  redeemed.vouchers.reserve((*vouchers)->size());
+  for (std::size_t i = 0; i < (*vouchers)->size(); ++i) {
+    auto voucher = ReadRedeemedVoucher((**vouchers)[i], wire::ItemPath("redeemed.vouchers", i));
+    if (!voucher) return voucher.error();
+    redeemed.vouchers.push_back(std::move(*voucher));
+  }
+  if (auto rest = json.NoOtherMembers(); !rest) return rest.error();
+  return redeemed;  // "redeemed_vouchers" as well is refused as an unknown member
+}
+
+boost::json::value RedeemedJson(const RedeemedVouchers& redeemed) {
+  boost::json::array vouchers;
+  vouchers.reserve(redeemed.vouchers.size());
+  for (const RedeemedVoucher& voucher : redeemed.vouchers) {
+    vouchers.emplace_back(
+        boost::json::object{{"key", voucher.key}, {"expires_at_s", voucher.expires_at_s}});
+  }
+  boost::json::object json{{"through", redeemed.through}, {"vouchers", std::move(vouchers)}};
+  if (redeemed.since) json["since"] = *redeemed.since;
+  return json;
+}
+
 }  // namespace
 
 Result<void> ValidateConfigBundle(const ConfigBundle& bundle) {
@@ -274,13 +358,12 @@ Result<void> ValidateConfigBundle(const ConfigBundle& bundle) {
       !valid) {
     return valid.error();
   }
-  for (const auto* list : {&bundle.revoked_vouchers, &bundle.redeemed_vouchers}) {
-    const std::string_view name =
-        list == &bundle.revoked_vouchers ? "revoked_vouchers" : "redeemed_vouchers";
-    if (auto valid = ValidateList(*list, name, wire::IsVoucherKey, kVoucherKeyRule); !valid) {
-      return valid.error();
-    }
+  if (auto valid = ValidateList(bundle.revoked_vouchers, "revoked_vouchers", wire::IsVoucherKey,
+                                kVoucherKeyRule);
+      !valid) {
+    return valid.error();
   }
+  if (auto valid = ValidateRedeemed(bundle.redeemed); !valid) return valid.error();
   if (auto valid =
           ValidateList(bundle.erased_subjects, "erased_subjects", wire::IsSubjectId, kSubjectRule);
       !valid) {
@@ -289,8 +372,11 @@ Result<void> ValidateConfigBundle(const ConfigBundle& bundle) {
   return ValidateList(bundle.erased_events, "erased_events", IsErasedEventKey, kErasedEventRule);
 }
 
-Result<std::string> EncodeConfigBundle(const ConfigBundle& bundle) {
+Result<std::string> EncodeConfigBundle(const ConfigBundle& bundle, ConfigBundleWire wire) {
   if (auto valid = ValidateConfigBundle(bundle); !valid) return valid.error();
+  if (wire == ConfigBundleWire::kRedeemedKeys && bundle.redeemed.since) {
+    return Invalid("redeemed.since", "cannot be sent as redeemed_vouchers (whole lists only)");
+  }
   boost::json::array channels;
   for (const BundleChannel& channel : bundle.channels) {
     channels.emplace_back(
@@ -321,8 +407,16 @@ Result<std::string> EncodeConfigBundle(const ConfigBundle& bundle) {
                            {"trusted_kiosks", std::move(trusted)},
                            {"revoked_kiosks", StringArray(bundle.revoked_kiosks)},
                            {"revoked_vouchers", StringArray(bundle.revoked_vouchers)},
-                           {"redeemed_vouchers", StringArray(bundle.redeemed_vouchers)},
                            {"erased_subjects", StringArray(bundle.erased_subjects)}};
+  if (wire == ConfigBundleWire::kRedeemed) {
+    json["redeemed"] = RedeemedJson(bundle.redeemed);
+  } else {
+    boost::json::array redeemed_keys;
+    for (const RedeemedVoucher& voucher : bundle.redeemed.vouchers) {
+      redeemed_keys.emplace_back(voucher.key);
+    }
+    json["redeemed_vouchers"] = std::move(redeemed_keys);
+  }
   if (bundle.signing_key_id != '\0') json["signing_key_id"] = std::string(1, bundle.signing_key_id);
   if (!bundle.erased_events.empty()) json["erased_events"] = StringArray(bundle.erased_events);
   std::string text = boost::json::serialize(json);
@@ -386,12 +480,14 @@ Result<ConfigBundle> DecodeConfigBundle(std::string_view text) {
   }
   for (auto [list, name] : {std::pair{&bundle.revoked_kiosks, "revoked_kiosks"},
                             std::pair{&bundle.revoked_vouchers, "revoked_vouchers"},
-                            std::pair{&bundle.redeemed_vouchers, "redeemed_vouchers"},
                             std::pair{&bundle.erased_subjects, "erased_subjects"}}) {
     auto items = ReadStrings(json, name);
     if (!items) return items.error();
     *list = std::move(*items);
   }
+  auto redeemed = ReadRedeemed(json);
+  if (!redeemed) return redeemed.error();
+  bundle.redeemed = std::move(*redeemed);
   auto erased_events = json.OptionalArray("erased_events", kMaxBundleListItems);
   if (!erased_events) return erased_events.error();
   for (std::size_t i = 0; *erased_events != nullptr && i < (*erased_events)->size(); ++i) {

@@ -17,7 +17,8 @@
 //    "trusted_kiosks": {"kiosk-1": "<hex, 32 bytes>"},
 //    "revoked_kiosks": ["kiosk-9"],
 //    "revoked_vouchers": ["kiosk-1/0123456789abcdef"],
-//    "redeemed_vouchers": ["kiosk-2/fedcba9876543210"],
+//    "redeemed": {"through": 42, "since": 40,
+//                 "vouchers": [{"key": "kiosk-2/fedcba9876543210", "expires_at_s": 1800000000}]},
 //    "erased_subjects": ["<52 base32 characters>"],
 //    "erased_events": ["kiosk-1/9f2c0a/17"]}
 //
@@ -33,6 +34,19 @@
 // tombstone per subject so that late events do not bring the shopper back. erased_events is
 // omitted when empty, and HQ sends it only to kiosks announcing the erasure feature (older kiosks
 // refuse unknown members); the version covers it either way.
+//
+// Fleet-scope redemptions (DESIGN.md section 6). HQ numbers each fleet voucher's first redemption
+// with a ledger position, in commit order. "through" is the highest position the list covers. A
+// bundle without "since" carries every redeemed fleet voucher not yet expired. A bundle with
+// "since" carries only the vouchers first redeemed after that position, and the kiosk adds them to
+// the list it holds through "since". The kiosk asks for that form by sending
+// `?redeemed_through=<its through>` with the kSyncFeatureRedeemedDelta feature. So a redemption
+// costs each kiosk one voucher of download, not the whole list. The kiosk drops vouchers once they
+// expire (a redeemed voucher's expiry is all it needs: an expired voucher is refused anyway).
+// Kiosks that do not announce the feature get the full list in the first wire form,
+// "redeemed_vouchers": ["kiosk-2/fedcba9876543210"] (ConfigBundleWire::kRedeemedKeys), which the
+// decoder also reads (an older HQ, a kiosk's saved copy from before): it means through 0 and no
+// expiry known.
 //
 // Every list refuses duplicates, and the decoder refuses unknown members; errors are
 // kInvalidArgument naming the member ("channels[2].medium: ...").
@@ -79,6 +93,32 @@ struct BundleTokenKey {
   friend bool operator==(const BundleTokenKey&, const BundleTokenKey&) = default;
 };
 
+// The sync feature (kSyncFeaturesHeader, sync/protocol/erasure.hpp) of kiosks that read
+// "redeemed" and send `redeemed_through`.
+inline constexpr std::string_view kSyncFeatureRedeemedDelta = "redeemed-delta";
+// The query parameter of GET /v1/sync/config naming the kiosk's RedeemedVouchers::through.
+inline constexpr std::string_view kRedeemedThroughParameter = "redeemed_through";
+// The expiry of a voucher from the first wire form, which does not tell it: kept until a full
+// list replaces it.
+inline constexpr std::int64_t kUnknownRedeemedExpiry = 100'000'000'000;  // year 5138, in Unix s
+
+// A fleet-scope voucher redeemed somewhere in the fleet.
+struct RedeemedVoucher {
+  std::string key;                // "<kiosk id>/<voucher id>"
+  std::int64_t expires_at_s = 0;  // Unix s, the voucher's own expiry
+
+  friend bool operator==(const RedeemedVoucher&, const RedeemedVoucher&) = default;
+};
+
+// The fleet's redeemed vouchers, whole or as what changed since a position (see above).
+struct RedeemedVouchers {
+  std::int64_t through = 0;               // >= 0: the ledger position the list is complete through
+  std::optional<std::int64_t> since;      // set (1..through): `vouchers` add to the list held at it
+  std::vector<RedeemedVoucher> vouchers;  // unique keys
+
+  friend bool operator==(const RedeemedVouchers&, const RedeemedVouchers&) = default;
+};
+
 struct ConfigBundle {
   std::int64_t version = 1;  // >= 1; a kiosk applies only versions newer than the one it has
   std::vector<BundleChannel> channels;
@@ -90,7 +130,7 @@ struct ConfigBundle {
   std::map<std::string, std::string> trusted_kiosks;  // kiosk id -> Ed25519 public key (32 bytes)
   std::vector<std::string> revoked_kiosks;            // kiosk ids
   std::vector<std::string> revoked_vouchers;          // "<kiosk id>/<voucher id>"
-  std::vector<std::string> redeemed_vouchers;         // fleet scope, "<kiosk id>/<voucher id>"
+  RedeemedVouchers redeemed;                          // fleet scope
   std::vector<std::string> erased_subjects;           // HQ subject ids (see above)
   std::vector<std::string> erased_events;             // "<kiosk id>/<incarnation>/<seq>"
 
@@ -100,8 +140,16 @@ struct ConfigBundle {
 // kInvalidArgument naming the first field that breaks a rule above.
 Result<void> ValidateConfigBundle(const ConfigBundle& bundle);
 
-// The bundle's JSON (validated first; kInvalidArgument over kMaxConfigBundleBytes).
-Result<std::string> EncodeConfigBundle(const ConfigBundle& bundle);
+// How the redeemed vouchers go on the wire (see above).
+enum class ConfigBundleWire {
+  kRedeemed,      // "redeemed", whole or since a position
+  kRedeemedKeys,  // "redeemed_vouchers": whole lists only, for kiosks without the feature
+};
+
+// The bundle's JSON (validated first; kInvalidArgument over kMaxConfigBundleBytes, or for a
+// list since a position in the kRedeemedKeys form).
+Result<std::string> EncodeConfigBundle(const ConfigBundle& bundle,
+                                       ConfigBundleWire wire = ConfigBundleWire::kRedeemed);
 // Decodes and validates bundle JSON of at most kMaxConfigBundleBytes.
 Result<ConfigBundle> DecodeConfigBundle(std::string_view json);
 

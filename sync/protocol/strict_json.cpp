@@ -145,6 +145,12 @@ Result<const boost::json::object*> StrictObject::Object(std::string_view key) {
   return &(*value)->as_object();
 }
 
+Result<const boost::json::object*> StrictObject::OptionalObject(std::string_view key) {
+  const boost::json::value* value = Find(key);
+  if (value == nullptr || value->is_null()) return nullptr;
+  return Object(key);
+}
+
 Result<void> StrictObject::NoOtherMembers() const {
   for (const auto& member : object_) {
     const std::string_view key = member.key();

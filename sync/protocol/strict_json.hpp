@@ -61,6 +61,8 @@ class StrictObject {
   // Like Array, but nullptr when the member is absent or null.
   Result<const boost::json::array*> OptionalArray(std::string_view key, std::size_t max_items);
   Result<const boost::json::object*> Object(std::string_view key);
+  // Like Object, but nullptr when the member is absent or null.
+  Result<const boost::json::object*> OptionalObject(std::string_view key);
 
   // kInvalidArgument "<name>: unknown member" for the first member no reader above asked for.
   Result<void> NoOtherMembers() const;

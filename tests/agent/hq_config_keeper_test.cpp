@@ -47,7 +47,7 @@ ConfigBundle HqBundle() {
   bundle.hq_public_key = std::string(32, 'h');
   bundle.trusted_kiosks = {{"kiosk-2", std::string(32, '2')}};
   bundle.revoked_kiosks = {"kiosk-9"};
-  bundle.redeemed_vouchers = {"kiosk-2/0123456789abcdef"};
+  bundle.redeemed = {3, std::nullopt, {{"kiosk-2/0123456789abcdef", 1'900'000'000}}};
   return bundle;
 }
 
@@ -79,7 +79,7 @@ class HqConfigKeeperTest : public ::testing::Test {
         dir_.path(),
         HqConfigTargets{journal_.get(), channels_.get(), codecs_.get(), hq_key_.get(),
                         trust_.get()},
-        KioskOwnKeys{"kiosk-1", std::string(32, '1'), kOwnKey});
+        KioskOwnKeys{"kiosk-1", std::string(32, '1'), kOwnKey}, clock_);
   }
 
   // Defines a channel the way the kiosk's own config or kioskctl does.
@@ -264,6 +264,77 @@ TEST_F(HqConfigKeeperTest, TheSavedCopyRecordsHqsChannelsInANewJournal) {
   ASSERT_TRUE(keeper_->LoadSaved());
   EXPECT_TRUE(channels_->Find("HQ-LOBBY"));
   EXPECT_EQ(LastSeq(), 2);
+}
+
+TEST_F(HqConfigKeeperTest, RedeemedVouchersSinceAPositionAddToTheListHeld) {
+  ConfigBundle whole = HqBundle();
+  whole.redeemed.vouchers.push_back({"kiosk-3/00000000000000aa", 1'800'000'100});
+  ASSERT_TRUE(keeper_->Apply(whole));
+  clock_.Advance(seconds(100));  // kiosk-3's voucher has now expired
+
+  ConfigBundle delta = HqBundle();
+  delta.version = 8;
+  delta.redeemed = {5, 3, {{"kiosk-4/00000000000000bb", 1'900'000'000}}};
+  ASSERT_TRUE(keeper_->Apply(delta));
+  const auto trust = trust_->Current();
+  EXPECT_TRUE(trust->redeemed_elsewhere.contains("kiosk-2/0123456789abcdef")) << "held before";
+  EXPECT_TRUE(trust->redeemed_elsewhere.contains("kiosk-4/00000000000000bb")) << "the news";
+  EXPECT_FALSE(trust->redeemed_elsewhere.contains("kiosk-3/00000000000000aa")) << "expired";
+
+  const RedeemedVouchers expected{
+      5,
+      std::nullopt,
+      {{"kiosk-2/0123456789abcdef", 1'900'000'000}, {"kiosk-4/00000000000000bb", 1'900'000'000}}};
+  auto saved = DecodeConfigBundle(ReadSmallFile(dir_ / "hq-config.json", 1 << 20).value());
+  ASSERT_TRUE(saved) << saved.error().message();
+  EXPECT_EQ(saved->redeemed, expected) << "the whole list is saved";
+  Start();
+  ASSERT_TRUE(keeper_->LoadSaved());
+  EXPECT_TRUE(trust_->Current()->redeemed_elsewhere.contains("kiosk-4/00000000000000bb"));
+
+  ConfigBundle next = HqBundle();  // after the restart, since the position the saved copy holds
+  next.version = 9;
+  next.redeemed = {6, 5, {{"kiosk-5/00000000000000cc", 1'900'000'000}}};
+  ASSERT_TRUE(keeper_->Apply(next));
+  EXPECT_EQ(trust_->Current()->redeemed_elsewhere.size(), 3u);
+}
+
+TEST_F(HqConfigKeeperTest, RedeemedVouchersSinceAnotherPositionAreRefused) {
+  ASSERT_TRUE(keeper_->Apply(HqBundle()));  // holds them through 3
+  const auto trust = trust_->Current();
+  ConfigBundle delta = HqBundle();
+  delta.version = 8;
+  delta.channels.push_back(HqChannel("HQ-WOULD-BE-NEW"));
+  delta.redeemed = {5, 4, {{"kiosk-4/00000000000000bb", 1'900'000'000}}};
+  auto applied = keeper_->Apply(delta);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().message(),
+            "redeemed.since: HQ sent the vouchers redeemed after ledger position 4, but this "
+            "kiosk holds them through 3");
+  EXPECT_EQ(trust_->Current(), trust);
+  EXPECT_FALSE(channels_->Find("HQ-WOULD-BE-NEW"));
+  EXPECT_EQ(keeper_->version(), 7);
+
+  ConfigBundle whole = HqBundle();  // a whole list replaces whatever is held
+  whole.version = 9;
+  whole.redeemed = {2, std::nullopt, {{"kiosk-4/00000000000000bb", 1'900'000'000}}};
+  ASSERT_TRUE(keeper_->Apply(whole));
+  EXPECT_EQ(trust_->Current()->redeemed_elsewhere,
+            (std::set<std::string, std::less<>>{"kiosk-4/00000000000000bb"}));
+}
+
+// A kiosk upgraded from a version that saved "redeemed_vouchers" keeps its list until HQ's next.
+TEST_F(HqConfigKeeperTest, ASavedCopyInTheFirstRedeemedFormStillLoads) {
+  ConfigBundle old = HqBundle();
+  auto text = EncodeConfigBundle(old, ConfigBundleWire::kRedeemedKeys);
+  ASSERT_TRUE(text) << text.error().message();
+  dir_.Write("hq-config.json", *text);
+  ASSERT_TRUE(keeper_->LoadSaved());
+  EXPECT_TRUE(trust_->Current()->redeemed_elsewhere.contains("kiosk-2/0123456789abcdef"));
+  ConfigBundle delta = HqBundle();
+  delta.version = 8;
+  delta.redeemed = {5, 3, {}};
+  EXPECT_FALSE(keeper_->Apply(delta)) << "it holds the list through 0, not 3";
 }
 
 TEST_F(HqConfigKeeperTest, NoSavedCopyIsNotAnError) {

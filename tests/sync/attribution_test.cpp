@@ -92,6 +92,8 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
                    "ALTER TABLE streams DROP COLUMN https_not_after_ms; "
                    "ALTER TABLE streams DROP COLUMN client_cert_not_after_ms; "
                    "ALTER TABLE kiosks DROP COLUMN last_contact_ms; "
+                   "DROP INDEX vouchers_by_redeemed_pos; "
+                   "ALTER TABLE vouchers DROP COLUMN redeemed_pos; "
                    "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "
                    "WHERE device_id IS NOT NULL; DROP TABLE device_scans_generation; "
                    "DROP TABLE withdrawal_events; PRAGMA user_version = 5"));
@@ -110,6 +112,7 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
           "ALTER TABLE streams DROP COLUMN journal_last_seq, DROP COLUMN https_not_after_ms, "
           "DROP COLUMN client_cert_not_after_ms; "
           "ALTER TABLE kiosks DROP COLUMN last_contact_ms; "
+          "ALTER TABLE vouchers DROP COLUMN redeemed_pos; "
           "ALTER TABLE events DROP COLUMN scan_flags, DROP COLUMN scanner_key; "
           "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "
           "WHERE device_id IS NOT NULL; "
@@ -314,6 +317,33 @@ TEST_P(AttributionTest, WindowOfOneDayCountsOnlyThatDay) {
 
 // Versions 6 and 7 derive vouchers' signups and scans' flags and scanner keys at ingest; on a
 // database that holds events already they are derived from the stored rows, to the same report.
+// The ledger positions of migration 12 (SQLite) / 15 (PostgreSQL): the fleet vouchers redeemed
+// before it are numbered in key order, and new ones follow.
+TEST_P(AttributionTest, UpgradingNumbersTheFleetVouchersRedeemedBefore) {
+  using testing::Redemption;
+  using testing::attribution::kExpiresS;
+  const auto ingest = [this](const EventBatch& batch) {
+    auto answer = store_->Ingest(batch);
+    ASSERT_TRUE(answer) << answer.error().message();
+  };
+  ASSERT_NO_FATAL_FAILURE(
+      ingest(testing::MakeBatch("kiosk-f", "inc-f", 1,
+                                {Redemption("kiosk-a", "00000000000000f2", "fleet", kExpiresS),
+                                 Redemption("kiosk-a", "00000000000000f1", "fleet", kExpiresS - 1),
+                                 Redemption("kiosk-a", "00000000000000f3", "store", kExpiresS)})));
+  const RedeemedVouchers before = store_->RedeemedFleetVouchers(0, 0).value();
+  ASSERT_EQ(before.through, 2);
+  ASSERT_NO_FATAL_FAILURE(ReopenFromVersion5());
+  EXPECT_EQ(store_->RedeemedFleetVouchers(0, 0).value(), before);
+  EXPECT_EQ(store_->RedeemedFleetVouchers(1, 0).value().vouchers,
+            (std::vector<RedeemedVoucher>{{"kiosk-a/00000000000000f2", kExpiresS}}))
+      << "numbered in key order";
+  ASSERT_NO_FATAL_FAILURE(ingest(testing::MakeBatch(
+      "kiosk-f", "inc-f", 4, {Redemption("kiosk-a", "00000000000000f0", "fleet", kExpiresS)})));
+  EXPECT_EQ(store_->RedeemedFleetVouchers(2, 0).value(),
+            (RedeemedVouchers{3, std::nullopt, {{"kiosk-a/00000000000000f0", kExpiresS}}}));
+}
+
 TEST_P(AttributionTest, UpgradingADatabaseWithDataGivesTheSameReport) {
   const std::vector<std::string> queries = {"group_by=channel&model=last_touch",
                                             "group_by=store&model=first_touch", "group_by=day"};

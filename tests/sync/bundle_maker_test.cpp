@@ -20,6 +20,7 @@
 #include "support/test_stores.hpp"
 #include "sync/profile_store/postgres_store.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
+#include "sync/store_test_events.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -165,6 +166,52 @@ TEST_P(BundleMakerTest, RefusesADigestThatIsNotOne) {
   EXPECT_EQ(version.error().kind(), ErrorKind::kInvalidArgument);
 }
 
+// What a kiosk holding the redeemed list through a position gets: what came after it.
+TEST_P(BundleMakerTest, RedeemedVouchersGoAsChangesSinceTheListTheKioskHolds) {
+  auto opened = database_.Open(*identity_, clock_);  // serve's store: it ingests
+  ASSERT_TRUE(opened) << opened.error().message();
+  std::unique_ptr<StoreBackend> store = std::move(*opened);
+  BundleMaker maker = Maker({}, OneKey('B', 'b'));
+  const auto redeem = [&store](std::int64_t seq, const std::string& voucher,
+                               std::int64_t expires_s) {
+    auto answer = store->Ingest(testing::MakeBatch(
+        "kiosk-2", "inc-2", seq, {testing::Redemption("kiosk-2", voucher, "fleet", expires_s)}));
+    ASSERT_TRUE(answer) << answer.error().message();
+  };
+  const auto current = [&](std::optional<std::int64_t> held) {
+    auto bundle = maker.Current(*store, *identity_, clock_, "kiosk-1", held);
+    EXPECT_TRUE(bundle) << bundle.error().message();
+    return bundle ? *bundle : ConfigBundle{};
+  };
+  const std::int64_t now_s = UnixMs(clock_.WallNow()) / 1000;
+  ASSERT_NO_FATAL_FAILURE(redeem(1, "00000000000000a1", now_s + 3600));
+  ASSERT_NO_FATAL_FAILURE(redeem(2, "00000000000000a2", now_s + 60));
+  const ConfigBundle whole = current(std::nullopt);
+  EXPECT_EQ(whole.redeemed, (RedeemedVouchers{2,
+                                              std::nullopt,
+                                              {{"kiosk-2/00000000000000a1", now_s + 3600},
+                                               {"kiosk-2/00000000000000a2", now_s + 60}}}));
+  const ConfigBundle held = current(2);
+  EXPECT_EQ(held.redeemed, (RedeemedVouchers{2, 2, {}})) << "nothing new since 2";
+  EXPECT_EQ(held.version, whole.version) << "the version is the fleet's, whatever is held";
+
+  ASSERT_NO_FATAL_FAILURE(redeem(3, "00000000000000a3", now_s + 3600));
+  const ConfigBundle after = current(2);
+  EXPECT_EQ(after.redeemed, (RedeemedVouchers{3, 2, {{"kiosk-2/00000000000000a3", now_s + 3600}}}));
+  EXPECT_GT(after.version, whole.version) << "a redemption is news";
+  EXPECT_EQ(current(1).redeemed.vouchers.size(), 2u) << "since 1: a2 and a3";
+  EXPECT_EQ(current(0).redeemed.since, std::nullopt) << "0 holds nothing: the whole list";
+
+  const ConfigBundle behind = current(7);  // HQ restored from a backup older than the kiosk's list
+  EXPECT_EQ(behind.redeemed.since, std::nullopt);
+  EXPECT_EQ(behind.redeemed.vouchers.size(), 3u);
+
+  clock_.Advance(120s);  // a2 expires: kiosks drop it themselves
+  const ConfigBundle expired = current(std::nullopt);
+  EXPECT_EQ(expired.redeemed.vouchers.size(), 2u);
+  EXPECT_EQ(expired.version, after.version);
+}
+
 // The erased events are one kiosk's; the fleet's count of them stands for them all.
 TEST(BundleContentDigestTest, IgnoresTheVersionAndOneKiosksErasedEventsAndSeesEveryOtherChange) {
   ConfigBundle bundle;
@@ -180,6 +227,14 @@ TEST(BundleContentDigestTest, IgnoresTheVersionAndOneKiosksErasedEventsAndSeesEv
   own_erasures.erased_events = {"kiosk-1/inc-a/3"};
   EXPECT_EQ(BundleContentDigest(own_erasures, 0).value(), *digest);
   EXPECT_NE(BundleContentDigest(bundle, 1).value(), *digest);
+  ConfigBundle redeemed = bundle;  // the list and `since` vary with the kiosk and the clock
+  redeemed.redeemed = {0, std::nullopt, {{"kiosk-2/00000000000000a1", 1'900'000'000}}};
+  EXPECT_EQ(BundleContentDigest(redeemed, 0).value(), *digest);
+  redeemed.redeemed = {4, 2, {}};  // `through` is the fleet's news
+  const auto through_4 = BundleContentDigest(redeemed, 0);
+  EXPECT_NE(through_4.value(), *digest);
+  redeemed.redeemed.since.reset();
+  EXPECT_EQ(BundleContentDigest(redeemed, 0).value(), through_4.value());
   ConfigBundle renamed = bundle;
   renamed.channels[0].name = "Lobby poster v2";
   EXPECT_NE(BundleContentDigest(renamed, 0).value(), *digest);

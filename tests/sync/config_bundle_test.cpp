@@ -27,7 +27,10 @@ ConfigBundle Bundle() {
                            {"kiosk-2", std::string(32, '\x55')}};
   bundle.revoked_kiosks = {"kiosk-9"};
   bundle.revoked_vouchers = {"kiosk-1/0123456789abcdef"};
-  bundle.redeemed_vouchers = {"kiosk-2/fedcba9876543210", "kiosk-1/00000000000000ff"};
+  bundle.redeemed = {
+      42,
+      40,
+      {{"kiosk-2/fedcba9876543210", 1'900'000'000}, {"kiosk-1/00000000000000ff", 1'800'000'000}}};
   bundle.erased_subjects = {std::string(52, 'A')};
   return bundle;
 }
@@ -65,6 +68,9 @@ TEST(ConfigBundleTest, RefusesEveryMalformedMemberNamingIt) {
   };
   const auto key = [](boost::json::object& j) -> boost::json::object& {
     return j["channel_keys"].as_array()[0].as_object();
+  };
+  const auto redeemed_voucher = [](boost::json::object& j, std::size_t i) -> boost::json::object& {
+    return j["redeemed"].as_object()["vouchers"].as_array()[i].as_object();
   };
   const std::vector<Case> cases = {
       {"version", [](auto& j) { j["version"] = 0; }},
@@ -105,8 +111,21 @@ TEST(ConfigBundleTest, RefusesEveryMalformedMemberNamingIt) {
       {"revoked_kiosks[0]", [](auto& j) { j["revoked_kiosks"].as_array()[0] = 9; }},
       {"revoked_vouchers[0]",
        [](auto& j) { j["revoked_vouchers"].as_array()[0] = "kiosk-1/0123"; }},
-      {"redeemed_vouchers[1]",
-       [](auto& j) { j["redeemed_vouchers"].as_array()[1] = "kiosk-1-00000000000000ff"; }},
+      {"redeemed.vouchers[1].key",
+       [&](auto& j) { redeemed_voucher(j, 1)["key"] = "kiosk-1-00000000000000ff"; }},
+      {"redeemed.vouchers[1].key",
+       [&](auto& j) { redeemed_voucher(j, 1)["key"] = "kiosk-2/fedcba9876543210"; }},
+      {"redeemed.vouchers[0].expires_at_s",
+       [&](auto& j) { redeemed_voucher(j, 0)["expires_at_s"] = -1; }},
+      {"redeemed.vouchers[0].expires_at_s",
+       [&](auto& j) { redeemed_voucher(j, 0).erase("expires_at_s"); }},
+      {"redeemed.vouchers[0].gift", [&](auto& j) { redeemed_voucher(j, 0)["gift"] = "tea"; }},
+      {"redeemed.through", [](auto& j) { j["redeemed"].as_object()["through"] = -1; }},
+      {"redeemed.since", [](auto& j) { j["redeemed"].as_object()["since"] = 0; }},
+      {"redeemed.since", [](auto& j) { j["redeemed"].as_object()["since"] = 43; }},
+      {"redeemed.vouchers", [](auto& j) { j["redeemed"].as_object().erase("vouchers"); }},
+      {"redeemed_vouchers", [](auto& j) { j.erase("redeemed"); }},
+      {"redeemed_vouchers", [](auto& j) { j["redeemed_vouchers"] = boost::json::array(); }},
       {"erased_subjects[0]",
        [](auto& j) { j["erased_subjects"].as_array()[0] = std::string(52, 'a'); }},
       {"erased_subjects", [](auto& j) { j.erase("erased_subjects"); }},
@@ -131,7 +150,9 @@ TEST(ConfigBundleTest, TheEncoderRefusesWhatTheDecoderWould) {
       [](ConfigBundle& b) { b.channel_keys[1].secret.resize(31); },
       [](ConfigBundle& b) { b.channels[0].medium = "tv"; },
       [](ConfigBundle& b) { b.trusted_kiosks["kiosk-3"] = "short"; },
-      [](ConfigBundle& b) { b.redeemed_vouchers.push_back(b.redeemed_vouchers[0]); },
+      [](ConfigBundle& b) { b.redeemed.vouchers.push_back(b.redeemed.vouchers[0]); },
+      [](ConfigBundle& b) { b.redeemed.since = b.redeemed.through + 1; },
+      [](ConfigBundle& b) { b.redeemed.vouchers[0].expires_at_s = kUnknownRedeemedExpiry + 1; },
       [](ConfigBundle& b) {
         b.channel_keys.clear();  // keys gone, but a signing key still named
       },
@@ -141,6 +162,38 @@ TEST(ConfigBundleTest, TheEncoderRefusesWhatTheDecoderWould) {
     spoilers[i](bundle);
     EXPECT_FALSE(EncodeConfigBundle(bundle)) << "spoiler " << i;
   }
+}
+
+// Kiosks without the redeemed-delta feature read, and older HQs send, the first wire form.
+TEST(ConfigBundleTest, TheFirstRedeemedFormCarriesWholeListsOfKeys) {
+  ConfigBundle bundle = Bundle();
+  EXPECT_FALSE(EncodeConfigBundle(bundle, ConfigBundleWire::kRedeemedKeys))
+      << "a list since a position cannot go as redeemed_vouchers";
+  bundle.redeemed.since.reset();
+  auto json = EncodeConfigBundle(bundle, ConfigBundleWire::kRedeemedKeys);
+  ASSERT_TRUE(json) << json.error().message();
+  const boost::json::object object = boost::json::parse(*json).as_object();
+  EXPECT_FALSE(object.contains("redeemed"));
+  EXPECT_EQ(boost::json::serialize(object.at("redeemed_vouchers")),
+            R"(["kiosk-2/fedcba9876543210","kiosk-1/00000000000000ff"])");
+
+  auto decoded = DecodeConfigBundle(*json);
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  EXPECT_EQ(decoded->redeemed,
+            (RedeemedVouchers{0,
+                              std::nullopt,
+                              {{"kiosk-2/fedcba9876543210", kUnknownRedeemedExpiry},
+                               {"kiosk-1/00000000000000ff", kUnknownRedeemedExpiry}}}))
+      << "through 0 and no expiry known";
+  ConfigBundle rest = *decoded;
+  rest.redeemed = bundle.redeemed;
+  EXPECT_EQ(rest, bundle) << "the rest as sent";
+
+  boost::json::object both = BundleObject();
+  both["redeemed_vouchers"] = boost::json::array();
+  auto refused = DecodeConfigBundle(boost::json::serialize(both));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message(), "redeemed_vouchers: unknown member");
 }
 
 TEST(ConfigBundleTest, EtagsNameTheVersion) {

@@ -132,7 +132,7 @@ class FakeHq : public SyncTransport {
     if (!faults_.empty()) faults_.pop_front();
     if (fault == Fault::kUnreachable) co_return Error(ErrorKind::kIo, "connection refused");
     if (fault == Fault::kBusy) co_return SyncResponse{503, {{"retry-after", "7"}}, "busy"};
-    if (target == "/v1/sync/config") co_return Config(headers);
+    if (target.starts_with("/v1/sync/config")) co_return Config(headers);
     auto batch = DecodeBatch(body);
     if (!batch) co_return SyncResponse{400, {}, batch.error().message()};
     if (on_batch) on_batch(*batch);
@@ -175,6 +175,13 @@ class FakeHq : public SyncTransport {
     std::lock_guard lock(mutex_);
     return static_cast<std::size_t>(std::count_if(
         requests_.begin(), requests_.end(), [&](const auto& r) { return r.target == target; }));
+  }
+  // The targets of the requests, in order.
+  std::vector<std::string> targets() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> all;
+    for (const Request& request : requests_) all.push_back(request.target);
+    return all;
   }
   // The value of header `name` in each request to `target`, in order ("" where it was absent).
   std::vector<std::string> HeaderValues(const std::string& target, const std::string& name) {
@@ -225,6 +232,7 @@ class SyncClientTest : public ::testing::Test {
         io_.get_executor(), pool_, journal_, hq_,
         [this](const ConfigBundle& bundle) -> Result<void> {
           std::lock_guard lock(applied_mutex_);
+          if (refuse_bundles_) return Error(ErrorKind::kInvalidArgument, "refused by the test");
           applied_.push_back(bundle.version);
           return {};
         },
@@ -257,6 +265,7 @@ class SyncClientTest : public ::testing::Test {
   FakeJournal journal_;
   FakeHq hq_;
   std::vector<std::int64_t> applied_;
+  bool refuse_bundles_ = false;  // the applier fails
   std::mutex applied_mutex_;
   std::unique_ptr<SyncClient> client_;
   std::thread io_thread_;
@@ -389,6 +398,30 @@ TEST_F(SyncClientTest, ConfigBundlesAreAppliedOncePerVersion) {
   ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
   EXPECT_EQ(applied_, (std::vector<std::int64_t>{3, 4}));
   EXPECT_EQ(client_->Status().config_version, 4);
+}
+
+// HQ sends only the vouchers redeemed since the list the applied bundle holds (config_bundle.hpp).
+TEST_F(SyncClientTest, ConfigPullsNameTheRedeemedListTheKioskHolds) {
+  hq_.bundle_.version = 3;
+  hq_.bundle_.redeemed.through = 5;
+  MakeClient(FastOptions());
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  hq_.bundle_.version = 4;
+  hq_.bundle_.redeemed.through = 9;
+  refuse_bundles_ = true;
+  EXPECT_FALSE(RunToCompletion(client_->PullConfig()));
+  refuse_bundles_ = false;
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  EXPECT_EQ(hq_.targets(),
+            (std::vector<std::string>{
+                "/v1/sync/config",  // nothing held yet: the whole list
+                "/v1/sync/config?redeemed_through=5",
+                "/v1/sync/config?redeemed_through=5",  // the refused one changed nothing
+                "/v1/sync/config?redeemed_through=9"}));
+  for (const std::string& value : hq_.HeaderValues(hq_.targets().back(), "kiosk-sync-features")) {
+    EXPECT_EQ(value, "erasure,redeemed-delta");
+  }
 }
 
 TEST(SyncBackoffTest, FullJitterStaysWithinTheDoublingCeilingAndTheCap) {

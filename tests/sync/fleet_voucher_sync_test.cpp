@@ -1,0 +1,185 @@
+// Issue 5 with real processes: a fleet-scope voucher redeemed at one kiosk is refused at another
+// once HQ's bundle reaches it, and the config pulls carry only the vouchers redeemed since the list
+// the kiosk holds (config_bundle.hpp): HQ answers `?redeemed_through=N` with what came after N,
+// a kiosk without the feature with the whole list in the first wire form, and a malformed
+// position with 400.
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+
+#include "common/files.hpp"
+#include "common/strings.hpp"
+#include "support/clerk.hpp"
+#include "support/https_once.hpp"
+#include "support/journal_events.hpp"
+#include "support/phone.hpp"
+#include "support/running_agent.hpp"
+#include "support/running_profile_store.hpp"
+#include "support/temp_dir.hpp"
+#include "sync/protocol/config_bundle.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using testing::Clerk;
+using testing::Phone;
+using testing::ReadEvents;
+using testing::RunCommand;
+using testing::RunningAgent;
+using testing::RunningProfileStore;
+using testing::TempDir;
+
+constexpr auto kPatience = std::chrono::seconds(60);
+
+// Fleet-scope vouchers; HQ's bundle pulled every second.
+std::string AgentConfig(const std::string& kiosk_id) {
+  return StrCat("[kiosk]\nid = \"", kiosk_id,
+                "\"\n[sync]\nconfig_interval_ms = 1000\nbackoff_base_ms = 50\n"
+                "backoff_cap_ms = 200\n[vouchers]\nscope = \"fleet\"\n",
+                testing::kOpenSignupLimits);
+}
+
+// Polls `done` every 50 ms until it holds or kPatience passes: the other processes' progress has
+// no condition this test could wait on.
+template <class Done>
+bool Eventually(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    ::poll(nullptr, 0, 50);
+  }
+  return done();
+}
+
+// `kioskctl enroll` of kiosk `kiosk_id` into `dir`/state, with its config in `dir`.
+void Enroll(const RunningProfileStore& hq, const std::filesystem::path& dir,
+            const std::string& kiosk_id) {
+  std::filesystem::create_directories(dir);
+  const auto config = dir / "enroll.toml";
+  ASSERT_TRUE(WriteFileAtomically(config, AgentConfig(kiosk_id), 0600));
+  const std::string token = hq.EnrollToken(kiosk_id);
+  ASSERT_FALSE(token.empty());
+  std::string out, err;
+  ASSERT_EQ(RunCommand({KIOSKCTL_BINARY, "--config", config.string(), "--state-dir",
+                        (dir / "state").string(), "enroll", "--hq",
+                        StrCat("https://127.0.0.1:", hq.port()), "--token", token, "--ca",
+                        hq.ca_file().string()},
+                       &out, &err),
+            0)
+      << err;
+}
+
+// A shopper signs up at `agent` and the clerk there redeems the voucher: its token and its key.
+struct Voucher {
+  std::string token;
+  std::string key;
+};
+Voucher SignUpAndRedeem(const RunningAgent& agent, const std::string& kiosk_id,
+                        const std::string& phone_number) {
+  Phone phone(agent.port(), "en");
+  const auto signed_up = phone.SignUp("EL3-POSTER-V2", "Wei Zhang", phone_number);
+  EXPECT_EQ(signed_up.status, 200);
+  Voucher voucher;
+  voucher.token =
+      testing::RegexGroup(signed_up.body, R"(replaceState\(null,'','/v/(V1\.[A-Z2-7]+)'\))");
+  const auto issued = ReadEvents(agent.state_dir(), "voucher_issued");
+  EXPECT_FALSE(issued.empty());
+  if (issued.empty()) return voucher;
+  voucher.key = StrCat(kiosk_id, "/", std::string(issued.back().payload.at("voucher").as_string()));
+  Clerk clerk(agent.port(), "demo", agent.demo_pin());
+  EXPECT_TRUE(clerk.logged_in());
+  EXPECT_EQ(clerk.Redeem(voucher.token).at("outcome"), "redeemed");
+  return voucher;
+}
+
+// The redeemed vouchers of the agent's saved copy of HQ's bundle (whole, as the keeper saves it).
+RedeemedVouchers SavedRedeemed(const RunningAgent& agent) {
+  auto text = ReadSmallFile(agent.state_dir() / "hq-config.json", kMaxConfigBundleBytes);
+  if (!text) return {};
+  auto bundle = DecodeConfigBundle(*text);
+  return bundle ? bundle->redeemed : RedeemedVouchers{};
+}
+
+bool Holds(const RedeemedVouchers& redeemed, const std::string& key) {
+  return std::any_of(redeemed.vouchers.begin(), redeemed.vouchers.end(),
+                     [&key](const RedeemedVoucher& voucher) { return voucher.key == key; });
+}
+
+TEST(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
+  TempDir dir;
+  RunningProfileStore hq(dir.path() / "hq");
+  ASSERT_NE(hq.port(), 0);
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir.path() / "a", "kiosk-fleet-a"));
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir.path() / "b", "kiosk-fleet-b"));
+  RunningAgent a(dir.path() / "a", AgentConfig("kiosk-fleet-a"));
+  RunningAgent b(dir.path() / "b", AgentConfig("kiosk-fleet-b"));
+  ASSERT_NE(a.port(), 0);
+  ASSERT_NE(b.port(), 0);
+
+  // Redeemed at A; once B holds HQ's list with it, B's counter refuses it.
+  const Voucher first = SignUpAndRedeem(a, "kiosk-fleet-a", "13812345678");
+  ASSERT_FALSE(first.key.empty());
+  ASSERT_TRUE(Eventually([&] { return Holds(SavedRedeemed(b), first.key); }))
+      << "kiosk B never learned of the redemption at A";
+  EXPECT_EQ(SavedRedeemed(b).through, 1);
+  Clerk clerk_b(b.port(), "demo", b.demo_pin());
+  ASSERT_TRUE(clerk_b.logged_in());
+  const auto refused = clerk_b.Redeem(first.token);
+  EXPECT_EQ(refused.at("outcome"), "refused");
+  EXPECT_EQ(refused.at("reason"), "already_redeemed");
+
+  // What HQ answers B's certificate, pulling as a kiosk would.
+  const std::string ca = ReadSmallFile(hq.ca_file()).value();
+  const testing::ClientIdentity b_identity{
+      ReadSmallFile(b.state_dir() / "hq-client-cert.pem").value(),
+      ReadSmallFile(b.state_dir() / "device-key.pem").value()};
+  const auto pull = [&](const std::string& target, const std::string& features) {
+    HttpClientRequest request{"GET", target, {}, ""};
+    if (!features.empty()) request.headers.emplace_back("kiosk-sync-features", features);
+    auto response = testing::HttpsOnce(hq.port(), ca, request, b_identity);
+    EXPECT_TRUE(response) << response.error().message();
+    return response ? *response : HttpClientResponse{};
+  };
+  const auto redeemed_json = [](const HttpClientResponse& response) {
+    const auto json = boost::json::parse(response.body).as_object();
+    return json.contains("redeemed")
+               ? boost::json::serialize(json.at("redeemed"))
+               : "redeemed_vouchers " + boost::json::serialize(json.at("redeemed_vouchers"));
+  };
+  const std::string features = "erasure,redeemed-delta";
+  const auto news = pull("/v1/sync/config?redeemed_through=1", features);
+  ASSERT_EQ(news.status, 200u) << news.body;
+  EXPECT_EQ(redeemed_json(news), R"({"through":1,"vouchers":[],"since":1})");
+  const auto whole = pull("/v1/sync/config", features);
+  ASSERT_EQ(whole.status, 200u) << whole.body;
+  EXPECT_NE(redeemed_json(whole).find(
+                StrCat(R"({"through":1,"vouchers":[{"key":")", first.key, R"(","expires_at_s":)")),
+            std::string::npos)
+      << redeemed_json(whole);
+  const auto older_kiosk = pull("/v1/sync/config?redeemed_through=1", "erasure");
+  ASSERT_EQ(older_kiosk.status, 200u) << older_kiosk.body;
+  EXPECT_EQ(redeemed_json(older_kiosk), StrCat("redeemed_vouchers [\"", first.key, "\"]"));
+  const auto malformed = pull("/v1/sync/config?redeemed_through=one", features);
+  EXPECT_EQ(malformed.status, 400u);
+  EXPECT_NE(malformed.body.find("redeemed_through must be a whole number of at least 0"),
+            std::string::npos)
+      << malformed.body;
+
+  // A second redemption at A reaches B as news, added to the list B holds.
+  const Voucher second = SignUpAndRedeem(a, "kiosk-fleet-a", "13912345678");
+  ASSERT_FALSE(second.key.empty());
+  ASSERT_TRUE(Eventually([&] { return Holds(SavedRedeemed(b), second.key); }))
+      << "kiosk B never learned of the second redemption";
+  const RedeemedVouchers held = SavedRedeemed(b);
+  EXPECT_EQ(held.through, 2);
+  EXPECT_TRUE(Holds(held, first.key)) << "kept from before";
+  EXPECT_EQ(clerk_b.Redeem(second.token).at("reason"), "already_redeemed");
+  ASSERT_EQ(a.Stop(), 0);
+  ASSERT_EQ(b.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace kiosk_edge

@@ -1,0 +1,233 @@
+// Issue 5's config pull at fleet scale: what HQ builds and sends a kiosk that pulls right after a
+// fleet voucher was redeemed somewhere, with N fleet vouchers redeemed and not yet expired, on
+// SQLite and on PostgreSQL (a throwaway cluster). In-process: BundleMaker::Current and the
+// encoding, as GET /v1/sync/config runs them, without TLS.
+//
+//   news   a kiosk that names the ledger position it holds (redeemed-delta): the voucher
+//          redeemed since, in the "redeemed" form
+//   whole  the peer, the same pull without a position, i.e. what every kiosk downloaded after each
+//          redemption before the delta existed, and what kiosks without the feature still get
+//          (the "redeemed_vouchers" form); a kiosk that starts or enrolls gets the same list in
+//          the "redeemed" form, also timed
+//
+// Usage: config_pull_bench [--redeemed N,M,...] [--backends sqlite,postgres] [--pulls P]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/bench_support.hpp"
+#include "common/clock.hpp"
+#include "common/crypto.hpp"
+#include "common/strings.hpp"
+#include "sync/profile_store/bundle_maker.hpp"
+#include "sync/profile_store/postgres_store.hpp"
+#include "sync/profile_store/sqlite_store.hpp"
+#include "tests/support/postgres_cluster.hpp"
+#include "tests/sync/store_test_events.hpp"
+
+namespace kiosk_edge::bench {
+namespace {
+
+struct Flags {
+  std::vector<std::int64_t> redeemed = {10'000, 50'000, 200'000};
+  std::vector<std::string> backends = {"sqlite", "postgres"};
+  int pulls = 20;
+};
+
+constexpr std::string_view kUsage =
+    "usage: config_pull_bench [--redeemed N,M,...] [--backends sqlite,postgres] [--pulls P]\n";
+constexpr std::size_t kBatchEvents = 500;
+constexpr std::string_view kKiosk = "kiosk-counter";
+
+std::vector<std::string> SplitCommas(const std::string& value) {
+  std::vector<std::string> parts;
+  for (std::size_t start = 0; start <= value.size();) {
+    const std::size_t comma = std::min(value.find(',', start), value.size());
+    parts.push_back(value.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return parts;
+}
+
+std::optional<Flags> ParseFlags(int argc, char** argv) {
+  Flags flags;
+  for (int i = 1; i < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) return std::nullopt;
+    const std::string value = argv[i + 1];
+    try {
+      if (flag == "--redeemed") {
+        flags.redeemed.clear();
+        for (const std::string& part : SplitCommas(value)) {
+          flags.redeemed.push_back(std::stoll(part));
+        }
+      } else if (flag == "--backends") {
+        flags.backends = SplitCommas(value);
+      } else if (flag == "--pulls") {
+        flags.pulls = std::stoi(value);
+      } else {
+        return std::nullopt;
+      }
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  for (const std::string& backend : flags.backends) {
+    if (backend != "sqlite" && backend != "postgres") return std::nullopt;
+  }
+  for (std::int64_t redeemed : flags.redeemed) {
+    if (redeemed < 1 || redeemed > static_cast<std::int64_t>(kMaxBundleListItems)) {
+      return std::nullopt;
+    }
+  }
+  if (flags.pulls < 1) return std::nullopt;
+  return flags;
+}
+
+void Note(const std::string& text) { std::cerr << "[config_pull_bench] " << text << std::endl; }
+
+// Redeems fleet vouchers first_voucher.. at kiosk-counter, in batches of 500 from seq `*next_seq`.
+Result<void> Redeem(StoreBackend& store, std::int64_t first_voucher, std::int64_t count,
+                    std::int64_t expires_at_s, std::int64_t* next_seq) {
+  for (std::int64_t done = 0; done < count;) {
+    std::vector<WireEvent> events;
+    for (; done < count && events.size() < kBatchEvents; ++done) {
+      char id[17];
+      std::snprintf(id, sizeof id, "%016llx",
+                    static_cast<unsigned long long>(first_voucher + done));
+      events.push_back(testing::Redemption("kiosk-issuer", id, "fleet", expires_at_s));
+    }
+    const std::int64_t size = static_cast<std::int64_t>(events.size());
+    auto answer =
+        store.Ingest(testing::MakeBatch(std::string(kKiosk), "inc", *next_seq, std::move(events)));
+    if (!answer) return answer.error();
+    *next_seq += size;
+  }
+  return {};
+}
+
+struct PullFigures {
+  double median_ms = 0;
+  std::size_t bytes = 0;
+};
+
+// Times `pulls` pulls, each after `before` (not timed).
+Result<PullFigures> TimePulls(int pulls, const std::function<Result<void>()>& before,
+                              const std::function<Result<std::string>()>& pull) {
+  std::vector<double> ms;
+  PullFigures figures;
+  for (int i = 0; i < pulls; ++i) {
+    if (auto prepared = before(); !prepared) return prepared.error();
+    const auto started = std::chrono::steady_clock::now();
+    auto text = pull();
+    if (!text) return text.error();
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count());
+    figures.bytes = text->size();
+  }
+  std::sort(ms.begin(), ms.end());
+  figures.median_ms = ms[ms.size() / 2];
+  return figures;
+}
+
+bool RunOne(StoreBackend& store, const HqIdentity& identity, const std::string& backend,
+            std::int64_t redeemed, int pulls) {
+  const std::int64_t expires_at_s = UnixMs(SystemClock().WallNow()) / 1000 + 30 * 86'400;
+  std::int64_t next_seq = 1, next_voucher = 0;
+  const auto started = std::chrono::steady_clock::now();
+  if (auto done = Redeem(store, next_voucher, redeemed, expires_at_s, &next_seq); !done) {
+    return Note(StrCat(backend, ": ", done.error().message())), false;
+  }
+  next_voucher += redeemed;
+  const double fill_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  BundleMaker maker({}, [] {
+    return Result<HqChannelKeys>(
+        HqChannelKeys{{HqChannelKey{'B', std::string(32, 'k'), 1'700'000'000, std::nullopt}}, 'B'});
+  });
+  std::int64_t held = 0;  // the position the "news" kiosk holds
+  const auto bundle = [&](std::optional<std::int64_t> position,
+                          ConfigBundleWire wire) -> Result<std::string> {
+    auto made = maker.Current(store, identity, SystemClock(), "kiosk-reader", position);
+    if (!made) return made.error();
+    held = made->redeemed.through;
+    return EncodeConfigBundle(*made, wire);
+  };
+  // Before each timed pull, one more redemption somewhere: every pull sees a new version.
+  const auto one_more = [&]() -> Result<void> {
+    return Redeem(store, next_voucher++, 1, expires_at_s, &next_seq);
+  };
+  if (auto primed = bundle(std::nullopt, ConfigBundleWire::kRedeemed); !primed) {
+    return Note(StrCat(backend, ": ", primed.error().message())), false;
+  }
+  auto news = TimePulls(pulls, one_more, [&] { return bundle(held, ConfigBundleWire::kRedeemed); });
+  auto whole = TimePulls(pulls, one_more,
+                         [&] { return bundle(std::nullopt, ConfigBundleWire::kRedeemedKeys); });
+  auto whole_new_form =
+      TimePulls(pulls, one_more, [&] { return bundle(std::nullopt, ConfigBundleWire::kRedeemed); });
+  for (const auto* result : {&news, &whole, &whole_new_form}) {
+    if (!*result) return Note(StrCat(backend, ": ", result->error().message())), false;
+  }
+  std::printf(
+      "\n%s, %lld fleet vouchers redeemed and not expired (ingested in %.1f s), %d pulls each:\n"
+      "  news  (redeemed-delta, since the kiosk's position) %9zu bytes  %8.2f ms\n"
+      "  whole (peer: redeemed_vouchers, every pull)      %9zu bytes  %8.2f ms\n"
+      "  whole (\"redeemed\" form, a kiosk's first pull)    %9zu bytes  %8.2f ms\n"
+      "  news vs whole: %.0fx fewer bytes, %.1fx less HQ time per pull; 1,000 kiosks after each "
+      "redemption: %.2f MB instead of %.1f MB\n",
+      backend.c_str(), static_cast<long long>(redeemed), fill_s, pulls, news->bytes,
+      news->median_ms, whole->bytes, whole->median_ms, whole_new_form->bytes,
+      whole_new_form->median_ms,
+      static_cast<double>(whole->bytes) / static_cast<double>(news->bytes),
+      whole->median_ms / news->median_ms, 1000.0 * static_cast<double>(news->bytes) / 1e6,
+      1000.0 * static_cast<double>(whole->bytes) / 1e6);
+  std::fflush(stdout);
+  return true;
+}
+
+int Main(int argc, char** argv) {
+  const std::optional<Flags> flags = ParseFlags(argc, argv);
+  if (!flags) return std::cerr << kUsage, 2;
+  auto keys = GenerateX25519KeyPair();
+  if (!keys) return std::cerr << keys.error().message() << "\n", 1;
+  auto identity = HqIdentity::Create(keys->private_key, std::string(32, 'k'));
+  if (!identity) return std::cerr << identity.error().message() << "\n", 1;
+  std::cout << "config_pull_bench: a config pull right after a fleet redemption, median of "
+            << flags->pulls << " pulls; load average at start " << LoadAverage() << "\n";
+  std::unique_ptr<testing::PostgresCluster> cluster;
+  bool ok = true;
+  for (const std::string& backend : flags->backends) {
+    for (std::int64_t redeemed : flags->redeemed) {
+      ScratchDir dir("config_pull");
+      std::unique_ptr<StoreBackend> store;
+      if (backend == "sqlite") {
+        auto opened = SqliteStore::Open(dir.path() / "hq.db", *identity, SystemClock());
+        if (!opened) return std::cerr << opened.error().message() << "\n", 1;
+        store = std::move(*opened);
+      } else {
+        if (!cluster) {
+          cluster = std::make_unique<testing::PostgresCluster>();
+          if (!cluster->ok()) return std::cerr << cluster->error() << "\n", 1;
+        }
+        PostgresStoreOptions options{cluster->conninfo(), cluster->FreshSchema(), 2};
+        auto opened = PostgresStore::Open(options, *identity, SystemClock());
+        if (!opened) return std::cerr << opened.error().message() << "\n", 1;
+        store = std::move(*opened);
+      }
+      ok = RunOne(*store, *identity, backend, redeemed, flags->pulls) && ok;
+    }
+  }
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace kiosk_edge::bench
+
+int main(int argc, char** argv) { return kiosk_edge::bench::Main(argc, argv); }

@@ -44,9 +44,10 @@ std::optional<std::int64_t> IntParameter(const HttpRequest& request, std::string
 }
 
 boost::json::object SyncJson(const AdminStatusServices& services) {
-  boost::json::object sync{{"enrolled", services.hq_sync != nullptr}};
-  if (services.hq_sync == nullptr) return sync;
-  const SyncStatus status = services.hq_sync->Status();
+  const HqSync* hq_sync = services.hq_sync->get();
+  boost::json::object sync{{"enrolled", hq_sync != nullptr}};
+  if (hq_sync == nullptr) return sync;
+  const SyncStatus status = hq_sync->Status();
   sync["hq_reachable"] = status.hq_reachable;
   if (status.last_caught_up) sync["last_synced_ms"] = UnixMs(*status.last_caught_up);
   sync["last_error"] = status.last_error;
@@ -56,7 +57,7 @@ boost::json::object SyncJson(const AdminStatusServices& services) {
   sync["events_sent"] = status.events_sent;
   sync["dead_letters"] = status.dead_letters;
   if (status.config_version) sync["config_version"] = *status.config_version;
-  sync["client_certificate_not_after_ms"] = services.hq_sync->client_certificate_not_after_ms();
+  sync["client_certificate_not_after_ms"] = hq_sync->client_certificate_not_after_ms();
   return sync;
 }
 
@@ -96,17 +97,18 @@ awaitable<HttpResponse> Status(const AdminStatusServices& services) {
 }
 
 awaitable<HttpResponse> SyncNow(const AdminStatusServices& services, const HttpRequest& request) {
-  if (services.hq_sync == nullptr) {
+  HqSync* const hq_sync = services.hq_sync->get();  // once started, kept until the agent stops
+  if (hq_sync == nullptr) {
     co_return JsonError(409, "this kiosk is not enrolled with HQ (kioskctl enroll)");
   }
   const auto timeout_ms = IntParameter(request, "timeout_ms", 10'000, 60'000);
   if (!timeout_ms) co_return JsonError(400, "timeout_ms must be a number of milliseconds");
-  const std::int64_t started_before = services.hq_sync->Status().rounds_started;
-  services.hq_sync->SyncNow();
+  const std::int64_t started_before = hq_sync->Status().rounds_started;
+  hq_sync->SyncNow();
   const auto deadline = std::chrono::steady_clock::now() + milliseconds(*timeout_ms);
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   while (true) {
-    const SyncStatus status = services.hq_sync->Status();
+    const SyncStatus status = hq_sync->Status();
     if (status.rounds_finished > started_before) {
       boost::json::object body = SyncJson(services);
       body["outcome"] = status.consecutive_failures == 0 ? "synced" : "failed";
@@ -121,7 +123,7 @@ awaitable<HttpResponse> SyncNow(const AdminStatusServices& services, const HttpR
 }
 
 awaitable<HttpResponse> ReloadHqEnrollment(const AdminStatusServices& services) {
-  auto reloaded = ReloadEnrollment(services.hq_sync, services.state_dir, "kioskctl enroll");
+  auto reloaded = services.hq_sync->Reload("kioskctl enroll");
   if (!reloaded) {
     const Error& error = reloaded.error();
     co_return JsonError(error.kind() == ErrorKind::kConflict ? 409 : 500, error.message());

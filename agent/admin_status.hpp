@@ -20,10 +20,11 @@
 //                          committed before the call: 200 with "sync" as above and "outcome"
 //                          ("synced" or "failed"); 504 when no round finished in time; 409 when
 //                          the kiosk is not enrolled.
-//   POST /admin/sync/enrollment    reads the enrollment again after `kioskctl enroll`, which
-//                          renews the HQ client certificate (ReloadEnrollment): 200
-//                          {"message"} ("" when the kiosk is not enrolled); 409 {"error"} when it
-//                          takes a restart of kiosk-agent; 500 when the files do not load.
+//   POST /admin/sync/enrollment    reads the enrollment again after `kioskctl enroll`: starts
+//                          syncing if the kiosk was not enrolled, else renews the HQ client
+//                          certificate (HqSyncSlot::Reload): 200 {"message"} ("" when the kiosk
+//                          is not enrolled); 409 {"error"} when it takes a restart of kiosk-agent
+//                          (another HQ); 500 when the files do not load or syncing cannot start.
 //   GET  /admin/events?n=N         the newest N events (default 20, at most 1000), oldest first
 //   GET  /admin/events?after=S&n=N&wait_ms=W
 //                          up to N events after seq S, waiting up to W ms (at most 30000) for
@@ -61,7 +62,7 @@ struct AdminStatusServices {
   Journal* journal;
   boost::asio::thread_pool* blocking_pool;
   const Clock* clock;
-  HqSync* hq_sync;              // nullptr: the kiosk is not enrolled
+  HqSyncSlot* hq_sync;          // its get() is nullptr while the kiosk is not enrolled
   const CounterCamera* camera;  // nullptr: no counter camera configured
   const TrustStore* trust;
   std::string store_id;
@@ -69,8 +70,6 @@ struct AdminStatusServices {
   // Required: the [https] certificate's notAfter, in ms since the epoch, as served now (a reload
   // changes it); nullopt without [https]. Called on the I/O thread.
   std::function<std::optional<std::int64_t>()> phones_certificate_not_after_ms;
-  // The kiosk's state folder, where `kioskctl enroll` keeps the enrollment.
-  std::filesystem::path state_dir;
 };
 
 HttpHandler WithAdminStatusRoutes(AdminStatusServices services, HttpHandler next);

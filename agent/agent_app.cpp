@@ -156,21 +156,23 @@ int Serve(const AgentConfig& config) {
     if (phones == nullptr) return std::nullopt;
     return phones->not_after_ms();
   };
-  std::unique_ptr<HqSync> hq_sync;
+  SyncClientOptions sync_options;
+  sync_options.backoff_base = config.sync_backoff_base;
+  sync_options.backoff_cap = config.sync_backoff_cap;
+  sync_options.config_interval = config.sync_config_interval;
+  sync_options.batch_upload_seconds = &metrics.batch_upload_seconds();
+  sync_options.https_not_after_ms = phones_not_after_ms;
+  HqSyncSlot hq_sync(config.state_dir, [&](const HqEnrollment& enrolled) {
+    // Enrolled while running: seal for this HQ from now on, as a start would (unless configured).
+    if (config.hq_public_key_hex.empty()) (*shopper)->SealFor(enrolled.hq_public_key);
+    return HqSync::Start(io, blocking_pool, **journal, (*shopper)->hq_config(), enrolled,
+                         sync_options);
+  });
   if (*enrollment) {
-    SyncClientOptions sync_options;
-    sync_options.backoff_base = config.sync_backoff_base;
-    sync_options.backoff_cap = config.sync_backoff_cap;
-    sync_options.config_interval = config.sync_config_interval;
-    sync_options.batch_upload_seconds = &metrics.batch_upload_seconds();
-    sync_options.https_not_after_ms = phones_not_after_ms;
-    auto started = HqSync::Start(io, blocking_pool, **journal, (*shopper)->hq_config(),
-                                 **enrollment, sync_options);
-    if (!started) {
+    if (auto started = hq_sync.Start(**enrollment); !started) {
       LogError("agent", config.state_dir.string(), ": ", started.error().message());
       return kExitFailure;
     }
-    hq_sync = std::move(*started);
   }
   std::string base_url = config.public_base_url;
   if (base_url.empty()) {
@@ -182,10 +184,10 @@ int Serve(const AgentConfig& config) {
   // kioskctl's admin API: only on the owner-only Unix socket in the state folder.
   auto admin = HttpServer::ListenLocal(
       io, config.state_dir / "kioskctl.sock", config.http,
-      WithAdminStatusRoutes({journal->get(), &blocking_pool, &SystemClock(), hq_sync.get(),
-                             (*counter)->services().camera, &(*shopper)->trust(), config.store_id,
-                             &metrics, phones_not_after_ms, config.state_dir},
-                            MakeAdminRoutes(&(*shopper)->services(), config.store_id)));
+      WithAdminStatusRoutes(
+          {journal->get(), &blocking_pool, &SystemClock(), &hq_sync, (*counter)->services().camera,
+           &(*shopper)->trust(), config.store_id, &metrics, phones_not_after_ms},
+          MakeAdminRoutes(&(*shopper)->services(), config.store_id)));
   if (!admin) {
     LogError("agent", admin.error().message());
     return kExitFailure;
@@ -215,7 +217,7 @@ int Serve(const AgentConfig& config) {
     if (error) return;
     LogInfo("agent", "signal ", signal_number, ": finishing requests in flight, then stopping");
     systemd.NotifyStopping("finishing requests in flight");
-    if (hq_sync) hq_sync->Stop();
+    hq_sync.Stop();
     (*server)->Shutdown(one_stopped);
     if (phones) phones->server().Shutdown(one_stopped);
     (*admin)->Shutdown(one_stopped);
@@ -225,7 +227,7 @@ int Serve(const AgentConfig& config) {
     reload_signals.async_wait([&](const boost::system::error_code& error, int) {
       if (error) return;
       ReloadPhonesCertificate(phones);
-      (void)ReloadEnrollment(hq_sync.get(), config.state_dir, "SIGHUP");  // logs what it did
+      (void)hq_sync.Reload("SIGHUP");  // logs what it did
       await_reload();
     });
   };
@@ -245,12 +247,13 @@ int Serve(const AgentConfig& config) {
   // blocking pool still runs its read-ahead, then let the client's loop see it is stopping.
   io.restart();
   const auto drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (hq_sync && hq_sync->RoundInFlight() && std::chrono::steady_clock::now() < drain_deadline) {
+  while (hq_sync.get() != nullptr && hq_sync.get()->RoundInFlight() &&
+         std::chrono::steady_clock::now() < drain_deadline) {
     io.run_one_for(std::chrono::milliseconds(100));
   }
   io.poll();
   blocking_pool.join();
-  hq_sync.reset();  // detaches from the journal before anything it uses goes away
+  hq_sync.Reset();  // detaches from the journal before anything it uses goes away
   LogInfo("agent", "stopped");
   return 0;  // the journal commits what was submitted as it closes
 }

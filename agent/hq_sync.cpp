@@ -110,35 +110,42 @@ Result<bool> HqSync::RenewClientCertificate(const HqEnrollment& renewed) {
   return true;
 }
 
-namespace {
+Result<void> HqSyncSlot::Start(const HqEnrollment& enrollment) {
+  auto started = start_(enrollment);
+  if (!started) return started.error();
+  sync_ = std::move(*started);
+  return {};
+}
 
-Result<std::string> Reload(HqSync* sync, const std::filesystem::path& state_dir) {
-  auto enrollment = LoadHqEnrollment(state_dir);
+void HqSyncSlot::Stop() {
+  stopped_ = true;
+  if (sync_ != nullptr) sync_->Stop();
+}
+
+Result<std::string> HqSyncSlot::ReloadOnce() {
+  auto enrollment = LoadHqEnrollment(state_dir_);
   if (!enrollment) return enrollment.error();
   if (!*enrollment) {
-    if (sync == nullptr) return std::string();
+    if (sync_ == nullptr) return std::string();
     return Error(ErrorKind::kConflict,
                  "the kiosk's enrollment files are gone: kept the HQ client certificate in use");
   }
-  if (sync == nullptr) {
-    return Error(ErrorKind::kConflict,
-                 "the kiosk enrolled with HQ after kiosk-agent started: restart kiosk-agent to "
-                 "start syncing");
+  if (sync_ == nullptr) {
+    if (stopped_) return Error(ErrorKind::kConflict, "kiosk-agent is stopping: not syncing now");
+    if (auto started = Start(**enrollment); !started) return started.error();
+    return StrCat("the kiosk enrolled with HQ: syncing with ", (*enrollment)->url);
   }
-  auto renewed = sync->RenewClientCertificate(**enrollment);
+  auto renewed = sync_->RenewClientCertificate(**enrollment);
   if (!renewed) return renewed.error();
   if (!*renewed) return std::string("the HQ client certificate is unchanged");
   return StrCat(
       "syncing with the renewed HQ client certificate (",
-      FormatAge(sync->client_certificate_not_after_ms() - UnixMs(SystemClock().WallNow())),
+      FormatAge(sync_->client_certificate_not_after_ms() - UnixMs(SystemClock().WallNow())),
       " left)");
 }
 
-}  // namespace
-
-Result<std::string> ReloadEnrollment(HqSync* sync, const std::filesystem::path& state_dir,
-                                     std::string_view trigger) {
-  Result<std::string> reloaded = Reload(sync, state_dir);
+Result<std::string> HqSyncSlot::Reload(std::string_view trigger) {
+  Result<std::string> reloaded = ReloadOnce();
   if (!reloaded && reloaded.error().kind() == ErrorKind::kConflict) {
     LogWarning("sync", trigger, ": ", reloaded.error().message());
   } else if (!reloaded) {

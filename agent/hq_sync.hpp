@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,13 +95,39 @@ class HqSync {
   std::int64_t client_certificate_not_after_ms_;
 };
 
-// Reads the kiosk's enrollment in `state_dir` again (SIGHUP; kioskctl enroll on a running agent)
-// and renews `sync`'s client certificate from it (nullptr: the agent started unenrolled). What
-// happened, also logged after "<trigger>: " ("" when the kiosk is not enrolled and nothing
-// happened), or the error, logged too: kConflict when it takes a restart (enrolled since the
-// start, or with another HQ), the loader's when the files do not load. On an error the
-// certificate in use stays.
-Result<std::string> ReloadEnrollment(HqSync* sync, const std::filesystem::path& state_dir,
-                                     std::string_view trigger);
+// kiosk-agent's sync with HQ: none until the kiosk is enrolled. Started at start, or when the
+// kiosk enrolls while the agent runs (`kioskctl enroll`, SIGHUP); renewed when it enrolls again.
+// Use it on the I/O thread.
+class HqSyncSlot {
+ public:
+  // HqSync::Start with the agent's journal, keeper and options, after what the agent does first
+  // for an enrollment (personal data sealed for that HQ's key).
+  using Starter = std::function<Result<std::unique_ptr<HqSync>>(const HqEnrollment&)>;
+  HqSyncSlot(std::filesystem::path state_dir, Starter start)
+      : state_dir_(std::move(state_dir)), start_(std::move(start)) {}
+
+  // The sync in progress; nullptr while the kiosk is not enrolled.
+  HqSync* get() const { return sync_.get(); }
+  // Starts syncing with `enrollment` (at start). Start's error when it cannot.
+  Result<void> Start(const HqEnrollment& enrollment);
+  // Reads the kiosk's enrollment in the state folder again (SIGHUP; `kioskctl enroll` on a running
+  // agent): starts syncing if the kiosk enrolled since, or renews the client certificate. What
+  // happened, also logged after "<trigger>: " ("" when the kiosk is not enrolled and nothing
+  // happened), or the error, logged too: kConflict when it takes a restart (another HQ, or the
+  // enrollment files gone), the loader's or Start's otherwise. On an error what is in use stays.
+  Result<std::string> Reload(std::string_view trigger);
+  // Ends the sync's loop at its next wait, and starts none from now on (the agent is stopping).
+  void Stop();
+  // Destroys the sync (at the end, before what it uses goes away).
+  void Reset() { sync_.reset(); }
+
+ private:
+  Result<std::string> ReloadOnce();
+
+  const std::filesystem::path state_dir_;
+  const Starter start_;
+  std::unique_ptr<HqSync> sync_;
+  bool stopped_ = false;
+};
 
 }  // namespace kiosk_edge

@@ -51,8 +51,7 @@ Run it as the agent's user, e.g. sudo -u kiosk-agent kioskctl --state-dir /var/l
   id               prints this kiosk's id (made on a new kiosk), for profile-store enroll-token
   enroll --hq https://HOST:PORT --token TOKEN --ca HQ-CA.pem
               enrolls this kiosk with HQ (profile-store enroll-token makes the token; no agent
-              needed). A running agent takes a renewed certificate at once; one that was not
-              enrolled when it started must be restarted to start syncing
+              needed). A running agent starts syncing, or takes a renewed certificate, at once
   staff hash-pin   reads a 4-12 digit PIN from standard input and prints its hash for a
               [staff.<ID>] pin_hash line of the agent's config (no agent needed)
   decode FILE...   prints FILE<TAB>TEXT for every QR code in each PNG/JPEG file (no agent

@@ -28,6 +28,11 @@ class ShopperState {
   TrustStore& trust() { return *trust_; }
   // Applies HQ's config bundles to the channels, keys and trust list above.
   HqConfigKeeper& hq_config() { return *hq_config_; }
+  // New personal data is sealed for `hq_public_key` (X25519, 32 bytes) from now on: the key of
+  // the HQ the kiosk enrolled with while running, until that HQ's bundle names one.
+  void SealFor(const std::string& hq_public_key) {
+    if (*hq_public_key_->Current() != hq_public_key) hq_public_key_->Replace(hq_public_key);
+  }
 
  private:
   ShopperState() = default;

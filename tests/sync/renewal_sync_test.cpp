@@ -6,10 +6,12 @@
 #include <regex>
 
 #include "common/files.hpp"
+#include "common/sqlite.hpp"
 #include "common/strings.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 #include "support/https_once.hpp"
+#include "support/phone.hpp"
 #include "support/running_agent.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
@@ -19,6 +21,7 @@ namespace {
 
 using testing::HttpExchange;
 using testing::Kioskctl;
+using testing::Phone;
 using testing::RunningAgent;
 using testing::RunningProfileStore;
 using testing::RunProgram;
@@ -45,6 +48,21 @@ class RenewalSyncTest : public ::testing::Test {
     EXPECT_EQ(HttpExchange(agent.port(), "GET", agent.ChannelPath("EL3-POSTER-V2")).status, 200);
     const auto synced = Kioskctl(agent, {"sync", "now"});
     return synced.out + synced.err;
+  }
+
+  // One count from HQ's database.
+  std::int64_t HqCount(const std::string& sql) const {
+    DatabaseOptions options;
+    options.read_only = true;
+    auto db = Database::Open(hq_.database(), options);
+    EXPECT_TRUE(db) << db.error().message();
+    if (!db) return -1;
+    auto select = db->Prepare(sql);
+    EXPECT_TRUE(select) << select.error().message();
+    if (!select) return -1;
+    auto row = select->Step();
+    if (!row || !*row) return -1;
+    return select->ColumnInt(0);
   }
 
   TempDir dir_;
@@ -83,14 +101,23 @@ TEST_F(RenewalSyncTest, EnrollingAgainRenewsTheRunningAgentsCertificate) {
             std::string::npos);
 }
 
-TEST_F(RenewalSyncTest, AnAgentStartedBeforeTheKioskEnrolledAsksForARestart) {
+// A kiosk enrolled for the first time while kiosk-agent runs syncs at once, and seals what
+// shoppers enter from then on for its HQ (not the demo key it started with): HQ opens the signup.
+TEST_F(RenewalSyncTest, AnAgentStartedBeforeTheKioskEnrolledSyncsWithoutARestart) {
   RunningAgent agent(dir_.path(), agent_toml_);
   ASSERT_NE(agent.port(), 0);
-  const std::string enrolled = Enroll();
-  EXPECT_TRUE(enrolled.ends_with(
-      "\nkiosk-agent: the kiosk enrolled with HQ after kiosk-agent started: restart kiosk-agent "
-      "to start syncing\n"))
-      << enrolled;
+  EXPECT_EQ(Kioskctl(agent, {"sync", "now"}).err,
+            "kioskctl: this kiosk is not enrolled with HQ (kioskctl enroll)\n");
+  EXPECT_EQ(Enroll(), StrCat("kiosk ", kKioskId, " enrolled with HQ at https://127.0.0.1:",
+                             hq_.port(), "\nkiosk-agent: the kiosk enrolled with HQ: syncing with ",
+                             "https://127.0.0.1:", hq_.port(), "\n"));
+  Phone phone(agent.port(), "en");
+  ASSERT_EQ(phone.SignUp("EL3-POSTER-V2", "Wei Zhang", "13812345678").status, 200);
+  ASSERT_TRUE(ScanAndSync(agent).starts_with("synced: "));
+  EXPECT_EQ(HqCount("SELECT count(*) FROM profiles"), 1) << "HQ opened the sealed phone";
+  EXPECT_EQ(HqCount("SELECT count(*) FROM signups"), 1);
+  EXPECT_EQ(HqCount("SELECT count(*) FROM dead_letters"), 0);
+  EXPECT_EQ(agent.Reload("HQ client certificate").find("restart"), std::string::npos);
 }
 
 }  // namespace

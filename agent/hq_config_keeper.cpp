@@ -86,6 +86,11 @@ HqConfigKeeper::HqConfigKeeper(const std::filesystem::path& state_dir, HqConfigT
                                KioskOwnKeys own, const Clock& clock)
     : file_(state_dir / "hq-config.json"), targets_(targets), own_(std::move(own)), clock_(clock) {}
 
+std::int64_t HqConfigKeeper::redeemed_through() const {
+  std::lock_guard lock(mutex_);
+  return redeemed_.through;
+}
+
 Result<ConfigBundle> HqConfigKeeper::WithWholeRedeemedList(const ConfigBundle& bundle) const {
   const RedeemedVouchers& sent = bundle.redeemed;
   if (sent.since && *sent.since != redeemed_.through) {

@@ -83,6 +83,9 @@ Result<std::unique_ptr<HqSync>> HqSync::Start(boost::asio::io_context& io,
       io.get_executor(), blocking_pool, sync->source_, *sync->transport_,
       [&keeper](const ConfigBundle& bundle) { return keeper.Apply(bundle); }, options,
       SystemClock());
+  if (const std::optional<std::int64_t> version = keeper.version()) {
+    sync->client_->ResumeConfig(*version, keeper.redeemed_through());
+  }
   journal.SetCommitListener([client = sync->client_.get()] { client->Wake(); });
   boost::asio::co_spawn(io, sync->client_->Run(), boost::asio::detached);
   LogInfo("sync", "syncing with HQ at ", enrollment.url);

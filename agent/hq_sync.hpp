@@ -48,7 +48,8 @@ class HttpsSyncTransport final : public SyncTransport {
 
 // Everything kiosk-agent runs to sync with HQ once enrolled: the HTTPS connection, the journal
 // source and the sync client, spawned on `io`; bundles go to `keeper` (which has applied the
-// saved copy already). New events wake the client through the journal's commit listener.
+// saved copy already; the client resumes from it). New events wake the client through the
+// journal's commit listener.
 // Start's error names the client certificate when it does not load. Use it on `io`'s thread.
 class HqSync {
  public:

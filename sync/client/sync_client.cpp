@@ -286,6 +286,12 @@ awaitable<Result<void>> SyncClient::UploadUntilCaughtUp(std::optional<millisecon
   }
 }
 
+void SyncClient::ResumeConfig(std::int64_t version, std::int64_t redeemed_through) {
+  std::lock_guard lock(mutex_);
+  status_.config_version = version;
+  redeemed_through_ = redeemed_through;
+}
+
 awaitable<Result<void>> SyncClient::PullConfig() {
   std::vector<std::pair<std::string, std::string>> headers = {
       {std::string(kSyncFeaturesHeader),

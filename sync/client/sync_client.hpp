@@ -139,6 +139,10 @@ class SyncClient {
       std::optional<std::chrono::milliseconds>* retry_after);
   // Pulls the config bundle (If-None-Match with the version in force) and applies a new one.
   boost::asio::awaitable<Result<void>> PullConfig();
+  // The bundle in force before this client started (the kiosk's saved copy): pulls ask
+  // If-None-Match its `version` and for the vouchers redeemed after `redeemed_through`, so a
+  // restart downloads nothing HQ sent before. Call before the first pull.
+  void ResumeConfig(std::int64_t version, std::int64_t redeemed_through);
 
  private:
   // A batch read from the journal and encoded for the wire.

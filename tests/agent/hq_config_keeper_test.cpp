@@ -289,8 +289,10 @@ TEST_F(HqConfigKeeperTest, RedeemedVouchersSinceAPositionAddToTheListHeld) {
   ASSERT_TRUE(saved) << saved.error().message();
   EXPECT_EQ(saved->redeemed, expected) << "the whole list is saved";
   Start();
+  EXPECT_EQ(keeper_->redeemed_through(), 0);
   ASSERT_TRUE(keeper_->LoadSaved());
   EXPECT_TRUE(trust_->Current()->redeemed_elsewhere.contains("kiosk-4/00000000000000bb"));
+  EXPECT_EQ(keeper_->redeemed_through(), 5) << "what the sync client resumes from";
 
   ConfigBundle next = HqBundle();  // after the restart, since the position the saved copy holds
   next.version = 9;

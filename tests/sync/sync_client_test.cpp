@@ -424,6 +424,20 @@ TEST_F(SyncClientTest, ConfigPullsNameTheRedeemedListTheKioskHolds) {
   }
 }
 
+// After a restart, the kiosk's saved copy is in force: the first pull asks for what is new.
+TEST_F(SyncClientTest, APullAfterARestartResumesFromTheSavedBundle) {
+  hq_.bundle_.version = 3;
+  hq_.bundle_.redeemed.through = 5;
+  MakeClient(FastOptions());
+  client_->ResumeConfig(3, 5);
+  EXPECT_EQ(client_->Status().config_version, 3);
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  EXPECT_TRUE(applied_.empty()) << "304: the saved copy is HQ's current bundle";
+  EXPECT_EQ(hq_.targets(), (std::vector<std::string>{"/v1/sync/config?redeemed_through=5"}));
+  EXPECT_EQ(hq_.HeaderValues(hq_.targets().back(), "if-none-match"),
+            (std::vector<std::string>{"\"v3\""}));
+}
+
 TEST(SyncBackoffTest, FullJitterStaysWithinTheDoublingCeilingAndTheCap) {
   const milliseconds base(1000), cap(300'000);
   EXPECT_EQ(FullJitterBackoff(1, base, cap, 0.999999), milliseconds(999));

@@ -7,8 +7,8 @@
 //          redeemed since, in the "redeemed" form
 //   whole  the peer, the same pull without a position, i.e. what every kiosk downloaded after each
 //          redemption before the delta existed, and what kiosks without the feature still get
-//          (the "redeemed_vouchers" form); a kiosk that starts or enrolls gets the same list in
-//          the "redeemed" form, also timed
+//          (the "redeemed_vouchers" form); a kiosk that enrolls or lost its copy gets the same
+//          list in the "redeemed" form, also timed
 //
 // Usage: config_pull_bench [--redeemed N,M,...] [--backends sqlite,postgres] [--pulls P]
 #include <algorithm>

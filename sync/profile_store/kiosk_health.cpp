@@ -89,6 +89,7 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms,
     attention.emplace_back(std::move(reason));
   }
   entry["attention"] = std::move(attention);
+  PutCertificateEnd(entry, "client_certificate", kiosk.client_certificate_not_after_ms, now_ms);
   if (!kiosk.stream) return entry;
   const KioskStatus& stream = *kiosk.stream;
   entry["incarnation"] = stream.incarnation;
@@ -97,7 +98,6 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms,
   entry["last_sync_at"] = TimeOrNull(stream.last_batch_at_ms);
   if (const std::optional<std::int64_t> backlog = Backlog(stream)) entry["backlog"] = *backlog;
   PutCertificateEnd(entry, "https_certificate", stream.https_not_after_ms, now_ms);
-  PutCertificateEnd(entry, "client_certificate", stream.client_certificate_not_after_ms, now_ms);
   if (stream.last_batch_at_ms > 0) {
     entry["seconds_since_sync"] =
         std::max<std::int64_t>(0, now_ms - stream.last_batch_at_ms) / 1000;
@@ -130,12 +130,16 @@ Result<std::vector<KioskHealth>> ReadKioskHealth(StoreBackend& store) {
     kiosk.revoked = record.revoked;
     kiosk.enrolled_at_ms = record.enrolled_at_ms;
     kiosk.last_contact_ms = record.last_contact_ms;
+    kiosk.client_certificate_not_after_ms = record.cert_not_after_ms;
   }
   for (KioskStatus& status : *streams) {
     KioskHealth& kiosk = by_id[status.kiosk_id];
     kiosk.kiosk_id = status.kiosk_id;
     if (status.last_batch_at_ms > 0) {
       kiosk.last_contact_ms = std::max(kiosk.last_contact_ms.value_or(0), status.last_batch_at_ms);
+    }
+    if (!kiosk.client_certificate_not_after_ms) {
+      kiosk.client_certificate_not_after_ms = status.client_certificate_not_after_ms;
     }
     kiosk.stream = std::move(status);
   }
@@ -171,10 +175,9 @@ std::vector<std::string> KioskAttention(const KioskHealth& kiosk, std::int64_t n
   if (kiosk.stream) {
     CheckCertificate(reasons, kiosk.stream->https_not_after_ms, kPhonesCertificateWarning,
                      "the phones' certificate", "", now_ms);
-    CheckCertificate(reasons, kiosk.stream->client_certificate_not_after_ms,
-                     kClientCertificateWarning, "the sync certificate", ": enroll the kiosk again",
-                     now_ms);
   }
+  CheckCertificate(reasons, kiosk.client_certificate_not_after_ms, kClientCertificateWarning,
+                   "the sync certificate", ": enroll the kiosk again", now_ms);
   return reasons;
 }
 
@@ -207,7 +210,7 @@ std::string KioskHealthTable(const std::vector<KioskHealth>& kiosks, std::int64_
                     backlog ? std::to_string(*backlog) : "-", "\t", MissingEvents(stream), "\t",
                     stream.dead_letters, "\t", stream.conflicts, "\t",
                     time_or_dash(stream.https_not_after_ms), "\t",
-                    time_or_dash(stream.client_certificate_not_after_ms), "\t",
+                    time_or_dash(kiosk.client_certificate_not_after_ms), "\t",
                     attention.empty() ? "ok" : attention, "\n");
   }
   return table;

@@ -50,7 +50,10 @@ struct KioskHealth {
   bool revoked = false;
   std::int64_t enrolled_at_ms = 0;              // 0 when not enrolled
   std::optional<std::int64_t> last_contact_ms;  // its latest batch or config pull
-  std::optional<KioskStatus> stream;            // nothing until the kiosk's first batch
+  // The end of its client certificate: of the one HQ issued last (the only one HQ accepts), or,
+  // for a kiosk enrolled before HQ kept that, as its latest batch reported.
+  std::optional<std::int64_t> client_certificate_not_after_ms;
+  std::optional<KioskStatus> stream;  // nothing until the kiosk's first batch
 };
 
 // When a kiosk needs attention. [kiosk_health] in profile-store's config.

@@ -28,4 +28,10 @@ inline constexpr std::string_view kLastContactSql = R"sql(
 ALTER TABLE kiosks ADD COLUMN last_contact_ms BIGINT;
 )sql";
 
+// SQLite 13, PostgreSQL 16: the end of validity of the client certificate HQ issued each kiosk
+// last (the only one it accepts), so that kiosk health knows it without waiting for a batch.
+inline constexpr std::string_view kIssuedCertificateEndSql = R"sql(
+ALTER TABLE kiosks ADD COLUMN cert_not_after_ms BIGINT;
+)sql";
+
 }  // namespace kiosk_edge

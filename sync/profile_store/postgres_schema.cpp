@@ -131,7 +131,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {12, kSchemaV12},
                                                             {13, kCertificateEndsSql},
                                                             {14, kLastContactSql},
-                                                            {15, kRedeemedPositionsSql}};
+                                                            {15, kRedeemedPositionsSql},
+                                                            {16, kIssuedCertificateEndSql}};
 
 // One advisory lock for every profile-store migration in the database.
 constexpr std::string_view kLockKey = "7210420001";

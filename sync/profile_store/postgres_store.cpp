@@ -128,11 +128,12 @@ Result<void> PostgresStore::StoreKiosk(const KioskRegistration& registration, st
   // Never un-revokes: the WHERE leaves a revoked kiosk's row alone, and the count tells.
   auto stored = (*session)->connection().Query(
       "INSERT INTO kiosks AS k (kiosk_id, cert_serial, device_public_key, enrolled_at_ms, "
-      "revoked) VALUES ($1, $2, $3, $4, false) ON CONFLICT (kiosk_id) DO UPDATE SET "
-      "cert_serial = excluded.cert_serial, device_public_key = excluded.device_public_key, "
-      "enrolled_at_ms = excluded.enrolled_at_ms WHERE NOT k.revoked",
+      "revoked, cert_not_after_ms) VALUES ($1, $2, $3, $4, false, $5) ON CONFLICT (kiosk_id) "
+      "DO UPDATE SET cert_serial = excluded.cert_serial, "
+      "device_public_key = excluded.device_public_key, enrolled_at_ms = excluded.enrolled_at_ms, "
+      "cert_not_after_ms = excluded.cert_not_after_ms WHERE NOT k.revoked",
       Params(registration.kiosk_id, registration.cert_serial,
-             HexEncode(registration.device_public_key), now_ms));
+             HexEncode(registration.device_public_key), now_ms, registration.cert_not_after_ms));
   if (!stored) return stored.error();
   if (stored->Affected() == 0) {
     return Error(ErrorKind::kConflict,
@@ -167,7 +168,7 @@ namespace {
 
 constexpr std::string_view kKioskColumns =
     "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
-    "last_contact_ms FROM kiosks";
+    "last_contact_ms, cert_not_after_ms FROM kiosks";
 
 KioskRecord ReadKiosk(const PgResult& rows, int row) {
   KioskRecord record;
@@ -179,6 +180,7 @@ KioskRecord ReadKiosk(const PgResult& rows, int row) {
   record.revoked = rows.Bool(row, 4);
   if (!rows.IsNull(row, 5)) record.revoked_at_ms = rows.Int(row, 5);
   if (!rows.IsNull(row, 6)) record.last_contact_ms = rows.Int(row, 6);
+  if (!rows.IsNull(row, 7)) record.cert_not_after_ms = rows.Int(row, 7);
   return record;
 }
 

@@ -98,7 +98,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {9, kWithdrawalEventsSql},
                                      {10, kCertificateEndsSql},
                                      {11, kLastContactSql},
-                                     {12, kRedeemedPositionsSql}};
+                                     {12, kRedeemedPositionsSql},
+                                     {13, kIssuedCertificateEndSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>
@@ -234,13 +235,15 @@ Result<void> SqliteStore::StoreKiosk(const KioskRegistration& registration, std:
   // Never un-revokes: the WHERE leaves a revoked kiosk's row alone, and Changes() tells.
   auto upsert = Query(*db_,
                       "INSERT INTO kiosks (kiosk_id, cert_serial, device_public_key, "
-                      "enrolled_at_ms, revoked) VALUES (?1, ?2, ?3, ?4, 0) "
+                      "enrolled_at_ms, revoked, cert_not_after_ms) VALUES (?1, ?2, ?3, ?4, 0, ?5) "
                       "ON CONFLICT (kiosk_id) DO UPDATE SET cert_serial = excluded.cert_serial, "
                       "device_public_key = excluded.device_public_key, "
-                      "enrolled_at_ms = excluded.enrolled_at_ms WHERE kiosks.revoked = 0");
+                      "enrolled_at_ms = excluded.enrolled_at_ms, "
+                      "cert_not_after_ms = excluded.cert_not_after_ms WHERE kiosks.revoked = 0");
   if (!upsert) return upsert.error();
-  auto bound = BindAll(*upsert, registration.kiosk_id, registration.cert_serial,
-                       HexEncode(registration.device_public_key), now_ms);
+  auto bound =
+      BindAll(*upsert, registration.kiosk_id, registration.cert_serial,
+              HexEncode(registration.device_public_key), now_ms, registration.cert_not_after_ms);
   if (!bound) return bound.error();
   if (auto ran = upsert->Run(); !ran) return ran.error();
   if (db_->Changes() == 0) {
@@ -275,7 +278,7 @@ namespace {
 
 constexpr std::string_view kKioskColumns =
     "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
-    "last_contact_ms FROM kiosks";
+    "last_contact_ms, cert_not_after_ms FROM kiosks";
 
 KioskRecord ReadKiosk(const Statement& row) {
   KioskRecord record;
@@ -287,6 +290,7 @@ KioskRecord ReadKiosk(const Statement& row) {
   record.revoked = row.ColumnInt(4) != 0;
   if (!row.ColumnIsNull(5)) record.revoked_at_ms = row.ColumnInt(5);
   if (!row.ColumnIsNull(6)) record.last_contact_ms = row.ColumnInt(6);
+  if (!row.ColumnIsNull(7)) record.cert_not_after_ms = row.ColumnInt(7);
   return record;
 }
 

@@ -33,6 +33,9 @@ struct KioskRegistration {
   std::string kiosk_id;
   std::string cert_serial;        // 1-128 printable ASCII characters
   std::string device_public_key;  // Ed25519, 32 bytes, or empty when not known
+  // The end of validity (Unix ms) of the certificate issued, the only one HQ accepts from now on;
+  // unset when not known.
+  std::optional<std::int64_t> cert_not_after_ms;
 };
 
 class StoreBackend {

@@ -11,6 +11,7 @@
 #include "common/json_fields.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "common/tls_certs.hpp"
 #include "sync/protocol/config_bundle.hpp"
 #include "sync/protocol/erasure.hpp"
 
@@ -87,8 +88,14 @@ awaitable<HttpResponse> Enroll(const StoreServices& services, const HttpRequest&
       result.kiosk_id = certificate.error();
       return result;
     }
-    if (auto registered = services.store->RegisterKiosk(
-            {info.common_name, std::to_string(serial), info.ed25519_public_key});
+    auto not_after = CertificateNotAfter(*certificate);
+    if (!not_after) {
+      result.kiosk_id = not_after.error().WithContext("the certificate just issued");
+      return result;
+    }
+    if (auto registered =
+            services.store->RegisterKiosk({info.common_name, std::to_string(serial),
+                                           info.ed25519_public_key, UnixMs(*not_after)});
         !registered) {
       result.kiosk_id = registered.error();
       return result;

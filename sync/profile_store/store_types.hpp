@@ -101,6 +101,9 @@ struct KioskRecord {
   std::optional<std::int64_t> revoked_at_ms;
   // When it last pulled the config bundle (StoreBackend::NoteContact); nothing before the first.
   std::optional<std::int64_t> last_contact_ms;
+  // The end of validity (Unix ms) of its current client certificate; nothing for a kiosk enrolled
+  // before HQ kept it.
+  std::optional<std::int64_t> cert_not_after_ms;
 };
 
 }  // namespace kiosk_edge

@@ -123,7 +123,7 @@ TEST_P(BundleMakerTest, NewContentGetsAHigherVersionEveryInstanceAgreesOn) {
   const std::int64_t v3 = Bundle(new_key, *first).version;
   EXPECT_GT(v3, v2);
   // A kiosk revoked by HQ changes the content too.
-  ASSERT_TRUE(second->RegisterKiosk({"kiosk-1", "17", std::string(32, 'k')}));
+  ASSERT_TRUE(second->RegisterKiosk({"kiosk-1", "17", std::string(32, 'k'), std::nullopt}));
   const std::int64_t v4 = Bundle(new_key, *second).version;
   EXPECT_GT(v4, v3);
   ASSERT_TRUE(first->RevokeKiosk("kiosk-1"));

@@ -88,8 +88,8 @@ TEST_P(KioskHealthTest, AnEmptyStoreHasNoKiosks) {
 }
 
 TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
-  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", ""}));
-  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-c", "02CD", ""}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", "", std::nullopt}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-c", "02CD", "", std::nullopt}));
   ASSERT_TRUE(store_->RevokeKiosk("kiosk-c"));
   const std::string voucher = "00112233aabbccdd";
   // kiosk-a at 08:00: a voucher issued and redeemed, and one event HQ cannot read.
@@ -199,12 +199,34 @@ TEST_P(KioskHealthTest, CertificatesNeedAttentionBeforeTheyEnd) {
             R"("the sync certificate has expired: enroll the kiosk again"])");
 }
 
+// HQ accepts only the client certificate it issued last, so that one's end is the kiosk's, from
+// its enrollment on and whatever an older batch reported.
+TEST_P(KioskHealthTest, TheSyncCertificateIsTheOneHqIssuedLast) {
+  const auto attention = [this] { return FirstKioskMember("attention"); };
+  const std::int64_t day_ms = 86'400'000;
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", "", NowMs() + 20 * day_ms}));
+  EXPECT_EQ(FirstKioskMember("client_certificate_not_after"), R"("2027-02-04T08:00:00Z")");
+  EXPECT_EQ(attention(), R"(["the sync certificate expires in 20 d: enroll the kiosk again"])");
+  EventBatch batch = MakeBatch("kiosk-a", "inc-a", 1, {Scan(testing::Device('1'), kT0)});
+  batch.client_certificate_not_after_ms = NowMs() + 5 * day_ms;  // an older certificate
+  Ingest(batch);
+  EXPECT_EQ(FirstKioskMember("client_certificate_seconds_left"), std::to_string(20 * 86'400));
+
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AC", "", NowMs() + 825 * day_ms}));  // again
+  EXPECT_EQ(attention(), "[]") << "renewed: no batch needed to show it";
+  auto kiosks = ReadKioskHealth(*store_);
+  ASSERT_TRUE(kiosks) << kiosks.error().message();
+  EXPECT_NE(KioskHealthTable(*kiosks, NowMs(), rules_).find("\t2029-04-19T08:00:00Z\tok\n"),
+            std::string::npos)
+      << KioskHealthTable(*kiosks, NowMs(), rules_);
+}
+
 // A kiosk that has not reached HQ for longer than silent_after needs attention: counted from its
 // enrollment until it first does, then from its latest batch or config pull. A revoked kiosk
 // cannot reach HQ and is not asked after.
 TEST_P(KioskHealthTest, AKioskThatHasNotReachedHqForAnHourNeedsAttention) {
   const auto attention = [this] { return FirstKioskMember("attention"); };
-  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", ""}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", "", std::nullopt}));
   clock_.Advance(60min);
   EXPECT_EQ(attention(), "[]");
   clock_.Advance(1min);
@@ -230,7 +252,7 @@ TEST_P(KioskHealthTest, AKioskThatHasNotReachedHqForAnHourNeedsAttention) {
 // instead of writing each time. A kiosk not in the registry has nowhere to keep it.
 TEST_P(KioskHealthTest, ContactIsKeptToWithinItsResolution) {
   const auto contact = [this] { return FirstKioskMember("last_contact_at"); };
-  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", ""}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", "", std::nullopt}));
   EXPECT_EQ(contact(), "null");
   ASSERT_TRUE(store_->NoteContact("kiosk-a"));
   EXPECT_EQ(contact(), R"("2027-01-15T08:00:00Z")");
@@ -248,8 +270,8 @@ TEST_P(KioskHealthTest, ContactIsKeptToWithinItsResolution) {
 
 // `profile-store kiosks` prints the same health, a line per kiosk.
 TEST_P(KioskHealthTest, TheTableHasALinePerKioskWithWhatNeedsAttention) {
-  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", ""}));
-  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-c", "02CD", ""}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", "", std::nullopt}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-c", "02CD", "", std::nullopt}));
   ASSERT_TRUE(store_->RevokeKiosk("kiosk-c"));
   EventBatch batch = MakeBatch("kiosk-b", "inc-b", 3, {Scan(testing::Device('1'), kT0)});
   batch.journal_last_seq = 10;

@@ -520,7 +520,7 @@ TEST_P(ProfileStoreBackendTest, EnrollmentTokensWorkOnceAndExpire) {
 
 TEST_P(ProfileStoreBackendTest, RevokedKiosksAndSupersededCertificatesAreRefused) {
   const std::string device_key(32, '\x42');
-  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-1", "01AF", device_key}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-1", "01AF", device_key, std::nullopt}));
   auto revoked = store_->IsRevoked("kiosk-1", "01AF");
   ASSERT_TRUE(revoked);
   EXPECT_FALSE(*revoked);
@@ -528,14 +528,14 @@ TEST_P(ProfileStoreBackendTest, RevokedKiosksAndSupersededCertificatesAreRefused
   EXPECT_TRUE(*store_->IsRevoked("kiosk-9", "01AF")) << "not a registered kiosk";
 
   clock_.Advance(1min);
-  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-1", "02B0", device_key}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-1", "02B0", device_key, std::nullopt}));
   EXPECT_TRUE(*store_->IsRevoked("kiosk-1", "01AF")) << "superseded by re-enrollment";
   EXPECT_FALSE(*store_->IsRevoked("kiosk-1", "02B0"));
 
   clock_.Advance(1min);
   ASSERT_TRUE(store_->RevokeKiosk("kiosk-1"));
   EXPECT_TRUE(*store_->IsRevoked("kiosk-1", "02B0"));
-  auto again = store_->RegisterKiosk({"kiosk-1", "03C1", device_key});
+  auto again = store_->RegisterKiosk({"kiosk-1", "03C1", device_key, std::nullopt});
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().kind(), ErrorKind::kConflict);
   EXPECT_TRUE(*store_->IsRevoked("kiosk-1", "03C1"));

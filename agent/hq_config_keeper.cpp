@@ -86,9 +86,9 @@ HqConfigKeeper::HqConfigKeeper(const std::filesystem::path& state_dir, HqConfigT
                                KioskOwnKeys own, const Clock& clock)
     : file_(state_dir / "hq-config.json"), targets_(targets), own_(std::move(own)), clock_(clock) {}
 
-std::int64_t HqConfigKeeper::redeemed_through() const {
+RedeemedPosition HqConfigKeeper::redeemed_end() const {
   std::lock_guard lock(mutex_);
-  return redeemed_.through;
+  return redeemed_.end();
 }
 
 Result<ConfigBundle> HqConfigKeeper::WithWholeRedeemedList(const ConfigBundle& bundle) const {

@@ -84,8 +84,8 @@ class HqConfigKeeper {
 
   // The version of the bundle in force; nullopt before the first one.
   std::optional<std::int64_t> version() const;
-  // The ledger position the redeemed vouchers in force are complete through (0 before any).
-  std::int64_t redeemed_through() const;
+  // Where the redeemed vouchers in force end (through 0 before any).
+  RedeemedPosition redeemed_end() const;
 
  private:
   struct Plan;

@@ -152,12 +152,12 @@ bool RunOne(StoreBackend& store, const HqIdentity& identity, const std::string& 
     return Result<HqChannelKeys>(
         HqChannelKeys{{HqChannelKey{'B', std::string(32, 'k'), 1'700'000'000, std::nullopt}}, 'B'});
   });
-  std::int64_t held = 0;  // the position the "news" kiosk holds
-  const auto bundle = [&](std::optional<std::int64_t> position,
+  RedeemedPosition held;  // where the "news" kiosk's list ends
+  const auto bundle = [&](const std::optional<RedeemedPosition>& position,
                           ConfigBundleWire wire) -> Result<std::string> {
     auto made = maker.Current(store, identity, SystemClock(), "kiosk-reader", position);
     if (!made) return made.error();
-    held = made->redeemed.through;
+    held = made->redeemed.end();
     return EncodeConfigBundle(*made, wire);
   };
   // Before each timed pull, one more redemption somewhere: every pull sees a new version.

@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "common/blocking.hpp"
+#include "common/http_forms.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "sync/protocol/erasure.hpp"
@@ -286,10 +287,10 @@ awaitable<Result<void>> SyncClient::UploadUntilCaughtUp(std::optional<millisecon
   }
 }
 
-void SyncClient::ResumeConfig(std::int64_t version, std::int64_t redeemed_through) {
+void SyncClient::ResumeConfig(std::int64_t version, RedeemedPosition redeemed_end) {
   std::lock_guard lock(mutex_);
   status_.config_version = version;
-  redeemed_through_ = redeemed_through;
+  redeemed_end_ = std::move(redeemed_end);
 }
 
 awaitable<Result<void>> SyncClient::PullConfig() {
@@ -303,8 +304,9 @@ awaitable<Result<void>> SyncClient::PullConfig() {
       headers.emplace_back("if-none-match", ConfigBundleEtag(*status_.config_version));
     }
     // HQ then sends only the vouchers redeemed since (config_bundle.hpp).
-    if (redeemed_through_ > 0) {
-      target = StrCat(target, "?", kRedeemedThroughParameter, "=", redeemed_through_);
+    if (redeemed_end_.through > 0) {
+      target = StrCat(target, "?", kRedeemedThroughParameter, "=", redeemed_end_.through, "&",
+                      kRedeemedThroughKeyParameter, "=", UrlEncode(redeemed_end_.through_key));
     }
   }
   const std::string method = "GET", body;
@@ -326,7 +328,7 @@ awaitable<Result<void>> SyncClient::PullConfig() {
   if (!applied) co_return applied.error().WithContext("apply config bundle");
   std::lock_guard lock(mutex_);
   status_.config_version = bundle->version;
-  redeemed_through_ = bundle->redeemed.through;
+  redeemed_end_ = bundle->redeemed.end();
   LogInfo(kComponent, "applied HQ's config bundle version ", bundle->version);
   co_return Result<void>();
 }

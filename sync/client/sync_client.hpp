@@ -140,9 +140,9 @@ class SyncClient {
   // Pulls the config bundle (If-None-Match with the version in force) and applies a new one.
   boost::asio::awaitable<Result<void>> PullConfig();
   // The bundle in force before this client started (the kiosk's saved copy): pulls ask
-  // If-None-Match its `version` and for the vouchers redeemed after `redeemed_through`, so a
+  // If-None-Match its `version` and for the vouchers redeemed after `redeemed_end`, so a
   // restart downloads nothing HQ sent before. Call before the first pull.
-  void ResumeConfig(std::int64_t version, std::int64_t redeemed_through);
+  void ResumeConfig(std::int64_t version, RedeemedPosition redeemed_end);
 
  private:
   // A batch read from the journal and encoded for the wire.
@@ -194,8 +194,8 @@ class SyncClient {
   bool waiting_for_events_ = false;  // idle (not backing off): Wake() ends the wait
   bool pending_wake_ = false;        // Wake() came during a round: go again at once
   bool sync_now_ = false;
-  // The ledger position of the redeemed vouchers the applied bundle holds (0: none yet).
-  std::int64_t redeemed_through_ = 0;
+  // Where the redeemed vouchers of the applied bundle end (through 0: none yet).
+  RedeemedPosition redeemed_end_;
 };
 
 }  // namespace kiosk_edge

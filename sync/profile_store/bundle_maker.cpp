@@ -31,20 +31,20 @@ BundleMaker::BundleMaker(std::vector<BundleChannel> channels, ChannelKeySource c
 
 Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity& identity,
                                           const Clock& clock, std::string_view kiosk_id,
-                                          std::optional<std::int64_t> redeemed_through) {
+                                          const std::optional<RedeemedPosition>& redeemed_held) {
   const std::int64_t now_s =
       std::chrono::duration_cast<std::chrono::seconds>(clock.WallNow().time_since_epoch()).count();
   auto kiosks = store.Kiosks();
   if (!kiosks) return kiosks.error();
-  const std::int64_t held = redeemed_through.value_or(0);
-  auto redeemed = store.RedeemedFleetVouchers(held, now_s);
-  if (!redeemed) return redeemed.error();
-  if (held > redeemed->through) {  // HQ's ledger is behind the kiosk's: the whole list
-    redeemed = store.RedeemedFleetVouchers(0, now_s);
-    if (!redeemed) return redeemed.error();
-  } else if (held > 0) {
-    redeemed->since = held;
+  std::int64_t since = 0;  // 0: the whole list
+  if (redeemed_held && redeemed_held->through > 0) {
+    auto held_there = store.RedeemedVoucherAt(redeemed_held->through);
+    if (!held_there) return held_there.error();
+    if (*held_there == redeemed_held->through_key) since = redeemed_held->through;
   }
+  auto redeemed = store.RedeemedFleetVouchers(since, now_s);
+  if (!redeemed) return redeemed.error();
+  if (since > 0) redeemed->since = since;
   auto revoked_vouchers = store.RevokedVouchers();
   if (!revoked_vouchers) return revoked_vouchers.error();
   auto erased_events = store.ErasedEventsOf(kiosk_id);

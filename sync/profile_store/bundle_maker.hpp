@@ -35,14 +35,13 @@ class BundleMaker {
 
   // The bundle `kiosk_id` gets now, with its version from `store`: what every kiosk gets, and of
   // the erased events only its own (a fleet's erasures would outgrow kMaxBundleListItems). The
-  // redeemed vouchers are those since `redeemed_through` when the kiosk holds them through a
-  // position HQ has reached (RedeemedVouchers::since), else all of them (also when HQ's ledger is
-  // behind the kiosk's, as after a restored backup). The version is the fleet's: it changes when
-  // any kiosk's erased events or the ledger's position do. Blocks: run it off the I/O thread.
-  // Thread-safe.
+  // redeemed vouchers are those after `redeemed_held` (RedeemedVouchers::since) when HQ's ledger
+  // holds its voucher at its position, else all of them (a kiosk that holds none, or one ahead of
+  // a database restored from a backup). The version is the fleet's: it changes when any kiosk's
+  // erased events or the ledger's position do. Blocks: run it off the I/O thread. Thread-safe.
   Result<ConfigBundle> Current(StoreBackend& store, const HqIdentity& identity, const Clock& clock,
                                std::string_view kiosk_id,
-                               std::optional<std::int64_t> redeemed_through = std::nullopt);
+                               const std::optional<RedeemedPosition>& redeemed_held = std::nullopt);
 
  private:
   const std::vector<BundleChannel> channels_;
@@ -51,8 +50,8 @@ class BundleMaker {
 
 // A digest of a bundle's content, 64 lower-case hex digits: all of it but its version, its erased
 // events, which `erased_event_count` (every kiosk's, StoreBackend::ErasedEventCount) stands for,
-// and its redeemed vouchers, which their `through` stands for (expiry alone changes nothing a
-// kiosk must learn: it drops expired vouchers itself).
+// and its redeemed vouchers, which their end (`through`, `through_key`) stands for (expiry alone
+// changes nothing a kiosk must learn: it drops expired vouchers itself).
 Result<std::string> BundleContentDigest(const ConfigBundle& bundle,
                                         std::int64_t erased_event_count);
 

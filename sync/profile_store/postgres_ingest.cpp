@@ -1,6 +1,7 @@
 // PostgresSession: setup, and the ingest transaction in PostgreSQL's SQL.
 
 #include <optional>
+#include <set>
 #include <utility>
 #include <variant>
 
@@ -96,12 +97,16 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
     {"lock_redeemed_positions",
      "SELECT pg_advisory_xact_lock(hashtextextended("
      "'kiosk-edge redeemed positions ' || current_schema(), 0))"},
+    // $1: the keys, each once, in the order RecordRedemptions gets them (key order), which is
+    // the order SQLite numbers them in, one by one.
     {"number_redeemed",
      "UPDATE vouchers AS v SET redeemed_pos = numbered.base + numbered.rank "
-     "FROM (SELECT voucher_key, ROW_NUMBER() OVER (ORDER BY voucher_key) AS rank, "
+     "FROM (SELECT k.voucher_key, ROW_NUMBER() OVER (ORDER BY k.ord) AS rank, "
      "(SELECT COALESCE(MAX(redeemed_pos), 0) FROM vouchers WHERE redeemed_pos IS NOT NULL) AS base "
-     "FROM vouchers WHERE voucher_key = ANY($1::text[]) AND scope = 'fleet' AND redemptions > 0 "
-     "AND redeemed_pos IS NULL) AS numbered WHERE v.voucher_key = numbered.voucher_key"},
+     "FROM unnest($1::text[]) WITH ORDINALITY AS k(voucher_key, ord) "
+     "JOIN vouchers x ON x.voucher_key = k.voucher_key "
+     "WHERE x.scope = 'fleet' AND x.redemptions > 0 AND x.redeemed_pos IS NULL) AS numbered "
+     "WHERE v.voucher_key = numbered.voucher_key"},
     {"insert_redemption",
      "INSERT INTO redemptions (kiosk_id, incarnation, seq, voucher_key, staff, source, "
      "occurred_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)"},
@@ -399,14 +404,14 @@ class PgIngestTransaction final : public IngestTransaction {
       firsts.push_back(is_this ? std::nullopt : std::optional<EventId>(std::move(first)));
     }
     PgArray fleet_keys;
-    bool any_fleet = false;
+    std::set<std::string_view> seen;
     for (const PreparedEvent* redemption : redemptions) {
       const auto& facts = std::get<RedemptionFacts>(redemption->facts);
-      if (facts.scope != "fleet") continue;
-      fleet_keys.Add(facts.voucher_key);
-      any_fleet = true;
+      if (facts.scope == "fleet" && seen.insert(facts.voucher_key).second) {
+        fleet_keys.Add(facts.voucher_key);
+      }
     }
-    if (any_fleet) {
+    if (!seen.empty()) {
       Queue(PgCommand::Prepared("lock_redeemed_positions", {}));
       Queue(PgCommand::Prepared("number_redeemed", Params(fleet_keys)));
     }

@@ -109,18 +109,31 @@ Result<RedeemedVouchers> PostgresStore::RedeemedFleetVouchers(std::int64_t after
   if (!session) return session.error();
   // One statement, one snapshot: `through` and the list agree.
   auto rows = (*session)->connection().Query(
-      "SELECT t.through, v.voucher_key, v.expires_at FROM (SELECT COALESCE(MAX(redeemed_pos), 0) "
-      "AS through FROM vouchers WHERE redeemed_pos IS NOT NULL) AS t LEFT JOIN vouchers v "
+      "WITH t AS MATERIALIZED (SELECT m.through, (SELECT voucher_key FROM vouchers WHERE "
+      "redeemed_pos = m.through) AS through_key FROM (SELECT COALESCE(MAX(redeemed_pos), 0) "
+      "AS through FROM vouchers WHERE redeemed_pos IS NOT NULL) AS m) "
+      "SELECT t.through, t.through_key, v.voucher_key, v.expires_at FROM t LEFT JOIN vouchers v "
       "ON v.redeemed_pos > $1 AND v.expires_at > $2 ORDER BY v.voucher_key COLLATE \"C\"",
       Params(after, now_unix_s));
   if (!rows) return rows.error();
   RedeemedVouchers redeemed;
   for (int i = 0; i < rows->rows(); ++i) {
     redeemed.through = rows->Int(i, 0);
-    if (rows->IsNull(i, 1)) continue;  // the one row of an empty list
-    redeemed.vouchers.push_back(RedeemedVoucher{rows->Text(i, 1), rows->Int(i, 2)});
+    if (!rows->IsNull(i, 1)) redeemed.through_key = rows->Text(i, 1);
+    if (rows->IsNull(i, 2)) continue;  // the one row of an empty list
+    redeemed.vouchers.push_back(RedeemedVoucher{rows->Text(i, 2), rows->Int(i, 3)});
   }
   return redeemed;
+}
+
+Result<std::optional<std::string>> PostgresStore::RedeemedVoucherAt(std::int64_t position) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto rows = (*session)->connection().Query(
+      "SELECT voucher_key FROM vouchers WHERE redeemed_pos = $1", Params(position));
+  if (!rows) return rows.error();
+  if (rows->rows() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(rows->Text(0, 0));
 }
 
 Result<std::vector<VoucherConflict>> PostgresStore::Conflicts() {

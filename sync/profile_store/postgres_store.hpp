@@ -42,6 +42,7 @@ class PostgresStore final : public StoreBackend {
   Result<StoreCounts> Counts() override;
   Result<RedeemedVouchers> RedeemedFleetVouchers(std::int64_t after,
                                                  std::int64_t now_unix_s) override;
+  Result<std::optional<std::string>> RedeemedVoucherAt(std::int64_t position) override;
   Result<std::vector<VoucherConflict>> Conflicts() override;
   Result<std::vector<DeadLetter>> DeadLetters(std::string_view kiosk_id) override;
   Result<std::optional<std::string>> ProfileOfSignup(const EventId& signup) override;

@@ -17,7 +17,8 @@ UPDATE vouchers SET redeemed_pos = numbered.pos
   FROM (SELECT voucher_key, ROW_NUMBER() OVER (ORDER BY voucher_key) AS pos FROM vouchers
         WHERE scope = 'fleet' AND redemptions > 0) AS numbered
   WHERE vouchers.voucher_key = numbered.voucher_key;
-CREATE INDEX vouchers_by_redeemed_pos ON vouchers (redeemed_pos) WHERE redeemed_pos IS NOT NULL;
+CREATE UNIQUE INDEX vouchers_by_redeemed_pos ON vouchers (redeemed_pos)
+  WHERE redeemed_pos IS NOT NULL;
 )sql";
 
 }  // namespace kiosk_edge

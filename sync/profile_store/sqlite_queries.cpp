@@ -132,17 +132,30 @@ Result<RedeemedVouchers> SqliteStore::RedeemedFleetVouchers(std::int64_t after,
   RedeemedVouchers redeemed;
   auto read = Select(
       *db_,
-      "SELECT t.through, v.voucher_key, v.expires_at FROM (SELECT COALESCE(MAX(redeemed_pos), 0) "
-      "AS through FROM vouchers WHERE redeemed_pos IS NOT NULL) AS t LEFT JOIN vouchers v "
+      "WITH t AS MATERIALIZED (SELECT m.through, (SELECT voucher_key FROM vouchers WHERE "
+      "redeemed_pos = m.through) AS through_key FROM (SELECT COALESCE(MAX(redeemed_pos), 0) "
+      "AS through FROM vouchers WHERE redeemed_pos IS NOT NULL) AS m) "
+      "SELECT t.through, t.through_key, v.voucher_key, v.expires_at FROM t LEFT JOIN vouchers v "
       "ON v.redeemed_pos > ?1 AND v.expires_at > ?2 ORDER BY v.voucher_key",
       [&redeemed](const Statement& row) {
         redeemed.through = row.ColumnInt(0);
-        if (row.ColumnIsNull(1)) return;  // the one row of an empty list
-        redeemed.vouchers.push_back(RedeemedVoucher{row.ColumnText(1), row.ColumnInt(2)});
+        if (!row.ColumnIsNull(1)) redeemed.through_key = row.ColumnText(1);
+        if (row.ColumnIsNull(2)) return;  // the one row of an empty list
+        redeemed.vouchers.push_back(RedeemedVoucher{row.ColumnText(2), row.ColumnInt(3)});
       },
       after, now_unix_s);
   if (!read) return read.error();
   return redeemed;
+}
+
+Result<std::optional<std::string>> SqliteStore::RedeemedVoucherAt(std::int64_t position) {
+  std::lock_guard lock(mutex_);
+  std::optional<std::string> key;
+  auto read = Select(
+      *db_, "SELECT voucher_key FROM vouchers WHERE redeemed_pos = ?1",
+      [&key](const Statement& row) { key = row.ColumnText(0); }, position);
+  if (!read) return read.error();
+  return key;
 }
 
 Result<std::vector<VoucherConflict>> SqliteStore::Conflicts() {

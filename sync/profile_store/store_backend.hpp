@@ -104,6 +104,9 @@ class StoreBackend {
   // nothing by asking for what came after N.
   virtual Result<RedeemedVouchers> RedeemedFleetVouchers(std::int64_t after,
                                                          std::int64_t now_unix_s) = 0;
+  // The fleet voucher at ledger position `position`, if any: a kiosk's RedeemedPosition is HQ's
+  // only while it names the voucher there.
+  virtual Result<std::optional<std::string>> RedeemedVoucherAt(std::int64_t position) = 0;
   virtual Result<std::vector<VoucherConflict>> Conflicts() = 0;
   virtual Result<std::vector<DeadLetter>> DeadLetters(std::string_view kiosk_id) = 0;
   // The profile a stored signup event was merged into.

@@ -14,6 +14,7 @@
 #include "common/tls_certs.hpp"
 #include "sync/protocol/config_bundle.hpp"
 #include "sync/protocol/erasure.hpp"
+#include "sync/protocol/wire_grammar.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -183,18 +184,25 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpReq
   co_return HttpResponse::Json(200, std::move(*encoded));
 }
 
-// The kiosk's RedeemedVouchers::through, from `?redeemed_through=N`; nothing when absent.
-Result<std::optional<std::int64_t>> RedeemedThroughOf(const HttpRequest& request) {
+// The redeemed vouchers the kiosk holds, from `?redeemed_through=N&redeemed_through_key=K`
+// (config_bundle.hpp); nothing when absent.
+Result<std::optional<RedeemedPosition>> RedeemedHeldOf(const HttpRequest& request) {
   auto fields = ParseFormUrlEncoded(QueryOf(request.target), 4);
   if (!fields) return fields.error();
   const std::optional<std::string_view> text = FindField(*fields, kRedeemedThroughParameter);
-  if (!text) return std::optional<std::int64_t>();
+  const std::optional<std::string_view> key = FindField(*fields, kRedeemedThroughKeyParameter);
+  if (!text && !key) return std::optional<RedeemedPosition>();
   const std::optional<std::int64_t> through = AdvisoryNumber(text, 0);
   if (!through) {
     return Error(ErrorKind::kInvalidArgument,
                  StrCat(kRedeemedThroughParameter, " must be a whole number of at least 0"));
   }
-  return through;
+  if (*through > 0 && !(key && wire::IsVoucherKey(*key))) {
+    return Error(ErrorKind::kInvalidArgument,
+                 StrCat(kRedeemedThroughKeyParameter,
+                        " must name the voucher at redeemed_through (<kiosk id>/<voucher id>)"));
+  }
+  return std::optional(RedeemedPosition{*through, std::string(key.value_or(""))});
 }
 
 awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpRequest& request) {
@@ -202,20 +210,20 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
   // Kiosks without the feature get the whole list, in the form they read (config_bundle.hpp).
   const bool redeemed_delta =
       ListsSyncFeature(request.Header(kSyncFeaturesHeader), kSyncFeatureRedeemedDelta);
-  std::optional<std::int64_t> redeemed_through;
+  std::optional<RedeemedPosition> redeemed_held;
   if (redeemed_delta) {
-    auto through = RedeemedThroughOf(request);
-    if (!through) co_return JsonError(400, through.error().message());
-    redeemed_through = *through;
+    auto held = RedeemedHeldOf(request);
+    if (!held) co_return JsonError(400, held.error().message());
+    redeemed_held = std::move(*held);
   }
-  const auto make = [&services, &kiosk_id = *request.peer_common_name, redeemed_through] {
+  const auto make = [&services, &kiosk_id = *request.peer_common_name, &redeemed_held] {
     // A config pull is how a kiosk with nothing to send shows HQ it is alive (kiosk health).
     if (auto noted = services.store->NoteContact(kiosk_id); !noted) {
       LogWarning(kComponent, "kiosk ", kiosk_id,
                  ": last contact not recorded: ", noted.error().message());
     }
     return services.bundles->Current(*services.store, *services.identity, *services.clock, kiosk_id,
-                                     redeemed_through);
+                                     redeemed_held);
   };
   Result<ConfigBundle> bundle = co_await RunBlocking(*services.blocking_pool, make);
   if (!bundle) co_return StoreError(bundle.error());

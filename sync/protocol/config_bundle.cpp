@@ -128,6 +128,11 @@ Result<void> ValidateList(const std::vector<std::string>& items, std::string_vie
 
 Result<void> ValidateRedeemed(const RedeemedVouchers& redeemed) {
   if (redeemed.through < 0) return Invalid("redeemed.through", "must be at least 0");
+  if (redeemed.through == 0 ? !redeemed.through_key.empty()
+                            : !wire::IsVoucherKey(redeemed.through_key)) {
+    return Invalid("redeemed.through_key",
+                   redeemed.through == 0 ? "must be absent with through 0" : kVoucherKeyRule);
+  }
   if (redeemed.since && (*redeemed.since < 1 || *redeemed.since > redeemed.through)) {
     return Invalid("redeemed.since", "must be between 1 and redeemed.through");
   }
@@ -264,6 +269,9 @@ Result<RedeemedVouchers> ReadRedeemed(StrictObject& bundle_json) {
   auto through = json.Int("through", 0, kMaxInt64);
   if (!through) return through.error();
   redeemed.through = *through;
+  auto through_key = json.OptionalString("through_key", wire::IsVoucherKey, kVoucherKeyRule);
+  if (!through_key) return through_key.error();
+  redeemed.through_key = through_key->value_or("");
   auto since = json.OptionalInt("since", 1, kMaxInt64);
   if (!since) return since.error();
   redeemed.since = *since;
@@ -286,8 +294,10 @@ boost::json::value RedeemedJson(const RedeemedVouchers& redeemed) {
     vouchers.emplace_back(
         boost::json::object{{"key", voucher.key}, {"expires_at_s", voucher.expires_at_s}});
   }
-  boost::json::object json{{"through", redeemed.through}, {"vouchers", std::move(vouchers)}};
+  boost::json::object json{{"through", redeemed.through}};
+  if (redeemed.through > 0) json["through_key"] = redeemed.through_key;
   if (redeemed.since) json["since"] = *redeemed.since;
+  json["vouchers"] = std::move(vouchers);
   return json;
 }
 

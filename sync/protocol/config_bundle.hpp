@@ -17,7 +17,7 @@
 //    "trusted_kiosks": {"kiosk-1": "<hex, 32 bytes>"},
 //    "revoked_kiosks": ["kiosk-9"],
 //    "revoked_vouchers": ["kiosk-1/0123456789abcdef"],
-//    "redeemed": {"through": 42, "since": 40,
+//    "redeemed": {"through": 42, "through_key": "kiosk-2/fedcba9876543210", "since": 40,
 //                 "vouchers": [{"key": "kiosk-2/fedcba9876543210", "expires_at_s": 1800000000}]},
 //    "erased_subjects": ["<52 base32 characters>"],
 //    "erased_events": ["kiosk-1/9f2c0a/17"]}
@@ -36,11 +36,14 @@
 // refuse unknown members); the version covers it either way.
 //
 // Fleet-scope redemptions (DESIGN.md section 6). HQ numbers each fleet voucher's first redemption
-// with a ledger position, in commit order. "through" is the highest position the list covers. A
-// bundle without "since" carries every redeemed fleet voucher not yet expired. A bundle with
-// "since" carries only the vouchers first redeemed after that position, and the kiosk adds them to
-// the list it holds through "since". The kiosk asks for that form by sending
-// `?redeemed_through=<its through>` with the kSyncFeatureRedeemedDelta feature. So a redemption
+// with a ledger position, in commit order. "through" is the highest position the list covers, and
+// "through_key" the voucher at it (absent with through 0). A bundle without "since" carries every
+// redeemed fleet voucher not yet expired. A bundle with "since" carries only the vouchers first
+// redeemed after that position, and the kiosk adds them to the list it holds through "since". The
+// kiosk asks for that form by sending `?redeemed_through=N&redeemed_through_key=K` (its through and
+// through_key) with the kSyncFeatureRedeemedDelta feature; HQ sends the whole list instead when
+// its ledger does not hold voucher K at position N (a database restored from an older backup gives
+// positions again, to other vouchers, which the kiosk would miss). So a redemption
 // costs each kiosk one voucher of download, not the whole list. The kiosk drops vouchers once they
 // expire (a redeemed voucher's expiry is all it needs: an expired voucher is refused anyway).
 // Kiosks that do not announce the feature get the full list in the first wire form,
@@ -96,8 +99,9 @@ struct BundleTokenKey {
 // The sync feature (kSyncFeaturesHeader, sync/protocol/erasure.hpp) of kiosks that read
 // "redeemed" and send `redeemed_through`.
 inline constexpr std::string_view kSyncFeatureRedeemedDelta = "redeemed-delta";
-// The query parameter of GET /v1/sync/config naming the kiosk's RedeemedVouchers::through.
+// The query parameters of GET /v1/sync/config naming the kiosk's RedeemedPosition.
 inline constexpr std::string_view kRedeemedThroughParameter = "redeemed_through";
+inline constexpr std::string_view kRedeemedThroughKeyParameter = "redeemed_through_key";
 // The expiry of a voucher from the first wire form, which does not tell it: kept until a full
 // list replaces it.
 inline constexpr std::int64_t kUnknownRedeemedExpiry = 100'000'000'000;  // year 5138, in Unix s
@@ -110,12 +114,23 @@ struct RedeemedVoucher {
   friend bool operator==(const RedeemedVoucher&, const RedeemedVoucher&) = default;
 };
 
+// Where a list of redeemed vouchers ends: ledger position `through` (0: nothing yet), the
+// position of voucher `through_key` ("" with through 0).
+struct RedeemedPosition {
+  std::int64_t through = 0;
+  std::string through_key;
+
+  friend bool operator==(const RedeemedPosition&, const RedeemedPosition&) = default;
+};
+
 // The fleet's redeemed vouchers, whole or as what changed since a position (see above).
 struct RedeemedVouchers {
   std::int64_t through = 0;               // >= 0: the ledger position the list is complete through
+  std::string through_key;                // the voucher at `through`; "" when through is 0
   std::optional<std::int64_t> since;      // set (1..through): `vouchers` add to the list held at it
   std::vector<RedeemedVoucher> vouchers;  // unique keys
 
+  RedeemedPosition end() const { return {through, through_key}; }
   friend bool operator==(const RedeemedVouchers&, const RedeemedVouchers&) = default;
 };
 

@@ -47,7 +47,8 @@ ConfigBundle HqBundle() {
   bundle.hq_public_key = std::string(32, 'h');
   bundle.trusted_kiosks = {{"kiosk-2", std::string(32, '2')}};
   bundle.revoked_kiosks = {"kiosk-9"};
-  bundle.redeemed = {3, std::nullopt, {{"kiosk-2/0123456789abcdef", 1'900'000'000}}};
+  bundle.redeemed = {
+      3, "kiosk-2/0123456789abcdef", std::nullopt, {{"kiosk-2/0123456789abcdef", 1'900'000'000}}};
   return bundle;
 }
 
@@ -274,7 +275,8 @@ TEST_F(HqConfigKeeperTest, RedeemedVouchersSinceAPositionAddToTheListHeld) {
 
   ConfigBundle delta = HqBundle();
   delta.version = 8;
-  delta.redeemed = {5, 3, {{"kiosk-4/00000000000000bb", 1'900'000'000}}};
+  delta.redeemed = {
+      5, "kiosk-4/00000000000000bb", 3, {{"kiosk-4/00000000000000bb", 1'900'000'000}}};
   ASSERT_TRUE(keeper_->Apply(delta));
   const auto trust = trust_->Current();
   EXPECT_TRUE(trust->redeemed_elsewhere.contains("kiosk-2/0123456789abcdef")) << "held before";
@@ -283,20 +285,22 @@ TEST_F(HqConfigKeeperTest, RedeemedVouchersSinceAPositionAddToTheListHeld) {
 
   const RedeemedVouchers expected{
       5,
+      "kiosk-4/00000000000000bb",
       std::nullopt,
       {{"kiosk-2/0123456789abcdef", 1'900'000'000}, {"kiosk-4/00000000000000bb", 1'900'000'000}}};
   auto saved = DecodeConfigBundle(ReadSmallFile(dir_ / "hq-config.json", 1 << 20).value());
   ASSERT_TRUE(saved) << saved.error().message();
   EXPECT_EQ(saved->redeemed, expected) << "the whole list is saved";
   Start();
-  EXPECT_EQ(keeper_->redeemed_through(), 0);
+  EXPECT_EQ(keeper_->redeemed_end(), RedeemedPosition{});
   ASSERT_TRUE(keeper_->LoadSaved());
   EXPECT_TRUE(trust_->Current()->redeemed_elsewhere.contains("kiosk-4/00000000000000bb"));
-  EXPECT_EQ(keeper_->redeemed_through(), 5) << "what the sync client resumes from";
+  EXPECT_EQ(keeper_->redeemed_end(), (RedeemedPosition{5, "kiosk-4/00000000000000bb"}))
+      << "what the sync client resumes from";
 
   ConfigBundle next = HqBundle();  // after the restart, since the position the saved copy holds
   next.version = 9;
-  next.redeemed = {6, 5, {{"kiosk-5/00000000000000cc", 1'900'000'000}}};
+  next.redeemed = {6, "kiosk-5/00000000000000cc", 5, {{"kiosk-5/00000000000000cc", 1'900'000'000}}};
   ASSERT_TRUE(keeper_->Apply(next));
   EXPECT_EQ(trust_->Current()->redeemed_elsewhere.size(), 3u);
 }
@@ -307,7 +311,8 @@ TEST_F(HqConfigKeeperTest, RedeemedVouchersSinceAnotherPositionAreRefused) {
   ConfigBundle delta = HqBundle();
   delta.version = 8;
   delta.channels.push_back(HqChannel("HQ-WOULD-BE-NEW"));
-  delta.redeemed = {5, 4, {{"kiosk-4/00000000000000bb", 1'900'000'000}}};
+  delta.redeemed = {
+      5, "kiosk-4/00000000000000bb", 4, {{"kiosk-4/00000000000000bb", 1'900'000'000}}};
   auto applied = keeper_->Apply(delta);
   ASSERT_FALSE(applied);
   EXPECT_EQ(applied.error().message(),
@@ -319,7 +324,8 @@ TEST_F(HqConfigKeeperTest, RedeemedVouchersSinceAnotherPositionAreRefused) {
 
   ConfigBundle whole = HqBundle();  // a whole list replaces whatever is held
   whole.version = 9;
-  whole.redeemed = {2, std::nullopt, {{"kiosk-4/00000000000000bb", 1'900'000'000}}};
+  whole.redeemed = {
+      2, "kiosk-4/00000000000000bb", std::nullopt, {{"kiosk-4/00000000000000bb", 1'900'000'000}}};
   ASSERT_TRUE(keeper_->Apply(whole));
   EXPECT_EQ(trust_->Current()->redeemed_elsewhere,
             (std::set<std::string, std::less<>>{"kiosk-4/00000000000000bb"}));
@@ -335,7 +341,7 @@ TEST_F(HqConfigKeeperTest, ASavedCopyInTheFirstRedeemedFormStillLoads) {
   EXPECT_TRUE(trust_->Current()->redeemed_elsewhere.contains("kiosk-2/0123456789abcdef"));
   ConfigBundle delta = HqBundle();
   delta.version = 8;
-  delta.redeemed = {5, 3, {}};
+  delta.redeemed = {5, "kiosk-4/00000000000000bb", 3, {}};
   EXPECT_FALSE(keeper_->Apply(delta)) << "it holds the list through 0, not 3";
 }
 

@@ -178,33 +178,46 @@ TEST_P(BundleMakerTest, RedeemedVouchersGoAsChangesSinceTheListTheKioskHolds) {
         "kiosk-2", "inc-2", seq, {testing::Redemption("kiosk-2", voucher, "fleet", expires_s)}));
     ASSERT_TRUE(answer) << answer.error().message();
   };
-  const auto current = [&](std::optional<std::int64_t> held) {
+  const auto current = [&](std::optional<RedeemedPosition> held) {
     auto bundle = maker.Current(*store, *identity_, clock_, "kiosk-1", held);
     EXPECT_TRUE(bundle) << bundle.error().message();
     return bundle ? *bundle : ConfigBundle{};
+  };
+  const auto at = [](std::int64_t through, const char* voucher) {
+    return RedeemedPosition{through, StrCat("kiosk-2/", voucher)};
   };
   const std::int64_t now_s = UnixMs(clock_.WallNow()) / 1000;
   ASSERT_NO_FATAL_FAILURE(redeem(1, "00000000000000a1", now_s + 3600));
   ASSERT_NO_FATAL_FAILURE(redeem(2, "00000000000000a2", now_s + 60));
   const ConfigBundle whole = current(std::nullopt);
   EXPECT_EQ(whole.redeemed, (RedeemedVouchers{2,
+                                              "kiosk-2/00000000000000a2",
                                               std::nullopt,
                                               {{"kiosk-2/00000000000000a1", now_s + 3600},
                                                {"kiosk-2/00000000000000a2", now_s + 60}}}));
-  const ConfigBundle held = current(2);
-  EXPECT_EQ(held.redeemed, (RedeemedVouchers{2, 2, {}})) << "nothing new since 2";
+  const ConfigBundle held = current(at(2, "00000000000000a2"));
+  EXPECT_EQ(held.redeemed, (RedeemedVouchers{2, "kiosk-2/00000000000000a2", 2, {}}))
+      << "nothing new since 2";
   EXPECT_EQ(held.version, whole.version) << "the version is the fleet's, whatever is held";
 
   ASSERT_NO_FATAL_FAILURE(redeem(3, "00000000000000a3", now_s + 3600));
-  const ConfigBundle after = current(2);
-  EXPECT_EQ(after.redeemed, (RedeemedVouchers{3, 2, {{"kiosk-2/00000000000000a3", now_s + 3600}}}));
+  const ConfigBundle after = current(at(2, "00000000000000a2"));
+  EXPECT_EQ(after.redeemed,
+            (RedeemedVouchers{
+                3, "kiosk-2/00000000000000a3", 2, {{"kiosk-2/00000000000000a3", now_s + 3600}}}));
   EXPECT_GT(after.version, whole.version) << "a redemption is news";
-  EXPECT_EQ(current(1).redeemed.vouchers.size(), 2u) << "since 1: a2 and a3";
-  EXPECT_EQ(current(0).redeemed.since, std::nullopt) << "0 holds nothing: the whole list";
+  EXPECT_EQ(current(at(1, "00000000000000a1")).redeemed.vouchers.size(), 2u)
+      << "since 1: a2 and a3";
+  EXPECT_EQ(current(RedeemedPosition{}).redeemed.since, std::nullopt)
+      << "0 holds nothing: the whole list";
 
-  const ConfigBundle behind = current(7);  // HQ restored from a backup older than the kiosk's list
-  EXPECT_EQ(behind.redeemed.since, std::nullopt);
-  EXPECT_EQ(behind.redeemed.vouchers.size(), 3u);
+  // A database restored from a backup older than the kiosk's list: the kiosk's position is past
+  // HQ's, or HQ gave it again to another voucher. Either way, the whole list.
+  for (const RedeemedPosition& stale : {at(7, "00000000000000a7"), at(2, "00000000000000a9")}) {
+    const ConfigBundle behind = current(stale);
+    EXPECT_EQ(behind.redeemed.since, std::nullopt) << stale.through;
+    EXPECT_EQ(behind.redeemed.vouchers.size(), 3u) << stale.through;
+  }
 
   clock_.Advance(120s);  // a2 expires: kiosks drop it themselves
   const ConfigBundle expired = current(std::nullopt);
@@ -228,9 +241,9 @@ TEST(BundleContentDigestTest, IgnoresTheVersionAndOneKiosksErasedEventsAndSeesEv
   EXPECT_EQ(BundleContentDigest(own_erasures, 0).value(), *digest);
   EXPECT_NE(BundleContentDigest(bundle, 1).value(), *digest);
   ConfigBundle redeemed = bundle;  // the list and `since` vary with the kiosk and the clock
-  redeemed.redeemed = {0, std::nullopt, {{"kiosk-2/00000000000000a1", 1'900'000'000}}};
+  redeemed.redeemed = {0, "", std::nullopt, {{"kiosk-2/00000000000000a1", 1'900'000'000}}};
   EXPECT_EQ(BundleContentDigest(redeemed, 0).value(), *digest);
-  redeemed.redeemed = {4, 2, {}};  // `through` is the fleet's news
+  redeemed.redeemed = {4, "kiosk-2/00000000000000a4", 2, {}};  // the end is the fleet's news
   const auto through_4 = BundleContentDigest(redeemed, 0);
   EXPECT_NE(through_4.value(), *digest);
   redeemed.redeemed.since.reset();

@@ -29,6 +29,7 @@ ConfigBundle Bundle() {
   bundle.revoked_vouchers = {"kiosk-1/0123456789abcdef"};
   bundle.redeemed = {
       42,
+      "kiosk-2/fedcba9876543210",
       40,
       {{"kiosk-2/fedcba9876543210", 1'900'000'000}, {"kiosk-1/00000000000000ff", 1'800'000'000}}};
   bundle.erased_subjects = {std::string(52, 'A')};
@@ -121,6 +122,9 @@ TEST(ConfigBundleTest, RefusesEveryMalformedMemberNamingIt) {
        [&](auto& j) { redeemed_voucher(j, 0).erase("expires_at_s"); }},
       {"redeemed.vouchers[0].gift", [&](auto& j) { redeemed_voucher(j, 0)["gift"] = "tea"; }},
       {"redeemed.through", [](auto& j) { j["redeemed"].as_object()["through"] = -1; }},
+      {"redeemed.through_key", [](auto& j) { j["redeemed"].as_object().erase("through_key"); }},
+      {"redeemed.through_key",
+       [](auto& j) { j["redeemed"].as_object()["through_key"] = "kiosk-2-fedcba9876543210"; }},
       {"redeemed.since", [](auto& j) { j["redeemed"].as_object()["since"] = 0; }},
       {"redeemed.since", [](auto& j) { j["redeemed"].as_object()["since"] = 43; }},
       {"redeemed.vouchers", [](auto& j) { j["redeemed"].as_object().erase("vouchers"); }},
@@ -152,6 +156,11 @@ TEST(ConfigBundleTest, TheEncoderRefusesWhatTheDecoderWould) {
       [](ConfigBundle& b) { b.trusted_kiosks["kiosk-3"] = "short"; },
       [](ConfigBundle& b) { b.redeemed.vouchers.push_back(b.redeemed.vouchers[0]); },
       [](ConfigBundle& b) { b.redeemed.since = b.redeemed.through + 1; },
+      [](ConfigBundle& b) { b.redeemed.through_key.clear(); },
+      [](ConfigBundle& b) {
+        b.redeemed.through = 0;  // with a through_key still
+        b.redeemed.since.reset();
+      },
       [](ConfigBundle& b) { b.redeemed.vouchers[0].expires_at_s = kUnknownRedeemedExpiry + 1; },
       [](ConfigBundle& b) {
         b.channel_keys.clear();  // keys gone, but a signing key still named
@@ -181,6 +190,7 @@ TEST(ConfigBundleTest, TheFirstRedeemedFormCarriesWholeListsOfKeys) {
   ASSERT_TRUE(decoded) << decoded.error().message();
   EXPECT_EQ(decoded->redeemed,
             (RedeemedVouchers{0,
+                              "",
                               std::nullopt,
                               {{"kiosk-2/fedcba9876543210", kUnknownRedeemedExpiry},
                                {"kiosk-1/00000000000000ff", kUnknownRedeemedExpiry}}}))

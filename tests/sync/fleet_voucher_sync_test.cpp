@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "common/files.hpp"
+#include "common/http_forms.hpp"
 #include "common/strings.hpp"
 #include "support/clerk.hpp"
 #include "support/https_once.hpp"
@@ -150,23 +151,33 @@ TEST(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
                : "redeemed_vouchers " + boost::json::serialize(json.at("redeemed_vouchers"));
   };
   const std::string features = "erasure,redeemed-delta";
-  const auto news = pull("/v1/sync/config?redeemed_through=1", features);
+  const std::string held_first =
+      StrCat("/v1/sync/config?redeemed_through=1&redeemed_through_key=", UrlEncode(first.key));
+  const std::string end_first = StrCat(R"({"through":1,"through_key":")", first.key, R"(",)");
+  const auto news = pull(held_first, features);
   ASSERT_EQ(news.status, 200u) << news.body;
-  EXPECT_EQ(redeemed_json(news), R"({"through":1,"vouchers":[],"since":1})");
+  EXPECT_EQ(redeemed_json(news), StrCat(end_first, R"("since":1,"vouchers":[]})"));
+  const std::string whole_first =
+      StrCat(end_first, R"("vouchers":[{"key":")", first.key, R"(","expires_at_s":)");
   const auto whole = pull("/v1/sync/config", features);
   ASSERT_EQ(whole.status, 200u) << whole.body;
-  EXPECT_NE(redeemed_json(whole).find(
-                StrCat(R"({"through":1,"vouchers":[{"key":")", first.key, R"(","expires_at_s":)")),
-            std::string::npos)
-      << redeemed_json(whole);
-  const auto older_kiosk = pull("/v1/sync/config?redeemed_through=1", "erasure");
+  EXPECT_TRUE(redeemed_json(whole).starts_with(whole_first)) << redeemed_json(whole);
+  // A position HQ gave another voucher (as after restoring an older backup): the whole list.
+  const auto stale = pull(
+      "/v1/sync/config?redeemed_through=1&redeemed_through_key=kiosk-fleet-a%2F0000000000000000",
+      features);
+  ASSERT_EQ(stale.status, 200u) << stale.body;
+  EXPECT_TRUE(redeemed_json(stale).starts_with(whole_first)) << redeemed_json(stale);
+  const auto older_kiosk = pull(held_first, "erasure");
   ASSERT_EQ(older_kiosk.status, 200u) << older_kiosk.body;
   EXPECT_EQ(redeemed_json(older_kiosk), StrCat("redeemed_vouchers [\"", first.key, "\"]"));
-  const auto malformed = pull("/v1/sync/config?redeemed_through=one", features);
-  EXPECT_EQ(malformed.status, 400u);
-  EXPECT_NE(malformed.body.find("redeemed_through must be a whole number of at least 0"),
-            std::string::npos)
-      << malformed.body;
+  for (const auto& [query, error] :
+       {std::pair{"redeemed_through=one", "redeemed_through must be a whole number of at least 0"},
+        std::pair{"redeemed_through=1", "redeemed_through_key must name the voucher at"}}) {
+    const auto malformed = pull(StrCat("/v1/sync/config?", query), features);
+    EXPECT_EQ(malformed.status, 400u) << query;
+    EXPECT_NE(malformed.body.find(error), std::string::npos) << malformed.body;
+  }
 
   // A second redemption at A reaches B as news, added to the list B holds.
   const Voucher second = SignUpAndRedeem(a, "kiosk-fleet-a", "13912345678");
@@ -174,7 +185,7 @@ TEST(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
   ASSERT_TRUE(Eventually([&] { return Holds(SavedRedeemed(b), second.key); }))
       << "kiosk B never learned of the second redemption";
   const RedeemedVouchers held = SavedRedeemed(b);
-  EXPECT_EQ(held.through, 2);
+  EXPECT_EQ(held.end(), (RedeemedPosition{2, second.key}));
   EXPECT_TRUE(Holds(held, first.key)) << "kept from before";
   EXPECT_EQ(clerk_b.Redeem(second.token).at("reason"), "already_redeemed");
   ASSERT_EQ(a.Stop(), 0);

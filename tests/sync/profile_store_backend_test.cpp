@@ -353,11 +353,13 @@ TEST_P(ProfileStoreBackendTest, ASecondRedemptionAnywhereIsAConflictAndBothAreKe
 
   auto redeemed = store_->RedeemedFleetVouchers(0, kExpires - 1);
   ASSERT_TRUE(redeemed) << redeemed.error().message();
-  EXPECT_EQ(*redeemed, (RedeemedVouchers{1, std::nullopt, {{"kiosk-a/" + voucher, kExpires}}}))
+  EXPECT_EQ(
+      *redeemed,
+      (RedeemedVouchers{1, "kiosk-a/" + voucher, std::nullopt, {{"kiosk-a/" + voucher, kExpires}}}))
       << "fleet scope only, and the conflict took no second position";
   redeemed = store_->RedeemedFleetVouchers(0, kExpires);
   ASSERT_TRUE(redeemed);
-  EXPECT_EQ(*redeemed, (RedeemedVouchers{1, std::nullopt, {}}))
+  EXPECT_EQ(*redeemed, (RedeemedVouchers{1, "kiosk-a/" + voucher, std::nullopt, {}}))
       << "expired vouchers are refused anyway; the position stays";
 }
 
@@ -372,10 +374,14 @@ TEST_P(ProfileStoreBackendTest, FleetRedemptionsTakeLedgerPositionsInOrder) {
   auto first = store_->RedeemedFleetVouchers(0, kExpires - 100);
   ASSERT_TRUE(first) << first.error().message();
   EXPECT_EQ(*first, (RedeemedVouchers{2,
+                                      key("00000000000000b2"),
                                       std::nullopt,
                                       {{key("00000000000000b1"), kExpires - 10},
                                        {key("00000000000000b2"), kExpires}}}))
       << "sorted by key; store scope takes none";
+  EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), key("00000000000000b1"))
+      << "a batch's in key order";
+  EXPECT_EQ(store_->RedeemedVoucherAt(3).value(), std::nullopt);
 
   // A redemption before its issue, another again (a conflict), and a new one.
   Ingest(MakeBatch("kiosk-c", "inc-c", 1,
@@ -384,9 +390,11 @@ TEST_P(ProfileStoreBackendTest, FleetRedemptionsTakeLedgerPositionsInOrder) {
   Ingest(MakeBatch("kiosk-a", "inc-a", 1, {VoucherIssued("00000000000000c1", "fleet", kExpires)}));
   auto since = store_->RedeemedFleetVouchers(first->through, kExpires - 100);
   ASSERT_TRUE(since);
-  EXPECT_EQ(*since, (RedeemedVouchers{3, std::nullopt, {{key("00000000000000c1"), kExpires}}}));
+  EXPECT_EQ(*since,
+            (RedeemedVouchers{
+                3, key("00000000000000c1"), std::nullopt, {{key("00000000000000c1"), kExpires}}}));
   EXPECT_EQ(store_->RedeemedFleetVouchers(3, kExpires - 100).value(),
-            (RedeemedVouchers{3, std::nullopt, {}}));
+            (RedeemedVouchers{3, key("00000000000000c1"), std::nullopt, {}}));
   EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 5).value().vouchers.size(), 2u)
       << "b1 expired";
 
@@ -396,7 +404,8 @@ TEST_P(ProfileStoreBackendTest, FleetRedemptionsTakeLedgerPositionsInOrder) {
   Ingest(MakeBatch("kiosk-b", "inc-b", 4,
                    {Redemption("kiosk-a", "00000000000000d1", "fleet", kExpires)}));
   EXPECT_EQ(store_->RedeemedFleetVouchers(3, kExpires - 100).value(),
-            (RedeemedVouchers{4, std::nullopt, {{key("00000000000000d1"), kExpires}}}));
+            (RedeemedVouchers{
+                4, key("00000000000000d1"), std::nullopt, {{key("00000000000000d1"), kExpires}}}));
 }
 
 TEST_P(ProfileStoreBackendTest, ARedemptionThatArrivesBeforeItsIssueStillConflictsLater) {

@@ -400,25 +400,31 @@ TEST_F(SyncClientTest, ConfigBundlesAreAppliedOncePerVersion) {
   EXPECT_EQ(client_->Status().config_version, 4);
 }
 
+// A pull by a kiosk holding the redeemed vouchers through position 5.
+constexpr char kHeld5[] =
+    "/v1/sync/config?redeemed_through=5&redeemed_through_key=kiosk-2%2F00000000000000a5";
+
 // HQ sends only the vouchers redeemed since the list the applied bundle holds (config_bundle.hpp).
 TEST_F(SyncClientTest, ConfigPullsNameTheRedeemedListTheKioskHolds) {
   hq_.bundle_.version = 3;
   hq_.bundle_.redeemed.through = 5;
+  hq_.bundle_.redeemed.through_key = "kiosk-2/00000000000000a5";
   MakeClient(FastOptions());
   ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
   hq_.bundle_.version = 4;
   hq_.bundle_.redeemed.through = 9;
+  hq_.bundle_.redeemed.through_key = "kiosk-2/00000000000000a9";
   refuse_bundles_ = true;
   EXPECT_FALSE(RunToCompletion(client_->PullConfig()));
   refuse_bundles_ = false;
   ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
   ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
   EXPECT_EQ(hq_.targets(),
-            (std::vector<std::string>{
-                "/v1/sync/config",  // nothing held yet: the whole list
-                "/v1/sync/config?redeemed_through=5",
-                "/v1/sync/config?redeemed_through=5",  // the refused one changed nothing
-                "/v1/sync/config?redeemed_through=9"}));
+            (std::vector<std::string>{"/v1/sync/config",  // nothing held yet: the whole list
+                                      kHeld5,
+                                      kHeld5,  // the refused one changed nothing
+                                      "/v1/sync/config?redeemed_through=9&redeemed_through_key="
+                                      "kiosk-2%2F00000000000000a9"}));
   for (const std::string& value : hq_.HeaderValues(hq_.targets().back(), "kiosk-sync-features")) {
     EXPECT_EQ(value, "erasure,redeemed-delta");
   }
@@ -428,12 +434,13 @@ TEST_F(SyncClientTest, ConfigPullsNameTheRedeemedListTheKioskHolds) {
 TEST_F(SyncClientTest, APullAfterARestartResumesFromTheSavedBundle) {
   hq_.bundle_.version = 3;
   hq_.bundle_.redeemed.through = 5;
+  hq_.bundle_.redeemed.through_key = "kiosk-2/00000000000000a5";
   MakeClient(FastOptions());
-  client_->ResumeConfig(3, 5);
+  client_->ResumeConfig(3, {5, "kiosk-2/00000000000000a5"});
   EXPECT_EQ(client_->Status().config_version, 3);
   ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
   EXPECT_TRUE(applied_.empty()) << "304: the saved copy is HQ's current bundle";
-  EXPECT_EQ(hq_.targets(), (std::vector<std::string>{"/v1/sync/config?redeemed_through=5"}));
+  EXPECT_EQ(hq_.targets(), (std::vector<std::string>{kHeld5}));
   EXPECT_EQ(hq_.HeaderValues(hq_.targets().back(), "if-none-match"),
             (std::vector<std::string>{"\"v3\""}));
 }

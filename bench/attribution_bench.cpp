@@ -53,16 +53,6 @@ constexpr std::string_view kUsage =
     "usage: attribution_bench [--events N,M,...] [--backends sqlite,postgres] [--runs R]\n"
     "                         [--days D] [--kiosks K] [--postgres CONNINFO]\n";
 
-std::vector<std::string> SplitCommas(const std::string& value) {
-  std::vector<std::string> parts;
-  for (std::size_t start = 0; start <= value.size();) {
-    const std::size_t comma = std::min(value.find(',', start), value.size());
-    parts.push_back(value.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return parts;
-}
-
 std::optional<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
   for (int i = 1; i < argc; i += 2) {
@@ -90,9 +80,7 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       return std::nullopt;
     }
   }
-  for (const std::string& backend : flags.backends) {
-    if (backend != "sqlite" && backend != "postgres") return std::nullopt;
-  }
+  if (!AreStoreBackends(flags.backends)) return std::nullopt;
   for (std::int64_t events : flags.events) {
     if (events < 1000) return std::nullopt;
   }

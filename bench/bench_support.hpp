@@ -1,10 +1,12 @@
 #pragma once
 
-// What the benchmarks share: a scratch folder, seeded random draws for generated data, and the
-// machine's load average (printed beside every figure, since these run on shared machines).
+// What the benchmarks share: a scratch folder, seeded random draws for generated data, the
+// machine's load average (printed beside every figure, since these run on shared machines), and
+// comma-separated flag values.
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace kiosk_edge::bench {
 
@@ -66,6 +69,24 @@ inline std::string LoadAverage() {
   std::string one, five, fifteen;
   in >> one >> five >> fifteen;
   return one + " / " + five + " / " + fifteen;
+}
+
+// True when every name is a profile-store backend the benchmarks run on: sqlite or postgres.
+inline bool AreStoreBackends(const std::vector<std::string>& names) {
+  return std::all_of(names.begin(), names.end(), [](const std::string& name) {
+    return name == "sqlite" || name == "postgres";
+  });
+}
+
+// "a,b,,c" -> {"a", "b", "", "c"}: a flag's list of values.
+inline std::vector<std::string> SplitCommas(const std::string& value) {
+  std::vector<std::string> parts;
+  for (std::size_t start = 0; start <= value.size();) {
+    const std::size_t comma = std::min(value.find(',', start), value.size());
+    parts.push_back(value.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return parts;
 }
 
 }  // namespace kiosk_edge::bench

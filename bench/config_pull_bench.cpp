@@ -45,16 +45,6 @@ constexpr std::string_view kUsage =
 constexpr std::size_t kBatchEvents = 500;
 constexpr std::string_view kKiosk = "kiosk-counter";
 
-std::vector<std::string> SplitCommas(const std::string& value) {
-  std::vector<std::string> parts;
-  for (std::size_t start = 0; start <= value.size();) {
-    const std::size_t comma = std::min(value.find(',', start), value.size());
-    parts.push_back(value.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return parts;
-}
-
 std::optional<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
   for (int i = 1; i < argc; i += 2) {
@@ -78,9 +68,7 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       return std::nullopt;
     }
   }
-  for (const std::string& backend : flags.backends) {
-    if (backend != "sqlite" && backend != "postgres") return std::nullopt;
-  }
+  if (!AreStoreBackends(flags.backends)) return std::nullopt;
   for (std::int64_t redeemed : flags.redeemed) {
     if (redeemed < 1 || redeemed > static_cast<std::int64_t>(kMaxBundleListItems)) {
       return std::nullopt;

@@ -71,12 +71,7 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       } else if (flag == "--probe-events") {
         flags.probe_events = std::stoul(value);
       } else if (flag == "--backends") {
-        flags.backends.clear();
-        for (std::size_t start = 0; start <= value.size();) {
-          const std::size_t comma = std::min(value.find(',', start), value.size());
-          flags.backends.push_back(value.substr(start, comma - start));
-          start = comma + 1;
-        }
+        flags.backends = SplitCommas(value);
       } else if (flag == "--profile-store") {
         flags.profile_store = value;
       } else {
@@ -86,9 +81,7 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       return std::nullopt;
     }
   }
-  for (const std::string& backend : flags.backends) {
-    if (backend != "sqlite" && backend != "postgres") return std::nullopt;
-  }
+  if (!AreStoreBackends(flags.backends)) return std::nullopt;
   if (flags.events < 2 || flags.kiosks < 1 || flags.events < std::size_t(flags.kiosks) ||
       flags.signup_percent < 0 || flags.signup_percent > 100 || flags.peer_seconds <= 0) {
     return std::nullopt;

@@ -4,7 +4,6 @@
 // bring the profile back; and a voucher HQ revoked is refused at the counter once the bundle
 // arrives.
 #include <gtest/gtest.h>
-#include <poll.h>
 
 #include <chrono>
 
@@ -12,6 +11,7 @@
 #include "common/sqlite.hpp"
 #include "common/strings.hpp"
 #include "support/clerk.hpp"
+#include "support/eventually.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/journal_events.hpp"
 #include "support/phone.hpp"
@@ -25,6 +25,7 @@ namespace kiosk_edge {
 namespace {
 
 using testing::Clerk;
+using testing::Eventually;
 using testing::FaultProxy;
 using testing::Phone;
 using testing::ReadEvents;
@@ -34,25 +35,12 @@ using testing::RunningProfileStore;
 using testing::TempDir;
 
 constexpr char kKioskId[] = "kiosk-erasure-1";
-constexpr auto kPatience = std::chrono::seconds(60);
 
 std::string AgentConfig() {
   return StrCat("[kiosk]\nid = \"", kKioskId,
                 "\"\n[sync]\nconfig_interval_ms = 1000\nbackoff_base_ms = 50\n"
                 "backoff_cap_ms = 200\n",
                 testing::kOpenSignupLimits);
-}
-
-// Polls `done` every 50 ms until it holds or kPatience passes: the other processes' progress has
-// no condition this test could wait on.
-template <class Done>
-bool Eventually(Done done) {
-  const auto deadline = std::chrono::steady_clock::now() + kPatience;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    ::poll(nullptr, 0, 50);
-  }
-  return done();
 }
 
 // The first column of every row of `sql` on the SQLite file `path`, as text.

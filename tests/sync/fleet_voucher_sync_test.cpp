@@ -4,7 +4,6 @@
 // a kiosk without the feature with the whole list in the first wire form, and a malformed
 // position with 400.
 #include <gtest/gtest.h>
-#include <poll.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -14,6 +13,7 @@
 #include "common/http_forms.hpp"
 #include "common/strings.hpp"
 #include "support/clerk.hpp"
+#include "support/eventually.hpp"
 #include "support/https_once.hpp"
 #include "support/journal_events.hpp"
 #include "support/phone.hpp"
@@ -26,6 +26,7 @@ namespace kiosk_edge {
 namespace {
 
 using testing::Clerk;
+using testing::Eventually;
 using testing::Phone;
 using testing::ReadEvents;
 using testing::RunCommand;
@@ -33,26 +34,12 @@ using testing::RunningAgent;
 using testing::RunningProfileStore;
 using testing::TempDir;
 
-constexpr auto kPatience = std::chrono::seconds(60);
-
 // Fleet-scope vouchers; HQ's bundle pulled every second.
 std::string AgentConfig(const std::string& kiosk_id) {
   return StrCat("[kiosk]\nid = \"", kiosk_id,
                 "\"\n[sync]\nconfig_interval_ms = 1000\nbackoff_base_ms = 50\n"
                 "backoff_cap_ms = 200\n[vouchers]\nscope = \"fleet\"\n",
                 testing::kOpenSignupLimits);
-}
-
-// Polls `done` every 50 ms until it holds or kPatience passes: the other processes' progress has
-// no condition this test could wait on.
-template <class Done>
-bool Eventually(Done done) {
-  const auto deadline = std::chrono::steady_clock::now() + kPatience;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    ::poll(nullptr, 0, 50);
-  }
-  return done();
 }
 
 // `kioskctl enroll` of kiosk `kiosk_id` into `dir`/state, with its config in `dir`.

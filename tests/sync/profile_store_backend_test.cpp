@@ -3,20 +3,17 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/crypto.hpp"
 #include "common/fake_clock.hpp"
-#include "common/strings.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_stores.hpp"
@@ -363,51 +360,6 @@ TEST_P(ProfileStoreBackendTest, ASecondRedemptionAnywhereIsAConflictAndBothAreKe
       << "expired vouchers are refused anyway; the position stays";
 }
 
-// What a kiosk holding the list through a position asks for: only what was redeemed after it.
-TEST_P(ProfileStoreBackendTest, FleetRedemptionsTakeLedgerPositionsInOrder) {
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 1).value(), (RedeemedVouchers{}));
-  const auto key = [](const std::string& voucher) { return "kiosk-a/" + voucher; };
-  Ingest(MakeBatch("kiosk-b", "inc-b", 1,
-                   {Redemption("kiosk-a", "00000000000000b2", "fleet", kExpires),
-                    Redemption("kiosk-a", "00000000000000b1", "fleet", kExpires - 10),
-                    Redemption("kiosk-a", "00000000000000b3", "store", kExpires)}));
-  auto first = store_->RedeemedFleetVouchers(0, kExpires - 100);
-  ASSERT_TRUE(first) << first.error().message();
-  EXPECT_EQ(*first, (RedeemedVouchers{2,
-                                      key("00000000000000b2"),
-                                      std::nullopt,
-                                      {{key("00000000000000b1"), kExpires - 10},
-                                       {key("00000000000000b2"), kExpires}}}))
-      << "sorted by key; store scope takes none";
-  EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), key("00000000000000b1"))
-      << "a batch's in key order";
-  EXPECT_EQ(store_->RedeemedVoucherAt(3).value(), std::nullopt);
-
-  // A redemption before its issue, another again (a conflict), and a new one.
-  Ingest(MakeBatch("kiosk-c", "inc-c", 1,
-                   {Redemption("kiosk-a", "00000000000000b1", "fleet", kExpires - 10),
-                    Redemption("kiosk-a", "00000000000000c1", "fleet", kExpires)}));
-  Ingest(MakeBatch("kiosk-a", "inc-a", 1, {VoucherIssued("00000000000000c1", "fleet", kExpires)}));
-  auto since = store_->RedeemedFleetVouchers(first->through, kExpires - 100);
-  ASSERT_TRUE(since);
-  EXPECT_EQ(*since,
-            (RedeemedVouchers{
-                3, key("00000000000000c1"), std::nullopt, {{key("00000000000000c1"), kExpires}}}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(3, kExpires - 100).value(),
-            (RedeemedVouchers{3, key("00000000000000c1"), std::nullopt, {}}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 5).value().vouchers.size(), 2u)
-      << "b1 expired";
-
-  store_.reset();
-  store_ = Open();  // positions survive; the next continues after them
-  ASSERT_NE(store_, nullptr);
-  Ingest(MakeBatch("kiosk-b", "inc-b", 4,
-                   {Redemption("kiosk-a", "00000000000000d1", "fleet", kExpires)}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(3, kExpires - 100).value(),
-            (RedeemedVouchers{
-                4, key("00000000000000d1"), std::nullopt, {{key("00000000000000d1"), kExpires}}}));
-}
-
 TEST_P(ProfileStoreBackendTest, ARedemptionThatArrivesBeforeItsIssueStillConflictsLater) {
   const std::string voucher = "0000000000000abc";
   Ingest(MakeBatch("kiosk-b", "inc-b", 1, {Redemption("kiosk-a", voucher, "fleet", kExpires)}));
@@ -447,44 +399,6 @@ TEST_P(ProfileStoreBackendTest, ConcurrentDeliveriesStoreEverythingOnce) {
   EXPECT_EQ(Counts().conflicts, 1);
   EXPECT_EQ(Status("kiosk-0").high_water, 201);
   EXPECT_EQ(Status("kiosk-1").high_water, 201);
-}
-
-// Kiosks follow the ledger by asking for what came after the `through` they last read. Positions
-// given while other batches commit (on PostgreSQL: several connections) must never land at or
-// below a `through` already read, or that kiosk would miss the voucher for good.
-TEST_P(ProfileStoreBackendTest, AReaderFollowingTheLedgerMissesNoConcurrentRedemption) {
-  constexpr int kWriters = 6, kBatchesEach = 20;
-  std::atomic<int> writing{kWriters}, failures{0};
-  std::vector<std::thread> writers;
-  for (int writer = 0; writer < kWriters; ++writer) {
-    writers.emplace_back([&, writer] {
-      const std::string kiosk = "kiosk-" + std::to_string(writer);
-      for (int i = 0; i < kBatchesEach; ++i) {
-        const std::string voucher = StrCat("00000000000", writer, i < 10 ? "000" : "00", i);
-        const EventBatch batch = MakeBatch(kiosk, "inc", 1 + 2 * i,
-                                           {Redemption("kiosk-x", voucher, "fleet", kExpires),
-                                            Scan(testing::Device('a'), kT0 + i)});
-        if (!store_->Ingest(batch)) ++failures;
-      }
-      --writing;
-    });
-  }
-  std::set<std::string> seen;
-  std::int64_t through = 0;
-  int reads = 0;
-  const auto follow = [&] {
-    auto news = store_->RedeemedFleetVouchers(through, kExpires - 1);
-    ASSERT_TRUE(news) << news.error().message();
-    for (const RedeemedVoucher& voucher : news->vouchers) seen.insert(voucher.key);
-    through = news->through;
-    ++reads;
-  };
-  while (writing > 0) ASSERT_NO_FATAL_FAILURE(follow());
-  for (std::thread& thread : writers) thread.join();
-  ASSERT_NO_FATAL_FAILURE(follow());
-  EXPECT_EQ(failures, 0);
-  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kWriters * kBatchesEach)) << reads << " reads";
-  EXPECT_EQ(through, kWriters * kBatchesEach) << "one position per voucher";
 }
 
 TEST_P(ProfileStoreBackendTest, EnrollmentTokensWorkOnceAndExpire) {

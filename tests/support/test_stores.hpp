@@ -5,6 +5,8 @@
 //
 //   class MyTest : public ::testing::TestWithParam<testing::Backend> { ... };
 //   INSTANTIATE_TEST_SUITE_P(Backends, MyTest, testing::BothBackends(), testing::BackendName);
+//
+// StoreSuite is such a fixture with a store already open on a fresh database.
 
 #include <gtest/gtest.h>
 
@@ -16,7 +18,9 @@
 #include "common/clock.hpp"
 #include "common/crypto.hpp"
 #include "common/error.hpp"
+#include "common/fake_clock.hpp"
 #include "support/postgres_cluster.hpp"
+#include "support/temp_dir.hpp"
 #include "sync/profile_store/identity.hpp"
 #include "sync/profile_store/pg_connection.hpp"
 #include "sync/profile_store/postgres_store.hpp"
@@ -80,6 +84,40 @@ class TestDatabase {
   Backend backend_;
   std::filesystem::path sqlite_file_;
   std::string schema_;
+};
+
+// A parameterised suite's fixture: store_ open on this test's database (PostgreSQL with 3
+// connections), under identity_ (HQ's keys, a random index key) and clock_.
+class StoreSuite : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    auto index_key = RandomBytes(32);
+    ASSERT_TRUE(index_key);
+    auto identity = TestHqIdentity(*index_key);
+    ASSERT_TRUE(identity) << identity.error().message();
+    identity_ = std::make_unique<HqIdentity>(std::move(*identity));
+    store_ = Open();
+    ASSERT_NE(store_, nullptr);
+  }
+
+  // A store on this test's database; a second call opens the same data again.
+  std::unique_ptr<StoreBackend> Open() {
+    auto store = database_.Open(*identity_, clock_, 3);
+    EXPECT_TRUE(store) << store.error().message();
+    return store ? std::move(*store) : nullptr;
+  }
+
+  BatchAnswer Ingest(const EventBatch& batch) {
+    auto answer = store_->Ingest(batch);
+    EXPECT_TRUE(answer) << answer.error().message();
+    return answer ? *answer : BatchAnswer{};
+  }
+
+  TempDir dir_;
+  FakeClock clock_;
+  TestDatabase database_{GetParam(), dir_ / "hq.db"};
+  std::unique_ptr<HqIdentity> identity_;
+  std::unique_ptr<StoreBackend> store_;
 };
 
 }  // namespace kiosk_edge::testing

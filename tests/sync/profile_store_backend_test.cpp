@@ -39,31 +39,8 @@ using testing::Backend;
 
 constexpr std::int64_t kExpires = 1'900'000'000;  // Unix s, after the fake clock's start
 
-class ProfileStoreBackendTest : public ::testing::TestWithParam<Backend> {
+class ProfileStoreBackendTest : public testing::StoreSuite {
  protected:
-  void SetUp() override {
-    auto index_key = RandomBytes(32);
-    ASSERT_TRUE(index_key);
-    auto identity = testing::TestHqIdentity(*index_key);
-    ASSERT_TRUE(identity) << identity.error().message();
-    identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    store_ = Open();
-    ASSERT_NE(store_, nullptr);
-  }
-
-  // A store on this test's database; a second call opens the same data again.
-  std::unique_ptr<StoreBackend> Open() {
-    auto store = database_.Open(*identity_, clock_, 3);
-    EXPECT_TRUE(store) << store.error().message();
-    return store ? std::move(*store) : nullptr;
-  }
-
-  BatchAnswer Ingest(const EventBatch& batch) {
-    auto answer = store_->Ingest(batch);
-    EXPECT_TRUE(answer) << answer.error().message();
-    return answer ? *answer : BatchAnswer{};
-  }
-
   StoreCounts Counts() {
     auto counts = store_->Counts();
     EXPECT_TRUE(counts) << counts.error().message();
@@ -85,12 +62,6 @@ class ProfileStoreBackendTest : public ::testing::TestWithParam<Backend> {
   }
 
   const std::string& hq_key() const { return identity_->public_key(); }
-
-  testing::TempDir dir_;
-  FakeClock clock_;
-  testing::TestDatabase database_{GetParam(), dir_ / "hq.db"};
-  std::unique_ptr<HqIdentity> identity_;
-  std::unique_ptr<StoreBackend> store_;
 };
 
 TEST_P(ProfileStoreBackendTest, StoresABatchAndAnswersItsHighWaterMark) {

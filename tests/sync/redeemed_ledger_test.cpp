@@ -5,16 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "common/fake_clock.hpp"
 #include "common/strings.hpp"
-#include "support/postgres_cluster.hpp"
-#include "support/temp_dir.hpp"
 #include "support/test_stores.hpp"
 #include "sync/store_test_events.hpp"
 
@@ -29,34 +25,7 @@ using testing::VoucherIssued;
 
 constexpr std::int64_t kExpires = 1'900'000'000;  // Unix s, after the fake clock's start
 
-class RedeemedLedgerTest : public ::testing::TestWithParam<testing::Backend> {
- protected:
-  void SetUp() override {
-    auto identity = testing::TestHqIdentity(std::string(32, 'i'));
-    ASSERT_TRUE(identity) << identity.error().message();
-    identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    store_ = Open();
-    ASSERT_NE(store_, nullptr);
-  }
-
-  // A store on this test's database (on PostgreSQL with 3 connections); again: the same data.
-  std::unique_ptr<StoreBackend> Open() {
-    auto store = database_.Open(*identity_, clock_, 3);
-    EXPECT_TRUE(store) << store.error().message();
-    return store ? std::move(*store) : nullptr;
-  }
-
-  void Ingest(const EventBatch& batch) {
-    auto answer = store_->Ingest(batch);
-    EXPECT_TRUE(answer) << answer.error().message();
-  }
-
-  testing::TempDir dir_;
-  FakeClock clock_;
-  testing::TestDatabase database_{GetParam(), dir_ / "hq.db"};
-  std::unique_ptr<HqIdentity> identity_;
-  std::unique_ptr<StoreBackend> store_;
-};
+class RedeemedLedgerTest : public testing::StoreSuite {};
 
 // What a kiosk holding the list through a position asks for: only what was redeemed after it.
 TEST_P(RedeemedLedgerTest, FleetRedemptionsTakeLedgerPositionsInOrder) {

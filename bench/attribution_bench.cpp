@@ -55,31 +55,28 @@ constexpr std::string_view kUsage =
 
 std::optional<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
-  for (int i = 1; i < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) return std::nullopt;
-    const std::string value = argv[i + 1];
-    try {
-      if (flag == "--events") {
-        flags.events.clear();
-        for (const std::string& part : SplitCommas(value)) flags.events.push_back(std::stoll(part));
-      } else if (flag == "--backends") {
-        flags.backends = SplitCommas(value);
-      } else if (flag == "--runs") {
-        flags.runs = std::stoi(value);
-      } else if (flag == "--days") {
-        flags.days = std::stoi(value);
-      } else if (flag == "--kiosks") {
-        flags.kiosks = std::stoi(value);
-      } else if (flag == "--postgres") {
-        flags.postgres = value;
-      } else {
-        return std::nullopt;
-      }
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-  }
+  const bool read =
+      ReadFlagPairs(argc, argv, [&flags](const std::string& flag, const std::string& value) {
+        if (flag == "--events") {
+          flags.events.clear();
+          for (const std::string& part : SplitCommas(value))
+            flags.events.push_back(std::stoll(part));
+        } else if (flag == "--backends") {
+          flags.backends = SplitCommas(value);
+        } else if (flag == "--runs") {
+          flags.runs = std::stoi(value);
+        } else if (flag == "--days") {
+          flags.days = std::stoi(value);
+        } else if (flag == "--kiosks") {
+          flags.kiosks = std::stoi(value);
+        } else if (flag == "--postgres") {
+          flags.postgres = value;
+        } else {
+          return false;
+        }
+        return true;
+      });
+  if (!read) return std::nullopt;
   if (!AreStoreBackends(flags.backends)) return std::nullopt;
   for (std::int64_t events : flags.events) {
     if (events < 1000) return std::nullopt;

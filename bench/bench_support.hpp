@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -76,6 +77,22 @@ inline bool AreStoreBackends(const std::vector<std::string>& names) {
   return std::all_of(names.begin(), names.end(), [](const std::string& name) {
     return name == "sqlite" || name == "postgres";
   });
+}
+
+// Reads a command line of `--flag value` pairs: `take(flag, value)` keeps one and says whether
+// it knows the flag, and may throw (std::stoi) on a malformed value. False for a flag without a
+// value, an unknown flag or a malformed value.
+template <class Take>
+bool ReadFlagPairs(int argc, char** argv, Take take) {
+  for (int i = 1; i < argc; i += 2) {
+    if (i + 1 >= argc) return false;
+    try {
+      if (!take(std::string(argv[i]), std::string(argv[i + 1]))) return false;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // "a,b,,c" -> {"a", "b", "", "c"}: a flag's list of values.

@@ -47,27 +47,23 @@ constexpr std::string_view kKiosk = "kiosk-counter";
 
 std::optional<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
-  for (int i = 1; i < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) return std::nullopt;
-    const std::string value = argv[i + 1];
-    try {
-      if (flag == "--redeemed") {
-        flags.redeemed.clear();
-        for (const std::string& part : SplitCommas(value)) {
-          flags.redeemed.push_back(std::stoll(part));
+  const bool read =
+      ReadFlagPairs(argc, argv, [&flags](const std::string& flag, const std::string& value) {
+        if (flag == "--redeemed") {
+          flags.redeemed.clear();
+          for (const std::string& part : SplitCommas(value)) {
+            flags.redeemed.push_back(std::stoll(part));
+          }
+        } else if (flag == "--backends") {
+          flags.backends = SplitCommas(value);
+        } else if (flag == "--pulls") {
+          flags.pulls = std::stoi(value);
+        } else {
+          return false;
         }
-      } else if (flag == "--backends") {
-        flags.backends = SplitCommas(value);
-      } else if (flag == "--pulls") {
-        flags.pulls = std::stoi(value);
-      } else {
-        return std::nullopt;
-      }
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-  }
+        return true;
+      });
+  if (!read) return std::nullopt;
   if (!AreStoreBackends(flags.backends)) return std::nullopt;
   for (std::int64_t redeemed : flags.redeemed) {
     if (redeemed < 1 || redeemed > static_cast<std::int64_t>(kMaxBundleListItems)) {

@@ -55,32 +55,28 @@ constexpr std::string_view kUsage =
 
 std::optional<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
-  for (int i = 1; i < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) return std::nullopt;
-    const std::string value = argv[i + 1];
-    try {
-      if (flag == "--events") {
-        flags.events = std::stoul(value);
-      } else if (flag == "--kiosks") {
-        flags.kiosks = std::stoi(value);
-      } else if (flag == "--peer-seconds") {
-        flags.peer_seconds = std::stod(value);
-      } else if (flag == "--signup-percent") {
-        flags.signup_percent = std::stoi(value);
-      } else if (flag == "--probe-events") {
-        flags.probe_events = std::stoul(value);
-      } else if (flag == "--backends") {
-        flags.backends = SplitCommas(value);
-      } else if (flag == "--profile-store") {
-        flags.profile_store = value;
-      } else {
-        return std::nullopt;
-      }
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-  }
+  const bool read =
+      ReadFlagPairs(argc, argv, [&flags](const std::string& flag, const std::string& value) {
+        if (flag == "--events") {
+          flags.events = std::stoul(value);
+        } else if (flag == "--kiosks") {
+          flags.kiosks = std::stoi(value);
+        } else if (flag == "--peer-seconds") {
+          flags.peer_seconds = std::stod(value);
+        } else if (flag == "--signup-percent") {
+          flags.signup_percent = std::stoi(value);
+        } else if (flag == "--probe-events") {
+          flags.probe_events = std::stoul(value);
+        } else if (flag == "--backends") {
+          flags.backends = SplitCommas(value);
+        } else if (flag == "--profile-store") {
+          flags.profile_store = value;
+        } else {
+          return false;
+        }
+        return true;
+      });
+  if (!read) return std::nullopt;
   if (!AreStoreBackends(flags.backends)) return std::nullopt;
   if (flags.events < 2 || flags.kiosks < 1 || flags.events < std::size_t(flags.kiosks) ||
       flags.signup_percent < 0 || flags.signup_percent > 100 || flags.peer_seconds <= 0) {

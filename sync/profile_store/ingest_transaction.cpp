@@ -175,6 +175,16 @@ Result<void> WriteDerived(IngestTransaction& transaction, const EventBatch& batc
   return {};
 }
 
+// The answer's "missing": the stream's highest gaps (batch.hpp).
+std::vector<MissingSeqs> HighestGaps(const StreamState& state) {
+  const std::size_t skip = state.gaps.size() - std::min(state.gaps.size(), kMaxMissingRanges);
+  std::vector<MissingSeqs> missing;
+  for (std::size_t i = skip; i < state.gaps.size(); ++i) {
+    missing.push_back(MissingSeqs{state.gaps[i].from_seq, state.gaps[i].to_seq});
+  }
+  return missing;
+}
+
 }  // namespace
 
 Result<BatchAnswer> WriteBatch(IngestTransaction& transaction, const EventBatch& batch,
@@ -219,7 +229,7 @@ Result<BatchAnswer> WriteBatch(IngestTransaction& transaction, const EventBatch&
   auto listing = transaction.CommitListingRejected(batch);
   if (!listing) return listing.error();
   return BatchAnswer{batch.incarnation, HighWater(after), std::move(listing->rejected),
-                     std::move(listing->erased)};
+                     std::move(listing->erased), HighestGaps(after)};
 }
 
 }  // namespace kiosk_edge

@@ -175,10 +175,10 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpReq
         403, StrCat("this certificate is for kiosk ", peer, ", not ", outcome.batch_kiosk));
   }
   if (!outcome.answer) co_return StoreError(outcome.answer.error());
-  // Kiosks that do not announce erasure would refuse the member (sync/protocol/erasure.hpp).
-  if (!ListsSyncFeature(request.Header(kSyncFeaturesHeader), kSyncFeatureErasure)) {
-    outcome.answer->erased.clear();
-  }
+  // Kiosks that do not announce a feature would refuse its member (sync/protocol/batch.hpp).
+  const std::optional<std::string_view> features = request.Header(kSyncFeaturesHeader);
+  if (!ListsSyncFeature(features, kSyncFeatureErasure)) outcome.answer->erased.clear();
+  if (!ListsSyncFeature(features, kSyncFeatureRefill)) outcome.answer->missing.clear();
   auto encoded = EncodeAnswer(*outcome.answer);
   if (!encoded) co_return StoreError(encoded.error());
   co_return HttpResponse::Json(200, std::move(*encoded));

@@ -277,6 +277,24 @@ Result<void> ValidateAnswer(const BatchAnswer& answer) {
       return Invalid(path, "must be greater than the seq before it");
     }
   }
+  if (answer.missing.size() > kMaxMissingRanges) {
+    return Invalid("missing", StrCat("has ", answer.missing.size(), " items; the limit is ",
+                                     kMaxMissingRanges));
+  }
+  for (std::size_t i = 0; i < answer.missing.size(); ++i) {
+    const std::string path = wire::ItemPath("missing", i);
+    const MissingSeqs& range = answer.missing[i];
+    if (range.first_seq < 1) {
+      return OutOfRange(StrCat(path, ".first_seq"), 1, kMaxInt64, range.first_seq);
+    }
+    if (range.last_seq < range.first_seq) {
+      return OutOfRange(StrCat(path, ".last_seq"), range.first_seq, kMaxInt64, range.last_seq);
+    }
+    if (i > 0 && range.first_seq <= answer.missing[i - 1].last_seq + 1) {
+      return Invalid(StrCat(path, ".first_seq"),
+                     "must be past the range before it, with at least one seq between them");
+    }
+  }
   return {};
 }
 
@@ -296,6 +314,14 @@ Result<std::string> EncodeAnswer(const BatchAnswer& answer) {
     for (std::int64_t seq : answer.erased) erased.emplace_back(seq);
     json["erased"] = std::move(erased);
   }
+  if (!answer.missing.empty()) {
+    boost::json::array missing;
+    for (const MissingSeqs& range : answer.missing) {
+      missing.emplace_back(
+          boost::json::object{{"first_seq", range.first_seq}, {"last_seq", range.last_seq}});
+    }
+    json["missing"] = std::move(missing);
+  }
   return boost::json::serialize(json);
 }
 
@@ -314,7 +340,23 @@ Result<BatchAnswer> DecodeAnswer(std::string_view text) {
   if (!rejected) return rejected.error();
   auto erased = json.OptionalArray("erased", kMaxBatchEvents);
   if (!erased) return erased.error();
+  auto missing = json.OptionalArray("missing", kMaxMissingRanges);
+  if (!missing) return missing.error();
   if (auto rest = json.NoOtherMembers(); !rest) return rest.error();
+  if (*missing != nullptr) {
+    for (std::size_t i = 0; i < (*missing)->size(); ++i) {
+      const std::string path = wire::ItemPath("missing", i);
+      const boost::json::value& item = (**missing)[i];
+      if (!item.is_object()) return Invalid(path, "must be an object");
+      StrictObject fields(item.as_object(), path);
+      auto first = fields.Int("first_seq", 1, kMaxInt64);
+      if (!first) return first.error();
+      auto last = fields.Int("last_seq", 1, kMaxInt64);
+      if (!last) return last.error();
+      if (auto rest = fields.NoOtherMembers(); !rest) return rest.error();
+      answer.missing.push_back(MissingSeqs{*first, *last});
+    }
+  }
   if (*erased != nullptr) {
     for (std::size_t i = 0; i < (*erased)->size(); ++i) {
       const boost::json::value& item = (**erased)[i];

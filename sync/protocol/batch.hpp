@@ -109,10 +109,11 @@ Result<EventBatch> DecodeBatch(std::string_view gzipped);
 // ---- HQ's answer ----
 //
 //   {"incarnation": "9f2c...", "high_water": 502, "rejected": [{"seq": 7, "reason": "..."}],
-//    "erased": [9]}
+//    "erased": [9], "missing": [{"first_seq": 310, "last_seq": 480}]}
 //
-// "erased" is present only when not empty, and HQ sends it only to kiosks that announce the
-// erasure feature (sync/protocol/erasure.hpp), so older kiosks keep reading answers.
+// "erased" and "missing" are present only when not empty, and HQ sends each only to kiosks that
+// announce its feature (kSyncFeatureErasure in sync/protocol/erasure.hpp, kSyncFeatureRefill),
+// so older kiosks keep reading answers.
 
 inline constexpr std::size_t kMaxRejectReasonBytes = 500;
 
@@ -125,6 +126,23 @@ struct RejectedEvent {
   friend bool operator==(const RejectedEvent&, const RejectedEvent&) = default;
 };
 
+// Seqs first_seq..last_seq (1 <= first_seq <= last_seq) of the batch's incarnation that HQ does
+// not hold: a gap. It opens when a batch starts past what HQ holds, e.g. after HQ's database was
+// restored from an older backup, and closes as the events arrive.
+struct MissingSeqs {
+  std::int64_t first_seq = 0;
+  std::int64_t last_seq = 0;
+
+  friend bool operator==(const MissingSeqs&, const MissingSeqs&) = default;
+};
+
+// An answer lists at most this many gaps: the highest, which the kiosk most likely still holds.
+inline constexpr std::size_t kMaxMissingRanges = 16;
+
+// The sync feature (kSyncFeaturesHeader) of kiosks that read "missing" and send those events
+// again from their journal where they still hold them.
+inline constexpr std::string_view kSyncFeatureRefill = "refill";
+
 struct BatchAnswer {
   std::string incarnation;  // the batch's incarnation
   // Every event 1..high_water of this incarnation is committed at HQ (stored or dead-lettered);
@@ -135,6 +153,9 @@ struct BatchAnswer {
   // Events of the batch's range whose shopper HQ has erased: HQ stored them without personal
   // data, and the kiosk must scrub its copies (erasure.hpp). Ascending, at most kMaxBatchEvents.
   std::vector<std::int64_t> erased;
+  // HQ's gaps in this incarnation: ascending, disjoint, none overlapping the batch, at most
+  // kMaxMissingRanges. The kiosk sends again those of its synced events it still holds.
+  std::vector<MissingSeqs> missing;
 
   friend bool operator==(const BatchAnswer&, const BatchAnswer&) = default;
 };

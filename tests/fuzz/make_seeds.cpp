@@ -126,9 +126,10 @@ void SyncBatches(SeedWriter& out) {
   gap.replace(gap.find("\"seq\":502"), 9, "\"seq\":503");
   out.Write("sync_batch_fuzz", "sequence_gap", gap);
 
-  BatchAnswer answer{"9f2c0a", 502, {{7, "signup without a phone"}, {9, "unknown type"}}, {}};
+  BatchAnswer answer{
+      "9f2c0a", 502, {{7, "signup without a phone"}, {9, "unknown type"}}, {}, {{300, 310}}};
   out.Write("sync_answer_fuzz", "valid_rejected", EncodeAnswer(answer).value());
-  out.Write("sync_answer_fuzz", "valid_empty", EncodeAnswer({"9f2c0a", 0, {}}).value());
+  out.Write("sync_answer_fuzz", "valid_empty", EncodeAnswer({"9f2c0a", 0, {}, {}, {}}).value());
   out.Write("sync_answer_fuzz", "unordered",
             R"({"incarnation":"x","high_water":5,"rejected":[{"seq":3,"reason":"a"},)"
             R"({"seq":2,"reason":"b"}]})");

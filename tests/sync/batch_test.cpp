@@ -253,7 +253,8 @@ TEST(BatchTest, TheEncoderRefusesWhatTheDecoderWould) {
 }
 
 TEST(BatchTest, AnswersRoundTripAndRefuseMalformedMembers) {
-  const BatchAnswer answer{"9f2c4e6a8b0d1f3e", 502, {{7, "signup: missing phone"}, {9, "x"}}, {}};
+  const BatchAnswer answer{
+      "9f2c4e6a8b0d1f3e", 502, {{7, "signup: missing phone"}, {9, "x"}}, {9}, {{1, 3}, {600, 600}}};
   auto encoded = EncodeAnswer(answer);
   ASSERT_TRUE(encoded) << encoded.error().message();
   auto decoded = DecodeAnswer(*encoded);
@@ -271,6 +272,16 @@ TEST(BatchTest, AnswersRoundTripAndRefuseMalformedMembers) {
       {"rejected[1].seq",
        R"({"incarnation":"a","high_water":1,"rejected":[{"seq":2,"reason":"r"},{"seq":2,"reason":"r"}]})"},
       {"other", R"({"incarnation":"a","high_water":1,"rejected":[],"other":0})"},
+      {"missing", R"({"incarnation":"a","high_water":1,"rejected":[],"missing":{}})"},
+      {"missing[0]", R"({"incarnation":"a","high_water":1,"rejected":[],"missing":[3]})"},
+      {"missing[0].first_seq",
+       R"({"incarnation":"a","high_water":1,"rejected":[],"missing":[{"first_seq":0,"last_seq":2}]})"},
+      {"missing[0].last_seq",
+       R"({"incarnation":"a","high_water":1,"rejected":[],"missing":[{"first_seq":3,"last_seq":2}]})"},
+      {"missing[0].seq",
+       R"({"incarnation":"a","high_water":1,"rejected":[],"missing":[{"first_seq":3,"last_seq":4,"seq":1}]})"},
+      {"missing[1].first_seq",
+       R"({"incarnation":"a","high_water":1,"rejected":[],"missing":[{"first_seq":3,"last_seq":4},{"first_seq":5,"last_seq":9}]})"},
   };
   for (const auto& [field, json] : bad) {
     auto refused = DecodeAnswer(json);
@@ -278,8 +289,17 @@ TEST(BatchTest, AnswersRoundTripAndRefuseMalformedMembers) {
     EXPECT_EQ(refused.error().message().substr(0, field.size() + 1), field + ":")
         << refused.error().message();
   }
-  EXPECT_FALSE(EncodeAnswer(BatchAnswer{"a", 1, {{3, "r"}, {2, "r"}}, {}}));
-  EXPECT_FALSE(EncodeAnswer(BatchAnswer{"a", 1, {{3, "line\nbreak"}}, {}}));
+  EXPECT_FALSE(EncodeAnswer(BatchAnswer{"a", 1, {{3, "r"}, {2, "r"}}, {}, {}}));
+  EXPECT_FALSE(EncodeAnswer(BatchAnswer{"a", 1, {{3, "line\nbreak"}}, {}, {}}));
+  EXPECT_FALSE(EncodeAnswer(BatchAnswer{"a", 1, {}, {}, {{5, 6}, {2, 3}}})) << "not ascending";
+  std::vector<MissingSeqs> too_many;
+  for (std::int64_t i = 1; i <= static_cast<std::int64_t>(kMaxMissingRanges) + 1; ++i) {
+    too_many.push_back({3 * i, 3 * i});
+  }
+  EXPECT_FALSE(EncodeAnswer(BatchAnswer{"a", 1, {}, {}, too_many}));
+  EXPECT_EQ(EncodeAnswer(BatchAnswer{"a", 1, {}, {}, {}}).value(),
+            R"({"incarnation":"a","high_water":1,"rejected":[]})")
+      << "no empty members for kiosks that know neither";
 }
 
 }  // namespace

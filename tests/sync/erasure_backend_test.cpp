@@ -189,17 +189,17 @@ TEST_P(ErasureBackendTest, LateEventsOfAnErasedSubjectDoNotBringItBack) {
       MakeBatch("kiosk-1", "inc-b", 1,
                 {Scan(testing::Device('d')), SignupOf(kPhoneX, 'd'), Scan(testing::Device('z'))});
   const BatchAnswer answer = Ingest(late);
-  EXPECT_EQ(answer, (BatchAnswer{"inc-b", 3, {}, {2}}));
+  EXPECT_EQ(answer, (BatchAnswer{"inc-b", 3, {}, {2}, {}}));
   EXPECT_FALSE(HasProfile(kPhoneX));
   ExpectScrubbed(StoredPayload("inc-b", 2));
   EXPECT_EQ(ErasedEvents(), (std::vector<std::string>{"kiosk-1/inc-b/2"}));
 
   // A replay answers the same (a kiosk that lost the answer still learns what to scrub).
-  EXPECT_EQ(Ingest(late), (BatchAnswer{"inc-b", 3, {}, {2}}));
+  EXPECT_EQ(Ingest(late), (BatchAnswer{"inc-b", 3, {}, {2}, {}}));
   // A later signup of X, and one of Y in the same batch: only X's is erased.
   EXPECT_EQ(
       Ingest(MakeBatch("kiosk-1", "inc-b", 4, {SignupOf(kPhoneY, 'y'), SignupOf(kPhoneX, 'x')})),
-      (BatchAnswer{"inc-b", 5, {}, {5}}));
+      (BatchAnswer{"inc-b", 5, {}, {5}, {}}));
   EXPECT_FALSE(HasProfile(kPhoneX));
   EXPECT_TRUE(HasProfile(kPhoneY));
   auto counts = store_->Counts();
@@ -243,7 +243,7 @@ TEST_P(ErasureBackendTest, ALateWithdrawalOfAnErasedSubjectIsStoredScrubbedAndWi
                        {testing::ConsentWithdrawn(hq_key, std::string(kPhoneX)),
                         testing::ConsentWithdrawn(hq_key, std::string(kPhoneY))}));
 
-  EXPECT_EQ(answer, (BatchAnswer{"inc-b", 2, {}, {1}}));
+  EXPECT_EQ(answer, (BatchAnswer{"inc-b", 2, {}, {1}, {}}));
   EXPECT_FALSE(StoredPayload("inc-b", 1).contains("phone"));
   EXPECT_TRUE(StoredPayload("inc-b", 2).contains("phone"));
   EXPECT_EQ(ErasedEvents(), (std::vector<std::string>{"kiosk-1/inc-b/1"}));

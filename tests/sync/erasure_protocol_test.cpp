@@ -14,12 +14,12 @@ namespace kiosk_edge {
 namespace {
 
 TEST(ErasureProtocolTest, AnswersCarryErasedSeqsOnlyWhenThereAreAny) {
-  const BatchAnswer plain{"inc-a", 7, {}, {}};
+  const BatchAnswer plain{"inc-a", 7, {}, {}, {}};
   auto text = EncodeAnswer(plain);
   ASSERT_TRUE(text);
   EXPECT_EQ(*text, R"({"incarnation":"inc-a","high_water":7,"rejected":[]})");
 
-  const BatchAnswer erased{"inc-a", 7, {{3, "bad payload"}}, {2, 5}};
+  const BatchAnswer erased{"inc-a", 7, {{3, "bad payload"}}, {2, 5}, {}};
   text = EncodeAnswer(erased);
   ASSERT_TRUE(text);
   EXPECT_EQ(

@@ -69,7 +69,7 @@ TEST_P(ProfileStoreBackendTest, StoresABatchAndAnswersItsHighWaterMark) {
       Ingest(MakeBatch("kiosk-1", "inc-a", 1,
                        {Scan(testing::Device('a')), Scan(testing::Device('b')),
                         VoucherIssued("0123456789abcdef", "store", kExpires)}));
-  EXPECT_EQ(answer, (BatchAnswer{"inc-a", 3, {}, {}}));
+  EXPECT_EQ(answer, (BatchAnswer{"inc-a", 3, {}, {}, {}}));
   const StoreCounts counts = Counts();
   EXPECT_EQ(counts.events, 3);
   EXPECT_EQ(counts.events_by_type,
@@ -113,7 +113,7 @@ TEST_P(ProfileStoreBackendTest, AnOverlappingBatchAddsOnlyWhatIsNew) {
   overlapping.events[0] = MakeEvent("scan", "not json");         // seq 3 is stored: never re-judged
   overlapping.events[0].seq = 3;
   const BatchAnswer answer = Ingest(overlapping);
-  EXPECT_EQ(answer, (BatchAnswer{"inc-a", 8, {}, {}}));
+  EXPECT_EQ(answer, (BatchAnswer{"inc-a", 8, {}, {}, {}}));
   EXPECT_EQ(Counts().events, 8);
   EXPECT_EQ(Counts().dead_letters, 0);
 }
@@ -122,16 +122,20 @@ TEST_P(ProfileStoreBackendTest, AGapIsRecordedHoldsTheHighWaterMarkAndClosesWhen
   Ingest(ScanBatch("kiosk-1", "inc-a", 1, 3));
   clock_.Advance(5s);
   const std::int64_t detected = kT0 + 5'000;
-  EXPECT_EQ(Ingest(ScanBatch("kiosk-1", "inc-a", 7, 3)).high_water, 3) << "7..9 stored, 4..6 not";
+  const BatchAnswer after_gap = Ingest(ScanBatch("kiosk-1", "inc-a", 7, 3));
+  EXPECT_EQ(after_gap.high_water, 3) << "7..9 stored, 4..6 not";
+  EXPECT_EQ(after_gap.missing, (std::vector<MissingSeqs>{{4, 6}})) << "the kiosk may send them";
   KioskStatus status = Status("kiosk-1");
   EXPECT_EQ(status.max_seq, 9);
   EXPECT_EQ(status.gaps, (std::vector<SeqGap>{{4, 6, detected}}));
   EXPECT_EQ(Counts().events, 6) << "HQ keeps the batch after the gap";
 
   clock_.Advance(5s);
-  EXPECT_EQ(Ingest(ScanBatch("kiosk-1", "inc-a", 5, 1)).high_water, 3);
+  const BatchAnswer inside = Ingest(ScanBatch("kiosk-1", "inc-a", 5, 1));
+  EXPECT_EQ(inside.high_water, 3);
+  EXPECT_EQ(inside.missing, (std::vector<MissingSeqs>{{4, 4}, {6, 6}}));
   EXPECT_EQ(Status("kiosk-1").gaps, (std::vector<SeqGap>{{4, 4, detected}, {6, 6, detected}}));
-  EXPECT_EQ(Ingest(ScanBatch("kiosk-1", "inc-a", 4, 3)).high_water, 9);
+  EXPECT_EQ(Ingest(ScanBatch("kiosk-1", "inc-a", 4, 3)), (BatchAnswer{"inc-a", 9, {}, {}, {}}));
   status = Status("kiosk-1");
   EXPECT_TRUE(status.gaps.empty());
   EXPECT_EQ(Counts().events, 9);
@@ -142,6 +146,18 @@ TEST_P(ProfileStoreBackendTest, AGapIsRecordedHoldsTheHighWaterMarkAndClosesWhen
   status = Status("kiosk-1");
   EXPECT_EQ(status.incarnation, "inc-b");
   EXPECT_EQ(status.gaps, (std::vector<SeqGap>{{1, 2, kT0 + 15'000}}));
+}
+
+// An answer names at most kMaxMissingRanges gaps: the highest, the ones a kiosk most likely holds.
+TEST_P(ProfileStoreBackendTest, AnAnswerNamesTheHighestGaps) {
+  const auto gaps = static_cast<std::int64_t>(kMaxMissingRanges) + 2;
+  BatchAnswer answer;
+  for (std::int64_t i = 0; i < gaps; ++i)
+    answer = Ingest(ScanBatch("kiosk-1", "inc-a", 2 * i + 2, 1));
+  EXPECT_EQ(Status("kiosk-1").gaps.size(), static_cast<std::size_t>(gaps)) << "1, 3, 5, ...";
+  ASSERT_EQ(answer.missing.size(), kMaxMissingRanges);
+  EXPECT_EQ(answer.missing.front(), (MissingSeqs{5, 5}));
+  EXPECT_EQ(answer.missing.back(), (MissingSeqs{2 * gaps - 1, 2 * gaps - 1}));
 }
 
 TEST_P(ProfileStoreBackendTest, BadEventsGoToDeadLettersWithoutBlockingTheRest) {

@@ -55,6 +55,7 @@ boost::json::object SyncJson(const AdminStatusServices& services) {
   sync["rounds_finished"] = status.rounds_finished;
   sync["batches_sent"] = status.batches_sent;
   sync["events_sent"] = status.events_sent;
+  sync["events_resent"] = status.events_resent;
   sync["dead_letters"] = status.dead_letters;
   if (status.config_version) sync["config_version"] = *status.config_version;
   sync["client_certificate_not_after_ms"] = hq_sync->client_certificate_not_after_ms();

@@ -9,7 +9,8 @@
 //                          "sync":{"enrolled", and when enrolled "hq_reachable","last_synced_ms"
 //                          (the last round that left the kiosk caught up; absent: none since the
 //                          start),"last_error","consecutive_failures","rounds_finished",
-//                          "batches_sent","events_sent","dead_letters","config_version"?,
+//                          "batches_sent","events_sent","events_resent" (of events_sent: sent
+//                          again because HQ had lost them),"dead_letters","config_version"?,
 //                          "client_certificate_not_after_ms" (the end of the certificate the
 //                          kiosk syncs with: it must enroll again before)},
 //                          "camera":{"state","device","message"},

@@ -234,6 +234,9 @@ int SyncCommand(const std::filesystem::path& state_dir, std::span<const std::str
   const bool synced = JsonString(sync, "outcome") == "synced";
   out << (synced ? "synced: " : "sync failed: ") << Int(sync, "events_sent")
       << " events sent since the agent started";
+  if (const std::int64_t resent = Int(sync, "events_resent"); resent > 0) {
+    out << " (" << resent << " of them again: HQ had lost them)";
+  }
   if (!synced) out << "; " << JsonString(sync, "last_error");
   out << "\n";
   return synced ? kOk : kFailed;

@@ -132,27 +132,68 @@ Result<std::optional<SyncClient::EncodedBatch>> SyncClient::ReadAndEncode(
     return Error(ErrorKind::kInternal,
                  StrCat("journal has no event ", after_seq + 1, " to upload"));
   }
+  auto batch = Encode(*position, options, std::move(*events));
+  if (!batch) return batch.error();
+  return std::optional(std::move(*batch));
+}
+
+SyncClient::ReadAheadResult SyncClient::ReadMissingAndEncode(
+    SyncJournal& journal, const SyncClientOptions& options, const std::string& incarnation,
+    const std::vector<MissingSeqs>& missing) {
+  auto position = journal.ReadPosition();
+  if (!position) return position.error();
+  if (position->incarnation != incarnation) return std::optional<EncodedBatch>();
+  for (const MissingSeqs& range : missing) {
+    const std::int64_t last = std::min(range.last_seq, position->synced_seq);
+    if (range.first_seq > last) continue;
+    const auto wanted = static_cast<std::size_t>(std::min<std::int64_t>(
+        last - range.first_seq + 1, static_cast<std::int64_t>(options.max_batch_events)));
+    auto events = journal.ReadAfter(range.first_seq - 1, wanted);
+    if (!events) return events.error();
+    // Shedding (and definition events, never shed) leaves holes below the synced mark: the batch
+    // is the run without holes that starts at the first event still held.
+    std::size_t run = 0;
+    while (run < events->size() && (*events)[run].seq <= last &&
+           (run == 0 || (*events)[run].seq == (*events)[run - 1].seq + 1)) {
+      ++run;
+    }
+    if (run == 0) continue;  // shed: HQ keeps the gap
+    events->resize(run);
+    auto batch = Encode(*position, options, std::move(*events));
+    if (!batch) return batch.error();
+    batch->resent = true;
+    return std::optional(std::move(*batch));
+  }
+  return std::optional<EncodedBatch>();
+}
+
+Result<SyncClient::EncodedBatch> SyncClient::Encode(const SyncJournal::Position& position,
+                                                    const SyncClientOptions& options,
+                                                    std::vector<WireEvent> events) {
   // Pack by the protocol's exact accounting; one event always fits (payloads are at most 16 KiB).
   std::size_t bytes = kMaxBatchEnvelopeBytes, count = 0;
-  for (; count < events->size(); ++count) {
-    const std::size_t next = EncodedEventBytes((*events)[count]);
+  for (; count < events.size(); ++count) {
+    const std::size_t next = EncodedEventBytes(events[count]);
     if (count > 0 && bytes + next > options.max_batch_bytes) break;
     bytes += next;
   }
-  events->resize(count);
+  events.resize(count);
 
   EventBatch batch;
   batch.schema_version = kSyncSchemaVersion;
-  batch.kiosk_id = position->kiosk_id;
-  batch.incarnation = position->incarnation;
-  batch.first_seq = events->front().seq;
-  batch.last_seq = events->back().seq;
-  batch.events = std::move(*events);
+  batch.kiosk_id = position.kiosk_id;
+  batch.incarnation = position.incarnation;
+  batch.first_seq = events.front().seq;
+  batch.last_seq = events.back().seq;
+  batch.events = std::move(events);
   auto body = EncodeBatch(batch);
   if (!body) return body.error().WithContext("encode batch");
-  return std::optional<EncodedBatch>(
-      EncodedBatch{std::move(batch.incarnation), batch.first_seq, batch.last_seq,
-                   std::max(position->last_seq, batch.last_seq), std::move(*body)});
+  return EncodedBatch{std::move(batch.incarnation),
+                      batch.first_seq,
+                      batch.last_seq,
+                      std::max(position.last_seq, batch.last_seq),
+                      std::move(*body),
+                      false};
 }
 
 awaitable<SyncClient::ReadAheadResult> SyncClient::ReadAhead(std::optional<std::int64_t> after,
@@ -182,26 +223,31 @@ awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
   std::vector<std::pair<std::string, std::string>> headers = {
       {"content-type", "application/json"},
       {"content-encoding", "gzip"},
-      {std::string(kSyncFeaturesHeader), std::string(kSyncFeatureErasure)},
+      {std::string(kSyncFeaturesHeader), StrCat(kSyncFeatureErasure, ",", kSyncFeatureRefill)},
       {std::string(kJournalLastSeqHeader), std::to_string(batch.journal_last_seq)}};
   if (const auto not_after_ms =
           options_.https_not_after_ms ? options_.https_not_after_ms() : std::nullopt) {
     headers.emplace_back(kHttpsNotAfterHeader, std::to_string(*not_after_ms));
   }
   const std::string method = "POST", target(kBatchTarget);
-  // The batch after this one is read and encoded on the pool while this one is on the wire; it
-  // goes out only after this one's answer, and only if this one was committed.
-  auto send = boost::asio::co_spawn(executor_, SendTimed(method, target, headers, batch.body),
-                                    boost::asio::deferred);
-  auto read = boost::asio::co_spawn(executor_, ReadAhead(batch.last_seq, batch.incarnation),
-                                    boost::asio::deferred);
-  auto both = boost::asio::experimental::make_parallel_group(std::move(send), std::move(read));
-  auto [order, send_failure, response, read_failure, read_ahead] = co_await both.async_wait(
-      boost::asio::experimental::wait_for_all(), boost::asio::use_awaitable);
-  (void)order;
-  if (send_failure) response = Error(ErrorKind::kInternal, "sending the batch failed");
-  *next =
-      read_failure ? Error(ErrorKind::kInternal, "reading ahead failed") : std::move(read_ahead);
+  Result<SyncResponse> response = Error(ErrorKind::kInternal, "sending the batch failed");
+  if (next == nullptr) {
+    response = co_await SendTimed(method, target, headers, batch.body);
+  } else {
+    // The batch after this one is read and encoded on the pool while this one is on the wire; it
+    // goes out only after this one's answer, and only if this one was committed.
+    auto send = boost::asio::co_spawn(executor_, SendTimed(method, target, headers, batch.body),
+                                      boost::asio::deferred);
+    auto read = boost::asio::co_spawn(executor_, ReadAhead(batch.last_seq, batch.incarnation),
+                                      boost::asio::deferred);
+    auto both = boost::asio::experimental::make_parallel_group(std::move(send), std::move(read));
+    auto [order, send_failure, sent, read_failure, read_ahead] = co_await both.async_wait(
+        boost::asio::experimental::wait_for_all(), boost::asio::use_awaitable);
+    (void)order;
+    if (!send_failure) response = std::move(sent);
+    *next =
+        read_failure ? Error(ErrorKind::kInternal, "reading ahead failed") : std::move(read_ahead);
+  }
   {
     std::lock_guard lock(mutex_);
     status_.hq_reachable = response.has_value();
@@ -221,9 +267,9 @@ awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
   if (answer->incarnation != batch.incarnation) {
     co_return Error(ErrorKind::kIo, "HQ answered for another journal incarnation");
   }
-  if (answer->high_water < batch.last_seq) {
+  if (answer->high_water < batch.last_seq && !batch.resent) {
     // HQ committed this batch but is missing earlier events (it records the gap). Those were
-    // acknowledged before and may be shed here, so the kiosk goes on; HQ shows the gap.
+    // acknowledged before: the kiosk goes on, and sends again those it still holds (missing_).
     LogWarning(kComponent, "HQ holds this journal only up to seq ", answer->high_water,
                " after committing ", batch.first_seq, "..", batch.last_seq, ": a gap at HQ");
   }
@@ -249,6 +295,7 @@ awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
     std::lock_guard lock(mutex_);
     ++status_.batches_sent;
     status_.events_sent += batch.last_seq - batch.first_seq + 1;
+    if (batch.resent) status_.events_resent += batch.last_seq - batch.first_seq + 1;
     status_.dead_letters += static_cast<std::int64_t>(answer->rejected.size());
     status_.last_success = clock_.WallNow();
     status_.consecutive_failures = 0;
@@ -257,6 +304,40 @@ awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
   for (const RejectedEvent& rejected : answer->rejected) {
     LogWarning(kComponent, "HQ rejected seq ", rejected.seq, ": ", rejected.reason,
                " (kept in the dead-letter table)");
+  }
+  missing_ = std::move(answer->missing);
+  missing_incarnation_ = batch.incarnation;
+  if (batch.resent && std::any_of(missing_.begin(), missing_.end(), [&](const MissingSeqs& gap) {
+        return gap.first_seq <= batch.first_seq && batch.first_seq <= gap.last_seq;
+      })) {
+    // HQ committed the events yet still misses them: sending them again would never end.
+    missing_.clear();
+    co_return Error(ErrorKind::kIo,
+                    StrCat("HQ still misses seq ", batch.first_seq, " after committing it again"));
+  }
+  co_return Result<void>();
+}
+
+awaitable<Result<void>> SyncClient::ResendMissing(std::optional<milliseconds>* retry_after) {
+  std::int64_t resent = 0, lowest = 0, highest = 0;
+  while (!missing_.empty()) {
+    const auto read = [journal = &journal_, options = options_, missing = missing_,
+                       incarnation = missing_incarnation_] {
+      return ReadMissingAndEncode(*journal, options, incarnation, missing);
+    };
+    ReadAheadResult batch = co_await RunBlocking(pool_, read);
+    if (!batch) co_return batch.error().WithContext("read the events HQ misses");
+    if (!*batch) break;  // the journal holds none of them (shed): HQ keeps showing the gaps
+    if (resent == 0) lowest = (*batch)->first_seq;
+    Result<void> uploaded = co_await UploadBatch(**batch, retry_after, nullptr);
+    if (!uploaded) co_return uploaded.error();
+    resent += (*batch)->last_seq - (*batch)->first_seq + 1;
+    highest = std::max(highest, (*batch)->last_seq);
+  }
+  missing_.clear();
+  if (resent > 0) {
+    LogInfo(kComponent, "HQ was missing events it had acknowledged; sent ", resent,
+            " of them again from the journal (seq ", lowest, "..", highest, ")");
   }
   co_return Result<void>();
 }
@@ -280,6 +361,9 @@ awaitable<Result<void>> SyncClient::UploadUntilCaughtUp(std::optional<millisecon
     ReadAheadResult after = std::optional<EncodedBatch>();
     Result<void> uploaded = co_await UploadBatch(batch, retry_after, &after);
     if (!uploaded) co_return uploaded.error();
+    if (Result<void> resent = co_await ResendMissing(retry_after); !resent) {
+      co_return resent.error();
+    }
     // A failed read-ahead is not this round's failure: read again, from the synced mark.
     if (!after) continue;
     if (!*after) co_return Result<void>();  // nothing after this batch: caught up

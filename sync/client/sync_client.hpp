@@ -94,6 +94,9 @@ struct SyncStatus {
   int consecutive_failures = 0;
   std::int64_t batches_sent = 0;
   std::int64_t events_sent = 0;
+  // Of events_sent: synced events sent again because HQ's answer listed them as missing (its
+  // database was restored from an older backup, say).
+  std::int64_t events_resent = 0;
   std::int64_t dead_letters = 0;
   std::optional<std::int64_t> config_version;  // of the bundle in force
   // Upload-and-pull rounds begun, and finished (succeeded or not). After SyncNow(), the first
@@ -151,8 +154,9 @@ class SyncClient {
     std::int64_t first_seq = 0;
     std::int64_t last_seq = 0;
     std::int64_t journal_last_seq =
-        0;             // the journal's newest seq when read (kJournalLastSeqHeader)
-    std::string body;  // gzipped JSON
+        0;                // the journal's newest seq when read (kJournalLastSeqHeader)
+    std::string body;     // gzipped JSON
+    bool resent = false;  // synced events HQ's answer listed as missing (ReadMissingAndEncode)
   };
   using ReadAheadResult = Result<std::optional<EncodedBatch>>;
 
@@ -162,6 +166,18 @@ class SyncClient {
   static ReadAheadResult ReadAndEncode(SyncJournal& journal, const SyncClientOptions& options,
                                        std::optional<std::int64_t> after,
                                        const std::string& incarnation);
+  // Blocking: the first batch of events in `missing` (HQ's gaps) that journal `incarnation` still
+  // holds, read and encoded; nothing when it holds none of them. Only synced events: a batch never
+  // reaches past the synced mark, so the events after it still go out in order, and an
+  // acknowledgement of a resent batch never moves the mark.
+  static ReadAheadResult ReadMissingAndEncode(SyncJournal& journal,
+                                              const SyncClientOptions& options,
+                                              const std::string& incarnation,
+                                              const std::vector<MissingSeqs>& missing);
+  // The journal's `events` (in seq order, without holes) as one batch of the protocol's size.
+  static Result<EncodedBatch> Encode(const SyncJournal::Position& position,
+                                     const SyncClientOptions& options,
+                                     std::vector<WireEvent> events);
   // ReadAndEncode on the blocking pool.
   boost::asio::awaitable<ReadAheadResult> ReadAhead(std::optional<std::int64_t> after,
                                                     std::string incarnation);
@@ -169,9 +185,14 @@ class SyncClient {
   // batch after it into *next, which the caller sends only after this one's answer: one batch in
   // flight, in seq order, and the journal is never called twice at once (the read-ahead runs while
   // the batch is on the wire; the acknowledgement after both).
+  // With `next` null, reads nothing ahead. Sets missing_ from HQ's answer.
   boost::asio::awaitable<Result<void>> UploadBatch(
       const EncodedBatch& batch, std::optional<std::chrono::milliseconds>* retry_after,
       ReadAheadResult* next);
+  // Sends again, batch by batch, the synced events HQ's latest answer listed as missing that the
+  // journal still holds, until HQ misses none that the journal holds.
+  boost::asio::awaitable<Result<void>> ResendMissing(
+      std::optional<std::chrono::milliseconds>* retry_after);
   void NoteFailure(const Error& error);
   // transport_.Send, timed into options_.batch_upload_seconds when HQ answered 200.
   boost::asio::awaitable<Result<SyncResponse>> SendTimed(
@@ -196,6 +217,10 @@ class SyncClient {
   bool sync_now_ = false;
   // Where the redeemed vouchers of the applied bundle end (through 0: none yet).
   RedeemedPosition redeemed_end_;
+  // HQ's gaps in journal incarnation `missing_incarnation_`, from its latest answer. Only the
+  // round touches them.
+  std::vector<MissingSeqs> missing_;
+  std::string missing_incarnation_;
 };
 
 }  // namespace kiosk_edge

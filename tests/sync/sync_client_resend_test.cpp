@@ -1,0 +1,129 @@
+// The kiosk sends again the synced events HQ lists as missing (its database was restored from an
+// older backup, say), from what its journal still holds, and never anything past its synced mark.
+#include <gtest/gtest.h>
+
+#include <utility>
+
+#include "sync/client/sync_client.hpp"
+#include "sync/sync_client_fakes.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using std::chrono::milliseconds;
+
+class SyncClientResendTest : public testing::SyncClientTest {
+ protected:
+  // One round: uploads until caught up.
+  Result<void> Round() {
+    std::optional<milliseconds> retry_after;
+    return RunToCompletion(client_->UploadUntilCaughtUp(&retry_after));
+  }
+};
+
+TEST_F(SyncClientResendTest, EventsHqLostAreSentAgainFromTheJournal) {
+  journal_.Add(1200);
+  MakeClient(FastOptions());
+  ASSERT_TRUE(Round());
+  hq_.Forget(301, 1200);  // HQ's database restored from a backup taken at seq 300
+
+  journal_.Add(10);
+  auto round = Round();
+  ASSERT_TRUE(round) << round.error().message();
+  EXPECT_EQ(hq_.stored(), 1210u) << "every event the journal holds, again at HQ";
+  EXPECT_EQ(hq_.duplicates(), 0);
+  EXPECT_EQ(hq_.batches(), (std::vector<MissingSeqs>{{1, 500},
+                                                     {501, 1000},
+                                                     {1001, 1200},
+                                                     {1201, 1210},  // HQ answers: 301..1200 missing
+                                                     {301, 800},
+                                                     {801, 1200}}));
+  EXPECT_EQ(journal_.synced(), 1210);
+  const SyncStatus status = client_->Status();
+  EXPECT_EQ(status.events_resent, 900);
+  EXPECT_EQ(status.events_sent, 1210 + 900);
+}
+
+TEST_F(SyncClientResendTest, EventsTheJournalShedStayMissingAndAreNotReadForAgain) {
+  journal_.Add(1000);
+  MakeClient(FastOptions());
+  ASSERT_TRUE(Round());
+  hq_.Forget(101, 900);
+  journal_.Shed(1, 500);
+
+  journal_.Add(5);
+  ASSERT_TRUE(Round());
+  EXPECT_EQ(hq_.batches().back(), (MissingSeqs{501, 900})) << "what the journal still holds";
+  EXPECT_EQ(hq_.stored(), 1005u - 400u) << "101..500 are gone for good";
+  EXPECT_EQ(client_->Status().events_resent, 400);
+
+  // HQ keeps listing 101..500; the kiosk finds none of them and sends only its new events.
+  const std::size_t batches = hq_.batches().size();
+  journal_.Add(5);
+  ASSERT_TRUE(Round());
+  EXPECT_EQ(hq_.batches().size(), batches + 1);
+  EXPECT_EQ(hq_.batches().back(), (MissingSeqs{1006, 1010}));
+  EXPECT_EQ(client_->Status().events_resent, 400);
+  EXPECT_EQ(hq_.duplicates(), 0);
+}
+
+// Definition events are never shed, so the journal can hold single events inside a gap: each run
+// without holes is a batch of its own.
+TEST_F(SyncClientResendTest, AResentBatchIsARunWithoutHoles) {
+  journal_.Add(20);
+  MakeClient(FastOptions());
+  ASSERT_TRUE(Round());
+  hq_.Forget(1, 20);
+  journal_.Shed(1, 4);
+  journal_.Shed(6, 14);
+
+  journal_.Add(1);
+  ASSERT_TRUE(Round());
+  const std::vector<MissingSeqs> batches = hq_.batches();
+  ASSERT_GE(batches.size(), 3u);
+  EXPECT_EQ(std::vector(batches.end() - 3, batches.end()),
+            (std::vector<MissingSeqs>{{21, 21}, {5, 5}, {15, 20}}));
+  EXPECT_EQ(client_->Status().events_resent, 7);
+}
+
+TEST_F(SyncClientResendTest, NothingPastTheSyncedMarkIsSentAsAResend) {
+  journal_.Add(100);
+  MakeClient(FastOptions());
+  hq_.ClaimMissing({{1, 5000}}, 1);  // an HQ claiming more than the kiosk ever sent
+  hq_.on_batch = [this, first = true](const EventBatch&) mutable {
+    if (std::exchange(first, false)) journal_.Add(400);  // captured while the batch is in flight
+  };
+  ASSERT_TRUE(Round());
+  ASSERT_TRUE(Round());  // the new events, if the first round's read-ahead came before them
+  EXPECT_EQ(hq_.batches(), (std::vector<MissingSeqs>{{1, 100}, {1, 100}, {101, 500}}))
+      << "the resend stops at the synced mark; 101.. go out in order, as new events";
+  EXPECT_EQ(hq_.duplicates(), 100);
+  EXPECT_EQ(client_->Status().events_resent, 100);
+  EXPECT_EQ(journal_.synced(), 500);
+}
+
+TEST_F(SyncClientResendTest, AnHqThatStillMissesWhatItCommittedEndsTheRound) {
+  journal_.Add(10);
+  MakeClient(FastOptions());
+  ASSERT_TRUE(Round());
+  journal_.Add(1);
+  hq_.ClaimMissing({{3, 4}}, 2);  // and again after the resend
+  auto failed = Round();
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message().find("HQ still misses seq 3"), std::string::npos)
+      << failed.error().message();
+  EXPECT_EQ(hq_.batches(), (std::vector<MissingSeqs>{{1, 10}, {11, 11}, {3, 4}}))
+      << "one resend, not a loop";
+  EXPECT_EQ(journal_.synced(), 11);
+}
+
+TEST_F(SyncClientResendTest, BatchesAnnounceTheRefillFeature) {
+  journal_.Add(1);
+  MakeClient(FastOptions());
+  ASSERT_TRUE(Round());
+  EXPECT_EQ(hq_.HeaderValues("/v1/sync/batch", std::string(kSyncFeaturesHeader)),
+            (std::vector<std::string>{"erasure,refill"}));
+}
+
+}  // namespace
+}  // namespace kiosk_edge

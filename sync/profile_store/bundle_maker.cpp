@@ -11,13 +11,12 @@ constexpr std::string_view kDigestKey = "kiosk-edge config bundle content v1";
 
 }  // namespace
 
-Result<std::string> BundleContentDigest(const ConfigBundle& bundle,
-                                        std::int64_t erased_event_count) {
+Result<std::string> BundleContentDigest(const ConfigBundle& bundle, std::int64_t erased_event_count,
+                                        const RedeemedPosition& ledger_end) {
   ConfigBundle content = bundle;
   content.version = 1;  // the same for every bundle: the digest covers the rest
   content.erased_events.clear();
-  content.redeemed.since.reset();
-  content.redeemed.vouchers.clear();
+  content.redeemed = RedeemedVouchers{ledger_end.through, ledger_end.through_key, std::nullopt, {}};
   auto text = EncodeConfigBundle(content);
   if (!text) return text.error();
   *text += StrCat("\nerased events: ", erased_event_count);
@@ -26,8 +25,17 @@ Result<std::string> BundleContentDigest(const ConfigBundle& bundle,
   return digest;
 }
 
-BundleMaker::BundleMaker(std::vector<BundleChannel> channels, ChannelKeySource channel_keys)
-    : channels_(std::move(channels)), channel_keys_(std::move(channel_keys)) {}
+bool KioskHoldsBundle(const ConfigBundle& bundle, std::optional<std::string_view> if_none_match,
+                      const std::optional<RedeemedPosition>& redeemed_held) {
+  if (if_none_match != ConfigBundleEtag(bundle.version)) return false;
+  return !redeemed_held || *redeemed_held == bundle.redeemed.end();
+}
+
+BundleMaker::BundleMaker(std::vector<BundleChannel> channels, ChannelKeySource channel_keys,
+                         std::int64_t redeemed_page_positions)
+    : channels_(std::move(channels)),
+      channel_keys_(std::move(channel_keys)),
+      redeemed_page_positions_(redeemed_page_positions) {}
 
 Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity& identity,
                                           const Clock& clock, std::string_view kiosk_id,
@@ -42,9 +50,11 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
     if (!held_there) return held_there.error();
     if (*held_there == redeemed_held->through_key) since = redeemed_held->through;
   }
-  auto redeemed = store.RedeemedFleetVouchers(since, now_s);
+  // Kiosks without the redeemed-delta feature read whole lists only.
+  auto redeemed = store.RedeemedFleetVouchers(
+      since, now_s, redeemed_held ? redeemed_page_positions_ : kWholeLedger);
   if (!redeemed) return redeemed.error();
-  if (since > 0) redeemed->since = since;
+  if (since > 0) redeemed->vouchers.since = since;
   auto revoked_vouchers = store.RevokedVouchers();
   if (!revoked_vouchers) return revoked_vouchers.error();
   auto erased_events = store.ErasedEventsOf(kiosk_id);
@@ -66,13 +76,13 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
       bundle.trusted_kiosks.emplace(kiosk.kiosk_id, kiosk.device_public_key);
     }
   }
-  bundle.redeemed = std::move(*redeemed);
+  bundle.redeemed = std::move(redeemed->vouchers);
   bundle.revoked_vouchers = std::move(*revoked_vouchers);
   // erased_subjects stays empty: kiosks cannot match HQ's subject ids (config_bundle.hpp), so
   // HQ does not spread them; erased_events carries erasure to the kiosks.
   bundle.erased_events = std::move(*erased_events);
 
-  auto digest = BundleContentDigest(bundle, *erased_event_count);
+  auto digest = BundleContentDigest(bundle, *erased_event_count, redeemed->ledger_end);
   if (!digest) return digest.error().WithContext("config bundle");
   auto version = store.BundleVersionFor(*digest);
   if (!version) return version.error().WithContext("config bundle version");

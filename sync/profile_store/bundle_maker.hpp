@@ -30,15 +30,19 @@ using ChannelKeySource = std::function<Result<HqChannelKeys>()>;
 
 class BundleMaker {
  public:
-  // `channels` (validated, as the config holds them) go into every bundle.
-  BundleMaker(std::vector<BundleChannel> channels, ChannelKeySource channel_keys);
+  // `channels` (validated, as the config holds them) go into every bundle; the redeemed vouchers
+  // of kiosks that read them in pages span at most `redeemed_page_positions` ledger positions.
+  BundleMaker(std::vector<BundleChannel> channels, ChannelKeySource channel_keys,
+              std::int64_t redeemed_page_positions = kRedeemedPagePositions);
 
   // The bundle `kiosk_id` gets now, with its version from `store`: what every kiosk gets, and of
-  // the erased events only its own (a fleet's erasures would outgrow kMaxBundleListItems). The
-  // redeemed vouchers are those after `redeemed_held` (RedeemedVouchers::since) when HQ's ledger
-  // holds its voucher at its position, else all of them (a kiosk that holds none, or one ahead of
-  // a database restored from a backup). The version is the fleet's: it changes when any kiosk's
-  // erased events or the ledger's position do. Blocks: run it off the I/O thread. Thread-safe.
+  // the erased events only its own (a fleet's erasures would outgrow kMaxBundleListItems). For a
+  // kiosk with the redeemed-delta feature (`redeemed_held` set; through 0 when it holds none), the
+  // redeemed vouchers are a page after `redeemed_held` (RedeemedVouchers::since) when HQ's ledger
+  // holds its voucher at its position, else the first page (a kiosk that holds none, or one ahead
+  // of a database restored from a backup). Without the feature, the whole list. The version is
+  // the fleet's: it changes when any kiosk's erased events or the ledger's end do, whatever page
+  // the kiosk gets. Blocks: run it off the I/O thread. Thread-safe.
   Result<ConfigBundle> Current(StoreBackend& store, const HqIdentity& identity, const Clock& clock,
                                std::string_view kiosk_id,
                                const std::optional<RedeemedPosition>& redeemed_held = std::nullopt);
@@ -46,13 +50,22 @@ class BundleMaker {
  private:
   const std::vector<BundleChannel> channels_;
   const ChannelKeySource channel_keys_;
+  const std::int64_t redeemed_page_positions_;
 };
+
+// True when a kiosk that asks If-None-Match `if_none_match` and holds the redeemed vouchers
+// through `redeemed_held` (nullopt: a kiosk that reads whole lists) learns nothing from `bundle`,
+// so HQ answers 304: the same version, and the list's end the kiosk holds. A kiosk that is
+// still paging through the list holds the same version but not the end.
+bool KioskHoldsBundle(const ConfigBundle& bundle, std::optional<std::string_view> if_none_match,
+                      const std::optional<RedeemedPosition>& redeemed_held);
 
 // A digest of a bundle's content, 64 lower-case hex digits: all of it but its version, its erased
 // events, which `erased_event_count` (every kiosk's, StoreBackend::ErasedEventCount) stands for,
-// and its redeemed vouchers, which their end (`through`, `through_key`) stands for (expiry alone
-// changes nothing a kiosk must learn: it drops expired vouchers itself).
-Result<std::string> BundleContentDigest(const ConfigBundle& bundle,
-                                        std::int64_t erased_event_count);
+// and its redeemed vouchers, which the ledger's end stands for (a page's end would give kiosks on
+// different pages different versions; expiry alone changes nothing a kiosk must learn: it drops
+// expired vouchers itself).
+Result<std::string> BundleContentDigest(const ConfigBundle& bundle, std::int64_t erased_event_count,
+                                        const RedeemedPosition& ledger_end);
 
 }  // namespace kiosk_edge

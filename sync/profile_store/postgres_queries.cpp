@@ -103,27 +103,36 @@ Result<StoreCounts> PostgresStore::Counts() {
   return counts;
 }
 
-Result<RedeemedVouchers> PostgresStore::RedeemedFleetVouchers(std::int64_t after,
-                                                              std::int64_t now_unix_s) {
+Result<RedeemedPage> PostgresStore::RedeemedFleetVouchers(std::int64_t after,
+                                                          std::int64_t now_unix_s,
+                                                          std::int64_t max_positions) {
   auto session = Acquire();
   if (!session) return session.error();
-  // One statement, one snapshot: `through` and the list agree.
+  // One statement, one snapshot: the ends and the list agree.
   auto rows = (*session)->connection().Query(
-      "WITH t AS MATERIALIZED (SELECT m.through, (SELECT voucher_key FROM vouchers WHERE "
-      "redeemed_pos = m.through) AS through_key FROM (SELECT COALESCE(MAX(redeemed_pos), 0) "
-      "AS through FROM vouchers WHERE redeemed_pos IS NOT NULL) AS m) "
-      "SELECT t.through, t.through_key, v.voucher_key, v.expires_at FROM t LEFT JOIN vouchers v "
-      "ON v.redeemed_pos > $1 AND v.expires_at > $2 ORDER BY v.voucher_key COLLATE \"C\"",
-      Params(after, now_unix_s));
+      "WITH e AS MATERIALIZED (SELECT m.through, p.page_end FROM (SELECT "
+      "COALESCE(MAX(redeemed_pos),"
+      " 0) AS through FROM vouchers WHERE redeemed_pos IS NOT NULL) AS m, (SELECT "
+      "COALESCE(MAX(redeemed_pos), 0) AS page_end FROM vouchers WHERE redeemed_pos <= $3) AS p), "
+      "t AS MATERIALIZED (SELECT e.through, e.page_end, (SELECT voucher_key FROM vouchers WHERE "
+      "redeemed_pos = e.through) AS through_key, (SELECT voucher_key FROM vouchers WHERE "
+      "redeemed_pos = e.page_end) AS page_key FROM e) "
+      "SELECT t.through, t.through_key, t.page_end, t.page_key, v.voucher_key, v.expires_at "
+      "FROM t LEFT JOIN vouchers v ON v.redeemed_pos > $1 AND v.redeemed_pos <= t.page_end "
+      "AND v.expires_at > $2 ORDER BY v.voucher_key COLLATE \"C\"",
+      Params(after, now_unix_s, PositionsEnd(after, max_positions)));
   if (!rows) return rows.error();
-  RedeemedVouchers redeemed;
+  RedeemedPage page;
   for (int i = 0; i < rows->rows(); ++i) {
-    redeemed.through = rows->Int(i, 0);
-    if (!rows->IsNull(i, 1)) redeemed.through_key = rows->Text(i, 1);
-    if (rows->IsNull(i, 2)) continue;  // the one row of an empty list
-    redeemed.vouchers.push_back(RedeemedVoucher{rows->Text(i, 2), rows->Int(i, 3)});
+    page.ledger_end.through = rows->Int(i, 0);
+    if (!rows->IsNull(i, 1)) page.ledger_end.through_key = rows->Text(i, 1);
+    page.vouchers.through = rows->Int(i, 2);
+    if (!rows->IsNull(i, 3)) page.vouchers.through_key = rows->Text(i, 3);
+    if (rows->IsNull(i, 4)) continue;  // the one row of an empty list
+    page.vouchers.vouchers.push_back(RedeemedVoucher{rows->Text(i, 4), rows->Int(i, 5)});
   }
-  return redeemed;
+  page.vouchers.more = page.vouchers.through < page.ledger_end.through;
+  return page;
 }
 
 Result<std::optional<std::string>> PostgresStore::RedeemedVoucherAt(std::int64_t position) {

@@ -126,26 +126,34 @@ Result<StoreCounts> SqliteStore::Counts() {
   return counts;
 }
 
-Result<RedeemedVouchers> SqliteStore::RedeemedFleetVouchers(std::int64_t after,
-                                                            std::int64_t now_unix_s) {
+Result<RedeemedPage> SqliteStore::RedeemedFleetVouchers(std::int64_t after, std::int64_t now_unix_s,
+                                                        std::int64_t max_positions) {
   std::lock_guard lock(mutex_);
-  RedeemedVouchers redeemed;
+  RedeemedPage page;
   auto read = Select(
       *db_,
-      "WITH t AS MATERIALIZED (SELECT m.through, (SELECT voucher_key FROM vouchers WHERE "
-      "redeemed_pos = m.through) AS through_key FROM (SELECT COALESCE(MAX(redeemed_pos), 0) "
-      "AS through FROM vouchers WHERE redeemed_pos IS NOT NULL) AS m) "
-      "SELECT t.through, t.through_key, v.voucher_key, v.expires_at FROM t LEFT JOIN vouchers v "
-      "ON v.redeemed_pos > ?1 AND v.expires_at > ?2 ORDER BY v.voucher_key",
-      [&redeemed](const Statement& row) {
-        redeemed.through = row.ColumnInt(0);
-        if (!row.ColumnIsNull(1)) redeemed.through_key = row.ColumnText(1);
-        if (row.ColumnIsNull(2)) return;  // the one row of an empty list
-        redeemed.vouchers.push_back(RedeemedVoucher{row.ColumnText(2), row.ColumnInt(3)});
+      "WITH e AS MATERIALIZED (SELECT m.through, p.page_end FROM (SELECT "
+      "COALESCE(MAX(redeemed_pos),"
+      " 0) AS through FROM vouchers WHERE redeemed_pos IS NOT NULL) AS m, (SELECT "
+      "COALESCE(MAX(redeemed_pos), 0) AS page_end FROM vouchers WHERE redeemed_pos <= ?3) AS p), "
+      "t AS MATERIALIZED (SELECT e.through, e.page_end, (SELECT voucher_key FROM vouchers WHERE "
+      "redeemed_pos = e.through) AS through_key, (SELECT voucher_key FROM vouchers WHERE "
+      "redeemed_pos = e.page_end) AS page_key FROM e) "
+      "SELECT t.through, t.through_key, t.page_end, t.page_key, v.voucher_key, v.expires_at "
+      "FROM t LEFT JOIN vouchers v ON v.redeemed_pos > ?1 AND v.redeemed_pos <= t.page_end "
+      "AND v.expires_at > ?2 ORDER BY v.voucher_key",
+      [&page](const Statement& row) {
+        page.ledger_end.through = row.ColumnInt(0);
+        if (!row.ColumnIsNull(1)) page.ledger_end.through_key = row.ColumnText(1);
+        page.vouchers.through = row.ColumnInt(2);
+        if (!row.ColumnIsNull(3)) page.vouchers.through_key = row.ColumnText(3);
+        if (row.ColumnIsNull(4)) return;  // the one row of an empty list
+        page.vouchers.vouchers.push_back(RedeemedVoucher{row.ColumnText(4), row.ColumnInt(5)});
       },
-      after, now_unix_s);
+      after, now_unix_s, PositionsEnd(after, max_positions));
   if (!read) return read.error();
-  return redeemed;
+  page.vouchers.more = page.vouchers.through < page.ledger_end.through;
+  return page;
 }
 
 Result<std::optional<std::string>> SqliteStore::RedeemedVoucherAt(std::int64_t position) {

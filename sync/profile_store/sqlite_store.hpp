@@ -39,8 +39,8 @@ class SqliteStore final : public StoreBackend {
   Result<std::optional<KioskStatus>> KioskStatusOf(std::string_view kiosk_id) override;
   Result<std::vector<KioskStatus>> KioskStatuses() override;
   Result<StoreCounts> Counts() override;
-  Result<RedeemedVouchers> RedeemedFleetVouchers(std::int64_t after,
-                                                 std::int64_t now_unix_s) override;
+  Result<RedeemedPage> RedeemedFleetVouchers(std::int64_t after, std::int64_t now_unix_s,
+                                             std::int64_t max_positions) override;
   Result<std::optional<std::string>> RedeemedVoucherAt(std::int64_t position) override;
   Result<std::vector<VoucherConflict>> Conflicts() override;
   Result<std::vector<DeadLetter>> DeadLetters(std::string_view kiosk_id) override;

@@ -185,13 +185,13 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpReq
 }
 
 // The redeemed vouchers the kiosk holds, from `?redeemed_through=N&redeemed_through_key=K`
-// (config_bundle.hpp); nothing when absent.
-Result<std::optional<RedeemedPosition>> RedeemedHeldOf(const HttpRequest& request) {
+// (config_bundle.hpp); through 0 (none) when absent.
+Result<RedeemedPosition> RedeemedHeldOf(const HttpRequest& request) {
   auto fields = ParseFormUrlEncoded(QueryOf(request.target), 4);
   if (!fields) return fields.error();
   const std::optional<std::string_view> text = FindField(*fields, kRedeemedThroughParameter);
   const std::optional<std::string_view> key = FindField(*fields, kRedeemedThroughKeyParameter);
-  if (!text && !key) return std::optional<RedeemedPosition>();
+  if (!text && !key) return RedeemedPosition{};
   const std::optional<std::int64_t> through = AdvisoryNumber(text, 0);
   if (!through) {
     return Error(ErrorKind::kInvalidArgument,
@@ -202,7 +202,8 @@ Result<std::optional<RedeemedPosition>> RedeemedHeldOf(const HttpRequest& reques
                  StrCat(kRedeemedThroughKeyParameter,
                         " must name the voucher at redeemed_through (<kiosk id>/<voucher id>)"));
   }
-  return std::optional(RedeemedPosition{*through, std::string(key.value_or(""))});
+  if (*through == 0) return RedeemedPosition{};
+  return RedeemedPosition{*through, std::string(*key)};
 }
 
 awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpRequest& request) {
@@ -228,7 +229,7 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
   Result<ConfigBundle> bundle = co_await RunBlocking(*services.blocking_pool, make);
   if (!bundle) co_return StoreError(bundle.error());
   const std::string etag = ConfigBundleEtag(bundle->version);
-  if (request.Header("if-none-match") == etag) {
+  if (KioskHoldsBundle(*bundle, request.Header("if-none-match"), redeemed_held)) {
     HttpResponse unchanged = HttpResponse::Text(304, "");
     unchanged.headers.emplace_back("ETag", etag);
     co_return unchanged;

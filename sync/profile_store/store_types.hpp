@@ -3,10 +3,13 @@
 // What profile-store's storage answers with. Plain values; no backend types.
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
 
@@ -22,6 +25,22 @@ struct EventId {
 // Seqs from_seq..to_seq (inclusive) of one kiosk incarnation that HQ has not received although
 // it holds later ones. Detected when a batch starts past the stored high-water mark + 1; shrinks
 // or disappears when the missing events arrive.
+// One page of the fleet's redeemed vouchers (StoreBackend::RedeemedFleetVouchers).
+struct RedeemedPage {
+  RedeemedVouchers vouchers;    // `since` unset; `more` when the ledger goes past its `through`
+  RedeemedPosition ledger_end;  // the ledger's highest position and the voucher there
+
+  friend bool operator==(const RedeemedPage&, const RedeemedPage&) = default;
+};
+
+// RedeemedFleetVouchers' `max_positions` for every position there is: one page.
+inline constexpr std::int64_t kWholeLedger = std::numeric_limits<std::int64_t>::max();
+
+// The last position of a page of `max_positions` after `after` (>= 0), without overflow.
+inline std::int64_t PositionsEnd(std::int64_t after, std::int64_t max_positions) {
+  return max_positions > kWholeLedger - after ? kWholeLedger : after + max_positions;
+}
+
 struct SeqGap {
   std::int64_t from_seq = 0;
   std::int64_t to_seq = 0;

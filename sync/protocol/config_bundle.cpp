@@ -136,6 +136,9 @@ Result<void> ValidateRedeemed(const RedeemedVouchers& redeemed) {
   if (redeemed.since && (*redeemed.since < 1 || *redeemed.since > redeemed.through)) {
     return Invalid("redeemed.since", "must be between 1 and redeemed.through");
   }
+  if (redeemed.more && redeemed.through == 0) {
+    return Invalid("redeemed.more", "a page ends at a ledger position: through must be at least 1");
+  }
   const std::vector<RedeemedVoucher>& vouchers = redeemed.vouchers;
   if (vouchers.size() > kMaxBundleListItems) {
     return Invalid("redeemed.vouchers",
@@ -283,6 +286,9 @@ Result<RedeemedVouchers> ReadRedeemed(StrictObject& bundle_json) {
     if (!voucher) return voucher.error();
     redeemed.vouchers.push_back(std::move(*voucher));
   }
+  auto more = json.OptionalBool("more", false);
+  if (!more) return more.error();
+  redeemed.more = *more;
   if (auto rest = json.NoOtherMembers(); !rest) return rest.error();
   return redeemed;  // "redeemed_vouchers" as well is refused as an unknown member
 }
@@ -298,6 +304,7 @@ boost::json::value RedeemedJson(const RedeemedVouchers& redeemed) {
   if (redeemed.through > 0) json["through_key"] = redeemed.through_key;
   if (redeemed.since) json["since"] = *redeemed.since;
   json["vouchers"] = std::move(vouchers);
+  if (redeemed.more) json["more"] = true;
   return json;
 }
 
@@ -386,6 +393,9 @@ Result<std::string> EncodeConfigBundle(const ConfigBundle& bundle, ConfigBundleW
   if (auto valid = ValidateConfigBundle(bundle); !valid) return valid.error();
   if (wire == ConfigBundleWire::kRedeemedKeys && bundle.redeemed.since) {
     return Invalid("redeemed.since", "cannot be sent as redeemed_vouchers (whole lists only)");
+  }
+  if (wire == ConfigBundleWire::kRedeemedKeys && bundle.redeemed.more) {
+    return Invalid("redeemed.more", "cannot be sent as redeemed_vouchers (whole lists only)");
   }
   boost::json::array channels;
   for (const BundleChannel& channel : bundle.channels) {

@@ -44,11 +44,14 @@
 // through_key) with the kSyncFeatureRedeemedDelta feature; HQ sends the whole list instead when
 // its ledger does not hold voucher K at position N (a database restored from an older backup gives
 // positions again, to other vouchers, which the kiosk would miss). So a redemption
-// costs each kiosk one voucher of download, not the whole list. The kiosk drops vouchers once they
-// expire (a redeemed voucher's expiry is all it needs: an expired voucher is refused anyway).
-// Kiosks that do not announce the feature get the full list in the first wire form,
-// "redeemed_vouchers": ["kiosk-2/fedcba9876543210"] (ConfigBundleWire::kRedeemedKeys), which the
-// decoder also reads (an older HQ, a kiosk's saved copy from before): it means through 0 and no
+// costs each kiosk one voucher of download, not the whole list. HQ sends a list of at most
+// kRedeemedPagePositions ledger positions at a time, with "more": true when its ledger goes
+// further; the kiosk then pulls again at once, from the page's end, until it holds the whole list.
+// So a kiosk that holds nothing yet can catch up with a ledger of any length. The kiosk drops
+// vouchers once they expire (a redeemed voucher's expiry is all it needs: an expired voucher is
+// refused anyway). Kiosks that do not announce the feature get the full list in the first wire
+// form, "redeemed_vouchers": ["kiosk-2/fedcba9876543210"] (ConfigBundleWire::kRedeemedKeys), which
+// the decoder also reads (an older HQ, a kiosk's saved copy from before): it means through 0 and no
 // expiry known.
 //
 // Every list refuses duplicates, and the decoder refuses unknown members; errors are
@@ -71,6 +74,9 @@ inline constexpr std::size_t kMaxConfigBundleBytes = 32 * 1024 * 1024;
 inline constexpr std::size_t kMaxBundleListItems = 250'000;
 inline constexpr std::size_t kMaxBundleChannels = 10'000;
 inline constexpr std::size_t kMaxBundleChannelKeys = 32;
+// A bundle's redeemed vouchers (kRedeemed form) span at most this many ledger positions, so at
+// most this many vouchers: 6.5 MB of JSON.
+inline constexpr std::int64_t kRedeemedPagePositions = 100'000;
 
 // A placement with its own QR code; the same rules as agent/channels.hpp's Channel.
 struct BundleChannel {
@@ -129,6 +135,9 @@ struct RedeemedVouchers {
   std::string through_key;                // the voucher at `through`; "" when through is 0
   std::optional<std::int64_t> since;      // set (1..through): `vouchers` add to the list held at it
   std::vector<RedeemedVoucher> vouchers;  // unique keys
+  // HQ's ledger goes past `through`: the list is one page, and the kiosk pulls again at once for
+  // the next (kRedeemed form only).
+  bool more = false;
 
   RedeemedPosition end() const { return {through, through_key}; }
   friend bool operator==(const RedeemedVouchers&, const RedeemedVouchers&) = default;

@@ -78,6 +78,13 @@ Result<bool> StrictObject::Bool(std::string_view key) {
   return (*value)->as_bool();
 }
 
+Result<bool> StrictObject::OptionalBool(std::string_view key, bool absent) {
+  const boost::json::value* value = Find(key);
+  if (value == nullptr || value->is_null()) return absent;
+  if (!value->is_bool()) return Invalid(key, "must be true or false");
+  return value->as_bool();
+}
+
 Result<std::string> StrictObject::String(std::string_view key, bool (*accept)(std::string_view),
                                          std::string_view rule) {
   auto value = OptionalString(key, accept, rule);

@@ -46,6 +46,8 @@ class StrictObject {
   Result<std::optional<std::int64_t>> OptionalInt(std::string_view key, std::int64_t min,
                                                   std::int64_t max);
   Result<bool> Bool(std::string_view key);
+  // Like Bool, but `absent` when the member is absent or null.
+  Result<bool> OptionalBool(std::string_view key, bool absent);
   // A string member `accept` approves of; `rule` says what is expected ("must be ...").
   Result<std::string> String(std::string_view key, bool (*accept)(std::string_view),
                              std::string_view rule);

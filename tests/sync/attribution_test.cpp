@@ -334,16 +334,17 @@ TEST_P(AttributionTest, UpgradingNumbersTheFleetVouchersRedeemedBefore) {
                                  Redemption("kiosk-a", "00000000000000f3", "store", kExpiresS)})));
   ASSERT_NO_FATAL_FAILURE(ingest(testing::MakeBatch(
       "kiosk-f", "inc-f", 3, {Redemption("kiosk-a", "00000000000000f1", "fleet", kExpiresS - 1)})));
-  const RedeemedVouchers before = store_->RedeemedFleetVouchers(0, 0).value();
+  const RedeemedVouchers before =
+      store_->RedeemedFleetVouchers(0, 0, kWholeLedger).value().vouchers;
   ASSERT_EQ(before.end(), (RedeemedPosition{2, "kiosk-a/00000000000000f1"}));
   ASSERT_NO_FATAL_FAILURE(ReopenFromVersion5());
-  const RedeemedVouchers after = store_->RedeemedFleetVouchers(0, 0).value();
+  const RedeemedVouchers after = store_->RedeemedFleetVouchers(0, 0, kWholeLedger).value().vouchers;
   EXPECT_EQ(after.vouchers, before.vouchers);
   EXPECT_EQ(after.end(), (RedeemedPosition{2, "kiosk-a/00000000000000f2"})) << "in key order";
   ASSERT_NO_FATAL_FAILURE(ingest(testing::MakeBatch(
       "kiosk-f", "inc-f", 4, {Redemption("kiosk-a", "00000000000000f0", "fleet", kExpiresS)})));
   EXPECT_EQ(
-      store_->RedeemedFleetVouchers(2, 0).value(),
+      store_->RedeemedFleetVouchers(2, 0, kWholeLedger).value().vouchers,
       (RedeemedVouchers{
           3, "kiosk-a/00000000000000f0", std::nullopt, {{"kiosk-a/00000000000000f0", kExpiresS}}}));
 }

@@ -55,8 +55,11 @@ class BundleMakerTest : public ::testing::TestWithParam<Backend> {
     return store ? std::move(*store) : nullptr;
   }
 
-  static BundleMaker Maker(std::vector<BundleChannel> channels, const HqChannelKeys& keys) {
-    return BundleMaker(std::move(channels), [keys] { return Result<HqChannelKeys>(keys); });
+  static BundleMaker Maker(std::vector<BundleChannel> channels, const HqChannelKeys& keys,
+                           std::int64_t redeemed_page_positions = kRedeemedPagePositions) {
+    return BundleMaker(
+        std::move(channels), [keys] { return Result<HqChannelKeys>(keys); },
+        redeemed_page_positions);
   }
 
   ConfigBundle Bundle(BundleMaker& maker, StoreBackend& store) {
@@ -225,32 +228,85 @@ TEST_P(BundleMakerTest, RedeemedVouchersGoAsChangesSinceTheListTheKioskHolds) {
   EXPECT_EQ(expired.version, after.version);
 }
 
+// A long list goes in pages, each with the fleet's version; only the last page leaves the kiosk
+// holding the bundle (304 from then on).
+TEST_P(BundleMakerTest, ALongRedeemedListGoesInPagesOfOneVersion) {
+  auto opened = database_.Open(*identity_, clock_);
+  ASSERT_TRUE(opened) << opened.error().message();
+  std::unique_ptr<StoreBackend> store = std::move(*opened);
+  BundleMaker maker = Maker({}, OneKey('B', 'b'), 2);
+  const std::int64_t expires_s = UnixMs(clock_.WallNow()) / 1000 + 3600;
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(store->Ingest(testing::MakeBatch(
+        "kiosk-2", "inc-2", i,
+        {testing::Redemption("kiosk-2", StrCat("00000000000000a", i), "fleet", expires_s)})));
+  }
+  const auto current = [&](std::optional<RedeemedPosition> held) {
+    auto bundle = maker.Current(*store, *identity_, clock_, "kiosk-1", held);
+    EXPECT_TRUE(bundle) << bundle.error().message();
+    return bundle ? *bundle : ConfigBundle{};
+  };
+  std::vector<std::int64_t> ends;
+  std::set<std::int64_t> versions;
+  RedeemedPosition held;
+  std::size_t vouchers = 0;
+  for (bool more = true; more && ends.size() < 10;) {
+    const ConfigBundle page = current(held);
+    EXPECT_EQ(page.redeemed.since, held.through > 0 ? std::optional(held.through) : std::nullopt);
+    EXPECT_FALSE(KioskHoldsBundle(page, ConfigBundleEtag(page.version), held))
+        << "the same version, but the kiosk's list is not the whole yet";
+    ends.push_back(page.redeemed.through);
+    versions.insert(page.version);
+    vouchers += page.redeemed.vouchers.size();
+    more = page.redeemed.more;
+    held = page.redeemed.end();
+  }
+  EXPECT_EQ(ends, (std::vector<std::int64_t>{2, 4, 5}));
+  EXPECT_EQ(versions.size(), 1u);
+  EXPECT_EQ(vouchers, 5u);
+  const ConfigBundle caught_up = current(held);
+  EXPECT_TRUE(caught_up.redeemed.vouchers.empty());
+  EXPECT_TRUE(KioskHoldsBundle(caught_up, ConfigBundleEtag(caught_up.version), held));
+  EXPECT_FALSE(KioskHoldsBundle(caught_up, ConfigBundleEtag(caught_up.version - 1), held));
+
+  const ConfigBundle whole = current(std::nullopt);  // a kiosk without redeemed-delta: no pages
+  EXPECT_EQ(whole.redeemed.vouchers.size(), 5u);
+  EXPECT_FALSE(whole.redeemed.more);
+  EXPECT_EQ(whole.version, caught_up.version);
+  EXPECT_TRUE(KioskHoldsBundle(whole, ConfigBundleEtag(whole.version), std::nullopt));
+}
+
 // The erased events are one kiosk's; the fleet's count of them stands for them all.
 TEST(BundleContentDigestTest, IgnoresTheVersionAndOneKiosksErasedEventsAndSeesEveryOtherChange) {
   ConfigBundle bundle;
   bundle.hq_public_key = std::string(32, 'h');
   bundle.channels = {Poster("LOBBY-1")};
-  const auto digest = BundleContentDigest(bundle, 0);
+  const RedeemedPosition none;
+  const auto digest = BundleContentDigest(bundle, 0, none);
   ASSERT_TRUE(digest);
   EXPECT_EQ(digest->size(), 64u);
   ConfigBundle later = bundle;
   later.version = 99;
-  EXPECT_EQ(BundleContentDigest(later, 0).value(), *digest);
+  EXPECT_EQ(BundleContentDigest(later, 0, none).value(), *digest);
   ConfigBundle own_erasures = bundle;
   own_erasures.erased_events = {"kiosk-1/inc-a/3"};
-  EXPECT_EQ(BundleContentDigest(own_erasures, 0).value(), *digest);
-  EXPECT_NE(BundleContentDigest(bundle, 1).value(), *digest);
-  ConfigBundle redeemed = bundle;  // the list and `since` vary with the kiosk and the clock
+  EXPECT_EQ(BundleContentDigest(own_erasures, 0, none).value(), *digest);
+  EXPECT_NE(BundleContentDigest(bundle, 1, none).value(), *digest);
+  // The list, `since` and the page vary with the kiosk and the clock; the ledger's end is news.
+  ConfigBundle redeemed = bundle;
   redeemed.redeemed = {0, "", std::nullopt, {{"kiosk-2/00000000000000a1", 1'900'000'000}}};
-  EXPECT_EQ(BundleContentDigest(redeemed, 0).value(), *digest);
-  redeemed.redeemed = {4, "kiosk-2/00000000000000a4", 2, {}};  // the end is the fleet's news
-  const auto through_4 = BundleContentDigest(redeemed, 0);
+  EXPECT_EQ(BundleContentDigest(redeemed, 0, none).value(), *digest);
+  const RedeemedPosition end_4{4, "kiosk-2/00000000000000a4"};
+  const auto through_4 = BundleContentDigest(bundle, 0, end_4);
   EXPECT_NE(through_4.value(), *digest);
-  redeemed.redeemed.since.reset();
-  EXPECT_EQ(BundleContentDigest(redeemed, 0).value(), through_4.value());
+  redeemed.redeemed = {2, "kiosk-2/00000000000000a2", 1, {}, true};  // a page of the list
+  EXPECT_EQ(BundleContentDigest(redeemed, 0, end_4).value(), through_4.value());
+  EXPECT_NE(BundleContentDigest(bundle, 0, {4, "kiosk-2/00000000000000b4"}).value(),
+            through_4.value())
+      << "another voucher at the end: a restored ledger";
   ConfigBundle renamed = bundle;
   renamed.channels[0].name = "Lobby poster v2";
-  EXPECT_NE(BundleContentDigest(renamed, 0).value(), *digest);
+  EXPECT_NE(BundleContentDigest(renamed, 0, none).value(), *digest);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BundleMakerTest, testing::BothBackends(), testing::BackendName);

@@ -31,7 +31,8 @@ ConfigBundle Bundle() {
       42,
       "kiosk-2/fedcba9876543210",
       40,
-      {{"kiosk-2/fedcba9876543210", 1'900'000'000}, {"kiosk-1/00000000000000ff", 1'800'000'000}}};
+      {{"kiosk-2/fedcba9876543210", 1'900'000'000}, {"kiosk-1/00000000000000ff", 1'800'000'000}},
+      true};
   bundle.erased_subjects = {std::string(52, 'A')};
   return bundle;
 }
@@ -128,6 +129,14 @@ TEST(ConfigBundleTest, RefusesEveryMalformedMemberNamingIt) {
       {"redeemed.since", [](auto& j) { j["redeemed"].as_object()["since"] = 0; }},
       {"redeemed.since", [](auto& j) { j["redeemed"].as_object()["since"] = 43; }},
       {"redeemed.vouchers", [](auto& j) { j["redeemed"].as_object().erase("vouchers"); }},
+      {"redeemed.more", [](auto& j) { j["redeemed"].as_object()["more"] = "yes"; }},
+      {"redeemed.more",
+       [](auto& j) {
+         boost::json::object& redeemed = j["redeemed"].as_object();
+         redeemed["through"] = 0;
+         redeemed.erase("through_key");
+         redeemed.erase("since");
+       }},
       {"redeemed_vouchers", [](auto& j) { j.erase("redeemed"); }},
       {"redeemed_vouchers", [](auto& j) { j["redeemed_vouchers"] = boost::json::array(); }},
       {"erased_subjects[0]",
@@ -163,6 +172,9 @@ TEST(ConfigBundleTest, TheEncoderRefusesWhatTheDecoderWould) {
       },
       [](ConfigBundle& b) { b.redeemed.vouchers[0].expires_at_s = kUnknownRedeemedExpiry + 1; },
       [](ConfigBundle& b) {
+        b.redeemed = {0, "", std::nullopt, {}, true};
+      },
+      [](ConfigBundle& b) {
         b.channel_keys.clear();  // keys gone, but a signing key still named
       },
   };
@@ -179,6 +191,9 @@ TEST(ConfigBundleTest, TheFirstRedeemedFormCarriesWholeListsOfKeys) {
   EXPECT_FALSE(EncodeConfigBundle(bundle, ConfigBundleWire::kRedeemedKeys))
       << "a list since a position cannot go as redeemed_vouchers";
   bundle.redeemed.since.reset();
+  EXPECT_FALSE(EncodeConfigBundle(bundle, ConfigBundleWire::kRedeemedKeys))
+      << "nor a page of a list";
+  bundle.redeemed.more = false;
   auto json = EncodeConfigBundle(bundle, ConfigBundleWire::kRedeemedKeys);
   ASSERT_TRUE(json) << json.error().message();
   const boost::json::object object = boost::json::parse(*json).as_object();

@@ -29,19 +29,21 @@ class RedeemedLedgerTest : public testing::StoreSuite {};
 
 // What a kiosk holding the list through a position asks for: only what was redeemed after it.
 TEST_P(RedeemedLedgerTest, FleetRedemptionsTakeLedgerPositionsInOrder) {
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 1).value(), (RedeemedVouchers{}));
+  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 1, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{}));
   const auto key = [](const std::string& voucher) { return "kiosk-a/" + voucher; };
   Ingest(MakeBatch("kiosk-b", "inc-b", 1,
                    {Redemption("kiosk-a", "00000000000000b2", "fleet", kExpires),
                     Redemption("kiosk-a", "00000000000000b1", "fleet", kExpires - 10),
                     Redemption("kiosk-a", "00000000000000b3", "store", kExpires)}));
-  auto first = store_->RedeemedFleetVouchers(0, kExpires - 100);
+  auto first = store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger);
   ASSERT_TRUE(first) << first.error().message();
-  EXPECT_EQ(*first, (RedeemedVouchers{2,
-                                      key("00000000000000b2"),
-                                      std::nullopt,
-                                      {{key("00000000000000b1"), kExpires - 10},
-                                       {key("00000000000000b2"), kExpires}}}))
+  EXPECT_EQ(first->ledger_end, (RedeemedPosition{2, key("00000000000000b2")}));
+  EXPECT_EQ(first->vouchers, (RedeemedVouchers{2,
+                                               key("00000000000000b2"),
+                                               std::nullopt,
+                                               {{key("00000000000000b1"), kExpires - 10},
+                                                {key("00000000000000b2"), kExpires}}}))
       << "sorted by key; store scope takes none";
   EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), key("00000000000000b1"))
       << "a batch's in key order";
@@ -52,14 +54,16 @@ TEST_P(RedeemedLedgerTest, FleetRedemptionsTakeLedgerPositionsInOrder) {
                    {Redemption("kiosk-a", "00000000000000b1", "fleet", kExpires - 10),
                     Redemption("kiosk-a", "00000000000000c1", "fleet", kExpires)}));
   Ingest(MakeBatch("kiosk-a", "inc-a", 1, {VoucherIssued("00000000000000c1", "fleet", kExpires)}));
-  auto since = store_->RedeemedFleetVouchers(first->through, kExpires - 100);
+  auto since = store_->RedeemedFleetVouchers(first->vouchers.through, kExpires - 100, kWholeLedger);
   ASSERT_TRUE(since);
-  EXPECT_EQ(*since,
+  EXPECT_EQ(since->vouchers,
             (RedeemedVouchers{
                 3, key("00000000000000c1"), std::nullopt, {{key("00000000000000c1"), kExpires}}}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(3, kExpires - 100).value(),
+  EXPECT_EQ(store_->RedeemedFleetVouchers(3, kExpires - 100, kWholeLedger).value().vouchers,
             (RedeemedVouchers{3, key("00000000000000c1"), std::nullopt, {}}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 5).value().vouchers.size(), 2u)
+  EXPECT_EQ(
+      store_->RedeemedFleetVouchers(0, kExpires - 5, kWholeLedger).value().vouchers.vouchers.size(),
+      2u)
       << "b1 expired";
 
   store_.reset();
@@ -67,9 +71,46 @@ TEST_P(RedeemedLedgerTest, FleetRedemptionsTakeLedgerPositionsInOrder) {
   ASSERT_NE(store_, nullptr);
   Ingest(MakeBatch("kiosk-b", "inc-b", 4,
                    {Redemption("kiosk-a", "00000000000000d1", "fleet", kExpires)}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(3, kExpires - 100).value(),
+  EXPECT_EQ(store_->RedeemedFleetVouchers(3, kExpires - 100, kWholeLedger).value().vouchers,
             (RedeemedVouchers{
                 4, key("00000000000000d1"), std::nullopt, {{key("00000000000000d1"), kExpires}}}));
+}
+
+// HQ sends a long list in pages of ledger positions; a page's end is a position like any other.
+TEST_P(RedeemedLedgerTest, TheLedgerIsReadInPagesOfPositions) {
+  const auto key = [](const std::string& voucher) { return "kiosk-a/" + voucher; };
+  Ingest(MakeBatch("kiosk-b", "inc-b", 1,
+                   {Redemption("kiosk-a", "00000000000000e1", "fleet", kExpires),
+                    Redemption("kiosk-a", "00000000000000e2", "fleet", kExpires - 10),
+                    Redemption("kiosk-a", "00000000000000e3", "fleet", kExpires),
+                    Redemption("kiosk-a", "00000000000000e4", "fleet", kExpires),
+                    Redemption("kiosk-a", "00000000000000e5", "fleet", kExpires)}));
+  const RedeemedPosition end{5, key("00000000000000e5")};
+  EXPECT_EQ(
+      store_->RedeemedFleetVouchers(0, kExpires - 1, 2).value(),
+      (RedeemedPage{
+          {2, key("00000000000000e2"), std::nullopt, {{key("00000000000000e1"), kExpires}}, true},
+          end}))
+      << "e2 has expired, yet its position ends the page";
+  EXPECT_EQ(
+      store_->RedeemedFleetVouchers(2, kExpires - 1, 2).value(),
+      (RedeemedPage{{4,
+                     key("00000000000000e4"),
+                     std::nullopt,
+                     {{key("00000000000000e3"), kExpires}, {key("00000000000000e4"), kExpires}},
+                     true},
+                    end}));
+  EXPECT_EQ(
+      store_->RedeemedFleetVouchers(4, kExpires - 1, 2).value(),
+      (RedeemedPage{
+          {5, key("00000000000000e5"), std::nullopt, {{key("00000000000000e5"), kExpires}}, false},
+          end}))
+      << "the last page";
+  EXPECT_EQ(store_->RedeemedFleetVouchers(5, kExpires - 1, 2).value(),
+            (RedeemedPage{{5, key("00000000000000e5"), std::nullopt, {}, false}, end}))
+      << "nothing after the end";
+  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 1, kWholeLedger).value().vouchers.more,
+            false);
 }
 
 // Kiosks follow the ledger by asking for what came after the `through` they last read. Positions
@@ -95,16 +136,22 @@ TEST_P(RedeemedLedgerTest, AReaderFollowingTheLedgerMissesNoConcurrentRedemption
   std::set<std::string> seen;
   std::int64_t through = 0;
   int reads = 0;
+  bool more = false;
   const auto follow = [&] {
-    auto news = store_->RedeemedFleetVouchers(through, kExpires - 1);
+    auto news = store_->RedeemedFleetVouchers(through, kExpires - 1, 7);  // in pages
     ASSERT_TRUE(news) << news.error().message();
-    for (const RedeemedVoucher& voucher : news->vouchers) seen.insert(voucher.key);
-    through = news->through;
+    for (const RedeemedVoucher& voucher : news->vouchers.vouchers) seen.insert(voucher.key);
+    EXPECT_LE(news->vouchers.through, through + 7);
+    EXPECT_EQ(news->vouchers.more, news->vouchers.through < news->ledger_end.through);
+    through = news->vouchers.through;
+    more = news->vouchers.more;
     ++reads;
   };
   while (writing > 0) ASSERT_NO_FATAL_FAILURE(follow());
   for (std::thread& thread : writers) thread.join();
-  ASSERT_NO_FATAL_FAILURE(follow());
+  do {
+    ASSERT_NO_FATAL_FAILURE(follow());
+  } while (more);
   EXPECT_EQ(failures, 0);
   EXPECT_EQ(seen.size(), static_cast<std::size_t>(kWriters * kBatchesEach)) << reads << " reads";
   EXPECT_EQ(through, kWriters * kBatchesEach) << "one position per voucher";

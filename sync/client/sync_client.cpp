@@ -378,6 +378,28 @@ void SyncClient::ResumeConfig(std::int64_t version, RedeemedPosition redeemed_en
 }
 
 awaitable<Result<void>> SyncClient::PullConfig() {
+  // HQ sends a long redeemed list in pages (RedeemedVouchers::more): pull again at once, as long
+  // as each page moves the kiosk's position on.
+  while (true) {
+    std::int64_t held = 0;
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) co_return Result<void>();
+      held = redeemed_end_.through;
+    }
+    Result<bool> more = co_await PullConfigPage();
+    if (!more) co_return more.error();
+    if (!*more) co_return Result<void>();
+    std::lock_guard lock(mutex_);
+    if (redeemed_end_.through <= held) {
+      co_return Error(ErrorKind::kIo, StrCat("HQ's redeemed vouchers go on, but its page did not "
+                                             "move past ledger position ",
+                                             held));
+    }
+  }
+}
+
+awaitable<Result<bool>> SyncClient::PullConfigPage() {
   std::vector<std::pair<std::string, std::string>> headers = {
       {std::string(kSyncFeaturesHeader),
        StrCat(kSyncFeatureErasure, ",", kSyncFeatureRedeemedDelta)}};
@@ -400,7 +422,7 @@ awaitable<Result<void>> SyncClient::PullConfig() {
     status_.hq_reachable = response.has_value();
   }
   if (!response) co_return response.error();
-  if (response->status == 304) co_return Result<void>();
+  if (response->status == 304) co_return false;
   if (response->status != 200) {
     co_return Error(ErrorKind::kIo, StrCat("HQ refused the config pull: ", response->status, " ",
                                            Excerpt(response->body)));
@@ -413,8 +435,14 @@ awaitable<Result<void>> SyncClient::PullConfig() {
   std::lock_guard lock(mutex_);
   status_.config_version = bundle->version;
   redeemed_end_ = bundle->redeemed.end();
-  LogInfo(kComponent, "applied HQ's config bundle version ", bundle->version);
-  co_return Result<void>();
+  if (bundle->redeemed.more) {
+    LogInfo(kComponent, "applied HQ's config bundle version ", bundle->version,
+            " with the redeemed vouchers through ledger position ", redeemed_end_.through,
+            "; HQ has more");
+  } else {
+    LogInfo(kComponent, "applied HQ's config bundle version ", bundle->version);
+  }
+  co_return bundle->redeemed.more;
 }
 
 awaitable<void> SyncClient::Run() {

@@ -140,7 +140,8 @@ class SyncClient {
   // *retry_after).
   boost::asio::awaitable<Result<void>> UploadUntilCaughtUp(
       std::optional<std::chrono::milliseconds>* retry_after);
-  // Pulls the config bundle (If-None-Match with the version in force) and applies a new one.
+  // Pulls the config bundle (If-None-Match with the version in force) and applies a new one; a
+  // redeemed list HQ sends in pages, page after page until the last.
   boost::asio::awaitable<Result<void>> PullConfig();
   // The bundle in force before this client started (the kiosk's saved copy): pulls ask
   // If-None-Match its `version` and for the vouchers redeemed after `redeemed_end`, so a
@@ -193,6 +194,8 @@ class SyncClient {
   // journal still holds, until HQ misses none that the journal holds.
   boost::asio::awaitable<Result<void>> ResendMissing(
       std::optional<std::chrono::milliseconds>* retry_after);
+  // One pull of PullConfig: true when the bundle applied is a page and HQ has more.
+  boost::asio::awaitable<Result<bool>> PullConfigPage();
   void NoteFailure(const Error& error);
   // transport_.Send, timed into options_.batch_upload_seconds when HQ answered 200.
   boost::asio::awaitable<Result<SyncResponse>> SendTimed(

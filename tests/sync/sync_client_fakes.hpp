@@ -153,7 +153,7 @@ class FakeHq : public SyncTransport {
     if (!faults_.empty()) faults_.pop_front();
     if (fault == Fault::kUnreachable) co_return Error(ErrorKind::kIo, "connection refused");
     if (fault == Fault::kBusy) co_return SyncResponse{503, {{"retry-after", "7"}}, "busy"};
-    if (target.starts_with("/v1/sync/config")) co_return Config(headers);
+    if (target.starts_with("/v1/sync/config")) co_return Config(target, headers);
     auto batch = DecodeBatch(body);
     if (!batch) co_return SyncResponse{400, {}, batch.error().message()};
     if (on_batch) on_batch(*batch);
@@ -179,7 +179,10 @@ class FakeHq : public SyncTransport {
     co_return SyncResponse{200, {}, EncodeAnswer(answer).value()};
   }
 
-  SyncResponse Config(const std::vector<std::pair<std::string, std::string>>& headers) {
+  SyncResponse Config(const std::string& target,
+                      const std::vector<std::pair<std::string, std::string>>& headers) {
+    if (redeemed_pages)
+      return SyncResponse{200, {}, EncodeConfigBundle(redeemed_pages(target)).value()};
     for (const auto& [name, value] : headers) {
       if (name == "if-none-match" && value == ConfigBundleEtag(bundle_.version)) {
         return SyncResponse{304, {}, ""};
@@ -243,6 +246,8 @@ class FakeHq : public SyncTransport {
     return values;
   }
   std::function<void(const EventBatch&)> on_batch;  // sees each batch as it arrives
+  // When set: the bundle for each config pull's target, always 200 (a redeemed list in pages).
+  std::function<ConfigBundle(const std::string&)> redeemed_pages;
   ConfigBundle bundle_ = [] {
     ConfigBundle bundle;
     bundle.hq_public_key = std::string(32, 'k');

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/strings.hpp"
 #include "sync/sync_client_fakes.hpp"
 
 namespace kiosk_edge {
@@ -185,6 +186,52 @@ TEST_F(SyncClientTest, APullAfterARestartResumesFromTheSavedBundle) {
   EXPECT_EQ(hq_.targets(), (std::vector<std::string>{kHeld5}));
   EXPECT_EQ(hq_.HeaderValues(hq_.targets().back(), "if-none-match"),
             (std::vector<std::string>{"\"v3\""}));
+}
+
+// A long redeemed list comes in pages of one version: the kiosk pulls the next at once.
+TEST_F(SyncClientTest, ARedeemedListInPagesIsPulledPageAfterPage) {
+  const auto voucher = [](int i) { return StrCat("kiosk-2/00000000000000a", i); };
+  const auto held = [&](int through) {
+    return StrCat("/v1/sync/config?redeemed_through=", through,
+                  "&redeemed_through_key=kiosk-2%2F00000000000000a", through);
+  };
+  hq_.redeemed_pages = [&](const std::string& target) {
+    ConfigBundle bundle = hq_.bundle_;
+    bundle.version = 7;
+    const int after = target == held(2) ? 2 : target == held(4) ? 4 : 0;
+    const int through = std::min(after + 2, 5);
+    if (after > 0) bundle.redeemed.since = after;
+    for (int i = after + 1; i <= through; ++i) {
+      bundle.redeemed.vouchers.push_back(RedeemedVoucher{voucher(i), 1'900'000'000});
+    }
+    bundle.redeemed.through = through;
+    bundle.redeemed.through_key = voucher(through);
+    bundle.redeemed.more = through < 5;
+    return bundle;
+  };
+  MakeClient(FastOptions());
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  EXPECT_EQ(hq_.targets(), (std::vector<std::string>{"/v1/sync/config", held(2), held(4)}));
+  EXPECT_EQ(applied_, (std::vector<std::int64_t>{7, 7, 7}));
+  EXPECT_EQ(client_->Status().config_version, 7);
+}
+
+// An HQ whose pages do not move the kiosk on would keep it pulling forever: the pull fails.
+TEST_F(SyncClientTest, APageThatDoesNotMoveOnEndsThePull) {
+  hq_.redeemed_pages = [&](const std::string&) {
+    ConfigBundle bundle = hq_.bundle_;
+    bundle.version = 7;
+    bundle.redeemed.through = 2;
+    bundle.redeemed.through_key = "kiosk-2/00000000000000a2";
+    bundle.redeemed.more = true;
+    return bundle;
+  };
+  MakeClient(FastOptions());
+  auto pulled = RunToCompletion(client_->PullConfig());
+  ASSERT_FALSE(pulled);
+  EXPECT_NE(pulled.error().message().find("did not move past ledger position 2"), std::string::npos)
+      << pulled.error().message();
+  EXPECT_EQ(hq_.targets().size(), 2u);
 }
 
 TEST(SyncBackoffTest, FullJitterStaysWithinTheDoublingCeilingAndTheCap) {

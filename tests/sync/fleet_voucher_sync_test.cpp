@@ -2,12 +2,13 @@
 // once HQ's bundle reaches it, and the config pulls carry only the vouchers redeemed since the list
 // the kiosk holds (config_bundle.hpp): HQ answers `?redeemed_through=N` with what came after N,
 // a kiosk without the feature with the whole list in the first wire form, and a malformed
-// position with 400.
+// position with 400. A kiosk that enrolls gets a list longer than a page in pages.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <cstdio>
 
 #include "common/files.hpp"
 #include "common/http_forms.hpp"
@@ -20,7 +21,9 @@
 #include "support/running_agent.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
+#include "sync/protocol/batch.hpp"
 #include "sync/protocol/config_bundle.hpp"
+#include "sync/store_test_events.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -176,6 +179,83 @@ TEST(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
   EXPECT_TRUE(Holds(held, first.key)) << "kept from before";
   EXPECT_EQ(clerk_b.Redeem(second.token).at("reason"), "already_redeemed");
   ASSERT_EQ(a.Stop(), 0);
+  ASSERT_EQ(b.Stop(), 0);
+}
+
+// More live fleet redemptions than a page holds: a kiosk that enrolls pulls the list page after
+// page, each with the fleet's version, and HQ answers 304 only once the kiosk holds the end.
+TEST(FleetVoucherSyncTest, AKioskThatEnrollsGetsALongListInPages) {
+  TempDir dir;
+  RunningProfileStore hq(dir.path() / "hq");
+  ASSERT_NE(hq.port(), 0);
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir.path() / "a", "kiosk-fleet-a"));
+  const std::string ca = ReadSmallFile(hq.ca_file()).value();
+  const testing::ClientIdentity a_identity{
+      ReadSmallFile(dir.path() / "a" / "state" / "hq-client-cert.pem").value(),
+      ReadSmallFile(dir.path() / "a" / "state" / "device-key.pem").value()};
+  // Kiosk A's redemptions reach HQ as its batches would.
+  constexpr std::int64_t kRedeemed = kRedeemedPagePositions + 10;
+  const std::int64_t expires_s = UnixMs(SystemClock().WallNow()) / 1000 + 30 * 86'400;
+  for (std::int64_t first = 1; first <= kRedeemed; first += kMaxBatchEvents) {
+    std::vector<WireEvent> events;
+    for (std::int64_t seq = first;
+         seq < first + static_cast<std::int64_t>(kMaxBatchEvents) && seq <= kRedeemed; ++seq) {
+      char voucher_id[17];
+      std::snprintf(voucher_id, sizeof voucher_id, "%016llx", static_cast<unsigned long long>(seq));
+      events.push_back(testing::Redemption("kiosk-x", voucher_id, "fleet", expires_s));
+    }
+    const std::string body =
+        EncodeBatch(testing::MakeBatch("kiosk-fleet-a", "inc-a", first, std::move(events))).value();
+    auto sent =
+        testing::HttpsOnce(hq.port(), ca,
+                           {"POST",
+                            "/v1/sync/batch",
+                            {{"content-type", "application/json"}, {"content-encoding", "gzip"}},
+                            body},
+                           a_identity);
+    ASSERT_TRUE(sent) << sent.error().message();
+    ASSERT_EQ(sent->status, 200u) << sent->body;
+  }
+
+  // Pulling as kiosk A would (with redeemed-delta), from holding nothing.
+  const auto pull = [&](const RedeemedPosition& held, const std::string& etag) {
+    HttpClientRequest request{"GET", "/v1/sync/config", {}, ""};
+    request.headers.emplace_back("kiosk-sync-features", "erasure,redeemed-delta");
+    if (held.through > 0) {
+      request.target += StrCat("?redeemed_through=", held.through,
+                               "&redeemed_through_key=", UrlEncode(held.through_key));
+    }
+    if (!etag.empty()) request.headers.emplace_back("if-none-match", etag);
+    auto response = testing::HttpsOnce(hq.port(), ca, request, a_identity);
+    EXPECT_TRUE(response) << response.error().message();
+    return response ? *response : HttpClientResponse{};
+  };
+  const auto first_page = pull({}, "");
+  ASSERT_EQ(first_page.status, 200u) << first_page.body.substr(0, 300);
+  const ConfigBundle page_1 = DecodeConfigBundle(first_page.body).value();
+  EXPECT_EQ(page_1.redeemed.through, kRedeemedPagePositions);
+  EXPECT_TRUE(page_1.redeemed.more);
+  EXPECT_EQ(page_1.redeemed.vouchers.size(), static_cast<std::size_t>(kRedeemedPagePositions));
+  const std::string etag = ConfigBundleEtag(page_1.version);
+  const auto second_page = pull(page_1.redeemed.end(), etag);
+  ASSERT_EQ(second_page.status, 200u) << "the same version, but the kiosk is not at the end";
+  const ConfigBundle page_2 = DecodeConfigBundle(second_page.body).value();
+  EXPECT_EQ(page_2.version, page_1.version);
+  EXPECT_EQ(page_2.redeemed.since, kRedeemedPagePositions);
+  EXPECT_EQ(page_2.redeemed.through, kRedeemed);
+  EXPECT_FALSE(page_2.redeemed.more);
+  EXPECT_EQ(page_2.redeemed.vouchers.size(), 10u);
+  EXPECT_EQ(pull(page_2.redeemed.end(), etag).status, 304u);
+
+  // A kiosk-agent that enrolls now holds the whole list after its first pulls.
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir.path() / "b", "kiosk-fleet-b"));
+  RunningAgent b(dir.path() / "b", AgentConfig("kiosk-fleet-b"));
+  ASSERT_NE(b.port(), 0);
+  ASSERT_TRUE(Eventually([&] { return SavedRedeemed(b).through == kRedeemed; }))
+      << "kiosk B holds the list through " << SavedRedeemed(b).through;
+  const RedeemedVouchers held = SavedRedeemed(b);
+  EXPECT_EQ(held.vouchers.size(), static_cast<std::size_t>(kRedeemed));
+  EXPECT_FALSE(held.more);
   ASSERT_EQ(b.Stop(), 0);
 }
 

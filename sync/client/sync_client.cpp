@@ -343,6 +343,8 @@ awaitable<Result<void>> SyncClient::ResendMissing(std::optional<milliseconds>* r
 }
 
 awaitable<Result<void>> SyncClient::UploadUntilCaughtUp(std::optional<milliseconds>* retry_after) {
+  // A resend an earlier round could not finish goes on first, new events or not.
+  if (Result<void> resent = co_await ResendMissing(retry_after); !resent) co_return resent.error();
   std::optional<EncodedBatch> next;  // read ahead while the batch before it was in flight
   while (true) {
     {

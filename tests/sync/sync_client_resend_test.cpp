@@ -117,6 +117,22 @@ TEST_F(SyncClientResendTest, AnHqThatStillMissesWhatItCommittedEndsTheRound) {
   EXPECT_EQ(journal_.synced(), 11);
 }
 
+// A resend cut short by an outage goes on at the next round, before any new event.
+TEST_F(SyncClientResendTest, AnInterruptedResendGoesOnAtTheNextRound) {
+  journal_.Add(1000);
+  MakeClient(FastOptions());
+  ASSERT_TRUE(Round());
+  hq_.Forget(1, 1000);
+  journal_.Add(1);
+  hq_.QueueFaults({testing::FakeHq::Fault::kNone, testing::FakeHq::Fault::kNone,
+                   testing::FakeHq::Fault::kUnreachable});
+  EXPECT_FALSE(Round()) << "1001, then 1..500 resent, then HQ unreachable";
+  EXPECT_EQ(hq_.stored(), 501u);
+  ASSERT_TRUE(Round());
+  EXPECT_EQ(hq_.stored(), 1001u) << "501..1000 without a new event to carry the news";
+  EXPECT_EQ(client_->Status().events_resent, 1000);
+}
+
 TEST_F(SyncClientResendTest, BatchesAnnounceTheRefillFeature) {
   journal_.Add(1);
   MakeClient(FastOptions());

@@ -321,6 +321,10 @@ awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
 awaitable<Result<void>> SyncClient::ResendMissing(std::optional<milliseconds>* retry_after) {
   std::int64_t resent = 0, lowest = 0, highest = 0;
   while (!missing_.empty()) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) co_return Result<void>();  // missing_ stays for a next run, if any
+    }
     const auto read = [journal = &journal_, options = options_, missing = missing_,
                        incarnation = missing_incarnation_] {
       return ReadMissingAndEncode(*journal, options, incarnation, missing);

@@ -132,10 +132,10 @@ Result<RedeemedPage> SqliteStore::RedeemedFleetVouchers(std::int64_t after, std:
   RedeemedPage page;
   auto read = Select(
       *db_,
-      "WITH e AS MATERIALIZED (SELECT m.through, p.page_end FROM (SELECT "
-      "COALESCE(MAX(redeemed_pos),"
-      " 0) AS through FROM vouchers WHERE redeemed_pos IS NOT NULL) AS m, (SELECT "
-      "COALESCE(MAX(redeemed_pos), 0) AS page_end FROM vouchers WHERE redeemed_pos <= ?3) AS p), "
+      "WITH e AS MATERIALIZED (SELECT "
+      "(SELECT COALESCE(MAX(redeemed_pos), 0) FROM vouchers WHERE redeemed_pos IS NOT NULL) "
+      "AS through, (SELECT COALESCE(MAX(redeemed_pos), 0) FROM vouchers WHERE redeemed_pos "
+      "IS NOT NULL AND redeemed_pos <= ?3) AS page_end), "
       "t AS MATERIALIZED (SELECT e.through, e.page_end, (SELECT voucher_key FROM vouchers WHERE "
       "redeemed_pos = e.through) AS through_key, (SELECT voucher_key FROM vouchers WHERE "
       "redeemed_pos = e.page_end) AS page_key FROM e) "

@@ -84,7 +84,22 @@ struct HqConfigKeeper::Plan {
 
 HqConfigKeeper::HqConfigKeeper(const std::filesystem::path& state_dir, HqConfigTargets targets,
                                KioskOwnKeys own, const Clock& clock)
-    : file_(state_dir / "hq-config.json"), targets_(targets), own_(std::move(own)), clock_(clock) {}
+    : file_(state_dir / "hq-config.json"),
+      redeemed_file_(state_dir / "hq-redeemed.db"),
+      targets_(targets),
+      own_(std::move(own)),
+      clock_(clock) {}
+
+std::int64_t HqConfigKeeper::NowSeconds() const { return UnixMs(clock_.WallNow()) / 1000; }
+
+Result<RedeemedListStore*> HqConfigKeeper::RedeemedFile() {
+  if (!redeemed_store_) {
+    auto opened = RedeemedListStore::Open(redeemed_file_);
+    if (!opened) return opened.error();
+    redeemed_store_ = std::move(*opened);
+  }
+  return redeemed_store_.get();
+}
 
 RedeemedPosition HqConfigKeeper::redeemed_end() const {
   std::lock_guard lock(mutex_);
@@ -107,7 +122,7 @@ Result<ConfigBundle> HqConfigKeeper::WithWholeRedeemedList(const ConfigBundle& b
   for (const RedeemedVoucher& voucher : sent.vouchers) {
     expiry.insert_or_assign(voucher.key, voucher.expires_at_s);
   }
-  const std::int64_t now_s = UnixMs(clock_.WallNow()) / 1000;
+  const std::int64_t now_s = NowSeconds();
   ConfigBundle whole = bundle;
   whole.redeemed.since.reset();
   whole.redeemed.vouchers.clear();
@@ -122,8 +137,9 @@ std::optional<std::int64_t> HqConfigKeeper::version() const {
   return version_;
 }
 
+// `bundle` was validated as HQ sent it (or as the copy was read), before its redeemed list was
+// merged: the whole list may exceed one bundle's limits.
 Result<HqConfigKeeper::Plan> HqConfigKeeper::Prepare(const ConfigBundle& bundle) const {
-  if (auto valid = ValidateConfigBundle(bundle); !valid) return valid.error();
   Plan plan;
   std::vector<TokenKey> keys;
   bool own_id_taken = false;
@@ -185,7 +201,8 @@ void HqConfigKeeper::RestoreSavedCopy() {
 }
 
 Result<void> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
-                                         std::optional<std::string> text) {
+                                         std::optional<std::string> text,
+                                         const RedeemedVouchers* sent_redeemed) {
   auto plan = Prepare(bundle);
   if (!plan) return plan.error();
   // First, and whatever happens next: erasure only removes data, and repeating it is harmless.
@@ -194,6 +211,13 @@ Result<void> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
     if (!scrubbed) return scrubbed.error().WithContext("erase what HQ erased");
     if (*scrubbed > 0) {
       LogInfo(kComponent, "HQ erased shoppers: scrubbed ", *scrubbed, " signup(s) in the journal");
+    }
+  }
+  if (sent_redeemed != nullptr) {
+    auto store = RedeemedFile();
+    if (!store) return store.error();
+    if (auto saved = (*store)->Save(*sent_redeemed, NowSeconds()); !saved) {
+      return saved.error().WithContext(redeemed_file_.string());
     }
   }
   const bool write = text && text != saved_text_;
@@ -225,23 +249,41 @@ Result<void> HqConfigKeeper::LoadSaved() {
   if (!text) return text.error().kind() == ErrorKind::kNotFound ? Result<void>() : text.error();
   auto decoded = DecodeConfigBundle(*text);
   if (!decoded) return decoded.error().WithContext(file_.string());
-  auto bundle = WithWholeRedeemedList(*decoded);
-  if (!bundle) return bundle.error().WithContext(file_.string());
+  auto store = RedeemedFile();
+  if (!store) return store.error();
+  if (decoded->redeemed.through > 0 || !decoded->redeemed.vouchers.empty()) {
+    // Saved before the list had a file of its own: the copy's list is the one in force.
+    RedeemedVouchers whole_list = decoded->redeemed;
+    whole_list.since.reset();
+    if (auto moved = (*store)->Save(whole_list, NowSeconds()); !moved) {
+      return moved.error().WithContext(redeemed_file_.string());
+    }
+    LogInfo(kComponent, "moved the ", whole_list.vouchers.size(),
+            " redeemed vouchers of HQ's saved config to ", redeemed_file_.string());
+  }
+  auto held = (*store)->Load(NowSeconds());
+  if (!held) return held.error().WithContext(redeemed_file_.string());
+  ConfigBundle bundle = std::move(*decoded);
+  bundle.redeemed = std::move(*held);
   saved_text_ = *text;
-  if (auto applied = ApplyLocked(*bundle, std::nullopt); !applied) {
+  if (auto applied = ApplyLocked(bundle, std::nullopt, nullptr); !applied) {
     return applied.error().WithContext(file_.string());
   }
-  LogInfo(kComponent, "applied HQ's saved config version ", bundle->version);
+  LogInfo(kComponent, "applied HQ's saved config version ", bundle.version, " with ",
+          bundle.redeemed.vouchers.size(), " vouchers redeemed elsewhere");
   return {};
 }
 
 Result<void> HqConfigKeeper::Apply(const ConfigBundle& bundle) {
   std::lock_guard lock(mutex_);
+  if (auto valid = ValidateConfigBundle(bundle); !valid) return valid.error();
   auto whole = WithWholeRedeemedList(bundle);
   if (!whole) return whole.error();
-  auto text = EncodeConfigBundle(*whole);
+  ConfigBundle copy = bundle;  // the list lives in hq-redeemed.db
+  copy.redeemed = RedeemedVouchers{};
+  auto text = EncodeConfigBundle(copy);
   if (!text) return text.error();
-  return ApplyLocked(*whole, std::move(*text));
+  return ApplyLocked(*whole, std::move(*text), &bundle.redeemed);
 }
 
 }  // namespace kiosk_edge

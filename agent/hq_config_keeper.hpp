@@ -1,7 +1,8 @@
 #pragma once
 
 // Applies HQ's config bundle (sync/protocol/config_bundle.hpp) to a running kiosk, whole or not
-// at all, and keeps the last good copy in `state_dir`/hq-config.json (0600).
+// at all, and keeps the last good copy in `state_dir`/hq-config.json (0600), all of it but the
+// redeemed vouchers, which live in `state_dir`/hq-redeemed.db (agent/redeemed_list_store.hpp).
 //
 // What a bundle changes:
 //   channels      HQ's channels become the kiosk's. The journal stays the record: the keeper
@@ -17,17 +18,21 @@
 //   hq_public_key new personal data is sealed for it.
 //   trust list    trusted kiosks, revoked kiosks and vouchers, fleet vouchers redeemed elsewhere.
 //                 A bundle may carry only the vouchers redeemed since the list the kiosk holds
-//                 (RedeemedVouchers::since); the keeper adds them to it, drops the expired ones,
-//                 and saves the whole list. One since another position is refused.
+//                 (RedeemedVouchers::since); the keeper adds them to it and drops the expired
+//                 ones, in memory and in hq-redeemed.db. One since another position is refused.
+//                 The list a kiosk holds is not bound by one bundle's limits (HQ sends it in
+//                 pages). A saved copy from before (hq-config.json holding the list) moves the
+//                 list into hq-redeemed.db at the next start.
 //   erasure       the personal data of this journal's erased_events is scrubbed
 //                 (Journal::ScrubErased), before anything else and even if the rest fails.
 //
 // Order, so that a failure changes nothing: everything is checked and built first (a bundle that
-// fails there changes nothing); then the copy is saved (the commit point: a crash after it is
-// mended at the next start, which applies the saved copy); then the channel events are journaled
-// (if that fails, the previous copy is put back and the keys stay as they were; channel events
-// already recorded are complete definitions and stay, and the next pull tries again); then the
-// keys, HQ's key and the trust list are swapped in memory, which cannot fail.
+// fails there changes nothing); then the redeemed vouchers are saved (a list ahead of the copy is
+// harmless, see redeemed_list_store.hpp); then the copy is saved (the commit point: a crash after
+// it is mended at the next start, which applies the saved copy); then the channel events are
+// journaled (if that fails, the previous copy is put back and the keys stay as they were; channel
+// events already recorded are complete definitions and stay, and the next pull tries again); then
+// the keys, HQ's key and the trust list are swapped in memory, which cannot fail.
 
 #include <filesystem>
 #include <mutex>
@@ -38,6 +43,7 @@
 #include "agent/channel_token.hpp"
 #include "agent/channels.hpp"
 #include "agent/journal.hpp"
+#include "agent/redeemed_list_store.hpp"
 #include "agent/voucher_check.hpp"
 #include "common/clock.hpp"
 #include "sync/protocol/config_bundle.hpp"
@@ -92,11 +98,19 @@ class HqConfigKeeper {
   // `bundle` with the whole list of redeemed vouchers in force after it, expired ones dropped.
   Result<ConfigBundle> WithWholeRedeemedList(const ConfigBundle& bundle) const;
   Result<Plan> Prepare(const ConfigBundle& bundle) const;
-  Result<void> ApplyLocked(const ConfigBundle& bundle, std::optional<std::string> text);
+  // Applies `bundle` (with the whole redeemed list); with `text`, first saves `sent_redeemed`
+  // (what HQ sent) to the list's file and `text` as the copy.
+  Result<void> ApplyLocked(const ConfigBundle& bundle, std::optional<std::string> text,
+                           const RedeemedVouchers* sent_redeemed);
+  // The redeemed list's file, opened at first use.
+  Result<RedeemedListStore*> RedeemedFile();
+  std::int64_t NowSeconds() const;  // Unix s, by clock_
   Result<void> RecordChannels(const std::vector<EventDraft>& events);
   void RestoreSavedCopy();
 
   const std::filesystem::path file_;
+  const std::filesystem::path redeemed_file_;
+  std::unique_ptr<RedeemedListStore> redeemed_store_;
   const HqConfigTargets targets_;
   const KioskOwnKeys own_;
   const Clock& clock_;

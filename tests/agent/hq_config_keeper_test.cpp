@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <boost/json/parse.hpp>
+#include <cstdio>
 #include <thread>
 
 #include "common/fake_clock.hpp"
@@ -95,6 +96,16 @@ class HqConfigKeeperTest : public ::testing::Test {
   }
 
   std::int64_t LastSeq() { return journal_->Marks().last_seq; }
+
+  // The redeemed vouchers as saved in hq-redeemed.db.
+  RedeemedVouchers SavedList() {
+    auto store = RedeemedListStore::Open(dir_ / "hq-redeemed.db");
+    EXPECT_TRUE(store) << store.error().message();
+    if (!store) return {};
+    auto list = (*store)->Load(0);
+    EXPECT_TRUE(list) << list.error().message();
+    return list ? *list : RedeemedVouchers{};
+  }
 
   std::vector<JournalEvent> Events() {
     auto events = journal_->ReadAfter(0, 1000);
@@ -288,9 +299,10 @@ TEST_F(HqConfigKeeperTest, RedeemedVouchersSinceAPositionAddToTheListHeld) {
       "kiosk-4/00000000000000bb",
       std::nullopt,
       {{"kiosk-2/0123456789abcdef", 1'900'000'000}, {"kiosk-4/00000000000000bb", 1'900'000'000}}};
+  EXPECT_EQ(SavedList(), expected) << "the whole list is saved, in its own file";
   auto saved = DecodeConfigBundle(ReadSmallFile(dir_ / "hq-config.json", 1 << 20).value());
   ASSERT_TRUE(saved) << saved.error().message();
-  EXPECT_EQ(saved->redeemed, expected) << "the whole list is saved";
+  EXPECT_EQ(saved->redeemed, RedeemedVouchers{}) << "not in the copy of the rest";
   Start();
   EXPECT_EQ(keeper_->redeemed_end(), RedeemedPosition{});
   ASSERT_TRUE(keeper_->LoadSaved());
@@ -339,10 +351,58 @@ TEST_F(HqConfigKeeperTest, ASavedCopyInTheFirstRedeemedFormStillLoads) {
   dir_.Write("hq-config.json", *text);
   ASSERT_TRUE(keeper_->LoadSaved());
   EXPECT_TRUE(trust_->Current()->redeemed_elsewhere.contains("kiosk-2/0123456789abcdef"));
+  EXPECT_EQ(SavedList().vouchers.size(), 1u) << "moved into hq-redeemed.db";
   ConfigBundle delta = HqBundle();
   delta.version = 8;
   delta.redeemed = {5, "kiosk-4/00000000000000bb", 3, {}};
   EXPECT_FALSE(keeper_->Apply(delta)) << "it holds the list through 0, not 3";
+}
+
+// A copy saved while the list was part of it: the list moves into its own file at the start.
+TEST_F(HqConfigKeeperTest, ASavedCopyHoldingTheListMovesItIntoItsOwnFile) {
+  dir_.Write("hq-config.json", EncodeConfigBundle(HqBundle()).value());
+  ASSERT_TRUE(keeper_->LoadSaved());
+  EXPECT_EQ(keeper_->redeemed_end(), (RedeemedPosition{3, "kiosk-2/0123456789abcdef"}));
+  EXPECT_EQ(SavedList().end(), keeper_->redeemed_end());
+  ConfigBundle delta = HqBundle();
+  delta.version = 8;
+  delta.redeemed = {
+      5, "kiosk-4/00000000000000bb", 3, {{"kiosk-4/00000000000000bb", 1'900'000'000}}};
+  ASSERT_TRUE(keeper_->Apply(delta));
+  Start();
+  ASSERT_TRUE(keeper_->LoadSaved());
+  EXPECT_EQ(trust_->Current()->redeemed_elsewhere.size(), 2u) << "the list from its file";
+}
+
+// HQ sends a long list in pages; the list the kiosk holds may outgrow one bundle's limits.
+TEST_F(HqConfigKeeperTest, TheListHeldMayOutgrowOneBundle) {
+  const auto page = [](std::int64_t first, std::int64_t count) {
+    RedeemedVouchers list;
+    for (std::int64_t i = first; i < first + count; ++i) {
+      char key[32];
+      std::snprintf(key, sizeof key, "kiosk-2/%016llx", static_cast<unsigned long long>(i));
+      list.vouchers.push_back({key, 1'900'000'000});
+    }
+    list.through = first + count - 1;
+    list.through_key = list.vouchers.back().key;
+    list.more = true;
+    return list;
+  };
+  const auto count = static_cast<std::int64_t>(kMaxBundleListItems) / 2 + 1;
+  ConfigBundle first = HqBundle();
+  first.redeemed = page(1, count);
+  ASSERT_TRUE(keeper_->Apply(first));
+  ConfigBundle second = HqBundle();
+  second.redeemed = page(count + 1, count);
+  second.redeemed.since = count;
+  second.redeemed.more = false;
+  auto applied = keeper_->Apply(second);
+  ASSERT_TRUE(applied) << applied.error().message();
+  EXPECT_EQ(trust_->Current()->redeemed_elsewhere.size(), kMaxBundleListItems + 2);
+  Start();
+  ASSERT_TRUE(keeper_->LoadSaved());
+  EXPECT_EQ(trust_->Current()->redeemed_elsewhere.size(), kMaxBundleListItems + 2);
+  EXPECT_EQ(keeper_->redeemed_end().through, 2 * count);
 }
 
 TEST_F(HqConfigKeeperTest, NoSavedCopyIsNotAnError) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "agent/redeemed_list_store.hpp"
 #include "common/files.hpp"
 #include "common/http_forms.hpp"
 #include "common/strings.hpp"
@@ -86,12 +87,12 @@ Voucher SignUpAndRedeem(const RunningAgent& agent, const std::string& kiosk_id,
   return voucher;
 }
 
-// The redeemed vouchers of the agent's saved copy of HQ's bundle (whole, as the keeper saves it).
+// The redeemed vouchers the agent holds, as its keeper saved them (whole, in hq-redeemed.db).
 RedeemedVouchers SavedRedeemed(const RunningAgent& agent) {
-  auto text = ReadSmallFile(agent.state_dir() / "hq-config.json", kMaxConfigBundleBytes);
-  if (!text) return {};
-  auto bundle = DecodeConfigBundle(*text);
-  return bundle ? bundle->redeemed : RedeemedVouchers{};
+  auto store = RedeemedListStore::Open(agent.state_dir() / "hq-redeemed.db");
+  if (!store) return {};
+  auto list = (*store)->Load(0);
+  return list ? *list : RedeemedVouchers{};
 }
 
 bool Holds(const RedeemedVouchers& redeemed, const std::string& key) {

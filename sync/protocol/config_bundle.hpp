@@ -48,8 +48,8 @@
 // kRedeemedPagePositions ledger positions at a time, with "more": true when its ledger goes
 // further; the kiosk then pulls again at once, from the page's end, until it holds the whole list.
 // So no bundle grows with the ledger, and a kiosk that holds nothing yet gets HQ's channels and
-// keys with its first page whatever the ledger's length. (The list a kiosk keeps, in its saved
-// copy, still holds at most kMaxBundleListItems: agent/hq_config_keeper.hpp.) The kiosk drops
+// keys with its first page whatever the ledger's length; the list it keeps is not one bundle
+// (agent/redeemed_list_store.hpp). The kiosk drops
 // vouchers once they expire (a redeemed voucher's expiry is all it needs: an expired voucher is
 // refused anyway). Kiosks that do not announce the feature get the full list in the first wire
 // form, "redeemed_vouchers": ["kiosk-2/fedcba9876543210"] (ConfigBundleWire::kRedeemedKeys), which

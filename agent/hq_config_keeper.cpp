@@ -1,8 +1,8 @@
 #include "agent/hq_config_keeper.hpp"
 
 #include <algorithm>
-#include <map>
 #include <set>
+#include <utility>
 
 #include "common/files.hpp"
 #include "common/log.hpp"
@@ -57,8 +57,9 @@ Result<std::vector<EventDraft>> ChannelChanges(const ConfigBundle& bundle,
   return events;
 }
 
-}  // namespace
-
+// The trust list `bundle` means for this kiosk, but for the redeemed vouchers (those are in
+// hq-redeemed.db): HQ's trusted kiosks and revocations, plus this kiosk's own key (a kiosk always
+// accepts its own vouchers unless HQ revoked it).
 TrustList TrustListFromBundle(const ConfigBundle& bundle, const std::string& own_kiosk_id,
                               const std::string& own_public_key) {
   TrustList trust;
@@ -68,11 +69,10 @@ TrustList TrustListFromBundle(const ConfigBundle& bundle, const std::string& own
   trust.kiosk_keys.insert_or_assign(own_kiosk_id, own_public_key);
   trust.revoked_kiosks.insert(bundle.revoked_kiosks.begin(), bundle.revoked_kiosks.end());
   trust.revoked_vouchers.insert(bundle.revoked_vouchers.begin(), bundle.revoked_vouchers.end());
-  for (const RedeemedVoucher& voucher : bundle.redeemed.vouchers) {
-    trust.redeemed_elsewhere.insert(voucher.key);
-  }
   return trust;
 }
+
+}  // namespace
 
 // Everything a bundle means for the kiosk, built before anything is changed.
 struct HqConfigKeeper::Plan {
@@ -103,33 +103,7 @@ Result<RedeemedListStore*> HqConfigKeeper::RedeemedFile() {
 
 RedeemedPosition HqConfigKeeper::redeemed_end() const {
   std::lock_guard lock(mutex_);
-  return redeemed_.end();
-}
-
-Result<ConfigBundle> HqConfigKeeper::WithWholeRedeemedList(const ConfigBundle& bundle) const {
-  const RedeemedVouchers& sent = bundle.redeemed;
-  if (sent.since && *sent.since != redeemed_.through) {
-    return Error(ErrorKind::kInvalidArgument,
-                 StrCat("redeemed.since: HQ sent the vouchers redeemed after ledger position ",
-                        *sent.since, ", but this kiosk holds them through ", redeemed_.through));
-  }
-  std::map<std::string_view, std::int64_t> expiry;  // by key: the list after this bundle
-  if (sent.since) {
-    for (const RedeemedVoucher& voucher : redeemed_.vouchers) {
-      expiry.emplace(voucher.key, voucher.expires_at_s);
-    }
-  }
-  for (const RedeemedVoucher& voucher : sent.vouchers) {
-    expiry.insert_or_assign(voucher.key, voucher.expires_at_s);
-  }
-  const std::int64_t now_s = NowSeconds();
-  ConfigBundle whole = bundle;
-  whole.redeemed.since.reset();
-  whole.redeemed.vouchers.clear();
-  for (const auto& [key, expires_at_s] : expiry) {
-    if (expires_at_s > now_s) whole.redeemed.vouchers.push_back({std::string(key), expires_at_s});
-  }
-  return whole;
+  return redeemed_end_;
 }
 
 std::optional<std::int64_t> HqConfigKeeper::version() const {
@@ -137,8 +111,6 @@ std::optional<std::int64_t> HqConfigKeeper::version() const {
   return version_;
 }
 
-// `bundle` was validated as HQ sent it (or as the copy was read), before its redeemed list was
-// merged: the whole list may exceed one bundle's limits.
 Result<HqConfigKeeper::Plan> HqConfigKeeper::Prepare(const ConfigBundle& bundle) const {
   Plan plan;
   std::vector<TokenKey> keys;
@@ -200,9 +172,9 @@ void HqConfigKeeper::RestoreSavedCopy() {
   }
 }
 
-Result<void> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
-                                         std::optional<std::string> text,
-                                         const RedeemedVouchers* sent_redeemed) {
+Result<std::size_t> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
+                                                std::optional<std::string> text,
+                                                const RedeemedVouchers* sent_redeemed) {
   auto plan = Prepare(bundle);
   if (!plan) return plan.error();
   // First, and whatever happens next: erasure only removes data, and repeating it is harmless.
@@ -213,12 +185,18 @@ Result<void> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
       LogInfo(kComponent, "HQ erased shoppers: scrubbed ", *scrubbed, " signup(s) in the journal");
     }
   }
+  auto store = RedeemedFile();
+  if (!store) return store.error();
   if (sent_redeemed != nullptr) {
-    auto store = RedeemedFile();
-    if (!store) return store.error();
     if (auto saved = (*store)->Save(*sent_redeemed, NowSeconds()); !saved) {
       return saved.error().WithContext(redeemed_file_.string());
     }
+  }
+  auto held = (*store)->Load(NowSeconds());
+  if (!held) return held.error().WithContext(redeemed_file_.string());
+  for (RedeemedVoucher& voucher : held->vouchers) {  // sorted by key: each insert is at the end
+    plan->trust.redeemed_elsewhere.emplace_hint(plan->trust.redeemed_elsewhere.end(),
+                                                std::move(voucher.key));
   }
   const bool write = text && text != saved_text_;
   if (write) {
@@ -237,10 +215,11 @@ Result<void> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
     targets_.hq_public_key->Replace(bundle.hq_public_key);
     LogInfo(kComponent, "HQ's sealing key is new: personal data is sealed for it from now on");
   }
+  const std::size_t redeemed_count = plan->trust.redeemed_elsewhere.size();
   targets_.trust->Replace(std::move(plan->trust));
   version_ = bundle.version;
-  redeemed_ = bundle.redeemed;
-  return {};
+  redeemed_end_ = held->end();
+  return redeemed_count;
 }
 
 Result<void> HqConfigKeeper::LoadSaved() {
@@ -253,7 +232,7 @@ Result<void> HqConfigKeeper::LoadSaved() {
   if (!store) return store.error();
   if (decoded->redeemed.through > 0 || !decoded->redeemed.vouchers.empty()) {
     // Saved before the list had a file of its own: the copy's list is the one in force.
-    RedeemedVouchers whole_list = decoded->redeemed;
+    RedeemedVouchers whole_list = std::exchange(decoded->redeemed, {});
     whole_list.since.reset();
     if (auto moved = (*store)->Save(whole_list, NowSeconds()); !moved) {
       return moved.error().WithContext(redeemed_file_.string());
@@ -261,29 +240,31 @@ Result<void> HqConfigKeeper::LoadSaved() {
     LogInfo(kComponent, "moved the ", whole_list.vouchers.size(),
             " redeemed vouchers of HQ's saved config to ", redeemed_file_.string());
   }
-  auto held = (*store)->Load(NowSeconds());
-  if (!held) return held.error().WithContext(redeemed_file_.string());
-  ConfigBundle bundle = std::move(*decoded);
-  bundle.redeemed = std::move(*held);
   saved_text_ = *text;
-  if (auto applied = ApplyLocked(bundle, std::nullopt, nullptr); !applied) {
-    return applied.error().WithContext(file_.string());
-  }
-  LogInfo(kComponent, "applied HQ's saved config version ", bundle.version, " with ",
-          bundle.redeemed.vouchers.size(), " vouchers redeemed elsewhere");
+  auto applied = ApplyLocked(*decoded, std::nullopt, nullptr);
+  if (!applied) return applied.error().WithContext(file_.string());
+  LogInfo(kComponent, "applied HQ's saved config version ", decoded->version, " with ", *applied,
+          " vouchers redeemed elsewhere");
   return {};
 }
 
 Result<void> HqConfigKeeper::Apply(const ConfigBundle& bundle) {
   std::lock_guard lock(mutex_);
   if (auto valid = ValidateConfigBundle(bundle); !valid) return valid.error();
-  auto whole = WithWholeRedeemedList(bundle);
-  if (!whole) return whole.error();
+  const RedeemedVouchers& sent = bundle.redeemed;
+  if (sent.since && *sent.since != redeemed_end_.through) {
+    return Error(
+        ErrorKind::kInvalidArgument,
+        StrCat("redeemed.since: HQ sent the vouchers redeemed after ledger position ", *sent.since,
+               ", but this kiosk holds them through ", redeemed_end_.through));
+  }
   ConfigBundle copy = bundle;  // the list lives in hq-redeemed.db
   copy.redeemed = RedeemedVouchers{};
   auto text = EncodeConfigBundle(copy);
   if (!text) return text.error();
-  return ApplyLocked(*whole, std::move(*text), &bundle.redeemed);
+  auto applied = ApplyLocked(copy, std::move(*text), &sent);
+  if (!applied) return applied.error();
+  return {};
 }
 
 }  // namespace kiosk_edge

@@ -18,21 +18,22 @@
 //   hq_public_key new personal data is sealed for it.
 //   trust list    trusted kiosks, revoked kiosks and vouchers, fleet vouchers redeemed elsewhere.
 //                 A bundle may carry only the vouchers redeemed since the list the kiosk holds
-//                 (RedeemedVouchers::since); the keeper adds them to it and drops the expired
-//                 ones, in memory and in hq-redeemed.db. One since another position is refused.
-//                 The list a kiosk holds is not bound by one bundle's limits (HQ sends it in
-//                 pages). A saved copy from before (hq-config.json holding the list) moves the
-//                 list into hq-redeemed.db at the next start.
+//                 (RedeemedVouchers::since); one since another position is refused.
+//                 hq-redeemed.db merges what HQ sent (RedeemedListStore::Save), and the trust
+//                 list is then read back from it, so the list a kiosk holds is not bound by one
+//                 bundle's limits (HQ sends it in pages). A saved copy from before (hq-config.json
+//                 holding the list) moves the list into hq-redeemed.db at the next start.
 //   erasure       the personal data of this journal's erased_events is scrubbed
 //                 (Journal::ScrubErased), before anything else and even if the rest fails.
 //
 // Order, so that a failure changes nothing: everything is checked and built first (a bundle that
-// fails there changes nothing); then the redeemed vouchers are saved (a list ahead of the copy is
-// harmless, see redeemed_list_store.hpp); then the copy is saved (the commit point: a crash after
-// it is mended at the next start, which applies the saved copy); then the channel events are
-// journaled (if that fails, the previous copy is put back and the keys stay as they were; channel
-// events already recorded are complete definitions and stay, and the next pull tries again); then
-// the keys, HQ's key and the trust list are swapped in memory, which cannot fail.
+// fails there changes nothing); then the redeemed vouchers are saved and the list in force read
+// back (a list ahead of the copy is harmless, see redeemed_list_store.hpp); then the copy is saved
+// (the commit point: a crash after it is mended at the next start, which applies the saved copy);
+// then the channel events are journaled (if that fails, the previous copy is put back and the keys
+// stay as they were; channel events already recorded are complete definitions and stay, and the
+// next pull tries again); then the keys, HQ's key and the trust list are swapped in memory, which
+// cannot fail.
 
 #include <filesystem>
 #include <mutex>
@@ -53,11 +54,6 @@ namespace kiosk_edge {
 // Printed posters stay valid this long after their signing key is retired. HQ keeps a retired
 // key in the bundle for as long (sync/profile_store/hq_channel_keys.hpp).
 inline constexpr std::chrono::hours kChannelKeyOverlap{24 * 90};
-
-// The trust list a bundle means for this kiosk: HQ's trusted kiosks and revocations, plus this
-// kiosk's own key (a kiosk always accepts its own vouchers unless HQ revoked it).
-TrustList TrustListFromBundle(const ConfigBundle& bundle, const std::string& own_kiosk_id,
-                              const std::string& own_public_key);
 
 // What a bundle changes on the kiosk. Everything outlives the keeper.
 struct HqConfigTargets {
@@ -95,13 +91,12 @@ class HqConfigKeeper {
 
  private:
   struct Plan;
-  // `bundle` with the whole list of redeemed vouchers in force after it, expired ones dropped.
-  Result<ConfigBundle> WithWholeRedeemedList(const ConfigBundle& bundle) const;
   Result<Plan> Prepare(const ConfigBundle& bundle) const;
-  // Applies `bundle` (with the whole redeemed list); with `text`, first saves `sent_redeemed`
-  // (what HQ sent) to the list's file and `text` as the copy.
-  Result<void> ApplyLocked(const ConfigBundle& bundle, std::optional<std::string> text,
-                           const RedeemedVouchers* sent_redeemed);
+  // Applies `bundle` (its redeemed list ignored) with the list in hq-redeemed.db, after adding
+  // `sent_redeemed` (what HQ sent) to the file if given; with `text`, saves it as the copy.
+  // Returns how many redeemed vouchers are now in force.
+  Result<std::size_t> ApplyLocked(const ConfigBundle& bundle, std::optional<std::string> text,
+                                  const RedeemedVouchers* sent_redeemed);
   // The redeemed list's file, opened at first use.
   Result<RedeemedListStore*> RedeemedFile();
   std::int64_t NowSeconds() const;  // Unix s, by clock_
@@ -117,7 +112,7 @@ class HqConfigKeeper {
   mutable std::mutex mutex_;
   std::optional<std::string> saved_text_;  // the file's contents: the last good copy
   std::optional<std::int64_t> version_;
-  RedeemedVouchers redeemed_;  // the whole list in force (`since` unset)
+  RedeemedPosition redeemed_end_;  // where the list in force (the trust list's) ends
 };
 
 }  // namespace kiosk_edge

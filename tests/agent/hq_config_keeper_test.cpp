@@ -245,13 +245,25 @@ TEST_F(HqConfigKeeperTest, AJournalThatRefusesTheChannelsLeavesTheRestAsItWas) {
   next.channel_keys[1].retired_at_s = 1'799'500'000;
   next.channel_keys.push_back({'D', std::string(32, 'd'), std::nullopt});
   next.signing_key_id = 'D';
+  next.redeemed = {5, "kiosk-4/00000000000000bb", 3, {{"kiosk-4/00000000000000bb", 1'900'000'000}}};
+  const auto trust = trust_->Current();
   auto applied = keeper_->Apply(next);
   ASSERT_FALSE(applied);
   EXPECT_EQ(applied.error().kind(), ErrorKind::kJournalFull) << applied.error().message();
   EXPECT_FALSE(channels_->Find("HQ-NEW"));
   EXPECT_EQ(codecs_->Current(), codec) << "the keys stay as they were";
+  EXPECT_EQ(trust_->Current(), trust) << "and so does the trust list";
   EXPECT_EQ(keeper_->version(), 7);
+  EXPECT_EQ(keeper_->redeemed_end().through, 3) << "what the sync client asks HQ from";
   EXPECT_EQ(ReadSmallFile(dir_ / "hq-config.json", 1 << 20).value(), saved) << "put back";
+
+  // The list's file went ahead of the copy; at the next start it is the list in force.
+  EXPECT_EQ(SavedList().through, 5);
+  Start();
+  ASSERT_TRUE(keeper_->LoadSaved());
+  EXPECT_EQ(keeper_->version(), 7);
+  EXPECT_EQ(keeper_->redeemed_end().through, 5);
+  EXPECT_TRUE(trust_->Current()->redeemed_elsewhere.contains("kiosk-4/00000000000000bb"));
 }
 
 TEST_F(HqConfigKeeperTest, TheSavedCopyIsAppliedAtStartWithoutNewEvents) {

@@ -408,7 +408,7 @@ awaitable<Result<void>> SyncClient::PullConfig() {
 awaitable<Result<bool>> SyncClient::PullConfigPage() {
   std::vector<std::pair<std::string, std::string>> headers = {
       {std::string(kSyncFeaturesHeader),
-       StrCat(kSyncFeatureErasure, ",", kSyncFeatureRedeemedDelta)}};
+       StrCat(kSyncFeatureErasure, ",", kSyncFeatureRedeemedDelta, ",", kSyncFeatureRefill)}};
   std::string target(kConfigTarget);
   {
     std::lock_guard lock(mutex_);
@@ -428,7 +428,12 @@ awaitable<Result<bool>> SyncClient::PullConfigPage() {
     status_.hq_reachable = response.has_value();
   }
   if (!response) co_return response.error();
-  if (response->status == 304) co_return false;
+  if (response->status == 304) {
+    if (Result<void> checked = co_await CheckHqStreamEnd(*response); !checked) {
+      co_return checked.error();
+    }
+    co_return false;
+  }
   if (response->status != 200) {
     co_return Error(ErrorKind::kIo, StrCat("HQ refused the config pull: ", response->status, " ",
                                            Excerpt(response->body)));
@@ -438,6 +443,7 @@ awaitable<Result<bool>> SyncClient::PullConfigPage() {
   const auto apply = [this, &bundle] { return apply_config_(*bundle); };
   Result<void> applied = co_await RunBlocking(pool_, apply);
   if (!applied) co_return applied.error().WithContext("apply config bundle");
+  Result<void> checked = co_await CheckHqStreamEnd(*response);
   std::lock_guard lock(mutex_);
   status_.config_version = bundle->version;
   redeemed_end_ = bundle->redeemed.end();
@@ -448,7 +454,31 @@ awaitable<Result<bool>> SyncClient::PullConfigPage() {
   } else {
     LogInfo(kComponent, "applied HQ's config bundle version ", bundle->version);
   }
+  if (!checked) co_return checked.error();
   co_return bundle->redeemed.more;
+}
+
+awaitable<Result<void>> SyncClient::CheckHqStreamEnd(const SyncResponse& response) {
+  const std::optional<std::string> header = response.Header(kStreamEndHeader);
+  if (!header) co_return Result<void>();  // an HQ from before the header
+  const std::optional<StreamEnd> hq_end = ParseStreamEnd(*header);
+  if (!hq_end) {
+    LogWarning(kComponent, "ignored HQ's malformed ", kStreamEndHeader,
+               " header: ", Excerpt(*header));
+    co_return Result<void>();
+  }
+  const auto read = [journal = &journal_] { return journal->ReadPosition(); };
+  Result<SyncJournal::Position> position = co_await RunBlocking(pool_, read);
+  if (!position) co_return position.error().WithContext("read the journal's synced mark");
+  const std::int64_t held = hq_end->incarnation == position->incarnation ? hq_end->max_seq : 0;
+  const std::int64_t synced = position->synced_seq;
+  if (synced <= held) co_return Result<void>();
+  LogWarning(kComponent, "HQ holds this journal only up to seq ", held,
+             " but had acknowledged it up to seq ", synced, ": sending seq ", synced,
+             " again, so that HQ names the events it lost");
+  missing_ = {MissingSeqs{synced, synced}};
+  missing_incarnation_ = position->incarnation;
+  co_return Result<void>();
 }
 
 awaitable<void> SyncClient::Run() {

@@ -196,6 +196,10 @@ class SyncClient {
       std::optional<std::chrono::milliseconds>* retry_after);
   // One pull of PullConfig: true when the bundle applied is a page and HQ has more.
   boost::asio::awaitable<Result<bool>> PullConfigPage();
+  // From a config pull's kStreamEndHeader: when HQ holds less of the journal than the synced mark
+  // (its database restored from an older backup), sets missing_ to the last synced event, which
+  // ResendMissing then sends again; HQ's answer to it lists the gap, and the resend goes on.
+  boost::asio::awaitable<Result<void>> CheckHqStreamEnd(const SyncResponse& response);
   void NoteFailure(const Error& error);
   // transport_.Send, timed into options_.batch_upload_seconds when HQ answered 200.
   boost::asio::awaitable<Result<SyncResponse>> SendTimed(

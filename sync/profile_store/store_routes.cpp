@@ -206,44 +206,59 @@ Result<RedeemedPosition> RedeemedHeldOf(const HttpRequest& request) {
   return RedeemedPosition{*through, std::string(*key)};
 }
 
+// Where HQ's copy of `kiosk_id`'s events ends (kStreamEndHeader); nothing when it cannot tell.
+std::optional<StreamEnd> StreamEndOf(StoreBackend& store, const std::string& kiosk_id) {
+  auto status = store.KioskStatusOf(kiosk_id);
+  if (!status) {
+    LogWarning(kComponent, "kiosk ", kiosk_id,
+               ": where its events end at HQ not read: ", status.error().message());
+    return std::nullopt;
+  }
+  if (!*status) return StreamEnd{};
+  return StreamEnd{(*status)->incarnation, (*status)->max_seq};
+}
+
 awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpRequest& request) {
   if (!request.peer_common_name) co_return JsonError(403, "a kiosk client certificate is required");
+  const std::optional<std::string_view> features = request.Header(kSyncFeaturesHeader);
   // Kiosks without the feature get the whole list, in the form they read (config_bundle.hpp).
-  const bool redeemed_delta =
-      ListsSyncFeature(request.Header(kSyncFeaturesHeader), kSyncFeatureRedeemedDelta);
+  const bool redeemed_delta = ListsSyncFeature(features, kSyncFeatureRedeemedDelta);
+  const bool refill = ListsSyncFeature(features, kSyncFeatureRefill);
   std::optional<RedeemedPosition> redeemed_held;
   if (redeemed_delta) {
     auto held = RedeemedHeldOf(request);
     if (!held) co_return JsonError(400, held.error().message());
     redeemed_held = std::move(*held);
   }
-  const auto make = [&services, &kiosk_id = *request.peer_common_name, &redeemed_held] {
+  std::optional<StreamEnd> stream_end;
+  const auto make = [&services, &kiosk_id = *request.peer_common_name, &redeemed_held, refill,
+                     &stream_end] {
     // A config pull is how a kiosk with nothing to send shows HQ it is alive (kiosk health).
     if (auto noted = services.store->NoteContact(kiosk_id); !noted) {
       LogWarning(kComponent, "kiosk ", kiosk_id,
                  ": last contact not recorded: ", noted.error().message());
     }
+    if (refill) stream_end = StreamEndOf(*services.store, kiosk_id);
     return services.bundles->Current(*services.store, *services.identity, *services.clock, kiosk_id,
                                      redeemed_held);
   };
   Result<ConfigBundle> bundle = co_await RunBlocking(*services.blocking_pool, make);
   if (!bundle) co_return StoreError(bundle.error());
   const std::string etag = ConfigBundleEtag(bundle->version);
+  const auto with_headers = [&etag, &stream_end](HttpResponse response) {
+    response.headers.emplace_back("ETag", etag);
+    if (stream_end) response.headers.emplace_back(kStreamEndHeader, EncodeStreamEnd(*stream_end));
+    return response;
+  };
   if (KioskHoldsBundle(*bundle, request.Header("if-none-match"), redeemed_held)) {
-    HttpResponse unchanged = HttpResponse::Text(304, "");
-    unchanged.headers.emplace_back("ETag", etag);
-    co_return unchanged;
+    co_return with_headers(HttpResponse::Text(304, ""));
   }
   // The same version either way: it covers erased_events (sync/protocol/erasure.hpp).
-  if (!ListsSyncFeature(request.Header(kSyncFeaturesHeader), kSyncFeatureErasure)) {
-    bundle->erased_events.clear();
-  }
+  if (!ListsSyncFeature(features, kSyncFeatureErasure)) bundle->erased_events.clear();
   auto encoded = EncodeConfigBundle(
       *bundle, redeemed_delta ? ConfigBundleWire::kRedeemed : ConfigBundleWire::kRedeemedKeys);
   if (!encoded) co_return StoreError(encoded.error());
-  HttpResponse response = HttpResponse::Json(200, std::move(*encoded));
-  response.headers.emplace_back("ETag", etag);
-  co_return response;
+  co_return with_headers(HttpResponse::Json(200, std::move(*encoded)));
 }
 
 awaitable<HttpResponse> Route(StoreServices services, HttpRequest request) {

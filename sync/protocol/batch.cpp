@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/serializer.hpp>
+#include <charconv>
 #include <limits>
 
 #include "common/gzip.hpp"
@@ -380,6 +381,25 @@ Result<BatchAnswer> DecodeAnswer(std::string_view text) {
   }
   if (auto valid = ValidateAnswer(answer); !valid) return valid.error();
   return answer;
+}
+
+std::string EncodeStreamEnd(const StreamEnd& end) {
+  if (end.incarnation.empty()) return "none";
+  return StrCat(end.incarnation, "/", end.max_seq);
+}
+
+std::optional<StreamEnd> ParseStreamEnd(std::string_view text) {
+  if (text == "none") return StreamEnd{};
+  const std::size_t slash = text.rfind('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const std::string_view incarnation = text.substr(0, slash), seq = text.substr(slash + 1);
+  std::int64_t max_seq = 0;
+  const auto [end, error] = std::from_chars(seq.data(), seq.data() + seq.size(), max_seq);
+  if (!wire::IsIncarnation(incarnation) || error != std::errc() || end != seq.data() + seq.size() ||
+      max_seq < 1) {
+    return std::nullopt;
+  }
+  return StreamEnd{std::string(incarnation), max_seq};
 }
 
 }  // namespace kiosk_edge

@@ -140,7 +140,8 @@ struct MissingSeqs {
 inline constexpr std::size_t kMaxMissingRanges = 16;
 
 // The sync feature (kSyncFeaturesHeader) of kiosks that read "missing" and send those events
-// again from their journal where they still hold them.
+// again from their journal where they still hold them; on config pulls, of kiosks that read
+// kStreamEndHeader.
 inline constexpr std::string_view kSyncFeatureRefill = "refill";
 
 struct BatchAnswer {
@@ -163,5 +164,23 @@ struct BatchAnswer {
 // kInvalidArgument naming the field for an answer that breaks a rule above.
 Result<std::string> EncodeAnswer(const BatchAnswer& answer);
 Result<BatchAnswer> DecodeAnswer(std::string_view json);
+
+// A config pull's answer header (200 and 304), for kiosks whose pull lists kSyncFeatureRefill:
+// where HQ's copy of the kiosk's events ends, "<incarnation>/<max seq>" (the incarnation of the
+// kiosk's latest batch at HQ and the highest seq of it HQ holds), or "none" when HQ holds none.
+// A kiosk whose synced mark is past it (HQ's database was restored from an older backup) sends its
+// last synced event again, so that HQ records the gap and lists it as "missing": it learns of the
+// loss at its next pull, new events or not.
+inline constexpr std::string_view kStreamEndHeader = "kiosk-stream-end";
+
+struct StreamEnd {
+  std::string incarnation;  // "" (with max_seq 0): HQ holds none of the kiosk's events
+  std::int64_t max_seq = 0;
+
+  friend bool operator==(const StreamEnd&, const StreamEnd&) = default;
+};
+std::string EncodeStreamEnd(const StreamEnd& end);
+// nullopt when `text` is not of the form above.
+std::optional<StreamEnd> ParseStreamEnd(std::string_view text);
 
 }  // namespace kiosk_edge

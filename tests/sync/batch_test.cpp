@@ -302,5 +302,17 @@ TEST(BatchTest, AnswersRoundTripAndRefuseMalformedMembers) {
       << "no empty members for kiosks that know neither";
 }
 
+TEST(BatchTest, StreamEndsRoundTripAndRefuseMalformedOnes) {
+  for (const StreamEnd& end : {StreamEnd{}, StreamEnd{"9f2c0a", 1}, StreamEnd{"inc.1-x", 2315}}) {
+    EXPECT_EQ(ParseStreamEnd(EncodeStreamEnd(end)), end) << EncodeStreamEnd(end);
+  }
+  EXPECT_EQ(EncodeStreamEnd({"9f2c0a", 17}), "9f2c0a/17");
+  EXPECT_EQ(EncodeStreamEnd({}), "none");
+  for (const char* text : {"", "/", "9f2c0a", "9f2c0a/", "/17", "9f2c0a/0", "9f2c0a/-1",
+                           "9f2c0a/1x", "9f 2c/17", "a/b/17", "9f2c0a/99999999999999999999"}) {
+    EXPECT_EQ(ParseStreamEnd(text), std::nullopt) << text;
+  }
+}
+
 }  // namespace
 }  // namespace kiosk_edge

@@ -161,6 +161,7 @@ class FakeHq : public SyncTransport {
     max_batch_bytes_ = std::max(max_batch_bytes_, raw ? raw->size() : 0);
     max_batch_events_ = std::max(max_batch_events_, batch->events.size());
     batches_.push_back({batch->first_seq, batch->last_seq});
+    incarnation_ = batch->incarnation;
     BatchAnswer answer{batch->incarnation, 0, {}, {}, {}};
     for (const WireEvent& event : batch->events) {
       if (!stored_.emplace(event.seq, event.payload_json).second) ++duplicates_;
@@ -181,14 +182,22 @@ class FakeHq : public SyncTransport {
 
   SyncResponse Config(const std::string& target,
                       const std::vector<std::pair<std::string, std::string>>& headers) {
-    if (redeemed_pages)
-      return SyncResponse{200, {}, EncodeConfigBundle(redeemed_pages(target)).value()};
+    std::vector<std::pair<std::string, std::string>> answer_headers;
+    if (ListsFeature(headers, kSyncFeatureRefill)) {
+      const StreamEnd end =
+          stored_.empty() ? StreamEnd{} : StreamEnd{incarnation_, stored_.rbegin()->first};
+      answer_headers.emplace_back(kStreamEndHeader,
+                                  stream_end_header.value_or(EncodeStreamEnd(end)));
+    }
+    if (redeemed_pages) {
+      return SyncResponse{200, answer_headers, EncodeConfigBundle(redeemed_pages(target)).value()};
+    }
     for (const auto& [name, value] : headers) {
       if (name == "if-none-match" && value == ConfigBundleEtag(bundle_.version)) {
-        return SyncResponse{304, {}, ""};
+        return SyncResponse{304, answer_headers, ""};
       }
     }
-    return SyncResponse{200, {}, EncodeConfigBundle(bundle_).value()};
+    return SyncResponse{200, answer_headers, EncodeConfigBundle(bundle_).value()};
   }
 
   void QueueFaults(std::initializer_list<Fault> faults) {
@@ -246,6 +255,8 @@ class FakeHq : public SyncTransport {
     return values;
   }
   std::function<void(const EventBatch&)> on_batch;  // sees each batch as it arrives
+  // When set: the kStreamEndHeader value of config answers, instead of where the events end.
+  std::optional<std::string> stream_end_header;
   // When set: the bundle for each config pull's target, always 200 (a redeemed list in pages).
   std::function<ConfigBundle(const std::string&)> redeemed_pages;
   ConfigBundle bundle_ = [] {
@@ -281,6 +292,7 @@ class FakeHq : public SyncTransport {
   std::deque<Fault> faults_;
   std::vector<Request> requests_;
   std::map<std::int64_t, std::string> stored_;
+  std::string incarnation_;  // of the latest batch
   std::set<std::int64_t> reject_;
   std::int64_t high_water_ = 0;
   std::vector<MissingSeqs> claim_missing_, batches_;

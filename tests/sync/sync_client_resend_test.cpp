@@ -133,6 +133,54 @@ TEST_F(SyncClientResendTest, AnInterruptedResendGoesOnAtTheNextRound) {
   EXPECT_EQ(client_->Status().events_resent, 1000);
 }
 
+// A kiosk with no new events learns of HQ's loss from its config pull: it sends its last synced
+// event again, and HQ's answer to it names the rest.
+TEST_F(SyncClientResendTest, AnIdleKioskLearnsOfHqsLossAtItsConfigPull) {
+  journal_.Add(1200);
+  MakeClient(FastOptions());
+  ASSERT_TRUE(Round());
+  hq_.Forget(301, 1200);
+  ASSERT_TRUE(Round());
+  EXPECT_EQ(hq_.batches().size(), 3u) << "no new events: nothing to carry HQ's answer";
+
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  ASSERT_TRUE(Round());
+  EXPECT_EQ(hq_.stored(), 1200u);
+  EXPECT_EQ(hq_.duplicates(), 0);
+  const std::vector<MissingSeqs> batches = hq_.batches();
+  EXPECT_EQ(std::vector(batches.begin() + 3, batches.end()),
+            (std::vector<MissingSeqs>{{1200, 1200}, {301, 800}, {801, 1199}}));
+  EXPECT_EQ(client_->Status().events_resent, 900);
+
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));  // HQ holds everything again (304)
+  ASSERT_TRUE(Round());
+  EXPECT_EQ(hq_.batches().size(), batches.size()) << "nothing more to send";
+}
+
+TEST_F(SyncClientResendTest, AnHqHoldingAnotherIncarnationOnlyGetsTheLastSyncedEventAgain) {
+  journal_.Add(50);
+  MakeClient(FastOptions());
+  ASSERT_TRUE(Round());
+  hq_.stream_end_header = "inc-0/5000";  // HQ holds none of this journal's incarnation
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  ASSERT_TRUE(Round());
+  EXPECT_EQ(hq_.batches(), (std::vector<MissingSeqs>{{1, 50}, {50, 50}}))
+      << "this HQ holds 1..50 after all: its answer lists nothing missing";
+  EXPECT_EQ(client_->Status().events_resent, 1);
+}
+
+TEST_F(SyncClientResendTest, AMalformedStreamEndFromHqIsIgnored) {
+  journal_.Add(50);
+  MakeClient(FastOptions());
+  ASSERT_TRUE(Round());
+  for (const char* header : {"", "inc-1", "inc-1/", "inc-1/0", "inc-1/x", "in c/5", "/5"}) {
+    hq_.stream_end_header = header;
+    ASSERT_TRUE(RunToCompletion(client_->PullConfig())) << header;
+    ASSERT_TRUE(Round()) << header;
+  }
+  EXPECT_EQ(hq_.batches(), (std::vector<MissingSeqs>{{1, 50}}));
+}
+
 TEST_F(SyncClientResendTest, BatchesAnnounceTheRefillFeature) {
   journal_.Add(1);
   MakeClient(FastOptions());

@@ -42,10 +42,11 @@ using testing::TempDir;
 constexpr char kKioskId[] = "kiosk-fault-1";
 constexpr auto kPatience = std::chrono::seconds(120);
 
-// Retries at most 500 ms apart, so that a test does not wait out a long backoff after an outage.
-std::string AgentConfig() {
+// Retries at most 500 ms apart, so that a test does not wait out a long backoff after an outage;
+// `sync_extra`: more lines of [sync].
+std::string AgentConfig(std::string_view sync_extra = "") {
   return StrCat("[kiosk]\nid = \"", kKioskId,
-                "\"\n[sync]\nbackoff_base_ms = 50\nbackoff_cap_ms = 500\n");
+                "\"\n[sync]\nbackoff_base_ms = 50\nbackoff_cap_ms = 500\n", sync_extra);
 }
 
 struct JournalFigures {
@@ -171,8 +172,8 @@ class SyncFaultTest : public ::testing::Test {
               0)
         << err;
   }
-  std::unique_ptr<RunningAgent> StartAgent() {
-    auto agent = std::make_unique<RunningAgent>(dir_.path(), AgentConfig());
+  std::unique_ptr<RunningAgent> StartAgent(std::string_view sync_extra = "") {
+    auto agent = std::make_unique<RunningAgent>(dir_.path(), AgentConfig(sync_extra));
     EXPECT_NE(agent->port(), 0);
     return agent;
   }
@@ -182,6 +183,42 @@ class SyncFaultTest : public ::testing::Test {
     hq_.reset();
     hq_ = std::make_unique<RunningProfileStore>(dir_.path() / "hq", port);
     ASSERT_EQ(hq_->port(), port);
+  }
+
+  // HQ's database restored from a backup taken after 300 scans on `agent`, once HQ acknowledged
+  // 2,000 more: what the kiosk's journal holds, all acknowledged.
+  JournalFigures RestoreHqFromABackupOf300Scans(const RunningAgent& agent) {
+    namespace fs = std::filesystem;
+    Scan(agent.port(), agent.ChannelPath("FLYER-NOV"), 300);
+    EXPECT_TRUE(WaitUntilSynced(agent.port()));
+    EXPECT_EQ(hq_->Stop(), 0);
+    const fs::path database = hq_->database(), backup = dir_.path() / "backup";
+    fs::create_directory(backup);
+    for (const char* suffix : {"", "-wal"}) {
+      const fs::path file = database.string() + suffix;
+      if (fs::exists(file)) fs::copy_file(file, backup / file.filename());
+    }
+    RestartHq();
+
+    Scan(agent.port(), agent.ChannelPath("FLYER-NOV"), 2000);
+    EXPECT_TRUE(WaitUntilSynced(agent.port()));
+    const JournalFigures acknowledged = Health(agent.port());
+    EXPECT_EQ(HqHolds(*hq_, acknowledged.incarnation).rows, acknowledged.last_seq);
+    proxy_->SetDown(true);  // until the restore is measured: the kiosk could mend it at once
+    EXPECT_EQ(hq_->Stop(), 0);
+    // The restore, as docs/operations.md says: the backup's files back in place.
+    for (const char* suffix : {"", "-wal", "-shm", "-device-scans"}) {
+      fs::remove(database.string() + suffix);
+    }
+    for (const fs::directory_entry& file : fs::directory_iterator(backup)) {
+      fs::copy_file(file.path(), database.parent_path() / file.path().filename());
+    }
+    RestartHq();
+    const std::int64_t restored = HqHolds(*hq_, acknowledged.incarnation).rows;
+    EXPECT_GT(restored, 0);
+    EXPECT_LE(restored + 2000, acknowledged.last_seq) << "the restore lost the later 2,000 scans";
+    proxy_->SetDown(false);
+    return acknowledged;
   }
 
   TempDir dir_;
@@ -247,35 +284,8 @@ TEST_F(SyncFaultTest, KioskAgentKilledDuringUploadAndRestarted) {
 // HQ's database restored from a backup taken before the kiosk's latest batches: the kiosk's next
 // batch shows HQ what it lost, and the kiosk sends those events again from its journal.
 TEST_F(SyncFaultTest, HqRestoredFromAnOlderBackupGetsTheLostEventsBack) {
-  namespace fs = std::filesystem;
   auto agent = StartAgent();
-  Scan(agent->port(), agent->ChannelPath("FLYER-NOV"), 300);
-  ASSERT_TRUE(WaitUntilSynced(agent->port()));
-  ASSERT_EQ(hq_->Stop(), 0);
-  const fs::path database = hq_->database(), backup = dir_.path() / "backup";
-  fs::create_directory(backup);
-  for (const char* suffix : {"", "-wal"}) {
-    const fs::path file = database.string() + suffix;
-    if (fs::exists(file)) fs::copy_file(file, backup / file.filename());
-  }
-  RestartHq();
-
-  Scan(agent->port(), agent->ChannelPath("FLYER-NOV"), 2000);
-  ASSERT_TRUE(WaitUntilSynced(agent->port()));
-  const JournalFigures acknowledged = Health(agent->port());
-  EXPECT_EQ(HqHolds(*hq_, acknowledged.incarnation).rows, acknowledged.last_seq);
-  ASSERT_EQ(hq_->Stop(), 0);
-  // The restore, as docs/operations.md says: the backup's files back in place.
-  for (const char* suffix : {"", "-wal", "-shm", "-device-scans"}) {
-    fs::remove(database.string() + suffix);
-  }
-  for (const fs::directory_entry& file : fs::directory_iterator(backup)) {
-    fs::copy_file(file.path(), database.parent_path() / file.path().filename());
-  }
-  RestartHq();
-  const std::int64_t restored = HqHolds(*hq_, acknowledged.incarnation).rows;
-  EXPECT_GT(restored, 0);
-  EXPECT_LE(restored + 2000, acknowledged.last_seq) << "the restore lost the later 2,000 scans";
+  const JournalFigures acknowledged = RestoreHqFromABackupOf300Scans(*agent);
 
   Scan(agent->port(), agent->ChannelPath("FLYER-NOV"), 10);
   const std::int64_t last_seq = acknowledged.last_seq + 10;
@@ -285,6 +295,22 @@ TEST_F(SyncFaultTest, HqRestoredFromAnOlderBackupGetsTheLostEventsBack) {
   }));
   const JournalFigures journal = Health(agent->port());
   EXPECT_EQ(journal.last_seq, last_seq);
+  ExpectEverythingAtHqOnce(*hq_, journal);
+  EXPECT_EQ(agent->Stop(), 0);
+}
+
+// The same restore, and no new event on the kiosk: its next config pull (every second here) shows
+// it what HQ lost.
+TEST_F(SyncFaultTest, HqRestoredFromAnOlderBackupGetsTheLostEventsBackFromAnIdleKiosk) {
+  auto agent = StartAgent("config_interval_ms = 1000\n");
+  ASSERT_NE(agent->port(), 0);
+  const JournalFigures acknowledged = RestoreHqFromABackupOf300Scans(*agent);
+  EXPECT_TRUE(testing::Eventually([&] {
+    const HqFigures at_hq = HqHolds(*hq_, acknowledged.incarnation);
+    return at_hq.rows == acknowledged.last_seq && at_hq.gaps == 0;
+  }));
+  const JournalFigures journal = Health(agent->port());
+  EXPECT_EQ(journal.last_seq, acknowledged.last_seq) << "no new event carried the news";
   ExpectEverythingAtHqOnce(*hq_, journal);
   EXPECT_EQ(agent->Stop(), 0);
 }
@@ -417,6 +443,13 @@ TEST_F(SyncFaultTest, AConfigPullIsContactWithHq) {
                                     ReadSmallFile(state / "device-key.pem").value()});
   ASSERT_TRUE(pulled) << pulled.error().message();
   ASSERT_EQ(pulled->status, 200u) << pulled->body;
+  EXPECT_FALSE(pulled->Header(kStreamEndHeader)) << "only for kiosks that announce refill";
+  auto refill = testing::HttpsOnce(
+      hq_->port(), ca, {"GET", "/v1/sync/config", {{"kiosk-sync-features", "refill"}}, ""},
+      {ReadSmallFile(state / "hq-client-cert.pem").value(),
+       ReadSmallFile(state / "device-key.pem").value()});
+  ASSERT_TRUE(refill) << refill.error().message();
+  EXPECT_EQ(refill->Header(kStreamEndHeader), "none") << "HQ holds none of its events yet";
   const std::string line = KioskLine(*hq_);
   EXPECT_TRUE(std::regex_match(
       line,

@@ -4,7 +4,8 @@
 // encoding, as GET /v1/sync/config runs them, without TLS.
 //
 //   news   a kiosk that names the ledger position it holds (redeemed-delta): the voucher
-//          redeemed since, in the "redeemed" form
+//          redeemed since, in the "redeemed" form, and where HQ's copy of the events of the kiosk
+//          that sent the redemptions ends (refill: KioskStatusOf)
 //   whole  the peer, the same pull without a position, i.e. what every kiosk downloaded after each
 //          redemption before the delta existed, and what kiosks without the feature still get
 //          (the "redeemed_vouchers" form); a kiosk that enrolls or lost its copy gets the same
@@ -151,7 +152,11 @@ bool RunOne(StoreBackend& store, const HqIdentity& identity, const std::string& 
   if (auto primed = bundle(std::nullopt, ConfigBundleWire::kRedeemed); !primed) {
     return Note(StrCat(backend, ": ", primed.error().message())), false;
   }
-  auto news = TimePulls(pulls, one_more, [&] { return bundle(held, ConfigBundleWire::kRedeemed); });
+  auto news = TimePulls(pulls, one_more, [&]() -> Result<std::string> {
+    // Such a kiosk also announces refill: HQ reads where its events end (kStreamEndHeader).
+    if (auto status = store.KioskStatusOf(kKiosk); !status) return status.error();
+    return bundle(held, ConfigBundleWire::kRedeemed);
+  });
   auto whole = TimePulls(pulls, one_more,
                          [&] { return bundle(std::nullopt, ConfigBundleWire::kRedeemedKeys); });
   // A kiosk that enrolls: the whole list in pages, from holding nothing to the ledger's end.

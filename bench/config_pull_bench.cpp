@@ -5,7 +5,7 @@
 //
 //   news   a kiosk that names the ledger position it holds (redeemed-delta): the voucher
 //          redeemed since, in the "redeemed" form, and where HQ's copy of the events of the kiosk
-//          that sent the redemptions ends (refill: KioskStatusOf)
+//          that sent the redemptions ends (refill: StreamEndOf)
 //   whole  the peer, the same pull without a position, i.e. what every kiosk downloaded after each
 //          redemption before the delta existed, and what kiosks without the feature still get
 //          (the "redeemed_vouchers" form); a kiosk that enrolls or lost its copy gets the same
@@ -154,7 +154,7 @@ bool RunOne(StoreBackend& store, const HqIdentity& identity, const std::string& 
   }
   auto news = TimePulls(pulls, one_more, [&]() -> Result<std::string> {
     // Such a kiosk also announces refill: HQ reads where its events end (kStreamEndHeader).
-    if (auto status = store.KioskStatusOf(kKiosk); !status) return status.error();
+    if (auto end = store.StreamEndOf(kKiosk); !end) return end.error();
     return bundle(held, ConfigBundleWire::kRedeemed);
   });
   auto whole = TimePulls(pulls, one_more,

@@ -14,15 +14,19 @@ Result<std::int64_t> Count(PgConnection& connection, std::string_view sql,
   return rows->Int(0, 0);
 }
 
+// The streams row of a kiosk's latest incarnation (KioskStatus::incarnation).
+constexpr std::string_view kLatestStream =
+    "FROM streams WHERE kiosk_id = $1 ORDER BY last_batch_at_ms DESC, incarnation LIMIT 1";
+
 }  // namespace
 
 Result<std::optional<KioskStatus>> PostgresStore::StatusOn(PostgresSession& session,
                                                            std::string_view kiosk_id) {
   PgConnection& connection = session.connection();
   auto stream = connection.Query(
-      "SELECT kiosk_id, incarnation, high_water, max_seq, last_batch_at_ms, journal_last_seq, "
-      "https_not_after_ms, client_cert_not_after_ms FROM streams "
-      "WHERE kiosk_id = $1 ORDER BY last_batch_at_ms DESC, incarnation LIMIT 1",
+      StrCat("SELECT kiosk_id, incarnation, high_water, max_seq, last_batch_at_ms, "
+             "journal_last_seq, https_not_after_ms, client_cert_not_after_ms ",
+             kLatestStream),
       Params(kiosk_id));
   if (!stream) return stream.error();
   if (stream->rows() == 0) return std::optional<KioskStatus>();
@@ -62,6 +66,16 @@ Result<std::optional<KioskStatus>> PostgresStore::KioskStatusOf(std::string_view
   auto session = Acquire();
   if (!session) return session.error();
   return StatusOn(**session, kiosk_id);
+}
+
+Result<StreamEnd> PostgresStore::StreamEndOf(std::string_view kiosk_id) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto stream = (*session)->connection().Query(
+      StrCat("SELECT incarnation, max_seq ", kLatestStream), Params(kiosk_id));
+  if (!stream) return stream.error();
+  if (stream->rows() == 0) return StreamEnd{};
+  return StreamEnd{stream->Text(0, 0), stream->Int(0, 1)};
 }
 
 Result<std::vector<KioskStatus>> PostgresStore::KioskStatuses() {

@@ -38,6 +38,7 @@ class PostgresStore final : public StoreBackend {
 
   Result<std::vector<KioskRecord>> Kiosks() override;
   Result<std::optional<KioskStatus>> KioskStatusOf(std::string_view kiosk_id) override;
+  Result<StreamEnd> StreamEndOf(std::string_view kiosk_id) override;
   Result<std::vector<KioskStatus>> KioskStatuses() override;
   Result<StoreCounts> Counts() override;
   Result<RedeemedPage> RedeemedFleetVouchers(std::int64_t after, std::int64_t now_unix_s,

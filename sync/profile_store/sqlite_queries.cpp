@@ -37,15 +37,19 @@ Result<std::int64_t> Count(Database& db, std::string_view sql, const Values&... 
   return count;
 }
 
+// The streams row of a kiosk's latest incarnation (KioskStatus::incarnation).
+constexpr std::string_view kLatestStream =
+    "FROM streams WHERE kiosk_id = ?1 ORDER BY last_batch_at_ms DESC, incarnation LIMIT 1";
+
 }  // namespace
 
 Result<std::optional<KioskStatus>> SqliteStore::StatusLocked(std::string_view kiosk_id) {
   std::optional<KioskStatus> status;
   auto stream = Select(
       *db_,
-      "SELECT kiosk_id, incarnation, high_water, max_seq, last_batch_at_ms, journal_last_seq, "
-      "https_not_after_ms, client_cert_not_after_ms FROM streams "
-      "WHERE kiosk_id = ?1 ORDER BY last_batch_at_ms DESC, incarnation LIMIT 1",
+      StrCat("SELECT kiosk_id, incarnation, high_water, max_seq, last_batch_at_ms, "
+             "journal_last_seq, https_not_after_ms, client_cert_not_after_ms ",
+             kLatestStream),
       [&status](const Statement& row) {
         status = KioskStatus{row.ColumnText(0),
                              row.ColumnText(1),
@@ -86,6 +90,19 @@ Result<std::optional<KioskStatus>> SqliteStore::StatusLocked(std::string_view ki
 Result<std::optional<KioskStatus>> SqliteStore::KioskStatusOf(std::string_view kiosk_id) {
   std::lock_guard lock(mutex_);
   return StatusLocked(kiosk_id);
+}
+
+Result<StreamEnd> SqliteStore::StreamEndOf(std::string_view kiosk_id) {
+  std::lock_guard lock(mutex_);
+  StreamEnd end;
+  auto read = Select(
+      *db_, StrCat("SELECT incarnation, max_seq ", kLatestStream),
+      [&end](const Statement& row) {
+        end = StreamEnd{row.ColumnText(0), row.ColumnInt(1)};
+      },
+      kiosk_id);
+  if (!read) return read.error();
+  return end;
 }
 
 Result<std::vector<KioskStatus>> SqliteStore::KioskStatuses() {

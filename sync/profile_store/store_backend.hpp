@@ -94,6 +94,9 @@ class StoreBackend {
   // ---- Queries ----
 
   virtual Result<std::optional<KioskStatus>> KioskStatusOf(std::string_view kiosk_id) = 0;
+  // Where HQ's copy of the kiosk's latest incarnation (KioskStatus's) ends, for every config pull
+  // (kStreamEndHeader): one row read; StreamEnd{} when HQ holds none of its events.
+  virtual Result<StreamEnd> StreamEndOf(std::string_view kiosk_id) = 0;
   virtual Result<std::vector<KioskStatus>> KioskStatuses() = 0;
   virtual Result<StoreCounts> Counts() = 0;
   // The config bundle's `redeemed` (sync/protocol/config_bundle.hpp), `since` unset: the

@@ -206,18 +206,6 @@ Result<RedeemedPosition> RedeemedHeldOf(const HttpRequest& request) {
   return RedeemedPosition{*through, std::string(*key)};
 }
 
-// Where HQ's copy of `kiosk_id`'s events ends (kStreamEndHeader); nothing when it cannot tell.
-std::optional<StreamEnd> StreamEndOf(StoreBackend& store, const std::string& kiosk_id) {
-  auto status = store.KioskStatusOf(kiosk_id);
-  if (!status) {
-    LogWarning(kComponent, "kiosk ", kiosk_id,
-               ": where its events end at HQ not read: ", status.error().message());
-    return std::nullopt;
-  }
-  if (!*status) return StreamEnd{};
-  return StreamEnd{(*status)->incarnation, (*status)->max_seq};
-}
-
 awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpRequest& request) {
   if (!request.peer_common_name) co_return JsonError(403, "a kiosk client certificate is required");
   const std::optional<std::string_view> features = request.Header(kSyncFeaturesHeader);
@@ -238,7 +226,15 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
       LogWarning(kComponent, "kiosk ", kiosk_id,
                  ": last contact not recorded: ", noted.error().message());
     }
-    if (refill) stream_end = StreamEndOf(*services.store, kiosk_id);
+    if (refill) {
+      auto end = services.store->StreamEndOf(kiosk_id);
+      if (end) {
+        stream_end = std::move(*end);
+      } else {  // the header is left out: the kiosk learns at a later pull
+        LogWarning(kComponent, "kiosk ", kiosk_id,
+                   ": where its events end at HQ not read: ", end.error().message());
+      }
+    }
     return services.bundles->Current(*services.store, *services.identity, *services.clock, kiosk_id,
                                      redeemed_held);
   };

@@ -128,6 +128,7 @@ TEST_P(ProfileStoreBackendTest, AGapIsRecordedHoldsTheHighWaterMarkAndClosesWhen
   KioskStatus status = Status("kiosk-1");
   EXPECT_EQ(status.max_seq, 9);
   EXPECT_EQ(status.gaps, (std::vector<SeqGap>{{4, 6, detected}}));
+  EXPECT_EQ(store_->StreamEndOf("kiosk-1").value(), (StreamEnd{"inc-a", 9})) << "past the gap";
   EXPECT_EQ(Counts().events, 6) << "HQ keeps the batch after the gap";
 
   clock_.Advance(5s);
@@ -146,6 +147,8 @@ TEST_P(ProfileStoreBackendTest, AGapIsRecordedHoldsTheHighWaterMarkAndClosesWhen
   status = Status("kiosk-1");
   EXPECT_EQ(status.incarnation, "inc-b");
   EXPECT_EQ(status.gaps, (std::vector<SeqGap>{{1, 2, kT0 + 15'000}}));
+  EXPECT_EQ(store_->StreamEndOf("kiosk-1").value(), (StreamEnd{"inc-b", 4})) << "the latest";
+  EXPECT_EQ(store_->StreamEndOf("kiosk-9").value(), StreamEnd{}) << "none of its events";
 }
 
 // An answer names at most kMaxMissingRanges gaps: the highest, the ones a kiosk most likely holds.

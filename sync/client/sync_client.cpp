@@ -472,13 +472,51 @@ awaitable<Result<void>> SyncClient::CheckHqStreamEnd(const SyncResponse& respons
   if (!position) co_return position.error().WithContext("read the journal's synced mark");
   const std::int64_t held = hq_end->incarnation == position->incarnation ? hq_end->max_seq : 0;
   const std::int64_t synced = position->synced_seq;
-  if (synced <= held) co_return Result<void>();
+  if (synced <= held) {
+    reported_shortfall_.reset();
+    co_return Result<void>();
+  }
+  const auto find = [journal = &journal_, options = options_, held, synced] {
+    return HighestHeldSynced(*journal, options, held, synced);
+  };
+  Result<std::optional<std::int64_t>> probe = co_await RunBlocking(pool_, find);
+  if (!probe) co_return probe.error().WithContext("read the events HQ lost");
+  if (!*probe) {
+    // Nothing to send: say so once, not at every pull.
+    HqShortfall shortfall{position->incarnation, held, synced};
+    if (reported_shortfall_ != shortfall) {
+      LogWarning(kComponent, "HQ holds this journal only up to seq ", held,
+                 " but had acknowledged it up to seq ", synced, "; the journal has shed seq ",
+                 held + 1, "..", synced, ", so HQ has lost them for good");
+      reported_shortfall_ = std::move(shortfall);
+    }
+    co_return Result<void>();
+  }
   LogWarning(kComponent, "HQ holds this journal only up to seq ", held,
-             " but had acknowledged it up to seq ", synced, ": sending seq ", synced,
+             " but had acknowledged it up to seq ", synced, ": sending seq ", **probe,
              " again, so that HQ names the events it lost");
-  missing_ = {MissingSeqs{synced, synced}};
+  missing_ = {MissingSeqs{**probe, **probe}};
   missing_incarnation_ = position->incarnation;
   co_return Result<void>();
+}
+
+Result<std::optional<std::int64_t>> SyncClient::HighestHeldSynced(SyncJournal& journal,
+                                                                  const SyncClientOptions& options,
+                                                                  std::int64_t after,
+                                                                  std::int64_t synced) {
+  auto last = journal.ReadAfter(synced - 1, 1);
+  if (!last) return last.error();
+  if (!last->empty() && last->front().seq == synced) return std::optional(synced);
+  // Shedding takes the oldest synced events first, so every event up to the synced mark is gone
+  // but the definition events, which are never shed: few. The highest of the first batch of them
+  // will do; HQ's next stream end shows whether any above it are still missing.
+  auto held = journal.ReadAfter(after, options.max_batch_events);
+  if (!held) return held.error();
+  std::optional<std::int64_t> highest;
+  for (const WireEvent& event : *held) {
+    if (event.seq <= synced) highest = event.seq;
+  }
+  return highest;
 }
 
 awaitable<void> SyncClient::Run() {

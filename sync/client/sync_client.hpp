@@ -197,9 +197,15 @@ class SyncClient {
   // One pull of PullConfig: true when the bundle applied is a page and HQ has more.
   boost::asio::awaitable<Result<bool>> PullConfigPage();
   // From a config pull's kStreamEndHeader: when HQ holds less of the journal than the synced mark
-  // (its database restored from an older backup), sets missing_ to the last synced event, which
-  // ResendMissing then sends again; HQ's answer to it lists the gap, and the resend goes on.
+  // (its database restored from an older backup), sets missing_ to the highest synced event past
+  // HQ's end that the journal still holds, which ResendMissing then sends again; HQ's answer to it
+  // lists the gap below, and the resend goes on. When the journal holds none, logs that once.
   boost::asio::awaitable<Result<void>> CheckHqStreamEnd(const SyncResponse& response);
+  // Blocking: the highest seq in (`after`, `synced`] that `journal` still holds, if any.
+  static Result<std::optional<std::int64_t>> HighestHeldSynced(SyncJournal& journal,
+                                                               const SyncClientOptions& options,
+                                                               std::int64_t after,
+                                                               std::int64_t synced);
   void NoteFailure(const Error& error);
   // transport_.Send, timed into options_.batch_upload_seconds when HQ answered 200.
   boost::asio::awaitable<Result<SyncResponse>> SendTimed(
@@ -228,6 +234,14 @@ class SyncClient {
   // round touches them.
   std::vector<MissingSeqs> missing_;
   std::string missing_incarnation_;
+  // HQ's last reported loss of events the journal no longer holds (CheckHqStreamEnd).
+  struct HqShortfall {
+    std::string incarnation;
+    std::int64_t held = 0;
+    std::int64_t synced = 0;
+    bool operator==(const HqShortfall&) const = default;
+  };
+  std::optional<HqShortfall> reported_shortfall_;
 };
 
 }  // namespace kiosk_edge

@@ -169,6 +169,53 @@ TEST_F(SyncClientResendTest, AnHqHoldingAnotherIncarnationOnlyGetsTheLastSyncedE
   EXPECT_EQ(client_->Status().events_resent, 1);
 }
 
+// The journal shed seq 20 and all it acknowledged before but a definition event (seq 15, never
+// shed): that is what goes again, and HQ's answer names gaps the journal no longer holds.
+TEST_F(SyncClientResendTest, AKioskThatShedItsLastSyncedEventSendsTheHighestItHolds) {
+  journal_.Add(20);
+  MakeClient(FastOptions());
+  ASSERT_TRUE(Round());
+  hq_.Forget(6, 20);
+  journal_.Shed(1, 14);
+  journal_.Shed(16, 20);
+
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  ASSERT_TRUE(Round());
+  EXPECT_EQ(hq_.batches(), (std::vector<MissingSeqs>{{1, 20}, {15, 15}}));
+  EXPECT_EQ(hq_.stored(), 6u);
+  EXPECT_EQ(client_->Status().events_resent, 1);
+
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));  // HQ's end is 15 now: nothing above held
+  ASSERT_TRUE(Round());
+  EXPECT_EQ(hq_.batches().size(), 2u);
+}
+
+// Every pull still shows HQ's loss; the kiosk, holding none of it, says so once per loss.
+TEST_F(SyncClientResendTest, AKioskThatShedWhatHqLostSaysSoOnce) {
+  journal_.Add(20);
+  MakeClient(FastOptions());
+  ASSERT_TRUE(Round());
+  hq_.Forget(6, 20);
+  journal_.Shed(1, 20);
+  const auto pull_log = [this] {
+    ::testing::internal::CaptureStderr();
+    EXPECT_TRUE(RunToCompletion(client_->PullConfig()));
+    EXPECT_TRUE(Round());
+    return ::testing::internal::GetCapturedStderr();
+  };
+  const std::string lost = "the journal has shed seq 6..20, so HQ has lost them for good";
+  EXPECT_NE(pull_log().find(lost), std::string::npos);
+  EXPECT_EQ(pull_log().find("HQ holds this journal"), std::string::npos) << "not again";
+  EXPECT_EQ(hq_.batches(), (std::vector<MissingSeqs>{{1, 20}})) << "nothing to send";
+
+  journal_.Add(1);  // HQ's answer to seq 21 lists 6..20: it holds 21 and the journal 21
+  ASSERT_TRUE(Round());
+  hq_.Forget(21, 21);
+  journal_.Shed(21, 21);
+  EXPECT_NE(pull_log().find("the journal has shed seq 6..21"), std::string::npos)
+      << "a new loss is news";
+}
+
 TEST_F(SyncClientResendTest, AMalformedStreamEndFromHqIsIgnored) {
   journal_.Add(50);
   MakeClient(FastOptions());

@@ -19,12 +19,23 @@ class SyncClientResendTest : public testing::SyncClientTest {
     std::optional<milliseconds> retry_after;
     return RunToCompletion(client_->UploadUntilCaughtUp(&retry_after));
   }
+  // A kiosk whose journal holds `events` events, all acknowledged by HQ.
+  void StartSynced(std::size_t events) {
+    journal_.Add(events);
+    MakeClient(FastOptions());
+    ASSERT_TRUE(Round());
+  }
+  // A config pull, then a round: what an idle kiosk does at every config interval.
+  Result<void> PullThenRound() {
+    if (Result<void> pulled = RunToCompletion(client_->PullConfig()); !pulled) {
+      return pulled.error();
+    }
+    return Round();
+  }
 };
 
 TEST_F(SyncClientResendTest, EventsHqLostAreSentAgainFromTheJournal) {
-  journal_.Add(1200);
-  MakeClient(FastOptions());
-  ASSERT_TRUE(Round());
+  ASSERT_NO_FATAL_FAILURE(StartSynced(1200));
   hq_.Forget(301, 1200);  // HQ's database restored from a backup taken at seq 300
 
   journal_.Add(10);
@@ -45,9 +56,7 @@ TEST_F(SyncClientResendTest, EventsHqLostAreSentAgainFromTheJournal) {
 }
 
 TEST_F(SyncClientResendTest, EventsTheJournalShedStayMissingAndAreNotReadForAgain) {
-  journal_.Add(1000);
-  MakeClient(FastOptions());
-  ASSERT_TRUE(Round());
+  ASSERT_NO_FATAL_FAILURE(StartSynced(1000));
   hq_.Forget(101, 900);
   journal_.Shed(1, 500);
 
@@ -70,9 +79,7 @@ TEST_F(SyncClientResendTest, EventsTheJournalShedStayMissingAndAreNotReadForAgai
 // Definition events are never shed, so the journal can hold single events inside a gap: each run
 // without holes is a batch of its own.
 TEST_F(SyncClientResendTest, AResentBatchIsARunWithoutHoles) {
-  journal_.Add(20);
-  MakeClient(FastOptions());
-  ASSERT_TRUE(Round());
+  ASSERT_NO_FATAL_FAILURE(StartSynced(20));
   hq_.Forget(1, 20);
   journal_.Shed(1, 4);
   journal_.Shed(6, 14);
@@ -103,9 +110,7 @@ TEST_F(SyncClientResendTest, NothingPastTheSyncedMarkIsSentAsAResend) {
 }
 
 TEST_F(SyncClientResendTest, AnHqThatStillMissesWhatItCommittedEndsTheRound) {
-  journal_.Add(10);
-  MakeClient(FastOptions());
-  ASSERT_TRUE(Round());
+  ASSERT_NO_FATAL_FAILURE(StartSynced(10));
   journal_.Add(1);
   hq_.ClaimMissing({{3, 4}}, 2);  // and again after the resend
   auto failed = Round();
@@ -119,9 +124,7 @@ TEST_F(SyncClientResendTest, AnHqThatStillMissesWhatItCommittedEndsTheRound) {
 
 // A resend cut short by an outage goes on at the next round, before any new event.
 TEST_F(SyncClientResendTest, AnInterruptedResendGoesOnAtTheNextRound) {
-  journal_.Add(1000);
-  MakeClient(FastOptions());
-  ASSERT_TRUE(Round());
+  ASSERT_NO_FATAL_FAILURE(StartSynced(1000));
   hq_.Forget(1, 1000);
   journal_.Add(1);
   hq_.QueueFaults({testing::FakeHq::Fault::kNone, testing::FakeHq::Fault::kNone,
@@ -136,15 +139,12 @@ TEST_F(SyncClientResendTest, AnInterruptedResendGoesOnAtTheNextRound) {
 // A kiosk with no new events learns of HQ's loss from its config pull: it sends its last synced
 // event again, and HQ's answer to it names the rest.
 TEST_F(SyncClientResendTest, AnIdleKioskLearnsOfHqsLossAtItsConfigPull) {
-  journal_.Add(1200);
-  MakeClient(FastOptions());
-  ASSERT_TRUE(Round());
+  ASSERT_NO_FATAL_FAILURE(StartSynced(1200));
   hq_.Forget(301, 1200);
   ASSERT_TRUE(Round());
   EXPECT_EQ(hq_.batches().size(), 3u) << "no new events: nothing to carry HQ's answer";
 
-  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
-  ASSERT_TRUE(Round());
+  ASSERT_TRUE(PullThenRound());
   EXPECT_EQ(hq_.stored(), 1200u);
   EXPECT_EQ(hq_.duplicates(), 0);
   const std::vector<MissingSeqs> batches = hq_.batches();
@@ -152,18 +152,14 @@ TEST_F(SyncClientResendTest, AnIdleKioskLearnsOfHqsLossAtItsConfigPull) {
             (std::vector<MissingSeqs>{{1200, 1200}, {301, 800}, {801, 1199}}));
   EXPECT_EQ(client_->Status().events_resent, 900);
 
-  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));  // HQ holds everything again (304)
-  ASSERT_TRUE(Round());
+  ASSERT_TRUE(PullThenRound());  // HQ holds everything again (304)
   EXPECT_EQ(hq_.batches().size(), batches.size()) << "nothing more to send";
 }
 
 TEST_F(SyncClientResendTest, AnHqHoldingAnotherIncarnationOnlyGetsTheLastSyncedEventAgain) {
-  journal_.Add(50);
-  MakeClient(FastOptions());
-  ASSERT_TRUE(Round());
+  ASSERT_NO_FATAL_FAILURE(StartSynced(50));
   hq_.stream_end_header = "inc-0/5000";  // HQ holds none of this journal's incarnation
-  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
-  ASSERT_TRUE(Round());
+  ASSERT_TRUE(PullThenRound());
   EXPECT_EQ(hq_.batches(), (std::vector<MissingSeqs>{{1, 50}, {50, 50}}))
       << "this HQ holds 1..50 after all: its answer lists nothing missing";
   EXPECT_EQ(client_->Status().events_resent, 1);
@@ -172,35 +168,28 @@ TEST_F(SyncClientResendTest, AnHqHoldingAnotherIncarnationOnlyGetsTheLastSyncedE
 // The journal shed seq 20 and all it acknowledged before but a definition event (seq 15, never
 // shed): that is what goes again, and HQ's answer names gaps the journal no longer holds.
 TEST_F(SyncClientResendTest, AKioskThatShedItsLastSyncedEventSendsTheHighestItHolds) {
-  journal_.Add(20);
-  MakeClient(FastOptions());
-  ASSERT_TRUE(Round());
+  ASSERT_NO_FATAL_FAILURE(StartSynced(20));
   hq_.Forget(6, 20);
   journal_.Shed(1, 14);
   journal_.Shed(16, 20);
 
-  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
-  ASSERT_TRUE(Round());
+  ASSERT_TRUE(PullThenRound());
   EXPECT_EQ(hq_.batches(), (std::vector<MissingSeqs>{{1, 20}, {15, 15}}));
   EXPECT_EQ(hq_.stored(), 6u);
   EXPECT_EQ(client_->Status().events_resent, 1);
 
-  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));  // HQ's end is 15 now: nothing above held
-  ASSERT_TRUE(Round());
+  ASSERT_TRUE(PullThenRound());  // HQ's end is 15 now: nothing above held
   EXPECT_EQ(hq_.batches().size(), 2u);
 }
 
 // Every pull still shows HQ's loss; the kiosk, holding none of it, says so once per loss.
 TEST_F(SyncClientResendTest, AKioskThatShedWhatHqLostSaysSoOnce) {
-  journal_.Add(20);
-  MakeClient(FastOptions());
-  ASSERT_TRUE(Round());
+  ASSERT_NO_FATAL_FAILURE(StartSynced(20));
   hq_.Forget(6, 20);
   journal_.Shed(1, 20);
   const auto pull_log = [this] {
     ::testing::internal::CaptureStderr();
-    EXPECT_TRUE(RunToCompletion(client_->PullConfig()));
-    EXPECT_TRUE(Round());
+    EXPECT_TRUE(PullThenRound());
     return ::testing::internal::GetCapturedStderr();
   };
   const std::string lost = "the journal has shed seq 6..20, so HQ has lost them for good";
@@ -217,21 +206,16 @@ TEST_F(SyncClientResendTest, AKioskThatShedWhatHqLostSaysSoOnce) {
 }
 
 TEST_F(SyncClientResendTest, AMalformedStreamEndFromHqIsIgnored) {
-  journal_.Add(50);
-  MakeClient(FastOptions());
-  ASSERT_TRUE(Round());
+  ASSERT_NO_FATAL_FAILURE(StartSynced(50));
   for (const char* header : {"", "inc-1", "inc-1/", "inc-1/0", "inc-1/x", "in c/5", "/5"}) {
     hq_.stream_end_header = header;
-    ASSERT_TRUE(RunToCompletion(client_->PullConfig())) << header;
-    ASSERT_TRUE(Round()) << header;
+    ASSERT_TRUE(PullThenRound()) << header;
   }
   EXPECT_EQ(hq_.batches(), (std::vector<MissingSeqs>{{1, 50}}));
 }
 
 TEST_F(SyncClientResendTest, BatchesAnnounceTheRefillFeature) {
-  journal_.Add(1);
-  MakeClient(FastOptions());
-  ASSERT_TRUE(Round());
+  ASSERT_NO_FATAL_FAILURE(StartSynced(1));
   EXPECT_EQ(hq_.HeaderValues("/v1/sync/batch", std::string(kSyncFeaturesHeader)),
             (std::vector<std::string>{"erasure,refill"}));
 }

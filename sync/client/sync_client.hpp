@@ -201,7 +201,8 @@ class SyncClient {
   // HQ's end that the journal still holds, which ResendMissing then sends again; HQ's answer to it
   // lists the gap below, and the resend goes on. When the journal holds none, logs that once.
   boost::asio::awaitable<Result<void>> CheckHqStreamEnd(const SyncResponse& response);
-  // Blocking: the highest seq in (`after`, `synced`] that `journal` still holds, if any.
+  // Blocking: a seq in (`after`, `synced`] that `journal` still holds, if any: `synced` itself
+  // when held, else the highest of the first batch of events held after `after`.
   static Result<std::optional<std::int64_t>> HighestHeldSynced(SyncJournal& journal,
                                                                const SyncClientOptions& options,
                                                                std::int64_t after,

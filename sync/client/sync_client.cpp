@@ -467,56 +467,57 @@ awaitable<Result<void>> SyncClient::CheckHqStreamEnd(const SyncResponse& respons
                " header: ", Excerpt(*header));
     co_return Result<void>();
   }
-  const auto read = [journal = &journal_] { return journal->ReadPosition(); };
-  Result<SyncJournal::Position> position = co_await RunBlocking(pool_, read);
-  if (!position) co_return position.error().WithContext("read the journal's synced mark");
-  const std::int64_t held = hq_end->incarnation == position->incarnation ? hq_end->max_seq : 0;
-  const std::int64_t synced = position->synced_seq;
-  if (synced <= held) {
+  const auto find = [journal = &journal_, options = options_, end = *hq_end] {
+    return FindShortfall(*journal, options, end);
+  };
+  Result<std::optional<HqShortfall>> shortfall = co_await RunBlocking(pool_, find);
+  if (!shortfall) co_return shortfall.error().WithContext("compare the journal with HQ's copy");
+  if (!*shortfall) {
     reported_shortfall_.reset();
     co_return Result<void>();
   }
-  const auto find = [journal = &journal_, options = options_, held, synced] {
-    return HighestHeldSynced(*journal, options, held, synced);
-  };
-  Result<std::optional<std::int64_t>> probe = co_await RunBlocking(pool_, find);
-  if (!probe) co_return probe.error().WithContext("read the events HQ lost");
-  if (!*probe) {
+  HqShortfall& lost = **shortfall;
+  if (!lost.probe) {
     // Nothing to send: say so once, not at every pull.
-    HqShortfall shortfall{position->incarnation, held, synced};
-    if (reported_shortfall_ != shortfall) {
-      LogWarning(kComponent, "HQ holds this journal only up to seq ", held,
-                 " but had acknowledged it up to seq ", synced, "; the journal has shed seq ",
-                 held + 1, "..", synced, ", so HQ has lost them for good");
-      reported_shortfall_ = std::move(shortfall);
+    if (reported_shortfall_ != lost) {
+      LogWarning(kComponent, "HQ holds this journal only up to seq ", lost.held,
+                 " but had acknowledged it up to seq ", lost.synced, "; the journal has shed seq ",
+                 lost.held + 1, "..", lost.synced, ", so HQ has lost them for good");
+      reported_shortfall_ = std::move(lost);
     }
     co_return Result<void>();
   }
-  LogWarning(kComponent, "HQ holds this journal only up to seq ", held,
-             " but had acknowledged it up to seq ", synced, ": sending seq ", **probe,
+  LogWarning(kComponent, "HQ holds this journal only up to seq ", lost.held,
+             " but had acknowledged it up to seq ", lost.synced, ": sending seq ", *lost.probe,
              " again, so that HQ names the events it lost");
-  missing_ = {MissingSeqs{**probe, **probe}};
-  missing_incarnation_ = position->incarnation;
+  missing_ = {MissingSeqs{*lost.probe, *lost.probe}};
+  missing_incarnation_ = std::move(lost.incarnation);
   co_return Result<void>();
 }
 
-Result<std::optional<std::int64_t>> SyncClient::HighestHeldSynced(SyncJournal& journal,
-                                                                  const SyncClientOptions& options,
-                                                                  std::int64_t after,
-                                                                  std::int64_t synced) {
-  auto last = journal.ReadAfter(synced - 1, 1);
+Result<std::optional<SyncClient::HqShortfall>> SyncClient::FindShortfall(
+    SyncJournal& journal, const SyncClientOptions& options, const StreamEnd& hq_end) {
+  auto position = journal.ReadPosition();
+  if (!position) return position.error().WithContext("read the journal's synced mark");
+  HqShortfall lost{position->incarnation,
+                   hq_end.incarnation == position->incarnation ? hq_end.max_seq : 0,
+                   position->synced_seq, std::nullopt};
+  if (lost.synced <= lost.held) return std::optional<HqShortfall>();
+  auto last = journal.ReadAfter(lost.synced - 1, 1);
   if (!last) return last.error();
-  if (!last->empty() && last->front().seq == synced) return std::optional(synced);
+  if (!last->empty() && last->front().seq == lost.synced) {
+    lost.probe = lost.synced;
+    return std::optional(std::move(lost));
+  }
   // Shedding takes the oldest synced events first, so every event up to the synced mark is gone
   // but the definition events, which are never shed: few. The highest of the first batch of them
   // will do; HQ's next stream end shows whether any above it are still missing.
-  auto held = journal.ReadAfter(after, options.max_batch_events);
+  auto held = journal.ReadAfter(lost.held, options.max_batch_events);
   if (!held) return held.error();
-  std::optional<std::int64_t> highest;
   for (const WireEvent& event : *held) {
-    if (event.seq <= synced) highest = event.seq;
+    if (event.seq <= lost.synced) lost.probe = event.seq;
   }
-  return highest;
+  return std::optional(std::move(lost));
 }
 
 awaitable<void> SyncClient::Run() {

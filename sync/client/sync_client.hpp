@@ -201,12 +201,21 @@ class SyncClient {
   // HQ's end that the journal still holds, which ResendMissing then sends again; HQ's answer to it
   // lists the gap below, and the resend goes on. When the journal holds none, logs that once.
   boost::asio::awaitable<Result<void>> CheckHqStreamEnd(const SyncResponse& response);
-  // Blocking: a seq in (`after`, `synced`] that `journal` still holds, if any: `synced` itself
-  // when held, else the highest of the first batch of events held after `after`.
-  static Result<std::optional<std::int64_t>> HighestHeldSynced(SyncJournal& journal,
-                                                               const SyncClientOptions& options,
-                                                               std::int64_t after,
-                                                               std::int64_t synced);
+  // HQ holding less of the journal than its synced mark (CheckHqStreamEnd).
+  struct HqShortfall {
+    std::string incarnation;  // the journal's
+    std::int64_t held = 0;    // where HQ's copy of it ends
+    std::int64_t synced = 0;  // the journal's synced mark
+    // The event to send again: `synced` when the journal holds it, else the highest of the
+    // first batch of events it holds after `held`; none when it holds nothing past `held`.
+    std::optional<std::int64_t> probe;
+    bool operator==(const HqShortfall&) const = default;
+  };
+  // Blocking: what HQ, whose copy ends at `hq_end`, lacks of `journal`; nothing when it lacks
+  // nothing.
+  static Result<std::optional<HqShortfall>> FindShortfall(SyncJournal& journal,
+                                                          const SyncClientOptions& options,
+                                                          const StreamEnd& hq_end);
   void NoteFailure(const Error& error);
   // transport_.Send, timed into options_.batch_upload_seconds when HQ answered 200.
   boost::asio::awaitable<Result<SyncResponse>> SendTimed(
@@ -236,12 +245,6 @@ class SyncClient {
   std::vector<MissingSeqs> missing_;
   std::string missing_incarnation_;
   // HQ's last reported loss of events the journal no longer holds (CheckHqStreamEnd).
-  struct HqShortfall {
-    std::string incarnation;
-    std::int64_t held = 0;
-    std::int64_t synced = 0;
-    bool operator==(const HqShortfall&) const = default;
-  };
   std::optional<HqShortfall> reported_shortfall_;
 };
 

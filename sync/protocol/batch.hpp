@@ -169,8 +169,9 @@ Result<BatchAnswer> DecodeAnswer(std::string_view json);
 // where HQ's copy of the kiosk's events ends, "<incarnation>/<max seq>" (the incarnation of the
 // kiosk's latest batch at HQ and the highest seq of it HQ holds), or "none" when HQ holds none.
 // A kiosk whose synced mark is past it (HQ's database was restored from an older backup) sends its
-// last synced event again, so that HQ records the gap and lists it as "missing": it learns of the
-// loss at its next pull, new events or not.
+// last synced event again (the highest past it the journal still holds, if it shed that one), so
+// that HQ records the gap and lists it as "missing": it learns of the loss at its next pull, new
+// events or not.
 inline constexpr std::string_view kStreamEndHeader = "kiosk-stream-end";
 
 struct StreamEnd {

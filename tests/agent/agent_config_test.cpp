@@ -12,28 +12,20 @@
 #include <string_view>
 #include <vector>
 
+#include "support/string_checks.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kiosk_edge {
 namespace {
 
+using testing::BeginsWith;
+using testing::Contains;
 using testing::TempDir;
 
 using std::chrono::milliseconds;
 
 std::filesystem::path ShippedConfig() {
   return std::filesystem::path(KIOSK_EDGE_SOURCE_DIR) / "config" / "kiosk-agent.toml";
-}
-
-// Plain-gtest string checks (the test target links GoogleTest without GoogleMock).
-::testing::AssertionResult Contains(const std::string& text, std::string_view part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess() << "contains";
-  return ::testing::AssertionFailure() << '"' << text << "\" does not contain \"" << part << '"';
-}
-::testing::AssertionResult BeginsWith(const std::string& text, std::string_view prefix) {
-  if (text.starts_with(prefix)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << '"' << text << "\" does not begin with \"" << prefix << '"';
 }
 
 // A fresh folder under the system temp folder, removed with everything in it.

@@ -12,11 +12,11 @@ using std::chrono::seconds;
 using std::chrono::system_clock;
 using namespace std::chrono_literals;
 
-const system_clock::time_point kNow{seconds(1'800'000'000)};
+const system_clock::time_point kTokenNow{seconds(1'800'000'000)};
 
 std::string Secret(char fill) { return std::string(32, fill); }
 
-ChannelTokenCodec MakeCodec(std::vector<TokenKey> keys, char signing, seconds overlap = 0s) {
+ChannelTokenCodec MakeChannelCodec(std::vector<TokenKey> keys, char signing, seconds overlap = 0s) {
   auto codec = ChannelTokenCodec::Create(std::move(keys), signing, overlap);
   EXPECT_TRUE(codec) << codec.error().message();
   return std::move(*codec);
@@ -24,7 +24,7 @@ ChannelTokenCodec MakeCodec(std::vector<TokenKey> keys, char signing, seconds ov
 
 // The reason Verify gives for refusing `token`, or "accepted: <channel>" if it did not refuse.
 std::string Outcome(const ChannelTokenCodec& codec, std::string_view token,
-                    system_clock::time_point now = kNow) {
+                    system_clock::time_point now = kTokenNow) {
   auto channel = codec.Verify(token, now);
   if (channel) return "accepted: " + *channel;
   EXPECT_EQ(channel.error().kind(), ErrorKind::kInvalidArgument);
@@ -32,7 +32,7 @@ std::string Outcome(const ChannelTokenCodec& codec, std::string_view token,
 }
 
 TEST(ChannelTokenTest, IssuedTokenVerifiesToItsChannel) {
-  const auto codec = MakeCodec({{'A', Secret('a'), {}}}, 'A');
+  const auto codec = MakeChannelCodec({{'A', Secret('a'), {}}}, 'A');
   auto token = codec.Issue("SH-PD-ELEV3-V2");
   ASSERT_TRUE(token) << token.error().message();
   // CHANNEL "." KEY_ID and 16 characters of MAC.
@@ -42,8 +42,8 @@ TEST(ChannelTokenTest, IssuedTokenVerifiesToItsChannel) {
 }
 
 TEST(ChannelTokenTest, TokensAreDeterministicAndDifferPerChannelAndKey) {
-  const auto codec = MakeCodec({{'A', Secret('a'), {}}}, 'A');
-  const auto other_key = MakeCodec({{'A', Secret('b'), {}}}, 'A');
+  const auto codec = MakeChannelCodec({{'A', Secret('a'), {}}}, 'A');
+  const auto other_key = MakeChannelCodec({{'A', Secret('b'), {}}}, 'A');
   EXPECT_EQ(*codec.Issue("P1"), *codec.Issue("P1"));
   EXPECT_NE(codec.Issue("P1")->substr(3), codec.Issue("P2")->substr(3));
   EXPECT_NE(*codec.Issue("P1"), *other_key.Issue("P1"));
@@ -51,7 +51,7 @@ TEST(ChannelTokenTest, TokensAreDeterministicAndDifferPerChannelAndKey) {
 }
 
 TEST(ChannelTokenTest, IssueRefusesChannelIdsOutsideTheGrammar) {
-  const auto codec = MakeCodec({{'A', Secret('a'), {}}}, 'A');
+  const auto codec = MakeChannelCodec({{'A', Secret('a'), {}}}, 'A');
   EXPECT_TRUE(codec.Issue(std::string(32, 'X')));
   for (std::string_view id : {"", "elevator-3", "A.B", "A B", "A/B", "A_B", "\xe5\xbc\xa0"}) {
     EXPECT_FALSE(codec.Issue(id)) << id;
@@ -62,7 +62,7 @@ TEST(ChannelTokenTest, IssueRefusesChannelIdsOutsideTheGrammar) {
 // An attacker who changes any one character of a printed code gets nothing: every substitution
 // at every position is refused, except the lower-case spelling of the same character.
 TEST(ChannelTokenTest, EverySingleCharacterSubstitutionIsRefused) {
-  const auto codec = MakeCodec({{'A', Secret('a'), {}}, {'B', Secret('b'), {}}}, 'A');
+  const auto codec = MakeChannelCodec({{'A', Secret('a'), {}}, {'B', Secret('b'), {}}}, 'A');
   const std::string token = *codec.Issue("MALL-7-FLYER");
   std::size_t tried = 0;
   for (std::size_t i = 0; i < token.size(); ++i) {
@@ -85,7 +85,7 @@ TEST(ChannelTokenTest, EverySingleCharacterSubstitutionIsRefused) {
 }
 
 TEST(ChannelTokenTest, TruncatedExtendedAndMalformedTokensAreRefused) {
-  const auto codec = MakeCodec({{'A', Secret('a'), {}}}, 'A');
+  const auto codec = MakeChannelCodec({{'A', Secret('a'), {}}}, 'A');
   const std::string token = *codec.Issue("COUNTER-1");
   for (std::size_t length = 0; length < token.size(); ++length) {
     EXPECT_NE(Outcome(codec, token.substr(0, length)).rfind("accepted", 0), 0u) << length;
@@ -99,38 +99,39 @@ TEST(ChannelTokenTest, TruncatedExtendedAndMalformedTokensAreRefused) {
 }
 
 TEST(ChannelTokenTest, UnknownKeyIsRefusedAsSuch) {
-  const auto codec = MakeCodec({{'A', Secret('a'), {}}}, 'A');
-  const auto other = MakeCodec({{'C', Secret('a'), {}}}, 'C');
+  const auto codec = MakeChannelCodec({{'A', Secret('a'), {}}}, 'A');
+  const auto other = MakeChannelCodec({{'C', Secret('a'), {}}}, 'C');
   EXPECT_EQ(Outcome(codec, *other.Issue("P1")), "unknown key");
 }
 
 TEST(ChannelTokenTest, RetiredKeyIsAcceptedDuringOverlapOnlyAndNewTokensUseTheNewKey) {
-  const auto before = MakeCodec({{'A', Secret('a'), {}}}, 'A');
+  const auto before = MakeChannelCodec({{'A', Secret('a'), {}}}, 'A');
   const std::string poster = *before.Issue("ELEV-3");
 
-  // Key A retired at kNow, key B signs from then on, with 30 days' overlap for printed posters.
+  // Key A retired at kTokenNow, key B signs from then on, with 30 days' overlap for
+  // printed posters.
   const std::int64_t retired_at = 1'800'000'000;
-  const auto after = MakeCodec({{'A', Secret('a'), retired_at}, {'B', Secret('b'), {}}}, 'B',
-                               std::chrono::days(30));
-  EXPECT_EQ(Outcome(after, poster, kNow), "accepted: ELEV-3");
-  EXPECT_EQ(Outcome(after, poster, kNow + std::chrono::days(30) - 1s), "accepted: ELEV-3");
-  EXPECT_EQ(Outcome(after, poster, kNow + std::chrono::days(30)), "key retired");
-  EXPECT_EQ(Outcome(after, poster, kNow + std::chrono::days(365)), "key retired");
+  const auto after = MakeChannelCodec({{'A', Secret('a'), retired_at}, {'B', Secret('b'), {}}}, 'B',
+                                      std::chrono::days(30));
+  EXPECT_EQ(Outcome(after, poster, kTokenNow), "accepted: ELEV-3");
+  EXPECT_EQ(Outcome(after, poster, kTokenNow + std::chrono::days(30) - 1s), "accepted: ELEV-3");
+  EXPECT_EQ(Outcome(after, poster, kTokenNow + std::chrono::days(30)), "key retired");
+  EXPECT_EQ(Outcome(after, poster, kTokenNow + std::chrono::days(365)), "key retired");
 
   const std::string reprinted = *after.Issue("ELEV-3");
   EXPECT_EQ(reprinted[7], 'B');
   EXPECT_NE(reprinted, poster);
-  EXPECT_EQ(Outcome(after, reprinted, kNow + std::chrono::days(365)), "accepted: ELEV-3");
+  EXPECT_EQ(Outcome(after, reprinted, kTokenNow + std::chrono::days(365)), "accepted: ELEV-3");
   EXPECT_EQ(Outcome(before, reprinted), "unknown key");
 
   // A forgery under a retired key id is reported as a forgery, not as retired.
   std::string forged = poster;
   forged.back() = forged.back() == 'A' ? 'B' : 'A';
-  EXPECT_EQ(Outcome(after, forged, kNow + std::chrono::days(365)), "bad mac");
+  EXPECT_EQ(Outcome(after, forged, kTokenNow + std::chrono::days(365)), "bad mac");
 }
 
 TEST(ChannelTokenTest, LowerCaseInputIsAccepted) {
-  const auto codec = MakeCodec({{'A', Secret('a'), {}}}, 'A');
+  const auto codec = MakeChannelCodec({{'A', Secret('a'), {}}}, 'A');
   std::string token = *codec.Issue("STORE-12-DOOR");
   for (char& c : token) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -140,7 +141,7 @@ TEST(ChannelTokenTest, LowerCaseInputIsAccepted) {
 
 TEST(ChannelTokenTest, UrlWithTokenUsesOnlyQrAlphanumericCharacters) {
   const std::string qr_alphanumeric = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-  const auto codec = MakeCodec({{'7', Secret('a'), {}}}, '7');
+  const auto codec = MakeChannelCodec({{'7', Secret('a'), {}}}, '7');
   for (const char* channel : {"A", "0-9", "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"}) {
     const std::string url = "HTTP://KIOSK.LOCAL/C/" + *codec.Issue(channel);
     EXPECT_EQ(url.find_first_not_of(qr_alphanumeric), std::string::npos) << url;

@@ -22,7 +22,7 @@ namespace {
 
 using std::chrono::seconds;
 
-const std::chrono::system_clock::time_point kNow{seconds(1'800'000'000)};
+const std::chrono::system_clock::time_point kKeeperNow{seconds(1'800'000'000)};
 const TokenKey kOwnKey{'A', std::string(32, 'a'), std::nullopt};
 
 ChannelTokenCodec Codec(std::vector<TokenKey> keys, char signing) {
@@ -144,8 +144,10 @@ TEST_F(HqConfigKeeperTest, AppliesChannelsKeysSealingKeyAndTrustList) {
             Codec({{'C', std::string(32, 'c'), std::nullopt}}, 'C').Issue("HQ-LOBBY").value());
   const std::string old_hq_code =
       Codec({{'B', std::string(32, 'b'), std::nullopt}}, 'B').Issue("HQ-LOBBY").value();
-  EXPECT_EQ(codec->Verify(old_hq_code, kNow).value(), "HQ-LOBBY") << "retired key, in overlap";
-  EXPECT_EQ(codec->Verify(local_code, kNow).value(), "HQ-LOBBY") << "the kiosk's own key stays";
+  EXPECT_EQ(codec->Verify(old_hq_code, kKeeperNow).value(), "HQ-LOBBY")
+      << "retired key, in overlap";
+  EXPECT_EQ(codec->Verify(local_code, kKeeperNow).value(), "HQ-LOBBY")
+      << "the kiosk's own key stays";
 
   EXPECT_EQ(*hq_key_->Current(), std::string(32, 'h'));
   const auto trust = trust_->Current();
@@ -454,7 +456,7 @@ TEST(ChannelCodecHolderTest, ReadersKeepTheirSnapshotWhileItIsSwapped) {
   for (int i = 0; i < 4; ++i) {
     readers.emplace_back([&] {
       while (!stop) {
-        if (!holder.Current()->Verify(code, kNow)) ++refused;
+        if (!holder.Current()->Verify(code, kKeeperNow)) ++refused;
       }
     });
   }

@@ -18,7 +18,7 @@ namespace {
 
 using testing::TempDir;
 
-EventDraft Scan(std::string channel = "poster-1", std::string payload = R"({"ua":"ios"})") {
+EventDraft ScanDraft(std::string channel = "poster-1", std::string payload = R"({"ua":"ios"})") {
   return EventDraft{"scan", std::move(channel), 1, std::move(payload), std::nullopt};
 }
 
@@ -82,11 +82,12 @@ TEST_F(JournalTest, RefusesInvalidDraftsWithoutUsingASeq) {
   EXPECT_EQ(
       journal->Append(EventDraft{"scan", "bad channel!", 1, "{}", std::nullopt}).error().kind(),
       ErrorKind::kInvalidArgument);
-  EXPECT_EQ(journal->Append(Scan("c", "{\"x\":\"" + std::string(kMaxPayloadBytes, 'a') + "\"}"))
-                .error()
-                .kind(),
-            ErrorKind::kInvalidArgument);
-  auto seq = journal->Append(Scan());
+  EXPECT_EQ(
+      journal->Append(ScanDraft("c", "{\"x\":\"" + std::string(kMaxPayloadBytes, 'a') + "\"}"))
+          .error()
+          .kind(),
+      ErrorKind::kInvalidArgument);
+  auto seq = journal->Append(ScanDraft());
   ASSERT_TRUE(seq);
   EXPECT_EQ(*seq, 1);
 }
@@ -98,7 +99,7 @@ TEST_F(JournalTest, SeqIsGapFreeAcrossRestartsAndIncarnationIsKept) {
     if (restart == 0) incarnation = journal->incarnation();
     EXPECT_EQ(journal->incarnation(), incarnation);
     for (int i = 0; i < 5; ++i) {
-      auto seq = journal->Append(Scan());
+      auto seq = journal->Append(ScanDraft());
       ASSERT_TRUE(seq);
       EXPECT_EQ(*seq, restart * 5 + i + 1);
     }
@@ -122,7 +123,7 @@ TEST_F(JournalTest, SixteenConcurrentProducersEachEventExactlyOnce) {
       for (int i = 0; i < kPerThread; ++i) {
         const std::string payload =
             "{\"producer\":" + std::to_string(t) + ",\"n\":" + std::to_string(i) + "}";
-        auto seq = journal->Append(Scan("poster-1", payload));
+        auto seq = journal->Append(ScanDraft("poster-1", payload));
         ASSERT_TRUE(seq) << seq.error().message();
         std::lock_guard lock(mutex);
         EXPECT_TRUE(acknowledged.insert(*seq).second) << "seq " << *seq << " acknowledged twice";
@@ -145,7 +146,7 @@ TEST_F(JournalTest, SixteenConcurrentProducersEachEventExactlyOnce) {
 
 TEST_F(JournalTest, DeadLettersAreCopiedWithTheSyncMarkAndOutliveShedding) {
   auto journal = OpenJournal();
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(journal->Append(Scan()));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(journal->Append(ScanDraft()));
   ASSERT_TRUE(journal->MarkSynced(4, {{2, "payload_version 1 unknown for scan"}, {4, "bad"}}));
   ASSERT_TRUE(journal->MarkSynced(4, {{2, "replayed acknowledgement"}}));  // idempotent
   EXPECT_FALSE(journal->MarkSynced(4, {{5, "beyond the mark"}}));
@@ -169,16 +170,16 @@ TEST_F(JournalTest, TheCommitListenerHearsOfEveryCommitThatStoredEvents) {
   auto journal = OpenJournal();
   std::atomic<int> commits{0};
   journal->SetCommitListener([&commits] { ++commits; });
-  ASSERT_TRUE(journal->Append(Scan()));
+  ASSERT_TRUE(journal->Append(ScanDraft()));
   EXPECT_EQ(commits.load(), 1) << "called before the append is acknowledged";
   EXPECT_FALSE(journal->Append(EventDraft{"BAD TYPE", std::nullopt, 1, "{}", std::nullopt}));
-  ASSERT_TRUE(journal->Append(Scan()));
+  ASSERT_TRUE(journal->Append(ScanDraft()));
   EXPECT_EQ(commits.load(), 2);
 }
 
 TEST_F(JournalTest, ReadAfterPagesInOrderAndMarkSyncedMovesTheHighWaterMark) {
   auto journal = OpenJournal();
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(journal->Append(Scan()));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(journal->Append(ScanDraft()));
   auto page = journal->ReadAfter(4, 3);
   ASSERT_TRUE(page);
   ASSERT_EQ(page->size(), 3u);
@@ -212,7 +213,7 @@ TEST_F(JournalTest, OverBudgetShedsSyncedEventsOldestFirst) {
   std::int64_t last = 0;
   // Fill up to the budget, then let HQ confirm everything.
   while (true) {
-    auto seq = journal->Append(Scan("poster-1", payload));
+    auto seq = journal->Append(ScanDraft("poster-1", payload));
     if (!seq) {
       ASSERT_EQ(seq.error().kind(), ErrorKind::kJournalFull) << seq.error().message();
       break;
@@ -224,7 +225,7 @@ TEST_F(JournalTest, OverBudgetShedsSyncedEventsOldestFirst) {
 
   // New events now fit, because the oldest synced ones make room.
   for (int i = 0; i < 200; ++i) {
-    auto seq = journal->Append(Scan("poster-1", payload));
+    auto seq = journal->Append(ScanDraft("poster-1", payload));
     ASSERT_TRUE(seq) << "append " << i << ": " << seq.error().message();
     EXPECT_EQ(*seq, last + i + 1);
   }
@@ -269,7 +270,7 @@ TEST_F(JournalTest, CorruptJournalIsQuarantinedAndANewIncarnationBegins) {
   {
     auto journal = OpenJournal();
     first_incarnation = journal->incarnation();
-    ASSERT_TRUE(journal->Append(Scan()));
+    ASSERT_TRUE(journal->Append(ScanDraft()));
   }
   {
     // Overwrite the header and the first pages: no longer a database.
@@ -285,7 +286,7 @@ TEST_F(JournalTest, CorruptJournalIsQuarantinedAndANewIncarnationBegins) {
   const auto listed = ListQuarantinedJournals(dir_ / "journal.db");
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed.front(), *journal->quarantined_to());
-  auto seq = journal->Append(Scan());
+  auto seq = journal->Append(ScanDraft());
   ASSERT_TRUE(seq);
   EXPECT_EQ(*seq, 1) << "a new incarnation starts its seqs at 1";
 }
@@ -295,7 +296,7 @@ TEST_F(JournalTest, RemovedJournalStartsANewIncarnation) {
   {
     auto journal = OpenJournal();
     first_incarnation = journal->incarnation();
-    ASSERT_TRUE(journal->Append(Scan()));
+    ASSERT_TRUE(journal->Append(ScanDraft()));
   }
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::filesystem::remove(dir_ / (std::string("journal.db") + suffix));
@@ -303,7 +304,7 @@ TEST_F(JournalTest, RemovedJournalStartsANewIncarnation) {
   auto journal = OpenJournal();
   EXPECT_NE(journal->incarnation(), first_incarnation);
   EXPECT_FALSE(journal->quarantined_to().has_value());
-  EXPECT_EQ(*journal->Append(Scan()), 1);
+  EXPECT_EQ(*journal->Append(ScanDraft()), 1);
 }
 
 TEST_F(JournalTest, RefusesAJournalThatBelongsToAnotherKiosk) {
@@ -317,7 +318,7 @@ TEST_F(JournalTest, RefusesAJournalThatBelongsToAnotherKiosk) {
 }
 
 TEST_F(JournalTest, EventsCannotBeUpdatedOrDeletedBeforeSync) {
-  { ASSERT_TRUE(OpenJournal()->Append(Scan())); }
+  { ASSERT_TRUE(OpenJournal()->Append(ScanDraft())); }
   auto db = Database::Open(dir_ / "journal.db", DatabaseOptions{});
   ASSERT_TRUE(db);
   auto updated = db->Exec("UPDATE events SET type = 'forged'");
@@ -336,7 +337,7 @@ TEST_F(JournalTest, AClaimIsTakenOnceAndConflictsUseNoSeq) {
   auto second = journal->Append(signup);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().kind(), ErrorKind::kConflict);
-  auto next = journal->Append(Scan());
+  auto next = journal->Append(ScanDraft());
   ASSERT_TRUE(next);
   EXPECT_EQ(*next, *first + 1) << "a refused claim must not use a seq";
   auto holder = journal->FindClaim("signup:spring:ABC");
@@ -373,7 +374,7 @@ TEST_F(JournalTest, ClaimsSurviveShedding) {
   ASSERT_TRUE(journal->Append(EventDraft{"signup", std::nullopt, 1, "{}", "signup:c:P1"}));
   const std::string payload = "{\"pad\":\"" + std::string(400, 'p') + "\"}";
   for (int i = 0; i < 2000; ++i) {
-    auto seq = journal->Append(Scan("poster-1", payload));
+    auto seq = journal->Append(ScanDraft("poster-1", payload));
     ASSERT_TRUE(seq);
     ASSERT_TRUE(journal->MarkSynced(*seq));
   }
@@ -390,7 +391,7 @@ TEST_F(JournalTest, DestructionCommitsEverythingAlreadySubmitted) {
   {
     auto journal = OpenJournal();
     for (int i = 0; i < 500; ++i) {
-      journal->Submit(Scan(), [&](Result<std::int64_t> seq) {
+      journal->Submit(ScanDraft(), [&](Result<std::int64_t> seq) {
         if (seq) ++acknowledged;
       });
     }

@@ -3,7 +3,6 @@
 #include "agent/kioskctl_status.hpp"
 
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <sys/wait.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -17,44 +16,34 @@
 #include "agent/voucher_token.hpp"
 #include "common/crypto.hpp"
 #include "common/files.hpp"
-#include "common/http_forms.hpp"
 #include "common/local_http_client.hpp"
 #include "common/strings.hpp"
 #include "kiosk/scanner/image_files.hpp"
 #include "support/child_process.hpp"
+#include "support/clerk.hpp"
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
+#include "support/metrics_text.hpp"
 #include "support/running_agent.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kiosk_edge {
 namespace {
 
+using testing::Clerk;
 using testing::CommandResult;
+using testing::Eventually;
 using testing::HttpExchange;
 using testing::Kioskctl;
+using testing::LineStartingWith;
 using testing::RunningAgent;
+using testing::Sample;
 using testing::TempDir;
-
-constexpr auto kPatience = std::chrono::seconds(30);
-
-// The lines of `text` that start with `prefix`.
-std::string LineStartingWith(const std::string& text, const std::string& prefix) {
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.starts_with(prefix)) return line;
-  }
-  return {};
-}
 
 std::string AdminGet(const RunningAgent& agent, const std::string& target) {
   auto response = LocalHttpRequest(agent.state_dir() / "kioskctl.sock", "GET", target);
   EXPECT_TRUE(response) << response.error().message();
   return response ? response->body : std::string();
-}
-
-// The sample line `series` (name and labels exactly) of a metrics text, e.g. "x{a=\"b\"} 3".
-std::string Sample(const std::string& metrics, const std::string& series) {
-  return LineStartingWith(metrics, series + " ");
 }
 
 boost::json::object Status(std::int64_t now_ms, boost::json::object journal,
@@ -167,12 +156,13 @@ TEST(KioskctlStatusTest, StatusNeedsAttentionWhenTheCameraFails) {
   RunningAgent agent(dir.path(), StrCat("[counter]\ncamera_device = \"", missing.string(), "\"\n"));
   ASSERT_NE(agent.port(), 0);
   CommandResult shown;
-  const auto deadline = std::chrono::steady_clock::now() + kPatience;
-  while (std::chrono::steady_clock::now() < deadline) {
-    shown = Kioskctl(agent, {"status"});
-    if (shown.exit_code != 0) break;
-    ::poll(nullptr, 0, 50);  // the camera's worker thread opens the device on its own time
-  }
+  // The camera's worker thread opens the device on its own time.
+  Eventually(
+      [&] {
+        shown = Kioskctl(agent, {"status"});
+        return shown.exit_code != 0;
+      },
+      std::chrono::seconds(30));
   EXPECT_EQ(shown.exit_code, 1) << shown.out;
   const std::string line = LineStartingWith(shown.out, "status:");
   EXPECT_TRUE(line.starts_with(
@@ -228,48 +218,6 @@ TEST(KioskctlStatusTest, EventsTailShowsTheNewestEventsWithoutTheirContents) {
   EXPECT_TRUE(second.ends_with("\tscan\tEL3-POSTER-V2")) << out.str();
 }
 
-// A clerk logged in at the counter, redeeming typed codes.
-class Clerk {
- public:
-  Clerk(std::uint16_t port, const std::string& pin) : port_(port) {
-    const auto login = HttpExchange(
-        port_, "POST", "/counter/login",
-        {"Content-Type: application/x-www-form-urlencoded", "Origin: http://127.0.0.1"},
-        "staff=demo&pin=" + pin);
-    std::smatch match;
-    for (const auto& [name, value] : login.headers) {
-      if (name == "set-cookie" &&
-          std::regex_search(value, match, std::regex("ks=([A-Za-z0-9_-]+)"))) {
-        cookie_ = "Cookie: ks=" + match[1].str();
-      }
-    }
-    const auto page = HttpExchange(port_, "GET", "/counter", {cookie_});
-    if (std::regex_search(page.body, match, std::regex(R"re(data-csrf="([^"]+)")re"))) {
-      csrf_ = match[1];
-    }
-  }
-  int Redeem(const std::string& code) {
-    return HttpExchange(port_, "POST", "/counter/redeem",
-                        {cookie_, "Content-Type: application/x-www-form-urlencoded",
-                         "Accept: application/json", "Origin: http://127.0.0.1"},
-                        "code=" + UrlEncode(code) + "&source=typed&csrf=" + UrlEncode(csrf_))
-        .status;
-  }
-  int PostFrame(const std::string& jpeg) {
-    return HttpExchange(port_, "POST", "/counter/frame",
-                        {cookie_, "Content-Type: image/jpeg", "X-Counter-Csrf: " + csrf_,
-                         "Origin: http://127.0.0.1"},
-                        jpeg)
-        .status;
-  }
-  bool logged_in() const { return !csrf_.empty(); }
-
- private:
-  std::uint16_t port_;
-  std::string cookie_;
-  std::string csrf_;
-};
-
 TEST(KioskctlStatusTest, VoucherShowDecodesChecksAndFindsRedemptionsWithoutRedeeming) {
   TempDir dir;
   RunningAgent agent(dir.path(), "[kiosk]\nid = \"kiosk-voucher-1\"\nstore_id = \"store-1\"\n");
@@ -292,10 +240,11 @@ TEST(KioskctlStatusTest, VoucherShowDecodesChecksAndFindsRedemptionsWithoutRedee
             "verdict:  redeemable\n");
   EXPECT_EQ(Kioskctl(agent, {"voucher", "show", token}).out, fresh.out) << "show never redeems";
 
-  Clerk clerk(agent.port(), agent.demo_pin());
+  Clerk clerk(agent.port(), "demo", agent.demo_pin());
   ASSERT_TRUE(clerk.logged_in());
-  ASSERT_EQ(clerk.Redeem(token), 200);
-  ASSERT_EQ(clerk.Redeem(token), 200);  // refused: already redeemed
+  ASSERT_EQ(clerk.RedeemRaw(token, "typed", clerk.csrf()).status, 200);
+  // Again: refused, already redeemed.
+  ASSERT_EQ(clerk.RedeemRaw(token, "typed", clerk.csrf()).status, 200);
   const auto redeemed = Kioskctl(agent, {"voucher", "show", token});
   EXPECT_EQ(redeemed.exit_code, 0) << redeemed.err;
   EXPECT_NE(redeemed.out.find("verdict:  redeemed\n"), std::string::npos) << redeemed.out;
@@ -341,11 +290,11 @@ TEST(KioskctlStatusTest, MetricsCountScansRedemptionsAndResponsesExactly) {
   EXPECT_TRUE(std::regex_search(metrics, std::regex("\nkiosk_sync_lag_seconds [0-9.e+-]+\n")));
 
   // A refusal, by reason; and the main port serves the same text to loopback clients.
-  Clerk clerk(agent.port(), agent.demo_pin());
+  Clerk clerk(agent.port(), "demo", agent.demo_pin());
   ASSERT_TRUE(clerk.logged_in());
-  ASSERT_EQ(clerk.Redeem("not a voucher"), 200);
+  ASSERT_EQ(clerk.RedeemRaw("not a voucher", "typed", clerk.csrf()).status, 200);
   const GreyImage blank{64, 64, std::vector<std::uint8_t>(64 * 64, 255)};
-  ASSERT_EQ(clerk.PostFrame(EncodeJpeg(blank, 90).value()), 200);
+  ASSERT_EQ(clerk.PostFrame(EncodeJpeg(blank, 90).value(), "image/jpeg").status, 200);
   const auto main_port = HttpExchange(agent.port(), "GET", "/metrics");
   ASSERT_EQ(main_port.status, 200);
   EXPECT_EQ(main_port.Header("content-type"), "text/plain; version=0.0.4");

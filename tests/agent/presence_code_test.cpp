@@ -17,14 +17,15 @@ using namespace std::chrono_literals;
 const system_clock::time_point kStepStart{seconds(1'800'000'000)};
 const std::int64_t kStep = 1'800'000'000 / 30;
 
-PresenceCodec MakeCodec(std::string_view kiosk = "kiosk-3f9a0c12d4", char secret_fill = 's') {
+PresenceCodec MakePresenceCodec(std::string_view kiosk = "kiosk-3f9a0c12d4",
+                                char secret_fill = 's') {
   auto codec = PresenceCodec::Create(kiosk, std::string(32, secret_fill));
   EXPECT_TRUE(codec) << codec.error().message();
   return std::move(*codec);
 }
 
 TEST(PresenceCodeTest, FreshCodeFromThisKioskIsFresh) {
-  const auto codec = MakeCodec();
+  const auto codec = MakePresenceCodec();
   auto token = codec.Issue(kStepStart + 7s);
   ASSERT_TRUE(token) << token.error().message();
   EXPECT_EQ(token->rfind("KIOSK-3F9A0C12D4.60000000.", 0), 0u) << *token;
@@ -37,7 +38,7 @@ TEST(PresenceCodeTest, FreshCodeFromThisKioskIsFresh) {
 }
 
 TEST(PresenceCodeTest, CodeOneStepOldIsStillFreshTwoStepsOldIsStale) {
-  const auto codec = MakeCodec();
+  const auto codec = MakePresenceCodec();
   const std::string token = *codec.Issue(kStepStart + 29s);
   EXPECT_TRUE(codec.Check(token, kStepStart + 30s).fresh);  // the next step began
   EXPECT_TRUE(codec.Check(token, kStepStart + 59s).fresh);
@@ -50,14 +51,14 @@ TEST(PresenceCodeTest, CodeOneStepOldIsStillFreshTwoStepsOldIsStale) {
 }
 
 TEST(PresenceCodeTest, CodeFromTheFutureIsNotFresh) {
-  const auto codec = MakeCodec();
+  const auto codec = MakePresenceCodec();
   const std::string token = *codec.Issue(kStepStart + 30s);
   EXPECT_TRUE(codec.Check(token, kStepStart + 30s).fresh);
   EXPECT_FALSE(codec.Check(token, kStepStart + 29s).fresh);
 }
 
 TEST(PresenceCodeTest, ForgedMacOrAlteredStepIsRecordedAsUnverified) {
-  const auto codec = MakeCodec();
+  const auto codec = MakePresenceCodec();
   const std::string token = *codec.Issue(kStepStart);
   std::string forged = token;
   forged.back() = forged.back() == 'A' ? 'B' : 'A';
@@ -76,7 +77,7 @@ TEST(PresenceCodeTest, ForgedMacOrAlteredStepIsRecordedAsUnverified) {
   EXPECT_FALSE(verdict.fresh);
 
   // A code signed under another secret (an attacker's guess) does not verify.
-  const auto impostor = MakeCodec("kiosk-3f9a0c12d4", 'x');
+  const auto impostor = MakePresenceCodec("kiosk-3f9a0c12d4", 'x');
   verdict = codec.Check(*impostor.Issue(kStepStart), kStepStart);
   EXPECT_TRUE(verdict.well_formed);
   EXPECT_FALSE(verdict.mac_valid);
@@ -84,16 +85,16 @@ TEST(PresenceCodeTest, ForgedMacOrAlteredStepIsRecordedAsUnverified) {
 }
 
 TEST(PresenceCodeTest, AnotherKiosksCodeIsNeverFreshHere) {
-  const auto here = MakeCodec("kiosk-aaaaaaaaaa", 's');
+  const auto here = MakePresenceCodec("kiosk-aaaaaaaaaa", 's');
   // Another kiosk with its own secret: nothing verifies.
-  const auto other = MakeCodec("kiosk-bbbbbbbbbb", 't');
+  const auto other = MakePresenceCodec("kiosk-bbbbbbbbbb", 't');
   PresenceVerdict verdict = here.Check(*other.Issue(kStepStart), kStepStart);
   EXPECT_TRUE(verdict.well_formed);
   EXPECT_FALSE(verdict.mac_valid);
   EXPECT_FALSE(verdict.fresh);
   EXPECT_EQ(verdict.kiosk_id_upper, "KIOSK-BBBBBBBBBB");
   // Even sharing our secret, another kiosk's screen does not prove presence at this one.
-  const auto sibling = MakeCodec("kiosk-bbbbbbbbbb", 's');
+  const auto sibling = MakePresenceCodec("kiosk-bbbbbbbbbb", 's');
   verdict = here.Check(*sibling.Issue(kStepStart), kStepStart);
   EXPECT_TRUE(verdict.mac_valid);
   EXPECT_FALSE(verdict.fresh);
@@ -104,7 +105,7 @@ TEST(PresenceCodeTest, AnotherKiosksCodeIsNeverFreshHere) {
 }
 
 TEST(PresenceCodeTest, GarbageIsNotWellFormed) {
-  const auto codec = MakeCodec();
+  const auto codec = MakePresenceCodec();
   const std::string mac(16, 'A');
   for (const std::string& token :
        std::initializer_list<std::string>{"",
@@ -136,7 +137,7 @@ TEST(PresenceCodeTest, GarbageIsNotWellFormed) {
 }
 
 TEST(PresenceCodeTest, LowerCaseScanIsAccepted) {
-  const auto codec = MakeCodec();
+  const auto codec = MakePresenceCodec();
   std::string token = *codec.Issue(kStepStart);
   for (char& c : token) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -145,7 +146,7 @@ TEST(PresenceCodeTest, LowerCaseScanIsAccepted) {
 }
 
 TEST(PresenceCodeTest, RotatesAtStepBoundariesOnTheClock) {
-  const auto codec = MakeCodec();
+  const auto codec = MakePresenceCodec();
   FakeClock clock(kStepStart + 25s);
   const std::string shown = *codec.Issue(clock.WallNow());
   EXPECT_EQ(codec.NextRotation(clock.WallNow()), kStepStart + 30s);
@@ -198,7 +199,7 @@ TEST(PresenceCodeTest, CreateRefusesBadKioskIdsSecretsAndSteps) {
 
 TEST(PresenceCodeTest, UrlWithTokenUsesOnlyQrAlphanumericCharacters) {
   const std::string qr_alphanumeric = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-  const std::string url = "HTTP://KIOSK.LOCAL/K/" + *MakeCodec().Issue(kStepStart);
+  const std::string url = "HTTP://KIOSK.LOCAL/K/" + *MakePresenceCodec().Issue(kStepStart);
   EXPECT_EQ(url.find_first_not_of(qr_alphanumeric), std::string::npos) << url;
 }
 

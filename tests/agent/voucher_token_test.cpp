@@ -14,7 +14,7 @@
 namespace kiosk_edge {
 namespace {
 
-constexpr std::int64_t kNow = 1'800'000'000;
+constexpr std::int64_t kVoucherNow = 1'800'000'000;
 
 struct Signer {
   std::string kiosk_id;
@@ -23,7 +23,7 @@ struct Signer {
 
 Voucher MakeVoucher(const std::string& kiosk_id, std::string id = "0123456789abcdef") {
   return Voucher{std::move(id),        kiosk_id,          "store-0001",
-                 VoucherScope::kStore, "帆布袋 Tote bag", kNow + 30 * 86400};
+                 VoucherScope::kStore, "帆布袋 Tote bag", kVoucherNow + 30 * 86400};
 }
 
 TrustList Trusting(const std::vector<const Signer*>& signers) {
@@ -50,7 +50,7 @@ TEST(VoucherTokenTest, SignedTokenParsesBackToTheSameVoucher) {
   EXPECT_EQ(parsed.voucher.expires_at, voucher.expires_at);
   EXPECT_TRUE(VerifyVoucherSignature(parsed, kiosk.key.public_key));
 
-  const VoucherCheck check = CheckVoucher(token, Trusting({&kiosk}), "store-0001", kNow);
+  const VoucherCheck check = CheckVoucher(token, Trusting({&kiosk}), "store-0001", kVoucherNow);
   EXPECT_FALSE(check.refusal) << check.detail;
   ASSERT_TRUE(check.voucher);
   EXPECT_EQ(check.voucher->id, voucher.id);
@@ -93,7 +93,7 @@ TEST(VoucherTokenTest, EverySingleBitFlipOfAThousandTokensIsRefused) {
         std::string flipped = token;
         flipped[bit / 8] = static_cast<char>(flipped[bit / 8] ^ (1 << (bit % 8)));
         ++flips;
-        const VoucherCheck check = CheckVoucher(flipped, trust, "store-0001", kNow);
+        const VoucherCheck check = CheckVoucher(flipped, trust, "store-0001", kVoucherNow);
         if (check.detail == "bad signature") ++verified;
         if (!check.refusal) ++accepted;
       }
@@ -118,18 +118,20 @@ TEST(VoucherTokenTest, TruncatedUnsignedAndWrongKeyTokensAreRefused) {
   const std::string token = SignVoucherToken(voucher, kiosk.key.private_key).value();
 
   for (std::size_t length = 0; length < token.size(); ++length) {
-    const VoucherCheck check = CheckVoucher(token.substr(0, length), trust, "store-0001", kNow);
+    const VoucherCheck check =
+        CheckVoucher(token.substr(0, length), trust, "store-0001", kVoucherNow);
     EXPECT_EQ(check.refusal, VoucherRefusal::kNotAVoucher) << "truncated to " << length;
   }
   // Unsigned: the payload alone, and the payload with an all-zero signature.
   const std::string bytes = Base32Decode(std::string_view(token).substr(3)).value();
   const std::string unsigned_payload = bytes.substr(0, bytes.size() - 64);
   for (const std::string& body : {unsigned_payload, unsigned_payload + std::string(64, '\0')}) {
-    const VoucherCheck check = CheckVoucher("V1." + Base32Encode(body), trust, "store-0001", kNow);
+    const VoucherCheck check =
+        CheckVoucher("V1." + Base32Encode(body), trust, "store-0001", kVoucherNow);
     EXPECT_EQ(check.refusal, VoucherRefusal::kNotAVoucher);
   }
   const std::string forged = SignVoucherToken(voucher, impostor.key.private_key).value();
-  const VoucherCheck check = CheckVoucher(forged, trust, "store-0001", kNow);
+  const VoucherCheck check = CheckVoucher(forged, trust, "store-0001", kVoucherNow);
   EXPECT_EQ(check.refusal, VoucherRefusal::kNotAVoucher);
   EXPECT_EQ(check.detail, "bad signature");
   EXPECT_FALSE(check.voucher) << "a forgery says nothing about which voucher it claims to be";
@@ -137,7 +139,8 @@ TEST(VoucherTokenTest, TruncatedUnsignedAndWrongKeyTokensAreRefused) {
   for (const std::string& junk : {std::string(""), std::string("V1."), std::string("V2.AAAA"),
                                   std::string("HTTP://STORE/C/EL3.AAAA"), token + "A",
                                   "v1." + token.substr(3), std::string(5000, 'A')}) {
-    EXPECT_EQ(CheckVoucher(junk, trust, "store-0001", kNow).refusal, VoucherRefusal::kNotAVoucher)
+    EXPECT_EQ(CheckVoucher(junk, trust, "store-0001", kVoucherNow).refusal,
+              VoucherRefusal::kNotAVoucher)
         << junk.substr(0, 40);
   }
 }
@@ -151,14 +154,14 @@ TEST(VoucherCheckTest, EachRefusalHasItsOwnReason) {
 
   const std::string unknown =
       SignVoucherToken(MakeVoucher(stranger.kiosk_id), stranger.key.private_key).value();
-  EXPECT_EQ(CheckVoucher(unknown, trust, "store-0001", kNow).refusal,
+  EXPECT_EQ(CheckVoucher(unknown, trust, "store-0001", kVoucherNow).refusal,
             VoucherRefusal::kUnknownSigner);
 
   EXPECT_EQ(CheckVoucher(token, trust, "store-0001", voucher.expires_at).refusal,
             VoucherRefusal::kExpired);
   EXPECT_FALSE(CheckVoucher(token, trust, "store-0001", voucher.expires_at - 1).refusal);
 
-  const VoucherCheck other_store = CheckVoucher(token, trust, "store-0002", kNow);
+  const VoucherCheck other_store = CheckVoucher(token, trust, "store-0002", kVoucherNow);
   EXPECT_EQ(other_store.refusal, VoucherRefusal::kWrongStore);
   ASSERT_TRUE(other_store.voucher);
   EXPECT_EQ(other_store.voucher->store_id, "store-0001");
@@ -166,20 +169,20 @@ TEST(VoucherCheckTest, EachRefusalHasItsOwnReason) {
   Voucher fleet = voucher;
   fleet.scope = VoucherScope::kFleet;
   const std::string fleet_token = SignVoucherToken(fleet, kiosk.key.private_key).value();
-  EXPECT_FALSE(CheckVoucher(fleet_token, trust, "store-0002", kNow).refusal)
+  EXPECT_FALSE(CheckVoucher(fleet_token, trust, "store-0002", kVoucherNow).refusal)
       << "fleet vouchers are good in every store";
 
   TrustList revoked_voucher = trust;
   revoked_voucher.revoked_vouchers.insert("kiosk-a/" + voucher.id);
-  EXPECT_EQ(CheckVoucher(token, revoked_voucher, "store-0001", kNow).refusal,
+  EXPECT_EQ(CheckVoucher(token, revoked_voucher, "store-0001", kVoucherNow).refusal,
             VoucherRefusal::kRevoked);
   TrustList redeemed_elsewhere = trust;
   redeemed_elsewhere.redeemed_elsewhere.insert("kiosk-a/" + voucher.id);
-  EXPECT_EQ(CheckVoucher(token, redeemed_elsewhere, "store-0001", kNow).refusal,
+  EXPECT_EQ(CheckVoucher(token, redeemed_elsewhere, "store-0001", kVoucherNow).refusal,
             VoucherRefusal::kAlreadyRedeemed);
   TrustList revoked_kiosk = trust;
   revoked_kiosk.revoked_kiosks.insert("kiosk-a");
-  EXPECT_EQ(CheckVoucher(token, revoked_kiosk, "store-0001", kNow).refusal,
+  EXPECT_EQ(CheckVoucher(token, revoked_kiosk, "store-0001", kVoucherNow).refusal,
             VoucherRefusal::kRevoked);
 }
 

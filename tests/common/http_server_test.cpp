@@ -35,10 +35,9 @@ namespace {
 
 namespace asio = boost::asio;
 using testing::HttpTestClient;
-using Clock = std::chrono::steady_clock;
+using testing::kHttpTestPatience;
+using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-constexpr milliseconds kPatience = testing::kHttpTestPatience;
 
 HttpServerLimits FastLimits() {
   HttpServerLimits limits;
@@ -48,7 +47,7 @@ HttpServerLimits FastLimits() {
   limits.write_deadline = milliseconds(300);
   limits.idle_timeout = milliseconds(600);
   limits.max_connections = 8;
-  limits.shutdown_grace = kPatience;
+  limits.shutdown_grace = kHttpTestPatience;
   return limits;
 }
 
@@ -77,7 +76,7 @@ class HttpServerFixture : public ::testing::Test {
     if (server_ && !shut_down_) {
       std::promise<void> done;
       RunOnIo([&] { server_->Shutdown([&] { done.set_value(); }); });
-      EXPECT_EQ(done.get_future().wait_for(kPatience), std::future_status::ready);
+      EXPECT_EQ(done.get_future().wait_for(kHttpTestPatience), std::future_status::ready);
     }
     work_.reset();
     io_.stop();
@@ -104,7 +103,7 @@ class HttpServerFixture : public ::testing::Test {
       fn();
       ran.set_value();
     });
-    ASSERT_EQ(ran.get_future().wait_for(kPatience), std::future_status::ready);
+    ASSERT_EQ(ran.get_future().wait_for(kHttpTestPatience), std::future_status::ready);
   }
 
   // Sends `request` on a new connection and expects `status`, then the server closing it.
@@ -157,7 +156,8 @@ class HttpServerFixture : public ::testing::Test {
       }
       if (path == "/stuck") {
         // Waits forever unless cancelled (which throws).
-        asio::steady_timer never(co_await asio::this_coro::executor, Clock::time_point::max());
+        asio::steady_timer never(co_await asio::this_coro::executor,
+                                 SteadyClock::time_point::max());
         stuck_entered_.set_value();
         co_await never.async_wait(asio::use_awaitable);
         co_return HttpResponse::Text(200, "unreachable");
@@ -175,7 +175,7 @@ class HttpServerFixture : public ::testing::Test {
   std::thread io_thread_;
   std::atomic<std::thread::id> io_thread_id_;
   std::atomic<std::thread::id> handler_thread_id_;
-  asio::steady_timer release_{io_, Clock::time_point::max()};
+  asio::steady_timer release_{io_, SteadyClock::time_point::max()};
   std::promise<void> slow_entered_;
   std::promise<void> stuck_entered_;
   std::promise<void> big_entered_;
@@ -307,11 +307,11 @@ TEST_P(HttpServerTest, AnswersMalformedRequestsWith400AndCloses) {
 TEST_P(HttpServerTest, DropsStalledClientAtReadDeadline) {
   const HttpServerLimits limits = FastLimits();
   StartServer(limits);
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   HttpTestClient client = Connect();
   client.Send("GET / HTTP/1.1\r\nHost: ki");  // and nothing more
   EXPECT_TRUE(client.WaitClosed());
-  const auto elapsed = Clock::now() - start;
+  const auto elapsed = SteadyClock::now() - start;
   EXPECT_GE(elapsed, limits.read_deadline);
   EXPECT_LT(elapsed, milliseconds(3000));
 }
@@ -320,32 +320,33 @@ TEST_P(HttpServerTest, ClosesKeepAliveConnectionAfterIdleTimeout) {
   const HttpServerLimits limits = FastLimits();
   StartServer(limits);
   HttpTestClient client = Connect();
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   client.Get("/");
   ASSERT_TRUE(client.ReadResponse());
   EXPECT_TRUE(client.WaitClosed());
-  const auto elapsed = Clock::now() - start;
+  const auto elapsed = SteadyClock::now() - start;
   EXPECT_GE(elapsed, limits.idle_timeout);  // longer than read_deadline: the idle limit applies
   EXPECT_LT(elapsed, milliseconds(3000));
 }
 
 // A client that stops reading cannot hold a response write (and so a shutdown) past the write
-// deadline; the grace period is longer than kPatience, so only the write deadline can end it.
+// deadline; the grace period is longer than kHttpTestPatience, so only the write deadline can
+// end it.
 TEST_P(HttpServerTest, DropsClientThatStopsReadingAtWriteDeadline) {
   HttpServerLimits limits = FastLimits();
-  limits.shutdown_grace = 2 * kPatience;
+  limits.shutdown_grace = 2 * kHttpTestPatience;
   StartServer(limits);
   HttpTestClient client = Connect();
   client.Get("/big");  // and never read the response
-  ASSERT_EQ(big_entered_.get_future().wait_for(kPatience), std::future_status::ready);
-  EXPECT_EQ(Shutdown().wait_for(kPatience), std::future_status::ready);
+  ASSERT_EQ(big_entered_.get_future().wait_for(kHttpTestPatience), std::future_status::ready);
+  EXPECT_EQ(Shutdown().wait_for(kHttpTestPatience), std::future_status::ready);
   EXPECT_EQ(server_->active_connections(), 0u);
 }
 
 TEST_P(HttpServerTest, TurnsAwayConnectionsOverCapWith503AndKeepsServingOthers) {
   HttpServerLimits limits = FastLimits();
   limits.max_connections = 2;
-  limits.idle_timeout = kPatience;
+  limits.idle_timeout = kHttpTestPatience;
   StartServer(limits);
   HttpTestClient first = Connect();
   HttpTestClient second = Connect();
@@ -392,14 +393,14 @@ TEST_P(HttpServerTest, AnswersHandlerExceptionWith500AndKeepsServing) {
 
 TEST_P(HttpServerTest, ShutdownFinishesRequestInFlightAndRefusesNewConnections) {
   HttpServerLimits limits = FastLimits();
-  limits.idle_timeout = 2 * kPatience;  // only the shutdown can close `idle` in time
+  limits.idle_timeout = 2 * kHttpTestPatience;  // only the shutdown can close `idle` in time
   StartServer(limits);
   HttpTestClient idle = Connect();
   idle.Get("/");
   ASSERT_TRUE(idle.ReadResponse());
   HttpTestClient busy = Connect();
   busy.Get("/slow");
-  ASSERT_EQ(slow_entered_.get_future().wait_for(kPatience), std::future_status::ready);
+  ASSERT_EQ(slow_entered_.get_future().wait_for(kHttpTestPatience), std::future_status::ready);
 
   std::future<void> done = Shutdown();
   EXPECT_TRUE(idle.WaitClosed());
@@ -417,7 +418,7 @@ TEST_P(HttpServerTest, ShutdownFinishesRequestInFlightAndRefusesNewConnections) 
   EXPECT_EQ(response->body, "slow done");
   EXPECT_EQ(response->Header("connection"), "close");
   EXPECT_TRUE(busy.WaitClosed());
-  EXPECT_EQ(done.wait_for(kPatience), std::future_status::ready);
+  EXPECT_EQ(done.wait_for(kHttpTestPatience), std::future_status::ready);
   EXPECT_EQ(server_->active_connections(), 0u);
 }
 
@@ -427,14 +428,14 @@ TEST_P(HttpServerTest, ShutdownGraceBoundsAStuckHandler) {
   StartServer(limits);
   HttpTestClient client = Connect();
   client.Get("/stuck");
-  ASSERT_EQ(stuck_entered_.get_future().wait_for(kPatience), std::future_status::ready);
+  ASSERT_EQ(stuck_entered_.get_future().wait_for(kHttpTestPatience), std::future_status::ready);
 
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   std::future<void> done = Shutdown();
   EXPECT_TRUE(client.WaitClosed());
-  EXPECT_GE(Clock::now() - start, limits.shutdown_grace);
-  EXPECT_EQ(done.wait_for(kPatience), std::future_status::ready);
-  EXPECT_LT(Clock::now() - start, milliseconds(3000));
+  EXPECT_GE(SteadyClock::now() - start, limits.shutdown_grace);
+  EXPECT_EQ(done.wait_for(kHttpTestPatience), std::future_status::ready);
+  EXPECT_LT(SteadyClock::now() - start, milliseconds(3000));
 }
 
 TEST_F(HttpServerListenTest, ListenReportsTakenPortAndBadAddress) {
@@ -529,7 +530,7 @@ TEST_F(HttpServerListenTest, LocalSocketRefusesRegularFileLiveSocketAndLongPath)
 TEST_F(HttpServerListenTest, LocalSocketFileIsRemovedOnShutdownAndOnDestruction) {
   StartServer(FastLimits(), Transport::kLocal);
   ASSERT_TRUE(std::filesystem::is_socket(socket_path_));
-  EXPECT_EQ(Shutdown().wait_for(kPatience), std::future_status::ready);
+  EXPECT_EQ(Shutdown().wait_for(kHttpTestPatience), std::future_status::ready);
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(socket_path_)));
 
   const std::filesystem::path other_path = temp_dir_ / "other.sock";
@@ -544,7 +545,7 @@ TEST_F(HttpServerListenTest, LocalSocketFileIsRemovedOnShutdownAndOnDestruction)
     blocked->set_value();
     released.wait();
   });
-  ASSERT_EQ(blocked->get_future().wait_for(kPatience), std::future_status::ready);
+  ASSERT_EQ(blocked->get_future().wait_for(kHttpTestPatience), std::future_status::ready);
   destroyed.reset();
   const bool gone = !std::filesystem::exists(std::filesystem::symlink_status(other_path));
   release.set_value();

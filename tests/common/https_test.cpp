@@ -30,8 +30,7 @@ namespace {
 namespace asio = boost::asio;
 using std::chrono::days;
 using std::chrono::milliseconds;
-
-constexpr milliseconds kPatience = testing::kHttpTestPatience;
+using testing::kHttpTestPatience;
 
 std::string NewKeyPem() {
   auto pair = GenerateEd25519KeyPair();
@@ -119,7 +118,7 @@ class HttpsTest : public ::testing::Test {
     if (!server_) return;
     std::promise<void> done;
     server_->Shutdown([&done] { done.set_value(); });
-    ASSERT_EQ(done.get_future().wait_for(kPatience), std::future_status::ready);
+    ASSERT_EQ(done.get_future().wait_for(kHttpTestPatience), std::future_status::ready);
     server_.reset();
   }
 
@@ -157,7 +156,7 @@ class HttpsTest : public ::testing::Test {
       options.client_private_key_pem = identity->key;
     }
     options.connect_timeout = options.handshake_timeout = options.write_timeout =
-        options.read_timeout = kPatience;
+        options.read_timeout = kHttpTestPatience;
     return options;
   }
 
@@ -172,7 +171,7 @@ class HttpsTest : public ::testing::Test {
     std::optional<Result<HttpClientResponse>> out;
     asio::co_spawn(client_io_, SendInto(&client, &request, &out), asio::detached);
     client_io_.restart();
-    client_io_.run_for(4 * kPatience);
+    client_io_.run_for(4 * kHttpTestPatience);
     if (!out) return Error(ErrorKind::kInternal, "the client did not finish");
     return std::move(*out);
   }

@@ -12,7 +12,7 @@
 namespace kiosk_edge {
 namespace {
 
-class PiiSealTest : public testing::Test {
+class PiiSealTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto hq = GenerateX25519KeyPair();

@@ -23,7 +23,7 @@ using testing::PhoneScreenOptions;
 using testing::RandomVoucherToken;
 using testing::RenderPhoneScreen;
 
-constexpr std::uint64_t kSeed = 20261204;
+constexpr std::uint64_t kPhoneScreenSeed = 20261204;
 
 struct Transform {
   std::string name;
@@ -92,7 +92,7 @@ GreyImage MustRender(const std::string& token, const PhoneScreenOptions& options
 }
 
 TEST(PhoneScreenTest, EveryTransformReadsExactlyTheVoucherWithLiveAndDefaultSteps) {
-  std::mt19937_64 rng(kSeed);
+  std::mt19937_64 rng(kPhoneScreenSeed);
   int cases = 0;
   for (const FrameSize size : kSizes) {
     for (const Transform& transform : Transforms()) {
@@ -117,7 +117,7 @@ TEST(PhoneScreenTest, EveryTransformReadsExactlyTheVoucherWithLiveAndDefaultStep
 }
 
 TEST(PhoneScreenTest, FramesWithoutThePhoneReadNothing) {
-  std::mt19937_64 rng(kSeed + 1);
+  std::mt19937_64 rng(kPhoneScreenSeed + 1);
   for (const FrameSize size : kSizes) {
     for (const Transform& transform : Transforms()) {
       PhoneScreenOptions options;
@@ -143,7 +143,7 @@ TEST(PhoneScreenTest, FramesWithoutThePhoneReadNothing) {
 // The live steps look for ZXing only in the polarity the row scan saw: a light-mode code is
 // read by the plain step, a dark-mode one only by the inverted step.
 TEST(PhoneScreenTest, RowScanSeesTheCodesPolarity) {
-  std::mt19937_64 rng(kSeed + 2);
+  std::mt19937_64 rng(kPhoneScreenSeed + 2);
   const std::string token = RandomVoucherToken(rng);
   PhoneScreenOptions options;
   options.rotation_degrees = 12;
@@ -171,7 +171,7 @@ TEST(PhoneScreenTest, RowScanFindsNothingInFlatOrNoisyFrames) {
   EXPECT_EQ(CountFinderRows(flat).light_on_dark, 0);
   // Noise of +-10 levels stays under the contrast floor.
   GreyImage noisy = flat;
-  std::mt19937_64 rng(kSeed + 3);
+  std::mt19937_64 rng(kPhoneScreenSeed + 3);
   for (auto& v : noisy.pixels) v = static_cast<std::uint8_t>(190 + rng() % 21);
   EXPECT_EQ(CountFinderRows(noisy).dark_on_light, 0);
   EXPECT_EQ(CountFinderRows(noisy).light_on_dark, 0);
@@ -202,7 +202,7 @@ TEST(PhoneScreenTest, RowScanFindsNothingInFlatOrNoisyFrames) {
 }
 
 TEST(PhoneScreenTest, RendererIsDeterministicAndChecksItsInputs) {
-  std::mt19937_64 rng(kSeed + 4);
+  std::mt19937_64 rng(kPhoneScreenSeed + 4);
   const std::string token = RandomVoucherToken(rng);
   ASSERT_EQ(token.size(), 179u);
   EXPECT_EQ(token.substr(0, 3), "V1.");

@@ -6,19 +6,15 @@
 
 #include "kiosk/qr/qr_render.hpp"
 #include "kiosk/scanner/qr_decoder.hpp"
+#include "support/qr_encode.hpp"
 
 namespace kiosk_edge {
 namespace {
 
-constexpr std::string_view kChannelUrl = "HTTP://KIOSK.LOCAL/C/EL3-POSTER2.A7KQ2MZX4PLQ3RTY";
+using testing::kChannelUrl;
+using testing::MustEncode;
 
 int VersionOf(const QrMatrix& qr) { return (qr.size - 17) / 4; }
-
-QrMatrix MustEncode(std::string_view text, QrErrorCorrection level) {
-  auto qr = EncodeQr(text, level);
-  EXPECT_TRUE(qr) << (qr ? "" : qr.error().message());
-  return qr ? *qr : QrMatrix{};
-}
 
 TEST(EncodeQrTest, ShortTextIsVersionOne) {
   const QrMatrix qr = MustEncode("HELLO", QrErrorCorrection::kLow);

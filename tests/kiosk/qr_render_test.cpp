@@ -12,6 +12,7 @@
 
 #include "kiosk/qr/qr_pdf.hpp"
 #include "kiosk/scanner/qr_decoder.hpp"
+#include "support/qr_encode.hpp"
 #include "support/temp_dir.hpp"
 
 // The sanitizer run suppresses fontconfig's process-wide font cache: see tests/lsan.supp.
@@ -19,15 +20,9 @@
 namespace kiosk_edge {
 namespace {
 
+using testing::kChannelUrl;
+using testing::MustEncode;
 using testing::TempDir;
-
-constexpr std::string_view kChannelUrl = "HTTP://KIOSK.LOCAL/C/EL3-POSTER2.A7KQ2MZX4PLQ3RTY";
-
-QrMatrix MustEncode(std::string_view text, QrErrorCorrection level = QrErrorCorrection::kMedium) {
-  auto qr = EncodeQr(text, level);
-  EXPECT_TRUE(qr) << (qr ? "" : qr.error().message());
-  return qr ? *qr : QrMatrix{};
-}
 
 std::uint32_t BigEndian32(std::string_view bytes, std::size_t at) {
   return std::uint32_t(static_cast<unsigned char>(bytes[at])) << 24 |

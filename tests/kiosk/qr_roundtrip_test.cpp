@@ -18,7 +18,7 @@ namespace {
 
 using testing::TempDir;
 
-constexpr std::uint64_t kSeed = 20261122;
+constexpr std::uint64_t kRoundtripSeed = 20261122;
 
 // A channel URL as kiosk-agent prints it: upper case, so the QR uses alphanumeric mode.
 std::string RandomChannelUrl(std::mt19937_64& rng) {
@@ -42,7 +42,7 @@ struct Case {
 
 // Alternates M and Q, and 2, 3 and 4 pixels per module, so every combination appears.
 std::vector<Case> RandomCases(int count) {
-  std::mt19937_64 rng(kSeed);
+  std::mt19937_64 rng(kRoundtripSeed);
   std::vector<Case> cases;
   cases.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
@@ -71,7 +71,7 @@ TEST(QrRoundTripTest, TenThousandChannelCodesDecodeExactly) {
   }
   std::string report;
   for (const auto& failure : failures) report += "\n  " + failure;
-  EXPECT_EQ(exact, kCount) << "seed " << kSeed << ", first failures:" << report;
+  EXPECT_EQ(exact, kCount) << "seed " << kRoundtripSeed << ", first failures:" << report;
 }
 
 // Runs `command` through the shell; returns its stdout, and its exit status in `status`.

@@ -29,7 +29,7 @@ fs::path SamplesDir() {
   return fs::path(KIOSK_EDGE_SOURCE_DIR).parent_path() / "shared" / "data" / "qr-samples";
 }
 
-struct Sample {
+struct SamplePhoto {
   std::string name;
   GreyImage image;
   bool has_code = false;
@@ -39,7 +39,7 @@ struct Sample {
 struct Folder {
   std::string name;
   std::array<int, 4> minimum;  // at 0, 90, 180, 270 degrees; -1: a false-positive folder
-  std::vector<Sample> samples;
+  std::vector<SamplePhoto> samples;
 };
 
 std::string ReadAll(const fs::path& path) {
@@ -69,7 +69,7 @@ const std::vector<Folder>& Folders() {
         auto image = LoadImageFile(file);
         EXPECT_TRUE(image.has_value()) << file << ": " << image.error().message();
         if (!image) continue;
-        Sample sample{file.filename().string(), std::move(*image), false, {}};
+        SamplePhoto sample{file.filename().string(), std::move(*image), false, {}};
         fs::path text_file = file;
         text_file.replace_extension(".txt");
         if (fs::exists(text_file)) {
@@ -93,7 +93,7 @@ bool SamplesPresent() {
 
 // A read counts only when a decoded text equals N.txt exactly; in a false-positive folder any
 // text at all is a (wrong) read.
-bool IsRead(const Sample& sample, const std::vector<std::string>& texts) {
+bool IsRead(const SamplePhoto& sample, const std::vector<std::string>& texts) {
   if (!sample.has_code) return !texts.empty();
   return std::find(texts.begin(), texts.end(), sample.expected) != texts.end();
 }
@@ -105,7 +105,7 @@ TEST(QrSamples, ReadRateAtEachRotationMeetsTheMinimums) {
   for (const Folder& folder : Folders()) {
     std::array<int, 4> reads{};
     int codes = 0;
-    for (const Sample& sample : folder.samples) {
+    for (const SamplePhoto& sample : folder.samples) {
       if (sample.has_code) ++codes;
       for (int turn = 0; turn < 4; ++turn) {
         const GreyImage frame = turn == 0 ? sample.image : RotateGrey(sample.image, turn);
@@ -141,7 +141,7 @@ TEST(QrSamples, EachRetryRaisesTheReadRate) {
   std::vector<int> read_at(steps.size(), 0);  // codes first read by step i
   int wrong = 0;
   for (const Folder& folder : Folders()) {
-    for (const Sample& sample : folder.samples) {
+    for (const SamplePhoto& sample : folder.samples) {
       if (!sample.has_code) continue;
       const ScanResult result = ScanFrame(sample.image);
       if (result.texts.empty()) continue;

@@ -13,20 +13,20 @@
 namespace kiosk_edge {
 namespace {
 
-constexpr std::int64_t kNow = 1'803'900'000'000;  // 2027-03-01T11:20:00Z
-constexpr std::int64_t kD0 = 1'803'859'200'000;   // 2027-03-01T00:00:00Z
+constexpr std::int64_t kReportNow = 1'803'900'000'000;   // 2027-03-01T11:20:00Z
+constexpr std::int64_t kReportDay0 = 1'803'859'200'000;  // 2027-03-01T00:00:00Z
 
 std::string Refusal(std::string_view query) {
-  auto parsed = ParseAttributionQuery(query, kNow);
+  auto parsed = ParseAttributionQuery(query, kReportNow);
   EXPECT_FALSE(parsed) << query;
   return parsed ? std::string() : parsed.error().message();
 }
 
 TEST(AttributionQueryTest, DefaultsToTheLast30DaysByChannelLastTouch) {
-  auto query = ParseAttributionQuery("", kNow);
+  auto query = ParseAttributionQuery("", kReportNow);
   ASSERT_TRUE(query) << query.error().message();
-  EXPECT_EQ(query->to_ms, kNow);
-  EXPECT_EQ(query->from_ms, kNow - 30 * kMsPerDay);
+  EXPECT_EQ(query->to_ms, kReportNow);
+  EXPECT_EQ(query->from_ms, kReportNow - 30 * kMsPerDay);
   EXPECT_EQ(query->group_by, AttributionGrouping::kChannel);
   EXPECT_EQ(query->model, AttributionModel::kLastTouch);
   EXPECT_EQ(query->format, ReportFormat::kJson);
@@ -38,10 +38,10 @@ TEST(AttributionQueryTest, ReadsEveryParameter) {
   auto query = ParseAttributionQuery(
       "from=2027-03-01&to=2027-03-03T12:30:00.5%2B08:00&group_by=path:3&model=first_touch&"
       "format=csv&tz=%2B08:00&lookback_days=7&store=store%201&campaign=spring",
-      kNow);
+      kReportNow);
   ASSERT_TRUE(query) << query.error().message();
-  EXPECT_EQ(query->from_ms, kD0 - 8 * 3'600'000);  // midnight at +08:00
-  EXPECT_EQ(query->to_ms, kD0 + 2 * kMsPerDay + 4 * 3'600'000 + 30 * 60'000 + 500);
+  EXPECT_EQ(query->from_ms, kReportDay0 - 8 * 3'600'000);  // midnight at +08:00
+  EXPECT_EQ(query->to_ms, kReportDay0 + 2 * kMsPerDay + 4 * 3'600'000 + 30 * 60'000 + 500);
   EXPECT_EQ(query->group_by, AttributionGrouping::kPath);
   EXPECT_EQ(query->path_levels, 3);
   EXPECT_EQ(GroupingText(*query), "path:3");
@@ -55,9 +55,9 @@ TEST(AttributionQueryTest, ReadsEveryParameter) {
 
 TEST(AttributionQueryTest, AnUnescapedPlusInAnOffsetStillReads) {
   // '+' in a query string decodes to a space; in an offset it can only have meant '+'.
-  auto query = ParseAttributionQuery("from=2027-03-01T08:00:00+08:00&tz=+08:00", kNow);
+  auto query = ParseAttributionQuery("from=2027-03-01T08:00:00+08:00&tz=+08:00", kReportNow);
   ASSERT_TRUE(query) << query.error().message();
-  EXPECT_EQ(query->from_ms, kD0);
+  EXPECT_EQ(query->from_ms, kReportDay0);
   EXPECT_EQ(query->utc_offset_minutes, 480);
 }
 
@@ -86,18 +86,18 @@ TEST(AttributionQueryTest, RefusesBadParametersNamingThem) {
 }
 
 TEST(ReportTimeTest, ReadsAndWritesRfc3339AtAnOffset) {
-  EXPECT_EQ(ParseReportTime("2027-03-01T00:00:00Z", 0), kD0);
+  EXPECT_EQ(ParseReportTime("2027-03-01T00:00:00Z", 0), kReportDay0);
   EXPECT_EQ(ParseReportTime("2027-03-01t08:00:00.123456789-01:30", 0),
-            kD0 + 9 * 3'600'000 + 30 * 60'000 + 123);
-  EXPECT_EQ(ParseReportTime("2027-03-01", -330), kD0 + 330 * 60'000);
+            kReportDay0 + 9 * 3'600'000 + 30 * 60'000 + 123);
+  EXPECT_EQ(ParseReportTime("2027-03-01", -330), kReportDay0 + 330 * 60'000);
   EXPECT_FALSE(ParseReportTime("2027-03-01T00:00:00", 0));  // no offset
   EXPECT_FALSE(ParseReportTime("2027-3-01", 0));
   EXPECT_FALSE(ParseReportTime("2027-03-01T00:00:00.Z", 0));
-  EXPECT_EQ(FormatReportTime(kD0, 0), "2027-03-01T00:00:00Z");
-  EXPECT_EQ(FormatReportTime(kD0 + 250, 480), "2027-03-01T08:00:00.250+08:00");
-  EXPECT_EQ(FormatReportTime(kD0, -330), "2027-02-28T18:30:00-05:30");
-  EXPECT_EQ(FormatDay(DayNumber(kD0 - 1, 0)), "2027-02-28");
-  EXPECT_EQ(FormatDay(DayNumber(kD0 - 1, 60)), "2027-03-01");
+  EXPECT_EQ(FormatReportTime(kReportDay0, 0), "2027-03-01T00:00:00Z");
+  EXPECT_EQ(FormatReportTime(kReportDay0 + 250, 480), "2027-03-01T08:00:00.250+08:00");
+  EXPECT_EQ(FormatReportTime(kReportDay0, -330), "2027-02-28T18:30:00-05:30");
+  EXPECT_EQ(FormatDay(DayNumber(kReportDay0 - 1, 0)), "2027-02-28");
+  EXPECT_EQ(FormatDay(DayNumber(kReportDay0 - 1, 60)), "2027-03-01");
 }
 
 TEST(MedianTest, IsTheMiddleOrTheMeanOfTheTwoMiddleValues) {
@@ -126,10 +126,10 @@ TEST(RateTest, HasFourDecimalsRoundedHalfUpAndNoneForZero) {
 
 AttributionReport SmallReport(AttributionGrouping grouping) {
   AttributionReport report;
-  report.query.from_ms = kD0;
-  report.query.to_ms = kD0 + kMsPerDay;
+  report.query.from_ms = kReportDay0;
+  report.query.to_ms = kReportDay0 + kMsPerDay;
   report.query.group_by = grouping;
-  report.generated_at_ms = kNow;
+  report.generated_at_ms = kReportNow;
   AttributionFigures el3{3, 3, 0, 0, 2, 2, 1, MedianMs::Exactly(7'200'000), std::nullopt};
   AttributionFigures odd{1, 0, 0, 1, 0, 0, 0, std::nullopt, std::nullopt};
   report.rows = {{"EL3", "Elevator 3, \"new\"", el3}, {"=cmd", "", odd}};

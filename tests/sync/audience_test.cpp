@@ -28,7 +28,6 @@ namespace {
 using testing::kT0;
 using testing::audience::kDayMs;
 using testing::audience::kHourMs;
-using testing::audience::Phone;
 
 using testing::Backend;
 
@@ -74,7 +73,7 @@ class AudienceTest : public ::testing::TestWithParam<Backend> {
   }
 
   bool MarketingConsent(int shopper) {
-    auto profile = store_->Profile(identity_->ProfileKey(Phone(shopper)));
+    auto profile = store_->Profile(identity_->ProfileKey(testing::audience::Phone(shopper)));
     EXPECT_TRUE(profile && *profile);
     return profile && *profile && (*profile)->marketing_consent;
   }
@@ -129,6 +128,7 @@ TEST_P(AudienceTest, WithdrawnConsentShowsOnTheProfile) {
 }
 
 TEST_P(AudienceTest, HqCallWithdrawsConsentAtOnceUntilALaterSignup) {
+  using testing::audience::Phone;
   auto withdrawn = store_->WithdrawConsent(Phone(6));
   ASSERT_TRUE(withdrawn) << withdrawn.error().message();
   EXPECT_TRUE(withdrawn->profile_known);

@@ -56,8 +56,8 @@ void StoreEvent(Database& store, std::int64_t seq, std::string_view type, std::s
   ASSERT_TRUE(stored) << stored.error().message();
 }
 
-DeviceScan Scan(std::int64_t seq, std::string device, std::optional<std::string> channel,
-                bool attributable) {
+DeviceScan MakeDeviceScan(std::int64_t seq, std::string device, std::optional<std::string> channel,
+                          bool attributable) {
   return DeviceScan{std::move(device), seq, 1000 + seq, std::move(channel), attributable};
 }
 
@@ -82,7 +82,7 @@ std::vector<std::string> RowsOf(Database& db, std::string_view table) {
 }
 
 // The index's rows, read as readers do.
-std::vector<std::string> Rows(DeviceScanIndex& index, Database& reader) {
+std::vector<std::string> IndexRows(DeviceScanIndex& index, Database& reader) {
   auto attached = index.AttachTo(reader);
   EXPECT_TRUE(attached) << attached.error().message();
   if (!attached) return {};
@@ -107,7 +107,7 @@ class DeviceScanIndexTest : public ::testing::Test {
     auto index = OpenIndex(*store_);
     ASSERT_NE(index, nullptr);
     EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kRebuilt);
-    EXPECT_EQ(Rows(*index, *store_), std::vector<std::string>{"k1 d1 i1 1 1001 c1 1"});
+    EXPECT_EQ(IndexRows(*index, *store_), std::vector<std::string>{"k1 d1 i1 1 1001 c1 1"});
   }
 
   testing::TempDir dir_;
@@ -126,24 +126,25 @@ TEST_F(DeviceScanIndexTest, ReadersSeeEveryScanAddedBefore) {
     std::vector<DeviceScan> scans;
     for (int i = 0; i < kPerChunk; ++i) {
       const int seq = chunk * kPerChunk + i + 1;
-      scans.push_back(Scan(seq, StrCat("d", seq), "c1", true));
+      scans.push_back(MakeDeviceScan(seq, StrCat("d", seq), "c1", true));
     }
     index->Add(OfK1(std::move(scans)));
   }
-  EXPECT_EQ(Rows(*index, *store_).size(), std::size_t{kChunks * kPerChunk});
+  EXPECT_EQ(IndexRows(*index, *store_).size(), std::size_t{kChunks * kPerChunk});
 }
 
 TEST_F(DeviceScanIndexTest, ACleanCloseKeepsTheFile) {
   auto index = OpenIndex(*store_);
   ASSERT_NE(index, nullptr);
-  index->Add(OfK1({Scan(1, "d1", "c1", true), Scan(2, "d2", std::nullopt, false)}));
+  index->Add(
+      OfK1({MakeDeviceScan(1, "d1", "c1", true), MakeDeviceScan(2, "d2", std::nullopt, false)}));
   ASSERT_TRUE(index->Close(*store_));
   index.reset();
   index = OpenIndex(*store_);
   ASSERT_NE(index, nullptr);
   // Kept as it was, not rebuilt (the store holds no events).
   EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kKept);
-  EXPECT_EQ(Rows(*index, *store_),
+  EXPECT_EQ(IndexRows(*index, *store_),
             (std::vector<std::string>{"k1 d1 i1 1 1001 c1 1", "k1 d2 i1 2 1002 - 0"}));
 }
 
@@ -157,20 +158,20 @@ TEST_F(DeviceScanIndexTest, WithoutACleanCloseItIsRebuiltFromTheStoresEvents) {
                                              "k1 d3 i1 3 1003 - 0"};
   auto index = OpenIndex(*store_);
   ASSERT_NE(index, nullptr);
-  EXPECT_EQ(Rows(*index, *store_), expected);
+  EXPECT_EQ(IndexRows(*index, *store_), expected);
   ASSERT_TRUE(index->Close(*store_));
   index.reset();
   index = OpenIndex(*store_);
   ASSERT_NE(index, nullptr);
   EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kKept);
   // A scan the store does not hold, then a crash: no Close.
-  index->Add(OfK1({Scan(9, "d9", "c1", true)}));
-  EXPECT_EQ(Rows(*index, *store_).size(), 4u);
+  index->Add(OfK1({MakeDeviceScan(9, "d9", "c1", true)}));
+  EXPECT_EQ(IndexRows(*index, *store_).size(), 4u);
   index.reset();
   index = OpenIndex(*store_);
   ASSERT_NE(index, nullptr);
   EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kRebuilt);
-  EXPECT_EQ(Rows(*index, *store_), expected);
+  EXPECT_EQ(IndexRows(*index, *store_), expected);
 }
 
 TEST_F(DeviceScanIndexTest, AStoreRestoredFromABackupRebuildsIt) {
@@ -188,7 +189,7 @@ TEST_F(DeviceScanIndexTest, AStoreRestoredFromABackupRebuildsIt) {
   index = OpenIndex(*store_);
   ASSERT_NE(index, nullptr);
   EXPECT_EQ(index->opened(), DeviceScanIndex::Opened::kKept);
-  index->Add(OfK1({Scan(2, "d2", "c1", true)}));
+  index->Add(OfK1({MakeDeviceScan(2, "d2", "c1", true)}));
   ASSERT_TRUE(index->Close(*store_));
   index.reset();
   store_.reset();
@@ -207,7 +208,7 @@ TEST_F(DeviceScanIndexTest, AFailedWriteFailsReadersAndTheFileIsRebuilt) {
     ASSERT_TRUE(meddler) << meddler.error().message();
     ASSERT_TRUE(meddler->Exec("DROP TABLE device_scans"));
   }
-  index->Add(OfK1({Scan(2, "d2", "c1", true)}));
+  index->Add(OfK1({MakeDeviceScan(2, "d2", "c1", true)}));
   auto attached = index->AttachTo(*store_);
   ASSERT_FALSE(attached);
   EXPECT_NE(attached.error().message().find("device scan index"), std::string::npos)

@@ -34,10 +34,10 @@ using testing::RunningAgent;
 using testing::RunningProfileStore;
 using testing::TempDir;
 
-constexpr char kKioskId[] = "kiosk-erasure-1";
+constexpr char kErasureKioskId[] = "kiosk-erasure-1";
 
-std::string AgentConfig() {
-  return StrCat("[kiosk]\nid = \"", kKioskId,
+std::string ErasureAgentConfig() {
+  return StrCat("[kiosk]\nid = \"", kErasureKioskId,
                 "\"\n[sync]\nconfig_interval_ms = 1000\nbackoff_base_ms = 50\n"
                 "backoff_cap_ms = 200\n",
                 testing::kOpenSignupLimits);
@@ -75,8 +75,8 @@ TEST(ErasureSyncTest, AnErasedShopperLeavesHqAndTheKioskAndARevokedVoucherIsRefu
   ASSERT_NE(hq.port(), 0);
   FaultProxy proxy(hq.port());
 
-  const auto agent_config = dir.Write("kiosk-agent.toml", AgentConfig());
-  const std::string enroll_token = hq.EnrollToken(kKioskId);
+  const auto agent_config = dir.Write("kiosk-agent.toml", ErasureAgentConfig());
+  const std::string enroll_token = hq.EnrollToken(kErasureKioskId);
   ASSERT_FALSE(enroll_token.empty());
   std::string out, err;
   ASSERT_EQ(RunCommand({KIOSKCTL_BINARY, "--config", agent_config.string(), "--state-dir",
@@ -89,7 +89,7 @@ TEST(ErasureSyncTest, AnErasedShopperLeavesHqAndTheKioskAndARevokedVoucherIsRefu
 
   // HQ is unreachable while shopper X signs up: the signup stays unsynced on the kiosk.
   proxy.SetDown(true);
-  RunningAgent agent(dir.path(), AgentConfig());
+  RunningAgent agent(dir.path(), ErasureAgentConfig());
   ASSERT_NE(agent.port(), 0);
   Phone phone(agent.port(), "en");
   const auto signed_up = phone.SignUp("EL3-POSTER-V2", "Wei Zhang", "13812345678");
@@ -103,7 +103,7 @@ TEST(ErasureSyncTest, AnErasedShopperLeavesHqAndTheKioskAndARevokedVoucherIsRefu
   const auto issued = ReadEvents(agent.state_dir(), "voucher_issued");
   ASSERT_EQ(issued.size(), 1u);
   const std::string voucher_key =
-      StrCat(kKioskId, "/", std::string(issued[0].payload.at("voucher").as_string()));
+      StrCat(kErasureKioskId, "/", std::string(issued[0].payload.at("voucher").as_string()));
 
   // HQ erases X (not known to HQ yet) and revokes X's voucher.
   auto ca = ReadSmallFile(hq.ca_file());

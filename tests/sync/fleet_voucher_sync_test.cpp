@@ -39,7 +39,7 @@ using testing::RunningProfileStore;
 using testing::TempDir;
 
 // Fleet-scope vouchers; HQ's bundle pulled every second.
-std::string AgentConfig(const std::string& kiosk_id) {
+std::string FleetVoucherAgentConfig(const std::string& kiosk_id) {
   return StrCat("[kiosk]\nid = \"", kiosk_id,
                 "\"\n[sync]\nconfig_interval_ms = 1000\nbackoff_base_ms = 50\n"
                 "backoff_cap_ms = 200\n[vouchers]\nscope = \"fleet\"\n",
@@ -51,7 +51,7 @@ void Enroll(const RunningProfileStore& hq, const std::filesystem::path& dir,
             const std::string& kiosk_id) {
   std::filesystem::create_directories(dir);
   const auto config = dir / "enroll.toml";
-  ASSERT_TRUE(WriteFileAtomically(config, AgentConfig(kiosk_id), 0600));
+  ASSERT_TRUE(WriteFileAtomically(config, FleetVoucherAgentConfig(kiosk_id), 0600));
   const std::string token = hq.EnrollToken(kiosk_id);
   ASSERT_FALSE(token.empty());
   std::string out, err;
@@ -106,8 +106,8 @@ TEST(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
   ASSERT_NE(hq.port(), 0);
   ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir.path() / "a", "kiosk-fleet-a"));
   ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir.path() / "b", "kiosk-fleet-b"));
-  RunningAgent a(dir.path() / "a", AgentConfig("kiosk-fleet-a"));
-  RunningAgent b(dir.path() / "b", AgentConfig("kiosk-fleet-b"));
+  RunningAgent a(dir.path() / "a", FleetVoucherAgentConfig("kiosk-fleet-a"));
+  RunningAgent b(dir.path() / "b", FleetVoucherAgentConfig("kiosk-fleet-b"));
   ASSERT_NE(a.port(), 0);
   ASSERT_NE(b.port(), 0);
 
@@ -250,7 +250,7 @@ TEST(FleetVoucherSyncTest, AKioskThatEnrollsGetsALongListInPages) {
 
   // A kiosk-agent that enrolls now holds the whole list after its first pulls.
   ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir.path() / "b", "kiosk-fleet-b"));
-  RunningAgent b(dir.path() / "b", AgentConfig("kiosk-fleet-b"));
+  RunningAgent b(dir.path() / "b", FleetVoucherAgentConfig("kiosk-fleet-b"));
   ASSERT_NE(b.port(), 0);
   ASSERT_TRUE(Eventually([&] { return SavedRedeemed(b).through == kRedeemed; }))
       << "kiosk B holds the list through " << SavedRedeemed(b).through;

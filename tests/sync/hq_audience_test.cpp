@@ -33,7 +33,6 @@ using testing::RunCommand;
 using testing::RunningProfileStore;
 using testing::audience::kDayMs;
 using testing::audience::kHourMs;
-using testing::audience::Phone;
 
 class HqAudienceTest : public ::testing::Test {
  protected:
@@ -45,7 +44,7 @@ class HqAudienceTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(testing::StartHqApiServer(
         dir_, "analyst",
         [this](const HqIdentity& identity) {
-          profile_of_01_ = identity.ProfileKey(Phone(1));
+          profile_of_01_ = identity.ProfileKey(testing::audience::Phone(1));
           return testing::audience::AudienceBatches(identity.public_key(), t0_);
         },
         &hq_));
@@ -120,6 +119,7 @@ TEST_F(HqAudienceTest, NamesABadAfter) {
 }
 
 TEST_F(HqAudienceTest, ExportsTheAudienceWithContactAndAuditsIt) {
+  using testing::audience::Phone;
   const HttpClientResponse response =
       Send("GET", "/v1/audiences/not-redeemed?after=48h&store=store-1", hq_.token);
   ASSERT_EQ(response.status, 200u) << response.body;
@@ -154,6 +154,7 @@ TEST_F(HqAudienceTest, ExportsTheAudienceWithContactAndAuditsIt) {
 }
 
 TEST_F(HqAudienceTest, WithdrawConsentRemovesTheShopperAtOnce) {
+  using testing::audience::Phone;
   const std::vector<std::string> all = {Phone(1), Phone(4), Phone(6), Phone(7), Phone(9)};
   EXPECT_EQ(Phones(Send("GET", "/v1/audiences/not-redeemed", hq_.token)), all);
   const HttpClientResponse withdrawn =
@@ -171,6 +172,7 @@ TEST_F(HqAudienceTest, WithdrawConsentRemovesTheShopperAtOnce) {
 }
 
 TEST_F(HqAudienceTest, TheCommandLinePrintsTheAudienceAndTheAudit) {
+  using testing::audience::Phone;
   int status = -1;
   const auto csv =
       Cli({"audience", "not-redeemed", "--after", "48h", "--channel", "COUNTER", "--format", "csv"},

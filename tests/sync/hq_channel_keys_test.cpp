@@ -12,7 +12,7 @@
 namespace kiosk_edge {
 namespace {
 
-constexpr std::int64_t kT0 = 1'800'000'000;  // Unix s
+constexpr std::int64_t kKeysMadeAt = 1'800'000'000;  // Unix s
 const std::int64_t kOverlap = kHqChannelKeyOverlap.count();
 
 // A kiosk's codec over the keys a bundle carries at `now_s`, as HqConfigKeeper builds it.
@@ -33,7 +33,7 @@ std::chrono::system_clock::time_point At(std::int64_t unix_s) {
 
 TEST(HqChannelKeysTest, MadeOnceOwnerOnlyAndReadBack) {
   testing::TempDir dir;
-  auto made = LoadOrCreateChannelKeys(dir.path(), kT0);
+  auto made = LoadOrCreateChannelKeys(dir.path(), kKeysMadeAt);
   ASSERT_TRUE(made) << made.error().message();
   ASSERT_EQ(made->keys.size(), 1u);
   EXPECT_EQ(made->signing_key_id, 'B') << "'A' is the id of every kiosk's own key";
@@ -41,35 +41,35 @@ TEST(HqChannelKeysTest, MadeOnceOwnerOnlyAndReadBack) {
   struct stat info {};
   ASSERT_EQ(::stat((dir.path() / "channel-keys.json").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
-  auto again = LoadOrCreateChannelKeys(dir.path(), kT0 + 10);
+  auto again = LoadOrCreateChannelKeys(dir.path(), kKeysMadeAt + 10);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->keys[0].secret, made->keys[0].secret);
 }
 
 TEST(HqChannelKeysTest, RotationSignsWithANewKeyAndOldCodesStayValidForTheOverlap) {
   testing::TempDir dir;
-  auto first = LoadOrCreateChannelKeys(dir.path(), kT0);
+  auto first = LoadOrCreateChannelKeys(dir.path(), kKeysMadeAt);
   ASSERT_TRUE(first);
   const std::string old_code = IssueChannelCode(*first, "LOBBY-1").value();
   EXPECT_EQ(old_code.substr(0, 9), "LOBBY-1.B");
 
-  auto rotated = RotateChannelKey(dir.path(), kT0 + 100);
+  auto rotated = RotateChannelKey(dir.path(), kKeysMadeAt + 100);
   ASSERT_TRUE(rotated) << rotated.error().message();
   EXPECT_EQ(rotated->signing_key_id, 'C');
   ASSERT_EQ(rotated->keys.size(), 2u);
-  EXPECT_EQ(rotated->keys[0].retired_at_s, kT0 + 100);
+  EXPECT_EQ(rotated->keys[0].retired_at_s, kKeysMadeAt + 100);
   EXPECT_EQ(LoadChannelKeys(dir.path()).value().signing_key_id, 'C') << "written to the file";
   const std::string new_code = IssueChannelCode(*rotated, "LOBBY-1").value();
   EXPECT_EQ(new_code.substr(0, 9), "LOBBY-1.C");
 
-  const std::int64_t just_before_end = kT0 + 100 + kOverlap - 1;
+  const std::int64_t just_before_end = kKeysMadeAt + 100 + kOverlap - 1;
   const ChannelTokenCodec during = KioskCodec(*rotated, just_before_end);
   EXPECT_EQ(during.Verify(old_code, At(just_before_end)).value(), "LOBBY-1");
   EXPECT_EQ(during.Verify(new_code, At(just_before_end)).value(), "LOBBY-1");
   EXPECT_EQ(during.Issue("LOBBY-1").value(), new_code);
 
   // After the overlap the old key leaves the bundle, and the file at the next rotation.
-  const std::int64_t after = kT0 + 100 + kOverlap;
+  const std::int64_t after = kKeysMadeAt + 100 + kOverlap;
   EXPECT_EQ(KeysForBundle(*rotated, after).size(), 1u);
   const ChannelTokenCodec later = KioskCodec(*rotated, after);
   EXPECT_FALSE(later.Verify(old_code, At(after)));
@@ -82,13 +82,13 @@ TEST(HqChannelKeysTest, RotationSignsWithANewKeyAndOldCodesStayValidForTheOverla
 
 TEST(HqChannelKeysTest, KeyIdsCycleAndRunOutOnlyWithinOneOverlap) {
   testing::TempDir dir;
-  ASSERT_TRUE(LoadOrCreateChannelKeys(dir.path(), kT0));
-  for (int i = 0; i < 30; ++i) ASSERT_TRUE(RotateChannelKey(dir.path(), kT0 + i)) << i;
+  ASSERT_TRUE(LoadOrCreateChannelKeys(dir.path(), kKeysMadeAt));
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(RotateChannelKey(dir.path(), kKeysMadeAt + i)) << i;
   EXPECT_EQ(LoadChannelKeys(dir.path()).value().signing_key_id, '7');
-  auto exhausted = RotateChannelKey(dir.path(), kT0 + 31);
+  auto exhausted = RotateChannelKey(dir.path(), kKeysMadeAt + 31);
   ASSERT_FALSE(exhausted);
   EXPECT_EQ(exhausted.error().kind(), ErrorKind::kConflict);
-  auto later = RotateChannelKey(dir.path(), kT0 + kOverlap + 1);  // 'B' is free again
+  auto later = RotateChannelKey(dir.path(), kKeysMadeAt + kOverlap + 1);  // 'B' is free again
   ASSERT_TRUE(later) << later.error().message();
   EXPECT_EQ(later->signing_key_id, 'B');
 }
@@ -106,7 +106,8 @@ TEST(HqChannelKeysTest, ACorruptFileIsReportedWithoutItsSecrets) {
 }
 
 TEST(HqChannelKeysTest, RefusesAChannelIdThatCannotBeInACode) {
-  const HqChannelKeys keys{{HqChannelKey{'B', std::string(32, 'b'), kT0, std::nullopt}}, 'B'};
+  const HqChannelKeys keys{{HqChannelKey{'B', std::string(32, 'b'), kKeysMadeAt, std::nullopt}},
+                           'B'};
   EXPECT_FALSE(IssueChannelCode(keys, "lobby-1"));
   EXPECT_FALSE(IssueChannelCode(keys, ""));
 }

@@ -4,12 +4,11 @@
 // overlap, the old one) are valid scans of it on the kiosk, the kiosk's own pre-enrollment codes
 // still verify, and a forged code is recorded as invalid.
 #include <gtest/gtest.h>
-#include <poll.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "common/strings.hpp"
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/journal_events.hpp"
 #include "support/running_agent.hpp"
@@ -19,14 +18,14 @@
 namespace kiosk_edge {
 namespace {
 
+using testing::Eventually;
 using testing::RunCommand;
 using testing::RunningAgent;
 using testing::RunningProfileStore;
 using testing::TempDir;
 
-constexpr char kKioskId[] = "kiosk-hq-config-1";
+constexpr char kHqConfigKioskId[] = "kiosk-hq-config-1";
 constexpr char kChannel[] = "HQ-POSTER-1";
-constexpr auto kPatience = std::chrono::seconds(60);
 
 constexpr char kHqConfig[] = R"toml([channels.HQ-POSTER-1]
 name = "Elevator 3 poster (HQ)"
@@ -37,8 +36,8 @@ store = "store-7"
 )toml";
 
 // The kiosk pulls HQ's config every second.
-std::string AgentConfig() {
-  return StrCat("[kiosk]\nid = \"", kKioskId, "\"\n[sync]\nconfig_interval_ms = 1000\n");
+std::string HqConfigAgentConfig() {
+  return StrCat("[kiosk]\nid = \"", kHqConfigKioskId, "\"\n[sync]\nconfig_interval_ms = 1000\n");
 }
 
 // `profile-store channel-code ID`: the code's path, "/C/<token>" ("" on failure).
@@ -71,8 +70,8 @@ TEST(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKiosk) {
   const std::string before_rotation = HqChannelCode(hq, kChannel);
   ASSERT_TRUE(before_rotation.starts_with(StrCat("/C/", kChannel, ".B"))) << before_rotation;
 
-  const auto agent_config = dir.Write("kiosk-agent.toml", AgentConfig());
-  const std::string token = hq.EnrollToken(kKioskId);
+  const auto agent_config = dir.Write("kiosk-agent.toml", HqConfigAgentConfig());
+  const std::string token = hq.EnrollToken(kHqConfigKioskId);
   ASSERT_FALSE(token.empty());
   std::string out, err;
   ASSERT_EQ(RunCommand({KIOSKCTL_BINARY, "--config", agent_config.string(), "--state-dir",
@@ -84,7 +83,7 @@ TEST(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKiosk) {
       << err;
 
   // HQ rotates while the kiosk runs: the bundle changes under it.
-  RunningAgent agent(dir.path(), AgentConfig());
+  RunningAgent agent(dir.path(), HqConfigAgentConfig());
   ASSERT_NE(agent.port(), 0);
   const std::string own_code = agent.ChannelPath("EL3-POSTER-V2");  // the kiosk's own key
   ASSERT_TRUE(own_code.starts_with("/C/EL3-POSTER-V2.A")) << own_code;
@@ -98,13 +97,11 @@ TEST(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKiosk) {
 
   // Until the kiosk lists HQ's channel with a code under HQ's new key (what kioskctl qr export
   // prints), polled every 50 ms: another process's progress has no condition to wait on.
-  const auto deadline = std::chrono::steady_clock::now() + kPatience;
   std::string channels;
-  while (std::chrono::steady_clock::now() < deadline) {
+  Eventually([&] {
     channels = KioskChannels(agent.state_dir());
-    if (channels.find(after_rotation) != std::string::npos) break;
-    ::poll(nullptr, 0, 50);
-  }
+    return channels.find(after_rotation) != std::string::npos;
+  });
   ASSERT_NE(channels.find(after_rotation), std::string::npos) << channels;
   EXPECT_NE(channels.find(StrCat(kChannel,
                                  "\televator\tnorth/greenwood/bldg-2/elevator-3/"

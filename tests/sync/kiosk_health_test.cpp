@@ -33,6 +33,7 @@ namespace kiosk_edge {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::kExpires;
 using testing::kT0;
 using testing::MakeBatch;
 using testing::MakeEvent;
@@ -42,8 +43,6 @@ using testing::ScanBatch;
 using testing::VoucherIssued;
 
 using testing::Backend;
-
-constexpr std::int64_t kExpires = 1'900'000'000;  // Unix s
 
 class KioskHealthTest : public ::testing::TestWithParam<Backend> {
  protected:

@@ -5,7 +5,6 @@
 
 #include <boost/json/parse.hpp>
 #include <regex>
-#include <sstream>
 
 #include "common/clock.hpp"
 #include "common/files.hpp"
@@ -13,6 +12,7 @@
 #include "common/strings.hpp"
 #include "support/http_client.hpp"
 #include "support/kiosk_https.hpp"
+#include "support/metrics_text.hpp"
 #include "support/running_agent.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
@@ -25,25 +25,15 @@ namespace {
 
 using testing::HttpExchange;
 using testing::Kioskctl;
+using testing::LineStartingWith;
 using testing::RunningAgent;
 using testing::RunningProfileStore;
 using testing::RunProgram;
+using testing::Sample;
 using testing::TempDir;
 using testing::WriteKioskCertificate;
 
-constexpr char kKioskId[] = "kiosk-metrics-1";
-
-std::string LineStartingWith(const std::string& text, const std::string& prefix) {
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.starts_with(prefix)) return line;
-  }
-  return {};
-}
-
-std::string Sample(const std::string& metrics, const std::string& series) {
-  return LineStartingWith(metrics, series + " ");
-}
+constexpr char kMetricsKioskId[] = "kiosk-metrics-1";
 
 TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
   TempDir dir;
@@ -56,12 +46,12 @@ TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
   // the certificate's end to HQ.
   WriteKioskCertificate(dir, std::chrono::days(90));
   const std::string agent_toml =
-      StrCat("[kiosk]\nid = \"", kKioskId, "\"\n", testing::HttpsConfig(dir));
+      StrCat("[kiosk]\nid = \"", kMetricsKioskId, "\"\n", testing::HttpsConfig(dir));
   const auto agent_config = dir.Write("kiosk-agent.toml", agent_toml);
-  const auto enrolled = RunProgram({KIOSKCTL_BINARY, "--config", agent_config.string(),
-                                    "--state-dir", (dir.path() / "state").string(), "enroll",
-                                    "--hq", StrCat("https://127.0.0.1:", hq->port()), "--token",
-                                    hq->EnrollToken(kKioskId), "--ca", hq->ca_file().string()});
+  const auto enrolled = RunProgram(
+      {KIOSKCTL_BINARY, "--config", agent_config.string(), "--state-dir",
+       (dir.path() / "state").string(), "enroll", "--hq", StrCat("https://127.0.0.1:", hq->port()),
+       "--token", hq->EnrollToken(kMetricsKioskId), "--ca", hq->ca_file().string()});
   ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
   RunningAgent agent(dir.path(), agent_toml);
   ASSERT_NE(agent.port(), 0);

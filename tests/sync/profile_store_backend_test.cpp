@@ -25,6 +25,7 @@ namespace kiosk_edge {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::kExpires;
 using testing::kT0;
 using testing::MakeBatch;
 using testing::MakeEvent;
@@ -36,8 +37,6 @@ using testing::SignupSpec;
 using testing::VoucherIssued;
 
 using testing::Backend;
-
-constexpr std::int64_t kExpires = 1'900'000'000;  // Unix s, after the fake clock's start
 
 class ProfileStoreBackendTest : public testing::StoreSuite {
  protected:

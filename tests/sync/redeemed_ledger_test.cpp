@@ -17,13 +17,12 @@
 namespace kiosk_edge {
 namespace {
 
+using testing::kExpires;
 using testing::kT0;
 using testing::MakeBatch;
 using testing::Redemption;
 using testing::Scan;
 using testing::VoucherIssued;
-
-constexpr std::int64_t kExpires = 1'900'000'000;  // Unix s, after the fake clock's start
 
 class RedeemedLedgerTest : public testing::StoreSuite {};
 

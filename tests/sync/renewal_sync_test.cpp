@@ -27,7 +27,7 @@ using testing::RunningProfileStore;
 using testing::RunProgram;
 using testing::TempDir;
 
-constexpr char kKioskId[] = "kiosk-renewal-1";
+constexpr char kRenewingKioskId[] = "kiosk-renewal-1";
 
 class RenewalSyncTest : public ::testing::Test {
  protected:
@@ -38,7 +38,7 @@ class RenewalSyncTest : public ::testing::Test {
     const auto enrolled =
         RunProgram({KIOSKCTL_BINARY, "--config", config_.string(), "--state-dir", state_.string(),
                     "enroll", "--hq", StrCat("https://127.0.0.1:", hq_.port()), "--token",
-                    hq_.EnrollToken(kKioskId), "--ca", hq_.ca_file().string()});
+                    hq_.EnrollToken(kRenewingKioskId), "--ca", hq_.ca_file().string()});
     EXPECT_EQ(enrolled.exit_code, 0) << enrolled.out << enrolled.err;
     return enrolled.out;
   }
@@ -67,15 +67,16 @@ class RenewalSyncTest : public ::testing::Test {
 
   TempDir dir_;
   RunningProfileStore hq_{dir_.path() / "hq"};
-  const std::string agent_toml_ = StrCat("[kiosk]\nid = \"", kKioskId, "\"\n");
+  const std::string agent_toml_ = StrCat("[kiosk]\nid = \"", kRenewingKioskId, "\"\n");
   const std::filesystem::path config_ = dir_.Write("kiosk-agent.toml", agent_toml_);
   const std::filesystem::path state_ = dir_.path() / "state";
 };
 
 TEST_F(RenewalSyncTest, EnrollingAgainRenewsTheRunningAgentsCertificate) {
-  EXPECT_EQ(Enroll(),
-            StrCat("kiosk ", kKioskId, " enrolled with HQ at https://127.0.0.1:", hq_.port(),
-                   "\nkiosk-agent is not running: it syncs with HQ from its next start\n"));
+  EXPECT_EQ(
+      Enroll(),
+      StrCat("kiosk ", kRenewingKioskId, " enrolled with HQ at https://127.0.0.1:", hq_.port(),
+             "\nkiosk-agent is not running: it syncs with HQ from its next start\n"));
   RunningAgent agent(dir_.path(), agent_toml_);
   ASSERT_NE(agent.port(), 0);
   ASSERT_TRUE(ScanAndSync(agent).starts_with("synced: "));
@@ -108,7 +109,7 @@ TEST_F(RenewalSyncTest, AnAgentStartedBeforeTheKioskEnrolledSyncsWithoutARestart
   ASSERT_NE(agent.port(), 0);
   EXPECT_EQ(Kioskctl(agent, {"sync", "now"}).err,
             "kioskctl: this kiosk is not enrolled with HQ (kioskctl enroll)\n");
-  EXPECT_EQ(Enroll(), StrCat("kiosk ", kKioskId, " enrolled with HQ at https://127.0.0.1:",
+  EXPECT_EQ(Enroll(), StrCat("kiosk ", kRenewingKioskId, " enrolled with HQ at https://127.0.0.1:",
                              hq_.port(), "\nkiosk-agent: the kiosk enrolled with HQ: syncing with ",
                              "https://127.0.0.1:", hq_.port(), "\n"));
   Phone phone(agent.port(), "en");

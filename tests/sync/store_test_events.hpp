@@ -17,6 +17,8 @@
 namespace kiosk_edge::testing {
 
 inline constexpr std::int64_t kT0 = 1'800'000'000'000;  // Unix ms
+// A voucher expiry, in Unix s: after kT0, where a FakeClock starts by default.
+inline constexpr std::int64_t kExpires = 1'900'000'000;
 
 inline WireEvent MakeEvent(std::string type, std::string payload, std::int64_t at_ms = kT0,
                            std::optional<std::string> channel = std::nullopt) {

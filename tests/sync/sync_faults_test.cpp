@@ -39,13 +39,13 @@ using testing::RunningAgent;
 using testing::RunningProfileStore;
 using testing::TempDir;
 
-constexpr char kKioskId[] = "kiosk-fault-1";
-constexpr auto kPatience = std::chrono::seconds(120);
+constexpr char kFaultKioskId[] = "kiosk-fault-1";
+constexpr auto kSyncPatience = std::chrono::seconds(120);
 
 // Retries at most 500 ms apart, so that a test does not wait out a long backoff after an outage;
 // `sync_extra`: more lines of [sync].
-std::string AgentConfig(std::string_view sync_extra = "") {
-  return StrCat("[kiosk]\nid = \"", kKioskId,
+std::string FastRetryAgentConfig(std::string_view sync_extra = "") {
+  return StrCat("[kiosk]\nid = \"", kFaultKioskId,
                 "\"\n[sync]\nbackoff_base_ms = 50\nbackoff_cap_ms = 500\n", sync_extra);
 }
 
@@ -79,7 +79,8 @@ HqFigures HqHolds(const RunningProfileStore& hq, const std::string& incarnation)
       "SELECT count(*), count(DISTINCT seq), coalesce(min(seq), 0), coalesce(max(seq), 0), "
       "(SELECT count(*) FROM gaps WHERE kiosk_id = ?1 AND incarnation = ?2) "
       "FROM events WHERE kiosk_id = ?1 AND incarnation = ?2");
-  if (!select || !select->Bind(1, std::string_view(kKioskId)) || !select->Bind(2, incarnation)) {
+  if (!select || !select->Bind(1, std::string_view(kFaultKioskId)) ||
+      !select->Bind(2, incarnation)) {
     return figures;
   }
   if (auto row = select->Step(); row && *row) {
@@ -100,10 +101,10 @@ void ExpectEverythingAtHqOnce(const RunningProfileStore& hq, const JournalFigure
 }
 
 // Polls the agent's /healthz (each poll counts the journal's rows) every 20 ms until `done`
-// says so or kPatience passes: another process's progress has no condition to wait on.
+// says so or kSyncPatience passes: another process's progress has no condition to wait on.
 template <class Done>
 bool PollHealth(std::uint16_t agent_port, Done done) {
-  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  const auto deadline = std::chrono::steady_clock::now() + kSyncPatience;
   while (std::chrono::steady_clock::now() < deadline) {
     if (done(Health(agent_port))) return true;
     ::poll(nullptr, 0, 20);  // the polling interval, so the polls do not load the agent
@@ -126,7 +127,7 @@ bool WaitUntilSyncedPast(std::uint16_t agent_port, std::int64_t seq) {
 
 // `count` scans of `path` from 16 kept-alive connections at once (so that the journal commits
 // them in groups), each pipelining 50 requests at a time.
-void Scan(std::uint16_t port, const std::string& path, int count) {
+void SendScans(std::uint16_t port, const std::string& path, int count) {
   constexpr int kConnections = 16;
   std::atomic<int> failed{0};
   const auto scan_some = [&](int share) {
@@ -160,8 +161,8 @@ class SyncFaultTest : public ::testing::Test {
     ASSERT_NE(hq_->port(), 0);
     proxy_ = std::make_unique<FaultProxy>(hq_->port());
     ASSERT_NE(proxy_->port(), 0);
-    const auto config = dir_.Write("kioskctl.toml", AgentConfig());
-    const std::string token = hq_->EnrollToken(kKioskId);
+    const auto config = dir_.Write("kioskctl.toml", FastRetryAgentConfig());
+    const std::string token = hq_->EnrollToken(kFaultKioskId);
     ASSERT_FALSE(token.empty());
     std::string out, err;
     ASSERT_EQ(RunCommand({KIOSKCTL_BINARY, "--config", config.string(), "--state-dir",
@@ -173,7 +174,7 @@ class SyncFaultTest : public ::testing::Test {
         << err;
   }
   std::unique_ptr<RunningAgent> StartAgent(std::string_view sync_extra = "") {
-    auto agent = std::make_unique<RunningAgent>(dir_.path(), AgentConfig(sync_extra));
+    auto agent = std::make_unique<RunningAgent>(dir_.path(), FastRetryAgentConfig(sync_extra));
     EXPECT_NE(agent->port(), 0);
     return agent;
   }
@@ -189,7 +190,7 @@ class SyncFaultTest : public ::testing::Test {
   // 2,000 more: what the kiosk's journal holds, all acknowledged.
   JournalFigures RestoreHqFromABackupOf300Scans(const RunningAgent& agent) {
     namespace fs = std::filesystem;
-    Scan(agent.port(), agent.ChannelPath("FLYER-NOV"), 300);
+    SendScans(agent.port(), agent.ChannelPath("FLYER-NOV"), 300);
     EXPECT_TRUE(WaitUntilSynced(agent.port()));
     EXPECT_EQ(hq_->Stop(), 0);
     const fs::path database = hq_->database(), backup = dir_.path() / "backup";
@@ -200,7 +201,7 @@ class SyncFaultTest : public ::testing::Test {
     }
     RestartHq();
 
-    Scan(agent.port(), agent.ChannelPath("FLYER-NOV"), 2000);
+    SendScans(agent.port(), agent.ChannelPath("FLYER-NOV"), 2000);
     EXPECT_TRUE(WaitUntilSynced(agent.port()));
     const JournalFigures acknowledged = Health(agent.port());
     EXPECT_EQ(HqHolds(*hq_, acknowledged.incarnation).rows, acknowledged.last_seq);
@@ -230,7 +231,7 @@ TEST_F(SyncFaultTest, HqDownWhileTheKioskCaptures100000EventsThenBack) {
   proxy_->SetDown(true);
   auto agent = StartAgent();
   const std::string poster = agent->ChannelPath("EL3-POSTER-V2");
-  Scan(agent->port(), poster, 100'000);
+  SendScans(agent->port(), poster, 100'000);
   const JournalFigures offline = Health(agent->port());
   EXPECT_GE(offline.last_seq, 100'000);
   EXPECT_EQ(offline.synced_seq, 0) << "nothing is acknowledged while HQ is unreachable";
@@ -246,7 +247,7 @@ TEST_F(SyncFaultTest, AnswersLostAfterHqCommittedAreResentAndStoredOnce) {
   auto agent = StartAgent();
   ASSERT_TRUE(WaitUntilSynced(agent->port()));  // the demo channels
   proxy_->CutNextAnswers(3, 4096);              // batches, not the handshake
-  Scan(agent->port(), agent->ChannelPath("FLYER-NOV"), 3000);
+  SendScans(agent->port(), agent->ChannelPath("FLYER-NOV"), 3000);
   ASSERT_TRUE(WaitUntilSynced(agent->port()));
   EXPECT_EQ(proxy_->answers_cut(), 3);
   ExpectEverythingAtHqOnce(*hq_, Health(agent->port()));
@@ -256,7 +257,7 @@ TEST_F(SyncFaultTest, AnswersLostAfterHqCommittedAreResentAndStoredOnce) {
 TEST_F(SyncFaultTest, HqKilledDuringTheDrainAndRestarted) {
   proxy_->SetDown(true);
   auto agent = StartAgent();
-  Scan(agent->port(), agent->ChannelPath("EL3-POSTER-V2"), 30'000);
+  SendScans(agent->port(), agent->ChannelPath("EL3-POSTER-V2"), 30'000);
   proxy_->SetDown(false);
   ASSERT_TRUE(WaitUntilSyncedPast(agent->port(), 1));
   hq_->Kill();  // mid-drain: the next batch is in flight or about to be
@@ -271,7 +272,7 @@ TEST_F(SyncFaultTest, HqKilledDuringTheDrainAndRestarted) {
 TEST_F(SyncFaultTest, KioskAgentKilledDuringUploadAndRestarted) {
   proxy_->SetDown(true);
   auto agent = StartAgent();
-  Scan(agent->port(), agent->ChannelPath("LOBBY-POSTER-1"), 10'000);
+  SendScans(agent->port(), agent->ChannelPath("LOBBY-POSTER-1"), 10'000);
   proxy_->SetDown(false);
   ASSERT_TRUE(WaitUntilSyncedPast(agent->port(), 1));
   agent->Kill();
@@ -287,7 +288,7 @@ TEST_F(SyncFaultTest, HqRestoredFromAnOlderBackupGetsTheLostEventsBack) {
   auto agent = StartAgent();
   const JournalFigures acknowledged = RestoreHqFromABackupOf300Scans(*agent);
 
-  Scan(agent->port(), agent->ChannelPath("FLYER-NOV"), 10);
+  SendScans(agent->port(), agent->ChannelPath("FLYER-NOV"), 10);
   const std::int64_t last_seq = acknowledged.last_seq + 10;
   EXPECT_TRUE(testing::Eventually([&] {
     const HqFigures at_hq = HqHolds(*hq_, acknowledged.incarnation);
@@ -345,10 +346,10 @@ TEST_F(SyncFaultTest, OnlyEnrolledKiosksSyncAndOnlyTheirOwnEvents) {
   const std::string cert = ReadSmallFile(state / "hq-client-cert.pem").value();
   const std::string key = ReadSmallFile(state / "device-key.pem").value();
 
-  auto own = Post(hq_->port(), ca, cert, key, OneEventBatch(kKioskId));
+  auto own = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId));
   ASSERT_TRUE(own) << own.error().message();
   EXPECT_EQ(own->status, 200u) << own->body;
-  auto replay = Post(hq_->port(), ca, cert, key, OneEventBatch(kKioskId));
+  auto replay = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId));
   ASSERT_TRUE(replay);
   EXPECT_EQ(replay->body, own->body) << "the same batch twice: the same answer";
   EXPECT_EQ(DecodeAnswer(own->body).value().high_water, 1) << "committed (stored or dead letter)";
@@ -357,7 +358,7 @@ TEST_F(SyncFaultTest, OnlyEnrolledKiosksSyncAndOnlyTheirOwnEvents) {
   ASSERT_TRUE(other_kiosk);
   EXPECT_EQ(other_kiosk->status, 403u);
 
-  auto anonymous = Post(hq_->port(), ca, "", "", OneEventBatch(kKioskId));
+  auto anonymous = Post(hq_->port(), ca, "", "", OneEventBatch(kFaultKioskId));
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status, 403u);
 
@@ -366,17 +367,17 @@ TEST_F(SyncFaultTest, OnlyEnrolledKiosksSyncAndOnlyTheirOwnEvents) {
   const std::string rogue_key =
       Ed25519PrivateKeyToPem(GenerateEd25519KeyPair().value().private_key).value();
   const std::string rogue_cert =
-      SignClientCertificate(rogue_ca, CreateCsr(rogue_key, kKioskId).value(), kKioskId, 7,
+      SignClientCertificate(rogue_ca, CreateCsr(rogue_key, kFaultKioskId).value(), kFaultKioskId, 7,
                             std::chrono::days(30))
           .value();
-  auto rogue = Post(hq_->port(), ca, rogue_cert, rogue_key, OneEventBatch(kKioskId));
+  auto rogue = Post(hq_->port(), ca, rogue_cert, rogue_key, OneEventBatch(kFaultKioskId));
   EXPECT_TRUE(!rogue || rogue->status == 403u);
 
-  ASSERT_EQ(hq_->Revoke(kKioskId), 0);
+  ASSERT_EQ(hq_->Revoke(kFaultKioskId), 0);
   // A running server picks revocations up within 10 s; a restarted one at once.
   ASSERT_EQ(hq_->Stop(), 0);
   RestartHq();
-  auto revoked = Post(hq_->port(), ca, cert, key, OneEventBatch(kKioskId));
+  auto revoked = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId));
   EXPECT_TRUE(!revoked || revoked->status == 403u);
 }
 
@@ -394,19 +395,19 @@ TEST_F(SyncFaultTest, AStreamKeepsTheCertificateEndsOfItsLatestBatch) {
     auto select = db->Prepare(
         "SELECT coalesce(https_not_after_ms, 'null') || ' ' || client_cert_not_after_ms "
         "FROM streams WHERE kiosk_id = ?1 AND incarnation = 'test-incarnation'");
-    if (!select || !select->Bind(1, std::string_view(kKioskId))) return "cannot read streams";
+    if (!select || !select->Bind(1, std::string_view(kFaultKioskId))) return "cannot read streams";
     auto row = select->Step();
     return row && *row ? select->ColumnText(0) : "no stream";
   };
   const std::string client_end = std::to_string(UnixMs(CertificateNotAfter(cert).value()));
 
-  auto reported = Post(hq_->port(), ca, cert, key, OneEventBatch(kKioskId, 1),
+  auto reported = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId, 1),
                        {{"kiosk-https-not-after", "1800000000000"}});
   ASSERT_TRUE(reported) << reported.error().message();
   ASSERT_EQ(reported->status, 200u) << reported->body;
   EXPECT_EQ(ends(), "1800000000000 " + client_end);
 
-  auto malformed = Post(hq_->port(), ca, cert, key, OneEventBatch(kKioskId, 2),
+  auto malformed = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId, 2),
                         {{"kiosk-https-not-after", "next year"}});
   ASSERT_TRUE(malformed) << malformed.error().message();
   ASSERT_EQ(malformed->status, 200u) << malformed->body;
@@ -422,7 +423,7 @@ std::string KioskLine(const RunningProfileStore& hq) {
                        &out, &err),
             0)
       << err;
-  const std::size_t start = out.find(StrCat("\n", kKioskId, "\t"));
+  const std::size_t start = out.find(StrCat("\n", kFaultKioskId, "\t"));
   if (start == std::string::npos) return "";
   return out.substr(start + 1, out.find('\n', start + 1) - start - 1);
 }
@@ -433,7 +434,7 @@ TEST_F(SyncFaultTest, AConfigPullIsContactWithHq) {
   // The sync certificate's end is known from the enrollment on (the one HQ issued).
   const std::string enrolled = KioskLine(*hq_);
   EXPECT_TRUE(std::regex_match(
-      enrolled, std::regex(StrCat(kKioskId, R"(\tenrolled\t-\t-\t0\t-\t0\t0\t0\t-\t)",
+      enrolled, std::regex(StrCat(kFaultKioskId, R"(\tenrolled\t-\t-\t0\t-\t0\t0\t0\t-\t)",
                                   R"(20\d\d-\d\d-\d\dT[0-9:]+Z\tok)"))))
       << enrolled;
   const std::string ca = ReadSmallFile(hq_->ca_file()).value();
@@ -452,9 +453,9 @@ TEST_F(SyncFaultTest, AConfigPullIsContactWithHq) {
   EXPECT_EQ(refill->Header(kStreamEndHeader), "none") << "HQ holds none of its events yet";
   const std::string line = KioskLine(*hq_);
   EXPECT_TRUE(std::regex_match(
-      line,
-      std::regex(StrCat(kKioskId, R"(\tenrolled\t20\d\d-\d\d-\d\dT[0-9:.]+Z\t-\t0\t-\t0\t0\t0\t-\t)"
-                                  R"(20\d\d-\d\d-\d\dT[0-9:]+Z\tok)"))))
+      line, std::regex(StrCat(kFaultKioskId,
+                              R"(\tenrolled\t20\d\d-\d\d-\d\dT[0-9:.]+Z\t-\t0\t-\t0\t0\t0\t-\t)"
+                              R"(20\d\d-\d\d-\d\dT[0-9:]+Z\tok)"))))
       << line;
 }
 

@@ -19,7 +19,7 @@ using std::chrono::milliseconds;
 using testing::NotifyListener;
 using testing::TempDir;
 
-constexpr milliseconds kArrives{10000};
+constexpr milliseconds kDaemonMessageArrives{10000};
 
 // Sets an environment variable for the children started in its lifetime, then restores it.
 class ScopedEnv {
@@ -52,14 +52,14 @@ TEST(DaemonNotify, KioskAgentReportsReadyPingsAndStopping) {
 
   testing::RunningAgent agent(dir.path());
   ASSERT_NE(agent.port(), 0);
-  auto ready = systemd.ReceiveStartingWith("READY=1", kArrives);
+  auto ready = systemd.ReceiveStartingWith("READY=1", kDaemonMessageArrives);
   ASSERT_TRUE(ready);
   EXPECT_NE(ready->find("STATUS="), std::string::npos) << *ready;
   EXPECT_NE(ready->find(std::to_string(agent.port())), std::string::npos) << *ready;
-  EXPECT_EQ(systemd.ReceiveStartingWith("WATCHDOG=1", kArrives), "WATCHDOG=1");
+  EXPECT_EQ(systemd.ReceiveStartingWith("WATCHDOG=1", kDaemonMessageArrives), "WATCHDOG=1");
 
   EXPECT_EQ(agent.Stop(), 0);
-  EXPECT_TRUE(systemd.ReceiveStartingWith("STOPPING=1", kArrives));
+  EXPECT_TRUE(systemd.ReceiveStartingWith("STOPPING=1", kDaemonMessageArrives));
 }
 
 TEST(DaemonNotify, ProfileStoreReportsReadyPingsAndStopping) {
@@ -71,13 +71,13 @@ TEST(DaemonNotify, ProfileStoreReportsReadyPingsAndStopping) {
 
   testing::RunningProfileStore store(dir / "state");
   ASSERT_NE(store.port(), 0);
-  auto ready = systemd.ReceiveStartingWith("READY=1", kArrives);
+  auto ready = systemd.ReceiveStartingWith("READY=1", kDaemonMessageArrives);
   ASSERT_TRUE(ready);
   EXPECT_NE(ready->find(std::to_string(store.port())), std::string::npos) << *ready;
-  EXPECT_EQ(systemd.ReceiveStartingWith("WATCHDOG=1", kArrives), "WATCHDOG=1");
+  EXPECT_EQ(systemd.ReceiveStartingWith("WATCHDOG=1", kDaemonMessageArrives), "WATCHDOG=1");
 
   EXPECT_EQ(store.Stop(), 0);
-  EXPECT_TRUE(systemd.ReceiveStartingWith("STOPPING=1", kArrives));
+  EXPECT_TRUE(systemd.ReceiveStartingWith("STOPPING=1", kDaemonMessageArrives));
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 
 // A throwaway PostgreSQL server for the tests (and benchmarks): initdb into a fresh temporary
 // folder, the server on a free loopback port, everything removed at the end. Started at most once
-// per process (SharedPostgresCluster), on first use.
+// per process (SharedPostgresCluster), on first use; under ctest, once per run instead (the
+// fixture "postgres", tests/support/postgres_fixture.cpp), which the processes attach to.
 //
 // - Binaries: $KIOSK_EDGE_PG_BINDIR, else the newest /usr/lib/postgresql/<version>/bin (Debian's
 //   postgresql package; not on PATH), else initdb and postgres on PATH. When none is found the
@@ -36,8 +37,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +53,11 @@ class PostgresCluster {
  public:
   // Starts a cluster; check ok() and error().
   PostgresCluster() { error_ = Start(); }
+  // Attaches to the cluster postgres_fixture started in `fixture_folder`, which it neither
+  // starts nor stops.
+  explicit PostgresCluster(const std::filesystem::path& fixture_folder) {
+    error_ = Attach(fixture_folder);
+  }
   ~PostgresCluster() { Stop(); }
   PostgresCluster(const PostgresCluster&) = delete;
   PostgresCluster& operator=(const PostgresCluster&) = delete;
@@ -62,10 +70,15 @@ class PostgresCluster {
     return "host=127.0.0.1 port=" + std::to_string(port_) +
            " user=kiosk_edge dbname=postgres connect_timeout=10";
   }
-  // A schema name no earlier call in this process returned: one per test keeps tests apart.
+  // A schema name no other call returns, in this process or another sharing the cluster (pids
+  // are reused): one per test keeps tests apart.
   std::string FreshSchema() {
+    static const std::string process = [] {
+      std::random_device random;
+      return std::to_string(::getpid()) + "_" + std::to_string(random());
+    }();
     static std::atomic<int> counter{0};
-    return "t_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+    return "t_" + process + "_" + std::to_string(counter++);
   }
 
  private:
@@ -170,6 +183,16 @@ class PostgresCluster {
     if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return argv[0] + ": cannot start";
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
     return argv[0] + " failed (status " + std::to_string(status) + "):\n" + output;
+  }
+
+  std::string Attach(const std::filesystem::path& fixture_folder) {
+    std::ifstream file(fixture_folder / "port");
+    if (!(file >> port_) || port_ <= 0 || port_ > 65535) {
+      port_ = 0;
+      return "no PostgreSQL cluster is running in " + fixture_folder.string() +
+             " ($KIOSK_EDGE_PG_FIXTURE): ctest's test postgres.start starts it; see its output";
+    }
+    return "";
   }
 
   std::string Start() {
@@ -284,10 +307,15 @@ class PostgresCluster {
   std::thread drain_;
 };
 
-// The process's one cluster, started on first use and stopped at exit.
+// The process's one cluster, on first use: the ctest fixture's when $KIOSK_EDGE_PG_FIXTURE names
+// its folder, else one started now and stopped at exit.
 inline PostgresCluster& SharedPostgresCluster() {
-  static PostgresCluster cluster;
-  return cluster;
+  static const std::unique_ptr<PostgresCluster> cluster = [] {
+    const char* fixture = std::getenv("KIOSK_EDGE_PG_FIXTURE");
+    return fixture != nullptr && *fixture != '\0' ? std::make_unique<PostgresCluster>(fixture)
+                                                  : std::make_unique<PostgresCluster>();
+  }();
+  return *cluster;
 }
 
 }  // namespace kiosk_edge::testing

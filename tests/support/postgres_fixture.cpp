@@ -3,7 +3,8 @@
 //
 //   postgres_fixture start FOLDER   starts a cluster (postgres_cluster.hpp) in a background
 //                                   process, writes its port to FOLDER/port, and exits 0 once the
-//                                   server accepts connections (1, with the reason, if it cannot);
+//                                   server accepts connections (1, with the reason, if it cannot,
+//                                   or if another run still uses FOLDER's cluster);
 //   postgres_fixture stop FOLDER    stops that cluster and deletes its files; exits 0 when none
 //                                   was running.
 //
@@ -22,6 +23,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -73,14 +76,29 @@ bool IsFixture(pid_t pid) {
   return !failed && exe == fs::read_symlink("/proc/self/exe", failed) && !failed;
 }
 
+// The background process a `start` left in `folder`, and the process it watches (ctest).
+struct Recorded {
+  pid_t fixture = 0;
+  pid_t owner = 0;
+};
+
+// What `folder` records, when the process it names is a fixture still running.
+std::optional<Recorded> RunningFixture(const fs::path& folder) {
+  std::istringstream pids(ReadFile(folder / "pid"));
+  Recorded recorded;
+  if (!(pids >> recorded.fixture >> recorded.owner)) return std::nullopt;
+  if (!Alive(recorded.fixture) || !IsFixture(recorded.fixture)) return std::nullopt;
+  return recorded;
+}
+
 // Stops the cluster a `start` left running in `folder`, if any.
 int Stop(const fs::path& folder) {
-  const std::string recorded = ReadFile(folder / "pid");
-  const pid_t pid = recorded.empty() ? 0 : static_cast<pid_t>(std::stol(recorded));
-  if (!Alive(pid) || !IsFixture(pid)) {
+  const auto running = RunningFixture(folder);
+  if (!running) {
     std::cout << "no PostgreSQL fixture running in " << folder.string() << "\n";
     return 0;
   }
+  const pid_t pid = running->fixture;
   ::kill(pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + kStopDeadline;
   while (Alive(pid)) {
@@ -96,7 +114,15 @@ int Stop(const fs::path& folder) {
 }
 
 int Start(const fs::path& folder) {
-  if (const int stopped = Stop(folder); stopped != 0) return stopped;  // a leftover of a past run
+  const pid_t owner = ::getppid();
+  if (const auto running = RunningFixture(folder); running && Alive(running->owner)) {
+    std::cerr << "another test run (pid " << running->owner
+              << ") is using the PostgreSQL fixture in " << folder.string()
+              << ": wait for it to end, or run the tests from another build folder\n";
+    return 1;
+  }
+  // A fixture whose run has ended stops by itself; this waits for it.
+  if (const int stopped = Stop(folder); stopped != 0) return stopped;
   fs::create_directories(folder);
   for (const char* name : {"port", "error", "pid", "serve.log"}) fs::remove(folder / name);
 
@@ -105,7 +131,6 @@ int Start(const fs::path& folder) {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   for (const int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, signal);
-  const pid_t watched = ::getppid();
   const pid_t child = ::fork();
   if (child < 0) {
     std::cerr << "fork failed\n";
@@ -121,13 +146,13 @@ int Start(const fs::path& folder) {
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
     try {
-      ::_exit(Serve(folder, watched, stop_signals));
+      ::_exit(Serve(folder, owner, stop_signals));
     } catch (const std::exception& error) {
       std::cerr << error.what() << "\n";
       ::_exit(1);
     }
   }
-  WriteAtomically(folder / "pid", std::to_string(child));
+  WriteAtomically(folder / "pid", std::to_string(child) + " " + std::to_string(owner));
 
   const auto deadline = std::chrono::steady_clock::now() + kStartDeadline;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -28,9 +28,9 @@ cmake -S . -B build-sanitize $(generator build-sanitize) -DCMAKE_BUILD_TYPE=Debu
   -DKIOSK_EDGE_BENCH=OFF >/dev/null
 cmake --build build-sanitize -j "$jobs"
 phase "tests under ASan + UBSan"
-# Under the sanitizers a test process takes 0.4 s to start and each PostgreSQL test process starts
-# a cluster of its own, so this pass runs the GoogleTest executable as one process per core (each
-# runs its share of the tests in turn; the pass above runs each test alone), then the browser tests.
+# Under the sanitizers a test process takes 0.4 s to start, so this pass runs the GoogleTest
+# executable as one process per core (each runs its share of the tests in turn, on a PostgreSQL
+# cluster of its own; the pass above runs each test alone), then the browser tests.
 # Left out of this pass, run in the pass above: the package checks (they inspect files, not
 # memory) and three volume tests whose code the kept tests also run under the sanitizers (100,000
 # events while HQ is down, every bit flip of 1,000 vouchers, the 162 sample photographs at four

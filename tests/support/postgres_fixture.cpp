@@ -1,16 +1,16 @@
-// One throwaway PostgreSQL cluster for a whole ctest run, instead of one per test process: the
-// ctest fixture "postgres" (tests/CMakeLists.txt) runs
+// One throwaway PostgreSQL cluster for a whole ctest run, instead of one per test process. The
+// ctest fixture "postgres" (tests/CMakeLists.txt) runs `start`:
 //
 //   postgres_fixture start FOLDER   starts a cluster (postgres_cluster.hpp) in a background
 //                                   process, writes its port to FOLDER/port, and exits 0 once the
 //                                   server accepts connections (1, with the reason, if it cannot,
 //                                   or if another run still uses FOLDER's cluster);
-//   postgres_fixture stop FOLDER    stops that cluster and deletes its files; exits 0 when none
-//                                   was running.
+//   postgres_fixture stop FOLDER    stops that cluster and deletes its files now; exits 0 when
+//                                   none was running.
 //
 // The tests find the port through $KIOSK_EDGE_PG_FIXTURE=FOLDER (SharedPostgresCluster). The
-// background process also stops the cluster when the process that ran `start` (ctest) exits,
-// so an interrupted run leaves no server behind.
+// background process stops the cluster and deletes its files by itself once the process that ran
+// `start` (ctest) has exited, within a second, however that process ended.
 
 #include <fcntl.h>
 #include <signal.h>

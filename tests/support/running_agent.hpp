@@ -103,4 +103,14 @@ inline CommandResult Kioskctl(const RunningAgent& agent, std::vector<std::string
   return RunProgram(std::move(args));
 }
 
+// Whether `agent`'s counter now refuses voucher `token` for `reason` ("revoked",
+// "already_redeemed", ...), asked without redeeming it (kioskctl voucher show). The agent saves
+// HQ's config (hq-config.json, hq-redeemed.db) just before the counter gets it: a test that saw
+// the file waits for this before the clerk scans.
+inline bool CounterRefuses(const RunningAgent& agent, const std::string& token,
+                           const std::string& reason) {
+  return Kioskctl(agent, {"voucher", "show", token}).out.find("(" + reason + ":") !=
+         std::string::npos;
+}
+
 }  // namespace kiosk_edge::testing

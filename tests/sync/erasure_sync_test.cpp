@@ -25,6 +25,7 @@ namespace kiosk_edge {
 namespace {
 
 using testing::Clerk;
+using testing::CounterRefuses;
 using testing::Eventually;
 using testing::FaultProxy;
 using testing::Phone;
@@ -134,6 +135,7 @@ TEST(ErasureSyncTest, AnErasedShopperLeavesHqAndTheKioskAndARevokedVoucherIsRefu
     auto saved = ReadSmallFile(agent.state_dir() / "hq-config.json", 1 << 20);
     return saved && saved->find(voucher_key) != std::string::npos;
   })) << "the bundle with the revoked voucher never arrived";
+  ASSERT_TRUE(Eventually([&] { return CounterRefuses(agent, voucher_token, "revoked"); }));
   const std::filesystem::path journal = agent.state_dir() / "journal.db";
   EXPECT_EQ(Column(journal, "SELECT key FROM claims WHERE key LIKE '%signup:%'"),
             std::vector<std::string>{});

@@ -30,6 +30,7 @@ namespace kiosk_edge {
 namespace {
 
 using testing::Clerk;
+using testing::CounterRefuses;
 using testing::Eventually;
 using testing::Phone;
 using testing::ReadEvents;
@@ -116,6 +117,7 @@ TEST(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
   ASSERT_FALSE(first.key.empty());
   ASSERT_TRUE(Eventually([&] { return Holds(SavedRedeemed(b), first.key); }))
       << "kiosk B never learned of the redemption at A";
+  ASSERT_TRUE(Eventually([&] { return CounterRefuses(b, first.token, "already_redeemed"); }));
   EXPECT_EQ(SavedRedeemed(b).through, 1);
   Clerk clerk_b(b.port(), "demo", b.demo_pin());
   ASSERT_TRUE(clerk_b.logged_in());
@@ -175,6 +177,7 @@ TEST(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
   ASSERT_FALSE(second.key.empty());
   ASSERT_TRUE(Eventually([&] { return Holds(SavedRedeemed(b), second.key); }))
       << "kiosk B never learned of the second redemption";
+  ASSERT_TRUE(Eventually([&] { return CounterRefuses(b, second.token, "already_redeemed"); }));
   const RedeemedVouchers held = SavedRedeemed(b);
   EXPECT_EQ(held.end(), (RedeemedPosition{2, second.key}));
   EXPECT_TRUE(Holds(held, first.key)) << "kept from before";

@@ -13,20 +13,24 @@
 // `start` (ctest) has exited, within a second, however that process ended.
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "support/postgres_cluster.hpp"
 
@@ -50,20 +54,60 @@ void WriteAtomically(const fs::path& file, const std::string& text) {
   fs::rename(temporary, file);
 }
 
+// pidfd_open(2): a descriptor that becomes readable once `pid` has exited; -1 with errno set
+// (ESRCH: no such process). Called directly: Debian 12's <sys/pidfd.h> lacks C linkage for C++.
+int OpenPidFd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
 bool Alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
-// The background process: starts the cluster, publishes its port (or why it failed), then keeps
-// it until SIGTERM, SIGINT or SIGHUP arrives or `watched` exits. Returns the exit status.
-int Serve(const fs::path& folder, pid_t watched, const sigset_t& stop_signals) {
+// Waits until one of `fds` is readable (a pidfd is once its process has exited) or `deadline`
+// passes (none: no deadline); false then.
+bool WaitReadable(std::vector<pollfd> fds,
+                  std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt) {
+  for (pollfd& fd : fds) fd.events = POLLIN;
+  while (true) {
+    int wait_ms = -1;
+    if (deadline) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+          *deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      wait_ms = static_cast<int>(left.count());
+    }
+    const int ready = ::poll(fds.data(), fds.size(), wait_ms);
+    if (ready > 0) return true;
+    if (ready == 0 || errno != EINTR) return false;
+  }
+}
+
+// Writes all of `text` to `fd`, then closes it.
+void SendAndClose(int fd, const std::string& text) {
+  for (std::size_t sent = 0; sent < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + sent, text.size() - sent);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+}
+
+// The background process: starts the cluster, publishes its port in `folder` and tells `start`
+// on `ready_fd` (the port, or why it failed), then keeps the cluster until SIGTERM, SIGINT or
+// SIGHUP arrives or `owner` exits. Returns the exit status.
+int Serve(const fs::path& folder, pid_t owner, const sigset_t& stop_signals, int ready_fd) {
   PostgresCluster cluster;
   if (!cluster.ok()) {
-    WriteAtomically(folder / "error", cluster.error());
+    SendAndClose(ready_fd, "error: " + cluster.error());
+    return 1;
+  }
+  const int signals = ::signalfd(-1, &stop_signals, SFD_CLOEXEC);
+  const int owner_exited = OpenPidFd(owner);
+  if (signals < 0 || (owner_exited < 0 && errno != ESRCH)) {
+    SendAndClose(ready_fd, "error: signalfd or pidfd_open failed: " + std::string(strerror(errno)));
     return 1;
   }
   WriteAtomically(folder / "port", std::to_string(cluster.port()));
-  const timespec second{1, 0};
-  while (::sigtimedwait(&stop_signals, nullptr, &second) < 0 && Alive(watched)) {
-  }
+  SendAndClose(ready_fd, std::to_string(cluster.port()));
+  if (owner_exited >= 0) WaitReadable({{signals, 0, 0}, {owner_exited, 0, 0}});
   std::error_code ignored;
   fs::remove(folder / "port", ignored);
   return 0;  // ~PostgresCluster stops the server (fast shutdown) and deletes its folder
@@ -99,15 +143,21 @@ int Stop(const fs::path& folder) {
     return 0;
   }
   const pid_t pid = running->fixture;
+  const int exited = OpenPidFd(pid);
+  if (exited < 0 && errno != ESRCH) {
+    std::cerr << "pidfd_open failed: " << strerror(errno) << "\n";
+    return 1;
+  }
   ::kill(pid, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + kStopDeadline;
-  while (Alive(pid)) {
-    if (std::chrono::steady_clock::now() > deadline) {
+  if (exited >= 0) {
+    const bool stopped =
+        WaitReadable({{exited, 0, 0}}, std::chrono::steady_clock::now() + kStopDeadline);
+    ::close(exited);
+    if (!stopped) {
       std::cerr << "the PostgreSQL fixture (pid " << pid << ") did not stop within "
                 << kStopDeadline.count() << " s\n";
       return 1;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   std::cout << "PostgreSQL fixture stopped\n";
   return 0;
@@ -124,19 +174,25 @@ int Start(const fs::path& folder) {
   // A fixture whose run has ended stops by itself; this waits for it.
   if (const int stopped = Stop(folder); stopped != 0) return stopped;
   fs::create_directories(folder);
-  for (const char* name : {"port", "error", "pid", "serve.log"}) fs::remove(folder / name);
+  for (const char* name : {"port", "pid", "serve.log"}) fs::remove(folder / name);
 
   // The signals that stop the server are blocked here, before fork, so none is lost before the
   // background process waits for them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   for (const int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, signal);
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) {
+    std::cerr << "pipe failed\n";
+    return 1;
+  }
   const pid_t child = ::fork();
   if (child < 0) {
     std::cerr << "fork failed\n";
     return 1;
   }
   if (child == 0) {
+    ::close(ready[0]);
     ::setsid();
     ::sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     // ctest waits for the end of this test's output: the background process must not hold it.
@@ -146,7 +202,7 @@ int Start(const fs::path& folder) {
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
     try {
-      ::_exit(Serve(folder, owner, stop_signals));
+      ::_exit(Serve(folder, owner, stop_signals, ready[1]));
     } catch (const std::exception& error) {
       std::cerr << error.what() << "\n";
       ::_exit(1);
@@ -154,26 +210,37 @@ int Start(const fs::path& folder) {
   }
   WriteAtomically(folder / "pid", std::to_string(child) + " " + std::to_string(owner));
 
+  ::close(ready[1]);
+
+  // The background process sends the port or the error, then closes the pipe; it closes with
+  // nothing sent if it dies first.
   const auto deadline = std::chrono::steady_clock::now() + kStartDeadline;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (const std::string port = ReadFile(folder / "port"); !port.empty()) {
-      std::cout << "PostgreSQL fixture on 127.0.0.1:" << port << " (pid " << child << ")\n";
-      return 0;
-    }
-    if (const std::string error = ReadFile(folder / "error"); !error.empty()) {
-      std::cerr << "the PostgreSQL fixture did not start: " << error << "\n";
-      return 1;
-    }
-    if (!Alive(child)) {
-      std::cerr << "the PostgreSQL fixture exited before it started:\n"
-                << ReadFile(folder / "serve.log") << "\n";
-      return 1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::string answer;
+  char chunk[4096];
+  while (WaitReadable({{ready[0], 0, 0}}, deadline)) {
+    const ssize_t n = ::read(ready[0], chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    answer.append(chunk, static_cast<std::size_t>(n));
   }
-  std::cerr << "the PostgreSQL fixture did not start within " << kStartDeadline.count() << " s\n";
-  ::kill(child, SIGTERM);
-  return 1;
+  const bool ended = std::chrono::steady_clock::now() < deadline;
+  ::close(ready[0]);
+  if (!ended) {
+    std::cerr << "the PostgreSQL fixture did not start within " << kStartDeadline.count() << " s\n";
+    ::kill(child, SIGTERM);
+    return 1;
+  }
+  if (answer.empty()) {
+    std::cerr << "the PostgreSQL fixture exited before it started:\n"
+              << ReadFile(folder / "serve.log") << "\n";
+    return 1;
+  }
+  if (answer.starts_with("error: ")) {
+    std::cerr << "the PostgreSQL fixture did not start: " << answer.substr(7) << "\n";
+    return 1;
+  }
+  std::cout << "PostgreSQL fixture on 127.0.0.1:" << answer << " (pid " << child << ")\n";
+  return 0;
 }
 
 }  // namespace

@@ -9,8 +9,8 @@
 //                                   none was running.
 //
 // The tests find the port through $KIOSK_EDGE_PG_FIXTURE=FOLDER (SharedPostgresCluster). The
-// background process stops the cluster and deletes its files by itself once the process that ran
-// `start` (ctest) has exited, within a second, however that process ended.
+// background process stops the cluster and deletes its files by itself as soon as the process that
+// ran `start` (ctest) has exited, however that process ended.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -100,9 +100,13 @@ int Serve(const fs::path& folder, pid_t owner, const sigset_t& stop_signals, int
     return 1;
   }
   const int signals = ::signalfd(-1, &stop_signals, SFD_CLOEXEC);
+  if (signals < 0) {
+    SendAndClose(ready_fd, "error: signalfd failed: " + std::string(strerror(errno)));
+    return 1;
+  }
   const int owner_exited = OpenPidFd(owner);
-  if (signals < 0 || (owner_exited < 0 && errno != ESRCH)) {
-    SendAndClose(ready_fd, "error: signalfd or pidfd_open failed: " + std::string(strerror(errno)));
+  if (owner_exited < 0 && errno != ESRCH) {
+    SendAndClose(ready_fd, "error: pidfd_open failed: " + std::string(strerror(errno)));
     return 1;
   }
   WriteAtomically(folder / "port", std::to_string(cluster.port()));

@@ -479,11 +479,9 @@ class PgIngestTransaction final : public IngestTransaction {
 
 }  // namespace
 
-Result<std::unique_ptr<PostgresSession>> PostgresSession::Connect(const std::string& conninfo,
-                                                                  const std::string& schema) {
-  auto connection = PgConnection::Connect(conninfo);
-  if (!connection) return connection.error();
-  std::unique_ptr<PostgresSession> session(new PostgresSession(std::move(*connection), schema));
+Result<std::unique_ptr<PostgresSession>> PostgresSession::Start(PgConnection connection,
+                                                                const std::string& schema) {
+  std::unique_ptr<PostgresSession> session(new PostgresSession(std::move(connection), schema));
   if (auto set_up = session->Setup(); !set_up) return set_up.error();
   return session;
 }

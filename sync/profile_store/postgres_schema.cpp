@@ -185,8 +185,10 @@ Result<void> MigratePostgres(PgConnection& connection, const std::string& schema
     return locked.error();
   }
   auto migrated = MigrateLocked(connection, schema);
-  (void)connection.Exec(StrCat("SELECT pg_advisory_unlock(", kLockKey, ")"));
+  auto unlocked = connection.Exec(StrCat("SELECT pg_advisory_unlock(", kLockKey, ")"));
   if (!migrated) return migrated.error().WithContext("postgres migrate");
+  // The connection goes on serving the store: it must not keep other instances waiting.
+  if (!unlocked) return unlocked.error().WithContext("postgres migrate: unlock");
   return {};
 }
 

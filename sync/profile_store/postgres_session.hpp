@@ -15,10 +15,10 @@ namespace kiosk_edge {
 
 class PostgresSession {
  public:
-  // Connects and sets the session up (search_path = `schema`, statements prepared). The schema
-  // must exist (MigratePostgres).
-  static Result<std::unique_ptr<PostgresSession>> Connect(const std::string& conninfo,
-                                                          const std::string& schema);
+  // Sets the session up on `connection` (search_path = `schema`, statements prepared). The
+  // schema must exist (MigratePostgres).
+  static Result<std::unique_ptr<PostgresSession>> Start(PgConnection connection,
+                                                        const std::string& schema);
 
   PgConnection& connection() { return connection_; }
   // Reconnects and sets up again when the connection was lost.

@@ -15,16 +15,18 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOp
   if (!IsSchemaName(options.schema)) {
     return Error(ErrorKind::kConfig, "postgres schema name must be [a-z_][a-z0-9_]{0,62}");
   }
-  {
-    auto connection = PgConnection::Connect(options.conninfo);
-    if (!connection) return connection.error().WithContext("profile store");
-    if (auto migrated = MigratePostgres(*connection, options.schema); !migrated) {
-      return migrated.error().WithContext("profile store");
-    }
+  // The connection that migrates becomes the first session: each connection costs PostgreSQL a
+  // backend process, which the one-shot commands notice.
+  auto first = PgConnection::Connect(options.conninfo);
+  if (!first) return first.error().WithContext("profile store");
+  if (auto migrated = MigratePostgres(*first, options.schema); !migrated) {
+    return migrated.error().WithContext("profile store");
   }
   std::vector<std::unique_ptr<PostgresSession>> sessions;
   for (int i = 0; i < options.connections; ++i) {
-    auto session = PostgresSession::Connect(options.conninfo, options.schema);
+    auto connection = i == 0 ? std::move(first) : PgConnection::Connect(options.conninfo);
+    if (!connection) return connection.error().WithContext("profile store");
+    auto session = PostgresSession::Start(std::move(*connection), options.schema);
     if (!session) return session.error().WithContext("profile store");
     sessions.push_back(std::move(*session));
   }

@@ -127,9 +127,11 @@ struct Opened {
   std::unique_ptr<StoreBackend> store;
 };
 
-// Only the server keeps SQLite's device scan index, so that the other commands run beside it.
-Result<std::unique_ptr<Opened>> Open(const ProfileStoreConfig& config,
-                                     SqliteStore::DeviceScans device_scans) {
+// Who opens the store. The server keeps SQLite's device scan index (so the one-shot commands,
+// which do not, run beside it) and a pool of PostgreSQL connections; a command needs one.
+enum class Opener { kServer, kCommand };
+
+Result<std::unique_ptr<Opened>> Open(const ProfileStoreConfig& config, Opener opener) {
   auto opened = std::make_unique<Opened>();
   auto state = LoadOrCreateHqState(config.state_dir, config.server_names);
   if (!state) return state.error();
@@ -138,12 +140,16 @@ Result<std::unique_ptr<Opened>> Open(const ProfileStoreConfig& config,
   if (!identity) return identity.error();
   opened->identity.emplace(std::move(*identity));
   if (config.backend == "postgres") {
-    auto store = PostgresStore::Open({config.postgres_url}, *opened->identity, SystemClock());
+    PostgresStoreOptions options{.conninfo = config.postgres_url};
+    if (opener == Opener::kCommand) options.connections = 1;
+    auto store = PostgresStore::Open(options, *opened->identity, SystemClock());
     if (!store) return store.error().WithContext("PostgreSQL");
     opened->store = std::move(*store);
   } else {
-    auto store = SqliteStore::Open(config.state_dir / "profile-store.db", *opened->identity,
-                                   SystemClock(), device_scans);
+    auto store =
+        SqliteStore::Open(config.state_dir / "profile-store.db", *opened->identity, SystemClock(),
+                          opener == Opener::kServer ? SqliteStore::DeviceScans::kKept
+                                                    : SqliteStore::DeviceScans::kAbsent);
     if (!store) return store.error();
     opened->store = std::move(*store);
   }
@@ -167,7 +173,7 @@ void ScheduleAccessRefresh(boost::asio::steady_timer& timer, boost::asio::thread
 
 int Serve(const ProfileStoreConfig& config) {
   ::umask(0077);
-  auto opened = Open(config, SqliteStore::DeviceScans::kKept);
+  auto opened = Open(config, Opener::kServer);
   if (!opened) {
     LogError("profile-store", opened.error().message());
     return kFailed;
@@ -253,7 +259,7 @@ int EnrollToken(const ProfileStoreConfig& config, const CommandLine& line) {
       return kUsage;
     }
   }
-  auto opened = Open(config, SqliteStore::DeviceScans::kAbsent);
+  auto opened = Open(config, Opener::kCommand);
   if (!opened) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
     return kFailed;
@@ -273,7 +279,7 @@ int RevokeKiosk(const ProfileStoreConfig& config, const CommandLine& line) {
     std::cerr << kUsageText;
     return kUsage;
   }
-  auto opened = Open(config, SqliteStore::DeviceScans::kAbsent);
+  auto opened = Open(config, Opener::kCommand);
   if (!opened) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
     return kFailed;
@@ -293,7 +299,7 @@ int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
                  "lower-case hex digits)\n";
     return kUsage;
   }
-  auto opened = Open(config, SqliteStore::DeviceScans::kAbsent);
+  auto opened = Open(config, Opener::kCommand);
   if (!opened) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
     return kFailed;
@@ -309,7 +315,7 @@ int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
 }
 
 int ListKiosks(const ProfileStoreConfig& config) {
-  auto opened = Open(config, SqliteStore::DeviceScans::kAbsent);
+  auto opened = Open(config, Opener::kCommand);
   if (!opened) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
     return kFailed;

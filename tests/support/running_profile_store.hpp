@@ -1,7 +1,8 @@
 #pragma once
 
-// A profile-store process on 127.0.0.1 with its own state folder (SQLite backend), started from
-// the banner it prints, and the command-line calls the sync tests make against it.
+// A profile-store process on 127.0.0.1 with its own state folder (and SQLite, unless its config
+// names another backend: hq_database.hpp), started from the banner it prints, and the
+// command-line calls the sync tests make against it.
 
 #include <filesystem>
 #include <memory>
@@ -53,8 +54,8 @@ class RunningProfileStore {
   // A one-time enrollment token for `kiosk_id` (empty on failure).
   std::string EnrollToken(const std::string& kiosk_id) const {
     std::string out;
-    if (RunCommand({PROFILE_STORE_BINARY, "enroll-token", "--kiosk", kiosk_id, "--state-dir",
-                    state_dir_.string()},
+    if (RunCommand(Command({PROFILE_STORE_BINARY, "enroll-token", "--kiosk", kiosk_id,
+                            "--state-dir", state_dir_.string()}),
                    &out) != 0) {
       return {};
     }
@@ -62,8 +63,9 @@ class RunningProfileStore {
   }
   int Revoke(const std::string& kiosk_id) const {
     std::string out;
-    return RunCommand(
-        {PROFILE_STORE_BINARY, "revoke-kiosk", kiosk_id, "--state-dir", state_dir_.string()}, &out);
+    return RunCommand(Command({PROFILE_STORE_BINARY, "revoke-kiosk", kiosk_id, "--state-dir",
+                               state_dir_.string()}),
+                      &out);
   }
 
   // `argv` with --config FILE added when the store has a config file.

@@ -1,0 +1,98 @@
+#pragma once
+
+// Where a profile-store process under test keeps its data, on either backend, and a reader of its
+// tables, for tests that run the executable on both (test_stores.hpp's Backend):
+//
+//   HqDatabase storage(GetParam(), state_dir);
+//   ASSERT_TRUE(storage.ok()) << storage.error();
+//   const auto config = dir.Write("profile-store.toml", storage.ConfigToml());
+//   RunningProfileStore hq(state_dir, 0, config);
+//
+// SQLite: profile-store.db in the state folder, as without a config. PostgreSQL: a fresh database
+// of the test's own in the shared throwaway cluster (profile-store's schema name is fixed, so
+// tests sharing the cluster cannot share a database).
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/sqlite.hpp"
+#include "common/strings.hpp"
+#include "support/test_stores.hpp"
+#include "sync/profile_store/pg_connection.hpp"
+
+namespace kiosk_edge::testing {
+
+class HqDatabase {
+ public:
+  HqDatabase(Backend backend, std::filesystem::path state_dir)
+      : backend_(backend), sqlite_file_(std::move(state_dir) / "profile-store.db") {
+    if (backend_ == Backend::kPostgres) error_ = CreatePostgresDatabase();
+  }
+
+  // False when the PostgreSQL database could not be made; error() says why.
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+  // The [storage] table of profile-store.toml.
+  std::string ConfigToml() const {
+    if (backend_ == Backend::kSqlite) return "[storage]\nbackend = \"sqlite\"\n";
+    return StrCat("[storage]\nbackend = \"postgres\"\npostgres_url = \"", conninfo_, "\"\n");
+  }
+
+  // The first row of `sql` as `columns` integers, with $1, $2, ... bound to `params` in order
+  // (both backends read "$N" so). Tables are those of profile-store's schema.
+  Result<std::vector<std::int64_t>> FirstRow(std::string_view sql,
+                                             const std::vector<std::string>& params,
+                                             int columns) const {
+    std::vector<std::int64_t> row;
+    if (backend_ == Backend::kPostgres) {
+      auto connection = PgConnection::Connect(conninfo_);
+      if (!connection) return connection.error();
+      if (auto path = connection->Exec("SET search_path TO profile_store"); !path) {
+        return path.error();
+      }
+      PgParams bound(params.begin(), params.end());
+      auto result = connection->Query(sql, bound);
+      if (!result) return result.error();
+      if (result->rows() == 0) return Error(ErrorKind::kNotFound, "no row");
+      for (int column = 0; column < columns; ++column) row.push_back(result->Int(0, column));
+      return row;
+    }
+    auto db = Database::Open(sqlite_file_, DatabaseOptions{.read_only = true});
+    if (!db) return db.error();
+    auto select = db->Prepare(sql);
+    if (!select) return select.error();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (auto bound = select->Bind(static_cast<int>(i + 1), std::string_view(params[i])); !bound) {
+        return bound.error();
+      }
+    }
+    auto read = select->ReadOne([&](const Statement& statement) {
+      for (int column = 0; column < columns; ++column) row.push_back(statement.ColumnInt(column));
+    });
+    if (!read) return read.error();
+    if (!*read) return Error(ErrorKind::kNotFound, "no row");
+    return row;
+  }
+
+ private:
+  std::string CreatePostgresDatabase() {
+    auto& cluster = SharedPostgresCluster();
+    if (!cluster.ok()) return cluster.error();
+    const std::string name = cluster.FreshSchema();
+    auto admin = PgConnection::Connect(cluster.conninfo());
+    if (!admin) return admin.error().message();
+    if (auto made = admin->Exec("CREATE DATABASE " + name); !made) return made.error().message();
+    conninfo_ = StrCat(cluster.conninfo(), " dbname=", name);  // libpq: the last dbname wins
+    return {};
+  }
+
+  Backend backend_;
+  std::filesystem::path sqlite_file_;
+  std::string conninfo_;  // PostgreSQL only
+  std::string error_;
+};
+
+}  // namespace kiosk_edge::testing

@@ -1,7 +1,8 @@
 #pragma once
 
-// Where a profile-store process under test keeps its data, on either backend, and a reader of its
-// tables, for tests that run the executable on both (test_stores.hpp's Backend):
+// Where a profile-store process under test keeps its data, on either backend: its config, a
+// reader of its tables, and its backup and restore, for tests that run the executable on both
+// (test_stores.hpp's Backend):
 //
 //   HqDatabase storage(GetParam(), state_dir);
 //   ASSERT_TRUE(storage.ok()) << storage.error();
@@ -13,12 +14,14 @@
 // tests sharing the cluster cannot share a database).
 
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
 #include "common/sqlite.hpp"
 #include "common/strings.hpp"
+#include "support/child_process.hpp"
 #include "support/test_stores.hpp"
 #include "sync/profile_store/pg_connection.hpp"
 
@@ -77,21 +80,79 @@ class HqDatabase {
     return row;
   }
 
+  // A backup of the store, taken while profile-store is stopped, into the empty folder `backup`;
+  // and the store put back from it, as docs/operations.md says. SQLite: the files copied (a
+  // copy's restore deletes the -shm and -device-scans files too). PostgreSQL: pg_dump -Fc -n
+  // profile_store, and pg_restore into the database dropped and created again.
+  Result<void> Backup(const std::filesystem::path& backup) const {
+    namespace fs = std::filesystem;
+    if (backend_ == Backend::kPostgres) {
+      return RunPg({"pg_dump", "-Fc", "-n", "profile_store", "-f", (backup / "dump").string(), "-d",
+                    conninfo_});
+    }
+    for (const char* suffix : {"", "-wal"}) {
+      const fs::path file = sqlite_file_.string() + suffix;
+      std::error_code error;
+      if (fs::exists(file)) fs::copy_file(file, backup / file.filename(), error);
+      if (error) return Error(ErrorKind::kIo, StrCat("backup: ", error.message()));
+    }
+    return {};
+  }
+  Result<void> Restore(const std::filesystem::path& backup) const {
+    namespace fs = std::filesystem;
+    if (backend_ == Backend::kPostgres) {
+      auto admin = PgConnection::Connect(SharedPostgresCluster().conninfo());
+      if (!admin) return admin.error();
+      if (auto emptied = admin->Exec(StrCat("DROP DATABASE ", database_)); !emptied) {
+        return emptied.error();
+      }
+      if (auto made = admin->Exec(StrCat("CREATE DATABASE ", database_)); !made) {
+        return made.error();
+      }
+      return RunPg({"pg_restore", "-d", conninfo_, (backup / "dump").string()});
+    }
+    std::error_code error;
+    for (const char* suffix : {"", "-wal", "-shm", "-device-scans"}) {
+      fs::remove(sqlite_file_.string() + suffix, error);
+    }
+    for (const fs::directory_entry& file : fs::directory_iterator(backup, error)) {
+      fs::copy_file(file.path(), sqlite_file_.parent_path() / file.path().filename(), error);
+      if (error) break;
+    }
+    if (error) return Error(ErrorKind::kIo, StrCat("restore: ", error.message()));
+    return {};
+  }
+
  private:
+  // Runs one of PostgreSQL's programs (from the folder the cluster's come from) to completion.
+  static Result<void> RunPg(std::initializer_list<std::string> args) {
+    const auto bin = PostgresCluster::FindBinDir();
+    if (!bin) return Error(ErrorKind::kUnavailable, "PostgreSQL's programs not found");
+    std::vector<std::string> argv(args);
+    argv[0] = (*bin / argv[0]).string();
+    const CommandResult run = RunProgram(argv);
+    if (run.exit_code != 0) {
+      return Error(ErrorKind::kInternal, StrCat(*args.begin(), " failed: ", run.err));
+    }
+    return {};
+  }
+
   std::string CreatePostgresDatabase() {
     auto& cluster = SharedPostgresCluster();
     if (!cluster.ok()) return cluster.error();
-    const std::string name = cluster.FreshSchema();
+    database_ = cluster.FreshSchema();
     auto admin = PgConnection::Connect(cluster.conninfo());
     if (!admin) return admin.error().message();
-    if (auto made = admin->Exec("CREATE DATABASE " + name); !made) return made.error().message();
-    conninfo_ = StrCat(cluster.conninfo(), " dbname=", name);  // libpq: the last dbname wins
+    if (auto made = admin->Exec("CREATE DATABASE " + database_); !made) {
+      return made.error().message();
+    }
+    conninfo_ = StrCat(cluster.conninfo(), " dbname=", database_);  // libpq: the last one wins
     return {};
   }
 
   Backend backend_;
   std::filesystem::path sqlite_file_;
-  std::string conninfo_;  // PostgreSQL only
+  std::string database_, conninfo_;  // PostgreSQL only
   std::string error_;
 };
 

@@ -81,13 +81,8 @@ class PostgresCluster {
     return "t_" + process + "_" + std::to_string(counter++);
   }
 
- private:
-  struct Account {
-    bool switch_user = false;
-    uid_t uid = 0;
-    gid_t gid = 0;
-  };
-
+  // The folder of the PostgreSQL programs the clusters run (pg_dump and pg_restore are beside
+  // initdb there), or nothing when none was found.
   static std::optional<std::filesystem::path> FindBinDir() {
     namespace fs = std::filesystem;
     const auto usable = [](const fs::path& dir) {
@@ -119,6 +114,13 @@ class PostgresCluster {
     }
     return std::nullopt;
   }
+
+ private:
+  struct Account {
+    bool switch_user = false;
+    uid_t uid = 0;
+    gid_t gid = 0;
+  };
 
   static int FreePort() {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

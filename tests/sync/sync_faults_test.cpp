@@ -182,6 +182,34 @@ class SyncFaultTest : public ::testing::TestWithParam<Backend> {
     ASSERT_EQ(hq_->port(), port);
   }
 
+  // HQ's database restored from a backup taken after 300 scans on `agent`, once HQ acknowledged
+  // 2,000 more: what the kiosk's journal holds, all acknowledged.
+  JournalFigures RestoreHqFromABackupOf300Scans(const RunningAgent& agent) {
+    SendScans(agent.port(), agent.ChannelPath("FLYER-NOV"), 300);
+    EXPECT_TRUE(WaitUntilSynced(agent.port()));
+    EXPECT_EQ(hq_->Stop(), 0);
+    const std::filesystem::path backup = dir_.path() / "backup";
+    std::filesystem::create_directory(backup);
+    auto backed_up = storage_.Backup(backup);
+    EXPECT_TRUE(backed_up) << backed_up.error().message();
+    RestartHq();
+
+    SendScans(agent.port(), agent.ChannelPath("FLYER-NOV"), 2000);
+    EXPECT_TRUE(WaitUntilSynced(agent.port()));
+    const JournalFigures acknowledged = Health(agent.port());
+    EXPECT_EQ(HqHolds(storage_, acknowledged.incarnation).rows, acknowledged.last_seq);
+    proxy_->SetDown(true);  // until the restore is measured: the kiosk could mend it at once
+    EXPECT_EQ(hq_->Stop(), 0);
+    auto restored_files = storage_.Restore(backup);
+    EXPECT_TRUE(restored_files) << restored_files.error().message();
+    RestartHq();
+    const std::int64_t restored = HqHolds(storage_, acknowledged.incarnation).rows;
+    EXPECT_GT(restored, 0);
+    EXPECT_LE(restored + 2000, acknowledged.last_seq) << "the restore lost the later 2,000 scans";
+    proxy_->SetDown(false);
+    return acknowledged;
+  }
+
   TempDir dir_;
   HqDatabase storage_{GetParam(), dir_.path() / "hq"};
   std::filesystem::path hq_config_;
@@ -244,50 +272,9 @@ TEST_P(SyncFaultTest, KioskAgentKilledDuringUploadAndRestarted) {
   EXPECT_EQ(agent->Stop(), 0);
 }
 
-// HQ restored from a backup of its SQLite files, as docs/operations.md describes it. (The
-// PostgreSQL restore it describes, pg_dump and pg_restore, is not exercised here.)
-class SqliteBackupRestoreTest : public SyncFaultTest {
- protected:
-  // HQ's database restored from a backup taken after 300 scans on `agent`, once HQ acknowledged
-  // 2,000 more: what the kiosk's journal holds, all acknowledged.
-  JournalFigures RestoreHqFromABackupOf300Scans(const RunningAgent& agent) {
-    namespace fs = std::filesystem;
-    SendScans(agent.port(), agent.ChannelPath("FLYER-NOV"), 300);
-    EXPECT_TRUE(WaitUntilSynced(agent.port()));
-    EXPECT_EQ(hq_->Stop(), 0);
-    const fs::path database = hq_->database(), backup = dir_.path() / "backup";
-    fs::create_directory(backup);
-    for (const char* suffix : {"", "-wal"}) {
-      const fs::path file = database.string() + suffix;
-      if (fs::exists(file)) fs::copy_file(file, backup / file.filename());
-    }
-    RestartHq();
-
-    SendScans(agent.port(), agent.ChannelPath("FLYER-NOV"), 2000);
-    EXPECT_TRUE(WaitUntilSynced(agent.port()));
-    const JournalFigures acknowledged = Health(agent.port());
-    EXPECT_EQ(HqHolds(storage_, acknowledged.incarnation).rows, acknowledged.last_seq);
-    proxy_->SetDown(true);  // until the restore is measured: the kiosk could mend it at once
-    EXPECT_EQ(hq_->Stop(), 0);
-    // The restore, as docs/operations.md says: the backup's files back in place.
-    for (const char* suffix : {"", "-wal", "-shm", "-device-scans"}) {
-      fs::remove(database.string() + suffix);
-    }
-    for (const fs::directory_entry& file : fs::directory_iterator(backup)) {
-      fs::copy_file(file.path(), database.parent_path() / file.path().filename());
-    }
-    RestartHq();
-    const std::int64_t restored = HqHolds(storage_, acknowledged.incarnation).rows;
-    EXPECT_GT(restored, 0);
-    EXPECT_LE(restored + 2000, acknowledged.last_seq) << "the restore lost the later 2,000 scans";
-    proxy_->SetDown(false);
-    return acknowledged;
-  }
-};
-
 // HQ's database restored from a backup taken before the kiosk's latest batches: the kiosk's next
 // batch shows HQ what it lost, and the kiosk sends those events again from its journal.
-TEST_P(SqliteBackupRestoreTest, HqRestoredFromAnOlderBackupGetsTheLostEventsBack) {
+TEST_P(SyncFaultTest, HqRestoredFromAnOlderBackupGetsTheLostEventsBack) {
   auto agent = StartAgent();
   const JournalFigures acknowledged = RestoreHqFromABackupOf300Scans(*agent);
 
@@ -305,7 +292,7 @@ TEST_P(SqliteBackupRestoreTest, HqRestoredFromAnOlderBackupGetsTheLostEventsBack
 
 // The same restore, and no new event on the kiosk: its next config pull (every second here) shows
 // it what HQ lost.
-TEST_P(SqliteBackupRestoreTest, HqRestoredFromAnOlderBackupGetsTheLostEventsBackFromAnIdleKiosk) {
+TEST_P(SyncFaultTest, HqRestoredFromAnOlderBackupGetsTheLostEventsBackFromAnIdleKiosk) {
   auto agent = StartAgent("config_interval_ms = 1000\n");
   ASSERT_NE(agent->port(), 0);
   const JournalFigures acknowledged = RestoreHqFromABackupOf300Scans(*agent);
@@ -462,8 +449,6 @@ TEST_P(SyncFaultTest, AConfigPullIsContactWithHq) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SyncFaultTest, testing::BothBackends(), testing::BackendName);
-INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteBackupRestoreTest, ::testing::Values(Backend::kSqlite),
-                         testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

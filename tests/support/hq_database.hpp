@@ -44,24 +44,27 @@ class HqDatabase {
     return StrCat("[storage]\nbackend = \"postgres\"\npostgres_url = \"", conninfo_, "\"\n");
   }
 
-  // The first row of `sql` as `columns` integers, with $1, $2, ... bound to `params` in order
-  // (both backends read "$N" so). Tables are those of profile-store's schema.
-  Result<std::vector<std::int64_t>> FirstRow(std::string_view sql,
-                                             const std::vector<std::string>& params,
-                                             int columns) const {
-    std::vector<std::int64_t> row;
+  // Every row of `sql`, its first `columns` columns as text ("" for NULL), with $1, $2, ...
+  // bound to `params` in order (both backends read "$N" so), in profile-store's schema.
+  Result<std::vector<std::vector<std::string>>> Rows(std::string_view sql,
+                                                     const std::vector<std::string>& params,
+                                                     int columns) const {
+    std::vector<std::vector<std::string>> rows;
     if (backend_ == Backend::kPostgres) {
       auto connection = PgConnection::Connect(conninfo_);
       if (!connection) return connection.error();
       if (auto path = connection->Exec("SET search_path TO profile_store"); !path) {
         return path.error();
       }
-      PgParams bound(params.begin(), params.end());
-      auto result = connection->Query(sql, bound);
+      auto result = connection->Query(sql, PgParams(params.begin(), params.end()));
       if (!result) return result.error();
-      if (result->rows() == 0) return Error(ErrorKind::kNotFound, "no row");
-      for (int column = 0; column < columns; ++column) row.push_back(result->Int(0, column));
-      return row;
+      for (int row = 0; row < result->rows(); ++row) {
+        auto& cells = rows.emplace_back();
+        for (int column = 0; column < columns; ++column) {
+          cells.push_back(result->Text(row, column));
+        }
+      }
+      return rows;
     }
     auto db = Database::Open(sqlite_file_, DatabaseOptions{.read_only = true});
     if (!db) return db.error();
@@ -72,12 +75,13 @@ class HqDatabase {
         return bound.error();
       }
     }
-    auto read = select->ReadOne([&](const Statement& statement) {
-      for (int column = 0; column < columns; ++column) row.push_back(statement.ColumnInt(column));
-    });
-    if (!read) return read.error();
-    if (!*read) return Error(ErrorKind::kNotFound, "no row");
-    return row;
+    auto step = select->Step();
+    for (; step && *step; step = select->Step()) {
+      auto& cells = rows.emplace_back();
+      for (int column = 0; column < columns; ++column) cells.push_back(select->ColumnText(column));
+    }
+    if (!step) return step.error();
+    return rows;
   }
 
   // A backup of the store, taken while profile-store is stopped, into the empty folder `backup`;

@@ -74,14 +74,16 @@ struct HqFigures {
 
 // What HQ holds for the kiosk's incarnation, read from its database (all 0 when unreadable).
 HqFigures HqHolds(const HqDatabase& hq, const std::string& incarnation) {
-  auto row = hq.FirstRow(
+  auto rows = hq.Rows(
       "SELECT count(*), count(DISTINCT seq), coalesce(min(seq), 0), coalesce(max(seq), 0), "
       "(SELECT count(*) FROM gaps WHERE kiosk_id = $1 AND incarnation = $2) "
       "FROM events WHERE kiosk_id = $1 AND incarnation = $2",
       {kFaultKioskId, incarnation}, 5);
-  EXPECT_TRUE(row) << row.error().message();
-  if (!row) return {};
-  return {(*row)[0], (*row)[1], (*row)[2], (*row)[3], (*row)[4]};
+  EXPECT_TRUE(rows) << rows.error().message();
+  if (!rows || rows->size() != 1) return {};
+  const std::vector<std::string>& row = rows->front();
+  return {std::stoll(row[0]), std::stoll(row[1]), std::stoll(row[2]), std::stoll(row[3]),
+          std::stoll(row[4])};
 }
 
 // HQ holds events 1..last_seq of the journal exactly once, without gaps.
@@ -379,13 +381,14 @@ TEST_P(SyncFaultTest, AStreamKeepsTheCertificateEndsOfItsLatestBatch) {
   const auto state = dir_.path() / "state";
   const std::string cert = ReadSmallFile(state / "hq-client-cert.pem").value();
   const std::string key = ReadSmallFile(state / "device-key.pem").value();
-  const auto ends = [&]() -> std::string {  // "none" for a missing https_not_after_ms
-    auto row = storage_.FirstRow(
-        "SELECT coalesce(https_not_after_ms, -1), client_cert_not_after_ms "
+  const auto ends = [&]() -> std::string {  // "null" for a missing https_not_after_ms
+    auto rows = storage_.Rows(
+        "SELECT coalesce(CAST(https_not_after_ms AS TEXT), 'null'), client_cert_not_after_ms "
         "FROM streams WHERE kiosk_id = $1 AND incarnation = 'test-incarnation'",
         {kFaultKioskId}, 2);
-    if (!row) return row.error().message();
-    return StrCat((*row)[0] < 0 ? "none" : std::to_string((*row)[0]), " ", (*row)[1]);
+    if (!rows) return rows.error().message();
+    if (rows->size() != 1) return "no stream";
+    return StrCat(rows->front()[0], " ", rows->front()[1]);
   };
   const std::string client_end = std::to_string(UnixMs(CertificateNotAfter(cert).value()));
 
@@ -399,7 +402,7 @@ TEST_P(SyncFaultTest, AStreamKeepsTheCertificateEndsOfItsLatestBatch) {
                         {{"kiosk-https-not-after", "next year"}});
   ASSERT_TRUE(malformed) << malformed.error().message();
   ASSERT_EQ(malformed->status, 200u) << malformed->body;
-  EXPECT_EQ(ends(), "none " + client_end);
+  EXPECT_EQ(ends(), "null " + client_end);
 }
 
 // ---- What HQ sees of a kiosk ----

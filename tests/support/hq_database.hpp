@@ -84,6 +84,20 @@ class HqDatabase {
     return rows;
   }
 
+  // Ends every session on the PostgreSQL database (pg_terminate_backend), as a restart or
+  // failover of the server would; how many it ended.
+  Result<std::int64_t> EndPostgresSessions() const {
+    auto admin = PgConnection::Connect(SharedPostgresCluster().conninfo());
+    if (!admin) return admin.error();
+    // Materialized first: the sessions of other databases (other tests') are never candidates.
+    auto ended = admin->Query(
+        "WITH ours AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE datname = $1) "
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM ours",
+        {database_});
+    if (!ended) return ended.error();
+    return ended->Int(0, 0);
+  }
+
   // A backup of the store, taken while profile-store is stopped, into the empty folder `backup`;
   // and the store put back from it, as docs/operations.md says. SQLite: the files copied (a
   // copy's restore deletes the -shm and -device-scans files too). PostgreSQL: pg_dump -Fc -n

@@ -274,6 +274,26 @@ TEST_P(SyncFaultTest, KioskAgentKilledDuringUploadAndRestarted) {
   EXPECT_EQ(agent->Stop(), 0);
 }
 
+// PostgreSQL ends profile-store's sessions mid-drain, as a restart or failover of the database
+// server does: the batches that fail are sent again, and HQ reconnects.
+class PostgresSyncFaultTest : public SyncFaultTest {};
+
+TEST_P(PostgresSyncFaultTest, HqsDatabaseSessionsEndedDuringTheDrain) {
+  proxy_->SetDown(true);
+  auto agent = StartAgent();
+  SendScans(agent->port(), agent->ChannelPath("EL3-POSTER-V2"), 30'000);
+  proxy_->SetDown(false);
+  ASSERT_TRUE(WaitUntilSyncedPast(agent->port(), 1));
+  auto ended = storage_.EndPostgresSessions();
+  ASSERT_TRUE(ended) << ended.error().message();
+  EXPECT_GE(*ended, 1);
+  const JournalFigures at_end = Health(agent->port());
+  EXPECT_LT(at_end.synced_seq, at_end.last_seq) << "the sessions ended after the drain";
+  ASSERT_TRUE(WaitUntilSynced(agent->port()));
+  ExpectEverythingAtHqOnce(storage_, Health(agent->port()));
+  EXPECT_EQ(agent->Stop(), 0);
+}
+
 // HQ's database restored from a backup taken before the kiosk's latest batches: the kiosk's next
 // batch shows HQ what it lost, and the kiosk sends those events again from its journal.
 TEST_P(SyncFaultTest, HqRestoredFromAnOlderBackupGetsTheLostEventsBack) {
@@ -452,6 +472,8 @@ TEST_P(SyncFaultTest, AConfigPullIsContactWithHq) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SyncFaultTest, testing::BothBackends(), testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresSyncFaultTest, ::testing::Values(Backend::kPostgres),
+                         testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

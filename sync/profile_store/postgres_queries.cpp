@@ -68,6 +68,12 @@ Result<std::optional<KioskStatus>> PostgresStore::KioskStatusOf(std::string_view
   return StatusOn(**session, kiosk_id);
 }
 
+Result<void> PostgresStore::CheckReachable() {
+  auto session = Acquire();
+  if (!session) return session.error();
+  return (*session)->connection().Exec("SELECT 1");
+}
+
 Result<StreamEnd> PostgresStore::StreamEndOf(std::string_view kiosk_id) {
   auto session = Acquire();
   if (!session) return session.error();

@@ -92,6 +92,11 @@ Result<std::optional<KioskStatus>> SqliteStore::KioskStatusOf(std::string_view k
   return StatusLocked(kiosk_id);
 }
 
+Result<void> SqliteStore::CheckReachable() {
+  std::lock_guard lock(mutex_);
+  return db_->Exec("SELECT count(*) FROM sqlite_master");  // reads the file's first page
+}
+
 Result<StreamEnd> SqliteStore::StreamEndOf(std::string_view kiosk_id) {
   std::lock_guard lock(mutex_);
   StreamEnd end;

@@ -40,6 +40,7 @@ class SqliteStore final : public StoreBackend {
   Result<StreamEnd> StreamEndOf(std::string_view kiosk_id) override;
   Result<std::vector<KioskStatus>> KioskStatuses() override;
   Result<StoreCounts> Counts() override;
+  Result<void> CheckReachable() override;
   Result<RedeemedPage> RedeemedFleetVouchers(std::int64_t after, std::int64_t now_unix_s,
                                              std::int64_t max_positions) override;
   Result<std::optional<std::string>> RedeemedVoucherAt(std::int64_t position) override;

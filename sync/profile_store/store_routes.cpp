@@ -206,6 +206,15 @@ Result<RedeemedPosition> RedeemedHeldOf(const HttpRequest& request) {
   return RedeemedPosition{*through, std::string(*key)};
 }
 
+// 200 while the database can be read; 503 when it cannot, without the reason (the request needs
+// no credentials; the kiosk registry's reload logs it every 10 s).
+awaitable<HttpResponse> Health(const StoreServices& services) {
+  Result<void> reachable = co_await RunBlocking(
+      *services.blocking_pool, [&services] { return services.store->CheckReachable(); });
+  if (!reachable) co_return HttpResponse::Json(503, R"({"status":"storage_unavailable"})");
+  co_return HttpResponse::Json(200, R"({"status":"ok"})");
+}
+
 awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpRequest& request) {
   if (!request.peer_common_name) co_return JsonError(403, "a kiosk client certificate is required");
   const std::optional<std::string_view> features = request.Header(kSyncFeaturesHeader);
@@ -267,9 +276,7 @@ awaitable<HttpResponse> Route(StoreServices services, HttpRequest request) {
   }
   if (path == "/v1/enroll" && request.method == "POST")
     co_return co_await Enroll(services, request);
-  if (path == "/healthz" && request.method == "GET") {
-    co_return HttpResponse::Json(200, R"({"status":"ok"})");
-  }
+  if (path == "/healthz" && request.method == "GET") co_return co_await Health(services);
   co_return JsonError(404, "not found");
 }
 

@@ -98,6 +98,22 @@ class HqDatabase {
     return ended->Int(0, 0);
   }
 
+  // The PostgreSQL database refuses connections and its sessions end (`down`), as when its server
+  // is stopped; or it takes connections again.
+  Result<void> SetPostgresDown(bool down) const {
+    auto admin = PgConnection::Connect(SharedPostgresCluster().conninfo());
+    if (!admin) return admin.error();
+    if (auto set = admin->Exec(
+            StrCat("ALTER DATABASE ", database_, " ALLOW_CONNECTIONS ", down ? "false" : "true"));
+        !set) {
+      return set.error();
+    }
+    if (!down) return {};
+    auto ended = EndPostgresSessions();
+    if (!ended) return ended.error();
+    return {};
+  }
+
   // A backup of the store, taken while profile-store is stopped, into the empty folder `backup`;
   // and the store put back from it, as docs/operations.md says. SQLite: the files copied (a
   // copy's restore deletes the -shm and -device-scans files too). PostgreSQL: pg_dump -Fc -n

@@ -294,6 +294,38 @@ TEST_P(PostgresSyncFaultTest, HqsDatabaseSessionsEndedDuringTheDrain) {
   EXPECT_EQ(agent->Stop(), 0);
 }
 
+// HQ's GET /healthz status (0 when it did not answer).
+unsigned HqHealth(const RunningProfileStore& hq) {
+  const auto ca = ReadSmallFile(hq.ca_file());
+  if (!ca) return 0;
+  auto answer = testing::HttpsOnce(hq.port(), *ca, {"GET", "/healthz", {}, ""});
+  return answer ? answer->status : 0;
+}
+
+// HQ's database server is stopped for a while (its connections end and new ones are refused):
+// HQ's /healthz says so, and the kiosk's sync fails; once it is back, HQ reconnects and every
+// event arrives once.
+TEST_P(PostgresSyncFaultTest, HqsDatabaseUnreachableForAWhile) {
+  auto agent = StartAgent();
+  ASSERT_TRUE(WaitUntilSynced(agent->port()));  // the demo channels
+  EXPECT_EQ(HqHealth(*hq_), 200u);
+  auto down = storage_.SetPostgresDown(true);
+  ASSERT_TRUE(down) << down.error().message();
+  EXPECT_EQ(HqHealth(*hq_), 503u);
+  EXPECT_EQ(HqHealth(*hq_), 503u) << "a second probe reconnects, and is refused";
+  SendScans(agent->port(), agent->ChannelPath("FLYER-NOV"), 500);
+  const auto failed = testing::Kioskctl(*agent, {"sync", "now", "--timeout-seconds", "5"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
+  EXPECT_TRUE(failed.out.starts_with("sync failed: ")) << failed.out;
+
+  auto up = storage_.SetPostgresDown(false);
+  ASSERT_TRUE(up) << up.error().message();
+  ASSERT_TRUE(WaitUntilSynced(agent->port()));
+  EXPECT_EQ(HqHealth(*hq_), 200u);
+  ExpectEverythingAtHqOnce(storage_, Health(agent->port()));
+  EXPECT_EQ(agent->Stop(), 0);
+}
+
 // HQ's database restored from a backup taken before the kiosk's latest batches: the kiosk's next
 // batch shows HQ what it lost, and the kiosk sends those events again from its journal.
 TEST_P(SyncFaultTest, HqRestoredFromAnOlderBackupGetsTheLostEventsBack) {
@@ -373,6 +405,7 @@ TEST_P(SyncFaultTest, OnlyEnrolledKiosksSyncAndOnlyTheirOwnEvents) {
   auto anonymous = Post(hq_->port(), ca, "", "", OneEventBatch(kFaultKioskId));
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status, 403u);
+  EXPECT_EQ(HqHealth(*hq_), 200u) << "health takes no certificate";
 
   // A certificate for the same kiosk id from another CA: refused in the handshake.
   const auto rogue_ca = CreateCertificateAuthority("rogue CA", std::chrono::days(30)).value();

@@ -176,6 +176,16 @@ class SyncFaultTest : public ::testing::TestWithParam<Backend> {
     EXPECT_NE(agent->port(), 0);
     return agent;
   }
+  // An agent that journaled `scans` scans of `channel_id` while HQ was unreachable, and now
+  // drains them: HQ has acknowledged its first batch. Null when it never did.
+  std::unique_ptr<RunningAgent> StartDraining(const std::string& channel_id, int scans) {
+    proxy_->SetDown(true);
+    auto agent = StartAgent();
+    SendScans(agent->port(), agent->ChannelPath(channel_id), scans);
+    proxy_->SetDown(false);
+    if (!WaitUntilSyncedPast(agent->port(), 1)) return nullptr;
+    return agent;
+  }
   // Starts profile-store again on its port, after the test stopped or killed it.
   void RestartHq() {
     const std::uint16_t port = hq_->port();
@@ -247,11 +257,8 @@ TEST_P(SyncFaultTest, AnswersLostAfterHqCommittedAreResentAndStoredOnce) {
 }
 
 TEST_P(SyncFaultTest, HqKilledDuringTheDrainAndRestarted) {
-  proxy_->SetDown(true);
-  auto agent = StartAgent();
-  SendScans(agent->port(), agent->ChannelPath("EL3-POSTER-V2"), 30'000);
-  proxy_->SetDown(false);
-  ASSERT_TRUE(WaitUntilSyncedPast(agent->port(), 1));
+  auto agent = StartDraining("EL3-POSTER-V2", 30'000);
+  ASSERT_TRUE(agent) << "HQ never acknowledged a batch";
   hq_->Kill();  // mid-drain: the next batch is in flight or about to be
   const JournalFigures at_kill = Health(agent->port());
   EXPECT_LT(at_kill.synced_seq, at_kill.last_seq) << "the kill came after the drain";
@@ -262,11 +269,8 @@ TEST_P(SyncFaultTest, HqKilledDuringTheDrainAndRestarted) {
 }
 
 TEST_P(SyncFaultTest, KioskAgentKilledDuringUploadAndRestarted) {
-  proxy_->SetDown(true);
-  auto agent = StartAgent();
-  SendScans(agent->port(), agent->ChannelPath("LOBBY-POSTER-1"), 10'000);
-  proxy_->SetDown(false);
-  ASSERT_TRUE(WaitUntilSyncedPast(agent->port(), 1));
+  auto agent = StartDraining("LOBBY-POSTER-1", 10'000);
+  ASSERT_TRUE(agent) << "HQ never acknowledged a batch";
   agent->Kill();
   agent = StartAgent();
   ASSERT_TRUE(WaitUntilSynced(agent->port()));
@@ -279,11 +283,8 @@ TEST_P(SyncFaultTest, KioskAgentKilledDuringUploadAndRestarted) {
 class PostgresSyncFaultTest : public SyncFaultTest {};
 
 TEST_P(PostgresSyncFaultTest, HqsDatabaseSessionsEndedDuringTheDrain) {
-  proxy_->SetDown(true);
-  auto agent = StartAgent();
-  SendScans(agent->port(), agent->ChannelPath("EL3-POSTER-V2"), 30'000);
-  proxy_->SetDown(false);
-  ASSERT_TRUE(WaitUntilSyncedPast(agent->port(), 1));
+  auto agent = StartDraining("EL3-POSTER-V2", 30'000);
+  ASSERT_TRUE(agent) << "HQ never acknowledged a batch";
   auto ended = storage_.EndPostgresSessions();
   ASSERT_TRUE(ended) << ended.error().message();
   EXPECT_GE(*ended, 1);

@@ -87,7 +87,7 @@ class HqDatabase {
   // Ends every session on the PostgreSQL database (pg_terminate_backend), as a restart or
   // failover of the server would; how many it ended.
   Result<std::int64_t> EndPostgresSessions() const {
-    auto admin = PgConnection::Connect(SharedPostgresCluster().conninfo());
+    auto admin = ConnectToSharedCluster();
     if (!admin) return admin.error();
     // Materialized first: the sessions of other databases (other tests') are never candidates.
     auto ended = admin->Query(
@@ -101,7 +101,7 @@ class HqDatabase {
   // The PostgreSQL database refuses connections and its sessions end (`down`), as when its server
   // is stopped; or it takes connections again.
   Result<void> SetPostgresDown(bool down) const {
-    auto admin = PgConnection::Connect(SharedPostgresCluster().conninfo());
+    auto admin = ConnectToSharedCluster();
     if (!admin) return admin.error();
     if (auto set = admin->Exec(
             StrCat("ALTER DATABASE ", database_, " ALLOW_CONNECTIONS ", down ? "false" : "true"));
@@ -135,7 +135,7 @@ class HqDatabase {
   Result<void> Restore(const std::filesystem::path& backup) const {
     namespace fs = std::filesystem;
     if (backend_ == Backend::kPostgres) {
-      auto admin = PgConnection::Connect(SharedPostgresCluster().conninfo());
+      auto admin = ConnectToSharedCluster();
       if (!admin) return admin.error();
       if (auto emptied = admin->Exec(StrCat("DROP DATABASE ", database_)); !emptied) {
         return emptied.error();
@@ -175,7 +175,7 @@ class HqDatabase {
     auto& cluster = SharedPostgresCluster();
     if (!cluster.ok()) return cluster.error();
     database_ = cluster.FreshSchema();
-    auto admin = PgConnection::Connect(cluster.conninfo());
+    auto admin = ConnectToSharedCluster();
     if (!admin) return admin.error().message();
     if (auto made = admin->Exec("CREATE DATABASE " + database_); !made) {
       return made.error().message();

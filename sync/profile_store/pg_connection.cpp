@@ -3,7 +3,9 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "common/strings.hpp"
 
@@ -86,8 +88,20 @@ std::int64_t PgResult::Affected() const {
 
 // ---- PgConnection ----
 
+// The deadlines Connect documents; `conninfo`, expanded after them, overrides any.
+constexpr std::pair<const char*, const char*> kDefaultDeadlines[] = {
+    {"connect_timeout", "10"},     {"keepalives", "1"},       {"keepalives_idle", "30"},
+    {"keepalives_interval", "10"}, {"keepalives_count", "3"}, {"tcp_user_timeout", "60000"}};
+
 Result<PgConnection> PgConnection::Connect(const std::string& conninfo) {
-  PgConnection connection(PQconnectdb(conninfo.c_str()));
+  std::vector<const char*> keywords, values;
+  for (const auto& [keyword, value] : kDefaultDeadlines) {
+    keywords.push_back(keyword);
+    values.push_back(value);
+  }
+  keywords.insert(keywords.end(), {"dbname", nullptr});  // a connection string when it has '='
+  values.insert(values.end(), {conninfo.c_str(), nullptr});
+  PgConnection connection(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
   if (connection.connection_ == nullptr) {
     return Error(ErrorKind::kInternal, "postgres: out of memory");
   }
@@ -101,6 +115,18 @@ Result<PgConnection> PgConnection::Connect(const std::string& conninfo) {
     return Error(ErrorKind::kIo, "postgres: cannot set client encoding UTF8");
   }
   return connection;
+}
+
+std::optional<std::string> PgConnection::Option(std::string_view keyword) const {
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(PQconninfo(connection_),
+                                                                       &PQconninfoFree);
+  for (const PQconninfoOption* option = options.get(); option && option->keyword; ++option) {
+    if (keyword == option->keyword) {
+      if (option->val == nullptr) return std::nullopt;
+      return std::string(option->val);
+    }
+  }
+  return std::nullopt;
 }
 
 PgConnection::PgConnection(PgConnection&& other) noexcept

@@ -111,6 +111,11 @@ class PgConnection {
  public:
   // Connects with a libpq connection string ("host=127.0.0.1 port=5432 dbname=hq user=hq"),
   // in UTF-8, with notices silenced. kUnavailable when the server cannot be reached.
+  // Deadlines, unless `conninfo` sets them: 10 s to connect (connect_timeout); a silent server
+  // is probed after 30 s and given up after 3 unanswered probes 10 s apart (keepalives); data
+  // sent and unacknowledged for 60 s loses the connection (tcp_user_timeout). Without them a
+  // server that vanished from the network would hold a call for the kernel's 15 minutes, or,
+  // waiting for an answer, for good.
   static Result<PgConnection> Connect(const std::string& conninfo);
 
   PgConnection(PgConnection&& other) noexcept;
@@ -142,6 +147,9 @@ class PgConnection {
   // settings are gone: the owner sets them up again).
   bool Broken() const;
   Result<void> Reset();
+
+  // The value in effect of a libpq connection option ("connect_timeout"), or nothing when unset.
+  std::optional<std::string> Option(std::string_view keyword) const;
 
   // The SQLSTATE of the last failure ("" when none, or when the failure had none).
   const std::string& last_sqlstate() const { return last_sqlstate_; }

@@ -1,11 +1,16 @@
-// PgConnection's encodings and pipeline against a real PostgreSQL
+// PgConnection's encodings, pipeline and deadlines against a real PostgreSQL
 // (tests/support/postgres_cluster.hpp, which these tests FAIL without): what goes in through COPY
-// rows and array parameters comes back byte for byte, and a pipeline stops at its first failure.
+// rows and array parameters comes back byte for byte, a pipeline stops at its first failure, and
+// a connection has deadlines its connection string may change.
 
 #include "sync/profile_store/pg_connection.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -152,6 +157,52 @@ TEST_F(PgConnectionTest, APipelineStopsAtItsFirstFailureAndTheConnectionCarriesO
   EXPECT_EQ((*again)[1].Int(0, 0), 1);
   EXPECT_EQ(connection_->last_sqlstate(), "");
   EXPECT_TRUE(connection_->Query("SELECT 1"));
+}
+
+// Connect's deadlines (pg_connection.hpp) apply unless the connection string sets its own.
+TEST_F(PgConnectionTest, DeadlinesHaveDefaultsThatTheConnectionStringOverrides) {
+  const std::string bare = StrCat("host=127.0.0.1 port=", testing::SharedPostgresCluster().port(),
+                                  " user=kiosk_edge dbname=postgres");
+  auto defaults = PgConnection::Connect(bare);
+  ASSERT_TRUE(defaults) << defaults.error().message();
+  EXPECT_EQ(defaults->Option("connect_timeout"), "10");
+  EXPECT_EQ(defaults->Option("keepalives"), "1");
+  EXPECT_EQ(defaults->Option("keepalives_idle"), "30");
+  EXPECT_EQ(defaults->Option("keepalives_interval"), "10");
+  EXPECT_EQ(defaults->Option("keepalives_count"), "3");
+  EXPECT_EQ(defaults->Option("tcp_user_timeout"), "60000");
+  EXPECT_EQ(defaults->Option("port"), std::to_string(testing::SharedPostgresCluster().port()));
+
+  auto own = PgConnection::Connect(bare + " connect_timeout=4 keepalives_idle=5");
+  ASSERT_TRUE(own) << own.error().message();
+  EXPECT_EQ(own->Option("connect_timeout"), "4");
+  EXPECT_EQ(own->Option("keepalives_idle"), "5");
+  EXPECT_EQ(own->Option("tcp_user_timeout"), "60000");
+  EXPECT_EQ(own->Option("dbname"), "postgres");
+}
+
+// A server that takes the TCP connection and never answers: without a deadline of its own in the
+// connection string, Connect gives up after its default 10 s instead of waiting for good.
+TEST(PgConnectionDeadlineTest, AServerThatNeverAnswersFailsTheConnect) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);  // the kernel completes the handshake; nobody reads
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+
+  const auto start = std::chrono::steady_clock::now();
+  auto connection = PgConnection::Connect(
+      StrCat("host=127.0.0.1 port=", ntohs(address.sin_port), " user=x dbname=y sslmode=disable"));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ::close(listener);
+  ASSERT_FALSE(connection);
+  EXPECT_EQ(connection.error().kind(), ErrorKind::kUnavailable) << connection.error().message();
+  EXPECT_GE(waited, std::chrono::seconds(9));
+  EXPECT_LT(waited, std::chrono::seconds(30));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "sync/profile_store/pg_connection.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <charconv>
 #include <memory>
@@ -12,7 +13,15 @@
 namespace kiosk_edge {
 namespace {
 
-void IgnoreNotice(void*, const char*) {}
+// Notices are dropped, except the FATAL one a server sends to an idle session it ends (libpq
+// hands what an idle connection receives to the notice receiver): it sets `*ended`.
+void NoteSessionEnded(void* ended, const PGresult* notice) {
+  const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity != nullptr &&
+      (std::string_view(severity) == "FATAL" || std::string_view(severity) == "PANIC")) {
+    *static_cast<bool*>(ended) = true;
+  }
+}
 
 ErrorKind KindOfSqlstate(std::string_view sqlstate) {
   if (IsRetryable(sqlstate)) return ErrorKind::kUnavailable;
@@ -110,11 +119,17 @@ Result<PgConnection> PgConnection::Connect(const std::string& conninfo) {
         ErrorKind::kUnavailable,
         StrCat("postgres: cannot connect: ", FirstLine(PQerrorMessage(connection.connection_))));
   }
-  PQsetNoticeProcessor(connection.connection_, IgnoreNotice, nullptr);
-  if (PQsetClientEncoding(connection.connection_, "UTF8") != 0) {
+  if (auto set_up = connection.SetUpSession(); !set_up) return set_up.error();
+  return connection;
+}
+
+Result<void> PgConnection::SetUpSession() {
+  *ended_by_server_ = false;
+  PQsetNoticeReceiver(connection_, NoteSessionEnded, ended_by_server_.get());
+  if (PQsetClientEncoding(connection_, "UTF8") != 0) {
     return Error(ErrorKind::kIo, "postgres: cannot set client encoding UTF8");
   }
-  return connection;
+  return {};
 }
 
 std::optional<std::string> PgConnection::Option(std::string_view keyword) const {
@@ -131,12 +146,14 @@ std::optional<std::string> PgConnection::Option(std::string_view keyword) const 
 
 PgConnection::PgConnection(PgConnection&& other) noexcept
     : connection_(std::exchange(other.connection_, nullptr)),
+      ended_by_server_(std::move(other.ended_by_server_)),
       last_sqlstate_(std::move(other.last_sqlstate_)) {}
 
 PgConnection& PgConnection::operator=(PgConnection&& other) noexcept {
   if (this != &other) {
     if (connection_ != nullptr) PQfinish(connection_);
     connection_ = std::exchange(other.connection_, nullptr);
+    ended_by_server_ = std::move(other.ended_by_server_);
     last_sqlstate_ = std::move(other.last_sqlstate_);
   }
   return *this;
@@ -340,17 +357,24 @@ bool PgConnection::Broken() const {
   return connection_ == nullptr || PQstatus(connection_) != CONNECTION_OK;
 }
 
+bool PgConnection::Lost() {
+  // The server's goodbye is a FATAL message (NoteSessionEnded), then the end of the stream, which
+  // fails the read and breaks the connection. The message is enough: the server sends it before
+  // it lets the session go. Reading stops when nothing more has arrived.
+  while (!Broken() && !*ended_by_server_) {
+    pollfd socket{PQsocket(connection_), POLLIN, 0};
+    if (poll(&socket, 1, 0) != 1 || PQconsumeInput(connection_) == 0) break;
+  }
+  return Broken() || *ended_by_server_;
+}
+
 Result<void> PgConnection::Reset() {
   PQreset(connection_);
   if (Broken()) {
     return Error(ErrorKind::kUnavailable,
                  StrCat("postgres: cannot reconnect: ", FirstLine(PQerrorMessage(connection_))));
   }
-  PQsetNoticeProcessor(connection_, IgnoreNotice, nullptr);
-  if (PQsetClientEncoding(connection_, "UTF8") != 0) {
-    return Error(ErrorKind::kIo, "postgres: cannot set client encoding UTF8");
-  }
-  return {};
+  return SetUpSession();
 }
 
 // ---- PgArray ----

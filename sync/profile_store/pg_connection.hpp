@@ -10,6 +10,7 @@
 // SQLSTATE, never the DETAIL line (which may quote row values).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -146,6 +147,10 @@ class PgConnection {
   // True when the connection is lost; Reset() then reconnects (prepared statements and session
   // settings are gone: the owner sets them up again).
   bool Broken() const;
+  // Broken(), or lost while idle: a server that ends an idle session (restart, failover,
+  // pg_terminate_backend) says so and closes the socket, which libpq reads only at the next
+  // call. This reads what has arrived, without blocking. For use between calls, never inside one.
+  bool Lost();
   Result<void> Reset();
 
   // The value in effect of a libpq connection option ("connect_timeout"), or nothing when unset.
@@ -156,12 +161,17 @@ class PgConnection {
 
  private:
   explicit PgConnection(pg_conn* connection) : connection_(connection) {}
+  // After a connect or reconnect: notices dropped but the server's goodbye, UTF-8.
+  Result<void> SetUpSession();
   // result_format: 0 text, 1 binary.
   Result<PgResult> QueryIn(std::string_view sql, const PgParams& params, int result_format);
   Error ResultError(pg_result* result, std::string_view what);
   Result<PgResult> Check(pg_result* result, std::string_view what);
 
   pg_conn* connection_;
+  // Set when the server ends the session (NoteSessionEnded, read by Lost). On the heap: libpq
+  // holds its address, which must survive a move of the connection.
+  std::unique_ptr<bool> ended_by_server_ = std::make_unique<bool>(false);
   std::string last_sqlstate_;
 };
 

@@ -498,7 +498,7 @@ Result<void> PostgresSession::Setup() {
 }
 
 Result<void> PostgresSession::EnsureConnected() {
-  if (!connection_.Broken()) return {};
+  if (!connection_.Lost()) return {};
   if (auto reset = connection_.Reset(); !reset) return reset.error();
   return Setup();
 }

@@ -21,7 +21,8 @@ class PostgresSession {
                                                         const std::string& schema);
 
   PgConnection& connection() { return connection_; }
-  // Reconnects and sets up again when the connection was lost.
+  // Reconnects and sets up again when the connection was lost, also while it sat idle
+  // (PgConnection::Lost). PostgresStore calls it on every session it lends.
   Result<void> EnsureConnected();
 
   // WriteBatch in one transaction; retried (up to 5 times) when PostgreSQL aborts it for a

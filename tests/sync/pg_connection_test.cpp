@@ -1,7 +1,8 @@
 // PgConnection's encodings, pipeline and deadlines against a real PostgreSQL
 // (tests/support/postgres_cluster.hpp, which these tests FAIL without): what goes in through COPY
-// rows and array parameters comes back byte for byte, a pipeline stops at its first failure, and
-// a connection has deadlines its connection string may change.
+// rows and array parameters comes back byte for byte, a pipeline stops at its first failure, a
+// session the server ended is seen as lost, and a connection has deadlines its connection string
+// may change.
 
 #include "sync/profile_store/pg_connection.hpp"
 
@@ -157,6 +158,32 @@ TEST_F(PgConnectionTest, APipelineStopsAtItsFirstFailureAndTheConnectionCarriesO
   EXPECT_EQ((*again)[1].Int(0, 0), 1);
   EXPECT_EQ(connection_->last_sqlstate(), "");
   EXPECT_TRUE(connection_->Query("SELECT 1"));
+}
+
+// A session the server ends while the connection sits idle (a restart, a failover) is Lost before
+// the next call, which would fail on it; a live one is not; Reset connects again.
+TEST_F(PgConnectionTest, ASessionTheServerEndsWhileIdleIsLostBeforeTheNextCall) {
+  auto pid = connection_->Query("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid) << pid.error().message();
+  EXPECT_FALSE(connection_->Lost());
+  EXPECT_FALSE(connection_->Lost());  // and asking changes nothing
+
+  auto admin = PgConnection::Connect(testing::SharedPostgresCluster().conninfo());
+  ASSERT_TRUE(admin) << admin.error().message();
+  // Returns once the session is gone (up to 10 s), its goodbye sent.
+  auto ended = admin->Query("SELECT pg_terminate_backend($1::integer, 10000)", {pid->Text(0, 0)});
+  ASSERT_TRUE(ended) << ended.error().message();
+  ASSERT_TRUE(ended->Bool(0, 0));
+
+  EXPECT_FALSE(connection_->Broken());  // libpq has not read since
+  EXPECT_TRUE(connection_->Lost());
+  EXPECT_TRUE(connection_->Lost());
+  auto reset = connection_->Reset();
+  ASSERT_TRUE(reset) << reset.error().message();
+  EXPECT_FALSE(connection_->Lost());
+  auto again = connection_->Query("SELECT pg_backend_pid()");
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_NE(again->Text(0, 0), pid->Text(0, 0));
 }
 
 // Connect's deadlines (pg_connection.hpp) apply unless the connection string sets its own.

@@ -2,7 +2,10 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+#include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <memory>
 #include <utility>
@@ -129,7 +132,60 @@ Result<void> PgConnection::SetUpSession() {
   if (PQsetClientEncoding(connection_, "UTF8") != 0) {
     return Error(ErrorKind::kIo, "postgres: cannot set client encoding UTF8");
   }
+  if (call_timeout_ > std::chrono::milliseconds::zero()) {
+    return Exec(StrCat("SET statement_timeout = ", call_timeout_.count()));
+  }
   return {};
+}
+
+Result<void> PgConnection::SetCallTimeout(std::chrono::milliseconds timeout) {
+  call_timeout_ = std::max(timeout, std::chrono::milliseconds::zero());
+  return Exec(StrCat("SET statement_timeout = ", call_timeout_.count()));
+}
+
+void PgConnection::StartCall() {
+  timed_out_ = false;
+  deadline_ = std::chrono::steady_clock::now() + call_timeout_ + kAnswerGrace;
+}
+
+void PgConnection::AwaitResult() {
+  while (!Broken() && PQisBusy(connection_) == 1) {
+    int wait_ms = -1;
+    if (call_timeout_ > std::chrono::milliseconds::zero()) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+          deadline_ - std::chrono::steady_clock::now());
+      wait_ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1 << 30));
+    }
+    pollfd socket{PQsocket(connection_), POLLIN, 0};
+    const int ready = poll(&socket, 1, wait_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      // No answer in time: the connection is given up, which libpq sees at its next read.
+      timed_out_ = true;
+      ::shutdown(PQsocket(connection_), SHUT_RDWR);
+    }
+    if (PQconsumeInput(connection_) == 0) return;  // lost: PQgetResult reports it
+  }
+}
+
+pg_result* PgConnection::NextResult() {
+  AwaitResult();
+  return PQgetResult(connection_);
+}
+
+pg_result* PgConnection::Finish(int sent) {
+  if (sent != 1) return nullptr;
+  pg_result* last = nullptr;
+  while (pg_result* next = NextResult()) {
+    PQclear(last);
+    last = next;
+    const ExecStatusType status = PQresultStatus(next);
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH ||
+        Broken()) {
+      break;
+    }
+  }
+  return last;
 }
 
 std::optional<std::string> PgConnection::Option(std::string_view keyword) const {
@@ -147,6 +203,9 @@ std::optional<std::string> PgConnection::Option(std::string_view keyword) const 
 PgConnection::PgConnection(PgConnection&& other) noexcept
     : connection_(std::exchange(other.connection_, nullptr)),
       ended_by_server_(std::move(other.ended_by_server_)),
+      call_timeout_(other.call_timeout_),
+      deadline_(other.deadline_),
+      timed_out_(other.timed_out_),
       last_sqlstate_(std::move(other.last_sqlstate_)) {}
 
 PgConnection& PgConnection::operator=(PgConnection&& other) noexcept {
@@ -154,6 +213,9 @@ PgConnection& PgConnection::operator=(PgConnection&& other) noexcept {
     if (connection_ != nullptr) PQfinish(connection_);
     connection_ = std::exchange(other.connection_, nullptr);
     ended_by_server_ = std::move(other.ended_by_server_);
+    call_timeout_ = other.call_timeout_;
+    deadline_ = other.deadline_;
+    timed_out_ = other.timed_out_;
     last_sqlstate_ = std::move(other.last_sqlstate_);
   }
   return *this;
@@ -169,7 +231,10 @@ Error PgConnection::ResultError(pg_result* result, std::string_view what) {
   const char* primary =
       result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   const std::string message =
-      primary != nullptr ? std::string(primary) : FirstLine(PQerrorMessage(connection_));
+      timed_out_           ? StrCat("no answer within ", (call_timeout_ + kAnswerGrace).count(),
+                                    " ms; connection dropped")
+      : primary != nullptr ? std::string(primary)
+                           : FirstLine(PQerrorMessage(connection_));
   const ErrorKind kind = Broken() || (last_sqlstate_.empty() && result == nullptr)
                              ? ErrorKind::kUnavailable
                              : KindOfSqlstate(last_sqlstate_);
@@ -190,8 +255,9 @@ Result<PgResult> PgConnection::Check(pg_result* raw, std::string_view what) {
 
 Result<void> PgConnection::Exec(std::string_view sql) {
   const std::string text(sql);
-  // Several statements: PQexec returns the last result; an error stops at the failing one.
-  auto result = Check(PQexec(connection_, text.c_str()), "exec");
+  // Several statements: Finish returns the last result; an error stops at the failing one.
+  StartCall();
+  auto result = Check(Finish(PQsendQuery(connection_, text.c_str())), "exec");
   if (!result) return result.error();
   return {};
 }
@@ -221,14 +287,16 @@ Result<PgResult> PgConnection::QueryIn(std::string_view sql, const PgParams& par
                                        int result_format) {
   const std::string text(sql);
   const RawParams raw(params);
-  return Check(PQexecParams(connection_, text.c_str(), raw.count(), nullptr, raw.values.data(),
-                            nullptr, nullptr, result_format),
+  StartCall();
+  return Check(Finish(PQsendQueryParams(connection_, text.c_str(), raw.count(), nullptr,
+                                        raw.values.data(), nullptr, nullptr, result_format)),
                "query");
 }
 
 Result<void> PgConnection::Prepare(const std::string& name, std::string_view sql) {
   const std::string text(sql);
-  auto result = Check(PQprepare(connection_, name.c_str(), text.c_str(), 0, nullptr),
+  StartCall();
+  auto result = Check(Finish(PQsendPrepare(connection_, name.c_str(), text.c_str(), 0, nullptr)),
                       StrCat("prepare ", name));
   if (!result) return result.error();
   return {};
@@ -236,12 +304,14 @@ Result<void> PgConnection::Prepare(const std::string& name, std::string_view sql
 
 Result<PgResult> PgConnection::Run(const std::string& name, const PgParams& params) {
   const RawParams raw(params);
-  return Check(PQexecPrepared(connection_, name.c_str(), raw.count(), raw.values.data(), nullptr,
-                              nullptr, 0),
+  StartCall();
+  return Check(Finish(PQsendQueryPrepared(connection_, name.c_str(), raw.count(), raw.values.data(),
+                                          nullptr, nullptr, 0)),
                name);
 }
 
 Result<std::vector<PgResult>> PgConnection::RunPipeline(std::span<const PgCommand> commands) {
+  StartCall();
   if (PQenterPipelineMode(connection_) != 1) {
     return Error(ErrorKind::kUnavailable, StrCat("postgres: cannot enter pipeline mode: ",
                                                  FirstLine(PQerrorMessage(connection_))));
@@ -275,7 +345,7 @@ Result<std::vector<PgResult>> PgConnection::RunPipeline(std::span<const PgComman
   std::size_t command = 0;
   bool command_answered = false;
   while (synced) {
-    pg_result* raw = PQgetResult(connection_);
+    pg_result* raw = NextResult();
     if (raw == nullptr) {
       if (Broken() || command >= queued) {
         if (!failure) {
@@ -318,7 +388,8 @@ Result<std::vector<PgResult>> PgConnection::RunPipeline(std::span<const PgComman
 
 Result<void> PgConnection::CopyIn(std::string_view copy_statement, std::string_view rows) {
   const std::string text(copy_statement);
-  pg_result* started = PQexec(connection_, text.c_str());
+  StartCall();
+  pg_result* started = Finish(PQsendQuery(connection_, text.c_str()));
   if (started == nullptr || PQresultStatus(started) != PGRES_COPY_IN) {
     auto failed = Check(started, "copy");
     if (!failed) return failed.error();
@@ -331,18 +402,18 @@ Result<void> PgConnection::CopyIn(std::string_view copy_statement, std::string_v
     const std::string_view piece = rows.substr(at, kPiece);
     if (PQputCopyData(connection_, piece.data(), static_cast<int>(piece.size())) != 1) {
       (void)PQputCopyEnd(connection_, "send failed");
-      while (pg_result* rest = PQgetResult(connection_)) PQclear(rest);
+      while (pg_result* rest = NextResult()) PQclear(rest);
       return Error(ErrorKind::kUnavailable,
                    StrCat("postgres: copy: ", FirstLine(PQerrorMessage(connection_))));
     }
   }
   if (PQputCopyEnd(connection_, nullptr) != 1) {
-    while (pg_result* rest = PQgetResult(connection_)) PQclear(rest);
+    while (pg_result* rest = NextResult()) PQclear(rest);
     return Error(ErrorKind::kUnavailable,
                  StrCat("postgres: copy: ", FirstLine(PQerrorMessage(connection_))));
   }
   Result<void> outcome;
-  while (pg_result* result = PQgetResult(connection_)) {
+  while (pg_result* result = NextResult()) {
     if (outcome) {
       auto checked = Check(result, "copy");
       if (!checked) outcome = checked.error();

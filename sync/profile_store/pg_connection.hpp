@@ -9,6 +9,7 @@
 // for integrity and data errors, kIo otherwise. Messages carry PostgreSQL's primary message and
 // SQLSTATE, never the DETAIL line (which may quote row values).
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -144,6 +145,14 @@ class PgConnection {
   // (see PgCopyRows). The rows are all in or none are (within the surrounding transaction).
   Result<void> CopyIn(std::string_view copy_statement, std::string_view rows);
 
+  // Bounds every later call, and keeps bounding them after a Reset. PostgreSQL is asked to cancel
+  // a statement running longer than `timeout` (statement_timeout: the call fails with
+  // kUnavailable, sqlstate 57014, and the connection carries on); a call with no answer
+  // `timeout` + 2 s after it started, from a server that cannot even cancel (stopped, its disk
+  // hung), fails with kUnavailable and drops the connection (Broken; Reset reconnects). 0: calls
+  // wait for good, the default, for migrations. Writes are bounded by tcp_user_timeout (Connect).
+  Result<void> SetCallTimeout(std::chrono::milliseconds timeout);
+
   // True when the connection is lost; Reset() then reconnects (prepared statements and session
   // settings are gone: the owner sets them up again).
   bool Broken() const;
@@ -161,8 +170,22 @@ class PgConnection {
 
  private:
   explicit PgConnection(pg_conn* connection) : connection_(connection) {}
-  // After a connect or reconnect: notices dropped but the server's goodbye, UTF-8.
+  // After a connect or reconnect: notices dropped but the server's goodbye, UTF-8, the call
+  // timeout.
   Result<void> SetUpSession();
+
+  // How long past the call timeout an answer is awaited before the connection is dropped.
+  static constexpr std::chrono::milliseconds kAnswerGrace{2000};
+  // Every call begins here: its deadline is set.
+  void StartCall();
+  // Waits until PQgetResult would not block, at most until the call's deadline; then drops the
+  // connection.
+  void AwaitResult();
+  // PQgetResult within the call's deadline.
+  pg_result* NextResult();
+  // The last result of the query PQsend* just sent (`sent`: what it returned), as PQexec gives
+  // it; nullptr when it was not sent.
+  pg_result* Finish(int sent);
   // result_format: 0 text, 1 binary.
   Result<PgResult> QueryIn(std::string_view sql, const PgParams& params, int result_format);
   Error ResultError(pg_result* result, std::string_view what);
@@ -172,6 +195,9 @@ class PgConnection {
   // Set when the server ends the session (NoteSessionEnded, read by Lost). On the heap: libpq
   // holds its address, which must survive a move of the connection.
   std::unique_ptr<bool> ended_by_server_ = std::make_unique<bool>(false);
+  std::chrono::milliseconds call_timeout_{0};
+  std::chrono::steady_clock::time_point deadline_;  // of the running call
+  bool timed_out_ = false;                          // the running call had no answer in time
   std::string last_sqlstate_;
 };
 

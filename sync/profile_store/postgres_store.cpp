@@ -34,6 +34,11 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOp
   if (auto filled = store->BackfillWithdrawalEvents(); !filled) {
     return filled.error().WithContext("profile store");
   }
+  for (const auto& session : store->idle_) {
+    if (auto bounded = session->connection().SetCallTimeout(options.call_timeout); !bounded) {
+      return bounded.error().WithContext("profile store");
+    }
+  }
   return store;
 }
 

@@ -6,6 +6,7 @@
 // serialization race is retried. Events go in with COPY, one transaction per batch, committed
 // with the server's own durability settings.
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,9 @@ struct PostgresStoreOptions {
   std::string schema = "profile_store";
   // Connections kept open; one call uses one at a time.
   int connections = 4;
+  // Bounds each PostgreSQL call (PgConnection::SetCallTimeout) once the store is open;
+  // migrations at Open are not bounded. A call may first wait for a free connection.
+  std::chrono::milliseconds call_timeout{60'000};
 };
 
 class PostgresSession;  // one pooled connection with its prepared statements

@@ -140,7 +140,8 @@ Result<std::unique_ptr<Opened>> Open(const ProfileStoreConfig& config, Opener op
   if (!identity) return identity.error();
   opened->identity.emplace(std::move(*identity));
   if (config.backend == "postgres") {
-    PostgresStoreOptions options{.conninfo = config.postgres_url};
+    PostgresStoreOptions options{.conninfo = config.postgres_url,
+                                 .call_timeout = config.postgres_call_timeout};
     if (opener == Opener::kCommand) options.connections = 1;
     auto store = PostgresStore::Open(options, *opened->identity, SystemClock());
     if (!store) return store.error().WithContext("PostgreSQL");

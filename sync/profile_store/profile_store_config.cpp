@@ -122,6 +122,8 @@ Result<ProfileStoreConfig> ReadProfileStoreConfig(ConfigFile& file) {
 
   file.ReadChoice("storage.backend", config.backend, {"sqlite", "postgres"});
   file.Read("storage.postgres_url", config.postgres_url);
+  file.Read("storage.postgres_call_timeout_ms", config.postgres_call_timeout, milliseconds(1'000),
+            milliseconds(3'600'000));
   if (config.backend == "postgres" && config.postgres_url.empty()) {
     file.AddError("storage.postgres_url", "must be set when storage.backend is \"postgres\"");
   }

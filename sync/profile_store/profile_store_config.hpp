@@ -36,6 +36,9 @@ struct ProfileStoreConfig {
   // connection string).
   std::string backend = "sqlite";
   std::string postgres_url;
+  // [storage] postgres_call_timeout_ms: how long one PostgreSQL call may take
+  // (PostgresStoreOptions::call_timeout).
+  std::chrono::milliseconds postgres_call_timeout{60'000};
   // [enrollment] token_valid_hours: how long a one-time enrollment token stays usable;
   // certificate_valid_days: the kiosk certificates profile-store signs.
   std::chrono::hours token_validity{24};

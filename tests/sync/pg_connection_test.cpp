@@ -1,13 +1,14 @@
 // PgConnection's encodings, pipeline and deadlines against a real PostgreSQL
 // (tests/support/postgres_cluster.hpp, which these tests FAIL without): what goes in through COPY
 // rows and array parameters comes back byte for byte, a pipeline stops at its first failure, a
-// session the server ended is seen as lost, and a connection has deadlines its connection string
-// may change.
+// session the server ended is seen as lost, a connection has deadlines its connection string
+// may change, and calls have the deadline SetCallTimeout gives them.
 
 #include "sync/profile_store/pg_connection.hpp"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -184,6 +185,51 @@ TEST_F(PgConnectionTest, ASessionTheServerEndsWhileIdleIsLostBeforeTheNextCall) 
   auto again = connection_->Query("SELECT pg_backend_pid()");
   ASSERT_TRUE(again) << again.error().message();
   EXPECT_NE(again->Text(0, 0), pid->Text(0, 0));
+}
+
+// The server cancels a statement that outruns the call timeout, and the connection carries on,
+// with the bound still set after a reconnect.
+TEST_F(PgConnectionTest, AStatementPastTheCallTimeoutIsCancelledAndTheConnectionCarriesOn) {
+  ASSERT_TRUE(connection_->SetCallTimeout(std::chrono::milliseconds(200)));
+  const auto start = std::chrono::steady_clock::now();
+  auto slept = connection_->Query("SELECT pg_sleep(10)");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(slept);
+  EXPECT_EQ(slept.error().kind(), ErrorKind::kUnavailable) << slept.error().message();
+  EXPECT_EQ(connection_->last_sqlstate(), "57014") << slept.error().message();
+  EXPECT_LT(waited, std::chrono::seconds(2));
+  EXPECT_FALSE(connection_->Lost());
+  EXPECT_TRUE(connection_->Query("SELECT 1"));
+
+  ASSERT_TRUE(connection_->Reset());
+  auto setting = connection_->Query("SHOW statement_timeout");
+  ASSERT_TRUE(setting) << setting.error().message();
+  EXPECT_EQ(setting->Text(0, 0), "200ms");
+}
+
+// A server that stops answering altogether (here its process is stopped, as a hung disk would
+// hold it): the call fails at its deadline and the connection is dropped; Reset connects again.
+TEST_F(PgConnectionTest, ACallTheServerNeverAnswersFailsAtItsDeadlineAndDropsTheConnection) {
+  auto pid = connection_->Query("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid) << pid.error().message();
+  ASSERT_TRUE(connection_->SetCallTimeout(std::chrono::milliseconds(200)));
+  const pid_t backend = static_cast<pid_t>(pid->Int(0, 0));
+  ASSERT_EQ(::kill(backend, SIGSTOP), 0) << "cannot stop the server's process";
+  const auto start = std::chrono::steady_clock::now();
+  auto answer = connection_->Query("SELECT 1");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(::kill(backend, SIGCONT), 0);
+  ASSERT_FALSE(answer);
+  EXPECT_EQ(answer.error().kind(), ErrorKind::kUnavailable);
+  EXPECT_NE(answer.error().message().find("no answer within 2200 ms"), std::string::npos)
+      << answer.error().message();
+  EXPECT_GE(waited, std::chrono::milliseconds(2200));
+  EXPECT_LT(waited, std::chrono::seconds(10));
+  EXPECT_TRUE(connection_->Broken());
+
+  ASSERT_TRUE(connection_->Reset());
+  auto again = connection_->Query("SELECT 1");
+  EXPECT_TRUE(again) << again.error().message();
 }
 
 // Connect's deadlines (pg_connection.hpp) apply unless the connection string sets its own.

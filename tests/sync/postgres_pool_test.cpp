@@ -1,9 +1,12 @@
 // PostgresStore's pool against a real PostgreSQL (tests/support/postgres_cluster.hpp, which these
 // tests FAIL without): sessions the server ended while they sat idle, as a restart or a failover
-// of the database does, are replaced before they are lent, so no call fails for them.
+// of the database does, are replaced before they are lent, so no call fails for them; a call the
+// server never answers fails at its deadline, and the connection is replaced.
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,6 +61,46 @@ TEST(PostgresPoolTest, CallsAfterTheServerEndedEveryIdleSessionAreAnswered) {
     ASSERT_TRUE(answer) << answer.error().message();
     EXPECT_EQ(answer->high_water, 10);
   }
+}
+
+// A database server that stops answering (its process stopped, as a hung disk would hold it):
+// the batch fails at the call's deadline instead of holding the call for good, and once the
+// server is back the kiosk's retry of the same batch is answered on a new connection.
+TEST(PostgresPoolTest, ABatchTheServerNeverAnswersFailsAtTheDeadlineAndItsRetryIsAnswered) {
+  auto identity = testing::TestHqIdentity(std::string(32, 'k'));
+  ASSERT_TRUE(identity) << identity.error().message();
+  auto& cluster = testing::SharedPostgresCluster();
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  const std::string schema = cluster.FreshSchema();
+  PostgresStoreOptions options{StrCat(cluster.conninfo(), " application_name=", schema), schema, 1};
+  options.call_timeout = std::chrono::milliseconds(300);
+  FakeClock clock;
+  auto store = PostgresStore::Open(options, *identity, clock);
+  ASSERT_TRUE(store) << store.error().message();
+
+  auto admin = testing::ConnectToSharedCluster();
+  ASSERT_TRUE(admin) << admin.error().message();
+  auto pid = admin->Query("SELECT pid FROM pg_stat_activity WHERE application_name = $1", {schema});
+  ASSERT_TRUE(pid) << pid.error().message();
+  ASSERT_EQ(pid->rows(), 1);
+  const pid_t backend = static_cast<pid_t>(pid->Int(0, 0));
+
+  const EventBatch batch = testing::ScanBatch("kiosk-0", "inc-0", 1, 10);
+  ASSERT_EQ(::kill(backend, SIGSTOP), 0) << "cannot stop the server's process";
+  const auto start = std::chrono::steady_clock::now();
+  auto unanswered = (*store)->Ingest(batch);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(::kill(backend, SIGCONT), 0);
+  ASSERT_FALSE(unanswered);
+  EXPECT_EQ(unanswered.error().kind(), ErrorKind::kUnavailable) << unanswered.error().message();
+  EXPECT_LT(waited, std::chrono::seconds(10));
+
+  auto retried = (*store)->Ingest(batch);
+  ASSERT_TRUE(retried) << retried.error().message();
+  EXPECT_EQ(retried->high_water, 10);
+  auto held = admin->Query(StrCat("SELECT count(*) FROM ", schema, ".events"));
+  ASSERT_TRUE(held) << held.error().message();
+  EXPECT_EQ(held->Int(0, 0), 10);
 }
 
 }  // namespace

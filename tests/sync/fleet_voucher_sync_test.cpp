@@ -2,7 +2,8 @@
 // once HQ's bundle reaches it, and the config pulls carry only the vouchers redeemed since the list
 // the kiosk holds (config_bundle.hpp): HQ answers `?redeemed_through=N` with what came after N,
 // a kiosk without the feature with the whole list in the first wire form, and a malformed
-// position with 400. A kiosk that enrolls gets a list longer than a page in pages.
+// position with 400. A kiosk that enrolls gets a list longer than a page in pages. HQ runs on
+// each storage backend.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -16,6 +17,7 @@
 #include "common/strings.hpp"
 #include "support/clerk.hpp"
 #include "support/eventually.hpp"
+#include "support/hq_database.hpp"
 #include "support/https_once.hpp"
 #include "support/journal_events.hpp"
 #include "support/phone.hpp"
@@ -29,6 +31,7 @@
 namespace kiosk_edge {
 namespace {
 
+using testing::Backend;
 using testing::Clerk;
 using testing::CounterRefuses;
 using testing::Eventually;
@@ -101,14 +104,26 @@ bool Holds(const RedeemedVouchers& redeemed, const std::string& key) {
                      [&key](const RedeemedVoucher& voucher) { return voucher.key == key; });
 }
 
-TEST(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
-  TempDir dir;
-  RunningProfileStore hq(dir.path() / "hq");
+// dir_ holds HQ's config for this test's backend.
+class FleetVoucherSyncTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(storage_.ok()) << storage_.error();
+    hq_config_ = dir_.Write("profile-store.toml", storage_.ConfigToml());
+  }
+
+  TempDir dir_;
+  testing::HqDatabase storage_{GetParam(), dir_.path() / "hq"};
+  std::filesystem::path hq_config_;
+};
+
+TEST_P(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
+  RunningProfileStore hq(dir_.path() / "hq", 0, hq_config_);
   ASSERT_NE(hq.port(), 0);
-  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir.path() / "a", "kiosk-fleet-a"));
-  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir.path() / "b", "kiosk-fleet-b"));
-  RunningAgent a(dir.path() / "a", FleetVoucherAgentConfig("kiosk-fleet-a"));
-  RunningAgent b(dir.path() / "b", FleetVoucherAgentConfig("kiosk-fleet-b"));
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "a", "kiosk-fleet-a"));
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "b", "kiosk-fleet-b"));
+  RunningAgent a(dir_.path() / "a", FleetVoucherAgentConfig("kiosk-fleet-a"));
+  RunningAgent b(dir_.path() / "b", FleetVoucherAgentConfig("kiosk-fleet-b"));
   ASSERT_NE(a.port(), 0);
   ASSERT_NE(b.port(), 0);
 
@@ -188,15 +203,14 @@ TEST(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
 
 // More live fleet redemptions than a page holds: a kiosk that enrolls pulls the list page after
 // page, each with the fleet's version, and HQ answers 304 only once the kiosk holds the end.
-TEST(FleetVoucherSyncTest, AKioskThatEnrollsGetsALongListInPages) {
-  TempDir dir;
-  RunningProfileStore hq(dir.path() / "hq");
+TEST_P(FleetVoucherSyncTest, AKioskThatEnrollsGetsALongListInPages) {
+  RunningProfileStore hq(dir_.path() / "hq", 0, hq_config_);
   ASSERT_NE(hq.port(), 0);
-  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir.path() / "a", "kiosk-fleet-a"));
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "a", "kiosk-fleet-a"));
   const std::string ca = ReadSmallFile(hq.ca_file()).value();
   const testing::ClientIdentity a_identity{
-      ReadSmallFile(dir.path() / "a" / "state" / "hq-client-cert.pem").value(),
-      ReadSmallFile(dir.path() / "a" / "state" / "device-key.pem").value()};
+      ReadSmallFile(dir_.path() / "a" / "state" / "hq-client-cert.pem").value(),
+      ReadSmallFile(dir_.path() / "a" / "state" / "device-key.pem").value()};
   // Kiosk A's redemptions reach HQ as its batches would.
   constexpr std::int64_t kRedeemed = kRedeemedPagePositions + 10;
   const std::int64_t expires_s = UnixMs(SystemClock().WallNow()) / 1000 + 30 * 86'400;
@@ -252,8 +266,8 @@ TEST(FleetVoucherSyncTest, AKioskThatEnrollsGetsALongListInPages) {
   EXPECT_EQ(pull(page_2.redeemed.end(), etag).status, 304u);
 
   // A kiosk-agent that enrolls now holds the whole list after its first pulls.
-  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir.path() / "b", "kiosk-fleet-b"));
-  RunningAgent b(dir.path() / "b", FleetVoucherAgentConfig("kiosk-fleet-b"));
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "b", "kiosk-fleet-b"));
+  RunningAgent b(dir_.path() / "b", FleetVoucherAgentConfig("kiosk-fleet-b"));
   ASSERT_NE(b.port(), 0);
   ASSERT_TRUE(Eventually([&] { return SavedRedeemed(b).through == kRedeemed; }))
       << "kiosk B holds the list through " << SavedRedeemed(b).through;
@@ -262,6 +276,9 @@ TEST(FleetVoucherSyncTest, AKioskThatEnrollsGetsALongListInPages) {
   EXPECT_FALSE(held.more);
   ASSERT_EQ(b.Stop(), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, FleetVoucherSyncTest, testing::BothBackends(),
+                         testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

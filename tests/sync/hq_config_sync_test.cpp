@@ -2,13 +2,14 @@
 // through the config bundle. HQ's config defines a channel and HQ rotates its key; once the kiosk
 // has pulled the bundle, the codes HQ prints for that channel (under the new key and, during the
 // overlap, the old one) are valid scans of it on the kiosk, the kiosk's own pre-enrollment codes
-// still verify, and a forged code is recorded as invalid.
+// still verify, and a forged code is recorded as invalid. HQ runs on each storage backend.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "common/strings.hpp"
 #include "support/eventually.hpp"
+#include "support/hq_database.hpp"
 #include "support/http_client.hpp"
 #include "support/journal_events.hpp"
 #include "support/running_agent.hpp"
@@ -18,6 +19,7 @@
 namespace kiosk_edge {
 namespace {
 
+using testing::Backend;
 using testing::Eventually;
 using testing::RunCommand;
 using testing::RunningAgent;
@@ -62,9 +64,14 @@ int Get(std::uint16_t port, const std::string& path) {
   return testing::HttpExchange(port, "GET", path).status;
 }
 
-TEST(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKiosk) {
+class HqConfigSyncTest : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKiosk) {
   TempDir dir;
-  const auto hq_config = dir.Write("profile-store.toml", kHqConfig);
+  const testing::HqDatabase storage(GetParam(), dir.path() / "hq");
+  ASSERT_TRUE(storage.ok()) << storage.error();
+  const auto hq_config =
+      dir.Write("profile-store.toml", StrCat(kHqConfig, "\n", storage.ConfigToml()));
   RunningProfileStore hq(dir.path() / "hq", 0, hq_config);
   ASSERT_NE(hq.port(), 0);
   const std::string before_rotation = HqChannelCode(hq, kChannel);
@@ -140,6 +147,8 @@ TEST(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKiosk) {
   EXPECT_EQ(agent.Stop(&agent_log), 0) << agent_log;
   EXPECT_EQ(hq.Stop(), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, HqConfigSyncTest, testing::BothBackends(), testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

@@ -1,5 +1,6 @@
 // Issue 7 with real processes: an enrolled kiosk syncs on `kioskctl sync now`, `kioskctl status`
-// reports it, and kiosk-agent's and profile-store's /metrics count the same batches exactly.
+// reports it, and kiosk-agent's and profile-store's /metrics count the same batches exactly. HQ
+// runs on each storage backend.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -10,6 +11,7 @@
 #include "common/files.hpp"
 #include "common/local_http_client.hpp"
 #include "common/strings.hpp"
+#include "support/hq_database.hpp"
 #include "support/http_client.hpp"
 #include "support/kiosk_https.hpp"
 #include "support/metrics_text.hpp"
@@ -23,6 +25,7 @@
 namespace kiosk_edge {
 namespace {
 
+using testing::Backend;
 using testing::HttpExchange;
 using testing::Kioskctl;
 using testing::LineStartingWith;
@@ -35,11 +38,16 @@ using testing::WriteKioskCertificate;
 
 constexpr char kMetricsKioskId[] = "kiosk-metrics-1";
 
-TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
+class MetricsSyncTest : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
   TempDir dir;
+  const testing::HqDatabase storage(GetParam(), dir.path() / "hq");
+  ASSERT_TRUE(storage.ok()) << storage.error();
   const std::string api_token = NewHqApiToken().value();
   const auto hq_config =
-      dir.Write("profile-store.toml", HqApiTokenConfigLines("monitoring", api_token));
+      dir.Write("profile-store.toml",
+                StrCat(HqApiTokenConfigLines("monitoring", api_token), "\n", storage.ConfigToml()));
   auto hq = std::make_unique<RunningProfileStore>(dir.path() / "hq", 0, hq_config);
   ASSERT_NE(hq->port(), 0);
   // The kiosk serves phones over [https] (for long enough not to need attention) and reports
@@ -155,6 +163,8 @@ TEST(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
   EXPECT_TRUE(LineStartingWith(behind.out, "sync:").starts_with("sync:     HQ unreachable; "))
       << behind.out;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, MetricsSyncTest, testing::BothBackends(), testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

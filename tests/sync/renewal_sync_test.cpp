@@ -1,14 +1,15 @@
 // Issue 5 with real processes: a kiosk enrolled again while kiosk-agent runs. `kioskctl enroll`
 // with a new token certifies the kiosk again and HQ refuses the certificate before from then on;
-// the running agent takes the new one at once (kioskctl tells it), without a restart.
+// the running agent takes the new one at once (kioskctl tells it), without a restart. HQ runs on
+// each storage backend.
 #include <gtest/gtest.h>
 
 #include <regex>
 
 #include "common/files.hpp"
-#include "common/sqlite.hpp"
 #include "common/strings.hpp"
 #include "support/child_process.hpp"
+#include "support/hq_database.hpp"
 #include "support/http_client.hpp"
 #include "support/https_once.hpp"
 #include "support/phone.hpp"
@@ -19,6 +20,7 @@
 namespace kiosk_edge {
 namespace {
 
+using testing::Backend;
 using testing::HttpExchange;
 using testing::Kioskctl;
 using testing::Phone;
@@ -29,16 +31,21 @@ using testing::TempDir;
 
 constexpr char kRenewingKioskId[] = "kiosk-renewal-1";
 
-class RenewalSyncTest : public ::testing::Test {
+class RenewalSyncTest : public ::testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override { ASSERT_NE(hq_.port(), 0); }
+  void SetUp() override {
+    ASSERT_TRUE(storage_.ok()) << storage_.error();
+    hq_ = std::make_unique<RunningProfileStore>(
+        dir_.path() / "hq", 0, dir_.Write("profile-store.toml", storage_.ConfigToml()));
+    ASSERT_NE(hq_->port(), 0);
+  }
 
   // `kioskctl enroll` with a fresh token: its output.
   std::string Enroll() {
     const auto enrolled =
         RunProgram({KIOSKCTL_BINARY, "--config", config_.string(), "--state-dir", state_.string(),
-                    "enroll", "--hq", StrCat("https://127.0.0.1:", hq_.port()), "--token",
-                    hq_.EnrollToken(kRenewingKioskId), "--ca", hq_.ca_file().string()});
+                    "enroll", "--hq", StrCat("https://127.0.0.1:", hq_->port()), "--token",
+                    hq_->EnrollToken(kRenewingKioskId), "--ca", hq_->ca_file().string()});
     EXPECT_EQ(enrolled.exit_code, 0) << enrolled.out << enrolled.err;
     return enrolled.out;
   }
@@ -50,32 +57,25 @@ class RenewalSyncTest : public ::testing::Test {
     return synced.out + synced.err;
   }
 
-  // One count from HQ's database.
+  // One count from HQ's database (-1 when unreadable).
   std::int64_t HqCount(const std::string& sql) const {
-    DatabaseOptions options;
-    options.read_only = true;
-    auto db = Database::Open(hq_.database(), options);
-    EXPECT_TRUE(db) << db.error().message();
-    if (!db) return -1;
-    auto select = db->Prepare(sql);
-    EXPECT_TRUE(select) << select.error().message();
-    if (!select) return -1;
-    auto row = select->Step();
-    if (!row || !*row) return -1;
-    return select->ColumnInt(0);
+    auto rows = storage_.Rows(sql, {}, 1);
+    EXPECT_TRUE(rows) << rows.error().message();
+    return rows && rows->size() == 1 ? std::stoll(rows->front().front()) : -1;
   }
 
   TempDir dir_;
-  RunningProfileStore hq_{dir_.path() / "hq"};
+  testing::HqDatabase storage_{GetParam(), dir_.path() / "hq"};
+  std::unique_ptr<RunningProfileStore> hq_;
   const std::string agent_toml_ = StrCat("[kiosk]\nid = \"", kRenewingKioskId, "\"\n");
   const std::filesystem::path config_ = dir_.Write("kiosk-agent.toml", agent_toml_);
   const std::filesystem::path state_ = dir_.path() / "state";
 };
 
-TEST_F(RenewalSyncTest, EnrollingAgainRenewsTheRunningAgentsCertificate) {
+TEST_P(RenewalSyncTest, EnrollingAgainRenewsTheRunningAgentsCertificate) {
   EXPECT_EQ(
       Enroll(),
-      StrCat("kiosk ", kRenewingKioskId, " enrolled with HQ at https://127.0.0.1:", hq_.port(),
+      StrCat("kiosk ", kRenewingKioskId, " enrolled with HQ at https://127.0.0.1:", hq_->port(),
              "\nkiosk-agent is not running: it syncs with HQ from its next start\n"));
   RunningAgent agent(dir_.path(), agent_toml_);
   ASSERT_NE(agent.port(), 0);
@@ -90,7 +90,7 @@ TEST_F(RenewalSyncTest, EnrollingAgainRenewsTheRunningAgentsCertificate) {
       << renewed;
   EXPECT_NE(ReadSmallFile(state_ / "hq-client-cert.pem").value(), before);
   // HQ refuses the certificate before (in the handshake or with 403); the agent syncs regardless.
-  const auto old = testing::HttpsOnce(hq_.port(), ReadSmallFile(hq_.ca_file()).value(),
+  const auto old = testing::HttpsOnce(hq_->port(), ReadSmallFile(hq_->ca_file()).value(),
                                       {"GET", "/v1/sync/config", {}, ""}, {before, key});
   EXPECT_TRUE(!old || old->status == 403u) << old->status;
   EXPECT_TRUE(ScanAndSync(agent).starts_with("synced: "));
@@ -104,14 +104,15 @@ TEST_F(RenewalSyncTest, EnrollingAgainRenewsTheRunningAgentsCertificate) {
 
 // A kiosk enrolled for the first time while kiosk-agent runs syncs at once, and seals what
 // shoppers enter from then on for its HQ (not the demo key it started with): HQ opens the signup.
-TEST_F(RenewalSyncTest, AnAgentStartedBeforeTheKioskEnrolledSyncsWithoutARestart) {
+TEST_P(RenewalSyncTest, AnAgentStartedBeforeTheKioskEnrolledSyncsWithoutARestart) {
   RunningAgent agent(dir_.path(), agent_toml_);
   ASSERT_NE(agent.port(), 0);
   EXPECT_EQ(Kioskctl(agent, {"sync", "now"}).err,
             "kioskctl: this kiosk is not enrolled with HQ (kioskctl enroll)\n");
-  EXPECT_EQ(Enroll(), StrCat("kiosk ", kRenewingKioskId, " enrolled with HQ at https://127.0.0.1:",
-                             hq_.port(), "\nkiosk-agent: the kiosk enrolled with HQ: syncing with ",
-                             "https://127.0.0.1:", hq_.port(), "\n"));
+  EXPECT_EQ(Enroll(), StrCat("kiosk ", kRenewingKioskId,
+                             " enrolled with HQ at https://127.0.0.1:", hq_->port(),
+                             "\nkiosk-agent: the kiosk enrolled with HQ: syncing with ",
+                             "https://127.0.0.1:", hq_->port(), "\n"));
   Phone phone(agent.port(), "en");
   ASSERT_EQ(phone.SignUp("EL3-POSTER-V2", "Wei Zhang", "13812345678").status, 200);
   ASSERT_TRUE(ScanAndSync(agent).starts_with("synced: "));
@@ -120,6 +121,8 @@ TEST_F(RenewalSyncTest, AnAgentStartedBeforeTheKioskEnrolledSyncsWithoutARestart
   EXPECT_EQ(HqCount("SELECT count(*) FROM dead_letters"), 0);
   EXPECT_EQ(agent.Reload("HQ client certificate").find("restart"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, RenewalSyncTest, testing::BothBackends(), testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,20 @@ class HqDatabase {
     }
     if (!step) return step.error();
     return rows;
+  }
+
+  // The store in this process, as profile-store opens it (PostgreSQL: one connection), to seed
+  // it before profile-store starts.
+  Result<std::unique_ptr<StoreBackend>> OpenStore(const HqIdentity& identity,
+                                                  const Clock& clock) const {
+    if (backend_ == Backend::kSqlite) {
+      auto store = SqliteStore::Open(sqlite_file_, identity, clock);
+      if (!store) return store.error();
+      return std::unique_ptr<StoreBackend>(std::move(*store));
+    }
+    auto store = PostgresStore::Open({conninfo_, "profile_store", 1}, identity, clock);
+    if (!store) return store.error();
+    return std::unique_ptr<StoreBackend>(std::move(*store));
   }
 
   // Ends every session on the PostgreSQL database (pg_terminate_backend), as a restart or

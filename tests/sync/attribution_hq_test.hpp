@@ -2,10 +2,11 @@
 
 // A fixture for tests of HQ's API over HTTPS: a real profile-store holding the attribution
 // dataset of attribution_dataset.hpp (docs/attribution.md's worked example), with an HQ API
-// token, and GET with any token.
+// token, and GET with any token. Parameterised on HQ's storage backend.
 //
 //   class MyTest : public testing::AttributionHqTest {};
-//   TEST_F(MyTest, ...) { EXPECT_EQ(Get("/v1/channels", hq_.token).status, 200u); }
+//   TEST_P(MyTest, ...) { EXPECT_EQ(Get("/v1/channels", hq_.token).status, 200u); }
+//   INSTANTIATE_TEST_SUITE_P(Backends, MyTest, testing::BothBackends(), testing::BackendName);
 
 #include <gtest/gtest.h>
 
@@ -19,12 +20,12 @@
 
 namespace kiosk_edge::testing {
 
-class AttributionHqTest : public ::testing::Test {
+class AttributionHqTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     // The store's own keys do not matter to the reports: any dataset sealed for HQ will do.
     ASSERT_NO_FATAL_FAILURE(StartHqApiServer(
-        dir_, "tests",
+        dir_, GetParam(), "tests",
         [](const HqIdentity& identity) {
           return attribution::AttributionBatches(identity.public_key());
         },

@@ -1,6 +1,7 @@
 // HQ's API through a real profile-store process: bearer tokens (401 without one or with a wrong
 // one), 400 naming a bad parameter, the report as CSV and JSON, and `profile-store attribution`
-// printing it as a table. The store holds attribution_dataset.hpp, ingested before the start.
+// printing it as a table. The store holds attribution_dataset.hpp, ingested before the start, on
+// each backend in turn.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -68,14 +69,14 @@ class HqApiTest : public testing::AttributionHqTest {
   }
 };
 
-TEST_F(HqApiTest, RefusesARequestWithoutAToken) {
+TEST_P(HqApiTest, RefusesARequestWithoutAToken) {
   const HttpClientResponse response = Get("/v1/attribution", "");
   EXPECT_EQ(response.status, 401u);
   EXPECT_EQ(response.Header("www-authenticate"), R"(Bearer realm="kiosk-edge HQ")");
   EXPECT_EQ(response.body.find("COUNTER-2"), std::string::npos);
 }
 
-TEST_F(HqApiTest, RefusesAWrongToken) {
+TEST_P(HqApiTest, RefusesAWrongToken) {
   auto other = NewHqApiToken();
   ASSERT_TRUE(other);
   const HttpClientResponse response = Get("/v1/attribution", *other);
@@ -84,7 +85,7 @@ TEST_F(HqApiTest, RefusesAWrongToken) {
             R"(Bearer realm="kiosk-edge HQ", error="invalid_token")");
 }
 
-TEST_F(HqApiTest, NamesTheBadParameter) {
+TEST_P(HqApiTest, NamesTheBadParameter) {
   const HttpClientResponse response =
       Get("/v1/attribution?group_by=kiosk&" + std::string(kWindow), hq_.token);
   EXPECT_EQ(response.status, 400u);
@@ -93,7 +94,7 @@ TEST_F(HqApiTest, NamesTheBadParameter) {
   EXPECT_EQ(Get("/v1/attribution?from=2027-02-30", hq_.token).status, 400u);
 }
 
-TEST_F(HqApiTest, AnswersCsv) {
+TEST_P(HqApiTest, AnswersCsv) {
   const HttpClientResponse response =
       Get("/v1/attribution?format=csv&" + std::string(kWindow), hq_.token);
   EXPECT_EQ(response.status, 200u);
@@ -102,7 +103,7 @@ TEST_F(HqApiTest, AnswersCsv) {
   EXPECT_EQ(response.body, kChannelCsv);
 }
 
-TEST_F(HqApiTest, AnswersJsonWithTheQueryEchoed) {
+TEST_P(HqApiTest, AnswersJsonWithTheQueryEchoed) {
   const HttpClientResponse response =
       Get("/v1/attribution?group_by=day&model=first_touch&tz=%2B08:00&" + std::string(kWindow),
           hq_.token);
@@ -121,7 +122,7 @@ TEST_F(HqApiTest, AnswersJsonWithTheQueryEchoed) {
   EXPECT_EQ(json.at("totals").as_object().at("scans"), 12);
 }
 
-TEST_F(HqApiTest, FiltersByStoreAndEchoesTheFilter) {
+TEST_P(HqApiTest, FiltersByStoreAndEchoesTheFilter) {
   const HttpClientResponse response =
       Get("/v1/attribution?format=csv&store=store-2&" + std::string(kWindow), hq_.token);
   ASSERT_EQ(response.status, 200u) << response.body;
@@ -136,7 +137,7 @@ TEST_F(HqApiTest, FiltersByStoreAndEchoesTheFilter) {
   EXPECT_EQ(Get("/v1/attribution?store=&" + std::string(kWindow), hq_.token).status, 400u);
 }
 
-TEST_F(HqApiTest, ListsTheChannelCatalogue) {
+TEST_P(HqApiTest, ListsTheChannelCatalogue) {
   EXPECT_EQ(Get("/v1/channels", "").status, 401u);
   EXPECT_EQ(Get("/v1/channels?store=store-1", hq_.token).status, 400u);
   const HttpClientResponse response = Get("/v1/channels", hq_.token);
@@ -158,7 +159,7 @@ TEST_F(HqApiTest, ListsTheChannelCatalogue) {
                       }));
 }
 
-TEST_F(HqApiTest, TheCommandLinePrintsATable) {
+TEST_P(HqApiTest, TheCommandLinePrintsATable) {
   int status = -1;
   const auto lines =
       Cli({"--from", "2027-03-01", "--to", "2027-03-03", "--group-by", "store"}, &status);
@@ -178,7 +179,7 @@ TEST_F(HqApiTest, TheCommandLinePrintsATable) {
   EXPECT_TRUE(store_seen && total_seen) << ::testing::PrintToString(lines);
 }
 
-TEST_F(HqApiTest, TheCommandLinePrintsCsvAndReportsRefusals) {
+TEST_P(HqApiTest, TheCommandLinePrintsCsvAndReportsRefusals) {
   int status = -1;
   const auto csv = Cli({"--from", "2027-03-01", "--to", "2027-03-03", "--format", "csv"}, &status);
   EXPECT_EQ(status, 0);
@@ -212,6 +213,8 @@ TEST(HqTokenCommandsTest, NewTokenWritesTheTokenAndHashTokenAgrees) {
   const std::string_view nameless[] = {"new-token"};
   EXPECT_EQ(RunHqCommand(nameless, out, err), 2);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, HqApiTest, testing::BothBackends(), testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

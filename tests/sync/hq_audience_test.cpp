@@ -3,7 +3,7 @@
 // leaves (GET /v1/audit), HQ's withdraw-consent call removing a shopper at once, and
 // `profile-store audience` printing it all. The store holds audience_dataset.hpp under the
 // server's own keys, ingested before the start; the server runs on the real clock, so the
-// dataset is placed 10 days back from now. (Both backends: audience_test.cpp.)
+// dataset is placed 10 days back from now. The store is on each backend in turn.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -34,7 +34,7 @@ using testing::RunningProfileStore;
 using testing::audience::kDayMs;
 using testing::audience::kHourMs;
 
-class HqAudienceTest : public ::testing::Test {
+class HqAudienceTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
     const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -42,7 +42,7 @@ class HqAudienceTest : public ::testing::Test {
                                     .count();
     t0_ = now_ms / 60'000 * 60'000 - 10 * kDayMs;
     ASSERT_NO_FATAL_FAILURE(testing::StartHqApiServer(
-        dir_, "analyst",
+        dir_, GetParam(), "analyst",
         [this](const HqIdentity& identity) {
           profile_of_01_ = identity.ProfileKey(testing::audience::Phone(1));
           return testing::audience::AudienceBatches(identity.public_key(), t0_);
@@ -95,7 +95,7 @@ class HqAudienceTest : public ::testing::Test {
   std::string profile_of_01_;
 };
 
-TEST_F(HqAudienceTest, RefusesRequestsWithoutAToken) {
+TEST_P(HqAudienceTest, RefusesRequestsWithoutAToken) {
   EXPECT_EQ(Send("GET", "/v1/audiences/not-redeemed?after=48h", "").status, 401u);
   EXPECT_EQ(Send("GET", "/v1/audit", "").status, 401u);
   EXPECT_EQ(Send("POST", "/v1/subjects/%2B8613800000001/withdraw-consent", "").status, 401u);
@@ -105,7 +105,7 @@ TEST_F(HqAudienceTest, RefusesRequestsWithoutAToken) {
   EXPECT_EQ(Phones(Send("GET", "/v1/audiences/not-redeemed", hq_.token)).size(), 5u);
 }
 
-TEST_F(HqAudienceTest, NamesABadAfter) {
+TEST_P(HqAudienceTest, NamesABadAfter) {
   for (const char* after : {"48", "0h", "2w", "abc"}) {
     const HttpClientResponse response =
         Send("GET", std::string("/v1/audiences/not-redeemed?after=") + after, hq_.token);
@@ -118,7 +118,7 @@ TEST_F(HqAudienceTest, NamesABadAfter) {
   EXPECT_EQ(Send("GET", "/v1/subjects/%2B8613800000001/withdraw-consent", hq_.token).status, 405u);
 }
 
-TEST_F(HqAudienceTest, ExportsTheAudienceWithContactAndAuditsIt) {
+TEST_P(HqAudienceTest, ExportsTheAudienceWithContactAndAuditsIt) {
   using testing::audience::Phone;
   const HttpClientResponse response =
       Send("GET", "/v1/audiences/not-redeemed?after=48h&store=store-1", hq_.token);
@@ -153,7 +153,7 @@ TEST_F(HqAudienceTest, ExportsTheAudienceWithContactAndAuditsIt) {
   EXPECT_EQ(audit.body.find("8613800000001"), std::string::npos);
 }
 
-TEST_F(HqAudienceTest, WithdrawConsentRemovesTheShopperAtOnce) {
+TEST_P(HqAudienceTest, WithdrawConsentRemovesTheShopperAtOnce) {
   using testing::audience::Phone;
   const std::vector<std::string> all = {Phone(1), Phone(4), Phone(6), Phone(7), Phone(9)};
   EXPECT_EQ(Phones(Send("GET", "/v1/audiences/not-redeemed", hq_.token)), all);
@@ -171,7 +171,7 @@ TEST_F(HqAudienceTest, WithdrawConsentRemovesTheShopperAtOnce) {
   EXPECT_EQ(boost::json::parse(bad.body).as_object().at("parameter"), "phone");
 }
 
-TEST_F(HqAudienceTest, TheCommandLinePrintsTheAudienceAndTheAudit) {
+TEST_P(HqAudienceTest, TheCommandLinePrintsTheAudienceAndTheAudit) {
   using testing::audience::Phone;
   int status = -1;
   const auto csv =
@@ -206,6 +206,8 @@ TEST_F(HqAudienceTest, TheCommandLinePrintsTheAudienceAndTheAudit) {
   EXPECT_EQ(status, 1);
   EXPECT_NE(errors.find("HQ answered 400: after: must be"), std::string::npos) << errors;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, HqAudienceTest, testing::BothBackends(), testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

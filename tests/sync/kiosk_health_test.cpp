@@ -298,7 +298,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthTest, testing::BothBackends(), tes
 // dataset (two kiosks, no gaps, no conflicts).
 class KioskHealthEndpointTest : public testing::AttributionHqTest {};
 
-TEST_F(KioskHealthEndpointTest, AnswersEveryKioskWithAToken) {
+TEST_P(KioskHealthEndpointTest, AnswersEveryKioskWithAToken) {
   EXPECT_EQ(Get("/v1/kiosks/health", "").status, 401u);
   EXPECT_EQ(Get("/v1/kiosks/health?kiosk=kiosk-a", hq_.token).status, 400u);
   const HttpClientResponse response = Get("/v1/kiosks/health", hq_.token);
@@ -314,7 +314,7 @@ TEST_F(KioskHealthEndpointTest, AnswersEveryKioskWithAToken) {
   EXPECT_EQ(kiosks[1].at("enrolled"), false);
 }
 
-TEST_F(KioskHealthEndpointTest, ServesTheDashboardWithoutATokenUnderAStrictPolicy) {
+TEST_P(KioskHealthEndpointTest, ServesTheDashboardWithoutATokenUnderAStrictPolicy) {
   const HttpClientResponse page = Get("/dashboard", "");
   ASSERT_EQ(page.status, 200u);
   EXPECT_TRUE(page.Header("content-type").value_or("").starts_with("text/html"));
@@ -331,6 +331,9 @@ TEST_F(KioskHealthEndpointTest, ServesTheDashboardWithoutATokenUnderAStrictPolic
   EXPECT_EQ(Get("/dashboard/app.css", "").status, 200u);
   EXPECT_EQ(Get("/dashboard/other", "").status, 404u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthEndpointTest, testing::BothBackends(),
+                         testing::BackendName);
 
 }  // namespace
 }  // namespace kiosk_edge

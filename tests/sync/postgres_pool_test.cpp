@@ -7,6 +7,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,32 +21,55 @@
 namespace kiosk_edge {
 namespace {
 
-TEST(PostgresPoolTest, CallsAfterTheServerEndedEveryIdleSessionAreAnswered) {
-  auto identity = testing::TestHqIdentity(std::string(32, 'k'));
-  ASSERT_TRUE(identity) << identity.error().message();
-  auto& cluster = testing::SharedPostgresCluster();
-  ASSERT_TRUE(cluster.ok()) << cluster.error();
-  const std::string schema = cluster.FreshSchema();
-  // The application name tells this store's sessions from other tests'.
-  const PostgresStoreOptions options{StrCat(cluster.conninfo(), " application_name=", schema),
-                                     schema, 3};
-  FakeClock clock;
-  auto store = PostgresStore::Open(options, *identity, clock);
-  ASSERT_TRUE(store) << store.error().message();
+// store_ on a schema of its own, its sessions named after it (application_name, which tells them
+// from other tests'), and admin_, a connection of the test's own.
+class PostgresPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto identity = testing::TestHqIdentity(std::string(32, 'k'));
+    ASSERT_TRUE(identity) << identity.error().message();
+    identity_ = std::make_unique<HqIdentity>(std::move(*identity));
+    auto admin = testing::ConnectToSharedCluster();
+    ASSERT_TRUE(admin) << admin.error().message();
+    admin_.emplace(std::move(*admin));
+  }
 
-  auto admin = testing::ConnectToSharedCluster();
-  ASSERT_TRUE(admin) << admin.error().message();
+  void OpenStore(int connections, std::chrono::milliseconds call_timeout) {
+    PostgresStoreOptions options{
+        StrCat(testing::SharedPostgresCluster().conninfo(), " application_name=", schema_), schema_,
+        connections};
+    options.call_timeout = call_timeout;
+    auto store = PostgresStore::Open(options, *identity_, clock_);
+    ASSERT_TRUE(store) << store.error().message();
+    store_ = std::move(*store);
+  }
+
+  // The one integer `sql` answers on admin_ (-1 on failure).
+  std::int64_t AdminInt(const std::string& sql, const PgParams& params) {
+    auto result = admin_->Query(sql, params);
+    EXPECT_TRUE(result) << result.error().message();
+    return result && result->rows() == 1 ? result->Int(0, 0) : -1;
+  }
+
+  std::unique_ptr<HqIdentity> identity_;
+  FakeClock clock_;
+  std::optional<PgConnection> admin_;
+  const std::string schema_ = testing::SharedPostgresCluster().FreshSchema();
+  std::unique_ptr<PostgresStore> store_;
+};
+
+TEST_F(PostgresPoolTest, CallsAfterTheServerEndedEveryIdleSessionAreAnswered) {
+  ASSERT_NO_FATAL_FAILURE(OpenStore(3, std::chrono::seconds(60)));
   // Waits (up to 10 s each) until the sessions are gone: their goodbyes are on the wire.
-  auto ended = admin->Query(
-      "WITH ours AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE application_name = $1) "
-      "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM ours",
-      {schema});
-  ASSERT_TRUE(ended) << ended.error().message();
-  ASSERT_EQ(ended->Int(0, 0), 3);
+  ASSERT_EQ(AdminInt("WITH ours AS MATERIALIZED "
+                     "(SELECT pid FROM pg_stat_activity WHERE application_name = $1) "
+                     "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM ours",
+                     {schema_}),
+            3);
 
-  auto reachable = (*store)->CheckReachable();
+  auto reachable = store_->CheckReachable();
   EXPECT_TRUE(reachable) << reachable.error().message();
-  auto first = (*store)->Ingest(testing::ScanBatch("kiosk-0", "inc-0", 1, 10));
+  auto first = store_->Ingest(testing::ScanBatch("kiosk-0", "inc-0", 1, 10));
   ASSERT_TRUE(first) << first.error().message();
   EXPECT_EQ(first->high_water, 10);
 
@@ -53,7 +78,7 @@ TEST(PostgresPoolTest, CallsAfterTheServerEndedEveryIdleSessionAreAnswered) {
   std::vector<std::thread> callers;
   for (int i = 0; i < 3; ++i) {
     callers.emplace_back([&, i] {
-      answers[i] = (*store)->Ingest(testing::ScanBatch(StrCat("kiosk-", i + 1), "inc-0", 1, 10));
+      answers[i] = store_->Ingest(testing::ScanBatch(StrCat("kiosk-", i + 1), "inc-0", 1, 10));
     });
   }
   for (std::thread& caller : callers) caller.join();
@@ -66,41 +91,26 @@ TEST(PostgresPoolTest, CallsAfterTheServerEndedEveryIdleSessionAreAnswered) {
 // A database server that stops answering (its process stopped, as a hung disk would hold it):
 // the batch fails at the call's deadline instead of holding the call for good, and once the
 // server is back the kiosk's retry of the same batch is answered on a new connection.
-TEST(PostgresPoolTest, ABatchTheServerNeverAnswersFailsAtTheDeadlineAndItsRetryIsAnswered) {
-  auto identity = testing::TestHqIdentity(std::string(32, 'k'));
-  ASSERT_TRUE(identity) << identity.error().message();
-  auto& cluster = testing::SharedPostgresCluster();
-  ASSERT_TRUE(cluster.ok()) << cluster.error();
-  const std::string schema = cluster.FreshSchema();
-  PostgresStoreOptions options{StrCat(cluster.conninfo(), " application_name=", schema), schema, 1};
-  options.call_timeout = std::chrono::milliseconds(300);
-  FakeClock clock;
-  auto store = PostgresStore::Open(options, *identity, clock);
-  ASSERT_TRUE(store) << store.error().message();
-
-  auto admin = testing::ConnectToSharedCluster();
-  ASSERT_TRUE(admin) << admin.error().message();
-  auto pid = admin->Query("SELECT pid FROM pg_stat_activity WHERE application_name = $1", {schema});
-  ASSERT_TRUE(pid) << pid.error().message();
-  ASSERT_EQ(pid->rows(), 1);
-  const pid_t backend = static_cast<pid_t>(pid->Int(0, 0));
+TEST_F(PostgresPoolTest, ABatchTheServerNeverAnswersFailsAtTheDeadlineAndItsRetryIsAnswered) {
+  ASSERT_NO_FATAL_FAILURE(OpenStore(1, std::chrono::milliseconds(300)));
+  const auto backend = static_cast<pid_t>(
+      AdminInt("SELECT pid FROM pg_stat_activity WHERE application_name = $1", {schema_}));
+  ASSERT_GT(backend, 0);
 
   const EventBatch batch = testing::ScanBatch("kiosk-0", "inc-0", 1, 10);
   ASSERT_EQ(::kill(backend, SIGSTOP), 0) << "cannot stop the server's process";
   const auto start = std::chrono::steady_clock::now();
-  auto unanswered = (*store)->Ingest(batch);
+  auto unanswered = store_->Ingest(batch);
   const auto waited = std::chrono::steady_clock::now() - start;
   ASSERT_EQ(::kill(backend, SIGCONT), 0);
   ASSERT_FALSE(unanswered);
   EXPECT_EQ(unanswered.error().kind(), ErrorKind::kUnavailable) << unanswered.error().message();
   EXPECT_LT(waited, std::chrono::seconds(10));
 
-  auto retried = (*store)->Ingest(batch);
+  auto retried = store_->Ingest(batch);
   ASSERT_TRUE(retried) << retried.error().message();
   EXPECT_EQ(retried->high_water, 10);
-  auto held = admin->Query(StrCat("SELECT count(*) FROM ", schema, ".events"));
-  ASSERT_TRUE(held) << held.error().message();
-  EXPECT_EQ(held->Int(0, 0), 10);
+  EXPECT_EQ(AdminInt(StrCat("SELECT count(*) FROM ", schema_, ".events"), {}), 10);
 }
 
 }  // namespace

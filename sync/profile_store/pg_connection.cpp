@@ -1,6 +1,7 @@
 #include "sync/profile_store/pg_connection.hpp"
 
 #include <libpq-fe.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -24,6 +25,15 @@ void NoteSessionEnded(void* ended, const PGresult* notice) {
       (std::string_view(severity) == "FATAL" || std::string_view(severity) == "PANIC")) {
     *static_cast<bool*>(ended) = true;
   }
+}
+
+// poll(2) for input on the connection's socket, but also ready at once when OpenSSL holds input it
+// has read from the socket already, which poll cannot see (libpq's own waits check the same).
+int PollInput(pg_conn* connection, int wait_ms) {
+  auto* ssl = static_cast<SSL*>(PQsslStruct(connection, "OpenSSL"));
+  if (ssl != nullptr && SSL_pending(ssl) > 0) return 1;
+  pollfd socket{PQsocket(connection), POLLIN, 0};
+  return poll(&socket, 1, wait_ms);
 }
 
 ErrorKind KindOfSqlstate(std::string_view sqlstate) {
@@ -156,8 +166,7 @@ void PgConnection::AwaitResult() {
           deadline_ - std::chrono::steady_clock::now());
       wait_ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1 << 30));
     }
-    pollfd socket{PQsocket(connection_), POLLIN, 0};
-    const int ready = poll(&socket, 1, wait_ms);
+    const int ready = PollInput(connection_, wait_ms);
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) {
       // No answer in time: the connection is given up, which libpq sees at its next read.
@@ -433,8 +442,7 @@ bool PgConnection::Lost() {
   // fails the read and breaks the connection. The message is enough: the server sends it before
   // it lets the session go. Reading stops when nothing more has arrived.
   while (!Broken() && !*ended_by_server_) {
-    pollfd socket{PQsocket(connection_), POLLIN, 0};
-    if (poll(&socket, 1, 0) != 1 || PQconsumeInput(connection_) == 0) break;
+    if (PollInput(connection_, 0) != 1 || PQconsumeInput(connection_) == 0) break;
   }
   return Broken() || *ended_by_server_;
 }

@@ -14,6 +14,9 @@
 // - Settings: the server's defaults, fsync included; only initdb runs with --no-sync (it writes
 //   the throwaway template files; the server's own durability is untouched). Authentication is
 //   "trust" and the server listens on 127.0.0.1 only, with no Unix socket.
+// - TLS (Tls::kOn, the tests' cluster): the server has a fresh self-signed P-256 certificate and
+//   conninfo() asks for TLS (sslmode=require), so the tests' connections go as a production
+//   database's would. The benchmarks' clusters (Tls::kOff) measure without it.
 // - Locale: none (--no-locale: text compares bytewise) unless $KIOSK_EDGE_PG_LOCALE names one
 //   the machine has (e.g. en_US.UTF-8), to measure a production cluster's locale in benchmarks.
 // - Lifetime: stopped (fast shutdown) and deleted when the process exits normally. Should the
@@ -45,17 +48,21 @@
 #include <thread>
 #include <vector>
 
+#include "common/tls_certs.hpp"
+
 extern char** environ;
 
 namespace kiosk_edge::testing {
 
 class PostgresCluster {
  public:
+  enum class Tls { kOff, kOn };
+
   // Starts a cluster; check ok() and error().
-  PostgresCluster() { error_ = Start(); }
-  // Attaches to the cluster postgres_fixture started in `fixture_folder`, which it neither
-  // starts nor stops.
-  explicit PostgresCluster(const std::filesystem::path& fixture_folder) {
+  explicit PostgresCluster(Tls tls = Tls::kOff) : tls_(tls == Tls::kOn) { error_ = Start(); }
+  // Attaches to the cluster postgres_fixture started in `fixture_folder` (with TLS), which it
+  // neither starts nor stops.
+  explicit PostgresCluster(const std::filesystem::path& fixture_folder) : tls_(true) {
     error_ = Attach(fixture_folder);
   }
   ~PostgresCluster() { Stop(); }
@@ -68,7 +75,7 @@ class PostgresCluster {
   // A libpq connection string for the cluster's "postgres" database.
   std::string conninfo() const {
     return "host=127.0.0.1 port=" + std::to_string(port_) +
-           " user=kiosk_edge dbname=postgres connect_timeout=10";
+           " user=kiosk_edge dbname=postgres connect_timeout=10" + (tls_ ? " sslmode=require" : "");
   }
   // A schema name no other call returns, in this process or another sharing the cluster (pids
   // are reused): one per test keeps tests apart.
@@ -232,6 +239,9 @@ class PostgresCluster {
         !failed.empty()) {
       return failed;
     }
+    if (tls_) {
+      if (std::string failed = WriteCertificate(data, account); !failed.empty()) return failed;
+    }
     // Another process may take the free port between FreePort and the server's bind: try again.
     std::string failure;
     for (int attempt = 0; attempt < 5; ++attempt) {
@@ -239,6 +249,25 @@ class PostgresCluster {
       if (failure.empty()) return "";
     }
     return failure;
+  }
+
+  // server.crt and server.key (0600, the server's user's) in `data`, where the server reads them.
+  static std::string WriteCertificate(const std::filesystem::path& data, const Account& account) {
+    auto certificate =
+        CreateCertificateAuthority("kiosk-edge throwaway PostgreSQL", std::chrono::days(30));
+    if (!certificate) return "cannot make a certificate: " + certificate.error().message();
+    for (const auto& [name, text] : {std::pair{"server.crt", &certificate->cert_pem},
+                                     std::pair{"server.key", &certificate->key_pem}}) {
+      const std::string path = (data / name).string();
+      const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0) return "cannot write " + path;
+      const bool written =
+          ::write(fd, text->data(), text->size()) == static_cast<ssize_t>(text->size());
+      const bool owned = !account.switch_user || ::fchown(fd, account.uid, account.gid) == 0;
+      ::close(fd);
+      if (!written || !owned) return "cannot write " + path;
+    }
+    return "";
   }
 
   std::string StartServer(const std::filesystem::path& bin, const std::filesystem::path& data,
@@ -249,7 +278,7 @@ class PostgresCluster {
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return "pipe failed";
     pid_ = Spawn({(bin / "postgres").string(), "-D", data.string(), "-p", std::to_string(port_),
                   "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c",
-                  "logging_collector=off"},
+                  "logging_collector=off", "-c", tls_ ? "ssl=on" : "ssl=off"},
                  account, pipe_fds[1], true);
     ::close(pipe_fds[1]);
     const int log_fd = pipe_fds[0];
@@ -302,6 +331,7 @@ class PostgresCluster {
     }
   }
 
+  bool tls_ = false;
   std::string error_;
   std::filesystem::path dir_;
   int port_ = 0;
@@ -314,8 +344,9 @@ class PostgresCluster {
 inline PostgresCluster& SharedPostgresCluster() {
   static const std::unique_ptr<PostgresCluster> cluster = [] {
     const char* fixture = std::getenv("KIOSK_EDGE_PG_FIXTURE");
-    return fixture != nullptr && *fixture != '\0' ? std::make_unique<PostgresCluster>(fixture)
-                                                  : std::make_unique<PostgresCluster>();
+    return fixture != nullptr && *fixture != '\0'
+               ? std::make_unique<PostgresCluster>(fixture)
+               : std::make_unique<PostgresCluster>(PostgresCluster::Tls::kOn);
   }();
   return *cluster;
 }

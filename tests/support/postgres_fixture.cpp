@@ -94,7 +94,7 @@ void SendAndClose(int fd, const std::string& text) {
 // on `ready_fd` (the port, or why it failed), then keeps the cluster until SIGTERM, SIGINT or
 // SIGHUP arrives or `owner` exits. Returns the exit status.
 int Serve(const fs::path& folder, pid_t owner, const sigset_t& stop_signals, int ready_fd) {
-  PostgresCluster cluster;
+  PostgresCluster cluster(PostgresCluster::Tls::kOn);
   if (!cluster.ok()) {
     SendAndClose(ready_fd, "error: " + cluster.error());
     return 1;

@@ -232,6 +232,27 @@ TEST_F(PgConnectionTest, ACallTheServerNeverAnswersFailsAtItsDeadlineAndDropsThe
   EXPECT_TRUE(again) << again.error().message();
 }
 
+// The tests' cluster serves TLS as a production database would (postgres_cluster.hpp), and
+// results of many TLS records, rows and one large value, arrive whole under a call timeout.
+TEST_F(PgConnectionTest, LargeResultsOverTlsArriveWholeUnderACallTimeout) {
+  auto tls = connection_->Query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+  ASSERT_TRUE(tls) << tls.error().message();
+  ASSERT_EQ(tls->rows(), 1);
+  EXPECT_TRUE(tls->Bool(0, 0)) << "the connection is not over TLS";
+
+  ASSERT_TRUE(connection_->SetCallTimeout(std::chrono::seconds(5)));
+  auto rows = connection_->Query(
+      "SELECT g, repeat(md5(g::text), 100) FROM generate_series(1, 3000) AS g ORDER BY g");
+  ASSERT_TRUE(rows) << rows.error().message();
+  ASSERT_EQ(rows->rows(), 3000);
+  EXPECT_EQ(rows->Int(2999, 0), 3000);
+  EXPECT_EQ(rows->View(2999, 1).size(), 3200u);
+  auto value = connection_->Query("SELECT repeat('x', 6000000) || 'end'");
+  ASSERT_TRUE(value) << value.error().message();
+  EXPECT_EQ(value->View(0, 0).size(), 6000003u);
+  EXPECT_TRUE(value->View(0, 0).ends_with("xend"));
+}
+
 // Connect's deadlines (pg_connection.hpp) apply unless the connection string sets its own.
 TEST_F(PgConnectionTest, DeadlinesHaveDefaultsThatTheConnectionStringOverrides) {
   const std::string bare = StrCat("host=127.0.0.1 port=", testing::SharedPostgresCluster().port(),

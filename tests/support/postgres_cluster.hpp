@@ -48,6 +48,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/files.hpp"
 #include "common/tls_certs.hpp"
 
 extern char** environ;
@@ -258,14 +259,11 @@ class PostgresCluster {
     if (!certificate) return "cannot make a certificate: " + certificate.error().message();
     for (const auto& [name, text] : {std::pair{"server.crt", &certificate->cert_pem},
                                      std::pair{"server.key", &certificate->key_pem}}) {
-      const std::string path = (data / name).string();
-      const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (fd < 0) return "cannot write " + path;
-      const bool written =
-          ::write(fd, text->data(), text->size()) == static_cast<ssize_t>(text->size());
-      const bool owned = !account.switch_user || ::fchown(fd, account.uid, account.gid) == 0;
-      ::close(fd);
-      if (!written || !owned) return "cannot write " + path;
+      const std::filesystem::path path = data / name;
+      if (!WriteFileAtomically(path, *text, 0600) ||
+          (account.switch_user && ::chown(path.c_str(), account.uid, account.gid) != 0)) {
+        return "cannot write " + path.string();
+      }
     }
     return "";
   }

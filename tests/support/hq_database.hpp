@@ -104,7 +104,7 @@ class HqDatabase {
   Result<std::int64_t> EndPostgresSessions() const {
     auto admin = ConnectToSharedCluster();
     if (!admin) return admin.error();
-    return EndSessionsOn(*admin);
+    return EndSessions(*admin, SessionsOf::kDatabase, database_);
   }
 
   // The PostgreSQL database refuses connections and its sessions end (`down`), as when its server
@@ -118,7 +118,7 @@ class HqDatabase {
       return set.error();
     }
     if (!down) return {};
-    auto ended = EndSessionsOn(*admin);
+    auto ended = EndSessions(*admin, SessionsOf::kDatabase, database_);
     if (!ended) return ended.error();
     return {};
   }
@@ -167,17 +167,6 @@ class HqDatabase {
   }
 
  private:
-  // EndPostgresSessions on `admin`, a connection to another database of the cluster.
-  Result<std::int64_t> EndSessionsOn(PgConnection& admin) const {
-    // Materialized first: the sessions of other databases (other tests') are never candidates.
-    auto ended = admin.Query(
-        "WITH ours AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE datname = $1) "
-        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM ours",
-        {database_});
-    if (!ended) return ended.error();
-    return ended->Int(0, 0);
-  }
-
   // Runs one of PostgreSQL's programs (from the folder the cluster's come from) to completion.
   static Result<void> RunPg(std::initializer_list<std::string> args) {
     const auto bin = PostgresCluster::FindBinDir();

@@ -19,6 +19,7 @@
 #include "common/crypto.hpp"
 #include "common/error.hpp"
 #include "common/fake_clock.hpp"
+#include "common/strings.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
 #include "sync/profile_store/identity.hpp"
@@ -49,6 +50,23 @@ inline Result<PgConnection> ConnectToSharedCluster() {
   auto& cluster = SharedPostgresCluster();
   if (!cluster.ok()) return Error(ErrorKind::kUnavailable, cluster.error());
   return PgConnection::Connect(cluster.conninfo());
+}
+
+// Ends the shared cluster's sessions of one database (kDatabase: datname = `name`) or one
+// application (kApplication: application_name = `name`), as a restart or failover of the server
+// would, over `admin`, a connection outside them. Each is waited for (up to 10 s), so their
+// goodbyes are on the wire on return. How many ended.
+enum class SessionsOf { kDatabase, kApplication };
+inline Result<std::int64_t> EndSessions(PgConnection& admin, SessionsOf which,
+                                        const std::string& name) {
+  // Materialized first: other tests' sessions are never candidates.
+  auto ended = admin.Query(
+      StrCat("WITH ours AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE ",
+             which == SessionsOf::kDatabase ? "datname" : "application_name",
+             " = $1) SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM ours"),
+      {name});
+  if (!ended) return ended.error();
+  return ended->Int(0, 0);
 }
 
 // One test's database: the SQLite file `sqlite_file`, or a PostgreSQL schema no other test uses.

@@ -60,12 +60,9 @@ class PostgresPoolTest : public ::testing::Test {
 
 TEST_F(PostgresPoolTest, CallsAfterTheServerEndedEveryIdleSessionAreAnswered) {
   ASSERT_NO_FATAL_FAILURE(OpenStore(3, std::chrono::seconds(60)));
-  // Waits (up to 10 s each) until the sessions are gone: their goodbyes are on the wire.
-  ASSERT_EQ(AdminInt("WITH ours AS MATERIALIZED "
-                     "(SELECT pid FROM pg_stat_activity WHERE application_name = $1) "
-                     "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000)) FROM ours",
-                     {schema_}),
-            3);
+  auto ended = testing::EndSessions(*admin_, testing::SessionsOf::kApplication, schema_);
+  ASSERT_TRUE(ended) << ended.error().message();
+  ASSERT_EQ(*ended, 3);
 
   auto reachable = store_->CheckReachable();
   EXPECT_TRUE(reachable) << reachable.error().message();

@@ -30,7 +30,8 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOp
     if (!session) return session.error().WithContext("profile store");
     sessions.push_back(std::move(*session));
   }
-  std::unique_ptr<PostgresStore> store(new PostgresStore(identity, clock, std::move(sessions)));
+  std::unique_ptr<PostgresStore> store(
+      new PostgresStore(identity, clock, std::move(sessions), options.call_timeout));
   if (auto filled = store->BackfillWithdrawalEvents(); !filled) {
     return filled.error().WithContext("profile store");
   }
@@ -43,8 +44,9 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOp
 }
 
 PostgresStore::PostgresStore(const HqIdentity& identity, const Clock& clock,
-                             std::vector<std::unique_ptr<PostgresSession>> sessions)
-    : StoreBackend(identity, clock), idle_(std::move(sessions)) {}
+                             std::vector<std::unique_ptr<PostgresSession>> sessions,
+                             std::chrono::milliseconds wait_limit)
+    : StoreBackend(identity, clock), wait_limit_(wait_limit), idle_(std::move(sessions)) {}
 
 PostgresStore::~PostgresStore() = default;
 
@@ -61,7 +63,11 @@ Result<PostgresStore::Lease> PostgresStore::Acquire() {
   std::unique_ptr<PostgresSession> session;
   {
     std::unique_lock lock(mutex_);
-    returned_.wait(lock, [this] { return !idle_.empty(); });
+    if (!returned_.wait_for(lock, wait_limit_, [this] { return !idle_.empty(); })) {
+      return Error(ErrorKind::kUnavailable,
+                   StrCat("profile store: postgres: no connection free within ",
+                          wait_limit_.count(), " ms"));
+    }
     session = std::move(idle_.back());
     idle_.pop_back();
   }

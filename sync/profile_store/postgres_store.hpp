@@ -24,8 +24,8 @@ struct PostgresStoreOptions {
   std::string schema = "profile_store";
   // Connections kept open; one call uses one at a time.
   int connections = 4;
-  // Bounds each PostgreSQL call (PgConnection::SetCallTimeout) once the store is open;
-  // migrations at Open are not bounded. A call may first wait for a free connection.
+  // Bounds each PostgreSQL call (PgConnection::SetCallTimeout) once the store is open, and a
+  // call's wait for a free connection before it; migrations at Open are not bounded.
   std::chrono::milliseconds call_timeout{60'000};
 };
 
@@ -90,9 +90,11 @@ class PostgresStore final : public StoreBackend {
   class Lease;
 
   PostgresStore(const HqIdentity& identity, const Clock& clock,
-                std::vector<std::unique_ptr<PostgresSession>> sessions);
+                std::vector<std::unique_ptr<PostgresSession>> sessions,
+                std::chrono::milliseconds wait_limit);
 
-  // Waits for a free session, reconnecting it first if its connection was lost.
+  // Waits for a free session, at most wait_limit_ (kUnavailable after that), reconnecting it
+  // first if its connection was lost.
   Result<Lease> Acquire();
   // A free session now, or nothing (busy, or its connection cannot be restored): for work that
   // can also be done on a session already held.
@@ -103,6 +105,7 @@ class PostgresStore final : public StoreBackend {
   // personal-data key fails it, naming the event.
   Result<void> BackfillWithdrawalEvents();
 
+  const std::chrono::milliseconds wait_limit_;
   std::mutex mutex_;
   std::condition_variable returned_;
   std::vector<std::unique_ptr<PostgresSession>> idle_;

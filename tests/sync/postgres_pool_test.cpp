@@ -1,7 +1,8 @@
 // PostgresStore's pool against a real PostgreSQL (tests/support/postgres_cluster.hpp, which these
 // tests FAIL without): sessions the server ended while they sat idle, as a restart or a failover
 // of the database does, are replaced before they are lent, so no call fails for them; a call the
-// server never answers fails at its deadline, and the connection is replaced.
+// server never answers fails at its deadline, and the connection is replaced; so does a call's
+// wait for a free connection.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -108,6 +109,56 @@ TEST_F(PostgresPoolTest, ABatchTheServerNeverAnswersFailsAtTheDeadlineAndItsRetr
   ASSERT_TRUE(retried) << retried.error().message();
   EXPECT_EQ(retried->high_water, 10);
   EXPECT_EQ(AdminInt(StrCat("SELECT count(*) FROM ", schema_, ".events"), {}), 10);
+}
+
+// With every connection held by a call the server does not answer, a second call gives up its
+// wait for a free connection after the call timeout, well before the first call's own deadline
+// (the call timeout and 2 s more). Which of the two calls takes the connection is left to them.
+TEST_F(PostgresPoolTest, AWaitForAFreeConnectionEndsAtTheCallTimeout) {
+  const auto call_timeout = std::chrono::milliseconds(500);
+  ASSERT_NO_FATAL_FAILURE(OpenStore(1, call_timeout));
+  const auto backend = static_cast<pid_t>(
+      AdminInt("SELECT pid FROM pg_stat_activity WHERE application_name = $1", {schema_}));
+  ASSERT_GT(backend, 0);
+
+  struct Call {
+    std::optional<Error> error;
+    std::chrono::steady_clock::duration took{};
+  };
+  std::vector<Call> calls(2);
+  ASSERT_EQ(::kill(backend, SIGSTOP), 0) << "cannot stop the server's process";
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 2; ++i) {
+    callers.emplace_back([&, i] {
+      const auto start = std::chrono::steady_clock::now();
+      auto answer = store_->Ingest(testing::ScanBatch(StrCat("kiosk-", i), "inc-0", 1, 10));
+      calls[i].took = std::chrono::steady_clock::now() - start;
+      if (!answer) calls[i].error = answer.error();
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+  ASSERT_EQ(::kill(backend, SIGCONT), 0);
+
+  int waited = 0;
+  int unanswered = 0;
+  for (const Call& call : calls) {
+    ASSERT_TRUE(call.error) << "a call was answered by a stopped server";
+    EXPECT_EQ(call.error->kind(), ErrorKind::kUnavailable) << call.error->message();
+    if (call.error->message().find("no connection free within 500 ms") != std::string::npos) {
+      ++waited;
+      EXPECT_LT(call.took, call_timeout + std::chrono::milliseconds(1500));
+    } else {
+      ++unanswered;
+      EXPECT_NE(call.error->message().find("no answer within 2500 ms"), std::string::npos)
+          << call.error->message();
+    }
+  }
+  EXPECT_EQ(waited, 1);
+  EXPECT_EQ(unanswered, 1);
+
+  auto after = store_->Ingest(testing::ScanBatch("kiosk-0", "inc-0", 1, 10));
+  ASSERT_TRUE(after) << after.error().message();
+  EXPECT_EQ(after->high_water, 10);
 }
 
 }  // namespace

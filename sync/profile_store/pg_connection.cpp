@@ -142,10 +142,15 @@ Result<void> PgConnection::SetUpSession() {
   if (PQsetClientEncoding(connection_, "UTF8") != 0) {
     return Error(ErrorKind::kIo, "postgres: cannot set client encoding UTF8");
   }
+  // Raises only "off" (set for the database, the role or in the connection string): "local",
+  // "on" and the standby levels all return once the commit is durable.
+  std::string setup(
+      "SELECT set_config('synchronous_commit', 'on', false) "
+      "WHERE current_setting('synchronous_commit') = 'off'");
   if (call_timeout_ > std::chrono::milliseconds::zero()) {
-    return Exec(StrCat("SET statement_timeout = ", call_timeout_.count()));
+    setup += StrCat("; SET statement_timeout = ", call_timeout_.count());
   }
-  return {};
+  return Exec(setup);
 }
 
 Result<void> PgConnection::SetCallTimeout(std::chrono::milliseconds timeout) {

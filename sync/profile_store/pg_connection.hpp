@@ -113,6 +113,8 @@ class PgConnection {
  public:
   // Connects with a libpq connection string ("host=127.0.0.1 port=5432 dbname=hq user=hq"),
   // in UTF-8, with notices silenced. kUnavailable when the server cannot be reached.
+  // A commit returns only once it is durable: a synchronous_commit of "off" is raised to "on"
+  // for the session (the server's fsync stays the server's: PostgresStore::Open warns of it).
   // Deadlines, unless `conninfo` sets them: 10 s to connect (connect_timeout); a silent server
   // is probed after 30 s and given up after 3 unanswered probes 10 s apart (keepalives); data
   // sent and unacknowledged for 60 s loses the connection (tcp_user_timeout). Without them a

@@ -1,10 +1,33 @@
 #include "sync/profile_store/postgres_store.hpp"
 
 #include "common/crypto.hpp"
+#include "common/log.hpp"
 #include "common/strings.hpp"
 #include "sync/profile_store/postgres_lease.hpp"
 
 namespace kiosk_edge {
+namespace {
+
+// profile-store acknowledges a batch once PostgreSQL has committed it. With these server settings
+// off, a crash of the database's machine can lose or corrupt committed rows; a session cannot
+// turn them back on, so the store says so at start.
+void WarnOfUndurableServer(PgConnection& connection) {
+  auto off = connection.Query(
+      "SELECT name FROM pg_settings WHERE name IN ('fsync', 'full_page_writes') "
+      "AND setting = 'off' ORDER BY name");
+  if (!off) {
+    LogWarning("profile-store",
+               "cannot read PostgreSQL's durability settings: ", off.error().message());
+    return;
+  }
+  for (int row = 0; row < off->rows(); ++row) {
+    LogWarning("profile-store", "PostgreSQL runs with ", off->View(row, 0),
+               " = off: a crash of the database's machine can lose events that profile-store "
+               "has acknowledged to kiosks");
+  }
+}
+
+}  // namespace
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOptions& options,
                                                            const HqIdentity& identity,
@@ -22,6 +45,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOp
   if (auto migrated = MigratePostgres(*first, options.schema); !migrated) {
     return migrated.error().WithContext("profile store");
   }
+  WarnOfUndurableServer(*first);
   std::vector<std::unique_ptr<PostgresSession>> sessions;
   for (int i = 0; i < options.connections; ++i) {
     auto connection = i == 0 ? std::move(first) : PgConnection::Connect(options.conninfo);

@@ -3,8 +3,8 @@
 // StoreBackend on PostgreSQL (libpq): production storage. profile-store keeps no state of its own,
 // so several instances may share one database; ingests of the same kiosk stream, and redemptions
 // of the same voucher, are serialised by row locks, and a transaction that loses a deadlock or
-// serialization race is retried. Events go in with COPY, one transaction per batch, committed
-// with the server's own durability settings.
+// serialization race is retried. Events go in with COPY, one transaction per batch, acknowledged
+// once the commit is durable (synchronous_commit is never "off": PgConnection::Connect).
 
 #include <chrono>
 #include <condition_variable>
@@ -34,7 +34,8 @@ class PostgresSession;  // one pooled connection with its prepared statements
 class PostgresStore final : public StoreBackend {
  public:
   // Connects, creates the schema and migrates it (one instance at a time, under an advisory
-  // lock). `identity` and `clock` must outlive the store. kUnavailable when unreachable.
+  // lock). `identity` and `clock` must outlive the store. kUnavailable when unreachable. Logs a
+  // warning when the server runs with fsync or full_page_writes off.
   static Result<std::unique_ptr<PostgresStore>> Open(const PostgresStoreOptions& options,
                                                      const HqIdentity& identity,
                                                      const Clock& clock);

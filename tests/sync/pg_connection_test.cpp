@@ -2,7 +2,7 @@
 // (tests/support/postgres_cluster.hpp, which these tests FAIL without): what goes in through COPY
 // rows and array parameters comes back byte for byte, a pipeline stops at its first failure, a
 // session the server ended is seen as lost, a connection has deadlines its connection string
-// may change, and calls have the deadline SetCallTimeout gives them.
+// may change, calls have the deadline SetCallTimeout gives them, and commits wait until durable.
 
 #include "sync/profile_store/pg_connection.hpp"
 
@@ -251,6 +251,27 @@ TEST_F(PgConnectionTest, LargeResultsOverTlsArriveWholeUnderACallTimeout) {
   ASSERT_TRUE(value) << value.error().message();
   EXPECT_EQ(value->View(0, 0).size(), 6000003u);
   EXPECT_TRUE(value->View(0, 0).ends_with("xend"));
+}
+
+// A session never acknowledges a commit a crash could still lose: "off", from the connection
+// string here (or the database's or role's defaults), is raised to "on", also after a
+// reconnect; the other levels are left as they are.
+TEST_F(PgConnectionTest, CommitsWaitForDurabilityEvenWhereTheSessionDefaultIsOff) {
+  const std::string conninfo = testing::SharedPostgresCluster().conninfo();
+  auto setting = [](PgConnection& connection) {
+    auto shown = connection.Query("SHOW synchronous_commit");
+    EXPECT_TRUE(shown) << shown.error().message();
+    return shown ? shown->Text(0, 0) : "";
+  };
+  auto off = PgConnection::Connect(conninfo + " options='-c synchronous_commit=off'");
+  ASSERT_TRUE(off) << off.error().message();
+  EXPECT_EQ(setting(*off), "on");
+  ASSERT_TRUE(off->Reset());
+  EXPECT_EQ(setting(*off), "on");
+
+  auto local = PgConnection::Connect(conninfo + " options='-c synchronous_commit=local'");
+  ASSERT_TRUE(local) << local.error().message();
+  EXPECT_EQ(setting(*local), "local");
 }
 
 // Connect's deadlines (pg_connection.hpp) apply unless the connection string sets its own.

@@ -6,6 +6,8 @@
 //     at least `request_bytes` on the connection: the server has done its work, the client never
 //     reads the answer (the "HQ committed, the kiosk never heard" case);
 //   - refuses service (accepts and closes at once), as a network outage looks to a client.
+// With several servers (SetTargets) it balances as a TCP load balancer does: each new connection
+// goes to the next server in turn, or to the one after when that refuses it.
 // One thread per connection; everything stops in the destructor.
 
 #include <arpa/inet.h>
@@ -19,12 +21,13 @@
 #include <list>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace kiosk_edge::testing {
 
 class FaultProxy {
  public:
-  explicit FaultProxy(std::uint16_t target_port) : target_port_(target_port) {
+  explicit FaultProxy(std::uint16_t target_port) : targets_{target_port} {
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address = Loopback(0);
     const int one = 1;
@@ -59,6 +62,25 @@ class FaultProxy {
   int answers_cut() const { return answers_cut_; }
   void SetDown(bool down) { down_ = down; }
   int connections() const { return connections_; }
+  // The servers new connections go to, in turn; each one's count of connections starts at 0.
+  void SetTargets(std::vector<std::uint16_t> ports) {
+    std::lock_guard lock(targets_mutex_);
+    targets_ = std::move(ports);
+    forwarded_.assign(targets_.size(), 0);
+  }
+  // Connections forwarded to the server `port` since SetTargets.
+  int ForwardedTo(std::uint16_t port) const {
+    std::lock_guard lock(targets_mutex_);
+    for (std::size_t i = 0; i < targets_.size(); ++i) {
+      if (targets_[i] == port) return forwarded_[i];
+    }
+    return 0;
+  }
+  // The server the latest connection went to (0 before any).
+  std::uint16_t LatestTarget() const {
+    std::lock_guard lock(targets_mutex_);
+    return latest_target_;
+  }
 
  private:
   static sockaddr_in Loopback(std::uint16_t port) {
@@ -86,11 +108,26 @@ class FaultProxy {
     }
   }
 
-  void Forward(int client) {
-    const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address = Loopback(target_port_);
-    if (::connect(server, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+  // A connection to the next target that takes one (-1 when none does).
+  int ConnectToATarget() {
+    std::lock_guard lock(targets_mutex_);
+    for (std::size_t tried = 0; tried < targets_.size(); ++tried) {
+      const std::size_t target = next_target_++ % targets_.size();
+      const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in address = Loopback(targets_[target]);
+      if (::connect(server, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+        ++forwarded_[target];
+        latest_target_ = targets_[target];
+        return server;
+      }
       ::close(server);
+    }
+    return -1;
+  }
+
+  void Forward(int client) {
+    const int server = ConnectToATarget();
+    if (server < 0) {
       ::close(client);
       return;
     }
@@ -119,7 +156,11 @@ class FaultProxy {
     ::close(client);
   }
 
-  const std::uint16_t target_port_;
+  mutable std::mutex targets_mutex_;
+  std::vector<std::uint16_t> targets_;
+  std::vector<int> forwarded_ = std::vector<int>(1, 0);
+  std::size_t next_target_ = 0;
+  std::uint16_t latest_target_ = 0;
   int listener_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};

@@ -295,6 +295,37 @@ TEST_P(PostgresSyncFaultTest, HqsDatabaseSessionsEndedDuringTheDrain) {
   EXPECT_EQ(agent->Stop(), 0);
 }
 
+// Two profile-store instances on one database behind a TCP load balancer (the proxy, taking
+// turns), as docs/operations.md deploys them: answers lost after one instance committed make the
+// kiosk send those batches again, through the other; then the instance serving the kiosk is
+// killed mid-drain, and the kiosk goes on through the other.
+TEST_P(PostgresSyncFaultTest, TwoHqInstancesOnOneDatabaseOneKilledDuringTheDrain) {
+  std::filesystem::copy(dir_.path() / "hq", dir_.path() / "hq-2",
+                        std::filesystem::copy_options::recursive);
+  auto second = std::make_unique<RunningProfileStore>(dir_.path() / "hq-2", 0, hq_config_);
+  ASSERT_NE(second->port(), 0);
+  proxy_->SetTargets({hq_->port(), second->port()});
+  proxy_->CutNextAnswers(3, 4096);  // batches, not the handshake
+
+  auto agent = StartDraining("EL3-POSTER-V2", 30'000);
+  ASSERT_TRUE(agent) << "HQ never acknowledged a batch";
+  EXPECT_EQ(proxy_->answers_cut(), 3);
+  EXPECT_GE(proxy_->ForwardedTo(hq_->port()), 2);
+  EXPECT_GE(proxy_->ForwardedTo(second->port()), 2);
+
+  const bool first_serves = proxy_->LatestTarget() == hq_->port();
+  RunningProfileStore& serving = first_serves ? *hq_ : *second;
+  const std::uint16_t survivor = first_serves ? second->port() : hq_->port();
+  const int survivor_connections = proxy_->ForwardedTo(survivor);
+  serving.Kill();
+  const JournalFigures at_kill = Health(agent->port());
+  EXPECT_LT(at_kill.synced_seq, at_kill.last_seq) << "the kill came after the drain";
+  ASSERT_TRUE(WaitUntilSynced(agent->port()));
+  ExpectEverythingAtHqOnce(storage_, Health(agent->port()));
+  EXPECT_GT(proxy_->ForwardedTo(survivor), survivor_connections) << "the kiosk never failed over";
+  EXPECT_EQ(agent->Stop(), 0);
+}
+
 // HQ's GET /healthz status (0 when it did not answer).
 unsigned HqHealth(const RunningProfileStore& hq) {
   const auto ca = ReadSmallFile(hq.ca_file());

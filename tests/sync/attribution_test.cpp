@@ -47,15 +47,11 @@ std::vector<std::string> Rows(const AttributionReport& report) {
   return rows;
 }
 
-class AttributionTest : public ::testing::TestWithParam<Backend> {
+// The attribution dataset in store_.
+class AttributionTest : public testing::StoreSuite {
  protected:
   void SetUp() override {
-    auto identity = testing::TestHqIdentity(std::string(32, 'k'));
-    ASSERT_TRUE(identity) << identity.error().message();
-    identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    auto store = database_.Open(*identity_, clock_);
-    ASSERT_TRUE(store) << store.error().message();
-    store_ = std::move(*store);
+    ASSERT_NO_FATAL_FAILURE(StoreSuite::SetUp());
     for (const EventBatch& batch :
          testing::attribution::AttributionBatches(identity_->public_key())) {
       auto answer = store_->Ingest(batch);
@@ -123,16 +119,9 @@ class AttributionTest : public ::testing::TestWithParam<Backend> {
           "DELETE FROM schema_migrations WHERE version > 5"));
       ASSERT_TRUE(downgraded) << downgraded.error().message();
     }
-    auto store = database_.Open(*identity_, clock_);
-    ASSERT_TRUE(store) << store.error().message();
-    store_ = std::move(*store);
+    store_ = Open();
+    ASSERT_NE(store_, nullptr);
   }
-
-  testing::TempDir dir_;
-  testing::TestDatabase database_{GetParam(), dir_ / "hq.db"};
-  FakeClock clock_;
-  std::unique_ptr<HqIdentity> identity_;
-  std::unique_ptr<StoreBackend> store_;
 };
 
 TEST_P(AttributionTest, ByChannelLastTouch) {

@@ -33,15 +33,12 @@ using testing::Backend;
 
 constexpr std::int64_t kAskedAt = kT0 + 10 * kDayMs;
 
-class AudienceTest : public ::testing::TestWithParam<Backend> {
+// The audience dataset in store_, asked about at kAskedAt.
+class AudienceTest : public testing::StoreSuite {
  protected:
   void SetUp() override {
-    auto identity = testing::TestHqIdentity(std::string(32, 'k'));
-    ASSERT_TRUE(identity) << identity.error().message();
-    identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    auto store = testing::TestDatabase(GetParam(), dir_ / "hq.db").Open(*identity_, clock_);
-    ASSERT_TRUE(store) << store.error().message();
-    store_ = std::move(*store);
+    ASSERT_NO_FATAL_FAILURE(StoreSuite::SetUp());
+    clock_.Advance(std::chrono::milliseconds(kAskedAt - kT0));
     for (const EventBatch& batch :
          testing::audience::AudienceBatches(identity_->public_key(), kT0)) {
       Ingest(batch);
@@ -49,9 +46,8 @@ class AudienceTest : public ::testing::TestWithParam<Backend> {
   }
 
   void Ingest(const EventBatch& batch) {
-    auto answer = store_->Ingest(batch);
-    ASSERT_TRUE(answer) << answer.error().message();
-    ASSERT_TRUE(answer->rejected.empty()) << answer->rejected[0].reason;
+    const BatchAnswer answer = StoreSuite::Ingest(batch);
+    ASSERT_TRUE(answer.rejected.empty()) << answer.rejected[0].reason;
   }
 
   // "phone store channel campaign +minutes name" per row; "-" for none.
@@ -77,11 +73,6 @@ class AudienceTest : public ::testing::TestWithParam<Backend> {
     EXPECT_TRUE(profile && *profile);
     return profile && *profile && (*profile)->marketing_consent;
   }
-
-  testing::TempDir dir_;
-  FakeClock clock_{std::chrono::system_clock::time_point(std::chrono::milliseconds(kAskedAt))};
-  std::unique_ptr<HqIdentity> identity_;
-  std::unique_ptr<StoreBackend> store_;
 };
 
 const std::vector<std::string> kAll = {

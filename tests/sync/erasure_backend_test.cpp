@@ -36,28 +36,13 @@ using testing::Backend;
 constexpr std::string_view kPhoneX = "+8613812345678";
 constexpr std::string_view kPhoneY = "+8613900001111";
 
-class ErasureBackendTest : public ::testing::TestWithParam<Backend> {
+class ErasureBackendTest : public testing::StoreSuite {
  protected:
-  void SetUp() override {
-    auto identity = testing::TestHqIdentity(std::string(32, 'e'));
-    ASSERT_TRUE(identity) << identity.error().message();
-    identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    auto store = database_.Open(*identity_, clock_);
-    ASSERT_TRUE(store) << store.error().message();
-    store_ = std::move(*store);
-  }
-
   WireEvent SignupOf(std::string_view phone, char device) {
     SignupSpec spec;
     spec.phone = std::string(phone);
     spec.device = testing::Device(device);
     return Signup(identity_->public_key(), spec);
-  }
-
-  BatchAnswer Ingest(const EventBatch& batch) {
-    auto answer = store_->Ingest(batch);
-    EXPECT_TRUE(answer) << answer.error().message();
-    return answer ? *answer : BatchAnswer{};
   }
 
   std::string Key(std::string_view phone) const { return identity_->ProfileKey(phone); }
@@ -149,12 +134,6 @@ class ErasureBackendTest : public ::testing::TestWithParam<Backend> {
     ASSERT_TRUE(payload.contains("campaign"));
     EXPECT_EQ(payload.at("campaign"), boost::json::value("spring"));
   }
-
-  testing::TempDir dir_;
-  FakeClock clock_;
-  testing::TestDatabase database_{GetParam(), dir_ / "hq.db"};
-  std::unique_ptr<HqIdentity> identity_;
-  std::unique_ptr<StoreBackend> store_;
 };
 
 TEST_P(ErasureBackendTest, ErasingRemovesTheProfileAndPersonalDataAndKeepsTheSignupCounted) {

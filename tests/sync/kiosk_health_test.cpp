@@ -44,22 +44,9 @@ using testing::VoucherIssued;
 
 using testing::Backend;
 
-class KioskHealthTest : public ::testing::TestWithParam<Backend> {
+// clock_ starts at kT0, 2027-01-15T08:00:00Z.
+class KioskHealthTest : public testing::StoreSuite {
  protected:
-  void SetUp() override {
-    auto identity = testing::TestHqIdentity(std::string(32, 'k'));
-    ASSERT_TRUE(identity) << identity.error().message();
-    identity_ = std::make_unique<HqIdentity>(std::move(*identity));
-    auto store = testing::TestDatabase(GetParam(), dir_ / "hq.db").Open(*identity_, clock_);
-    ASSERT_TRUE(store) << store.error().message();
-    store_ = std::move(*store);
-  }
-
-  void Ingest(const EventBatch& batch) {
-    auto answer = store_->Ingest(batch);
-    ASSERT_TRUE(answer) << answer.error().message();
-  }
-
   // `member` of the first kiosk's entry in the health JSON, serialised ("" when there is none).
   std::string FirstKioskMember(std::string_view member) {
     auto kiosks = ReadKioskHealth(*store_);
@@ -72,10 +59,6 @@ class KioskHealthTest : public ::testing::TestWithParam<Backend> {
 
   std::int64_t NowMs() const { return UnixMs(clock_.WallNow()); }
 
-  testing::TempDir dir_;
-  FakeClock clock_;  // starts at kT0, 2027-01-15T08:00:00Z
-  std::unique_ptr<HqIdentity> identity_;
-  std::unique_ptr<StoreBackend> store_;
   KioskHealthRules rules_;  // silent after 60 minutes
 };
 

@@ -40,6 +40,7 @@ ErrorKind KindOfSqlstate(std::string_view sqlstate) {
   if (IsRetryable(sqlstate)) return ErrorKind::kUnavailable;
   const std::string_view sqlclass = sqlstate.substr(0, 2);
   if (sqlclass == "08" || sqlclass == "57" || sqlclass == "53") return ErrorKind::kUnavailable;
+  if (sqlstate == "55P03") return ErrorKind::kUnavailable;  // lock_timeout: busy, try again
   if (sqlclass == "22" || sqlclass == "23") return ErrorKind::kInvalidArgument;
   return ErrorKind::kIo;
 }
@@ -143,14 +144,12 @@ Result<void> PgConnection::SetUpSession() {
     return Error(ErrorKind::kIo, "postgres: cannot set client encoding UTF8");
   }
   // Raises only "off" (set for the database, the role or in the connection string): "local",
-  // "on" and the standby levels all return once the commit is durable.
-  std::string setup(
-      "SELECT set_config('synchronous_commit', 'on', false) "
-      "WHERE current_setting('synchronous_commit') = 'off'");
-  if (call_timeout_ > std::chrono::milliseconds::zero()) {
-    setup += StrCat("; SET statement_timeout = ", call_timeout_.count());
-  }
-  return Exec(setup);
+  // "on" and the standby levels all return once the commit is durable. The statement timeout is
+  // always the connection's own, 0 included, never a default of the database or the role.
+  return Exec(
+      StrCat("SELECT set_config('synchronous_commit', 'on', false) "
+             "WHERE current_setting('synchronous_commit') = 'off'; SET statement_timeout = ",
+             call_timeout_.count()));
 }
 
 Result<void> PgConnection::SetCallTimeout(std::chrono::milliseconds timeout) {

@@ -152,7 +152,8 @@ class PgConnection {
   // kUnavailable, sqlstate 57014, and the connection carries on); a call with no answer
   // `timeout` + 2 s after it started, from a server that cannot even cancel (stopped, its disk
   // hung), fails with kUnavailable and drops the connection (Broken; Reset reconnects). 0: calls
-  // wait for good, the default, for migrations. Writes are bounded by tcp_user_timeout (Connect).
+  // wait for good, the default, for migrations: a statement_timeout the database or the role sets
+  // does not apply either. Writes are bounded by tcp_user_timeout (Connect).
   Result<void> SetCallTimeout(std::chrono::milliseconds timeout);
 
   // True when the connection is lost; Reset() then reconnects (prepared statements and session

@@ -134,9 +134,6 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {15, kRedeemedPositionsSql},
                                                             {16, kIssuedCertificateEndSql}};
 
-// One advisory lock for every profile-store migration in the database.
-constexpr std::string_view kLockKey = "7210420001";
-
 Result<void> MigrateLocked(PgConnection& connection, const std::string& schema) {
   const std::string quoted = QuoteIdentifier(schema);
   if (auto made = connection.Exec(StrCat("CREATE SCHEMA IF NOT EXISTS ", quoted, "; ",
@@ -181,11 +178,16 @@ Result<void> MigratePostgres(PgConnection& connection, const std::string& schema
   if (!IsSchemaName(schema)) {
     return Error(ErrorKind::kConfig, "postgres schema name must be [a-z_][a-z0-9_]{0,62}");
   }
-  if (auto locked = connection.Exec(StrCat("SELECT pg_advisory_lock(", kLockKey, ")")); !locked) {
+  // A lock_timeout of the database or the role would fail the start of an instance whenever
+  // another one is migrating, or a migration waiting for the tables it alters.
+  if (auto locked = connection.Exec(
+          StrCat("SET lock_timeout = 0; SELECT pg_advisory_lock(", kMigrationLockKey, ")"));
+      !locked) {
     return locked.error();
   }
   auto migrated = MigrateLocked(connection, schema);
-  auto unlocked = connection.Exec(StrCat("SELECT pg_advisory_unlock(", kLockKey, ")"));
+  auto unlocked = connection.Exec(
+      StrCat("SELECT pg_advisory_unlock(", kMigrationLockKey, "); RESET lock_timeout"));
   if (!migrated) return migrated.error().WithContext("postgres migrate");
   // The connection goes on serving the store: it must not keep other instances waiting.
   if (!unlocked) return unlocked.error().WithContext("postgres migrate: unlock");

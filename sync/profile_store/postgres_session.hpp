@@ -6,6 +6,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "sync/profile_store/event_rules.hpp"
 #include "sync/profile_store/pg_connection.hpp"
@@ -39,8 +40,13 @@ class PostgresSession {
   std::string schema_;
 };
 
-// Creates `schema` if missing and applies the store's migrations in it, under an advisory lock so
-// that instances starting together do not race. Refuses a schema newer than this program.
+// The advisory lock every profile-store migration in the database holds.
+inline constexpr std::string_view kMigrationLockKey = "7210420001";
+
+// Creates `schema` if missing and applies the store's migrations in it, under the advisory lock so
+// that instances starting together do not race; waits for the lock and the tables however long
+// it takes (no lock_timeout, whatever the database or the role sets). Refuses a schema newer than
+// this program.
 Result<void> MigratePostgres(PgConnection& connection, const std::string& schema);
 
 // True for [a-z_][a-z0-9_]{0,62}.

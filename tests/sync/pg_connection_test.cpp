@@ -274,6 +274,28 @@ TEST_F(PgConnectionTest, CommitsWaitForDurabilityEvenWhereTheSessionDefaultIsOff
   EXPECT_EQ(setting(*local), "local");
 }
 
+// Without a call timeout a connection's statements run as long as they take, even where the
+// database or the role sets a statement_timeout (here the connection string); a lock_timeout that
+// runs out is kUnavailable, as the busy condition it is.
+TEST_F(PgConnectionTest, OnlyTheConnectionsOwnStatementTimeoutAppliesAndLockTimeoutsAreBusy) {
+  const std::string conninfo = testing::SharedPostgresCluster().conninfo();
+  auto connection = PgConnection::Connect(conninfo + " options='-c statement_timeout=100'");
+  ASSERT_TRUE(connection) << connection.error().message();
+  auto slept = connection->Query("SELECT pg_sleep(0.3)");
+  EXPECT_TRUE(slept) << slept.error().message();
+
+  ASSERT_TRUE(connection_->Exec("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE"));
+  auto path = connection_->Query("SELECT current_schema()");
+  ASSERT_TRUE(path) << path.error().message();
+  ASSERT_TRUE(
+      connection->Exec(StrCat("SET search_path TO ", path->Text(0, 0), "; SET lock_timeout = 50")));
+  auto blocked = connection->Query("SELECT count(*) FROM t");
+  ASSERT_TRUE(connection_->Exec("ROLLBACK"));
+  ASSERT_FALSE(blocked);
+  EXPECT_EQ(connection->last_sqlstate(), "55P03") << blocked.error().message();
+  EXPECT_EQ(blocked.error().kind(), ErrorKind::kUnavailable) << blocked.error().message();
+}
+
 // Connect's deadlines (pg_connection.hpp) apply unless the connection string sets its own.
 TEST_F(PgConnectionTest, DeadlinesHaveDefaultsThatTheConnectionStringOverrides) {
   const std::string bare = StrCat("host=127.0.0.1 port=", testing::SharedPostgresCluster().port(),

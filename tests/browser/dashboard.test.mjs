@@ -1,5 +1,6 @@
 // Scenario 5: the HQ dashboard. A real profile-store on a free loopback port holds the
-// attribution dataset (seed_profile_store: docs/attribution.md's worked example, plus a late
+// attribution dataset, on SQLite or, with KIOSK_HQ_BACKEND=postgres, on PostgreSQL (a database in
+// ctest's fixture cluster) (seed_profile_store: docs/attribution.md's worked example, plus a late
 // batch with a gap, a dead letter and a voucher conflict); an analyst logs in with a token from
 // `profile-store new-token`, and every figure the page shows (table cells, funnel bar labels,
 // trend points, kiosk health rows) is checked against the API's JSON for the same query. Sorting
@@ -31,6 +32,7 @@ const repo = path.resolve(here, '../..');
 const profileStorePath = process.env.KIOSK_PROFILE_STORE ?? path.join(repo, 'build/bin/profile-store');
 const seederPath =
   process.env.KIOSK_SEED_PROFILE_STORE ?? path.join(repo, 'build/tests/browser/seed_profile_store');
+const backend = process.env.KIOSK_HQ_BACKEND ?? 'sqlite';
 
 const DESK = { viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1, isMobile: false, hasTouch: false };
 // The browser's zone: the page sends its UTC offset (tz=+08:00) with every report query.
@@ -166,12 +168,12 @@ before(async () => {
   }
   hq.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiosk-dashboard-'));
   const state = path.join(hq.dir, 'state');
-  await runProgram(seederPath, [state]);
+  const storageToml = await runProgram(seederPath, [state, backend]);
   const tokenFile = path.join(hq.dir, 'token');
   const tokenLines = await runProgram(profileStorePath, ['new-token', '--name', 'test', '--token-file', tokenFile]);
   hq.token = fs.readFileSync(tokenFile, 'utf8').trim();
   const config = path.join(hq.dir, 'profile-store.toml');
-  fs.writeFileSync(config, tokenLines);
+  fs.writeFileSync(config, `${storageToml}\n${tokenLines}`);
   const server = await startProfileStore(state, config);
   hq.base = server.base;
   hq.stop = server.stop;

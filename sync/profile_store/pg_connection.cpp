@@ -41,6 +41,7 @@ ErrorKind KindOfSqlstate(std::string_view sqlstate) {
   const std::string_view sqlclass = sqlstate.substr(0, 2);
   if (sqlclass == "08" || sqlclass == "57" || sqlclass == "53") return ErrorKind::kUnavailable;
   if (sqlstate == "55P03") return ErrorKind::kUnavailable;  // lock_timeout: busy, try again
+  if (sqlstate == "25006") return ErrorKind::kUnavailable;  // a read-only server: see Lost
   if (sqlclass == "22" || sqlclass == "23") return ErrorKind::kInvalidArgument;
   return ErrorKind::kIo;
 }
@@ -138,8 +139,8 @@ Result<PgConnection> PgConnection::Connect(const std::string& conninfo) {
 }
 
 Result<void> PgConnection::SetUpSession() {
-  *ended_by_server_ = false;
-  PQsetNoticeReceiver(connection_, NoteSessionEnded, ended_by_server_.get());
+  *unusable_ = false;
+  PQsetNoticeReceiver(connection_, NoteSessionEnded, unusable_.get());
   if (PQsetClientEncoding(connection_, "UTF8") != 0) {
     return Error(ErrorKind::kIo, "postgres: cannot set client encoding UTF8");
   }
@@ -215,7 +216,7 @@ std::optional<std::string> PgConnection::Option(std::string_view keyword) const 
 
 PgConnection::PgConnection(PgConnection&& other) noexcept
     : connection_(std::exchange(other.connection_, nullptr)),
-      ended_by_server_(std::move(other.ended_by_server_)),
+      unusable_(std::move(other.unusable_)),
       call_timeout_(other.call_timeout_),
       deadline_(other.deadline_),
       timed_out_(other.timed_out_),
@@ -225,7 +226,7 @@ PgConnection& PgConnection::operator=(PgConnection&& other) noexcept {
   if (this != &other) {
     if (connection_ != nullptr) PQfinish(connection_);
     connection_ = std::exchange(other.connection_, nullptr);
-    ended_by_server_ = std::move(other.ended_by_server_);
+    unusable_ = std::move(other.unusable_);
     call_timeout_ = other.call_timeout_;
     deadline_ = other.deadline_;
     timed_out_ = other.timed_out_;
@@ -241,6 +242,7 @@ PgConnection::~PgConnection() {
 Error PgConnection::ResultError(pg_result* result, std::string_view what) {
   const char* sqlstate = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   last_sqlstate_ = sqlstate != nullptr ? sqlstate : "";
+  if (last_sqlstate_ == "25006") *unusable_ = true;  // a standby, or a read-only primary
   const char* primary =
       result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   const std::string message =
@@ -444,11 +446,12 @@ bool PgConnection::Broken() const {
 bool PgConnection::Lost() {
   // The server's goodbye is a FATAL message (NoteSessionEnded), then the end of the stream, which
   // fails the read and breaks the connection. The message is enough: the server sends it before
-  // it lets the session go. Reading stops when nothing more has arrived.
-  while (!Broken() && !*ended_by_server_) {
+  // it lets the session go. Reading stops when nothing more has arrived. A session whose server
+  // refused a write as read-only (ResultError) is of no more use either.
+  while (!Broken() && !*unusable_) {
     if (PollInput(connection_, 0) != 1 || PQconsumeInput(connection_) == 0) break;
   }
-  return Broken() || *ended_by_server_;
+  return Broken() || *unusable_;
 }
 
 Result<void> PgConnection::Reset() {

@@ -162,6 +162,9 @@ class PgConnection {
   // Broken(), or lost while idle: a server that ends an idle session (restart, failover,
   // pg_terminate_backend) says so and closes the socket, which libpq reads only at the next
   // call. This reads what has arrived, without blocking. For use between calls, never inside one.
+  // Also true once the server refused a write as read-only (sqlstate 25006, kUnavailable): a
+  // standby after a failover, where a reconnection can find the new primary
+  // (target_session_attrs=read-write in the connection string).
   bool Lost();
   Result<void> Reset();
 
@@ -195,9 +198,10 @@ class PgConnection {
   Result<PgResult> Check(pg_result* result, std::string_view what);
 
   pg_conn* connection_;
-  // Set when the server ends the session (NoteSessionEnded, read by Lost). On the heap: libpq
-  // holds its address, which must survive a move of the connection.
-  std::unique_ptr<bool> ended_by_server_ = std::make_unique<bool>(false);
+  // Set when the server ends the session (NoteSessionEnded) or refuses a write as read-only
+  // (ResultError); read by Lost. On the heap: libpq holds its address, which must survive a move
+  // of the connection.
+  std::unique_ptr<bool> unusable_ = std::make_unique<bool>(false);
   std::chrono::milliseconds call_timeout_{0};
   std::chrono::steady_clock::time_point deadline_;  // of the running call
   bool timed_out_ = false;                          // the running call had no answer in time

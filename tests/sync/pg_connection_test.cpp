@@ -296,6 +296,28 @@ TEST_F(PgConnectionTest, OnlyTheConnectionsOwnStatementTimeoutAppliesAndLockTime
   EXPECT_EQ(blocked.error().kind(), ErrorKind::kUnavailable) << blocked.error().message();
 }
 
+// A server that refuses writes as read-only (a standby reached after a failover; here the
+// session's default) fails the call as kUnavailable and marks the session lost, so that the pool
+// reconnects, where target_session_attrs=read-write finds the primary.
+TEST_F(PgConnectionTest, AWriteAReadOnlyServerRefusesLeavesTheSessionLost) {
+  auto path = connection_->Query("SELECT current_schema()");
+  ASSERT_TRUE(path) << path.error().message();
+  auto standby = PgConnection::Connect(testing::SharedPostgresCluster().conninfo() +
+                                       " options='-c default_transaction_read_only=on'");
+  ASSERT_TRUE(standby) << standby.error().message();
+  EXPECT_TRUE(standby->Query(StrCat("SELECT count(*) FROM ", path->Text(0, 0), ".t")));
+  EXPECT_FALSE(standby->Lost());
+
+  auto refused = standby->Query(StrCat("INSERT INTO ", path->Text(0, 0), ".t VALUES (1, 'x')"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(standby->last_sqlstate(), "25006") << refused.error().message();
+  EXPECT_EQ(refused.error().kind(), ErrorKind::kUnavailable) << refused.error().message();
+  EXPECT_TRUE(standby->Query("SELECT 1"));
+  EXPECT_TRUE(standby->Lost());
+  ASSERT_TRUE(standby->Reset());
+  EXPECT_FALSE(standby->Lost());
+}
+
 // Connect's deadlines (pg_connection.hpp) apply unless the connection string sets its own.
 TEST_F(PgConnectionTest, DeadlinesHaveDefaultsThatTheConnectionStringOverrides) {
   const std::string bare = StrCat("host=127.0.0.1 port=", testing::SharedPostgresCluster().port(),

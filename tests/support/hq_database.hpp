@@ -89,14 +89,7 @@ class HqDatabase {
   // it before profile-store starts.
   Result<std::unique_ptr<StoreBackend>> OpenStore(const HqIdentity& identity,
                                                   const Clock& clock) const {
-    if (backend_ == Backend::kSqlite) {
-      auto store = SqliteStore::Open(sqlite_file_, identity, clock);
-      if (!store) return store.error();
-      return std::unique_ptr<StoreBackend>(std::move(*store));
-    }
-    auto store = PostgresStore::Open({conninfo_, "profile_store", 1}, identity, clock);
-    if (!store) return store.error();
-    return std::unique_ptr<StoreBackend>(std::move(*store));
+    return OpenStoreOn(backend_, sqlite_file_, {conninfo_, "profile_store", 1}, identity, clock);
   }
 
   // Ends every session on the PostgreSQL database (pg_terminate_backend), as a restart or

@@ -69,6 +69,22 @@ inline Result<std::int64_t> EndSessions(PgConnection& admin, SessionsOf which,
   return ended->Int(0, 0);
 }
 
+// The store on `backend`: SQLite in `sqlite_file` (keeping its device scan index or not), or
+// PostgreSQL as `postgres` says.
+inline Result<std::unique_ptr<StoreBackend>> OpenStoreOn(
+    Backend backend, const std::filesystem::path& sqlite_file, const PostgresStoreOptions& postgres,
+    const HqIdentity& identity, const Clock& clock,
+    SqliteStore::DeviceScans device_scans = SqliteStore::DeviceScans::kKept) {
+  if (backend == Backend::kSqlite) {
+    auto store = SqliteStore::Open(sqlite_file, identity, clock, device_scans);
+    if (!store) return store.error();
+    return std::unique_ptr<StoreBackend>(std::move(*store));
+  }
+  auto store = PostgresStore::Open(postgres, identity, clock);
+  if (!store) return store.error();
+  return std::unique_ptr<StoreBackend>(std::move(*store));
+}
+
 // One test's database: the SQLite file `sqlite_file`, or a PostgreSQL schema no other test uses.
 // Open may be called again to open the same data, as another profile-store instance would.
 class TestDatabase {
@@ -83,17 +99,13 @@ class TestDatabase {
   Result<std::unique_ptr<StoreBackend>> Open(
       const HqIdentity& identity, const Clock& clock, int connections = 2,
       SqliteStore::DeviceScans device_scans = SqliteStore::DeviceScans::kKept) const {
-    if (backend_ == Backend::kSqlite) {
-      auto store = SqliteStore::Open(sqlite_file_, identity, clock, device_scans);
-      if (!store) return store.error();
-      return std::unique_ptr<StoreBackend>(std::move(*store));
+    PostgresStoreOptions postgres{.conninfo = "", .schema = schema_, .connections = connections};
+    if (backend_ == Backend::kPostgres) {
+      auto& cluster = SharedPostgresCluster();
+      if (!cluster.ok()) return Error(ErrorKind::kUnavailable, cluster.error());
+      postgres.conninfo = cluster.conninfo();
     }
-    auto& cluster = SharedPostgresCluster();
-    if (!cluster.ok()) return Error(ErrorKind::kUnavailable, cluster.error());
-    PostgresStoreOptions options{cluster.conninfo(), schema_, connections};
-    auto store = PostgresStore::Open(options, identity, clock);
-    if (!store) return store.error();
-    return std::unique_ptr<StoreBackend>(std::move(*store));
+    return OpenStoreOn(backend_, sqlite_file_, postgres, identity, clock, device_scans);
   }
 
   const std::string& schema() const { return schema_; }  // PostgreSQL only

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
@@ -128,7 +129,8 @@ pid_t FindPostmaster(int port) {
 
 Result<StageTimes> TimeStages(std::span<const WireEvent> events, const HqIdentity& identity) {
   StageTimes times;
-  SteadyClock::duration encode{}, decode{}, prepare{};
+  SteadyClock::duration encode{}, decode{}, prepare{}, prepare_shared{};
+  boost::asio::thread_pool helper(1);
   std::size_t gzip_bytes = 0, json_bytes = 0;
   for (std::size_t first = 0; first < events.size(); first += kMaxBatchEvents) {
     const std::size_t count = std::min(kMaxBatchEvents, events.size() - first);
@@ -149,6 +151,10 @@ Result<StageTimes> TimeStages(std::span<const WireEvent> events, const HqIdentit
                                                   event.event->type, "): ", *event.rejection));
       }
     }
+    const auto t4 = SteadyClock::now();
+    const std::vector<PreparedEvent> shared = PrepareEvents(*decoded, identity, &helper);
+    prepare_shared += SteadyClock::now() - t4;
+    if (shared.size() != prepared.size()) return Error(ErrorKind::kInternal, "shared prepare");
     encode += t1 - t0;
     decode += t2 - t1;
     prepare += t3 - t2;
@@ -178,6 +184,7 @@ Result<StageTimes> TimeStages(std::span<const WireEvent> events, const HqIdentit
   times.encode_ms = Ms(encode) / n;
   times.decode_ms = Ms(decode) / n;
   times.prepare_ms = Ms(prepare) / n;
+  times.prepare_shared_ms = Ms(prepare_shared) / n;
   times.gzip_bytes = static_cast<double>(gzip_bytes) / n;
   times.json_bytes = static_cast<double>(json_bytes) / n;
   return times;

@@ -39,6 +39,7 @@ struct StageTimes {
   double decode_ms = 0;       // HQ: DecodeBatch (gunzip, JSON, validation)
   double prepare_ms = 0;      // HQ: ValidateBatch + PrepareEvents (event rules, opening phones)
   double open_phones_ms = 0;  // of which HqIdentity::ProfileKeyOfSealedPhone, the signups' phones
+  double prepare_shared_ms = 0;  // PrepareEvents with one idle helper thread, as serve calls it
   double phones_per_batch = 0;
   double gzip_bytes = 0;  // mean compressed batch size
   double json_bytes = 0;  // mean uncompressed batch size

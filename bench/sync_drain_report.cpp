@@ -174,6 +174,8 @@ void PrintWhereTimeGoes(const Report& r) {
     stages.Row(StrCat("… of which opening ", Fixed(s.phones_per_batch, 1),
                       " sealed phones (ProfileKeyOfSealedPhone)"),
                same(s.open_phones_ms));
+    stages.Row("HQ: PrepareEvents with one idle helper thread (as serve runs it)",
+               same(s.prepare_shared_ms));
     stages.Row("HQ: the ingest transaction (direct Ingest − the row above)",
                [&](const BackendRun& run) -> std::optional<double> {
                  if (!run.direct_ingest_ms) return std::nullopt;

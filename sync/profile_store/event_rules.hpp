@@ -21,6 +21,7 @@
 // - consent_withdrawn: "phone" sealed for HQ that opens to an E.164 number (as in signup) and
 //   "purpose": "marketing"; the shopper's marketing consent ends at its occurred_at.
 
+#include <boost/asio/thread_pool.hpp>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -85,6 +86,9 @@ struct PreparedEvent {
 };
 
 // One PreparedEvent per event of `batch`, in the same order. `batch` must outlive the result.
-std::vector<PreparedEvent> PrepareEvents(const EventBatch& batch, const HqIdentity& identity);
+// With `helpers`, a free thread of that pool prepares part of the events (ForEachIndex); the
+// result is the same either way.
+std::vector<PreparedEvent> PrepareEvents(const EventBatch& batch, const HqIdentity& identity,
+                                         boost::asio::thread_pool* helpers = nullptr);
 
 }  // namespace kiosk_edge

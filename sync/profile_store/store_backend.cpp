@@ -36,9 +36,10 @@ std::int64_t StoreBackend::NowMs() const {
       .count();
 }
 
-Result<BatchAnswer> StoreBackend::Ingest(const EventBatch& batch) {
+Result<BatchAnswer> StoreBackend::Ingest(const EventBatch& batch,
+                                         boost::asio::thread_pool* helpers) {
   if (auto valid = ValidateBatch(batch); !valid) return valid.error();
-  const std::vector<PreparedEvent> prepared = PrepareEvents(batch, identity_);
+  const std::vector<PreparedEvent> prepared = PrepareEvents(batch, identity_, helpers);
   auto answer = CommitBatch(batch, prepared, NowMs());
   if (!answer) {
     return answer.error().WithContext(StrCat("ingest ", batch.kiosk_id, "/", batch.incarnation,

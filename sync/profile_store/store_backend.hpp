@@ -53,8 +53,9 @@ class StoreBackend {
   // past high-water + 1 is stored and the gap recorded (see stream_state.hpp). Bad events go to
   // the dead-letter table (see event_rules.hpp) without blocking the rest. The caller checks that
   // the sender may speak for batch.kiosk_id. kInvalidArgument for an invalid batch; kUnavailable
-  // when the database is unreachable or the transaction lost a race (retry later).
-  Result<BatchAnswer> Ingest(const EventBatch& batch);
+  // when the database is unreachable or the transaction lost a race (retry later). With
+  // `helpers`, a free thread of that pool takes part in preparing the events (PrepareEvents).
+  Result<BatchAnswer> Ingest(const EventBatch& batch, boost::asio::thread_pool* helpers = nullptr);
 
   // ---- Enrollment and the kiosk registry ----
 

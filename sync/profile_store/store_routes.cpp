@@ -165,7 +165,7 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpReq
       outcome.batch_kiosk = batch->kiosk_id;
       return outcome;
     }
-    outcome.answer = services.store->Ingest(*batch);
+    outcome.answer = services.store->Ingest(*batch, services.blocking_pool);
     return outcome;
   };
   IngestOutcome outcome = co_await RunBlocking(*services.blocking_pool, ingest);

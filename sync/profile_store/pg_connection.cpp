@@ -268,6 +268,16 @@ Result<PgResult> PgConnection::Check(pg_result* raw, std::string_view what) {
   return ResultError(raw, what);
 }
 
+Result<void> PgConnection::CheckWritable() {
+  auto shown = Query("SHOW transaction_read_only");
+  if (!shown) return shown.error();
+  if (shown->rows() == 1 && shown->Text(0, 0) == "off") return {};
+  *unusable_ = true;
+  return Error(ErrorKind::kUnavailable,
+               "postgres: the server takes no writes in this session (transaction_read_only is "
+               "on: a standby, or default_transaction_read_only)");
+}
+
 Result<void> PgConnection::Exec(std::string_view sql) {
   const std::string text(sql);
   // Several statements: Finish returns the last result; an error stops at the failing one.

@@ -167,6 +167,10 @@ class PgConnection {
   // (target_session_attrs=read-write in the connection string).
   bool Lost();
   Result<void> Reset();
+  // One round trip that succeeds only while the server would take a write in this session.
+  // kUnavailable when it is read-only (a standby, or default_transaction_read_only set for the
+  // database or role), and the session is then Lost, as after a refused write.
+  Result<void> CheckWritable();
 
   // The value in effect of a libpq connection option ("connect_timeout"), or nothing when unset.
   std::optional<std::string> Option(std::string_view keyword) const;

@@ -71,7 +71,7 @@ Result<std::optional<KioskStatus>> PostgresStore::KioskStatusOf(std::string_view
 Result<void> PostgresStore::CheckReachable() {
   auto session = Acquire();
   if (!session) return session.error();
-  return (*session)->connection().Exec("SELECT 1");
+  return (*session)->connection().CheckWritable();
 }
 
 Result<StreamEnd> PostgresStore::StreamEndOf(std::string_view kiosk_id) {

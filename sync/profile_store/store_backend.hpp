@@ -95,7 +95,9 @@ class StoreBackend {
   // ---- Queries ----
 
   // One read of the database: kUnavailable (or the kind of its error) when it cannot be read
-  // now. For GET /healthz; a lost PostgreSQL connection is made again first, as for any call.
+  // now, or, on PostgreSQL, when the server would refuse writes (a standby: the session is made
+  // again at the next call). For GET /healthz; a lost PostgreSQL connection is made again first,
+  // as for any call.
   virtual Result<void> CheckReachable() = 0;
   virtual Result<std::optional<KioskStatus>> KioskStatusOf(std::string_view kiosk_id) = 0;
   // Where HQ's copy of the kiosk's latest incarnation (KioskStatus's) ends, for every config pull

@@ -206,12 +206,15 @@ Result<RedeemedPosition> RedeemedHeldOf(const HttpRequest& request) {
   return RedeemedPosition{*through, std::string(*key)};
 }
 
-// 200 while the database can be read; 503 when it cannot, without the reason (the request needs
-// no credentials; the kiosk registry's reload logs it every 10 s).
+// 200 while the database can be read (and on PostgreSQL written); 503 when it cannot, with the
+// reason in the log only (the request needs no credentials).
 awaitable<HttpResponse> Health(const StoreServices& services) {
   Result<void> reachable = co_await RunBlocking(
       *services.blocking_pool, [&services] { return services.store->CheckReachable(); });
-  if (!reachable) co_return HttpResponse::Json(503, R"({"status":"storage_unavailable"})");
+  if (!reachable) {
+    LogWarning(kComponent, "health check: ", reachable.error().message());
+    co_return HttpResponse::Json(503, R"({"status":"storage_unavailable"})");
+  }
   co_return HttpResponse::Json(200, R"({"status":"ok"})");
 }
 

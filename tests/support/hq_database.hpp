@@ -116,6 +116,23 @@ class HqDatabase {
     return {};
   }
 
+  // The PostgreSQL database takes no writes (`read_only`: default_transaction_read_only, and its
+  // sessions end, to come back read-only as on a standby), or takes them again (sessions kept).
+  Result<void> SetPostgresReadOnly(bool read_only) const {
+    auto admin = ConnectToSharedCluster();
+    if (!admin) return admin.error();
+    if (auto set = admin->Exec(StrCat("ALTER DATABASE ", database_,
+                                      read_only ? " SET default_transaction_read_only = on"
+                                                : " RESET default_transaction_read_only"));
+        !set) {
+      return set.error();
+    }
+    if (!read_only) return {};
+    auto ended = EndSessions(*admin, SessionsOf::kDatabase, database_);
+    if (!ended) return ended.error();
+    return {};
+  }
+
   // A backup of the store, taken while profile-store is stopped, into the empty folder `backup`;
   // and the store put back from it, as docs/operations.md says. SQLite: the files copied (a
   // copy's restore deletes the -shm and -device-scans files too). PostgreSQL: pg_dump -Fc -n

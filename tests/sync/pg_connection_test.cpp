@@ -318,6 +318,22 @@ TEST_F(PgConnectionTest, AWriteAReadOnlyServerRefusesLeavesTheSessionLost) {
   EXPECT_FALSE(standby->Lost());
 }
 
+// /healthz's check on PostgreSQL: a session that would refuse writes fails it and is then Lost.
+TEST_F(PgConnectionTest, CheckWritableFailsOnAReadOnlySessionAndLeavesItLost) {
+  EXPECT_TRUE(connection_->CheckWritable());
+  EXPECT_FALSE(connection_->Lost());
+
+  auto standby = PgConnection::Connect(testing::SharedPostgresCluster().conninfo() +
+                                       " options='-c default_transaction_read_only=on'");
+  ASSERT_TRUE(standby) << standby.error().message();
+  auto refused = standby->CheckWritable();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind(), ErrorKind::kUnavailable);
+  EXPECT_NE(refused.error().message().find("takes no writes"), std::string::npos)
+      << refused.error().message();
+  EXPECT_TRUE(standby->Lost());
+}
+
 // Connect's deadlines (pg_connection.hpp) apply unless the connection string sets its own.
 TEST_F(PgConnectionTest, DeadlinesHaveDefaultsThatTheConnectionStringOverrides) {
   const std::string bare = StrCat("host=127.0.0.1 port=", testing::SharedPostgresCluster().port(),

@@ -16,6 +16,8 @@
 
 #include "common/fake_clock.hpp"
 #include "common/strings.hpp"
+#include "support/hq_database.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_stores.hpp"
 #include "sync/store_test_events.hpp"
 
@@ -84,6 +86,40 @@ TEST_F(PostgresPoolTest, CallsAfterTheServerEndedEveryIdleSessionAreAnswered) {
     ASSERT_TRUE(answer) << answer.error().message();
     EXPECT_EQ(answer->high_water, 10);
   }
+}
+
+// GET /healthz's check (CheckReachable) on a database that turns read-only, as a primary does when
+// it becomes a standby: it fails while the database takes no writes, although it can be read, and
+// passes again once it takes them, on a new session, without a restart of profile-store.
+TEST_F(PostgresPoolTest, TheHealthCheckFailsWhileTheDatabaseTakesNoWrites) {
+  TempDir state;
+  testing::HqDatabase storage(testing::Backend::kPostgres, state.path());
+  ASSERT_TRUE(storage.ok()) << storage.error();
+  auto store = storage.OpenStore(*identity_, clock_);
+  ASSERT_TRUE(store) << store.error().message();
+  auto reachable = (*store)->CheckReachable();
+  EXPECT_TRUE(reachable) << reachable.error().message();
+
+  ASSERT_TRUE(storage.SetPostgresReadOnly(true));
+  const auto expect_refused = [&] {
+    auto refused = (*store)->CheckReachable();
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().kind(), ErrorKind::kUnavailable) << refused.error().message();
+    EXPECT_NE(refused.error().message().find("takes no writes"), std::string::npos)
+        << refused.error().message();
+  };
+  expect_refused();
+  auto counts = (*store)->Counts();  // reads still work, on a new (still read-only) session
+  EXPECT_TRUE(counts) << counts.error().message();
+  expect_refused();
+
+  // The session the last check refused is made again at the next call, and now takes writes.
+  ASSERT_TRUE(storage.SetPostgresReadOnly(false));
+  reachable = (*store)->CheckReachable();
+  EXPECT_TRUE(reachable) << reachable.error().message();
+  auto stored = (*store)->Ingest(testing::ScanBatch("kiosk-0", "inc-0", 1, 10));
+  ASSERT_TRUE(stored) << stored.error().message();
+  EXPECT_EQ(stored->high_water, 10);
 }
 
 // A database server that stops answering (its process stopped, as a hung disk would hold it):

@@ -103,34 +103,15 @@ class HqDatabase {
   // The PostgreSQL database refuses connections and its sessions end (`down`), as when its server
   // is stopped; or it takes connections again.
   Result<void> SetPostgresDown(bool down) const {
-    auto admin = ConnectToSharedCluster();
-    if (!admin) return admin.error();
-    if (auto set = admin->Exec(
-            StrCat("ALTER DATABASE ", database_, " ALLOW_CONNECTIONS ", down ? "false" : "true"));
-        !set) {
-      return set.error();
-    }
-    if (!down) return {};
-    auto ended = EndSessions(*admin, SessionsOf::kDatabase, database_);
-    if (!ended) return ended.error();
-    return {};
+    return AlterPostgresDatabase(down ? "ALLOW_CONNECTIONS false" : "ALLOW_CONNECTIONS true", down);
   }
 
   // The PostgreSQL database takes no writes (`read_only`: default_transaction_read_only, and its
   // sessions end, to come back read-only as on a standby), or takes them again (sessions kept).
   Result<void> SetPostgresReadOnly(bool read_only) const {
-    auto admin = ConnectToSharedCluster();
-    if (!admin) return admin.error();
-    if (auto set = admin->Exec(StrCat("ALTER DATABASE ", database_,
-                                      read_only ? " SET default_transaction_read_only = on"
-                                                : " RESET default_transaction_read_only"));
-        !set) {
-      return set.error();
-    }
-    if (!read_only) return {};
-    auto ended = EndSessions(*admin, SessionsOf::kDatabase, database_);
-    if (!ended) return ended.error();
-    return {};
+    return AlterPostgresDatabase(read_only ? "SET default_transaction_read_only = on"
+                                           : "RESET default_transaction_read_only",
+                                 read_only);
   }
 
   // A backup of the store, taken while profile-store is stopped, into the empty folder `backup`;
@@ -187,6 +168,19 @@ class HqDatabase {
     if (run.exit_code != 0) {
       return Error(ErrorKind::kInternal, StrCat(*args.begin(), " failed: ", run.err));
     }
+    return {};
+  }
+
+  // ALTER DATABASE with `change`, then, with `end_sessions`, its sessions ended.
+  Result<void> AlterPostgresDatabase(std::string_view change, bool end_sessions) const {
+    auto admin = ConnectToSharedCluster();
+    if (!admin) return admin.error();
+    if (auto set = admin->Exec(StrCat("ALTER DATABASE ", database_, " ", change)); !set) {
+      return set.error();
+    }
+    if (!end_sessions) return {};
+    auto ended = EndSessions(*admin, SessionsOf::kDatabase, database_);
+    if (!ended) return ended.error();
     return {};
   }
 

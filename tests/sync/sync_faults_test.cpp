@@ -8,6 +8,7 @@
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <regex>
 #include <thread>
 
@@ -280,7 +281,39 @@ TEST_P(SyncFaultTest, KioskAgentKilledDuringUploadAndRestarted) {
 
 // PostgreSQL ends profile-store's sessions mid-drain, as a restart or failover of the database
 // server does: the batches that fail are sent again, and HQ reconnects.
-class PostgresSyncFaultTest : public SyncFaultTest {};
+// HQ's GET /healthz status (0 when it did not answer).
+unsigned HqHealth(const RunningProfileStore& hq) {
+  const auto ca = ReadSmallFile(hq.ca_file());
+  if (!ca) return 0;
+  auto answer = testing::HttpsOnce(hq.port(), *ca, {"GET", "/healthz", {}, ""});
+  return answer ? answer->status : 0;
+}
+
+class PostgresSyncFaultTest : public SyncFaultTest {
+ protected:
+  // HQ's database out of use while `fault(true)` holds, until `fault(false)`: HQ's /healthz says
+  // so, and the kiosk's sync fails; once it is back, HQ reconnects and every event arrives once.
+  void DatabaseOutOfUseForAWhile(const std::function<Result<void>(bool)>& fault) {
+    auto agent = StartAgent();
+    ASSERT_TRUE(WaitUntilSynced(agent->port()));  // the demo channels
+    EXPECT_EQ(HqHealth(*hq_), 200u);
+    auto on = fault(true);
+    ASSERT_TRUE(on) << on.error().message();
+    EXPECT_EQ(HqHealth(*hq_), 503u);
+    EXPECT_EQ(HqHealth(*hq_), 503u) << "a second probe reconnects, and is refused";
+    SendScans(agent->port(), agent->ChannelPath("FLYER-NOV"), 500);
+    const auto failed = testing::Kioskctl(*agent, {"sync", "now", "--timeout-seconds", "5"});
+    EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
+    EXPECT_TRUE(failed.out.starts_with("sync failed: ")) << failed.out;
+
+    auto off = fault(false);
+    ASSERT_TRUE(off) << off.error().message();
+    ASSERT_TRUE(WaitUntilSynced(agent->port()));
+    EXPECT_EQ(HqHealth(*hq_), 200u);
+    ExpectEverythingAtHqOnce(storage_, Health(agent->port()));
+    EXPECT_EQ(agent->Stop(), 0);
+  }
+};
 
 TEST_P(PostgresSyncFaultTest, HqsDatabaseSessionsEndedDuringTheDrain) {
   auto agent = StartDraining("EL3-POSTER-V2", 30'000);
@@ -326,36 +359,16 @@ TEST_P(PostgresSyncFaultTest, TwoHqInstancesOnOneDatabaseOneKilledDuringTheDrain
   EXPECT_EQ(agent->Stop(), 0);
 }
 
-// HQ's GET /healthz status (0 when it did not answer).
-unsigned HqHealth(const RunningProfileStore& hq) {
-  const auto ca = ReadSmallFile(hq.ca_file());
-  if (!ca) return 0;
-  auto answer = testing::HttpsOnce(hq.port(), *ca, {"GET", "/healthz", {}, ""});
-  return answer ? answer->status : 0;
+// HQ's database server is stopped for a while: its connections end and new ones are refused.
+TEST_P(PostgresSyncFaultTest, HqsDatabaseUnreachableForAWhile) {
+  DatabaseOutOfUseForAWhile([this](bool down) { return storage_.SetPostgresDown(down); });
 }
 
-// HQ's database server is stopped for a while (its connections end and new ones are refused):
-// HQ's /healthz says so, and the kiosk's sync fails; once it is back, HQ reconnects and every
-// event arrives once.
-TEST_P(PostgresSyncFaultTest, HqsDatabaseUnreachableForAWhile) {
-  auto agent = StartAgent();
-  ASSERT_TRUE(WaitUntilSynced(agent->port()));  // the demo channels
-  EXPECT_EQ(HqHealth(*hq_), 200u);
-  auto down = storage_.SetPostgresDown(true);
-  ASSERT_TRUE(down) << down.error().message();
-  EXPECT_EQ(HqHealth(*hq_), 503u);
-  EXPECT_EQ(HqHealth(*hq_), 503u) << "a second probe reconnects, and is refused";
-  SendScans(agent->port(), agent->ChannelPath("FLYER-NOV"), 500);
-  const auto failed = testing::Kioskctl(*agent, {"sync", "now", "--timeout-seconds", "5"});
-  EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
-  EXPECT_TRUE(failed.out.starts_with("sync failed: ")) << failed.out;
-
-  auto up = storage_.SetPostgresDown(false);
-  ASSERT_TRUE(up) << up.error().message();
-  ASSERT_TRUE(WaitUntilSynced(agent->port()));
-  EXPECT_EQ(HqHealth(*hq_), 200u);
-  ExpectEverythingAtHqOnce(storage_, Health(agent->port()));
-  EXPECT_EQ(agent->Stop(), 0);
+// HQ's database takes no writes for a while, as after a failover that left HQ on a standby: HQ
+// can still read it, yet /healthz answers 503, so that a load balancer sends kiosks elsewhere.
+TEST_P(PostgresSyncFaultTest, HqsDatabaseReadOnlyForAWhile) {
+  DatabaseOutOfUseForAWhile(
+      [this](bool read_only) { return storage_.SetPostgresReadOnly(read_only); });
 }
 
 // HQ's database restored from a backup taken before the kiosk's latest batches: the kiosk's next

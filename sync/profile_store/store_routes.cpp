@@ -4,6 +4,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <memory>
+#include <mutex>
 
 #include "common/blocking.hpp"
 #include "common/crypto.hpp"
@@ -206,15 +208,34 @@ Result<RedeemedPosition> RedeemedHeldOf(const HttpRequest& request) {
   return RedeemedPosition{*through, std::string(*key)};
 }
 
+// Logs what /healthz finds when it changes (a new reason to fail, or ok again), not at every
+// probe: a load balancer may probe every second.
+class HealthLog {
+ public:
+  void Note(const Result<void>& health) {
+    std::string reason = health ? "" : health.error().message();
+    std::lock_guard lock(mutex_);
+    if (reason == last_reason_) return;
+    if (reason.empty()) {
+      LogInfo(kComponent, "health check: ok again");
+    } else {
+      LogWarning(kComponent, "health check: ", reason);
+    }
+    last_reason_ = std::move(reason);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string last_reason_;  // "": healthy
+};
+
 // 200 while the database can be read (and on PostgreSQL written); 503 when it cannot, with the
 // reason in the log only (the request needs no credentials).
-awaitable<HttpResponse> Health(const StoreServices& services) {
+awaitable<HttpResponse> Health(const StoreServices& services, HealthLog& log) {
   Result<void> reachable = co_await RunBlocking(
       *services.blocking_pool, [&services] { return services.store->CheckReachable(); });
-  if (!reachable) {
-    LogWarning(kComponent, "health check: ", reachable.error().message());
-    co_return HttpResponse::Json(503, R"({"status":"storage_unavailable"})");
-  }
+  log.Note(reachable);
+  if (!reachable) co_return HttpResponse::Json(503, R"({"status":"storage_unavailable"})");
   co_return HttpResponse::Json(200, R"({"status":"ok"})");
 }
 
@@ -269,7 +290,8 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
   co_return with_headers(HttpResponse::Json(200, std::move(*encoded)));
 }
 
-awaitable<HttpResponse> Route(StoreServices services, HttpRequest request) {
+awaitable<HttpResponse> Route(StoreServices services, std::shared_ptr<HealthLog> health_log,
+                              HttpRequest request) {
   const std::string_view path = request.Path();
   if (path == "/v1/sync/batch" && request.method == "POST") {
     co_return co_await IngestBatch(services, request);
@@ -279,7 +301,9 @@ awaitable<HttpResponse> Route(StoreServices services, HttpRequest request) {
   }
   if (path == "/v1/enroll" && request.method == "POST")
     co_return co_await Enroll(services, request);
-  if (path == "/healthz" && request.method == "GET") co_return co_await Health(services);
+  if (path == "/healthz" && request.method == "GET") {
+    co_return co_await Health(services, *health_log);
+  }
   co_return JsonError(404, "not found");
 }
 
@@ -309,7 +333,10 @@ bool KioskAccess::IsRevoked(std::string_view kiosk_id, std::uint64_t serial) con
 }
 
 HttpHandler MakeStoreRoutes(StoreServices services) {
-  return [services](HttpRequest request) { return Route(services, std::move(request)); };
+  auto health_log = std::make_shared<HealthLog>();
+  return [services, health_log](HttpRequest request) {
+    return Route(services, health_log, std::move(request));
+  };
 }
 
 }  // namespace kiosk_edge

@@ -74,8 +74,11 @@ class RunningProfileStore {
     return argv;
   }
 
-  int Stop() {
+  // Stops it (SIGTERM) and waits; with `log`, first reads everything it wrote to stderr (its log)
+  // until it exits.
+  int Stop(std::string* log = nullptr) {
     process_->Signal(SIGTERM);
+    if (log != nullptr) *log = process_->ReadAllStderr();
     return process_->Wait();
   }
   int Kill() {

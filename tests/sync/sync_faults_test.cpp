@@ -10,7 +10,11 @@
 #include <filesystem>
 #include <functional>
 #include <regex>
+#include <sstream>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "common/crypto.hpp"
@@ -292,8 +296,10 @@ unsigned HqHealth(const RunningProfileStore& hq) {
 class PostgresSyncFaultTest : public SyncFaultTest {
  protected:
   // HQ's database out of use while `fault(true)` holds, until `fault(false)`: HQ's /healthz says
-  // so, and the kiosk's sync fails; once it is back, HQ reconnects and every event arrives once.
-  void DatabaseOutOfUseForAWhile(const std::function<Result<void>(bool)>& fault) {
+  // so, and its log says why once, however often it is probed; the kiosk's sync fails. Once it
+  // is back, HQ reconnects and every event arrives once.
+  void DatabaseOutOfUseForAWhile(const std::function<Result<void>(bool)>& fault,
+                                 std::string_view logged_reason) {
     auto agent = StartAgent();
     ASSERT_TRUE(WaitUntilSynced(agent->port()));  // the demo channels
     EXPECT_EQ(HqHealth(*hq_), 200u);
@@ -312,6 +318,17 @@ class PostgresSyncFaultTest : public SyncFaultTest {
     EXPECT_EQ(HqHealth(*hq_), 200u);
     ExpectEverythingAtHqOnce(storage_, Health(agent->port()));
     EXPECT_EQ(agent->Stop(), 0);
+
+    std::string log;
+    EXPECT_EQ(hq_->Stop(&log), 0);
+    std::vector<std::string> health_lines;
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("health check: ") != std::string::npos) health_lines.push_back(line);
+    }
+    ASSERT_EQ(health_lines.size(), 2u) << log;
+    EXPECT_NE(health_lines[0].find(logged_reason), std::string::npos) << health_lines[0];
+    EXPECT_NE(health_lines[1].find("health check: ok again"), std::string::npos) << health_lines[1];
   }
 };
 
@@ -361,14 +378,16 @@ TEST_P(PostgresSyncFaultTest, TwoHqInstancesOnOneDatabaseOneKilledDuringTheDrain
 
 // HQ's database server is stopped for a while: its connections end and new ones are refused.
 TEST_P(PostgresSyncFaultTest, HqsDatabaseUnreachableForAWhile) {
-  DatabaseOutOfUseForAWhile([this](bool down) { return storage_.SetPostgresDown(down); });
+  DatabaseOutOfUseForAWhile([this](bool down) { return storage_.SetPostgresDown(down); },
+                            "not currently accepting connections");
 }
 
 // HQ's database takes no writes for a while, as after a failover that left HQ on a standby: HQ
 // can still read it, yet /healthz answers 503, so that a load balancer sends kiosks elsewhere.
 TEST_P(PostgresSyncFaultTest, HqsDatabaseReadOnlyForAWhile) {
   DatabaseOutOfUseForAWhile(
-      [this](bool read_only) { return storage_.SetPostgresReadOnly(read_only); });
+      [this](bool read_only) { return storage_.SetPostgresReadOnly(read_only); },
+      "takes no writes");
 }
 
 // HQ's database restored from a backup taken before the kiosk's latest batches: the kiosk's next

@@ -92,7 +92,7 @@ TEST_F(PostgresPoolTest, CallsAfterTheServerEndedEveryIdleSessionAreAnswered) {
 // it becomes a standby: it fails while the database takes no writes, although it can be read, and
 // passes again once it takes them, on a new session, without a restart of profile-store.
 TEST_F(PostgresPoolTest, TheHealthCheckFailsWhileTheDatabaseTakesNoWrites) {
-  TempDir state;
+  testing::TempDir state;
   testing::HqDatabase storage(testing::Backend::kPostgres, state.path());
   ASSERT_TRUE(storage.ok()) << storage.error();
   auto store = storage.OpenStore(*identity_, clock_);

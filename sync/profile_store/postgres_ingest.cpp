@@ -61,8 +61,10 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "SELECT $1::text, * FROM unnest($2::text[], $3::text[], $4::bigint[]) "
      "ON CONFLICT (kiosk_id, device_id, profile_key) DO UPDATE SET "
      "linked_at_ms = LEAST(d.linked_at_ms, excluded.linked_at_ms)"},
-    // The first issue of each voucher key: fills a stub a redemption may have made; an entry
-    // issued before keeps its first issue.
+    // The first issue of each voucher key: fills a stub a redemption may have made, and corrects
+    // what the redeeming kiosk reported of it by what its signer says (expiry, store, gift; not
+    // its scope, which may have given it a ledger position already); an entry issued before
+    // keeps its first issue.
     // signup_seq: the stream's latest earlier signup with the same campaign and channel (the
     // signups of this batch are already in).
     {"vouchers_issued",
@@ -77,7 +79,8 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], "
      "$9::text[], $10::bigint[], $11::bigint[], $12::text[]) AS u(voucher_key, voucher_id, "
      "scope, voucher_store, gift, expires_at, campaign, seq, occurred_at_ms, channel_id) "
-     "ON CONFLICT (voucher_key) DO UPDATE SET campaign = excluded.campaign, "
+     "ON CONFLICT (voucher_key) DO UPDATE SET expires_at = excluded.expires_at, "
+     "voucher_store = excluded.voucher_store, gift = excluded.gift, campaign = excluded.campaign, "
      "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
      "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id, "
      "signup_seq = excluded.signup_seq WHERE v.issued_seq IS NULL"},

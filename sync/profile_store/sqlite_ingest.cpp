@@ -58,14 +58,17 @@ constexpr std::string_view kSql[] = {
     "INSERT INTO device_links (kiosk_id, device_id, profile_key, linked_at_ms) "
     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kiosk_id, device_id, profile_key) DO UPDATE SET "
     "linked_at_ms = MIN(device_links.linked_at_ms, excluded.linked_at_ms)",
-    // voucher_issued: fills a stub a redemption may have made; the first issue wins.
+    // voucher_issued: fills a stub a redemption may have made, and corrects what the redeeming
+    // kiosk reported of it by what its signer says (expiry, store, gift; not its scope, which
+    // may have given it a ledger position already); the first issue wins.
     // signup_seq: the stream's latest earlier signup with the same campaign and channel.
     "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
     "expires_at, campaign, issued_incarnation, issued_seq, issued_at_ms, channel_id, "
     "redemptions, signup_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, "
     "(SELECT s.seq FROM signups s WHERE s.kiosk_id = ?2 AND s.incarnation = ?9 AND s.seq < ?10 "
     "AND s.campaign = ?8 AND s.channel_id IS ?12 ORDER BY s.seq DESC LIMIT 1)) "
-    "ON CONFLICT (voucher_key) DO UPDATE SET campaign = excluded.campaign, "
+    "ON CONFLICT (voucher_key) DO UPDATE SET expires_at = excluded.expires_at, "
+    "voucher_store = excluded.voucher_store, gift = excluded.gift, campaign = excluded.campaign, "
     "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
     "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id, "
     "signup_seq = excluded.signup_seq WHERE vouchers.issued_seq IS NULL",

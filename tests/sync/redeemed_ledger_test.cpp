@@ -75,6 +75,29 @@ TEST_P(RedeemedLedgerTest, FleetRedemptionsTakeLedgerPositionsInOrder) {
                 4, key("00000000000000d1"), std::nullopt, {{key("00000000000000d1"), kExpires}}}));
 }
 
+// A redemption that reaches HQ before its voucher's issue makes the voucher's entry from what the
+// redeeming kiosk reported. The issue, from the kiosk that signed the voucher, corrects the
+// expiry, so a wrong one cannot keep a redeemed fleet voucher off the list.
+TEST_P(RedeemedLedgerTest, TheIssueCorrectsTheExpiryAnEarlierRedemptionReported) {
+  const std::string key = "kiosk-a/00000000000000e1";
+  Ingest(MakeBatch("kiosk-b", "inc-b", 1,
+                   {Redemption("kiosk-a", "00000000000000e1", "fleet", kExpires - 1000)}));
+  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{1, key, std::nullopt, {}}))
+      << "expired, by what the redemption said";
+
+  Ingest(MakeBatch("kiosk-a", "inc-a", 1, {VoucherIssued("00000000000000e1", "fleet", kExpires)}));
+  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{1, key, std::nullopt, {{key, kExpires}}}));
+
+  // The first issue wins: another issue of the key (a kiosk restored from an old copy) changes
+  // nothing.
+  Ingest(MakeBatch("kiosk-a", "inc-a2", 1,
+                   {VoucherIssued("00000000000000e1", "fleet", kExpires - 1000)}));
+  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{1, key, std::nullopt, {{key, kExpires}}}));
+}
+
 // HQ sends a long list in pages of ledger positions; a page's end is a position like any other.
 TEST_P(RedeemedLedgerTest, TheLedgerIsReadInPagesOfPositions) {
   const auto key = [](const std::string& voucher) { return "kiosk-a/" + voucher; };

@@ -87,7 +87,10 @@ Result<PostgresStore::Lease> PostgresStore::Acquire() {
   std::unique_ptr<PostgresSession> session;
   {
     std::unique_lock lock(mutex_);
-    if (!returned_.wait_for(lock, wait_limit_, [this] { return !idle_.empty(); })) {
+    const auto free = [this] { return !idle_.empty(); };
+    if (wait_limit_.count() == 0) {
+      returned_.wait(lock, free);
+    } else if (!returned_.wait_for(lock, wait_limit_, free)) {
       return Error(ErrorKind::kUnavailable,
                    StrCat("profile store: postgres: no connection free within ",
                           wait_limit_.count(), " ms"));

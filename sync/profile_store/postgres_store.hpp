@@ -25,7 +25,8 @@ struct PostgresStoreOptions {
   // Connections kept open; one call uses one at a time.
   int connections = 4;
   // Bounds each PostgreSQL call (PgConnection::SetCallTimeout) once the store is open, and a
-  // call's wait for a free connection before it; migrations at Open are not bounded.
+  // call's wait for a free connection before it; 0 bounds neither. Migrations at Open are not
+  // bounded.
   std::chrono::milliseconds call_timeout{60'000};
 };
 
@@ -94,8 +95,8 @@ class PostgresStore final : public StoreBackend {
                 std::vector<std::unique_ptr<PostgresSession>> sessions,
                 std::chrono::milliseconds wait_limit);
 
-  // Waits for a free session, at most wait_limit_ (kUnavailable after that), reconnecting it
-  // first if its connection was lost.
+  // Waits for a free session, at most wait_limit_ (kUnavailable after that; 0: no limit),
+  // reconnecting it first if its connection was lost.
   Result<Lease> Acquire();
   // A free session now, or nothing (busy, or its connection cannot be restored): for work that
   // can also be done on a session already held.

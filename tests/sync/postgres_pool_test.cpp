@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -145,6 +146,36 @@ TEST_F(PostgresPoolTest, ABatchTheServerNeverAnswersFailsAtTheDeadlineAndItsRetr
   ASSERT_TRUE(retried) << retried.error().message();
   EXPECT_EQ(retried->high_water, 10);
   EXPECT_EQ(AdminInt(StrCat("SELECT count(*) FROM ", schema_, ".events"), {}), 10);
+}
+
+// Without a call timeout (0), a call waits for a free connection as long as the call holding it
+// runs, instead of failing at once.
+TEST_F(PostgresPoolTest, WithoutACallTimeoutAWaitForAFreeConnectionHasNoLimitEither) {
+  ASSERT_NO_FATAL_FAILURE(OpenStore(1, std::chrono::milliseconds(0)));
+  const auto backend = static_cast<pid_t>(
+      AdminInt("SELECT pid FROM pg_stat_activity WHERE application_name = $1", {schema_}));
+  ASSERT_GT(backend, 0);
+
+  ASSERT_EQ(::kill(backend, SIGSTOP), 0) << "cannot stop the server's process";
+  std::vector<std::future<Result<BatchAnswer>>> calls;
+  for (int i = 0; i < 2; ++i) {
+    calls.push_back(std::async(std::launch::async, [this, i] {
+      return store_->Ingest(testing::ScanBatch(StrCat("kiosk-", i), "inc-0", 1, 10));
+    }));
+  }
+  // One call holds the connection on the stopped server; the other waits for it. Neither may
+  // have returned while the server is stopped.
+  int returned = 0;
+  for (auto& call : calls) {
+    if (call.wait_for(std::chrono::milliseconds(500)) == std::future_status::ready) ++returned;
+  }
+  ASSERT_EQ(::kill(backend, SIGCONT), 0);
+  EXPECT_EQ(returned, 0);
+  for (auto& call : calls) {
+    auto answer = call.get();
+    ASSERT_TRUE(answer) << answer.error().message();
+    EXPECT_EQ(answer->high_water, 10);
+  }
 }
 
 // With every connection held by a call the server does not answer, a second call gives up its

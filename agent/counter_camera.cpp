@@ -139,7 +139,7 @@ void CounterCamera::Run() {
       snapshot_.retry_at.reset();
     }
     LogInfo(kComponent, "reading ", description);
-    last_logged_failure_.clear();
+    failure_log_.Reset();
     const std::optional<Error> broke = ReadFrames(*source);
     {
       std::lock_guard lock(mutex_);
@@ -154,10 +154,9 @@ void CounterCamera::Run() {
 
 void CounterCamera::FailAndWait(const Error& error) {
   // A missing camera fails the same way every few seconds: log each new reason once.
-  if (error.message() != last_logged_failure_) {
+  if (failure_log_.Changed(error.message())) {
     LogWarning(kComponent, error.message(), "; retrying every ", Seconds(options_.retry_after),
                " s");
-    last_logged_failure_ = error.message();
   }
   const steady_clock::time_point retry_at = clock_.MonotonicNow() + options_.retry_after;
   std::unique_lock lock(mutex_);

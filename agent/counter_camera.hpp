@@ -16,6 +16,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "kiosk/scanner/frame_source.hpp"
 
@@ -124,7 +125,7 @@ class CounterCamera {
 
   // Worker thread only: when each recently read text was last seen.
   std::map<std::string, std::chrono::steady_clock::time_point> last_seen_;
-  std::string last_logged_failure_;
+  LogOnChange failure_log_;  // the failure last logged
 
   std::mutex join_mutex_;  // one Stop() joins at a time
   std::thread worker_;     // last: starts after every member above is ready

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <mutex>
+#include <string>
 #include <string_view>
 
 #include "common/strings.hpp"
@@ -37,5 +39,24 @@ template <class... Parts>
 void LogDebug(std::string_view component, const Parts&... parts) {
   if (LogEnabled(LogLevel::kDebug)) Log(LogLevel::kDebug, component, StrCat(parts...));
 }
+
+// Remembers the last state a repeating check reported ("" for fine), so that a failure that
+// repeats (a missing camera, a probed health check) is logged once per change. Thread-safe.
+class LogOnChange {
+ public:
+  // True when `state` differs from the one before it (initially "").
+  bool Changed(std::string_view state) {
+    std::lock_guard lock(mutex_);
+    if (state == last_) return false;
+    last_ = state;
+    return true;
+  }
+  // Back to "" without asking: the next failure is news again.
+  void Reset() { (void)Changed(""); }
+
+ private:
+  std::mutex mutex_;
+  std::string last_;
+};
 
 }  // namespace kiosk_edge

@@ -5,7 +5,6 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 #include <memory>
-#include <mutex>
 
 #include "common/blocking.hpp"
 #include "common/crypto.hpp"
@@ -210,31 +209,22 @@ Result<RedeemedPosition> RedeemedHeldOf(const HttpRequest& request) {
 
 // Logs what /healthz finds when it changes (a new reason to fail, or ok again), not at every
 // probe: a load balancer may probe every second.
-class HealthLog {
- public:
-  void Note(const Result<void>& health) {
-    std::string reason = health ? "" : health.error().message();
-    std::lock_guard lock(mutex_);
-    if (reason == last_reason_) return;
-    if (reason.empty()) {
-      LogInfo(kComponent, "health check: ok again");
-    } else {
-      LogWarning(kComponent, "health check: ", reason);
-    }
-    last_reason_ = std::move(reason);
+void LogHealth(LogOnChange& log, const Result<void>& health) {
+  const std::string reason = health ? "" : health.error().message();
+  if (!log.Changed(reason)) return;
+  if (reason.empty()) {
+    LogInfo(kComponent, "health check: ok again");
+  } else {
+    LogWarning(kComponent, "health check: ", reason);
   }
-
- private:
-  std::mutex mutex_;
-  std::string last_reason_;  // "": healthy
-};
+}
 
 // 200 while the database can be read (and on PostgreSQL written); 503 when it cannot, with the
 // reason in the log only (the request needs no credentials).
-awaitable<HttpResponse> Health(const StoreServices& services, HealthLog& log) {
+awaitable<HttpResponse> Health(const StoreServices& services, LogOnChange& log) {
   Result<void> reachable = co_await RunBlocking(
       *services.blocking_pool, [&services] { return services.store->CheckReachable(); });
-  log.Note(reachable);
+  LogHealth(log, reachable);
   if (!reachable) co_return HttpResponse::Json(503, R"({"status":"storage_unavailable"})");
   co_return HttpResponse::Json(200, R"({"status":"ok"})");
 }
@@ -290,7 +280,7 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
   co_return with_headers(HttpResponse::Json(200, std::move(*encoded)));
 }
 
-awaitable<HttpResponse> Route(StoreServices services, std::shared_ptr<HealthLog> health_log,
+awaitable<HttpResponse> Route(StoreServices services, std::shared_ptr<LogOnChange> health_log,
                               HttpRequest request) {
   const std::string_view path = request.Path();
   if (path == "/v1/sync/batch" && request.method == "POST") {
@@ -333,7 +323,7 @@ bool KioskAccess::IsRevoked(std::string_view kiosk_id, std::uint64_t serial) con
 }
 
 HttpHandler MakeStoreRoutes(StoreServices services) {
-  auto health_log = std::make_shared<HealthLog>();
+  auto health_log = std::make_shared<LogOnChange>();
   return [services, health_log](HttpRequest request) {
     return Route(services, health_log, std::move(request));
   };

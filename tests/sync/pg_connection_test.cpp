@@ -296,14 +296,19 @@ TEST_F(PgConnectionTest, OnlyTheConnectionsOwnStatementTimeoutAppliesAndLockTime
   EXPECT_EQ(blocked.error().kind(), ErrorKind::kUnavailable) << blocked.error().message();
 }
 
+// A session that takes no writes, as one on a standby (here by its default).
+Result<PgConnection> ConnectReadOnly() {
+  return PgConnection::Connect(testing::SharedPostgresCluster().conninfo() +
+                               " options='-c default_transaction_read_only=on'");
+}
+
 // A server that refuses writes as read-only (a standby reached after a failover; here the
 // session's default) fails the call as kUnavailable and marks the session lost, so that the pool
 // reconnects, where target_session_attrs=read-write finds the primary.
 TEST_F(PgConnectionTest, AWriteAReadOnlyServerRefusesLeavesTheSessionLost) {
   auto path = connection_->Query("SELECT current_schema()");
   ASSERT_TRUE(path) << path.error().message();
-  auto standby = PgConnection::Connect(testing::SharedPostgresCluster().conninfo() +
-                                       " options='-c default_transaction_read_only=on'");
+  auto standby = ConnectReadOnly();
   ASSERT_TRUE(standby) << standby.error().message();
   EXPECT_TRUE(standby->Query(StrCat("SELECT count(*) FROM ", path->Text(0, 0), ".t")));
   EXPECT_FALSE(standby->Lost());
@@ -323,8 +328,7 @@ TEST_F(PgConnectionTest, CheckWritableFailsOnAReadOnlySessionAndLeavesItLost) {
   EXPECT_TRUE(connection_->CheckWritable());
   EXPECT_FALSE(connection_->Lost());
 
-  auto standby = PgConnection::Connect(testing::SharedPostgresCluster().conninfo() +
-                                       " options='-c default_transaction_read_only=on'");
+  auto standby = ConnectReadOnly();
   ASSERT_TRUE(standby) << standby.error().message();
   auto refused = standby->CheckWritable();
   ASSERT_FALSE(refused);

@@ -48,6 +48,12 @@ class PostgresPoolTest : public ::testing::Test {
     store_ = std::move(*store);
   }
 
+  // The process of the server serving store_'s one connection (-1 when not found).
+  pid_t StoreBackendPid() {
+    return static_cast<pid_t>(
+        AdminInt("SELECT pid FROM pg_stat_activity WHERE application_name = $1", {schema_}));
+  }
+
   // The one integer `sql` answers on admin_ (-1 on failure).
   std::int64_t AdminInt(const std::string& sql, const PgParams& params) {
     auto result = admin_->Query(sql, params);
@@ -128,8 +134,7 @@ TEST_F(PostgresPoolTest, TheHealthCheckFailsWhileTheDatabaseTakesNoWrites) {
 // server is back the kiosk's retry of the same batch is answered on a new connection.
 TEST_F(PostgresPoolTest, ABatchTheServerNeverAnswersFailsAtTheDeadlineAndItsRetryIsAnswered) {
   ASSERT_NO_FATAL_FAILURE(OpenStore(1, std::chrono::milliseconds(300)));
-  const auto backend = static_cast<pid_t>(
-      AdminInt("SELECT pid FROM pg_stat_activity WHERE application_name = $1", {schema_}));
+  const pid_t backend = StoreBackendPid();
   ASSERT_GT(backend, 0);
 
   const EventBatch batch = testing::ScanBatch("kiosk-0", "inc-0", 1, 10);
@@ -152,8 +157,7 @@ TEST_F(PostgresPoolTest, ABatchTheServerNeverAnswersFailsAtTheDeadlineAndItsRetr
 // runs, instead of failing at once.
 TEST_F(PostgresPoolTest, WithoutACallTimeoutAWaitForAFreeConnectionHasNoLimitEither) {
   ASSERT_NO_FATAL_FAILURE(OpenStore(1, std::chrono::milliseconds(0)));
-  const auto backend = static_cast<pid_t>(
-      AdminInt("SELECT pid FROM pg_stat_activity WHERE application_name = $1", {schema_}));
+  const pid_t backend = StoreBackendPid();
   ASSERT_GT(backend, 0);
 
   ASSERT_EQ(::kill(backend, SIGSTOP), 0) << "cannot stop the server's process";
@@ -184,8 +188,7 @@ TEST_F(PostgresPoolTest, WithoutACallTimeoutAWaitForAFreeConnectionHasNoLimitEit
 TEST_F(PostgresPoolTest, AWaitForAFreeConnectionEndsAtTheCallTimeout) {
   const auto call_timeout = std::chrono::milliseconds(500);
   ASSERT_NO_FATAL_FAILURE(OpenStore(1, call_timeout));
-  const auto backend = static_cast<pid_t>(
-      AdminInt("SELECT pid FROM pg_stat_activity WHERE application_name = $1", {schema_}));
+  const pid_t backend = StoreBackendPid();
   ASSERT_GT(backend, 0);
 
   struct Call {

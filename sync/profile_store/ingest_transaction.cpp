@@ -1,6 +1,8 @@
 #include "sync/profile_store/ingest_transaction.hpp"
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 #include <tuple>
 
 #include "sync/profile_store/ingest_erasure.hpp"
@@ -125,6 +127,43 @@ Result<void> WriteConsent(IngestTransaction& transaction,
   return transaction.SettleConsent(withdrawals, keys);
 }
 
+// The voucher ledger's rows of the batch's new events: issues, redemptions, conflicts, then the
+// ledger positions of the redeemed fleet vouchers among them, in key order (NumberRedeemed goes by
+// the stored scope: a redemption's report of it does not change the first one's).
+Result<void> WriteLedger(IngestTransaction& transaction, const EventBatch& batch,
+                         const std::vector<const PreparedEvent*>& accepted, std::int64_t now_ms) {
+  std::set<std::string_view> voucher_keys;
+  const std::vector<const PreparedEvent*> issued =
+      FirstIssues(WithFacts<VoucherIssuedFacts>(accepted));
+  if (!issued.empty()) {
+    if (auto recorded = transaction.RecordVouchersIssued(batch, issued); !recorded) {
+      return recorded.error();
+    }
+    for (const PreparedEvent* voucher : issued) {
+      voucher_keys.insert(SortKey<VoucherIssuedFacts>(*voucher));
+    }
+  }
+  const std::vector<const PreparedEvent*> redemptions = WithFacts<RedemptionFacts>(accepted);
+  if (!redemptions.empty()) {
+    auto firsts = transaction.RecordRedemptions(batch, redemptions);
+    if (!firsts) return firsts.error();
+    if (firsts->size() != redemptions.size()) {
+      return Error(ErrorKind::kInternal, "voucher ledger: one answer per redemption expected");
+    }
+    for (std::size_t i = 0; i < redemptions.size(); ++i) {
+      const auto& facts = std::get<RedemptionFacts>(redemptions[i]->facts);
+      voucher_keys.insert(facts.voucher_key);
+      if (!(*firsts)[i]) continue;
+      const EventId second{batch.kiosk_id, batch.incarnation, redemptions[i]->event->seq};
+      auto conflict = transaction.InsertConflict(facts.voucher_key, *(*firsts)[i], second, now_ms);
+      if (!conflict) return conflict.error();
+    }
+  }
+  if (voucher_keys.empty()) return {};
+  const std::vector<std::string_view> keys(voucher_keys.begin(), voucher_keys.end());
+  return transaction.NumberRedeemed(keys);
+}
+
 // The derived rows of the batch's new events: profiles, signups, device links, the ledger.
 Result<void> WriteDerived(IngestTransaction& transaction, const EventBatch& batch,
                           const std::vector<const PreparedEvent*>& accepted, std::int64_t now_ms) {
@@ -150,29 +189,7 @@ Result<void> WriteDerived(IngestTransaction& transaction, const EventBatch& batc
   if (auto consent = WriteConsent(transaction, signups, withdrawn); !consent) {
     return consent.error();
   }
-  const std::vector<const PreparedEvent*> issued =
-      FirstIssues(WithFacts<VoucherIssuedFacts>(accepted));
-  if (!issued.empty()) {
-    if (auto recorded = transaction.RecordVouchersIssued(batch, issued); !recorded) {
-      return recorded.error();
-    }
-  }
-  const std::vector<const PreparedEvent*> redemptions = WithFacts<RedemptionFacts>(accepted);
-  if (redemptions.empty()) return {};
-  auto firsts = transaction.RecordRedemptions(batch, redemptions);
-  if (!firsts) return firsts.error();
-  if (firsts->size() != redemptions.size()) {
-    return Error(ErrorKind::kInternal, "voucher ledger: one answer per redemption expected");
-  }
-  for (std::size_t i = 0; i < redemptions.size(); ++i) {
-    if (!(*firsts)[i]) continue;
-    const EventId second{batch.kiosk_id, batch.incarnation, redemptions[i]->event->seq};
-    auto conflict =
-        transaction.InsertConflict(std::get<RedemptionFacts>(redemptions[i]->facts).voucher_key,
-                                   *(*firsts)[i], second, now_ms);
-    if (!conflict) return conflict.error();
-  }
-  return {};
+  return WriteLedger(transaction, batch, accepted, now_ms);
 }
 
 // The answer's "missing": the stream's highest gaps (batch.hpp).

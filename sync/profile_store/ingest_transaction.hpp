@@ -107,7 +107,10 @@ class IngestTransaction {
   // keeping the earliest link time of a link stored before.
   virtual Result<void> LinkDevices(const EventBatch& batch, std::span<const DeviceLink> links) = 0;
   // Enters issued vouchers (VoucherIssuedFacts; one per voucher key, in key order) into the
-  // ledger. A voucher already issued keeps its first issue; a stub a redemption made is filled.
+  // ledger. A voucher already issued keeps its first issue; a stub a redemption made is filled,
+  // and takes the signer's expiry, store and gift. A stub whose expiry that changes loses its
+  // ledger position, for NumberRedeemed to give it a new one: kiosks following the ledger past
+  // the old position learn the corrected expiry too.
   virtual Result<void> RecordVouchersIssued(const EventBatch& batch,
                                             std::span<const PreparedEvent* const> issued) = 0;
   // Enters redemptions (RedemptionFacts; voucher key order, then seq) into the ledger one after
@@ -117,6 +120,10 @@ class IngestTransaction {
       const EventBatch& batch, std::span<const PreparedEvent* const> redemptions) = 0;
   virtual Result<void> InsertConflict(const std::string& voucher_key, const EventId& first,
                                       const EventId& second, std::int64_t now_ms) = 0;
+  // Gives the next ledger positions, in the order of `voucher_keys` (sorted, unique), to those of
+  // them that are redeemed fleet vouchers without a position. Comes after every step that locks
+  // a voucher row; positions become visible in increasing order, whatever commits concurrently.
+  virtual Result<void> NumberRedeemed(std::span<const std::string_view> voucher_keys) = 0;
   // Saves the stream's new state (max seq, high-water mark, gaps, last batch time).
   virtual Result<void> SaveStream(const EventBatch& batch, const StreamState& before,
                                   const StreamState& after, std::int64_t now_ms) = 0;

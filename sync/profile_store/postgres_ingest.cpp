@@ -1,7 +1,6 @@
 // PostgresSession: setup, and the ingest transaction in PostgreSQL's SQL.
 
 #include <optional>
-#include <set>
 #include <utility>
 #include <variant>
 
@@ -63,8 +62,9 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "linked_at_ms = LEAST(d.linked_at_ms, excluded.linked_at_ms)"},
     // The first issue of each voucher key: fills a stub a redemption may have made, and corrects
     // what the redeeming kiosk reported of it by what its signer says (expiry, store, gift; not
-    // its scope, which may have given it a ledger position already); an entry issued before
-    // keeps its first issue.
+    // its scope, which may have given it a ledger position already; a corrected expiry drops the
+    // position, for number_redeemed to give a new one); an entry issued before keeps its first
+    // issue.
     // signup_seq: the stream's latest earlier signup with the same campaign and channel (the
     // signups of this batch are already in).
     {"vouchers_issued",
@@ -79,7 +79,8 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], "
      "$9::text[], $10::bigint[], $11::bigint[], $12::text[]) AS u(voucher_key, voucher_id, "
      "scope, voucher_store, gift, expires_at, campaign, seq, occurred_at_ms, channel_id) "
-     "ON CONFLICT (voucher_key) DO UPDATE SET expires_at = excluded.expires_at, "
+     "ON CONFLICT (voucher_key) DO UPDATE SET redeemed_pos = CASE WHEN v.expires_at = "
+     "excluded.expires_at THEN v.redeemed_pos END, expires_at = excluded.expires_at, "
      "voucher_store = excluded.voucher_store, gift = excluded.gift, campaign = excluded.campaign, "
      "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
      "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id, "
@@ -95,13 +96,16 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "first_kiosk_id = COALESCE(first_kiosk_id, $2), "
      "first_incarnation = COALESCE(first_incarnation, $3), first_seq = COALESCE(first_seq, $4) "
      "WHERE voucher_key = $1 RETURNING first_kiosk_id, first_incarnation, first_seq"},
-    // Ledger positions for the fleet vouchers this batch redeemed first (RecordRedemptions):
-    // numbered under a lock held to commit, so positions become visible in increasing order.
+    // Ledger positions (NumberRedeemed) are given under a lock held to commit, so that they
+    // become visible in increasing order. Only a batch with a voucher to number takes it: the
+    // rows that need one are this transaction's, locked by its earlier steps. $1: the keys.
     {"lock_redeemed_positions",
      "SELECT pg_advisory_xact_lock(hashtextextended("
-     "'kiosk-edge redeemed positions ' || current_schema(), 0))"},
-    // $1: the keys, each once, in the order RecordRedemptions gets them (key order), which is
-    // the order SQLite numbers them in, one by one.
+     "'kiosk-edge redeemed positions ' || current_schema(), 0)) WHERE EXISTS (SELECT 1 FROM "
+     "vouchers WHERE voucher_key = ANY($1::text[]) AND scope = 'fleet' AND redemptions > 0 "
+     "AND redeemed_pos IS NULL)"},
+    // $1: the keys, each once, in the order to number them, which SQLite numbers them in one by
+    // one.
     {"number_redeemed",
      "UPDATE vouchers AS v SET redeemed_pos = numbered.base + numbered.rank "
      "FROM (SELECT k.voucher_key, ROW_NUMBER() OVER (ORDER BY k.ord) AS rank, "
@@ -376,9 +380,6 @@ class PgIngestTransaction final : public IngestTransaction {
   }
 
   // One after the other in one pipeline: each redemption's count sees the ones before it.
-  // Then, with the commit, the ledger positions of fleet vouchers redeemed for the first time.
-  // The lock comes after every voucher row this transaction locks, so holding it never waits for
-  // another row: no deadlock. Held to commit, it makes positions visible in the order given.
   Result<std::vector<std::optional<EventId>>> RecordRedemptions(
       const EventBatch& batch, std::span<const PreparedEvent* const> redemptions) override {
     for (const PreparedEvent* redemption : redemptions) {
@@ -406,19 +407,17 @@ class PgIngestTransaction final : public IngestTransaction {
           first == EventId{batch.kiosk_id, batch.incarnation, redemptions[i]->event->seq};
       firsts.push_back(is_this ? std::nullopt : std::optional<EventId>(std::move(first)));
     }
-    PgArray fleet_keys;
-    std::set<std::string_view> seen;
-    for (const PreparedEvent* redemption : redemptions) {
-      const auto& facts = std::get<RedemptionFacts>(redemption->facts);
-      if (facts.scope == "fleet" && seen.insert(facts.voucher_key).second) {
-        fleet_keys.Add(facts.voucher_key);
-      }
-    }
-    if (!seen.empty()) {
-      Queue(PgCommand::Prepared("lock_redeemed_positions", {}));
-      Queue(PgCommand::Prepared("number_redeemed", Params(fleet_keys)));
-    }
     return firsts;
+  }
+
+  // Deferred to the commit. The lock comes after every voucher row this transaction locks, so
+  // holding it never waits for another row: no deadlock.
+  Result<void> NumberRedeemed(std::span<const std::string_view> voucher_keys) override {
+    PgArray keys;
+    for (std::string_view key : voucher_keys) keys.Add(key);
+    Queue(PgCommand::Prepared("lock_redeemed_positions", Params(keys)));
+    Queue(PgCommand::Prepared("number_redeemed", Params(keys)));
+    return {};
   }
 
   Result<void> InsertConflict(const std::string& voucher_key, const EventId& first,

@@ -13,7 +13,7 @@ struct SqliteIngest::Statements {
       upsert_profile, insert_signup, link_device, voucher_issued, voucher_stub, count_redemption,
       insert_redemption, insert_conflict, update_stream, delete_gaps, insert_gap, select_rejected,
       record_withdrawal, settle_consent, select_tombstone, insert_erased_event,
-      select_erased_events, insert_withdrawal_event;
+      select_erased_events, insert_withdrawal_event, number_redeemed;
 };
 
 namespace {
@@ -60,14 +60,16 @@ constexpr std::string_view kSql[] = {
     "linked_at_ms = MIN(device_links.linked_at_ms, excluded.linked_at_ms)",
     // voucher_issued: fills a stub a redemption may have made, and corrects what the redeeming
     // kiosk reported of it by what its signer says (expiry, store, gift; not its scope, which
-    // may have given it a ledger position already); the first issue wins.
+    // may have given it a ledger position already); a corrected expiry drops the position, for
+    // number_redeemed to give a new one. The first issue wins.
     // signup_seq: the stream's latest earlier signup with the same campaign and channel.
     "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
     "expires_at, campaign, issued_incarnation, issued_seq, issued_at_ms, channel_id, "
     "redemptions, signup_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, "
     "(SELECT s.seq FROM signups s WHERE s.kiosk_id = ?2 AND s.incarnation = ?9 AND s.seq < ?10 "
     "AND s.campaign = ?8 AND s.channel_id IS ?12 ORDER BY s.seq DESC LIMIT 1)) "
-    "ON CONFLICT (voucher_key) DO UPDATE SET expires_at = excluded.expires_at, "
+    "ON CONFLICT (voucher_key) DO UPDATE SET redeemed_pos = CASE WHEN vouchers.expires_at = "
+    "excluded.expires_at THEN vouchers.redeemed_pos END, expires_at = excluded.expires_at, "
     "voucher_store = excluded.voucher_store, gift = excluded.gift, campaign = excluded.campaign, "
     "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
     "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id, "
@@ -76,13 +78,10 @@ constexpr std::string_view kSql[] = {
     "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
     "expires_at, redemptions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0) "
     "ON CONFLICT (voucher_key) DO NOTHING",
-    // count_redemption; a fleet voucher's first redemption takes the next ledger position (one
-    // writer at a time: positions follow commit order)
+    // count_redemption
     "UPDATE vouchers SET redemptions = redemptions + 1, "
     "first_kiosk_id = COALESCE(first_kiosk_id, ?2), "
-    "first_incarnation = COALESCE(first_incarnation, ?3), first_seq = COALESCE(first_seq, ?4), "
-    "redeemed_pos = CASE WHEN scope = 'fleet' THEN COALESCE(redeemed_pos, (SELECT "
-    "COALESCE(MAX(redeemed_pos), 0) + 1 FROM vouchers WHERE redeemed_pos IS NOT NULL)) END "
+    "first_incarnation = COALESCE(first_incarnation, ?3), first_seq = COALESCE(first_seq, ?4) "
     "WHERE voucher_key = ?1 RETURNING first_kiosk_id, first_incarnation, first_seq",
     // insert_redemption
     "INSERT INTO redemptions (kiosk_id, incarnation, seq, voucher_key, staff, source, "
@@ -122,9 +121,14 @@ constexpr std::string_view kSql[] = {
     // insert_withdrawal_event
     "INSERT INTO withdrawal_events (kiosk_id, incarnation, seq, profile_key) "
     "VALUES (?1, ?2, ?3, ?4)",
+    // number_redeemed: the next ledger position, if the voucher is a redeemed fleet voucher
+    // without one (one writer at a time: positions follow commit order)
+    "UPDATE vouchers SET redeemed_pos = (SELECT COALESCE(MAX(redeemed_pos), 0) + 1 FROM vouchers "
+    "WHERE redeemed_pos IS NOT NULL) WHERE voucher_key = ?1 AND scope = 'fleet' "
+    "AND redemptions > 0 AND redeemed_pos IS NULL",
 };
 
-static_assert(std::size(kSql) == 23, "one SQL text per member of Statements, in order");
+static_assert(std::size(kSql) == 24, "one SQL text per member of Statements, in order");
 
 using sqlite_binding::BindAll;
 
@@ -341,6 +345,15 @@ class SqliteIngestTransaction final : public IngestTransaction {
     return {};
   }
 
+  Result<void> NumberRedeemed(std::span<const std::string_view> voucher_keys) override {
+    for (std::string_view key : voucher_keys) {
+      auto bound = BindAll(s_.number_redeemed, key);
+      if (!bound) return bound.error();
+      if (auto ran = s_.number_redeemed.Run(); !ran) return ran.error();
+    }
+    return {};
+  }
+
   Result<Listing> CommitListingRejected(const EventBatch& batch) override {
     auto bound = BindAll(s_.select_rejected, batch.kiosk_id, batch.incarnation, batch.first_seq,
                          batch.last_seq);
@@ -415,7 +428,7 @@ Result<SqliteIngest> SqliteIngest::Prepare(Database& db) {
   auto statements = std::unique_ptr<Statements>(
       new Statements{next(), next(), next(), next(), next(), next(), next(), next(),
                      next(), next(), next(), next(), next(), next(), next(), next(),
-                     next(), next(), next(), next(), next(), next(), next()});
+                     next(), next(), next(), next(), next(), next(), next(), next()});
   return SqliteIngest(db, std::move(statements));
 }
 

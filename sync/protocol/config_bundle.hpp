@@ -43,7 +43,9 @@
 // kiosk asks for that form by sending `?redeemed_through=N&redeemed_through_key=K` (its through and
 // through_key) with the kSyncFeatureRedeemedDelta feature; HQ sends the whole list instead when
 // its ledger does not hold voucher K at position N (a database restored from an older backup gives
-// positions again, to other vouchers, which the kiosk would miss). So a redemption
+// positions again, to other vouchers, which the kiosk would miss; and a voucher whose issue
+// corrected the expiry its redemption reported moves to a new position, so that kiosks past the
+// old one learn the correction). So a redemption
 // costs each kiosk one voucher of download, not the whole list. HQ sends a list of at most
 // kRedeemedPagePositions ledger positions at a time, with "more": true when its ledger goes
 // further; the kiosk then pulls again at once, from the page's end, until it holds the whole list.

@@ -77,25 +77,36 @@ TEST_P(RedeemedLedgerTest, FleetRedemptionsTakeLedgerPositionsInOrder) {
 
 // A redemption that reaches HQ before its voucher's issue makes the voucher's entry from what the
 // redeeming kiosk reported. The issue, from the kiosk that signed the voucher, corrects the
-// expiry, so a wrong one cannot keep a redeemed fleet voucher off the list.
+// expiry, so a wrong one cannot keep a redeemed fleet voucher off the list; the corrected voucher
+// takes a new position, so kiosks that read past its first one get it too.
 TEST_P(RedeemedLedgerTest, TheIssueCorrectsTheExpiryAnEarlierRedemptionReported) {
   const std::string key = "kiosk-a/00000000000000e1";
+  const std::string other = "kiosk-a/00000000000000e2";
   Ingest(MakeBatch("kiosk-b", "inc-b", 1,
-                   {Redemption("kiosk-a", "00000000000000e1", "fleet", kExpires - 1000)}));
+                   {Redemption("kiosk-a", "00000000000000e1", "fleet", kExpires - 1000),
+                    Redemption("kiosk-a", "00000000000000e2", "fleet", kExpires)}));
   EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
-            (RedeemedVouchers{1, key, std::nullopt, {}}))
-      << "expired, by what the redemption said";
+            (RedeemedVouchers{2, other, std::nullopt, {{other, kExpires}}}))
+      << "e1 expired, by what the redemption said";
 
   Ingest(MakeBatch("kiosk-a", "inc-a", 1, {VoucherIssued("00000000000000e1", "fleet", kExpires)}));
   EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
-            (RedeemedVouchers{1, key, std::nullopt, {{key, kExpires}}}));
+            (RedeemedVouchers{3, key, std::nullopt, {{key, kExpires}, {other, kExpires}}}));
+  EXPECT_EQ(store_->RedeemedFleetVouchers(2, kExpires - 100, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{3, key, std::nullopt, {{key, kExpires}}}))
+      << "a kiosk that held the list through position 2";
+  EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), std::nullopt)
+      << "a kiosk that held it through position 1 gets the whole list";
 
   // The first issue wins: another issue of the key (a kiosk restored from an old copy) changes
-  // nothing.
+  // nothing, nor does the issue of a voucher whose redemption reported it as it was.
   Ingest(MakeBatch("kiosk-a", "inc-a2", 1,
-                   {VoucherIssued("00000000000000e1", "fleet", kExpires - 1000)}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
-            (RedeemedVouchers{1, key, std::nullopt, {{key, kExpires}}}));
+                   {VoucherIssued("00000000000000e1", "fleet", kExpires - 1000),
+                    VoucherIssued("00000000000000e2", "fleet", kExpires)}));
+  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value(),
+            (RedeemedPage{{3, key, std::nullopt, {{key, kExpires}, {other, kExpires}}, false},
+                          RedeemedPosition{3, key}}));
+  EXPECT_EQ(store_->RedeemedVoucherAt(2).value(), other);
 }
 
 // HQ sends a long list in pages of ledger positions; a page's end is a position like any other.

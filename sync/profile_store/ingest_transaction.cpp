@@ -128,8 +128,9 @@ Result<void> WriteConsent(IngestTransaction& transaction,
 }
 
 // The voucher ledger's rows of the batch's new events: issues, redemptions, conflicts, then the
-// ledger positions of the redeemed fleet vouchers among them, in key order (NumberRedeemed goes by
-// the stored scope: a redemption's report of it does not change the first one's).
+// ledger positions, in key order, of the vouchers that may need one: those first redeemed in this
+// batch (NumberRedeemed goes by the stored scope, not by what the redemption reports), and the
+// fleet vouchers issued (a corrected expiry takes a redeemed one's position away).
 Result<void> WriteLedger(IngestTransaction& transaction, const EventBatch& batch,
                          const std::vector<const PreparedEvent*>& accepted, std::int64_t now_ms) {
   std::set<std::string_view> voucher_keys;
@@ -140,7 +141,8 @@ Result<void> WriteLedger(IngestTransaction& transaction, const EventBatch& batch
       return recorded.error();
     }
     for (const PreparedEvent* voucher : issued) {
-      voucher_keys.insert(SortKey<VoucherIssuedFacts>(*voucher));
+      const auto& facts = std::get<VoucherIssuedFacts>(voucher->facts);
+      if (facts.scope == "fleet") voucher_keys.insert(facts.voucher_key);
     }
   }
   const std::vector<const PreparedEvent*> redemptions = WithFacts<RedemptionFacts>(accepted);
@@ -152,8 +154,10 @@ Result<void> WriteLedger(IngestTransaction& transaction, const EventBatch& batch
     }
     for (std::size_t i = 0; i < redemptions.size(); ++i) {
       const auto& facts = std::get<RedemptionFacts>(redemptions[i]->facts);
-      voucher_keys.insert(facts.voucher_key);
-      if (!(*firsts)[i]) continue;
+      if (!(*firsts)[i]) {
+        voucher_keys.insert(facts.voucher_key);
+        continue;
+      }
       const EventId second{batch.kiosk_id, batch.incarnation, redemptions[i]->event->seq};
       auto conflict = transaction.InsertConflict(facts.voucher_key, *(*firsts)[i], second, now_ms);
       if (!conflict) return conflict.error();

@@ -60,8 +60,8 @@ constexpr std::string_view kSql[] = {
     "linked_at_ms = MIN(device_links.linked_at_ms, excluded.linked_at_ms)",
     // voucher_issued: fills a stub a redemption may have made, and corrects what the redeeming
     // kiosk reported of it by what its signer says (expiry, store, gift; not its scope, which
-    // may have given it a ledger position already); a corrected expiry drops the position, for
-    // number_redeemed to give a new one. The first issue wins.
+    // may have given it a ledger position already); a fleet issue that corrects the expiry drops
+    // the position, for number_redeemed to give a new one. The first issue wins.
     // signup_seq: the stream's latest earlier signup with the same campaign and channel.
     "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
     "expires_at, campaign, issued_incarnation, issued_seq, issued_at_ms, channel_id, "
@@ -69,8 +69,9 @@ constexpr std::string_view kSql[] = {
     "(SELECT s.seq FROM signups s WHERE s.kiosk_id = ?2 AND s.incarnation = ?9 AND s.seq < ?10 "
     "AND s.campaign = ?8 AND s.channel_id IS ?12 ORDER BY s.seq DESC LIMIT 1)) "
     "ON CONFLICT (voucher_key) DO UPDATE SET redeemed_pos = CASE WHEN vouchers.expires_at = "
-    "excluded.expires_at THEN vouchers.redeemed_pos END, expires_at = excluded.expires_at, "
-    "voucher_store = excluded.voucher_store, gift = excluded.gift, campaign = excluded.campaign, "
+    "excluded.expires_at OR excluded.scope <> 'fleet' THEN vouchers.redeemed_pos END, "
+    "expires_at = excluded.expires_at, voucher_store = excluded.voucher_store, "
+    "gift = excluded.gift, campaign = excluded.campaign, "
     "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
     "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id, "
     "signup_seq = excluded.signup_seq WHERE vouchers.issued_seq IS NULL",

@@ -109,6 +109,18 @@ TEST_P(RedeemedLedgerTest, TheIssueCorrectsTheExpiryAnEarlierRedemptionReported)
   EXPECT_EQ(store_->RedeemedVoucherAt(2).value(), other);
 }
 
+// A redemption that called a store voucher a fleet one gave it a position; the issue does not
+// change the scope, and leaves the position where it is rather than take it away for good.
+TEST_P(RedeemedLedgerTest, AStoreIssueLeavesAPositionItCannotGiveAgain) {
+  const std::string key = "kiosk-a/00000000000000f1";
+  Ingest(MakeBatch("kiosk-b", "inc-b", 1,
+                   {Redemption("kiosk-a", "00000000000000f1", "fleet", kExpires - 10)}));
+  Ingest(MakeBatch("kiosk-a", "inc-a", 1, {VoucherIssued("00000000000000f1", "store", kExpires)}));
+  EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), key);
+  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{1, key, std::nullopt, {{key, kExpires}}}));
+}
+
 // HQ sends a long list in pages of ledger positions; a page's end is a position like any other.
 TEST_P(RedeemedLedgerTest, TheLedgerIsReadInPagesOfPositions) {
   const auto key = [](const std::string& voucher) { return "kiosk-a/" + voucher; };

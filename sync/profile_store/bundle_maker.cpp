@@ -55,7 +55,7 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
       since, now_s, redeemed_held ? redeemed_page_positions_ : kWholeLedger);
   if (!redeemed) return redeemed.error();
   if (since > 0) redeemed->vouchers.since = since;
-  auto revoked_vouchers = store.RevokedVouchers();
+  auto revoked_vouchers = store.RevokedVouchers(now_s - kRevokedVoucherGraceS);
   if (!revoked_vouchers) return revoked_vouchers.error();
   auto erased_events = store.ErasedEventsOf(kiosk_id);
   if (!erased_events) return erased_events.error();

@@ -12,6 +12,7 @@
 // on any instance. Instances must therefore make the same content: the same [channels] config and
 // the same channel-keys.json (a shared state folder).
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <vector>
@@ -23,6 +24,10 @@
 #include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
+
+// A revoked voucher leaves the bundle this long after its expiry (as its issue told HQ), so that
+// a kiosk whose clock is behind HQ's still refuses it meanwhile.
+inline constexpr std::int64_t kRevokedVoucherGraceS = 7 * 86'400;
 
 // The channel keys as they are now: profile-store reads channel-keys.json every time, because
 // `rotate-channel-key` runs in another process. Called on the blocking pool.

@@ -164,11 +164,15 @@ Result<bool> PostgresStore::RevokeVoucher(std::string_view voucher_key) {
   return inserted->Affected() > 0;
 }
 
-Result<std::vector<std::string>> PostgresStore::RevokedVouchers() {
+Result<std::vector<std::string>> PostgresStore::RevokedVouchers(std::int64_t expired_by_unix_s) {
   auto session = Acquire();
   if (!session) return session.error();
   return Texts((*session)->connection(),
-               "SELECT voucher_key FROM revoked_vouchers ORDER BY voucher_key COLLATE \"C\"");
+               "SELECT r.voucher_key FROM revoked_vouchers r LEFT JOIN vouchers v ON "
+               "v.voucher_key = r.voucher_key AND v.issued_seq IS NOT NULL "
+               "WHERE v.expires_at IS NULL OR v.expires_at > $1 "
+               "ORDER BY r.voucher_key COLLATE \"C\"",
+               Params(expired_by_unix_s));
 }
 
 }  // namespace kiosk_edge

@@ -170,9 +170,13 @@ Result<bool> SqliteStore::RevokeVoucher(std::string_view voucher_key) {
   return db_->Changes() > 0;
 }
 
-Result<std::vector<std::string>> SqliteStore::RevokedVouchers() {
+Result<std::vector<std::string>> SqliteStore::RevokedVouchers(std::int64_t expired_by_unix_s) {
   std::lock_guard lock(mutex_);
-  return Texts(*db_, "SELECT voucher_key FROM revoked_vouchers ORDER BY voucher_key");
+  return Texts(*db_,
+               "SELECT r.voucher_key FROM revoked_vouchers r LEFT JOIN vouchers v ON "
+               "v.voucher_key = r.voucher_key AND v.issued_seq IS NOT NULL "
+               "WHERE v.expires_at IS NULL OR v.expires_at > ?1 ORDER BY r.voucher_key",
+               expired_by_unix_s);
 }
 
 }  // namespace kiosk_edge

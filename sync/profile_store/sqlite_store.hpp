@@ -56,7 +56,7 @@ class SqliteStore final : public StoreBackend {
   Result<std::vector<std::string>> ErasedEventsOf(std::string_view kiosk_id) override;
   Result<std::int64_t> ErasedEventCount() override;
   Result<bool> RevokeVoucher(std::string_view voucher_key) override;
-  Result<std::vector<std::string>> RevokedVouchers() override;
+  Result<std::vector<std::string>> RevokedVouchers(std::int64_t expired_by_unix_s) override;
   // In sqlite_audience.cpp / postgres_audience.cpp.
   Result<std::vector<AudienceCandidate>> LoadAudienceCandidates(
       const AudienceFactsRequest& request) override;

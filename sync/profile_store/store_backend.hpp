@@ -152,8 +152,10 @@ class StoreBackend {
   // Revokes the voucher "<kiosk id>/<voucher id>" (the caller checks the form). Idempotent; true
   // when it was not revoked before.
   virtual Result<bool> RevokeVoucher(std::string_view voucher_key) = 0;
-  // Every revoked voucher key, sorted: the config bundle's revoked_vouchers.
-  virtual Result<std::vector<std::string>> RevokedVouchers() = 0;
+  // The revoked voucher keys, sorted, but those whose issue HQ holds with an expiry at or before
+  // `expired_by_unix_s`: the config bundle's revoked_vouchers (an expired voucher is refused
+  // anyway). A voucher whose issue has not reached HQ stays listed.
+  virtual Result<std::vector<std::string>> RevokedVouchers(std::int64_t expired_by_unix_s) = 0;
 
   // ---- Audiences and consent (audience_facts.hpp; docs/attribution.md, "Audiences") ----
 

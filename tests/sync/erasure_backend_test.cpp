@@ -26,6 +26,7 @@
 namespace kiosk_edge {
 namespace {
 
+using testing::kT0;
 using testing::MakeBatch;
 using testing::Scan;
 using testing::Signup;
@@ -304,6 +305,40 @@ TEST_P(ErasureBackendTest, TheBundleCarriesRevokedVouchersAndErasedEventsUnderAN
   ASSERT_TRUE(other) << other.error().message();
   EXPECT_TRUE(other->erased_events.empty());
   EXPECT_EQ(other->version, after->version);
+}
+
+// A revoked voucher leaves the bundle once its issue, from the kiosk that signed it, says it has
+// expired, a grace period later; one whose issue HQ does not hold stays, whatever a redemption
+// reported of it.
+TEST_P(ErasureBackendTest, RevokedVouchersLeaveTheBundleAfterTheirExpiry) {
+  BundleMaker maker({}, [] {
+    return Result<HqChannelKeys>(
+        HqChannelKeys{{HqChannelKey{'B', std::string(32, 'k'), 1'700'000'000, std::nullopt}}, 'B'});
+  });
+  const std::int64_t now_s = kT0 / 1000;
+  Ingest(MakeBatch("kiosk-1", "inc-a", 1,
+                   {testing::VoucherIssued("00000000000000a1", "fleet", now_s + 100)}));
+  Ingest(MakeBatch("kiosk-2", "inc-b", 1,
+                   {testing::Redemption("kiosk-1", "00000000000000a2", "fleet", now_s + 100)}));
+  const std::vector<std::string> all{"kiosk-1/00000000000000a1", "kiosk-1/00000000000000a2",
+                                     "kiosk-1/00000000000000a3"};
+  for (const std::string& key : all) ASSERT_TRUE(store_->RevokeVoucher(key));
+
+  auto listed = maker.Current(*store_, *identity_, clock_, "kiosk-1");
+  ASSERT_TRUE(listed) << listed.error().message();
+  EXPECT_EQ(listed->revoked_vouchers, all);
+  clock_.Advance(std::chrono::seconds(100 + kRevokedVoucherGraceS - 1));
+  auto still = maker.Current(*store_, *identity_, clock_, "kiosk-1");
+  ASSERT_TRUE(still) << still.error().message();
+  EXPECT_EQ(still->revoked_vouchers, all) << "within the grace period";
+  EXPECT_EQ(still->version, listed->version);
+
+  clock_.Advance(std::chrono::seconds(1));
+  auto after = maker.Current(*store_, *identity_, clock_, "kiosk-1");
+  ASSERT_TRUE(after) << after.error().message();
+  EXPECT_EQ(after->revoked_vouchers,
+            (std::vector<std::string>{"kiosk-1/00000000000000a2", "kiosk-1/00000000000000a3"}));
+  EXPECT_GT(after->version, listed->version);
 }
 
 // A fleet's erasures outgrow what one bundle may list (kMaxBundleListItems): every kiosk still

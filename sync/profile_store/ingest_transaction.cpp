@@ -129,8 +129,9 @@ Result<void> WriteConsent(IngestTransaction& transaction,
 
 // The voucher ledger's rows of the batch's new events: issues, redemptions, conflicts, then the
 // ledger positions, in key order, of the vouchers that may need one: those first redeemed in this
-// batch (NumberRedeemed goes by the stored scope, not by what the redemption reports), and the
-// fleet vouchers issued (a corrected expiry takes a redeemed one's position away).
+// batch (NumberRedeemed goes by the stored scope, which an issue may have set), and the fleet
+// vouchers issued (a redeemed one may lack a position: its redemption reported another scope or
+// expiry).
 Result<void> WriteLedger(IngestTransaction& transaction, const EventBatch& batch,
                          const std::vector<const PreparedEvent*>& accepted, std::int64_t now_ms) {
   std::set<std::string_view> voucher_keys;

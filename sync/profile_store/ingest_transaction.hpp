@@ -108,9 +108,9 @@ class IngestTransaction {
   virtual Result<void> LinkDevices(const EventBatch& batch, std::span<const DeviceLink> links) = 0;
   // Enters issued vouchers (VoucherIssuedFacts; one per voucher key, in key order) into the
   // ledger. A voucher already issued keeps its first issue; a stub a redemption made is filled,
-  // and takes the signer's expiry, store and gift. A stub whose expiry a fleet issue changes loses
-  // its ledger position, for NumberRedeemed to give it a new one: kiosks following the ledger past
-  // the old position learn the corrected expiry too.
+  // and takes the signer's scope, expiry, store and gift. A stub whose expiry a fleet issue
+  // changes loses its ledger position, for NumberRedeemed to give it a new one: kiosks following
+  // the ledger past the old position learn the corrected expiry too.
   virtual Result<void> RecordVouchersIssued(const EventBatch& batch,
                                             std::span<const PreparedEvent* const> issued) = 0;
   // Enters redemptions (RedemptionFacts; voucher key order, then seq) into the ledger one after

@@ -61,10 +61,10 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "ON CONFLICT (kiosk_id, device_id, profile_key) DO UPDATE SET "
      "linked_at_ms = LEAST(d.linked_at_ms, excluded.linked_at_ms)"},
     // The first issue of each voucher key: fills a stub a redemption may have made, and corrects
-    // what the redeeming kiosk reported of it by what its signer says (expiry, store, gift; not
-    // its scope, which may have given it a ledger position already; a fleet issue that corrects the
-    // expiry drops the position, for number_redeemed to give a new one); an entry issued before
-    // keeps its first issue.
+    // what the redeeming kiosk reported of it by what its signer says (scope, expiry, store,
+    // gift). A fleet issue that corrects the expiry drops the ledger position, for
+    // number_redeemed to give a new one; a store issue leaves one (kiosks hold it). An entry
+    // issued before keeps its first issue.
     // signup_seq: the stream's latest earlier signup with the same campaign and channel (the
     // signups of this batch are already in).
     {"vouchers_issued",
@@ -81,7 +81,8 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "scope, voucher_store, gift, expires_at, campaign, seq, occurred_at_ms, channel_id) "
      "ON CONFLICT (voucher_key) DO UPDATE SET redeemed_pos = CASE WHEN v.expires_at = "
      "excluded.expires_at OR excluded.scope <> 'fleet' THEN v.redeemed_pos END, "
-     "expires_at = excluded.expires_at, voucher_store = excluded.voucher_store, "
+     "scope = excluded.scope, expires_at = excluded.expires_at, voucher_store = "
+     "excluded.voucher_store, "
      "gift = excluded.gift, campaign = excluded.campaign, "
      "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
      "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id, "

@@ -59,9 +59,9 @@ constexpr std::string_view kSql[] = {
     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kiosk_id, device_id, profile_key) DO UPDATE SET "
     "linked_at_ms = MIN(device_links.linked_at_ms, excluded.linked_at_ms)",
     // voucher_issued: fills a stub a redemption may have made, and corrects what the redeeming
-    // kiosk reported of it by what its signer says (expiry, store, gift; not its scope, which
-    // may have given it a ledger position already); a fleet issue that corrects the expiry drops
-    // the position, for number_redeemed to give a new one. The first issue wins.
+    // kiosk reported of it by what its signer says (scope, expiry, store, gift). A fleet issue
+    // that corrects the expiry drops the ledger position, for number_redeemed to give a new one;
+    // a store issue leaves one (kiosks hold it). The first issue wins.
     // signup_seq: the stream's latest earlier signup with the same campaign and channel.
     "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
     "expires_at, campaign, issued_incarnation, issued_seq, issued_at_ms, channel_id, "
@@ -70,7 +70,8 @@ constexpr std::string_view kSql[] = {
     "AND s.campaign = ?8 AND s.channel_id IS ?12 ORDER BY s.seq DESC LIMIT 1)) "
     "ON CONFLICT (voucher_key) DO UPDATE SET redeemed_pos = CASE WHEN vouchers.expires_at = "
     "excluded.expires_at OR excluded.scope <> 'fleet' THEN vouchers.redeemed_pos END, "
-    "expires_at = excluded.expires_at, voucher_store = excluded.voucher_store, "
+    "scope = excluded.scope, expires_at = excluded.expires_at, voucher_store = "
+    "excluded.voucher_store, "
     "gift = excluded.gift, campaign = excluded.campaign, "
     "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
     "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id, "

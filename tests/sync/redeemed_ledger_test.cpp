@@ -109,16 +109,26 @@ TEST_P(RedeemedLedgerTest, TheIssueCorrectsTheExpiryAnEarlierRedemptionReported)
   EXPECT_EQ(store_->RedeemedVoucherAt(2).value(), other);
 }
 
-// A redemption that called a store voucher a fleet one gave it a position; the issue does not
-// change the scope, and leaves the position where it is rather than take it away for good.
-TEST_P(RedeemedLedgerTest, AStoreIssueLeavesAPositionItCannotGiveAgain) {
-  const std::string key = "kiosk-a/00000000000000f1";
+// The issue corrects the scope an earlier redemption reported. A fleet voucher reported as a
+// store one takes a position then; a store voucher reported as a fleet one keeps the position it
+// took (kiosks hold it), so that no position is taken away for good.
+TEST_P(RedeemedLedgerTest, TheIssueCorrectsTheScopeAnEarlierRedemptionReported) {
+  const std::string fleet = "kiosk-a/00000000000000f1";
+  const std::string store = "kiosk-a/00000000000000f2";
   Ingest(MakeBatch("kiosk-b", "inc-b", 1,
-                   {Redemption("kiosk-a", "00000000000000f1", "fleet", kExpires - 10)}));
-  Ingest(MakeBatch("kiosk-a", "inc-a", 1, {VoucherIssued("00000000000000f1", "store", kExpires)}));
-  EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), key);
+                   {Redemption("kiosk-a", "00000000000000f1", "store", kExpires),
+                    Redemption("kiosk-a", "00000000000000f2", "fleet", kExpires - 10)}));
   EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
-            (RedeemedVouchers{1, key, std::nullopt, {{key, kExpires}}}));
+            (RedeemedVouchers{1, store, std::nullopt, {{store, kExpires - 10}}}));
+
+  Ingest(MakeBatch("kiosk-a", "inc-a", 1,
+                   {VoucherIssued("00000000000000f1", "fleet", kExpires),
+                    VoucherIssued("00000000000000f2", "store", kExpires)}));
+  EXPECT_EQ(store_->RedeemedFleetVouchers(1, kExpires - 100, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{2, fleet, std::nullopt, {{fleet, kExpires}}}));
+  EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), store);
+  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{2, fleet, std::nullopt, {{fleet, kExpires}, {store, kExpires}}}));
 }
 
 // HQ sends a long list in pages of ledger positions; a page's end is a position like any other.

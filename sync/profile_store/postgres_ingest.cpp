@@ -81,9 +81,8 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "scope, voucher_store, gift, expires_at, campaign, seq, occurred_at_ms, channel_id) "
      "ON CONFLICT (voucher_key) DO UPDATE SET redeemed_pos = CASE WHEN v.expires_at = "
      "excluded.expires_at OR excluded.scope <> 'fleet' THEN v.redeemed_pos END, "
-     "scope = excluded.scope, expires_at = excluded.expires_at, voucher_store = "
-     "excluded.voucher_store, "
-     "gift = excluded.gift, campaign = excluded.campaign, "
+     "scope = excluded.scope, expires_at = excluded.expires_at, "
+     "voucher_store = excluded.voucher_store, gift = excluded.gift, campaign = excluded.campaign, "
      "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
      "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id, "
      "signup_seq = excluded.signup_seq WHERE v.issued_seq IS NULL"},

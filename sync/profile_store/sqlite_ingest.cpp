@@ -70,9 +70,8 @@ constexpr std::string_view kSql[] = {
     "AND s.campaign = ?8 AND s.channel_id IS ?12 ORDER BY s.seq DESC LIMIT 1)) "
     "ON CONFLICT (voucher_key) DO UPDATE SET redeemed_pos = CASE WHEN vouchers.expires_at = "
     "excluded.expires_at OR excluded.scope <> 'fleet' THEN vouchers.redeemed_pos END, "
-    "scope = excluded.scope, expires_at = excluded.expires_at, voucher_store = "
-    "excluded.voucher_store, "
-    "gift = excluded.gift, campaign = excluded.campaign, "
+    "scope = excluded.scope, expires_at = excluded.expires_at, "
+    "voucher_store = excluded.voucher_store, gift = excluded.gift, campaign = excluded.campaign, "
     "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
     "issued_at_ms = excluded.issued_at_ms, channel_id = excluded.channel_id, "
     "signup_seq = excluded.signup_seq WHERE vouchers.issued_seq IS NULL",

@@ -50,12 +50,13 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
     if (!held_there) return held_there.error();
     if (*held_there == redeemed_held->through_key) since = redeemed_held->through;
   }
+  const std::int64_t expired_by_s = now_s - kExpiredVoucherGraceS;
   // Kiosks without the redeemed-delta feature read whole lists only.
   auto redeemed = store.RedeemedFleetVouchers(
-      since, now_s, redeemed_held ? redeemed_page_positions_ : kWholeLedger);
+      since, expired_by_s, redeemed_held ? redeemed_page_positions_ : kWholeLedger);
   if (!redeemed) return redeemed.error();
   if (since > 0) redeemed->vouchers.since = since;
-  auto revoked_vouchers = store.RevokedVouchers(now_s - kRevokedVoucherGraceS);
+  auto revoked_vouchers = store.RevokedVouchers(expired_by_s);
   if (!revoked_vouchers) return revoked_vouchers.error();
   auto erased_events = store.ErasedEventsOf(kiosk_id);
   if (!erased_events) return erased_events.error();

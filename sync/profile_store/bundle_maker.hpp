@@ -25,9 +25,10 @@
 
 namespace kiosk_edge {
 
-// A revoked voucher leaves the bundle this long after its expiry (as its issue told HQ), so that
-// a kiosk whose clock is behind HQ's still refuses it meanwhile.
-inline constexpr std::int64_t kRevokedVoucherGraceS = 7 * 86'400;
+// A revoked voucher (after the expiry its issue told HQ) and a redeemed one (after the expiry in
+// the ledger) leave the bundle this long after they expire by HQ's clock, so that a kiosk whose
+// clock is behind HQ's still refuses them meanwhile.
+inline constexpr std::int64_t kExpiredVoucherGraceS = 7 * 86'400;
 
 // The channel keys as they are now: profile-store reads channel-keys.json every time, because
 // `rotate-channel-key` runs in another process. Called on the blocking pool.

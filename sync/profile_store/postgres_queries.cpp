@@ -124,7 +124,7 @@ Result<StoreCounts> PostgresStore::Counts() {
 }
 
 Result<RedeemedPage> PostgresStore::RedeemedFleetVouchers(std::int64_t after,
-                                                          std::int64_t now_unix_s,
+                                                          std::int64_t expired_by_unix_s,
                                                           std::int64_t max_positions) {
   auto session = Acquire();
   if (!session) return session.error();
@@ -140,7 +140,7 @@ Result<RedeemedPage> PostgresStore::RedeemedFleetVouchers(std::int64_t after,
       "SELECT t.through, t.through_key, t.page_end, t.page_key, v.voucher_key, v.expires_at "
       "FROM t LEFT JOIN vouchers v ON v.redeemed_pos > $1 AND v.redeemed_pos <= t.page_end "
       "AND v.expires_at > $2 ORDER BY v.voucher_key COLLATE \"C\"",
-      Params(after, now_unix_s, PositionsEnd(after, max_positions)));
+      Params(after, expired_by_unix_s, PositionsEnd(after, max_positions)));
   if (!rows) return rows.error();
   RedeemedPage page;
   for (int i = 0; i < rows->rows(); ++i) {

@@ -148,7 +148,8 @@ Result<StoreCounts> SqliteStore::Counts() {
   return counts;
 }
 
-Result<RedeemedPage> SqliteStore::RedeemedFleetVouchers(std::int64_t after, std::int64_t now_unix_s,
+Result<RedeemedPage> SqliteStore::RedeemedFleetVouchers(std::int64_t after,
+                                                        std::int64_t expired_by_unix_s,
                                                         std::int64_t max_positions) {
   std::lock_guard lock(mutex_);
   RedeemedPage page;
@@ -172,7 +173,7 @@ Result<RedeemedPage> SqliteStore::RedeemedFleetVouchers(std::int64_t after, std:
         if (row.ColumnIsNull(4)) return;  // the one row of an empty list
         page.vouchers.vouchers.push_back(RedeemedVoucher{row.ColumnText(4), row.ColumnInt(5)});
       },
-      after, now_unix_s, PositionsEnd(after, max_positions));
+      after, expired_by_unix_s, PositionsEnd(after, max_positions));
   if (!read) return read.error();
   page.vouchers.more = page.vouchers.through < page.ledger_end.through;
   return page;

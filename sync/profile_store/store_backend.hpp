@@ -107,12 +107,13 @@ class StoreBackend {
   virtual Result<StoreCounts> Counts() = 0;
   // The config bundle's `redeemed` (sync/protocol/config_bundle.hpp), `since` unset: the
   // fleet-scope vouchers first redeemed at ledger positions after..after + max_positions (after 0:
-  // from the start) and not expired at `now_unix_s` (expired ones are refused anyway), sorted by
-  // key, `through` the highest position stored in that range (0: none) and `more` when the ledger
-  // goes further; and the ledger's end; all read together. Ingest gives each fleet voucher's first
-  // redemption the next position, visible in the order given, so a kiosk holding the list through
-  // N misses nothing by asking for what came after N.
-  virtual Result<RedeemedPage> RedeemedFleetVouchers(std::int64_t after, std::int64_t now_unix_s,
+  // from the start) and expiring after `expired_by_unix_s` (expired ones are refused anyway),
+  // sorted by key, `through` the highest position stored in that range (0: none) and `more` when
+  // the ledger goes further; and the ledger's end; all read together. Ingest gives each fleet
+  // voucher's first redemption the next position, visible in the order given, so a kiosk holding
+  // the list through N misses nothing by asking for what came after N.
+  virtual Result<RedeemedPage> RedeemedFleetVouchers(std::int64_t after,
+                                                     std::int64_t expired_by_unix_s,
                                                      std::int64_t max_positions) = 0;
   // The fleet voucher at ledger position `position`, if any: a kiosk's RedeemedPosition is HQ's
   // only while it names the voucher there.

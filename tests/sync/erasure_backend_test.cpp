@@ -327,7 +327,7 @@ TEST_P(ErasureBackendTest, RevokedVouchersLeaveTheBundleAfterTheirExpiry) {
   auto listed = maker.Current(*store_, *identity_, clock_, "kiosk-1");
   ASSERT_TRUE(listed) << listed.error().message();
   EXPECT_EQ(listed->revoked_vouchers, all);
-  clock_.Advance(std::chrono::seconds(100 + kRevokedVoucherGraceS - 1));
+  clock_.Advance(std::chrono::seconds(100 + kExpiredVoucherGraceS - 1));
   auto still = maker.Current(*store_, *identity_, clock_, "kiosk-1");
   ASSERT_TRUE(still) << still.error().message();
   EXPECT_EQ(still->revoked_vouchers, all) << "within the grace period";

@@ -71,6 +71,18 @@ Result<std::string> RawPublicKey(EVP_PKEY* key) {
 
 }  // namespace
 
+std::string Sha256(std::string_view data) {
+  std::string digest(kSha256Size, '\0');
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), MutableBytes(digest), &length, EVP_sha256(), nullptr) !=
+          1 ||
+      length != kSha256Size) {
+    std::fputs("kiosk-edge: fatal: SHA-256 unavailable in OpenSSL\n", stderr);
+    std::abort();
+  }
+  return digest;
+}
+
 std::string HmacSha256(std::string_view key, std::string_view data) {
   std::string mac(kSha256Size, '\0');
   std::size_t length = 0;
@@ -420,6 +432,8 @@ Result<std::string> Aes256GcmOpen(std::string_view key, std::string_view nonce12
 namespace {
 
 constexpr std::string_view kBase32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+constexpr std::string_view kBase64Alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr std::string_view kBase64UrlAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -478,6 +492,12 @@ Result<std::string> Base32Decode(std::string_view text) {
 }
 
 bool IsBase32Char(char c) { return (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7'); }
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string text = EncodeBits(bytes, 6, kBase64Alphabet);
+  text.append((4 - text.size() % 4) % 4, '=');
+  return text;
+}
 
 std::string Base64UrlEncode(std::string_view bytes) {
   return EncodeBits(bytes, 6, kBase64UrlAlphabet);

@@ -27,6 +27,10 @@ inline constexpr std::size_t kEd25519SignatureSize = 64;
 
 // ---- Hashing, MACs, key derivation, randomness ----
 
+// SHA-256(data): 32 raw bytes. Aborts the process only if OpenSSL itself is broken, like
+// HmacSha256.
+std::string Sha256(std::string_view data);
+
 // HMAC-SHA256(key, data): 32 raw bytes. Any key length is accepted (RFC 2104). Aborts the process
 // only if OpenSSL itself is broken (allocation failure or a missing SHA-256), since no caller
 // could carry on safely without its MAC.
@@ -158,6 +162,10 @@ std::string Base32Encode(std::string_view bytes);
 Result<std::string> Base32Decode(std::string_view text);
 // True when `c` is in the base32 alphabet (A-Z, 2-7).
 bool IsBase32Char(char c);
+
+// RFC 4648 section 4 base64 (A-Z a-z 0-9 + /), padded with '=': what Content-Security-Policy
+// hash sources are written in.
+std::string Base64Encode(std::string_view bytes);
 
 // RFC 4648 section 5 base64url (A-Z a-z 0-9 - _), no padding: JSON- and URL-safe.
 std::string Base64UrlEncode(std::string_view bytes);

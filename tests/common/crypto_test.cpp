@@ -331,6 +331,27 @@ TEST(CryptoTest, Base64UrlMatchesRfc4648AndRefusesNonCanonicalText) {
   }
 }
 
+TEST(CryptoTest, Base64MatchesRfc4648WithPadding) {
+  const std::vector<std::pair<std::string, std::string>> vectors = {
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
+      {"\xfb\xff", "+/8="},
+  };
+  for (const auto& [bytes, text] : vectors) EXPECT_EQ(Base64Encode(bytes), text);
+}
+
+TEST(CryptoTest, Sha256MatchesFips180Vectors) {
+  EXPECT_EQ(HexEncode(Sha256("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(HexEncode(Sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 TEST(CryptoTest, HexRoundTripsAndRefusesBadText) {
   EXPECT_EQ(HexEncode(std::string("\x00\x7f\x80\xff", 4)), "007f80ff");
   EXPECT_EQ(*HexDecode("007F80fF"), std::string("\x00\x7f\x80\xff", 4));

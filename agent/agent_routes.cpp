@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "agent/journal_file.hpp"
+#include "agent/page_assets.hpp"
 #include "common/blocking.hpp"
 
 namespace kiosk_edge {
@@ -66,10 +67,16 @@ boost::asio::awaitable<HttpResponse> Route(AgentServices services, HttpRequest r
   co_return HttpResponse::Text(404, "not found\n");
 }
 
+boost::asio::awaitable<HttpResponse> Answer(AgentServices services, HttpRequest request) {
+  HttpResponse response = co_await Route(std::move(services), std::move(request));
+  AddPageSecurityHeaders(response);
+  co_return response;
+}
+
 }  // namespace
 
 HttpHandler MakeAgentRoutes(AgentServices services) {
-  return [services](HttpRequest request) { return Route(services, std::move(request)); };
+  return [services](HttpRequest request) { return Answer(services, std::move(request)); };
 }
 
 }  // namespace kiosk_edge

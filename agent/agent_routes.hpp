@@ -22,6 +22,7 @@ struct AgentServices {
 //   GET /healthz  JSON: version, kiosk id, incarnation, journal figures, quarantined files.
 //                 200 when healthy, 503 when the journal cannot be read or is over budget.
 //   everything in shopper_routes.hpp and counter_routes.hpp; anything else is 404.
+// Every answer carries the pages' security headers (page_assets.hpp).
 HttpHandler MakeAgentRoutes(AgentServices services);
 
 }  // namespace kiosk_edge

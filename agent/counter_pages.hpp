@@ -1,7 +1,8 @@
 #pragma once
 
 // The clerk's pages at /counter: large type and colours readable from a step away, no external
-// resources. Every piece of data is HTML-escaped here; callers pass raw text.
+// resources; their style and script come from page_assets.hpp. Every piece of data is
+// HTML-escaped here; callers pass raw text.
 
 #include <optional>
 #include <string>

@@ -10,7 +10,8 @@
 namespace kiosk_edge {
 
 // The shopper's pages: mobile-first HTML with inline CSS, no external fonts, scripts or CDNs.
-// Every piece of data is HTML-escaped here; callers pass raw text.
+// Their styles and scripts come from page_assets.hpp, whose policy admits nothing else. Every
+// piece of data is HTML-escaped here; callers pass raw text.
 
 // After a scan: the offer and the way to sign up. `invalid_code` adds a notice that the code was
 // not recognised (the shopper can still sign up, attributed to no channel).

@@ -6,6 +6,7 @@
 #include <regex>
 #include <sstream>
 
+#include "agent/page_assets.hpp"
 #include "common/http_forms.hpp"
 #include "support/http_client.hpp"
 #include "support/journal_events.hpp"
@@ -32,6 +33,8 @@ TEST(ShopperFlowTest, ChannelScanIsRecordedWithItsChannelAndDevice) {
   EXPECT_EQ(landing.status, 200);
   EXPECT_FALSE(phone.device().empty()) << "the first visit sets a device cookie";
   EXPECT_NE(landing.body.find("/signup?channel=EL3-POSTER-V2"), std::string::npos);
+  EXPECT_EQ(landing.Header("content-security-policy"), KioskContentSecurityPolicy());
+  EXPECT_EQ(landing.Header("x-frame-options"), "DENY");
   ASSERT_EQ(agent.Stop(), 0);
 
   const auto scans = ReadEvents(agent.state_dir(), "scan");

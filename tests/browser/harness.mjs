@@ -265,11 +265,20 @@ export async function renderQrVideo(text, file) {
   });
 }
 
-// Runs `body(page)` in a new page; on failure saves FAILED-<name>.png before rethrowing.
+// Runs `body(page)` in a new page; on failure saves FAILED-<name>.png before rethrowing. Fails
+// when the page broke its Content-Security-Policy (a style or script the policy refused).
 export async function onPage(context, name, body) {
   const page = await context.newPage();
+  const refused = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
+      refused.push(message.text());
+    }
+  });
   try {
-    return await body(page);
+    const result = await body(page);
+    assert.deepEqual(refused, [], `${name}: the browser refused what the page's policy does not allow`);
+    return result;
   } catch (error) {
     try {
       const file = await saveScreenshot(page, `FAILED-${name}`, { fullPage: true });

@@ -58,6 +58,9 @@ std::string RenderLandingPage(Language language, std::string_view channel_id, bo
 std::string RenderSignupPage(Language language, const SignupFields& typed,
                              const SignupErrors& errors, std::string_view csrf_token,
                              bool kiosk_touch) {
+  // The kiosk's own browser must not remember one shopper's name and number for the next.
+  const std::string_view name_autocomplete = kiosk_touch ? "off" : "name";
+  const std::string_view phone_autocomplete = kiosk_touch ? "off" : "tel";
   const std::string body = StrCat(
       "<h1>", Text(Msg::kSignupTitle, language), "</h1>",
       "<form method=\"post\" action=\"/signup\" novalidate>",
@@ -65,16 +68,14 @@ std::string RenderSignupPage(Language language, const SignupFields& typed,
       "<input type=\"hidden\" name=\"channel\" value=\"", HtmlEscape(typed.channel_id), "\">",
       kiosk_touch ? "<input type=\"hidden\" name=\"touch\" value=\"1\">" : "",
       "<label for=\"name\">", Text(Msg::kNameLabel, language), "</label>",
-      "<input type=\"text\" id=\"name\" name=\"name\" autocomplete=\"name\" maxlength=\"64\" "
-      "value=\"",
-      HtmlEscape(typed.name), "\"", InvalidAttributes(errors.name, "name"), ">",
-      FieldError(language, errors.name, "name"), "<label for=\"phone\">",
-      Text(Msg::kPhoneLabel, language), "</label>",
-      "<input type=\"tel\" id=\"phone\" name=\"phone\" autocomplete=\"tel\" inputmode=\"tel\" "
-      "maxlength=\"24\" value=\"",
-      HtmlEscape(typed.phone), "\"", InvalidAttributes(errors.phone, "phone"), ">",
-      "<p class=\"hint\">", Text(Msg::kPhoneHint, language), "</p>",
-      FieldError(language, errors.phone, "phone"),
+      "<input type=\"text\" id=\"name\" name=\"name\" autocomplete=\"", name_autocomplete,
+      "\" maxlength=\"64\" value=\"", HtmlEscape(typed.name), "\"",
+      InvalidAttributes(errors.name, "name"), ">", FieldError(language, errors.name, "name"),
+      "<label for=\"phone\">", Text(Msg::kPhoneLabel, language), "</label>",
+      "<input type=\"tel\" id=\"phone\" name=\"phone\" autocomplete=\"", phone_autocomplete,
+      "\" inputmode=\"tel\" maxlength=\"24\" value=\"", HtmlEscape(typed.phone), "\"",
+      InvalidAttributes(errors.phone, "phone"), ">", "<p class=\"hint\">",
+      Text(Msg::kPhoneHint, language), "</p>", FieldError(language, errors.phone, "phone"),
       "<label class=\"check\"><input type=\"checkbox\" id=\"consent_service\" "
       "name=\"consent_service\" value=\"yes\"",
       typed.consent_service ? " checked" : "", InvalidAttributes(errors.consent, "consent"), ">",

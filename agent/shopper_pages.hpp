@@ -18,7 +18,8 @@ namespace kiosk_edge {
 std::string RenderLandingPage(Language language, std::string_view channel_id, bool invalid_code);
 
 // The signup form, with what was typed kept and each error shown next to its field.
-// `kiosk_touch` marks the kiosk's own touchscreen: the page returns to /kiosk when left idle.
+// `kiosk_touch` marks the kiosk's own touchscreen: the page returns to /kiosk when left idle, and
+// its fields turn autocomplete off, so that the kiosk's browser keeps nothing for the next shopper.
 std::string RenderSignupPage(Language language, const SignupFields& typed,
                              const SignupErrors& errors, std::string_view csrf_token,
                              bool kiosk_touch);

@@ -187,7 +187,7 @@ export async function startAgent({ configToml = '' } = {}) {
   return { ...banner, dir, stderr: () => stderrText, stop };
 }
 
-// Launches chromium with a fresh profile folder. Returns { context, close() }; the context
+// Launches chromium with a fresh profile folder. Returns { context, close(inspectProfile) }; the context
 // speaks English (Accept-Language: en-US) on a phone-sized viewport unless `contextOptions`
 // says otherwise.
 // `extraArgs` are added to chromium's command line (e.g. a fake camera).
@@ -224,9 +224,12 @@ export async function launchBrowser(contextOptions = {}, extraArgs = []) {
   context.setDefaultTimeout(ACTION_MS);
   context.setDefaultNavigationTimeout(ACTION_MS);
   let closed = null;
-  const close = () => {
+  // `inspectProfile(folder)`, if given, runs once chromium has closed and written its profile,
+  // before the folder is removed; its failure is close()'s.
+  const close = (inspectProfile) => {
     closed ??= withTimeout(context.close(), ACTION_MS, 'closing chromium')
       .catch(() => {})
+      .then(() => inspectProfile?.(profile))
       .finally(() => fs.rmSync(profile, { recursive: true, force: true }));
     return closed;
   };

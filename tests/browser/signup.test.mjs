@@ -99,3 +99,39 @@ test('a phone signs up over the kiosk\'s HTTPS listener', { timeout: 60_000 }, a
     assert.equal(code, 0, `kiosk-agent should exit 0 on SIGTERM\n${agent.stderr()}`);
   }
 });
+
+// What a shopper types on the kiosk's own touchscreen stays out of the kiosk browser's memory:
+// chromium saves form entries it may offer the next shopper (its profile's "Web Data", table
+// autofill) from a phone's signup page, and none from the touchscreen's.
+test('the kiosk touchscreen keeps no name or number for the next shopper', { timeout: 60_000 }, async () => {
+  const agent = await startAgent();
+  try {
+    const savedEntries = async (signupPath, name, phone) => {
+      const browser = await launchBrowser();
+      let entries;
+      try {
+        await onPage(browser.context, `autofill${signupPath.includes('touch') ? '-touch' : ''}`, async (page) => {
+          await page.goto(`${agent.base}${signupPath}`);
+          await page.locator('#name').fill(name);
+          await page.locator('#phone').fill(phone);
+          await page.locator('#consent_service').check();
+          await Promise.all([page.waitForURL(/\/signup$/), page.locator('button[type=submit]').click()]);
+          await page.locator('#result').waitFor();
+        });
+      } finally {
+        await browser.close(async (profile) => {
+          const webData = path.join(profile, 'Default', 'Web Data');
+          entries = await runProgram('sqlite3', [webData, 'SELECT name FROM autofill ORDER BY name']);
+        });
+      }
+      return entries.split('\n').filter((line) => line.length > 0);
+    };
+    assert.deepEqual(await savedEntries(`/signup?channel=${CHANNEL}`, 'Ada Lovelace', '138 1234 5678'),
+      ['name', 'phone'], 'a phone keeps its own entries (else this check could not fail)');
+    assert.deepEqual(await savedEntries('/signup?channel=KIOSK-SCREEN&touch=1', 'Grace Hopper', '139 8765 4321'),
+      [], 'the kiosk touchscreen keeps none');
+  } finally {
+    const { code } = await agent.stop();
+    assert.equal(code, 0, `kiosk-agent should exit 0 on SIGTERM\n${agent.stderr()}`);
+  }
+});

@@ -5,7 +5,6 @@
 #include <barrier>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <regex>
 #include <thread>
 
 #include "agent/staff_auth.hpp"
@@ -32,12 +31,6 @@ using testing::RawHttpResponse;
 using testing::ReadEvents;
 using testing::RunningAgent;
 using testing::TempDir;
-
-std::string Match(const std::string& text, const std::string& pattern) {
-  std::smatch match;
-  const std::regex re(pattern);
-  return std::regex_search(text, match, re) ? std::string(match[1]) : std::string();
-}
 
 // Mints vouchers as the agent would, with its device key from the state folder.
 class Mint {
@@ -72,8 +65,7 @@ TEST(CounterFlowTest, SignupGivesAVoucherThatTheCounterRedeemsExactlyOnce) {
   Phone phone(agent.port(), "en");
   const auto signed_up = phone.SignUp("EL3-POSTER-V2", "Wei Zhang", "13812345678");
   ASSERT_EQ(signed_up.status, 200);
-  const std::string token =
-      Match(signed_up.body, R"re(<meta name="voucher-path" content="/v/(V1\.[A-Z2-7]+)">)re");
+  const std::string token = testing::IssuedVoucherToken(signed_up.body);
   ASSERT_FALSE(token.empty()) << signed_up.body;
   EXPECT_NE(signed_up.body.find("<svg"), std::string::npos) << "the voucher's QR code";
   EXPECT_NE(signed_up.body.find("Welcome gift"), std::string::npos);

@@ -28,6 +28,13 @@ inline std::string CsrfFrom(const std::string& html) {
   return std::regex_search(html, match, csrf) ? std::string(match[1]) : std::string();
 }
 
+// The voucher token on the page a signup answers with (the address its script moves to), or "".
+inline std::string IssuedVoucherToken(const std::string& html) {
+  const std::regex token(R"re(<meta name="voucher-path" content="/v/(V1\.[A-Z2-7]+)">)re");
+  std::smatch match;
+  return std::regex_search(html, match, token) ? std::string(match[1]) : std::string();
+}
+
 // A phone: keeps its device cookie across requests, like a browser.
 class Phone {
  public:

@@ -115,8 +115,7 @@ TEST_P(ErasureSyncTest, AnErasedShopperLeavesHqAndTheKioskAndARevokedVoucherIsRe
   Phone phone(agent.port(), "en");
   const auto signed_up = phone.SignUp("EL3-POSTER-V2", "Wei Zhang", "13812345678");
   ASSERT_EQ(signed_up.status, 200);
-  const std::string voucher_token =
-      testing::RegexGroup(signed_up.body, R"(replaceState\(null,'','/v/(V1\.[A-Z2-7]+)'\))");
+  const std::string voucher_token = testing::IssuedVoucherToken(signed_up.body);
   ASSERT_FALSE(voucher_token.empty()) << signed_up.body;
   const auto signups = ReadEvents(agent.state_dir(), "signup");
   ASSERT_EQ(signups.size(), 1u);

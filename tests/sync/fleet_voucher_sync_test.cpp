@@ -79,8 +79,7 @@ Voucher SignUpAndRedeem(const RunningAgent& agent, const std::string& kiosk_id,
   const auto signed_up = phone.SignUp("EL3-POSTER-V2", "Wei Zhang", phone_number);
   EXPECT_EQ(signed_up.status, 200);
   Voucher voucher;
-  voucher.token =
-      testing::RegexGroup(signed_up.body, R"(replaceState\(null,'','/v/(V1\.[A-Z2-7]+)'\))");
+  voucher.token = testing::IssuedVoucherToken(signed_up.body);
   const auto issued = ReadEvents(agent.state_dir(), "voucher_issued");
   EXPECT_FALSE(issued.empty());
   if (issued.empty()) return voucher;

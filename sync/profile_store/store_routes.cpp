@@ -134,15 +134,56 @@ std::optional<std::int64_t> AdvisoryNumber(std::optional<std::string_view> heade
   return value;
 }
 
+// The kiosks with a batch being ingested. A kiosk sends one batch at a time (sync/client), so a
+// second one at once is refused: one kiosk cannot take every thread of the blocking pool.
+class BatchesInFlight {
+ public:
+  // True when `kiosk_id` had no batch in flight; from now on it has, until Finish(kiosk_id).
+  bool Start(const std::string& kiosk_id) {
+    std::lock_guard lock(mutex_);
+    return kiosks_.insert(kiosk_id).second;
+  }
+  void Finish(const std::string& kiosk_id) {
+    std::lock_guard lock(mutex_);
+    kiosks_.erase(kiosk_id);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> kiosks_;
+};
+
+// Finishes a started batch when it goes out of scope, however the coroutine ends.
+class BatchInFlight {
+ public:
+  BatchInFlight(BatchesInFlight& batches, std::string kiosk_id)
+      : batches_(batches), kiosk_id_(std::move(kiosk_id)) {}
+  BatchInFlight(const BatchInFlight&) = delete;
+  BatchInFlight& operator=(const BatchInFlight&) = delete;
+  ~BatchInFlight() { batches_.Finish(kiosk_id_); }
+
+ private:
+  BatchesInFlight& batches_;
+  const std::string kiosk_id_;
+};
+
 struct IngestOutcome {
   Result<BatchAnswer> answer = Error(ErrorKind::kInternal, "not run");
   bool wrong_kiosk = false;
   std::string batch_kiosk;
 };
 
-awaitable<HttpResponse> IngestBatch(const StoreServices& services, const HttpRequest& request) {
+awaitable<HttpResponse> IngestBatch(const StoreServices& services, BatchesInFlight& in_flight,
+                                    const HttpRequest& request) {
   if (!request.peer_common_name) co_return JsonError(403, "a kiosk client certificate is required");
   const std::string peer = *request.peer_common_name;
+  if (!in_flight.Start(peer)) {
+    HttpResponse busy = JsonError(
+        429, StrCat("kiosk ", peer, " already has a batch being stored; send one at a time"));
+    busy.headers.emplace_back("Retry-After", "1");
+    co_return busy;
+  }
+  const BatchInFlight started(in_flight, peer);
   const std::optional<std::string_view> journal_last_seq = request.Header(kJournalLastSeqHeader);
   const std::optional<std::int64_t> https_not_after_ms =
       AdvisoryNumber(request.Header(kHttpsNotAfterHeader), 1);
@@ -281,10 +322,10 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
 }
 
 awaitable<HttpResponse> Route(StoreServices services, std::shared_ptr<LogOnChange> health_log,
-                              HttpRequest request) {
+                              std::shared_ptr<BatchesInFlight> in_flight, HttpRequest request) {
   const std::string_view path = request.Path();
   if (path == "/v1/sync/batch" && request.method == "POST") {
-    co_return co_await IngestBatch(services, request);
+    co_return co_await IngestBatch(services, *in_flight, request);
   }
   if (path == "/v1/sync/config" && request.method == "GET") {
     co_return co_await ServeConfig(services, request);
@@ -324,8 +365,9 @@ bool KioskAccess::IsRevoked(std::string_view kiosk_id, std::uint64_t serial) con
 
 HttpHandler MakeStoreRoutes(StoreServices services) {
   auto health_log = std::make_shared<LogOnChange>();
-  return [services, health_log](HttpRequest request) {
-    return Route(services, health_log, std::move(request));
+  auto in_flight = std::make_shared<BatchesInFlight>();
+  return [services, health_log, in_flight](HttpRequest request) {
+    return Route(services, health_log, in_flight, std::move(request));
   };
 }
 

@@ -5,7 +5,8 @@
 //                         a one-time token and a CSR for the kiosk's device key, no client
 //                         certificate needed
 //   POST /v1/sync/batch   a gzipped batch (client certificate required; its CN must be the
-//                         batch's kiosk id, else 403) -> HQ's answer
+//                         batch's kiosk id, else 403) -> HQ's answer; 429 (Retry-After: 1)
+//                         while the same kiosk has another batch being stored
 //   GET  /v1/sync/config  the config bundle, with ETag / If-None-Match (client certificate)
 //   GET  /healthz
 // Storage calls and batch decoding run on the blocking pool.

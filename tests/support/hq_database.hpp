@@ -45,6 +45,16 @@ class HqDatabase {
     return StrCat("[storage]\nbackend = \"postgres\"\npostgres_url = \"", conninfo_, "\"\n");
   }
 
+  // A session of its own on the PostgreSQL database, in profile-store's schema.
+  Result<PgConnection> ConnectPostgres() const {
+    auto connection = PgConnection::Connect(conninfo_);
+    if (!connection) return connection.error();
+    if (auto path = connection->Exec("SET search_path TO profile_store"); !path) {
+      return path.error();
+    }
+    return connection;
+  }
+
   // Every row of `sql`, its first `columns` columns as text ("" for NULL), with $1, $2, ...
   // bound to `params` in order (both backends read "$N" so), in profile-store's schema.
   Result<std::vector<std::vector<std::string>>> Rows(std::string_view sql,
@@ -52,11 +62,8 @@ class HqDatabase {
                                                      int columns) const {
     std::vector<std::vector<std::string>> rows;
     if (backend_ == Backend::kPostgres) {
-      auto connection = PgConnection::Connect(conninfo_);
+      auto connection = ConnectPostgres();
       if (!connection) return connection.error();
-      if (auto path = connection->Exec("SET search_path TO profile_store"); !path) {
-        return path.error();
-      }
       auto result = connection->Query(sql, PgParams(params.begin(), params.end()));
       if (!result) return result.error();
       for (int row = 0; row < result->rows(); ++row) {

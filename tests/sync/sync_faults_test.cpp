@@ -490,6 +490,55 @@ TEST_P(SyncFaultTest, OnlyEnrolledKiosksSyncAndOnlyTheirOwnEvents) {
   EXPECT_TRUE(!revoked || revoked->status == 403u);
 }
 
+// A kiosk sends one batch at a time. While one of its batches is being stored, HQ refuses another
+// from the same kiosk (429, Retry-After), so that one kiosk cannot take every ingest thread; once
+// the first is stored, the next is taken. The first is held in PostgreSQL by a lock on the
+// kiosk's stream row.
+TEST_P(PostgresSyncFaultTest, ASecondBatchFromAKioskWhileItsFirstIsBeingStoredIsRefused) {
+  const std::string ca = ReadSmallFile(hq_->ca_file()).value();
+  const auto state = dir_.path() / "state";
+  const std::string cert = ReadSmallFile(state / "hq-client-cert.pem").value();
+  const std::string key = ReadSmallFile(state / "device-key.pem").value();
+  auto first = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId, 1));
+  ASSERT_TRUE(first) << first.error().message();
+  ASSERT_EQ(first->status, 200u) << first->body;
+
+  auto holder = storage_.ConnectPostgres();
+  ASSERT_TRUE(holder) << holder.error().message();
+  ASSERT_TRUE(holder->Exec("BEGIN"));
+  auto locked = holder->Query("SELECT 1 FROM streams WHERE kiosk_id = $1 FOR UPDATE",
+                              PgParams{PgParam(kFaultKioskId)});
+  ASSERT_TRUE(locked && locked->rows() == 1);
+
+  Result<HttpClientResponse> held = Error(ErrorKind::kInternal, "not sent");
+  std::thread sender(
+      [&] { held = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId, 2)); });
+  const bool waiting = testing::Eventually([&] {
+    auto rows = storage_.Rows(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'",
+        {}, 1);
+    return rows && rows->size() == 1 && rows->front()[0] == "1";
+  });
+  Result<HttpClientResponse> second = Error(ErrorKind::kInternal, "not sent");
+  if (waiting) second = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId, 3));
+  const Result<void> released = holder->Exec("ROLLBACK");
+  sender.join();
+  ASSERT_TRUE(released) << released.error().message();
+  ASSERT_TRUE(waiting) << "HQ's ingest of the second batch never waited on the lock";
+
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_EQ(second->status, 429u) << second->body;
+  EXPECT_EQ(second->Header("retry-after"), "1");
+  ASSERT_TRUE(held) << held.error().message();
+  EXPECT_EQ(held->status, 200u) << held->body;
+  EXPECT_EQ(DecodeAnswer(held->body).value().high_water, 2);
+  auto after = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId, 3));
+  ASSERT_TRUE(after) << after.error().message();
+  EXPECT_EQ(after->status, 200u) << after->body;
+  EXPECT_EQ(DecodeAnswer(after->body).value().high_water, 3);
+}
+
 // The certificate ends a stream keeps are those its latest batch came with: the phones'
 // certificate's from a well-formed kiosk-https-not-after header (a malformed one reads as none),
 // the client certificate's from the handshake.

@@ -119,7 +119,8 @@ the HQ profile store. Includes kioskctl (channels, QR export, enrollment), the
 kiosk-browser unit (chromium in kiosk mode under cage) and kiosk-agent-camera.")
 
 set(CPACK_DEBIAN_PROFILE_STORE_PACKAGE_NAME profile-store)
-set(CPACK_DEBIAN_PROFILE_STORE_PACKAGE_DEPENDS "adduser, init-system-helpers")
+# procps: kill, for the unit's ExecReload (systemctl reload profile-store).
+set(CPACK_DEBIAN_PROFILE_STORE_PACKAGE_DEPENDS "adduser, init-system-helpers, procps")
 set(CPACK_DEBIAN_PROFILE_STORE_PACKAGE_SUGGESTS "postgresql")
 set(CPACK_COMPONENT_PROFILE_STORE_DESCRIPTION
     "kiosk-edge profile store: the HQ end of kiosk-edge

@@ -82,6 +82,7 @@ std::optional<std::string> HqApiTokens::Authenticate(
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   if (token.empty() || token.size() > kMaxHqApiTokenBytes) return std::nullopt;
   const std::string presented = HqApiTokenHash(token);
+  std::lock_guard lock(mutex_);
   const HqApiToken* match = nullptr;
   for (const HqApiToken& candidate : tokens_) {
     // No early exit: the time taken does not tell which token, if any, matched.
@@ -90,6 +91,11 @@ std::optional<std::string> HqApiTokens::Authenticate(
   }
   if (match == nullptr) return std::nullopt;
   return match->name;
+}
+
+void HqApiTokens::Replace(std::vector<HqApiToken> tokens) {
+  std::lock_guard lock(mutex_);
+  tokens_ = std::move(tokens);
 }
 
 }  // namespace kiosk_edge

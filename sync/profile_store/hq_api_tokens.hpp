@@ -12,6 +12,7 @@
 // hash is as safe, and it keeps a flood of bad tokens from costing HQ CPU. Comparisons are
 // constant-time, tokens are never logged (their names are), and a leaked config reveals no token.
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,7 +44,8 @@ std::string HqApiTokenConfigLines(std::string_view name, std::string_view token)
 // Reads every [hq_api.tokens.NAME] table's hash, recording bad names and hashes in `file`.
 std::vector<HqApiToken> ReadHqApiTokens(ConfigFile& file);
 
-// The configured tokens, checked against a request's Authorization header.
+// The configured tokens, checked against a request's Authorization header. Replace() swaps the
+// whole set while requests are being checked (profile-store's SIGHUP). Thread-safe.
 class HqApiTokens {
  public:
   HqApiTokens() = default;
@@ -53,9 +55,11 @@ class HqApiTokens {
   // at every configured hash whatever the outcome, comparing in constant time.
   std::optional<std::string> Authenticate(std::optional<std::string_view> authorization) const;
 
-  bool empty() const { return tokens_.empty(); }
+  // From now on, exactly `tokens` are accepted.
+  void Replace(std::vector<HqApiToken> tokens);
 
  private:
+  mutable std::mutex mutex_;
   std::vector<HqApiToken> tokens_;
 };
 

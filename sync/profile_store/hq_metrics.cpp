@@ -15,7 +15,7 @@ constexpr std::string_view kBatchPath = "/v1/sync/batch";
 
 struct MetricsRoute {
   HqMetrics* metrics;
-  HqApiTokens tokens;
+  const HqApiTokens* tokens;
   FleetHealthSource fleet;
   HttpHandler next;
 };
@@ -57,7 +57,7 @@ awaitable<HttpResponse> Route(std::shared_ptr<const MetricsRoute> route, HttpReq
       co_return refused;
     }
     const auto authorization = request.Header("authorization");
-    if (!route->tokens.Authenticate(authorization)) {
+    if (!route->tokens->Authenticate(authorization)) {
       co_return Unauthorized(authorization.has_value());
     }
     if (Result<void> counted = co_await CountKiosks(*route); !counted) {
@@ -93,10 +93,10 @@ void HqMetrics::CountResponse(unsigned status) {
       .Increment();
 }
 
-HttpHandler WithHqMetrics(HqMetrics* metrics, HqApiTokens tokens, FleetHealthSource fleet,
+HttpHandler WithHqMetrics(HqMetrics* metrics, const HqApiTokens* tokens, FleetHealthSource fleet,
                           HttpHandler next) {
-  auto route = std::make_shared<const MetricsRoute>(
-      MetricsRoute{metrics, std::move(tokens), fleet, std::move(next)});
+  auto route =
+      std::make_shared<const MetricsRoute>(MetricsRoute{metrics, tokens, fleet, std::move(next)});
   return [route](HttpRequest request) { return Route(route, std::move(request)); };
 }
 

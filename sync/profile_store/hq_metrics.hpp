@@ -46,8 +46,8 @@ struct FleetHealthSource {
 };
 
 // Serves GET /metrics and times batch ingests; hands every request but /metrics to `next`.
-// `metrics` outlives the handler. A scrape whose health read fails answers 500.
-HttpHandler WithHqMetrics(HqMetrics* metrics, HqApiTokens tokens, FleetHealthSource fleet,
+// `metrics` and `tokens` outlive the handler. A scrape whose health read fails answers 500.
+HttpHandler WithHqMetrics(HqMetrics* metrics, const HqApiTokens* tokens, FleetHealthSource fleet,
                           HttpHandler next);
 
 }  // namespace kiosk_edge

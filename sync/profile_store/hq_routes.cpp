@@ -327,7 +327,7 @@ awaitable<HttpResponse> Route(std::shared_ptr<const HqServices> services, HttpHa
     co_return refused;
   }
   const auto authorization = request.Header("authorization");
-  const std::optional<std::string> token_name = services->tokens.Authenticate(authorization);
+  const std::optional<std::string> token_name = services->tokens->Authenticate(authorization);
   if (!token_name) co_return Unauthorized(authorization.has_value());
   co_return co_await route->endpoint(*services, request, *token_name);
 }

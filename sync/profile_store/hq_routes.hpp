@@ -46,7 +46,7 @@ struct HqServices {
   StoreBackend* store;
   boost::asio::thread_pool* blocking_pool;
   const Clock* clock;
-  HqApiTokens tokens;
+  const HqApiTokens* tokens;  // outlives the handler
   // The channels profile-store's config defines ([channels.ID]); the kiosks' channel_defined
   // events take precedence for the ids they define.
   std::vector<ChannelDefinition> configured_channels;

@@ -42,7 +42,8 @@ constexpr std::string_view kUsageText =
 HQ's central store of kiosk-edge: the HTTPS server kiosks sync with, and its admin commands.
 Exit status: 0, 1 when the command failed, 2 for a bad command line or config. Under systemd
 it reports readiness and feeds the watchdog (NOTIFY_SOCKET, WATCHDOG_USEC); SIGTERM or SIGINT
-stops the server after the requests in flight. See profile-store(8).
+stops the server after the requests in flight; SIGHUP reloads the HQ API tokens
+([hq_api.tokens.*]) from the --config file. See profile-store(8).
 
   --config FILE                 read settings from this TOML file (every key is described in
                                 /etc/kiosk-edge/profile-store.toml as installed)
@@ -172,7 +173,41 @@ void ScheduleAccessRefresh(boost::asio::steady_timer& timer, boost::asio::thread
   });
 }
 
-int Serve(const ProfileStoreConfig& config) {
+// SIGHUP: reads the HQ API tokens from `config_file` again, so that a token taken out of the
+// config stops working without a restart. A config that does not load keeps the tokens in use.
+void ReloadApiTokens(const std::optional<std::filesystem::path>& config_file, HqApiTokens& tokens) {
+  if (!config_file) {
+    LogWarning("profile-store", "SIGHUP: started without --config, no HQ API tokens to reload");
+    return;
+  }
+  auto config = LoadProfileStoreConfig(*config_file);
+  if (!config) {
+    LogError("profile-store", "SIGHUP: kept the HQ API tokens in use: ", config.error().message());
+    return;
+  }
+  std::string names;
+  for (const HqApiToken& token : config->hq_api_tokens) {
+    names += StrCat(names.empty() ? "" : ", ", token.name);
+  }
+  LogInfo("profile-store", "SIGHUP: HQ API tokens reloaded: ", config->hq_api_tokens.size(),
+          names.empty() ? "" : StrCat(" (", names, ")"));
+  tokens.Replace(std::move(config->hq_api_tokens));
+}
+
+// Every SIGHUP until the server stops.
+void ReloadApiTokensOnSignal(boost::asio::signal_set& signal, boost::asio::thread_pool& pool,
+                             const std::optional<std::filesystem::path>& config_file,
+                             HqApiTokens& tokens) {
+  signal.async_wait(
+      [&signal, &pool, &config_file, &tokens](const boost::system::error_code& error, int) {
+        if (error) return;
+        boost::asio::post(pool, [&config_file, &tokens] { ReloadApiTokens(config_file, tokens); });
+        ReloadApiTokensOnSignal(signal, pool, config_file, tokens);
+      });
+}
+
+int Serve(const ProfileStoreConfig& config,
+          const std::optional<std::filesystem::path>& config_file) {
   ::umask(0077);
   auto opened = Open(config, Opener::kServer);
   if (!opened) {
@@ -201,12 +236,12 @@ int Serve(const ProfileStoreConfig& config) {
   HttpServerLimits limits = config.http;
   limits.upload_paths = {"/v1/sync/batch"};
   HqMetrics metrics;  // GET /metrics, behind an HQ API token (hq_metrics.hpp)
+  HqApiTokens api_tokens(config.hq_api_tokens);
   auto server = HttpServer::ListenTls(
       io, config.listen_address, config.port, limits, tls,
       WithHqMetrics(
-          &metrics, HqApiTokens(config.hq_api_tokens),
-          {hq.store.get(), &pool, &SystemClock(), config.kiosk_health},
-          WithHqRoutes({hq.store.get(), &pool, &SystemClock(), HqApiTokens(config.hq_api_tokens),
+          &metrics, &api_tokens, {hq.store.get(), &pool, &SystemClock(), config.kiosk_health},
+          WithHqRoutes({hq.store.get(), &pool, &SystemClock(), &api_tokens,
                         ChannelDefinitionsOf(config.channels), config.kiosk_health},
                        MakeStoreRoutes({hq.store.get(), &pool, &hq.state.ca, &*hq.identity, &access,
                                         &bundles, &SystemClock(), config.certificate_validity}))));
@@ -234,11 +269,14 @@ int Serve(const ProfileStoreConfig& config) {
   SystemdWatchdog watchdog(io, systemd);  // pings from this loop: a hung loop gets restarted
   systemd.NotifyReady(StrCat("serving on port ", (*server)->port()));
 
+  boost::asio::signal_set reload_signals(io, SIGHUP);
+  ReloadApiTokensOnSignal(reload_signals, pool, config_file, api_tokens);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int) {
     if (error) return;
     systemd.NotifyStopping("finishing requests in flight");
     refresh.cancel();
+    reload_signals.cancel();
     (*server)->Shutdown([&io] { io.stop(); });
   });
   io.run();
@@ -355,7 +393,11 @@ int RunProfileStore(std::span<const std::string_view> args) {
     return kUsage;
   }
   SetLogLevel(config->log_level);
-  if (line->command == "serve") return Serve(*config);
+  if (line->command == "serve") {
+    return Serve(*config, line->options.contains("config")
+                              ? std::optional<std::filesystem::path>(line->options.at("config"))
+                              : std::nullopt);
+  }
   if (line->command == "enroll-token") return EnrollToken(*config, *line);
   if (line->command == "revoke-kiosk") return RevokeKiosk(*config, *line);
   if (line->command == "revoke-voucher") return RevokeVoucher(*config, *line);

@@ -18,7 +18,7 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/usr/lib/systemd"
 cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/"
 cp -a "$out/root-kiosk-agent/." "$out/root-profile-store/." "$root/"
-# kiosk-agent's ExecReload runs this machine's kill (procps).
+# The units' ExecReload runs this machine's kill (procps).
 mkdir -p "$root/usr/bin" && cp -a /usr/bin/kill "$root/usr/bin/"
 export MANPATH=$root/usr/share/man
 units=$root/lib/systemd/system

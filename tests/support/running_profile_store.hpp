@@ -74,6 +74,16 @@ class RunningProfileStore {
     return argv;
   }
 
+  // Sends SIGHUP (reload the HQ API tokens) and waits for the log line that answers it; that
+  // line, or "" when profile-store ended first.
+  std::string Reload() {
+    process_->Signal(SIGHUP);
+    for (std::string line; process_->ReadStderrLine(line);) {
+      if (line.find("SIGHUP: ") != std::string::npos) return line;
+    }
+    return "";
+  }
+
   // Stops it (SIGTERM) and waits; with `log`, first reads everything it wrote to stderr (its log)
   // until it exits.
   int Stop(std::string* log = nullptr) {

@@ -85,6 +85,27 @@ TEST_P(HqApiTest, RefusesAWrongToken) {
             R"(Bearer realm="kiosk-edge HQ", error="invalid_token")");
 }
 
+// SIGHUP reads the tokens from the config file again: a token taken out stops working without a
+// restart and a new one works; a config that does not load keeps the tokens in use.
+TEST_P(HqApiTest, SighupReloadsTheTokensFromTheConfig) {
+  ASSERT_EQ(Get("/v1/channels", hq_.token).status, 200u);
+  auto replacement = NewHqApiToken();
+  ASSERT_TRUE(replacement);
+  const std::string storage = hq_.storage->ConfigToml();
+  dir_.Write("profile-store.toml",
+             StrCat(HqApiTokenConfigLines("replacement", *replacement), "\n", storage));
+  EXPECT_NE(hq_.process->Reload().find("HQ API tokens reloaded: 1 (replacement)"),
+            std::string::npos);
+  EXPECT_EQ(Get("/v1/channels", hq_.token).status, 401u) << "the token taken out";
+  EXPECT_EQ(Get("/v1/channels", *replacement).status, 200u);
+
+  dir_.Write("profile-store.toml", StrCat("[hq_api.tokens.typo]\nhash = \"abc\"\n", storage));
+  const std::string kept = hq_.process->Reload();
+  EXPECT_NE(kept.find("kept the HQ API tokens in use"), std::string::npos) << kept;
+  EXPECT_NE(kept.find("hq_api.tokens.typo.hash"), std::string::npos) << kept;
+  EXPECT_EQ(Get("/v1/channels", *replacement).status, 200u);
+}
+
 TEST_P(HqApiTest, NamesTheBadParameter) {
   const HttpClientResponse response =
       Get("/v1/attribution?group_by=kiosk&" + std::string(kWindow), hq_.token);

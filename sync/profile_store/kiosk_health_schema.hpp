@@ -34,4 +34,14 @@ inline constexpr std::string_view kIssuedCertificateEndSql = R"sql(
 ALTER TABLE kiosks ADD COLUMN cert_not_after_ms BIGINT;
 )sql";
 
+// SQLite 14, PostgreSQL 17: the client certificate a kiosk's current one renewed (POST
+// /v1/sync/certificate), still accepted until it ends, in case the kiosk never got the answer;
+// NULL when none (enrolling clears it). PostgreSQL's text columns are COLLATE "C".
+inline constexpr std::string_view kRenewedCertificateSqlite = R"sql(
+ALTER TABLE kiosks ADD COLUMN previous_cert_serial TEXT;
+)sql";
+inline constexpr std::string_view kRenewedCertificatePostgres = R"sql(
+ALTER TABLE kiosks ADD COLUMN previous_cert_serial TEXT COLLATE "C";
+)sql";
+
 }  // namespace kiosk_edge

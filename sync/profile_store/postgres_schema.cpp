@@ -132,7 +132,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {13, kCertificateEndsSql},
                                                             {14, kLastContactSql},
                                                             {15, kRedeemedPositionsSql},
-                                                            {16, kIssuedCertificateEndSql}};
+                                                            {16, kIssuedCertificateEndSql},
+                                                            {17, kRenewedCertificatePostgres}};
 
 Result<void> MigrateLocked(PgConnection& connection, const std::string& schema) {
   const std::string quoted = QuoteIdentifier(schema);

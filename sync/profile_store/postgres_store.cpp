@@ -171,7 +171,8 @@ Result<void> PostgresStore::StoreKiosk(const KioskRegistration& registration, st
       "revoked, cert_not_after_ms) VALUES ($1, $2, $3, $4, false, $5) ON CONFLICT (kiosk_id) "
       "DO UPDATE SET cert_serial = excluded.cert_serial, "
       "device_public_key = excluded.device_public_key, enrolled_at_ms = excluded.enrolled_at_ms, "
-      "cert_not_after_ms = excluded.cert_not_after_ms WHERE NOT k.revoked",
+      "cert_not_after_ms = excluded.cert_not_after_ms, previous_cert_serial = NULL "
+      "WHERE NOT k.revoked",
       Params(registration.kiosk_id, registration.cert_serial,
              HexEncode(registration.device_public_key), now_ms, registration.cert_not_after_ms));
   if (!stored) return stored.error();
@@ -180,6 +181,19 @@ Result<void> PostgresStore::StoreKiosk(const KioskRegistration& registration, st
                  StrCat("kiosk ", registration.kiosk_id, " is revoked and cannot enroll again"));
   }
   return {};
+}
+
+Result<bool> PostgresStore::StoreRenewal(const KioskRenewal& renewal) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto renewed = (*session)->connection().Query(
+      "UPDATE kiosks SET previous_cert_serial = $2, cert_serial = $3, cert_not_after_ms = $4 "
+      "WHERE kiosk_id = $1 AND NOT revoked AND device_public_key = $5 "
+      "AND (cert_serial = $2 OR previous_cert_serial = $2)",
+      Params(renewal.kiosk_id, renewal.presented_serial, renewal.cert_serial,
+             renewal.cert_not_after_ms, HexEncode(renewal.device_public_key)));
+  if (!renewed) return renewed.error();
+  return renewed->Affected() != 0;
 }
 
 Result<void> PostgresStore::MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) {
@@ -208,7 +222,7 @@ namespace {
 
 constexpr std::string_view kKioskColumns =
     "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
-    "last_contact_ms, cert_not_after_ms FROM kiosks";
+    "last_contact_ms, cert_not_after_ms, previous_cert_serial FROM kiosks";
 
 KioskRecord ReadKiosk(const PgResult& rows, int row) {
   KioskRecord record;
@@ -221,6 +235,7 @@ KioskRecord ReadKiosk(const PgResult& rows, int row) {
   if (!rows.IsNull(row, 5)) record.revoked_at_ms = rows.Int(row, 5);
   if (!rows.IsNull(row, 6)) record.last_contact_ms = rows.Int(row, 6);
   if (!rows.IsNull(row, 7)) record.cert_not_after_ms = rows.Int(row, 7);
+  if (!rows.IsNull(row, 8)) record.previous_cert_serial = rows.Text(row, 8);
   return record;
 }
 

@@ -99,7 +99,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {10, kCertificateEndsSql},
                                      {11, kLastContactSql},
                                      {12, kRedeemedPositionsSql},
-                                     {13, kIssuedCertificateEndSql}};
+                                     {13, kIssuedCertificateEndSql},
+                                     {14, kRenewedCertificateSqlite}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>
@@ -239,7 +240,8 @@ Result<void> SqliteStore::StoreKiosk(const KioskRegistration& registration, std:
                       "ON CONFLICT (kiosk_id) DO UPDATE SET cert_serial = excluded.cert_serial, "
                       "device_public_key = excluded.device_public_key, "
                       "enrolled_at_ms = excluded.enrolled_at_ms, "
-                      "cert_not_after_ms = excluded.cert_not_after_ms WHERE kiosks.revoked = 0");
+                      "cert_not_after_ms = excluded.cert_not_after_ms, previous_cert_serial = NULL "
+                      "WHERE kiosks.revoked = 0");
   if (!upsert) return upsert.error();
   auto bound =
       BindAll(*upsert, registration.kiosk_id, registration.cert_serial,
@@ -251,6 +253,21 @@ Result<void> SqliteStore::StoreKiosk(const KioskRegistration& registration, std:
                  StrCat("kiosk ", registration.kiosk_id, " is revoked and cannot enroll again"));
   }
   return {};
+}
+
+Result<bool> SqliteStore::StoreRenewal(const KioskRenewal& renewal) {
+  std::lock_guard lock(mutex_);
+  auto renew =
+      Query(*db_,
+            "UPDATE kiosks SET previous_cert_serial = ?2, cert_serial = ?3, "
+            "cert_not_after_ms = ?4 WHERE kiosk_id = ?1 AND revoked = 0 "
+            "AND device_public_key = ?5 AND (cert_serial = ?2 OR previous_cert_serial = ?2)");
+  if (!renew) return renew.error();
+  auto bound = BindAll(*renew, renewal.kiosk_id, renewal.presented_serial, renewal.cert_serial,
+                       renewal.cert_not_after_ms, HexEncode(renewal.device_public_key));
+  if (!bound) return bound.error();
+  if (auto ran = renew->Run(); !ran) return ran.error();
+  return db_->Changes() != 0;
 }
 
 Result<void> SqliteStore::MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) {
@@ -278,7 +295,7 @@ namespace {
 
 constexpr std::string_view kKioskColumns =
     "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
-    "last_contact_ms, cert_not_after_ms FROM kiosks";
+    "last_contact_ms, cert_not_after_ms, previous_cert_serial FROM kiosks";
 
 KioskRecord ReadKiosk(const Statement& row) {
   KioskRecord record;
@@ -291,6 +308,7 @@ KioskRecord ReadKiosk(const Statement& row) {
   if (!row.ColumnIsNull(5)) record.revoked_at_ms = row.ColumnInt(5);
   if (!row.ColumnIsNull(6)) record.last_contact_ms = row.ColumnInt(6);
   if (!row.ColumnIsNull(7)) record.cert_not_after_ms = row.ColumnInt(7);
+  if (!row.ColumnIsNull(8)) record.previous_cert_serial = row.ColumnText(8);
   return record;
 }
 

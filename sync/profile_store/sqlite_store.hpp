@@ -71,6 +71,7 @@ class SqliteStore final : public StoreBackend {
   Result<std::string> TakeEnrollmentToken(const std::string& token_hash,
                                           std::int64_t now_ms) override;
   Result<void> StoreKiosk(const KioskRegistration& registration, std::int64_t now_ms) override;
+  Result<bool> StoreRenewal(const KioskRenewal& renewal) override;
   Result<void> MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) override;
   Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) override;
   Result<void> StoreContact(std::string_view kiosk_id, std::int64_t now_ms,

@@ -109,6 +109,41 @@ Result<void> StoreBackend::RegisterKiosk(const KioskRegistration& registration) 
   return StoreKiosk(registration, NowMs());
 }
 
+Result<void> StoreBackend::RenewKioskCertificate(const KioskRenewal& renewal) {
+  if (!IsSerial(renewal.cert_serial) || !IsSerial(renewal.presented_serial)) {
+    return Error(ErrorKind::kInvalidArgument,
+                 "renew certificate: serials must be 1-128 printable characters");
+  }
+  auto existing = FindKiosk(renewal.kiosk_id);
+  if (!existing) return existing.error();
+  const auto refuse = [&renewal](ErrorKind kind, std::string_view why) {
+    return Error(kind, StrCat("renew the certificate of kiosk ", renewal.kiosk_id, ": ", why));
+  };
+  if (!*existing) return refuse(ErrorKind::kNotFound, "no such kiosk is registered");
+  const KioskRecord& kiosk = **existing;
+  if (kiosk.revoked) return refuse(ErrorKind::kConflict, "the kiosk is revoked");
+  if (kiosk.device_public_key.empty()) {
+    return refuse(ErrorKind::kConflict,
+                  "HQ has no device key for it (enrolled before HQ kept keys): enroll it again");
+  }
+  if (renewal.device_public_key != kiosk.device_public_key) {
+    return refuse(ErrorKind::kInvalidArgument,
+                  "the CSR is not for its registered device key (a new key takes enrolling again)");
+  }
+  const auto superseded = [&refuse] {
+    return refuse(ErrorKind::kConflict,
+                  "the certificate presented is no longer its own (it enrolled again since)");
+  };
+  if (renewal.presented_serial != kiosk.cert_serial &&
+      renewal.presented_serial != kiosk.previous_cert_serial) {
+    return superseded();
+  }
+  auto renewed = StoreRenewal(renewal);
+  if (!renewed) return renewed.error();
+  if (!*renewed) return superseded();  // enrolled, renewed or revoked since FindKiosk
+  return {};
+}
+
 Result<void> StoreBackend::RevokeKiosk(std::string_view kiosk_id) {
   auto existing = FindKiosk(kiosk_id);
   if (!existing) return existing.error();
@@ -136,7 +171,9 @@ Result<std::int64_t> StoreBackend::BundleVersionFor(std::string_view content_dig
 Result<bool> StoreBackend::IsRevoked(std::string_view kiosk_id, std::string_view cert_serial) {
   auto existing = FindKiosk(kiosk_id);
   if (!existing) return existing.error();
-  return !*existing || (*existing)->revoked || (*existing)->cert_serial != cert_serial;
+  return !*existing || (*existing)->revoked ||
+         ((*existing)->cert_serial != cert_serial &&
+          (*existing)->previous_cert_serial != cert_serial);
 }
 
 }  // namespace kiosk_edge

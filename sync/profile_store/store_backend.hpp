@@ -38,6 +38,15 @@ struct KioskRegistration {
   std::optional<std::int64_t> cert_not_after_ms;
 };
 
+// What a certificate renewal (POST /v1/sync/certificate) registers for an enrolled kiosk.
+struct KioskRenewal {
+  std::string kiosk_id;
+  std::string presented_serial;   // of the certificate the kiosk renewed with (TLS)
+  std::string device_public_key;  // Ed25519, 32 bytes: of the CSR, which must be the registered key
+  std::string cert_serial;        // of the certificate issued; 1-128 printable ASCII characters
+  std::int64_t cert_not_after_ms = 0;
+};
+
 class StoreBackend {
  public:
   virtual ~StoreBackend() = default;
@@ -70,10 +79,18 @@ class StoreBackend {
   // accepted). kConflict when the kiosk is revoked: a revoked kiosk does not come back by
   // enrolling again.
   Result<void> RegisterKiosk(const KioskRegistration& registration);
+  // Makes `renewal.cert_serial` the kiosk's current certificate. The one presented becomes the
+  // previous one, accepted until it ends (a kiosk that lost the answer renews with it again; the
+  // certificate that answer held is then superseded). kNotFound for a kiosk never registered;
+  // kInvalidArgument when the key is not the kiosk's registered device key (a new key takes
+  // enrolling again); kConflict when the kiosk is revoked, HQ has no device key for it, or the
+  // presented certificate is neither its current nor its previous one.
+  Result<void> RenewKioskCertificate(const KioskRenewal& renewal);
   // Marks the kiosk revoked (all its certificates). kNotFound for a kiosk never registered.
   Result<void> RevokeKiosk(std::string_view kiosk_id);
-  // False only when `cert_serial` is the registered, current certificate of a kiosk that is not
-  // revoked: true for revoked kiosks, superseded certificates and unknown kiosks alike.
+  // False only when `cert_serial` is the registered current (or previous, renewed) certificate of
+  // a kiosk that is not revoked: true for revoked kiosks, superseded certificates and unknown
+  // kiosks alike.
   Result<bool> IsRevoked(std::string_view kiosk_id, std::string_view cert_serial);
   virtual Result<std::vector<KioskRecord>> Kiosks() = 0;
   // Notes that `kiosk_id` reached HQ now (its config pulls: kiosks send batches only when they
@@ -200,6 +217,9 @@ class StoreBackend {
   virtual Result<std::string> TakeEnrollmentToken(const std::string& token_hash,
                                                   std::int64_t now_ms) = 0;
   virtual Result<void> StoreKiosk(const KioskRegistration& registration, std::int64_t now_ms) = 0;
+  // The renewal as RenewKioskCertificate describes it, in one statement; false when no kiosk
+  // matched (revoked, another device key, or the presented certificate superseded meanwhile).
+  virtual Result<bool> StoreRenewal(const KioskRenewal& renewal) = 0;
   virtual Result<void> MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) = 0;
   virtual Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) = 0;
   // Sets the kiosk's last contact to `now_ms` if it is unset or `if_not_after_ms` or earlier.

@@ -13,6 +13,7 @@
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "common/tls_certs.hpp"
+#include "sync/protocol/certificate_renewal.hpp"
 #include "sync/protocol/config_bundle.hpp"
 #include "sync/protocol/erasure.hpp"
 #include "sync/protocol/wire_grammar.hpp"
@@ -120,6 +121,64 @@ awaitable<HttpResponse> Enroll(const StoreServices& services, const HttpRequest&
                                  {"ca", services.ca->cert_pem},
                                  {"hq_public_key", HexEncode(services.identity->public_key())}};
   co_return HttpResponse::Json(200, boost::json::serialize(body));
+}
+
+struct Renewal {
+  Result<std::string> certificate_pem = Error(ErrorKind::kInternal, "not run");
+  std::string serial;
+};
+
+awaitable<HttpResponse> RenewCertificate(const StoreServices& services,
+                                         const HttpRequest& request) {
+  if (!request.peer_common_name || !request.peer_certificate_serial) {
+    co_return JsonError(403, "a kiosk client certificate is required");
+  }
+  const std::string kiosk_id = *request.peer_common_name;
+  auto csr = DecodeRenewalRequest(request.body);
+  if (!csr) co_return JsonError(400, csr.error().message());
+  auto info = ReadCsr(*csr);
+  if (!info) co_return JsonError(400, StrCat("csr: ", info.error().message()));
+  if (info->common_name != kiosk_id) {
+    co_return JsonError(400, StrCat("csr: names kiosk ", info->common_name,
+                                    ", this certificate is for kiosk ", kiosk_id));
+  }
+  if (info->key_type != "ED25519") co_return JsonError(400, "csr: the device key must be Ed25519");
+
+  const std::string presented = std::to_string(*request.peer_certificate_serial);
+  const auto renew = [&services, &kiosk_id, &presented, &csr = *csr, &info = *info] {
+    Renewal result;
+    const std::uint64_t serial = RandomSerial();
+    auto certificate =
+        SignClientCertificate(*services.ca, csr, kiosk_id, serial, services.certificate_validity);
+    if (!certificate) {
+      result.certificate_pem = certificate.error();
+      return result;
+    }
+    auto not_after = CertificateNotAfter(*certificate);
+    if (!not_after) {
+      result.certificate_pem = not_after.error().WithContext("the certificate just issued");
+      return result;
+    }
+    result.serial = std::to_string(serial);
+    if (auto renewed = services.store->RenewKioskCertificate(
+            {kiosk_id, presented, info.ed25519_public_key, result.serial, UnixMs(*not_after)});
+        !renewed) {
+      result.certificate_pem = renewed.error();
+      return result;
+    }
+    services.access->Renewed(kiosk_id, result.serial, presented);
+    result.certificate_pem = std::move(*certificate);
+    return result;
+  };
+  Renewal renewed = co_await RunBlocking(*services.blocking_pool, renew);
+  if (!renewed.certificate_pem) {
+    const Error error = renewed.certificate_pem.error();
+    LogWarning(kComponent, "certificate renewal refused: ", error.message());
+    co_return StoreError(error);
+  }
+  LogInfo(kComponent, "renewed the client certificate of kiosk ", kiosk_id, ": serial ", presented,
+          " -> ", renewed.serial);
+  co_return HttpResponse::Json(200, EncodeRenewalAnswer(*renewed.certificate_pem));
 }
 
 // An advisory header's value when it is a decimal number no smaller than `min`; else nothing.
@@ -330,6 +389,9 @@ awaitable<HttpResponse> Route(StoreServices services, std::shared_ptr<LogOnChang
   if (path == "/v1/sync/config" && request.method == "GET") {
     co_return co_await ServeConfig(services, request);
   }
+  if (path == kCertificateRenewalPath && request.method == "POST") {
+    co_return co_await RenewCertificate(services, request);
+  }
   if (path == "/v1/enroll" && request.method == "POST")
     co_return co_await Enroll(services, request);
   if (path == "/healthz" && request.method == "GET") {
@@ -343,24 +405,33 @@ awaitable<HttpResponse> Route(StoreServices services, std::shared_ptr<LogOnChang
 Result<void> KioskAccess::Refresh(StoreBackend& store) {
   auto kiosks = store.Kiosks();
   if (!kiosks) return kiosks.error();
-  std::map<std::string, std::string, std::less<>> good;
+  std::map<std::string, GoodSerials, std::less<>> good;
   for (const KioskRecord& kiosk : *kiosks) {
-    if (!kiosk.revoked) good.emplace(kiosk.kiosk_id, kiosk.cert_serial);
+    if (!kiosk.revoked) {
+      good.emplace(kiosk.kiosk_id, GoodSerials{kiosk.cert_serial, kiosk.previous_cert_serial});
+    }
   }
   std::lock_guard lock(mutex_);
-  current_serial_ = std::move(good);
+  good_ = std::move(good);
   return {};
 }
 
 void KioskAccess::Enrolled(const std::string& kiosk_id, const std::string& serial) {
   std::lock_guard lock(mutex_);
-  current_serial_.insert_or_assign(kiosk_id, serial);
+  good_.insert_or_assign(kiosk_id, GoodSerials{serial, ""});
+}
+
+void KioskAccess::Renewed(const std::string& kiosk_id, const std::string& serial,
+                          const std::string& previous_serial) {
+  std::lock_guard lock(mutex_);
+  good_.insert_or_assign(kiosk_id, GoodSerials{serial, previous_serial});
 }
 
 bool KioskAccess::IsRevoked(std::string_view kiosk_id, std::uint64_t serial) const {
+  const std::string text = std::to_string(serial);
   std::lock_guard lock(mutex_);
-  const auto found = current_serial_.find(kiosk_id);
-  return found == current_serial_.end() || found->second != std::to_string(serial);
+  const auto found = good_.find(kiosk_id);
+  return found == good_.end() || (found->second.current != text && found->second.previous != text);
 }
 
 HttpHandler MakeStoreRoutes(StoreServices services) {

@@ -8,6 +8,10 @@
 //                         batch's kiosk id, else 403) -> HQ's answer; 429 (Retry-After: 1)
 //                         while the same kiosk has another batch being stored
 //   GET  /v1/sync/config  the config bundle, with ETag / If-None-Match (client certificate)
+//   POST /v1/sync/certificate  {"csr"} -> {"certificate"}: a new client certificate for the
+//                         kiosk's registered device key, renewing the one it connected with
+//                         (sync/protocol/certificate_renewal.hpp); 409 when that one is not the
+//                         kiosk's current or previous certificate, or the kiosk is revoked
 //   GET  /healthz
 // Storage calls and batch decoding run on the blocking pool.
 
@@ -29,17 +33,25 @@
 namespace kiosk_edge {
 
 // Which kiosk certificates are good, in memory for the TLS handshake's revocation check (which
-// must not block). Refresh() reloads it from the store; Enrolled/Revoked update it at once.
+// must not block): as StoreBackend::IsRevoked answers. Refresh() reloads it from the store;
+// Enrolled/Renewed update it at once.
 class KioskAccess {
  public:
   Result<void> Refresh(StoreBackend& store);
   void Enrolled(const std::string& kiosk_id, const std::string& serial);
-  // True unless `serial` is the current certificate of a registered kiosk that is not revoked.
+  void Renewed(const std::string& kiosk_id, const std::string& serial,
+               const std::string& previous_serial);
+  // True unless `serial` is the current or previous certificate of a registered kiosk that is
+  // not revoked.
   bool IsRevoked(std::string_view kiosk_id, std::uint64_t serial) const;
 
  private:
+  struct GoodSerials {
+    std::string current;
+    std::string previous;  // empty when none
+  };
   mutable std::mutex mutex_;
-  std::map<std::string, std::string, std::less<>> current_serial_;  // good kiosks only
+  std::map<std::string, GoodSerials, std::less<>> good_;  // kiosks not revoked only
 };
 
 struct StoreServices {

@@ -113,7 +113,10 @@ struct ProfileSummary {
 // A kiosk's enrollment, kept by HQ's registry.
 struct KioskRecord {
   std::string kiosk_id;
-  std::string cert_serial;        // of its current client certificate (as the CA wrote it)
+  std::string cert_serial;  // of its current client certificate (as the CA wrote it)
+  // Of the certificate its current one renewed, still accepted until it ends (the kiosk may not
+  // have received the renewal's answer); empty when none: enrolling clears it.
+  std::string previous_cert_serial;
   std::string device_public_key;  // Ed25519, 32 raw bytes; empty when not given
   std::int64_t enrolled_at_ms = 0;
   bool revoked = false;

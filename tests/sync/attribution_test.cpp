@@ -89,6 +89,7 @@ class AttributionTest : public testing::StoreSuite {
                    "ALTER TABLE streams DROP COLUMN client_cert_not_after_ms; "
                    "ALTER TABLE kiosks DROP COLUMN last_contact_ms; "
                    "ALTER TABLE kiosks DROP COLUMN cert_not_after_ms; "
+                   "ALTER TABLE kiosks DROP COLUMN previous_cert_serial; "
                    "DROP INDEX vouchers_by_redeemed_pos; "
                    "ALTER TABLE vouchers DROP COLUMN redeemed_pos; "
                    "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "

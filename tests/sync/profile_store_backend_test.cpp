@@ -465,6 +465,64 @@ TEST_P(ProfileStoreBackendTest, RevokedKiosksAndSupersededCertificatesAreRefused
   EXPECT_EQ((*kiosks)[0].revoked_at_ms, kT0 + 120'000);
 }
 
+// A renewal keeps the certificate renewed with accepted until it ends: the kiosk may have lost
+// the answer and ask again with it, which supersedes the certificate that answer held.
+TEST_P(ProfileStoreBackendTest, ARenewedCertificateStaysAcceptedUntilTheKioskRenewsWithTheNewOne) {
+  const std::string device_key(32, '\x42');
+  const auto accepted = [this](std::string_view serial) {
+    auto revoked = store_->IsRevoked("kiosk-1", serial);
+    EXPECT_TRUE(revoked) << revoked.error().message();
+    return revoked && !*revoked;
+  };
+  const auto refused_as = [this, &device_key](std::string_view presented, std::string_view key) {
+    auto renewed = store_->RenewKioskCertificate(
+        {"kiosk-1", std::string(presented), std::string(key), "09FF", kT0 + 1});
+    return renewed ? ErrorKind::kInternal : renewed.error().kind();
+  };
+  EXPECT_EQ(refused_as("01AF", device_key), ErrorKind::kNotFound) << "not registered";
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-1", "01AF", device_key, kT0 + 1000}));
+
+  ASSERT_TRUE(store_->RenewKioskCertificate({"kiosk-1", "01AF", device_key, "02B0", kT0 + 2000}));
+  EXPECT_TRUE(accepted("01AF")) << "the answer may be lost";
+  EXPECT_TRUE(accepted("02B0"));
+  // The answer was lost: the kiosk renews with 01AF again, and 02B0 is superseded.
+  ASSERT_TRUE(store_->RenewKioskCertificate({"kiosk-1", "01AF", device_key, "03C1", kT0 + 3000}));
+  EXPECT_TRUE(accepted("01AF"));
+  EXPECT_FALSE(accepted("02B0"));
+  EXPECT_TRUE(accepted("03C1"));
+  EXPECT_EQ(refused_as("02B0", device_key), ErrorKind::kConflict) << "superseded";
+  // The kiosk uses 03C1 to renew next: 01AF is done with.
+  ASSERT_TRUE(store_->RenewKioskCertificate({"kiosk-1", "03C1", device_key, "04D2", kT0 + 4000}));
+  EXPECT_FALSE(accepted("01AF"));
+  EXPECT_TRUE(accepted("03C1"));
+  EXPECT_TRUE(accepted("04D2"));
+  auto kiosks = store_->Kiosks();
+  ASSERT_TRUE(kiosks);
+  ASSERT_EQ(kiosks->size(), 1u);
+  EXPECT_EQ((*kiosks)[0].cert_serial, "04D2");
+  EXPECT_EQ((*kiosks)[0].previous_cert_serial, "03C1");
+  EXPECT_EQ((*kiosks)[0].cert_not_after_ms, kT0 + 4000);
+  EXPECT_EQ((*kiosks)[0].enrolled_at_ms, kT0) << "a renewal is not an enrollment";
+
+  EXPECT_EQ(refused_as("04D2", std::string(32, '\x43')), ErrorKind::kInvalidArgument)
+      << "another key takes enrolling again";
+  EXPECT_TRUE(accepted("04D2"));
+  // Enrolling again ends both certificates.
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-1", "05E3", device_key, kT0 + 5000}));
+  EXPECT_FALSE(accepted("03C1"));
+  EXPECT_FALSE(accepted("04D2"));
+  EXPECT_EQ(refused_as("04D2", device_key), ErrorKind::kConflict);
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-1"));
+  EXPECT_EQ(refused_as("05E3", device_key), ErrorKind::kConflict) << "revoked";
+  EXPECT_FALSE(accepted("05E3"));
+
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-2", "06F4", "", std::nullopt}));
+  auto keyless = store_->RenewKioskCertificate({"kiosk-2", "06F4", device_key, "07A5", kT0});
+  ASSERT_FALSE(keyless);
+  EXPECT_EQ(keyless.error().kind(), ErrorKind::kConflict);
+  EXPECT_NE(keyless.error().message().find("enroll it again"), std::string::npos);
+}
+
 TEST_P(ProfileStoreBackendTest, RefusesAnInvalidBatchAndKeepsDataAcrossReopening) {
   EventBatch holey = ScanBatch("kiosk-1", "inc-a", 1, 3);
   holey.events[1].seq = 5;

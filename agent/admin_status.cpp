@@ -59,6 +59,10 @@ boost::json::object SyncJson(const AdminStatusServices& services) {
   sync["dead_letters"] = status.dead_letters;
   if (status.config_version) sync["config_version"] = *status.config_version;
   sync["client_certificate_not_after_ms"] = hq_sync->client_certificate_not_after_ms();
+  if (status.certificate_renewed) {
+    sync["client_certificate_renewed_ms"] = UnixMs(*status.certificate_renewed);
+  }
+  sync["client_certificate_renewal_error"] = status.certificate_renewal_error;
   return sync;
 }
 
@@ -97,7 +101,8 @@ awaitable<HttpResponse> Status(const AdminStatusServices& services) {
   co_return HttpResponse::Json(200, boost::json::serialize(body));
 }
 
-awaitable<HttpResponse> SyncNow(const AdminStatusServices& services, const HttpRequest& request) {
+awaitable<HttpResponse> SyncNow(const AdminStatusServices& services, const HttpRequest& request,
+                                bool renew_certificate) {
   HqSync* const hq_sync = services.hq_sync->get();  // once started, kept until the agent stops
   if (hq_sync == nullptr) {
     co_return JsonError(409, "this kiosk is not enrolled with HQ (kioskctl enroll)");
@@ -105,14 +110,20 @@ awaitable<HttpResponse> SyncNow(const AdminStatusServices& services, const HttpR
   const auto timeout_ms = IntParameter(request, "timeout_ms", 10'000, 60'000);
   if (!timeout_ms) co_return JsonError(400, "timeout_ms must be a number of milliseconds");
   const std::int64_t started_before = hq_sync->Status().rounds_started;
-  hq_sync->SyncNow();
+  if (renew_certificate) {
+    hq_sync->RenewCertificateNow();
+  } else {
+    hq_sync->SyncNow();
+  }
   const auto deadline = std::chrono::steady_clock::now() + milliseconds(*timeout_ms);
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   while (true) {
     const SyncStatus status = hq_sync->Status();
     if (status.rounds_finished > started_before) {
       boost::json::object body = SyncJson(services);
-      body["outcome"] = status.consecutive_failures == 0 ? "synced" : "failed";
+      const bool failed = renew_certificate ? !status.certificate_renewal_error.empty()
+                                            : status.consecutive_failures != 0;
+      body["outcome"] = failed ? "failed" : (renew_certificate ? "renewed" : "synced");
       co_return HttpResponse::Json(200, boost::json::serialize(body));
     }
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -204,7 +215,10 @@ awaitable<HttpResponse> RouteStatus(std::shared_ptr<const AdminStatusServices> s
   const std::string_view path = request.Path();
   const bool get = request.method == "GET", post = request.method == "POST";
   if (path == "/admin/status" && get) co_return co_await Status(*services);
-  if (path == "/admin/sync" && post) co_return co_await SyncNow(*services, request);
+  if (path == "/admin/sync" && post) co_return co_await SyncNow(*services, request, false);
+  if (path == "/admin/sync/certificate" && post) {
+    co_return co_await SyncNow(*services, request, true);
+  }
   if (path == "/admin/sync/enrollment" && post) co_return co_await ReloadHqEnrollment(*services);
   if (path == "/admin/events" && get) co_return co_await Events(*services, request);
   if (path == "/admin/voucher" && post) co_return co_await Voucher(*services, request);

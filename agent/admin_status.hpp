@@ -12,7 +12,10 @@
 //                          "batches_sent","events_sent","events_resent" (of events_sent: sent
 //                          again because HQ had lost them),"dead_letters","config_version"?,
 //                          "client_certificate_not_after_ms" (the end of the certificate the
-//                          kiosk syncs with: it must enroll again before)},
+//                          kiosk syncs with, renewed through HQ 60 days before),
+//                          "client_certificate_renewed_ms"? (the last renewal since the start),
+//                          "client_certificate_renewal_error" (why the last renewal failed; ""
+//                          when none did)},
 //                          "camera":{"state","device","message"},
 //                          "https":{"certificate_not_after_ms"} (the [https] certificate's end of
 //                          validity), or null without [https]}
@@ -21,6 +24,9 @@
 //                          committed before the call: 200 with "sync" as above and "outcome"
 //                          ("synced" or "failed"); 504 when no round finished in time; 409 when
 //                          the kiosk is not enrolled.
+//   POST /admin/sync/certificate?timeout_ms=N   as /admin/sync, renewing the HQ client
+//                          certificate in that round even when not due: "outcome" "renewed" or
+//                          "failed" (the reason in client_certificate_renewal_error).
 //   POST /admin/sync/enrollment    reads the enrollment again after `kioskctl enroll`: starts
 //                          syncing if the kiosk was not enrolled, else renews the HQ client
 //                          certificate (HqSyncSlot::Reload): 200 {"message"} ("" when the kiosk

@@ -72,6 +72,7 @@ Result<std::optional<HqEnrollment>> LoadHqEnrollment(const std::filesystem::path
     return Error(ErrorKind::kCorrupt, "hq.json: hq_public_key is not 32 hex bytes");
   }
   enrollment->hq_public_key = std::move(*key);
+  enrollment->state_dir = state_dir;
   for (auto [file, target] : {std::pair{"hq-ca.pem", &enrollment->ca_pem},
                               std::pair{"hq-client-cert.pem", &enrollment->client_certificate_pem},
                               std::pair{"device-key.pem", &enrollment->device_key_pem}}) {

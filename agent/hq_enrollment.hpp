@@ -16,8 +16,9 @@
 namespace kiosk_edge {
 
 struct HqEnrollment {
-  std::string url;   // https://HOST:PORT
-  std::string host;  // from url
+  std::filesystem::path state_dir;  // where the files above are
+  std::string url;                  // https://HOST:PORT
+  std::string host;                 // from url
   std::uint16_t port = 443;
   std::string hq_public_key;  // X25519, 32 bytes: what personal data is sealed for
   std::string ca_pem;

@@ -3,10 +3,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "common/blocking.hpp"
 #include "common/clock.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "common/tls_certs.hpp"
+#include "sync/protocol/certificate_renewal.hpp"
 #include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
@@ -60,13 +63,12 @@ Result<std::unique_ptr<HqSync>> HqSync::Start(boost::asio::io_context& io,
                                               Journal& journal, HqConfigKeeper& keeper,
                                               const HqEnrollment& enrollment,
                                               const SyncClientOptions& options) {
-  auto not_after = CertificateNotAfter(enrollment.client_certificate_pem);
-  if (!not_after) {
+  std::unique_ptr<HqSync> sync(new HqSync(journal, blocking_pool, enrollment));
+  if (auto noted = sync->NoteCertificate(enrollment.client_certificate_pem); !noted) {
     return Error(ErrorKind::kInvalidArgument,
-                 StrCat("the HQ client certificate: ", not_after.error().message(),
+                 StrCat("the HQ client certificate: ", noted.error().message(),
                         " (enroll the kiosk again)"));
   }
-  std::unique_ptr<HqSync> sync(new HqSync(journal, enrollment, UnixMs(*not_after)));
   HttpsClientOptions connection;
   connection.host = enrollment.host;
   connection.port = enrollment.port;
@@ -79,9 +81,11 @@ Result<std::unique_ptr<HqSync>> HqSync::Start(boost::asio::io_context& io,
   if (!https) return https.error().WithContext("HQ connection");
   sync->https_ = std::move(*https);
   sync->transport_.emplace(*sync->https_);
+  SyncClientOptions with_certificate = options;
+  with_certificate.client_certificate = sync.get();
   sync->client_ = std::make_unique<SyncClient>(
       io.get_executor(), blocking_pool, sync->source_, *sync->transport_,
-      [&keeper](const ConfigBundle& bundle) { return keeper.Apply(bundle); }, options,
+      [&keeper](const ConfigBundle& bundle) { return keeper.Apply(bundle); }, with_certificate,
       SystemClock());
   if (const std::optional<std::int64_t> version = keeper.version()) {
     sync->client_->ResumeConfig(*version, keeper.redeemed_end());
@@ -94,6 +98,44 @@ Result<std::unique_ptr<HqSync>> HqSync::Start(boost::asio::io_context& io,
 
 HqSync::~HqSync() { journal_.SetCommitListener(nullptr); }
 
+Result<void> HqSync::NoteCertificate(const std::string& certificate_pem) {
+  auto info = ReadCertificate(certificate_pem);
+  if (!info) return info.error();
+  client_certificate_not_after_ms_ = UnixMs(info->not_after);
+  renewal_due_ = CertificateRenewalDue(info->not_before, info->not_after);
+  return {};
+}
+
+Result<std::string> HqSync::MakeCsr() const {
+  return CreateCsr(enrollment_.device_key_pem, journal_.kiosk_id());
+}
+
+boost::asio::awaitable<Result<void>> HqSync::Install(std::string certificate_pem) {
+  auto info = ReadCertificate(certificate_pem);
+  if (!info) co_return info.error().WithContext("HQ's renewed certificate");
+  if (info->common_name != journal_.kiosk_id()) {
+    co_return Error(ErrorKind::kIo, StrCat("HQ's renewed certificate is for kiosk ",
+                                           info->common_name, ", not this one"));
+  }
+  // The connection checks that the certificate is for the device key before it takes it.
+  const std::string previous = enrollment_.client_certificate_pem;
+  auto replaced = https_->ReplaceClientCertificate(certificate_pem, enrollment_.device_key_pem);
+  if (!replaced) co_return replaced.error().WithContext("HQ's renewed certificate");
+  const auto write = [path = enrollment_.state_dir / "hq-client-cert.pem", &certificate_pem] {
+    return WriteFileAtomically(path, certificate_pem, 0600);
+  };
+  Result<void> written = co_await RunBlocking(blocking_pool_, write);
+  if (!written) {
+    (void)https_->ReplaceClientCertificate(previous, enrollment_.device_key_pem);
+    co_return written.error().WithContext("keep the renewed HQ client certificate");
+  }
+  enrollment_.client_certificate_pem = std::move(certificate_pem);
+  if (auto noted = NoteCertificate(enrollment_.client_certificate_pem); !noted) {
+    co_return noted.error();
+  }
+  co_return Result<void>{};
+}
+
 Result<bool> HqSync::RenewClientCertificate(const HqEnrollment& renewed) {
   if (renewed.url != enrollment_.url || renewed.ca_pem != enrollment_.ca_pem) {
     return Error(ErrorKind::kConflict, StrCat("the kiosk is now enrolled with ", renewed.url,
@@ -103,13 +145,16 @@ Result<bool> HqSync::RenewClientCertificate(const HqEnrollment& renewed) {
       renewed.device_key_pem == enrollment_.device_key_pem) {
     return false;
   }
-  auto not_after = CertificateNotAfter(renewed.client_certificate_pem);
-  if (!not_after) return not_after.error().WithContext("the renewed HQ client certificate");
+  if (auto readable = ReadCertificate(renewed.client_certificate_pem); !readable) {
+    return readable.error().WithContext("the renewed HQ client certificate");
+  }
   auto replaced =
       https_->ReplaceClientCertificate(renewed.client_certificate_pem, renewed.device_key_pem);
   if (!replaced) return replaced.error();
   enrollment_ = renewed;
-  client_certificate_not_after_ms_ = UnixMs(*not_after);
+  if (auto noted = NoteCertificate(enrollment_.client_certificate_pem); !noted) {
+    return noted.error();
+  }
   return true;
 }
 

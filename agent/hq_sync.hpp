@@ -49,9 +49,10 @@ class HttpsSyncTransport final : public SyncTransport {
 // Everything kiosk-agent runs to sync with HQ once enrolled: the HTTPS connection, the journal
 // source and the sync client, spawned on `io`; bundles go to `keeper` (which has applied the
 // saved copy already; the client resumes from it). New events wake the client through the
-// journal's commit listener.
+// journal's commit listener. It holds the client certificate, which the client renews through HQ
+// when due (sync/protocol/certificate_renewal.hpp), into hq-client-cert.pem.
 // Start's error names the client certificate when it does not load. Use it on `io`'s thread.
-class HqSync {
+class HqSync final : public ClientCertificateHolder {
  public:
   static Result<std::unique_ptr<HqSync>> Start(boost::asio::io_context& io,
                                                boost::asio::thread_pool& blocking_pool,
@@ -59,7 +60,7 @@ class HqSync {
                                                const HqEnrollment& enrollment,
                                                const SyncClientOptions& options);
   // Detaches the journal's commit listener.
-  ~HqSync();
+  ~HqSync() override;
   // Ends the client's loop at its next wait (any thread).
   void Stop() { client_->Stop(); }
   SyncStatus Status() const { return client_->Status(); }
@@ -70,6 +71,16 @@ class HqSync {
   }
   // Upload and pull now, even while backing off (any thread).
   void SyncNow() { client_->SyncNow(); }
+  // SyncNow(), renewing the client certificate in that round even when not due (any thread).
+  void RenewCertificateNow() { client_->RenewCertificateNow(); }
+
+  // ClientCertificateHolder, for the sync client.
+  std::chrono::system_clock::time_point RenewalDue() const override { return renewal_due_; }
+  Result<std::string> MakeCsr() const override;
+  // Checks that `certificate_pem` is this kiosk's for its device key, uses it for the next
+  // connection, then writes hq-client-cert.pem (on the blocking pool); if that write fails, the
+  // certificate before stays in use (HQ accepts it until it ends) and the error is returned.
+  boost::asio::awaitable<Result<void>> Install(std::string certificate_pem) override;
 
   // The end (Unix ms) of the client certificate in use.
   std::int64_t client_certificate_not_after_ms() const { return client_certificate_not_after_ms_; }
@@ -81,19 +92,23 @@ class HqSync {
   Result<bool> RenewClientCertificate(const HqEnrollment& renewed);
 
  private:
-  HqSync(Journal& journal, HqEnrollment enrollment, std::int64_t client_certificate_not_after_ms)
+  HqSync(Journal& journal, boost::asio::thread_pool& blocking_pool, HqEnrollment enrollment)
       : journal_(journal),
+        blocking_pool_(blocking_pool),
         source_(journal),
-        enrollment_(std::move(enrollment)),
-        client_certificate_not_after_ms_(client_certificate_not_after_ms) {}
+        enrollment_(std::move(enrollment)) {}
+  // Takes `certificate_pem` as the one in use (its times; the connection is the caller's).
+  Result<void> NoteCertificate(const std::string& certificate_pem);
 
   Journal& journal_;
+  boost::asio::thread_pool& blocking_pool_;
   JournalSyncSource source_;
   std::unique_ptr<HttpsClient> https_;
   std::optional<HttpsSyncTransport> transport_;
   std::unique_ptr<SyncClient> client_;
   HqEnrollment enrollment_;  // in use
-  std::int64_t client_certificate_not_after_ms_;
+  std::int64_t client_certificate_not_after_ms_ = 0;
+  std::chrono::system_clock::time_point renewal_due_;
 };
 
 // kiosk-agent's sync with HQ: none until the kiosk is enrolled. Started at start, or when the

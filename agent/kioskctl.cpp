@@ -62,6 +62,9 @@ Run it as the agent's user, e.g. sudo -u kiosk-agent kioskctl --state-dir /var/l
               a failed camera, or no sync with HQ for N minutes (default 60)
   sync now [--timeout-seconds N]
               syncs with HQ at once and waits (default 30 s, at most 60) for the outcome
+  sync renew-certificate [--timeout-seconds N]
+              renews the HQ client certificate now (kiosk-agent renews it by itself 60 days
+              before it ends) and waits for the outcome
   events tail [--n N] [--follow]
               the newest N events (default 20): SEQ<TAB>TIME<TAB>TYPE<TAB>CHANNEL, never their
               contents; --follow keeps printing new ones until interrupted

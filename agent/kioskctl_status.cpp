@@ -63,7 +63,8 @@ constexpr WatchedCertificate kWatchedCertificates[] = {
      "phones see a warning instead of the pages", "", "https:    certificate"},
     {"sync", "client_certificate_not_after_ms", kClientCertificateWarning,
      "the HQ client certificate", "HQ refuses this kiosk until it enrolls again",
-     ": enroll the kiosk again (kioskctl enroll)", "enrolled: HQ client certificate"}};
+     ": kiosk-agent has not renewed it (the sync line says why; kioskctl sync renew-certificate)",
+     "enrolled: HQ client certificate"}};
 
 // The certificate's end, and how long it has left (negative: expired); nullopt when the status
 // answer has none (no [https]; not enrolled).
@@ -109,6 +110,8 @@ std::string SyncLine(const boost::json::object& sync, std::int64_t now_ms) {
   }
   const std::string error = JsonString(sync, "last_error");
   if (!error.empty()) line += StrCat("; last error: ", error);
+  const std::string renewal = JsonString(sync, "client_certificate_renewal_error");
+  if (!renewal.empty()) line += StrCat("; certificate renewal failed: ", renewal);
   return line;
 }
 
@@ -220,17 +223,30 @@ int StatusCommand(const std::filesystem::path& state_dir, const KioskctlOptions&
 
 int SyncCommand(const std::filesystem::path& state_dir, std::span<const std::string_view> words,
                 const KioskctlOptions& options, std::ostream& out, std::ostream& err) {
-  if (words.size() != 1 || words[0] != "now") {
-    err << "kioskctl: usage: kioskctl sync now [--timeout-seconds N]\n";
+  const bool renew = words.size() == 1 && words[0] == "renew-certificate";
+  if (words.size() != 1 || (words[0] != "now" && !renew)) {
+    err << "kioskctl: usage: kioskctl sync now|renew-certificate [--timeout-seconds N]\n";
     return kUsage;
   }
   const auto timeout = NumberOption(options, "timeout-seconds", 30, err);
   if (!timeout) return kUsage;
   const std::int64_t timeout_ms = std::min<std::int64_t>(*timeout, 60) * 1000;
-  auto answer = CallAgent(state_dir, "POST", StrCat("/admin/sync?timeout_ms=", timeout_ms), {},
-                          std::chrono::milliseconds(timeout_ms + 5000));
+  auto answer = CallAgent(
+      state_dir, "POST",
+      StrCat(renew ? "/admin/sync/certificate" : "/admin/sync", "?timeout_ms=", timeout_ms), {},
+      std::chrono::milliseconds(timeout_ms + 5000));
   if (!answer) return Fail(err, answer.error());
   const auto& sync = answer->as_object();
+  if (renew) {
+    if (JsonString(sync, "outcome") != "renewed") {
+      out << "renewal failed: " << JsonString(sync, "client_certificate_renewal_error") << "\n";
+      return kFailed;
+    }
+    const std::int64_t not_after_ms = Int(sync, "client_certificate_not_after_ms");
+    out << "renewed: the HQ client certificate is valid until " << FormatUtcSeconds(not_after_ms)
+        << "\n";
+    return kOk;
+  }
   const bool synced = JsonString(sync, "outcome") == "synced";
   out << (synced ? "synced: " : "sync failed: ") << Int(sync, "events_sent")
       << " events sent since the agent started";

@@ -33,7 +33,7 @@ Result<boost::json::value> CallAgent(const std::filesystem::path& state_dir,
 // `status [--max-offline-minutes N]`.
 int StatusCommand(const std::filesystem::path& state_dir, const KioskctlOptions& options,
                   std::ostream& out, std::ostream& err);
-// `sync now [--timeout-seconds N]`.
+// `sync now|renew-certificate [--timeout-seconds N]`.
 int SyncCommand(const std::filesystem::path& state_dir, std::span<const std::string_view> words,
                 const KioskctlOptions& options, std::ostream& out, std::ostream& err);
 // `events tail [--n N] [--follow]`. With --follow it prints new events as they arrive until the

@@ -133,7 +133,8 @@ Result<std::chrono::system_clock::time_point> CertificateNotAfter(std::string_vi
 
 // How long before a kiosk's certificates end kioskctl status and HQ's kiosk health ask for
 // attention: the one it serves phones with ([https], renewed by the retailer) and the client
-// certificate it syncs with (renewed by enrolling the kiosk again, which takes longer to arrange).
+// certificate it syncs with (renewed through HQ 60 days before its end,
+// sync/protocol/certificate_renewal.hpp: a warning means renewal has failed for a month).
 inline constexpr std::chrono::days kPhonesCertificateWarning{14};
 inline constexpr std::chrono::days kClientCertificateWarning{30};
 

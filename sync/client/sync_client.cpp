@@ -13,6 +13,7 @@
 #include "common/http_forms.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "sync/protocol/certificate_renewal.hpp"
 #include "sync/protocol/erasure.hpp"
 
 namespace kiosk_edge {
@@ -88,6 +89,15 @@ void SyncClient::SyncNow() {
   boost::asio::post(executor_, [this] {
     std::lock_guard lock(mutex_);
     sync_now_ = true;
+    timer_.cancel();
+  });
+}
+
+void SyncClient::RenewCertificateNow() {
+  boost::asio::post(executor_, [this] {
+    std::lock_guard lock(mutex_);
+    sync_now_ = true;
+    renew_certificate_now_ = true;
     timer_.cancel();
   });
 }
@@ -520,15 +530,59 @@ Result<std::optional<SyncClient::HqShortfall>> SyncClient::FindShortfall(
   return std::optional(std::move(lost));
 }
 
+awaitable<Result<void>> SyncClient::RenewCertificate() {
+  auto csr = options_.client_certificate->MakeCsr();
+  if (!csr) co_return csr.error().WithContext("a CSR for the device key");
+  // Named locals: GCC 12 mishandles temporaries in a co_await expression.
+  const std::string method = "POST";
+  const std::string target(kCertificateRenewalPath);
+  const std::vector<std::pair<std::string, std::string>> headers{
+      {"content-type", "application/json"}};
+  const std::string body = EncodeRenewalRequest(*csr);
+  auto response = co_await transport_.Send(method, target, headers, body);
+  if (!response) co_return response.error();
+  if (response->status != 200) {
+    co_return Error(ErrorKind::kIo, StrCat("HQ refused the certificate renewal: ", response->status,
+                                           " ", Excerpt(response->body)));
+  }
+  auto certificate = DecodeRenewalAnswer(response->body);
+  if (!certificate) co_return certificate.error();
+  co_return co_await options_.client_certificate->Install(std::move(*certificate));
+}
+
+awaitable<void> SyncClient::RenewCertificateIfDue(bool forced) {
+  if (options_.client_certificate == nullptr) co_return;
+  const auto now = clock_.MonotonicNow();
+  const bool due = clock_.WallNow() >= options_.client_certificate->RenewalDue() &&
+                   (!certificate_retry_at_ || now >= *certificate_retry_at_);
+  if (!forced && !due) co_return;
+  Result<void> renewed = co_await RenewCertificate();
+  std::lock_guard lock(mutex_);
+  if (renewed) {
+    certificate_retry_at_.reset();
+    status_.certificate_renewed = clock_.WallNow();
+    status_.certificate_renewal_error.clear();
+    LogInfo(kComponent, "renewed the HQ client certificate");
+    co_return;
+  }
+  certificate_retry_at_ = now + options_.certificate_retry;
+  status_.certificate_renewal_error = renewed.error().message();
+  LogWarning(kComponent, "renewing the HQ client certificate: ", renewed.error().message(),
+             " (trying again in ", FormatAge(options_.certificate_retry.count()), ")");
+}
+
 awaitable<void> SyncClient::Run() {
   std::optional<std::chrono::steady_clock::time_point> last_config_pull;
   while (true) {
     bool forced = false;  // SyncNow(): talk to HQ even when nothing is due
+    bool renew_certificate = false;
     {
       std::lock_guard lock(mutex_);
       if (stopping_) break;
       forced = sync_now_;
       sync_now_ = false;
+      renew_certificate = renew_certificate_now_;
+      renew_certificate_now_ = false;
       pending_wake_ = false;
       ++status_.rounds_started;
     }
@@ -543,6 +597,7 @@ awaitable<void> SyncClient::Run() {
     Result<void> round = co_await UploadUntilCaughtUp(&retry_after);
     if (round && !pulled) round = pulled.error();
     if (!round) NoteFailure(round.error());
+    if (round || renew_certificate) co_await RenewCertificateIfDue(renew_certificate);
     {
       std::lock_guard lock(mutex_);
       ++status_.rounds_finished;

@@ -67,6 +67,20 @@ class SyncTransport {
       const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) = 0;
 };
 
+// The kiosk's client certificate, as its renewal through HQ needs it
+// (sync/protocol/certificate_renewal.hpp). Called on the executor, between exchanges with HQ.
+class ClientCertificateHolder {
+ public:
+  virtual ~ClientCertificateHolder() = default;
+  // When the certificate in use is due for renewal (CertificateRenewalDue).
+  virtual std::chrono::system_clock::time_point RenewalDue() const = 0;
+  // A CSR for the kiosk's device key, naming the kiosk.
+  virtual Result<std::string> MakeCsr() const = 0;
+  // Takes HQ's renewed certificate into use for the connections from now on and keeps it for
+  // the next start. An error keeps the one in use.
+  virtual boost::asio::awaitable<Result<void>> Install(std::string certificate_pem) = 0;
+};
+
 // Applies a new config bundle on the kiosk (channels, keys, trust list, revocations) and keeps it
 // as the last good copy. Called on the blocking pool. An error keeps the previous bundle.
 using ConfigBundleApplier = std::function<Result<void>(const ConfigBundle&)>;
@@ -83,6 +97,10 @@ struct SyncClientOptions {
   // sent with every batch (kHttpsNotAfterHeader) so that HQ's kiosk health shows it; nullopt
   // without [https]. Called on the executor.
   std::function<std::optional<std::int64_t>()> https_not_after_ms;
+  // Optional: renewed through HQ, after a round that reached HQ, once due; after a failed
+  // renewal, tried again `certificate_retry` later (or at RenewCertificateNow()).
+  ClientCertificateHolder* client_certificate = nullptr;
+  std::chrono::milliseconds certificate_retry{60 * 60 * 1000};
 };
 
 struct SyncStatus {
@@ -104,6 +122,10 @@ struct SyncStatus {
   // every event committed before it.
   std::int64_t rounds_started = 0;
   std::int64_t rounds_finished = 0;
+  // The last renewal of the client certificate that succeeded, since the start; and why the
+  // last one failed (empty after a success).
+  std::optional<std::chrono::system_clock::time_point> certificate_renewed;
+  std::string certificate_renewal_error;
 };
 
 // Delay before retry `attempt` (1 for the first retry): exponential backoff with full jitter,
@@ -132,6 +154,9 @@ class SyncClient {
   // Upload and pull the config at the next opportunity, even while backing off or when no pull
   // is due ("kioskctl sync now").
   void SyncNow();
+  // SyncNow(), and renew the client certificate in that round even when not due
+  // ("kioskctl sync renew-certificate"). Any thread.
+  void RenewCertificateNow();
 
   SyncStatus Status() const;
 
@@ -217,6 +242,10 @@ class SyncClient {
                                                           const SyncClientOptions& options,
                                                           const StreamEnd& hq_end);
   void NoteFailure(const Error& error);
+  // After a round that reached HQ: renews the client certificate when due (or `forced`), and
+  // records the outcome in the status; a failure does not fail the round.
+  boost::asio::awaitable<void> RenewCertificateIfDue(bool forced);
+  boost::asio::awaitable<Result<void>> RenewCertificate();
   // transport_.Send, timed into options_.batch_upload_seconds when HQ answered 200.
   boost::asio::awaitable<Result<SyncResponse>> SendTimed(
       const std::string& method, const std::string& target,
@@ -238,6 +267,9 @@ class SyncClient {
   bool waiting_for_events_ = false;  // idle (not backing off): Wake() ends the wait
   bool pending_wake_ = false;        // Wake() came during a round: go again at once
   bool sync_now_ = false;
+  bool renew_certificate_now_ = false;
+  // No renewal attempt before this (set after a failure), unless forced.
+  std::optional<std::chrono::steady_clock::time_point> certificate_retry_at_;
   // Where the redeemed vouchers of the applied bundle end (through 0: none yet).
   RedeemedPosition redeemed_end_;
   // HQ's gaps in journal incarnation `missing_incarnation_`, from its latest answer. Only the

@@ -177,7 +177,10 @@ std::vector<std::string> KioskAttention(const KioskHealth& kiosk, std::int64_t n
                      "the phones' certificate", "", now_ms);
   }
   CheckCertificate(reasons, kiosk.client_certificate_not_after_ms, kClientCertificateWarning,
-                   "the sync certificate", ": enroll the kiosk again", now_ms);
+                   "the sync certificate",
+                   ": not renewed by the kiosk (kioskctl status there says why); once expired, "
+                   "enroll the kiosk again",
+                   now_ms);
   return reasons;
 }
 

@@ -26,8 +26,9 @@
 // kiosk cannot reach HQ, are not counted: HQ cannot know of them (kioskctl status on the kiosk
 // can). https_certificate_not_after: the end of validity of the certificate the kiosk served
 // phones with ([https]) as its latest batch left (null when it reported none);
-// client_certificate_not_after: of the client certificate that batch came with (the kiosk must
-// enroll again before it, or it can no longer sync). Each *_seconds_left counts down to its end
+// client_certificate_not_after: of the client certificate that batch came with (the kiosk renews
+// it 60 days before its end, sync/protocol/certificate_renewal.hpp; past its end it can no longer
+// sync). Each *_seconds_left counts down to its end
 // from generated_at (negative once it has passed), null with it. last_contact_at: the latest of
 // its latest batch and its config pulls (to within StoreBackend::kContactResolution); kiosks pull
 // every minute while they reach HQ, so a kiosk with nothing to send still shows it is alive.

@@ -116,8 +116,10 @@ TEST(KioskctlStatusTest, AttentionNamesAnExpiringOrExpiredHqClientCertificate) {
                    {"client_certificate_not_after_ms", not_after_ms}});
   };
   EXPECT_EQ(StatusAttention(with_certificate(kNow + 30 * kDay), 60), "") << "30 days is fine";
-  EXPECT_EQ(StatusAttention(with_certificate(kNow + 29 * kDay), 60),
-            "the HQ client certificate expires in 29 d: enroll the kiosk again (kioskctl enroll)");
+  EXPECT_EQ(
+      StatusAttention(with_certificate(kNow + 29 * kDay), 60),
+      "the HQ client certificate expires in 29 d: kiosk-agent has not renewed it (the sync line "
+      "says why; kioskctl sync renew-certificate)");
   EXPECT_EQ(StatusAttention(with_certificate(kNow - 1), 60),
             "the HQ client certificate has expired: HQ refuses this kiosk until it enrolls again");
 }

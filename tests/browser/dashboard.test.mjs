@@ -282,7 +282,7 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
       ['state-attention', '1 voucher conflict'],
       ['state-attention', '3 events missing; 1 dead letter; 1 voucher conflict'],
       ['state-attention', "the phones' certificate expires in N d"],
-      ['state-attention', 'the sync certificate expires in N d: enroll the kiosk again'],
+      ['state-attention', 'the sync certificate expires in N d: not renewed by the kiosk (kioskctl status there says why); once expired, enroll the kiosk again'],
     ]);
     // The certificates' ends as the kiosks' latest batches reported them (kiosk-b reported none).
     const ends = (name) => health.kiosks.map((kiosk) => kiosk[`${name}_not_after`]);

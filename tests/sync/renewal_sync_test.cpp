@@ -8,6 +8,7 @@
 
 #include "common/files.hpp"
 #include "common/strings.hpp"
+#include "common/tls_certs.hpp"
 #include "support/child_process.hpp"
 #include "support/hq_database.hpp"
 #include "support/http_client.hpp"
@@ -100,6 +101,57 @@ TEST_P(RenewalSyncTest, EnrollingAgainRenewsTheRunningAgentsCertificate) {
                 .find("SIGHUP: the HQ client certificate is "
                       "unchanged"),
             std::string::npos);
+}
+
+// Renewal through HQ over the kiosk's own mutual-TLS connection (what kiosk-agent does by itself
+// 60 days before the certificate ends; `kioskctl sync renew-certificate` asks for it now): no
+// token, the same device key, and the certificate renewed with stays good until the kiosk renews
+// with the new one, in case the answer was lost.
+TEST_P(RenewalSyncTest, AnEnrolledAgentRenewsItsCertificateThroughHqWithoutAToken) {
+  Enroll();
+  RunningAgent agent(dir_.path(), agent_toml_);
+  ASSERT_NE(agent.port(), 0);
+  ASSERT_TRUE(ScanAndSync(agent).starts_with("synced: "));
+  const std::string key = ReadSmallFile(state_ / "device-key.pem").value();
+  const std::string ca = ReadSmallFile(hq_->ca_file()).value();
+  const auto hq_answers = [this, &ca, &key](const std::string& certificate) {
+    const auto answer =
+        testing::HttpsOnce(hq_->port(), ca, {"GET", "/v1/sync/config", {}, ""}, {certificate, key});
+    return answer ? static_cast<int>(answer->status) : 0;  // 0: refused in the handshake
+  };
+  const auto renew = [&agent, this] {
+    const auto renewed = Kioskctl(agent, {"sync", "renew-certificate"});
+    EXPECT_EQ(renewed.exit_code, 0) << renewed.out << renewed.err;
+    EXPECT_TRUE(std::regex_match(renewed.out,
+                                 std::regex("renewed: the HQ client certificate is valid until "
+                                            "20[0-9][0-9]-[0-9-]+T[0-9:]+Z\n")))
+        << renewed.out;
+    return ReadSmallFile(state_ / "hq-client-cert.pem").value();
+  };
+  const std::string enrolled = ReadSmallFile(state_ / "hq-client-cert.pem").value();
+
+  const std::string first = renew();
+  ASSERT_NE(first, enrolled);
+  const CertificateInfo info = ReadCertificate(first).value();
+  EXPECT_EQ(info.common_name, kRenewingKioskId);
+  EXPECT_NE(info.serial, ReadCertificate(enrolled).value().serial);
+  EXPECT_EQ(ReadSmallFile(state_ / "device-key.pem").value(), key) << "the same device key";
+  EXPECT_EQ(HqCount(StrCat("SELECT count(*) FROM kiosks WHERE cert_serial = '", info.serial,
+                           "' AND previous_cert_serial = '",
+                           ReadCertificate(enrolled).value().serial, "'")),
+            1);
+  EXPECT_EQ(hq_answers(first), 200);
+  EXPECT_EQ(hq_answers(enrolled), 200) << "the kiosk may not have got the answer";
+  EXPECT_TRUE(ScanAndSync(agent).starts_with("synced: ")) << "with the renewed certificate";
+
+  const std::string second = renew();
+  EXPECT_NE(second, first);
+  EXPECT_EQ(hq_answers(second), 200);
+  EXPECT_EQ(hq_answers(first), 200);
+  const int enrolled_now = hq_answers(enrolled);
+  EXPECT_TRUE(enrolled_now == 0 || enrolled_now == 403) << enrolled_now;
+  const auto status = Kioskctl(agent, {"status"});
+  EXPECT_EQ(status.out.find("renewal failed"), std::string::npos) << status.out;
 }
 
 // A kiosk enrolled for the first time while kiosk-agent runs syncs at once, and seals what

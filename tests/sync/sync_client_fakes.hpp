@@ -23,6 +23,7 @@
 #include "common/fake_clock.hpp"
 #include "common/gzip.hpp"
 #include "sync/client/sync_client.hpp"
+#include "sync/protocol/certificate_renewal.hpp"
 #include "sync/protocol/erasure.hpp"
 
 namespace kiosk_edge {
@@ -154,6 +155,7 @@ class FakeHq : public SyncTransport {
     if (fault == Fault::kUnreachable) co_return Error(ErrorKind::kIo, "connection refused");
     if (fault == Fault::kBusy) co_return SyncResponse{503, {{"retry-after", "7"}}, "busy"};
     if (target.starts_with("/v1/sync/config")) co_return Config(target, headers);
+    if (target == kCertificateRenewalPath) co_return Renew(body);
     auto batch = DecodeBatch(body);
     if (!batch) co_return SyncResponse{400, {}, batch.error().message()};
     if (on_batch) on_batch(*batch);
@@ -198,6 +200,23 @@ class FakeHq : public SyncTransport {
       }
     }
     return SyncResponse{200, answer_headers, EncodeConfigBundle(bundle_).value()};
+  }
+
+  // A certificate renewal: 200 with "certificate <n>" for the n-th, or `renewal_refusal`'s status.
+  SyncResponse Renew(const std::string& body) {
+    auto csr = DecodeRenewalRequest(body);
+    if (!csr) return SyncResponse{400, {}, csr.error().message()};
+    renewal_csrs_.push_back(*csr);
+    if (renewal_refusal) {
+      return SyncResponse{*renewal_refusal, {}, R"({"error":"refused by the test"})"};
+    }
+    return SyncResponse{
+        200, {}, EncodeRenewalAnswer("certificate " + std::to_string(renewal_csrs_.size()))};
+  }
+  // The CSRs of the certificate renewals asked for, in order.
+  std::vector<std::string> renewal_csrs() {
+    std::lock_guard lock(mutex_);
+    return renewal_csrs_;
   }
 
   void QueueFaults(std::initializer_list<Fault> faults) {
@@ -259,6 +278,7 @@ class FakeHq : public SyncTransport {
   std::optional<std::string> stream_end_header;
   // When set: the bundle for each config pull's target, always 200 (a redeemed list in pages).
   std::function<ConfigBundle(const std::string&)> redeemed_pages;
+  std::optional<unsigned> renewal_refusal;  // when set: the status renewals are answered with
   ConfigBundle bundle_ = [] {
     ConfigBundle bundle;
     bundle.hq_public_key = std::string(32, 'k');
@@ -291,6 +311,7 @@ class FakeHq : public SyncTransport {
   std::mutex mutex_;
   std::deque<Fault> faults_;
   std::vector<Request> requests_;
+  std::vector<std::string> renewal_csrs_;
   std::map<std::int64_t, std::string> stored_;
   std::string incarnation_;  // of the latest batch
   std::set<std::int64_t> reject_;

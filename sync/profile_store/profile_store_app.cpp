@@ -253,6 +253,18 @@ int Serve(const ProfileStoreConfig& config,
   (*server)->Start();
   boost::asio::steady_timer refresh(io);
   ScheduleAccessRefresh(refresh, pool, *hq.store, access);
+  const SystemdNotifier systemd = SystemdNotifier::FromEnvironment();  // no-op outside systemd
+  // Handled before anyone is told the server runs: unhandled, a reload (SIGHUP) would end it.
+  boost::asio::signal_set reload_signals(io, SIGHUP);
+  ReloadApiTokensOnSignal(reload_signals, pool, config_file, api_tokens);
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int) {
+    if (error) return;
+    systemd.NotifyStopping("finishing requests in flight");
+    refresh.cancel();
+    reload_signals.cancel();
+    (*server)->Shutdown([&io] { io.stop(); });
+  });
   std::cout << "profile-store " << KIOSK_EDGE_VERSION << " is running\n"
             << "  sync URL:      https://" << config.listen_address << ":" << (*server)->port()
             << "\n  storage:       "
@@ -265,20 +277,9 @@ int Serve(const ProfileStoreConfig& config,
             << "\nEnroll a kiosk: profile-store enroll-token --kiosk ID, then on the kiosk "
                "kioskctl enroll --hq URL --token TOKEN --ca ca.pem"
             << std::endl;
-  const SystemdNotifier systemd = SystemdNotifier::FromEnvironment();  // no-op outside systemd
   SystemdWatchdog watchdog(io, systemd);  // pings from this loop: a hung loop gets restarted
   systemd.NotifyReady(StrCat("serving on port ", (*server)->port()));
 
-  boost::asio::signal_set reload_signals(io, SIGHUP);
-  ReloadApiTokensOnSignal(reload_signals, pool, config_file, api_tokens);
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& error, int) {
-    if (error) return;
-    systemd.NotifyStopping("finishing requests in flight");
-    refresh.cancel();
-    reload_signals.cancel();
-    (*server)->Shutdown([&io] { io.stop(); });
-  });
   io.run();
   pool.join();
   return kOk;

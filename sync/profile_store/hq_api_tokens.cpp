@@ -4,6 +4,7 @@
 
 #include "common/crypto.hpp"
 #include "common/strings.hpp"
+#include "sync/profile_store/report_time.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -19,7 +20,61 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
          });
 }
 
+constexpr HqApiScope kScopes[] = {HqApiScope::kReports, HqApiScope::kMetrics, HqApiScope::kAudience,
+                                  HqApiScope::kSubjects, HqApiScope::kAudit};
+
+std::string_view Trimmed(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  return text;
+}
+
 }  // namespace
+
+std::string_view HqApiScopeName(HqApiScope scope) {
+  switch (scope) {
+    case HqApiScope::kReports:
+      return "reports";
+    case HqApiScope::kMetrics:
+      return "metrics";
+    case HqApiScope::kAudience:
+      return "audience";
+    case HqApiScope::kSubjects:
+      return "subjects";
+    case HqApiScope::kAudit:
+      return "audit";
+  }
+  return "";
+}
+
+std::optional<std::uint8_t> ParseHqApiScopes(std::string_view text) {
+  std::uint8_t scopes = 0;
+  while (true) {
+    const std::size_t comma = text.find(',');
+    const std::string_view name = Trimmed(text.substr(0, comma));
+    const auto* found =
+        std::find_if(std::begin(kScopes), std::end(kScopes),
+                     [name](HqApiScope scope) { return HqApiScopeName(scope) == name; });
+    if (found == std::end(kScopes)) return std::nullopt;
+    scopes |= static_cast<std::uint8_t>(*found);
+    if (comma == std::string_view::npos) return scopes;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+std::string HqApiScopesText(std::uint8_t scopes) {
+  std::string text;
+  for (HqApiScope scope : kScopes) {
+    if ((scopes & static_cast<std::uint8_t>(scope)) != 0) {
+      text += StrCat(text.empty() ? "" : ", ", HqApiScopeName(scope));
+    }
+  }
+  return text;
+}
+
+std::optional<std::int64_t> ParseHqApiTokenExpiry(std::string_view text) {
+  return ParseReportTime(text, 0);
+}
 
 std::string HqApiTokenHash(std::string_view token) {
   return HexEncode(HmacSha256(kHashKey, token));
@@ -46,41 +101,74 @@ Result<std::string> NewHqApiToken() {
   return token;
 }
 
-std::string HqApiTokenConfigLines(std::string_view name, std::string_view token) {
-  return StrCat("[hq_api.tokens.", name, "]\nhash = \"", HqApiTokenHash(token), "\"\n");
+std::string HqApiTokenConfigLines(std::string_view name, std::string_view token,
+                                  std::uint8_t scopes, std::string_view expires) {
+  return StrCat("[hq_api.tokens.", name, "]\nhash = \"", HqApiTokenHash(token), "\"\nscopes = \"",
+                HqApiScopesText(scopes), "\"\n",
+                expires.empty() ? "" : StrCat("expires = \"", expires, "\"\n"));
 }
 
 std::vector<HqApiToken> ReadHqApiTokens(ConfigFile& file) {
   std::vector<HqApiToken> tokens;
   for (const std::string& name : file.TableNames("hq_api.tokens")) {
     const std::string key = StrCat("hq_api.tokens.", name);
-    HqApiToken token{name, ""};
+    HqApiToken token;
+    token.name = name;
     file.Read(key + ".hash", token.hash);
+    std::string scopes, expires;
+    file.Read(key + ".scopes", scopes);
+    file.Read(key + ".expires", expires);
+    const std::vector<std::string> absent = file.AbsentKeys();
+    const auto present = [&absent](const std::string& key_name) {
+      return std::find(absent.begin(), absent.end(), key_name) == absent.end();
+    };
+    bool valid = true;
+    const auto refuse = [&file, &valid](const std::string& where, std::string_view why) {
+      file.AddError(where, why);
+      valid = false;
+    };
     if (!IsHqApiTokenName(name)) {
-      file.AddError(key, "a token name must be 1-64 of A-Z, a-z, 0-9, '_' and '-'");
+      refuse(key, "a token name must be 1-64 of A-Z, a-z, 0-9, '_' and '-'");
     } else if (!IsHqApiTokenHash(token.hash)) {
-      file.AddError(key + ".hash",
-                    "must be the 64 hex digits `profile-store new-token` printed for the token");
-    } else {
-      tokens.push_back(std::move(token));
+      refuse(key + ".hash",
+             "must be the 64 hex digits `profile-store new-token` printed for the token");
     }
+    if (present(key + ".scopes")) {  // "" is a mistake, not "every scope"
+      const std::optional<std::uint8_t> parsed = ParseHqApiScopes(scopes);
+      if (parsed) {
+        token.scopes = *parsed;
+      } else {
+        refuse(key + ".scopes",
+               "must list, with commas, some of reports, metrics, audience, subjects, audit");
+      }
+    }
+    if (present(key + ".expires")) {
+      token.expires_at_ms = ParseHqApiTokenExpiry(expires);
+      if (!token.expires_at_ms) {
+        refuse(key + ".expires",
+               "must be a UTC date (2027-06-30) or an RFC 3339 time (2027-06-30T18:00:00+08:00)");
+      }
+    }
+    if (valid) tokens.push_back(std::move(token));
   }
   return tokens;
 }
 
-std::optional<std::string> HqApiTokens::Authenticate(
-    std::optional<std::string_view> authorization) const {
-  if (!authorization) return std::nullopt;
+HqApiAccess HqApiTokens::Authorize(std::optional<std::string_view> authorization, HqApiScope scope,
+                                   std::int64_t now_ms) const {
+  using Verdict = HqApiAccess::Verdict;
+  if (!authorization) return {Verdict::kNoToken, "", std::nullopt};
+  const HqApiAccess unknown{Verdict::kUnknownToken, "", std::nullopt};
   // RFC 6750: "Bearer" (any case), one space, the token; a stray space or two is forgiven.
   std::string_view header = *authorization;
   const std::size_t space = header.find(' ');
   if (space == std::string_view::npos || !EqualsIgnoringCase(header.substr(0, space), "bearer")) {
-    return std::nullopt;
+    return unknown;
   }
   std::string_view token = header.substr(space + 1);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  if (token.empty() || token.size() > kMaxHqApiTokenBytes) return std::nullopt;
+  if (token.empty() || token.size() > kMaxHqApiTokenBytes) return unknown;
   const std::string presented = HqApiTokenHash(token);
   std::lock_guard lock(mutex_);
   const HqApiToken* match = nullptr;
@@ -89,8 +177,14 @@ std::optional<std::string> HqApiTokens::Authenticate(
     const bool equal = ConstantTimeEqual(presented, candidate.hash);
     if (equal && match == nullptr) match = &candidate;
   }
-  if (match == nullptr) return std::nullopt;
-  return match->name;
+  if (match == nullptr) return unknown;
+  if (match->expires_at_ms && now_ms >= *match->expires_at_ms) {
+    return {Verdict::kExpired, match->name, match->expires_at_ms};
+  }
+  if ((match->scopes & static_cast<std::uint8_t>(scope)) == 0) {
+    return {Verdict::kOutOfScope, match->name, std::nullopt};
+  }
+  return {Verdict::kGranted, match->name, std::nullopt};
 }
 
 void HqApiTokens::Replace(std::vector<HqApiToken> tokens) {

@@ -5,6 +5,7 @@
 
 #include "common/blocking.hpp"
 #include "common/strings.hpp"
+#include "sync/profile_store/hq_api_access.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -39,16 +40,6 @@ awaitable<Result<void>> CountKiosks(const MetricsRoute& route) {
   co_return Result<void>();
 }
 
-HttpResponse Unauthorized(bool token_presented) {
-  HttpResponse response = HttpResponse::Text(
-      401, token_presented ? "the bearer token is not valid\n"
-                           : "an HQ API token is required (Authorization: Bearer ...)\n");
-  response.headers.emplace_back(
-      "WWW-Authenticate", token_presented ? R"(Bearer realm="kiosk-edge HQ", error="invalid_token")"
-                                          : R"(Bearer realm="kiosk-edge HQ")");
-  return response;
-}
-
 awaitable<HttpResponse> Route(std::shared_ptr<const MetricsRoute> route, HttpRequest request) {
   if (request.Path() == "/metrics") {
     if (request.method != "GET") {
@@ -56,9 +47,12 @@ awaitable<HttpResponse> Route(std::shared_ptr<const MetricsRoute> route, HttpReq
       refused.headers.emplace_back("Allow", "GET");
       co_return refused;
     }
-    const auto authorization = request.Header("authorization");
-    if (!route->tokens->Authenticate(authorization)) {
-      co_return Unauthorized(authorization.has_value());
+    const HqApiAccess access =
+        route->tokens->Authorize(request.Header("authorization"), HqApiScope::kMetrics,
+                                 UnixMs(route->fleet.clock->WallNow()));
+    if (std::optional<HttpResponse> refused =
+            RefuseHqApiAccess(access, HqApiScope::kMetrics, "/metrics", HqApiErrorFormat::kText)) {
+      co_return std::move(*refused);
     }
     if (Result<void> counted = co_await CountKiosks(*route); !counted) {
       co_return HttpResponse::Text(500, StrCat("kiosk health: ", counted.error().message(), "\n"));

@@ -8,9 +8,9 @@
 //   profile_store_kiosks{state}                the kiosks of kiosk health (kiosk_health.hpp) as of
 //                                              the scrape: state "ok" or "attention" (any reason),
 //                                              so that an alert can fire on attention > 0
-// served at GET /metrics behind an HQ API bearer token (hq_api_tokens.hpp), like the other HQ
-// endpoints: profile-store listens on the network, and its traffic figures are HQ's business.
-// Without a valid token: 401 with WWW-Authenticate: Bearer.
+// served at GET /metrics behind an HQ API bearer token with the scope "metrics"
+// (hq_api_tokens.hpp), like the other HQ endpoints: profile-store listens on the network, and its
+// traffic figures are HQ's business. Refused as hq_api_access.hpp says (401, 403).
 
 #include <boost/asio/thread_pool.hpp>
 

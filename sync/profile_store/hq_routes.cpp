@@ -15,6 +15,7 @@
 #include "sync/profile_store/attribution_render.hpp"
 #include "sync/profile_store/audience.hpp"
 #include "sync/profile_store/dashboard_page.hpp"
+#include "sync/profile_store/hq_api_access.hpp"
 #include "sync/profile_store/kiosk_health.hpp"
 #include "sync/profile_store/report_time.hpp"
 
@@ -33,18 +34,6 @@ HttpResponse NotCached(HttpResponse response) {
 
 HttpResponse JsonError(unsigned status, boost::json::object body) {
   return NotCached(HttpResponse::Json(status, boost::json::serialize(body)));
-}
-
-// RFC 6750 section 3: invalid_token only when a token was presented.
-HttpResponse Unauthorized(bool token_presented) {
-  HttpResponse response = JsonError(
-      401,
-      {{"error", token_presented ? "the bearer token is not valid"
-                                 : "an HQ API token is required (Authorization: Bearer ...)"}});
-  response.headers.emplace_back(
-      "WWW-Authenticate", token_presented ? R"(Bearer realm="kiosk-edge HQ", error="invalid_token")"
-                                          : R"(Bearer realm="kiosk-edge HQ")");
-  return response;
 }
 
 // A refused parameter: the message starts with "<parameter>: " (ParseAttributionQuery).
@@ -279,18 +268,19 @@ using HqEndpoint = awaitable<HttpResponse> (*)(const HqServices&, const HttpRequ
 struct HqRoute {
   std::string_view method;
   std::string_view path;  // a segment "{...}" matches any one non-empty segment
+  HqApiScope scope;       // what the token must allow
   HqEndpoint endpoint;
 };
 
 // Every HQ endpoint; an HQ endpoint is added here.
 constexpr HqRoute kHqRoutes[] = {
-    {"GET", "/v1/attribution", &Attribution},
-    {"GET", "/v1/channels", &Channels},
-    {"GET", "/v1/kiosks/health", &KiosksHealth},
-    {"GET", "/v1/audiences/not-redeemed", &NotRedeemedAudience},
-    {"GET", "/v1/audit", &AuditLog},
-    {"POST", "/v1/subjects/{phone}/withdraw-consent", &WithdrawConsent},
-    {"DELETE", "/v1/subjects/{phone}", &EraseSubject}};
+    {"GET", "/v1/attribution", HqApiScope::kReports, &Attribution},
+    {"GET", "/v1/channels", HqApiScope::kReports, &Channels},
+    {"GET", "/v1/kiosks/health", HqApiScope::kReports, &KiosksHealth},
+    {"GET", "/v1/audiences/not-redeemed", HqApiScope::kAudience, &NotRedeemedAudience},
+    {"GET", "/v1/audit", HqApiScope::kAudit, &AuditLog},
+    {"POST", "/v1/subjects/{phone}/withdraw-consent", HqApiScope::kSubjects, &WithdrawConsent},
+    {"DELETE", "/v1/subjects/{phone}", HqApiScope::kSubjects, &EraseSubject}};
 
 // True when `path` has the segments of `pattern` (see HqRoute::path).
 bool PathMatches(std::string_view pattern, std::string_view path) {
@@ -326,10 +316,13 @@ awaitable<HttpResponse> Route(std::shared_ptr<const HqServices> services, HttpHa
     refused.headers.emplace_back("Allow", allowed);
     co_return refused;
   }
-  const auto authorization = request.Header("authorization");
-  const std::optional<std::string> token_name = services->tokens->Authenticate(authorization);
-  if (!token_name) co_return Unauthorized(authorization.has_value());
-  co_return co_await route->endpoint(*services, request, *token_name);
+  const HqApiAccess access = services->tokens->Authorize(
+      request.Header("authorization"), route->scope, UnixMs(services->clock->WallNow()));
+  if (std::optional<HttpResponse> refused =
+          RefuseHqApiAccess(access, route->scope, route->path, HqApiErrorFormat::kJson)) {
+    co_return NotCached(std::move(*refused));
+  }
+  co_return co_await route->endpoint(*services, request, access.token_name);
 }
 
 }  // namespace

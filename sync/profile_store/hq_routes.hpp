@@ -1,8 +1,9 @@
 #pragma once
 
 // profile-store's HTTPS API for HQ (analysts, dashboards, `profile-store attribution`), on the
-// same listener as the kiosk API. Every endpoint wants a bearer token (hq_api_tokens.hpp):
-// without one, or with one HQ does not know, 401 with WWW-Authenticate: Bearer.
+// same listener as the kiosk API. Every endpoint wants a bearer token with its scope
+// (hq_api_tokens.hpp): 401 without one, or with one HQ does not know or that has expired; 403
+// with one that lacks the scope (hq_api_access.hpp).
 //
 //   GET /v1/attribution?from=&to=&group_by=&model=&format=&tz=&lookback_days=
 //       the channel attribution report (attribution_query.hpp, attribution_render.hpp,

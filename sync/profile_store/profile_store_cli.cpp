@@ -32,10 +32,13 @@ const std::string_view kHqCommandsUsage =
                                 (Nh, Nd or Nm) signing up, with their contact (an audited export)
   audience audit --token-file F [--url ..] [--ca FILE] [--limit N] [--format table|json]
                                 the audit of audience exports, newest first
-  new-token --name NAME [--token-file F]
+  new-token --name NAME [--scopes LIST] [--expires DATE] [--token-file F]
                                 a new HQ API token, shown once (or written to F), and the
-                                [hq_api.tokens.NAME] lines that make profile-store accept it
-  hash-token [--name NAME] [--token-file F]
+                                [hq_api.tokens.NAME] lines that make profile-store accept it:
+                                for LIST (default "reports"; any of reports, metrics,
+                                audience, subjects, audit, with commas), until DATE (UTC,
+                                2027-06-30, or an RFC 3339 time; default: no expiry)
+  hash-token [--name NAME [--scopes LIST] [--expires DATE]] [--token-file F]
                                 those lines for an existing token (read from F, else stdin)
 )";
 
@@ -208,8 +211,38 @@ int RunReport(const ReportCommand& report, std::span<const std::string_view> arg
   return kOk;
 }
 
+// What --scopes (default "reports": aggregates only) and --expires ask for.
+struct TokenGrant {
+  std::uint8_t scopes = static_cast<std::uint8_t>(HqApiScope::kReports);
+  std::string expires;
+};
+std::optional<TokenGrant> GrantOf(const Arguments& parsed, std::ostream& err) {
+  TokenGrant grant;
+  if (const auto scopes = parsed.options.find("scopes"); scopes != parsed.options.end()) {
+    const std::optional<std::uint8_t> parsed_scopes = ParseHqApiScopes(scopes->second);
+    if (!parsed_scopes) {
+      err << "profile-store: --scopes must list, with commas, some of reports, metrics, audience, "
+             "subjects, audit\n";
+      return std::nullopt;
+    }
+    grant.scopes = *parsed_scopes;
+  }
+  if (const auto expires = parsed.options.find("expires"); expires != parsed.options.end()) {
+    if (!ParseHqApiTokenExpiry(expires->second)) {
+      err << "profile-store: --expires must be a UTC date (2027-06-30) or an RFC 3339 time\n";
+      return std::nullopt;
+    }
+    grant.expires = expires->second;
+  }
+  return grant;
+}
+
+constexpr std::string_view kAddLines =
+    "add these lines to profile-store.toml, then systemctl reload profile-store (or restart "
+    "it)";
+
 int NewToken(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
-  constexpr std::string_view kKnown[] = {"name", "token-file"};
+  constexpr std::string_view kKnown[] = {"name", "scopes", "expires", "token-file"};
   Arguments parsed;
   if (!ParseOptions(args, kKnown, parsed, err)) return kUsage;
   if (!parsed.options.contains("name") || !IsHqApiTokenName(parsed.options.at("name"))) {
@@ -217,30 +250,31 @@ int NewToken(std::span<const std::string_view> args, std::ostream& out, std::ost
     return kUsage;
   }
   const std::string& name = parsed.options.at("name");
+  const std::optional<TokenGrant> grant = GrantOf(parsed, err);
+  if (!grant) return kUsage;
   auto token = NewHqApiToken();
   if (!token) {
     err << "profile-store: " << token.error().message() << "\n";
     return kFailed;
   }
-  const std::string lines = HqApiTokenConfigLines(name, *token);
+  const std::string lines = HqApiTokenConfigLines(name, *token, grant->scopes, grant->expires);
   if (const auto file = parsed.options.find("token-file"); file != parsed.options.end()) {
     if (auto written = WriteFileAtomically(file->second, *token + "\n", 0600); !written) {
       err << "profile-store: " << written.error().message() << "\n";
       return kFailed;
     }
-    err << "token \"" << name << "\" written to " << file->second
-        << "; add these lines to profile-store.toml and restart profile-store:\n";
+    err << "token \"" << name << "\" written to " << file->second << "; " << kAddLines << ":\n";
     out << lines;
     return kOk;
   }
   out << "HQ API token \"" << name << "\" (shown once; keep it secret, e.g. in a 0600 file):\n"
-      << *token << "\n\nAdd these lines to profile-store.toml and restart profile-store:\n"
+      << *token << "\n\nTo use it, " << kAddLines << ":\n"
       << lines;
   return kOk;
 }
 
 int HashToken(std::span<const std::string_view> args, std::ostream& out, std::ostream& err) {
-  constexpr std::string_view kKnown[] = {"name", "token-file"};
+  constexpr std::string_view kKnown[] = {"name", "scopes", "expires", "token-file"};
   Arguments parsed;
   if (!ParseOptions(args, kKnown, parsed, err)) return kUsage;
   const auto file = parsed.options.find("token-file");
@@ -250,6 +284,11 @@ int HashToken(std::span<const std::string_view> args, std::ostream& out, std::os
     return kFailed;
   }
   const auto name = parsed.options.find("name");
+  if (name == parsed.options.end() &&
+      (parsed.options.contains("scopes") || parsed.options.contains("expires"))) {
+    err << "profile-store: --scopes and --expires go with --name (they are config lines)\n";
+    return kUsage;
+  }
   if (name == parsed.options.end()) {
     out << "hash = \"" << HqApiTokenHash(*token) << "\"\n";
     return kOk;
@@ -258,7 +297,9 @@ int HashToken(std::span<const std::string_view> args, std::ostream& out, std::os
     err << "profile-store: --name must be 1-64 of A-Z, a-z, 0-9, '_' and '-'\n";
     return kUsage;
   }
-  out << HqApiTokenConfigLines(name->second, *token);
+  const std::optional<TokenGrant> grant = GrantOf(parsed, err);
+  if (!grant) return kUsage;
+  out << HqApiTokenConfigLines(name->second, *token, grant->scopes, grant->expires);
   return kOk;
 }
 

@@ -38,8 +38,8 @@ struct HqApiServer {
 using HqSeed = std::function<std::vector<EventBatch>(const HqIdentity&)>;
 
 // Seeds a store on `backend` (state folder `dir`/hq) with `seed`'s batches (each must be stored
-// whole) and starts profile-store on it with a token named `token_name`. Fails the current test
-// when anything does not work.
+// whole) and starts profile-store on it with a token named `token_name`, of every scope. Fails the
+// current test when anything does not work.
 inline void StartHqApiServer(TempDir& dir, Backend backend, const std::string& token_name,
                              const HqSeed& seed, HqApiServer* server) {
   const std::filesystem::path state = dir / "hq";
@@ -64,9 +64,9 @@ inline void StartHqApiServer(TempDir& dir, Backend backend, const std::string& t
   ASSERT_TRUE(token);
   server->token = *token;
   server->token_file = dir.Write("token", server->token + "\n");
-  const auto config = dir.Write(
-      "profile-store.toml",
-      StrCat(HqApiTokenConfigLines(token_name, *token), "\n", server->storage->ConfigToml()));
+  const auto config = dir.Write("profile-store.toml",
+                                StrCat(HqApiTokenConfigLines(token_name, *token, kEveryHqApiScope),
+                                       "\n", server->storage->ConfigToml()));
   server->process = std::make_unique<RunningProfileStore>(state, 0, config);
   ASSERT_NE(server->process->port(), 0) << "profile-store did not start";
   server->url = "https://127.0.0.1:" + std::to_string(server->process->port());

@@ -90,8 +90,9 @@ TEST_P(ErasureSyncTest, AnErasedShopperLeavesHqAndTheKioskAndARevokedVoucherIsRe
   ASSERT_TRUE(storage.ok()) << storage.error();
   auto api_token = NewHqApiToken();
   ASSERT_TRUE(api_token);
-  const auto hq_config = dir.Write("profile-store.toml",
-                                   HqApiTokenConfigLines("dpo", *api_token) + storage.ConfigToml());
+  const auto hq_config =
+      dir.Write("profile-store.toml",
+                HqApiTokenConfigLines("dpo", *api_token, kEveryHqApiScope) + storage.ConfigToml());
   RunningProfileStore hq(dir.path() / "hq", 0, hq_config);
   ASSERT_NE(hq.port(), 0);
   FaultProxy proxy(hq.port());

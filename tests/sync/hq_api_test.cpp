@@ -92,8 +92,9 @@ TEST_P(HqApiTest, SighupReloadsTheTokensFromTheConfig) {
   auto replacement = NewHqApiToken();
   ASSERT_TRUE(replacement);
   const std::string storage = hq_.storage->ConfigToml();
-  dir_.Write("profile-store.toml",
-             StrCat(HqApiTokenConfigLines("replacement", *replacement), "\n", storage));
+  dir_.Write(
+      "profile-store.toml",
+      StrCat(HqApiTokenConfigLines("replacement", *replacement, kEveryHqApiScope), "\n", storage));
   EXPECT_NE(hq_.process->Reload().find("HQ API tokens reloaded: 1 (replacement)"),
             std::string::npos);
   EXPECT_EQ(Get("/v1/channels", hq_.token).status, 401u) << "the token taken out";
@@ -104,6 +105,45 @@ TEST_P(HqApiTest, SighupReloadsTheTokensFromTheConfig) {
   EXPECT_NE(kept.find("kept the HQ API tokens in use"), std::string::npos) << kept;
   EXPECT_NE(kept.find("hq_api.tokens.typo.hash"), std::string::npos) << kept;
   EXPECT_EQ(Get("/v1/channels", *replacement).status, 200u);
+}
+
+// Each endpoint needs its scope (hq_api_tokens.hpp): a dashboard's token reads reports and
+// cannot export names and phones; an expired token is refused as one.
+TEST_P(HqApiTest, ATokenReachesOnlyTheEndpointsOfItsScopesUntilItExpires) {
+  auto reports = NewHqApiToken(), audience = NewHqApiToken(), expired = NewHqApiToken();
+  ASSERT_TRUE(reports && audience && expired);
+  const auto scope = [](HqApiScope s) { return static_cast<std::uint8_t>(s); };
+  dir_.Write("profile-store.toml",
+             StrCat(HqApiTokenConfigLines("dashboard", *reports, scope(HqApiScope::kReports)),
+                    HqApiTokenConfigLines("marketing", *audience,
+                                          scope(HqApiScope::kAudience) | scope(HqApiScope::kAudit)),
+                    HqApiTokenConfigLines("old", *expired, kEveryHqApiScope, "2020-01-01"), "\n",
+                    hq_.storage->ConfigToml()));
+  const std::string reloaded = hq_.process->Reload();
+  ASSERT_NE(reloaded.find("HQ API tokens reloaded: 3"), std::string::npos) << reloaded;
+
+  EXPECT_EQ(Get("/v1/attribution?" + std::string(kWindow), *reports).status, 200u);
+  EXPECT_EQ(Get("/v1/kiosks/health", *reports).status, 200u);
+  const HttpClientResponse export_refused = Get("/v1/audiences/not-redeemed", *reports);
+  EXPECT_EQ(export_refused.status, 403u);
+  EXPECT_EQ(export_refused.Header("www-authenticate"),
+            R"(Bearer realm="kiosk-edge HQ", error="insufficient_scope", scope="audience")");
+  EXPECT_EQ(boost::json::parse(export_refused.body).at("error"),
+            "the HQ API token dashboard lacks the scope audience that "
+            "/v1/audiences/not-redeemed needs");
+  EXPECT_EQ(Get("/v1/audit", *reports).status, 403u);
+  EXPECT_EQ(Get("/metrics", *reports).status, 403u);
+
+  EXPECT_EQ(Get("/v1/audiences/not-redeemed", *audience).status, 200u);
+  EXPECT_EQ(Get("/v1/audit", *audience).status, 200u);
+  EXPECT_EQ(Get("/v1/channels", *audience).status, 403u);
+
+  const HttpClientResponse too_late = Get("/v1/channels", *expired);
+  EXPECT_EQ(too_late.status, 401u);
+  EXPECT_EQ(boost::json::parse(too_late.body).at("error"),
+            "the HQ API token old expired at 2020-01-01T00:00:00Z");
+  EXPECT_EQ(too_late.Header("www-authenticate"),
+            R"(Bearer realm="kiosk-edge HQ", error="invalid_token")");
 }
 
 TEST_P(HqApiTest, NamesTheBadParameter) {
@@ -225,7 +265,9 @@ TEST(HqTokenCommandsTest, NewTokenWritesTheTokenAndHashTokenAgrees) {
   auto token = ReadSmallFile(file);
   ASSERT_TRUE(token);
   const std::string lines = out.str();
-  EXPECT_EQ(lines, HqApiTokenConfigLines("bi", token->substr(0, token->size() - 1)));
+  EXPECT_EQ(lines, HqApiTokenConfigLines("bi", token->substr(0, token->size() - 1),
+                                         static_cast<std::uint8_t>(HqApiScope::kReports)))
+      << "a new token may read reports, nothing more, unless asked";
   EXPECT_EQ(lines.find(token->substr(0, 10)), std::string::npos);  // never the token itself
   std::ostringstream again;
   const std::string_view hash[] = {"hash-token", "--name", "bi", "--token-file", file};
@@ -233,6 +275,21 @@ TEST(HqTokenCommandsTest, NewTokenWritesTheTokenAndHashTokenAgrees) {
   EXPECT_EQ(again.str(), lines);
   const std::string_view nameless[] = {"new-token"};
   EXPECT_EQ(RunHqCommand(nameless, out, err), 2);
+
+  std::ostringstream scoped;
+  const std::string_view wide[] = {"hash-token", "--name",         "dpo",
+                                   "--scopes",   "subjects,audit", "--expires",
+                                   "2027-06-30", "--token-file",   file};
+  ASSERT_EQ(RunHqCommand(wide, scoped, err), 0) << err.str();
+  EXPECT_TRUE(scoped.str().ends_with("scopes = \"subjects, audit\"\nexpires = \"2027-06-30\"\n"))
+      << scoped.str();
+  std::ostringstream refused;
+  const std::string_view unknown_scope[] = {"new-token", "--name", "x", "--scopes", "everything"};
+  EXPECT_EQ(RunHqCommand(unknown_scope, out, refused), 2);
+  EXPECT_NE(refused.str().find("--scopes must list"), std::string::npos) << refused.str();
+  const std::string_view bad_date[] = {"new-token", "--name", "x", "--expires", "next year"};
+  EXPECT_EQ(RunHqCommand(bad_date, out, refused), 2);
+  EXPECT_NE(refused.str().find("--expires must be"), std::string::npos) << refused.str();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HqApiTest, testing::BothBackends(), testing::BackendName);

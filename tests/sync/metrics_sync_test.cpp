@@ -47,7 +47,10 @@ TEST_P(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
   const std::string api_token = NewHqApiToken().value();
   const auto hq_config =
       dir.Write("profile-store.toml",
-                StrCat(HqApiTokenConfigLines("monitoring", api_token), "\n", storage.ConfigToml()));
+                StrCat(HqApiTokenConfigLines("monitoring", api_token,
+                                             static_cast<std::uint8_t>(HqApiScope::kMetrics) |
+                                                 static_cast<std::uint8_t>(HqApiScope::kReports)),
+                       "\n", storage.ConfigToml()));
   auto hq = std::make_unique<RunningProfileStore>(dir.path() / "hq", 0, hq_config);
   ASSERT_NE(hq->port(), 0);
   // The kiosk serves phones over [https] (for long enough not to need attention) and reports

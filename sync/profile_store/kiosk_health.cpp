@@ -4,6 +4,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdlib>
 #include <map>
 
 #include "common/clock.hpp"
@@ -78,7 +79,9 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms,
                             {"client_certificate_seconds_left", nullptr},
                             {"last_contact_at", nullptr},
                             {"seconds_since_contact", nullptr},
+                            {"clock_offset_seconds", nullptr},
                             {"attention", boost::json::array()}};
+  if (kiosk.clock_offset_ms) entry["clock_offset_seconds"] = *kiosk.clock_offset_ms / 1000;
   if (kiosk.last_contact_ms) {
     entry["last_contact_at"] = TimeOrNull(*kiosk.last_contact_ms);
     entry["seconds_since_contact"] =
@@ -130,6 +133,7 @@ Result<std::vector<KioskHealth>> ReadKioskHealth(StoreBackend& store) {
     kiosk.revoked = record.revoked;
     kiosk.enrolled_at_ms = record.enrolled_at_ms;
     kiosk.last_contact_ms = record.last_contact_ms;
+    kiosk.clock_offset_ms = record.clock_offset_ms;
     kiosk.client_certificate_not_after_ms = record.cert_not_after_ms;
   }
   for (KioskStatus& status : *streams) {
@@ -171,6 +175,11 @@ std::vector<std::string> KioskAttention(const KioskHealth& kiosk, std::int64_t n
                           ? StrCat("no contact with HQ for ", FormatAge(now_ms - since_ms))
                           : StrCat("no contact with HQ since it enrolled ",
                                    FormatAge(now_ms - since_ms), " ago"));
+  }
+  if (const std::int64_t offset_ms = kiosk.clock_offset_ms.value_or(0);
+      std::abs(offset_ms) >= std::chrono::milliseconds(kKioskClockWarning).count()) {
+    reasons.push_back(StrCat("the kiosk's clock is ", FormatAge(std::abs(offset_ms)),
+                             offset_ms > 0 ? " ahead of" : " behind", " HQ's"));
   }
   if (kiosk.stream) {
     CheckCertificate(reasons, kiosk.stream->https_not_after_ms, kPhonesCertificateWarning,

@@ -17,7 +17,11 @@
 //                    "client_certificate_seconds_left": 71282835 | null,
 //                    "last_contact_at": "2027-03-03T09:11:02Z" | null,
 //                    "seconds_since_contact": 102 | null,
+//                    "clock_offset_seconds": -2 | null,
 //                    "attention": ["3 events missing", "no contact with HQ for 3 h"]}]}
+//
+// clock_offset_seconds: the kiosk's clock minus HQ's at its latest noted config pull (null when
+// it never reported its clock), by which it dates events and checks voucher expiry.
 //
 // last_sync_at is when HQ stored the kiosk's latest batch (HQ's clock). missing_events counts the
 // seqs inside the open gaps of the kiosk's current incarnation. backlog: the events the kiosk
@@ -51,11 +55,17 @@ struct KioskHealth {
   bool revoked = false;
   std::int64_t enrolled_at_ms = 0;              // 0 when not enrolled
   std::optional<std::int64_t> last_contact_ms;  // its latest batch or config pull
+  // Its clock minus HQ's at its latest noted config pull; nothing when it never reported it.
+  std::optional<std::int64_t> clock_offset_ms;
   // The end of its client certificate: of the one HQ issued last (the only one HQ accepts), or,
   // for a kiosk enrolled before HQ kept that, as its latest batch reported.
   std::optional<std::int64_t> client_certificate_not_after_ms;
   std::optional<KioskStatus> stream;  // nothing until the kiosk's first batch
 };
+
+// How far a kiosk's clock may be off HQ's before kiosk health asks for attention: events are
+// dated, and voucher expiry checked, by the kiosk's clock.
+inline constexpr std::chrono::minutes kKioskClockWarning{5};
 
 // When a kiosk needs attention. [kiosk_health] in profile-store's config.
 struct KioskHealthRules {
@@ -69,8 +79,9 @@ struct KioskHealthRules {
 Result<std::vector<KioskHealth>> ReadKioskHealth(StoreBackend& store);
 
 // Why `kiosk` needs attention at `now_ms`, one reason each, for people: events missing in gaps,
-// dead letters, voucher conflicts, and (unless revoked) silence and a certificate that has ended
-// or ends within kPhonesCertificateWarning / kClientCertificateWarning. Empty when none.
+// dead letters, voucher conflicts, and (unless revoked) silence, a clock kKioskClockWarning or
+// more off HQ's, and a certificate that has ended or ends within kPhonesCertificateWarning /
+// kClientCertificateWarning. Empty when none.
 std::vector<std::string> KioskAttention(const KioskHealth& kiosk, std::int64_t now_ms,
                                         const KioskHealthRules& rules);
 

@@ -44,4 +44,10 @@ inline constexpr std::string_view kRenewedCertificatePostgres = R"sql(
 ALTER TABLE kiosks ADD COLUMN previous_cert_serial TEXT COLLATE "C";
 )sql";
 
+// SQLite 15, PostgreSQL 18: how far each kiosk's clock was off HQ's at its latest noted contact
+// (its clock minus HQ's, from kKioskClockHeader; NULL before a kiosk that sends it pulled).
+inline constexpr std::string_view kClockOffsetSql = R"sql(
+ALTER TABLE kiosks ADD COLUMN clock_offset_ms BIGINT;
+)sql";
+
 }  // namespace kiosk_edge

@@ -133,7 +133,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {14, kLastContactSql},
                                                             {15, kRedeemedPositionsSql},
                                                             {16, kIssuedCertificateEndSql},
-                                                            {17, kRenewedCertificatePostgres}};
+                                                            {17, kRenewedCertificatePostgres},
+                                                            {18, kClockOffsetSql}};
 
 Result<void> MigrateLocked(PgConnection& connection, const std::string& schema) {
   const std::string quoted = QuoteIdentifier(schema);

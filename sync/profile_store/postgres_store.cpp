@@ -207,13 +207,15 @@ Result<void> PostgresStore::MarkKioskRevoked(std::string_view kiosk_id, std::int
 }
 
 Result<void> PostgresStore::StoreContact(std::string_view kiosk_id, std::int64_t now_ms,
-                                         std::int64_t if_not_after_ms) {
+                                         std::int64_t if_not_after_ms,
+                                         std::optional<std::int64_t> clock_offset_ms) {
   auto session = Acquire();
   if (!session) return session.error();
   auto noted = (*session)->connection().Query(
-      "UPDATE kiosks SET last_contact_ms = $2 "
+      "UPDATE kiosks SET last_contact_ms = $2, "
+      "clock_offset_ms = COALESCE($4::bigint, clock_offset_ms) "
       "WHERE kiosk_id = $1 AND COALESCE(last_contact_ms, 0) <= $3",
-      Params(kiosk_id, now_ms, if_not_after_ms));
+      Params(kiosk_id, now_ms, if_not_after_ms, clock_offset_ms));
   if (!noted) return noted.error();
   return {};
 }
@@ -222,7 +224,7 @@ namespace {
 
 constexpr std::string_view kKioskColumns =
     "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
-    "last_contact_ms, cert_not_after_ms, previous_cert_serial FROM kiosks";
+    "last_contact_ms, cert_not_after_ms, previous_cert_serial, clock_offset_ms FROM kiosks";
 
 KioskRecord ReadKiosk(const PgResult& rows, int row) {
   KioskRecord record;
@@ -236,6 +238,7 @@ KioskRecord ReadKiosk(const PgResult& rows, int row) {
   if (!rows.IsNull(row, 6)) record.last_contact_ms = rows.Int(row, 6);
   if (!rows.IsNull(row, 7)) record.cert_not_after_ms = rows.Int(row, 7);
   if (!rows.IsNull(row, 8)) record.previous_cert_serial = rows.Text(row, 8);
+  if (!rows.IsNull(row, 9)) record.clock_offset_ms = rows.Int(row, 9);
   return record;
 }
 

@@ -100,7 +100,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {11, kLastContactSql},
                                      {12, kRedeemedPositionsSql},
                                      {13, kIssuedCertificateEndSql},
-                                     {14, kRenewedCertificateSqlite}};
+                                     {14, kRenewedCertificateSqlite},
+                                     {15, kClockOffsetSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>
@@ -281,13 +282,17 @@ Result<void> SqliteStore::MarkKioskRevoked(std::string_view kiosk_id, std::int64
 }
 
 Result<void> SqliteStore::StoreContact(std::string_view kiosk_id, std::int64_t now_ms,
-                                       std::int64_t if_not_after_ms) {
+                                       std::int64_t if_not_after_ms,
+                                       std::optional<std::int64_t> clock_offset_ms) {
   std::lock_guard lock(mutex_);
   auto note = Query(*db_,
-                    "UPDATE kiosks SET last_contact_ms = ?2 "
+                    "UPDATE kiosks SET last_contact_ms = ?2, "
+                    "clock_offset_ms = COALESCE(?4, clock_offset_ms) "
                     "WHERE kiosk_id = ?1 AND COALESCE(last_contact_ms, 0) <= ?3");
   if (!note) return note.error();
-  if (auto bound = BindAll(*note, kiosk_id, now_ms, if_not_after_ms); !bound) return bound.error();
+  if (auto bound = BindAll(*note, kiosk_id, now_ms, if_not_after_ms, clock_offset_ms); !bound) {
+    return bound.error();
+  }
   return note->Run();
 }
 
@@ -295,7 +300,7 @@ namespace {
 
 constexpr std::string_view kKioskColumns =
     "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
-    "last_contact_ms, cert_not_after_ms, previous_cert_serial FROM kiosks";
+    "last_contact_ms, cert_not_after_ms, previous_cert_serial, clock_offset_ms FROM kiosks";
 
 KioskRecord ReadKiosk(const Statement& row) {
   KioskRecord record;
@@ -309,6 +314,7 @@ KioskRecord ReadKiosk(const Statement& row) {
   if (!row.ColumnIsNull(6)) record.last_contact_ms = row.ColumnInt(6);
   if (!row.ColumnIsNull(7)) record.cert_not_after_ms = row.ColumnInt(7);
   if (!row.ColumnIsNull(8)) record.previous_cert_serial = row.ColumnText(8);
+  if (!row.ColumnIsNull(9)) record.clock_offset_ms = row.ColumnInt(9);
   return record;
 }
 

@@ -75,7 +75,8 @@ class SqliteStore final : public StoreBackend {
   Result<void> MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) override;
   Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) override;
   Result<void> StoreContact(std::string_view kiosk_id, std::int64_t now_ms,
-                            std::int64_t if_not_after_ms) override;
+                            std::int64_t if_not_after_ms,
+                            std::optional<std::int64_t> clock_offset_ms) override;
   Result<std::int64_t> StoreBundleDigest(std::string_view content_digest,
                                          std::int64_t now_ms) override;
   Result<bool> StoreConsentWithdrawal(const std::string& profile_key,

@@ -154,10 +154,12 @@ Result<void> StoreBackend::RevokeKiosk(std::string_view kiosk_id) {
   return MarkKioskRevoked(kiosk_id, NowMs());
 }
 
-Result<void> StoreBackend::NoteContact(std::string_view kiosk_id) {
+Result<void> StoreBackend::NoteContact(std::string_view kiosk_id,
+                                       std::optional<std::int64_t> clock_offset_ms) {
   const std::int64_t now_ms = NowMs();
   return StoreContact(kiosk_id, now_ms,
-                      now_ms - std::chrono::milliseconds(kContactResolution).count());
+                      now_ms - std::chrono::milliseconds(kContactResolution).count(),
+                      clock_offset_ms);
 }
 
 Result<std::int64_t> StoreBackend::BundleVersionFor(std::string_view content_digest) {

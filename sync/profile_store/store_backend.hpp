@@ -96,7 +96,10 @@ class StoreBackend {
   // Notes that `kiosk_id` reached HQ now (its config pulls: kiosks send batches only when they
   // have events). Kept to within kContactResolution, so that a kiosk pulling every minute does
   // not write each time; nothing for a kiosk not in the registry.
-  Result<void> NoteContact(std::string_view kiosk_id);
+  // With `clock_offset_ms`, the kiosk's clock minus HQ's (KioskRecord::clock_offset_ms), noted
+  // with the contact.
+  Result<void> NoteContact(std::string_view kiosk_id,
+                           std::optional<std::int64_t> clock_offset_ms = std::nullopt);
   static constexpr std::chrono::minutes kContactResolution{2};
 
   // ---- The config bundle's version ----
@@ -222,9 +225,11 @@ class StoreBackend {
   virtual Result<bool> StoreRenewal(const KioskRenewal& renewal) = 0;
   virtual Result<void> MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) = 0;
   virtual Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) = 0;
-  // Sets the kiosk's last contact to `now_ms` if it is unset or `if_not_after_ms` or earlier.
+  // Sets the kiosk's last contact to `now_ms`, and its clock offset when given, if the contact is
+  // unset or `if_not_after_ms` or earlier.
   virtual Result<void> StoreContact(std::string_view kiosk_id, std::int64_t now_ms,
-                                    std::int64_t if_not_after_ms) = 0;
+                                    std::int64_t if_not_after_ms,
+                                    std::optional<std::int64_t> clock_offset_ms) = 0;
   // BundleVersionFor with `content_digest` checked, in one transaction of the backend's.
   virtual Result<std::int64_t> StoreBundleDigest(std::string_view content_digest,
                                                  std::int64_t now_ms) = 0;

@@ -342,10 +342,16 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
     redeemed_held = std::move(*held);
   }
   std::optional<StreamEnd> stream_end;
+  // The kiosk's clock minus HQ's, as the pull arrives (the network's delay is well below what
+  // kiosk health warns of).
+  std::optional<std::int64_t> clock_offset_ms;
+  if (const auto kiosk_clock_ms = AdvisoryNumber(request.Header(kKioskClockHeader), 1)) {
+    clock_offset_ms = *kiosk_clock_ms - UnixMs(services.clock->WallNow());
+  }
   const auto make = [&services, &kiosk_id = *request.peer_common_name, &redeemed_held, refill,
-                     &stream_end] {
+                     &stream_end, clock_offset_ms] {
     // A config pull is how a kiosk with nothing to send shows HQ it is alive (kiosk health).
-    if (auto noted = services.store->NoteContact(kiosk_id); !noted) {
+    if (auto noted = services.store->NoteContact(kiosk_id, clock_offset_ms); !noted) {
       LogWarning(kComponent, "kiosk ", kiosk_id,
                  ": last contact not recorded: ", noted.error().message());
     }

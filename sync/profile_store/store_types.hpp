@@ -123,6 +123,9 @@ struct KioskRecord {
   std::optional<std::int64_t> revoked_at_ms;
   // When it last pulled the config bundle (StoreBackend::NoteContact); nothing before the first.
   std::optional<std::int64_t> last_contact_ms;
+  // Its clock minus HQ's at that contact, as the pull reported it (kKioskClockHeader); nothing
+  // when it never did.
+  std::optional<std::int64_t> clock_offset_ms;
   // The end of validity (Unix ms) of its current client certificate; nothing for a kiosk enrolled
   // before HQ kept it.
   std::optional<std::int64_t> cert_not_after_ms;

@@ -66,6 +66,9 @@ inline constexpr std::string_view kJournalLastSeqHeader = "kiosk-journal-last-se
 // A batch request header (lower case): the end of validity (Unix ms) of the certificate the kiosk
 // serves phones with ([https]); absent when it serves none. Advisory, like the one above.
 inline constexpr std::string_view kHttpsNotAfterHeader = "kiosk-https-not-after";
+// A config pull's request header (lower case): the kiosk's wall clock (Unix ms) as it sent the
+// pull, so that HQ's kiosk health shows how far it is off HQ's. Advisory, like the ones above.
+inline constexpr std::string_view kKioskClockHeader = "kiosk-clock-ms";
 
 struct EventBatch {
   int schema_version = kSyncSchemaVersion;

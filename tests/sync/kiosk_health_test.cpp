@@ -93,32 +93,33 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
 
   auto kiosks = ReadKioskHealth(*store_);
   ASSERT_TRUE(kiosks) << kiosks.error().message();
-  EXPECT_EQ(
-      KioskHealthJson(*kiosks, NowMs(), rules_),
-      R"({"generated_at":"2027-01-15T09:30:00Z","kiosks":[)"
-      R"({"kiosk_id":"kiosk-a","enrolled":true,"revoked":false,"incarnation":"inc-a",)"
-      R"("high_water":3,"max_seq":3,"last_sync_at":"2027-01-15T08:00:00Z",)"
-      R"("seconds_since_sync":5400,"gaps":[],"missing_events":0,"dead_letters":1,)"
-      R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
-      R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
-      R"("client_certificate_seconds_left":null,"last_contact_at":"2027-01-15T08:00:00Z",)"
-      R"("seconds_since_contact":5400,"attention":["1 dead letter","1 voucher conflict",)"
-      R"("no contact with HQ for 90 min"]},)"
-      R"({"kiosk_id":"kiosk-b","enrolled":false,"revoked":false,"incarnation":"inc-b",)"
-      R"("high_water":1,"max_seq":6,"last_sync_at":"2027-01-15T09:00:00Z",)"
-      R"("seconds_since_sync":1800,"gaps":[{"from_seq":2,"to_seq":4,)"
-      R"("detected_at":"2027-01-15T09:00:00Z"}],"missing_events":3,"dead_letters":0,)"
-      R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
-      R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
-      R"("client_certificate_seconds_left":null,"last_contact_at":"2027-01-15T09:00:00Z",)"
-      R"("seconds_since_contact":1800,"attention":["3 events missing","1 voucher conflict"]},)"
-      R"({"kiosk_id":"kiosk-c","enrolled":true,"revoked":true,"incarnation":null,)"
-      R"("high_water":0,"max_seq":0,"last_sync_at":null,"seconds_since_sync":null,)"
-      R"("gaps":[],"missing_events":0,"dead_letters":0,"voucher_conflicts":0,)"
-      R"("backlog":null,"https_certificate_not_after":null,)"
-      R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
-      R"("client_certificate_seconds_left":null,"last_contact_at":null,)"
-      R"("seconds_since_contact":null,"attention":[]}]})");
+  EXPECT_EQ(KioskHealthJson(*kiosks, NowMs(), rules_),
+            R"({"generated_at":"2027-01-15T09:30:00Z","kiosks":[)"
+            R"({"kiosk_id":"kiosk-a","enrolled":true,"revoked":false,"incarnation":"inc-a",)"
+            R"("high_water":3,"max_seq":3,"last_sync_at":"2027-01-15T08:00:00Z",)"
+            R"("seconds_since_sync":5400,"gaps":[],"missing_events":0,"dead_letters":1,)"
+            R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
+            R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
+            R"("client_certificate_seconds_left":null,"last_contact_at":"2027-01-15T08:00:00Z",)"
+            R"("seconds_since_contact":5400,"clock_offset_seconds":null,)"
+            R"("attention":["1 dead letter","1 voucher conflict",)"
+            R"("no contact with HQ for 90 min"]},)"
+            R"({"kiosk_id":"kiosk-b","enrolled":false,"revoked":false,"incarnation":"inc-b",)"
+            R"("high_water":1,"max_seq":6,"last_sync_at":"2027-01-15T09:00:00Z",)"
+            R"("seconds_since_sync":1800,"gaps":[{"from_seq":2,"to_seq":4,)"
+            R"("detected_at":"2027-01-15T09:00:00Z"}],"missing_events":3,"dead_letters":0,)"
+            R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
+            R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
+            R"("client_certificate_seconds_left":null,"last_contact_at":"2027-01-15T09:00:00Z",)"
+            R"("seconds_since_contact":1800,"clock_offset_seconds":null,)"
+            R"("attention":["3 events missing","1 voucher conflict"]},)"
+            R"({"kiosk_id":"kiosk-c","enrolled":true,"revoked":true,"incarnation":null,)"
+            R"("high_water":0,"max_seq":0,"last_sync_at":null,"seconds_since_sync":null,)"
+            R"("gaps":[],"missing_events":0,"dead_letters":0,"voucher_conflicts":0,)"
+            R"("backlog":null,"https_certificate_not_after":null,)"
+            R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
+            R"("client_certificate_seconds_left":null,"last_contact_at":null,)"
+            R"("seconds_since_contact":null,"clock_offset_seconds":null,"attention":[]}]})");
 }
 
 // The backlog is what the kiosk's journal held beyond HQ's high-water mark as its latest batch
@@ -253,6 +254,34 @@ TEST_P(KioskHealthTest, ContactIsKeptToWithinItsResolution) {
   auto kiosks = store_->Kiosks();
   ASSERT_TRUE(kiosks) << kiosks.error().message();
   EXPECT_EQ(kiosks->size(), 1u);
+}
+
+// Each noted config pull records how far the kiosk's clock is off HQ's (kKioskClockHeader); 5 min
+// or more needs attention, ahead or behind. A pull without it keeps what the last one said.
+TEST_P(KioskHealthTest, AKioskClockFiveMinutesOffHqsNeedsAttention) {
+  const auto offset_and_attention = [this] {
+    return StrCat(FirstKioskMember("clock_offset_seconds"), " ", FirstKioskMember("attention"));
+  };
+  const auto pull = [this](std::optional<std::chrono::milliseconds> offset) {
+    clock_.Advance(StoreBackend::kContactResolution);
+    ASSERT_TRUE(store_->NoteContact(
+        "kiosk-a", offset ? std::optional<std::int64_t>(offset->count()) : std::nullopt));
+  };
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", "", std::nullopt}));
+  EXPECT_EQ(offset_and_attention(), "null []");
+  pull(7min);
+  EXPECT_EQ(offset_and_attention(), R"(420 ["the kiosk's clock is 7 min ahead of HQ's"])");
+  pull(std::nullopt);
+  EXPECT_EQ(offset_and_attention(), R"(420 ["the kiosk's clock is 7 min ahead of HQ's"])");
+  pull(-6min - 30s);
+  EXPECT_EQ(offset_and_attention(), R"(-390 ["the kiosk's clock is 6 min behind HQ's"])");
+  pull(-5min);
+  EXPECT_EQ(offset_and_attention(), R"(-300 ["the kiosk's clock is 5 min behind HQ's"])");
+  pull(5min - 1ms);
+  EXPECT_EQ(offset_and_attention(), "299 []");
+  pull(1h);
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-a"));
+  EXPECT_EQ(offset_and_attention(), "3600 []") << "a revoked kiosk needs no one";
 }
 
 // `profile-store kiosks` prints the same health, a line per kiosk.

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <boost/json/parse.hpp>
+#include <cstdlib>
 #include <regex>
 
 #include "common/clock.hpp"
@@ -129,6 +130,8 @@ TEST_P(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
   ASSERT_EQ(kiosks.size(), 1u) << health->body;
   EXPECT_EQ(kiosks[0].at("backlog"), 0) << health->body;
   EXPECT_GT(kiosks[0].at("high_water").as_int64(), 0) << health->body;
+  // The kiosk's config pulls told HQ its clock: the same machine's, so within a minute of HQ's.
+  EXPECT_LE(std::abs(kiosks[0].at("clock_offset_seconds").as_int64()), 60) << health->body;
   // ... and the ends of the certificate it serves phones with and of the one it syncs with.
   const auto end_of = [](const std::filesystem::path& certificate) -> std::string {
     const auto not_after = CertificateNotAfter(ReadSmallFile(certificate).value());

@@ -143,6 +143,16 @@ TEST_F(SyncClientTest, ConfigBundlesAreAppliedOncePerVersion) {
   EXPECT_EQ(client_->Status().config_version, 4);
 }
 
+// Each pull tells HQ the kiosk's clock, so that HQ's kiosk health shows one that is off.
+TEST_F(SyncClientTest, ConfigPullsTellHqTheKiosksClock) {
+  MakeClient(FastOptions());
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  clock_.Advance(std::chrono::seconds(90));
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  EXPECT_EQ(hq_.HeaderValues("/v1/sync/config", std::string(kKioskClockHeader)),
+            (std::vector<std::string>{"1800000000000", "1800000090000"}));
+}
+
 // A pull by a kiosk holding the redeemed vouchers through position 5.
 constexpr char kHeld5[] =
     "/v1/sync/config?redeemed_through=5&redeemed_through_key=kiosk-2%2F00000000000000a5";

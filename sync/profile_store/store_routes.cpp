@@ -58,10 +58,33 @@ std::uint64_t RandomSerial() {
   return (serial >> 1) | 1;  // positive, never zero
 }
 
-struct Enrollment {
-  Result<std::string> kiosk_id = Error(ErrorKind::kInternal, "not run");
-  std::string certificate_pem;
+// What a CSR asks for, when it is one HQ signs: for an Ed25519 device key. kInvalidArgument
+// "csr: ..." otherwise.
+Result<CsrInfo> ReadDeviceCsr(std::string_view csr) {
+  auto info = ReadCsr(csr);
+  if (!info) return Error(ErrorKind::kInvalidArgument, StrCat("csr: ", info.error().message()));
+  if (info->key_type != "ED25519") {
+    return Error(ErrorKind::kInvalidArgument, "csr: the device key must be Ed25519");
+  }
+  return info;
+}
+
+// A client certificate HQ's CA signed for `kiosk_id`'s CSR, valid for the configured time.
+struct IssuedCertificate {
+  std::string pem;
+  std::string serial;  // as the registry keeps it
+  std::int64_t not_after_ms = 0;
 };
+Result<IssuedCertificate> IssueClientCertificate(const StoreServices& services,
+                                                 std::string_view csr, std::string_view kiosk_id) {
+  const std::uint64_t serial = RandomSerial();
+  auto certificate =
+      SignClientCertificate(*services.ca, csr, kiosk_id, serial, services.certificate_validity);
+  if (!certificate) return certificate.error();
+  auto not_after = CertificateNotAfter(*certificate);
+  if (!not_after) return not_after.error().WithContext("the certificate just issued");
+  return IssuedCertificate{std::move(*certificate), std::to_string(serial), UnixMs(*not_after)};
+}
 
 awaitable<HttpResponse> Enroll(const StoreServices& services, const HttpRequest& request) {
   boost::system::error_code parse_error;
@@ -70,63 +93,41 @@ awaitable<HttpResponse> Enroll(const StoreServices& services, const HttpRequest&
     co_return JsonError(400, "send {\"token\", \"csr\"} as JSON");
   const std::string token = JsonString(json.as_object(), "token");
   const std::string csr = JsonString(json.as_object(), "csr");
-  auto info = ReadCsr(csr);
-  if (!info) co_return JsonError(400, StrCat("csr: ", info.error().message()));
-  if (info->key_type != "ED25519") co_return JsonError(400, "csr: the device key must be Ed25519");
+  auto info = ReadDeviceCsr(csr);
+  if (!info) co_return JsonError(400, info.error().message());
 
-  const auto enroll = [&services, token, csr, info = *info]() {
-    Enrollment result;
-    result.kiosk_id = services.store->ConsumeEnrollmentToken(token);
-    if (!result.kiosk_id) return result;
-    if (*result.kiosk_id != info.common_name) {
-      result.kiosk_id =
-          Error(ErrorKind::kInvalidArgument, StrCat("the token is for kiosk ", *result.kiosk_id,
-                                                    ", the CSR names ", info.common_name));
-      return result;
+  const auto enroll = [&services, &token, &csr, &info = *info]() -> Result<IssuedCertificate> {
+    auto kiosk_id = services.store->ConsumeEnrollmentToken(token);
+    if (!kiosk_id) return kiosk_id.error();
+    if (*kiosk_id != info.common_name) {
+      return Error(ErrorKind::kInvalidArgument, StrCat("the token is for kiosk ", *kiosk_id,
+                                                       ", the CSR names ", info.common_name));
     }
-    const std::uint64_t serial = RandomSerial();
-    auto certificate = SignClientCertificate(*services.ca, csr, info.common_name, serial,
-                                             services.certificate_validity);
-    if (!certificate) {
-      result.kiosk_id = certificate.error();
-      return result;
-    }
-    auto not_after = CertificateNotAfter(*certificate);
-    if (!not_after) {
-      result.kiosk_id = not_after.error().WithContext("the certificate just issued");
-      return result;
-    }
-    if (auto registered =
-            services.store->RegisterKiosk({info.common_name, std::to_string(serial),
-                                           info.ed25519_public_key, UnixMs(*not_after)});
+    auto issued = IssueClientCertificate(services, csr, info.common_name);
+    if (!issued) return issued.error();
+    if (auto registered = services.store->RegisterKiosk(
+            {info.common_name, issued->serial, info.ed25519_public_key, issued->not_after_ms});
         !registered) {
-      result.kiosk_id = registered.error();
-      return result;
+      return registered.error();
     }
-    services.access->Enrolled(info.common_name, std::to_string(serial));
-    result.certificate_pem = std::move(*certificate);
-    return result;
+    services.access->Enrolled(info.common_name, issued->serial);
+    return issued;
   };
-  Enrollment enrolled = co_await RunBlocking(*services.blocking_pool, enroll);
-  if (!enrolled.kiosk_id) {
-    const Error error = enrolled.kiosk_id.error();
+  Result<IssuedCertificate> enrolled = co_await RunBlocking(*services.blocking_pool, enroll);
+  if (!enrolled) {
+    const Error error = enrolled.error();
     LogWarning(kComponent, "enrollment refused: ", error.message());
     co_return StoreError(error.kind() == ErrorKind::kNotFound
                              ? Error(ErrorKind::kInvalidArgument, error.message())
                              : error);
   }
-  LogInfo(kComponent, "enrolled kiosk ", *enrolled.kiosk_id);
-  const boost::json::object body{{"kiosk_id", *enrolled.kiosk_id},
-                                 {"certificate", enrolled.certificate_pem},
+  LogInfo(kComponent, "enrolled kiosk ", info->common_name);
+  const boost::json::object body{{"kiosk_id", info->common_name},
+                                 {"certificate", enrolled->pem},
                                  {"ca", services.ca->cert_pem},
                                  {"hq_public_key", HexEncode(services.identity->public_key())}};
   co_return HttpResponse::Json(200, boost::json::serialize(body));
 }
-
-struct Renewal {
-  Result<std::string> certificate_pem = Error(ErrorKind::kInternal, "not run");
-  std::string serial;
-};
 
 awaitable<HttpResponse> RenewCertificate(const StoreServices& services,
                                          const HttpRequest& request) {
@@ -136,49 +137,34 @@ awaitable<HttpResponse> RenewCertificate(const StoreServices& services,
   const std::string kiosk_id = *request.peer_common_name;
   auto csr = DecodeRenewalRequest(request.body);
   if (!csr) co_return JsonError(400, csr.error().message());
-  auto info = ReadCsr(*csr);
-  if (!info) co_return JsonError(400, StrCat("csr: ", info.error().message()));
+  auto info = ReadDeviceCsr(*csr);
+  if (!info) co_return JsonError(400, info.error().message());
   if (info->common_name != kiosk_id) {
     co_return JsonError(400, StrCat("csr: names kiosk ", info->common_name,
                                     ", this certificate is for kiosk ", kiosk_id));
   }
-  if (info->key_type != "ED25519") co_return JsonError(400, "csr: the device key must be Ed25519");
 
   const std::string presented = std::to_string(*request.peer_certificate_serial);
-  const auto renew = [&services, &kiosk_id, &presented, &csr = *csr, &info = *info] {
-    Renewal result;
-    const std::uint64_t serial = RandomSerial();
-    auto certificate =
-        SignClientCertificate(*services.ca, csr, kiosk_id, serial, services.certificate_validity);
-    if (!certificate) {
-      result.certificate_pem = certificate.error();
-      return result;
-    }
-    auto not_after = CertificateNotAfter(*certificate);
-    if (!not_after) {
-      result.certificate_pem = not_after.error().WithContext("the certificate just issued");
-      return result;
-    }
-    result.serial = std::to_string(serial);
+  const auto renew = [&services, &kiosk_id, &presented, &csr = *csr,
+                      &info = *info]() -> Result<IssuedCertificate> {
+    auto issued = IssueClientCertificate(services, csr, kiosk_id);
+    if (!issued) return issued.error();
     if (auto renewed = services.store->RenewKioskCertificate(
-            {kiosk_id, presented, info.ed25519_public_key, result.serial, UnixMs(*not_after)});
+            {kiosk_id, presented, info.ed25519_public_key, issued->serial, issued->not_after_ms});
         !renewed) {
-      result.certificate_pem = renewed.error();
-      return result;
+      return renewed.error();
     }
-    services.access->Renewed(kiosk_id, result.serial, presented);
-    result.certificate_pem = std::move(*certificate);
-    return result;
+    services.access->Renewed(kiosk_id, issued->serial, presented);
+    return issued;
   };
-  Renewal renewed = co_await RunBlocking(*services.blocking_pool, renew);
-  if (!renewed.certificate_pem) {
-    const Error error = renewed.certificate_pem.error();
-    LogWarning(kComponent, "certificate renewal refused: ", error.message());
-    co_return StoreError(error);
+  Result<IssuedCertificate> renewed = co_await RunBlocking(*services.blocking_pool, renew);
+  if (!renewed) {
+    LogWarning(kComponent, "certificate renewal refused: ", renewed.error().message());
+    co_return StoreError(renewed.error());
   }
   LogInfo(kComponent, "renewed the client certificate of kiosk ", kiosk_id, ": serial ", presented,
-          " -> ", renewed.serial);
-  co_return HttpResponse::Json(200, EncodeRenewalAnswer(*renewed.certificate_pem));
+          " -> ", renewed->serial);
+  co_return HttpResponse::Json(200, EncodeRenewalAnswer(renewed->pem));
 }
 
 // An advisory header's value when it is a decimal number no smaller than `min`; else nothing.

@@ -58,6 +58,7 @@ boost::json::object SyncJson(const AdminStatusServices& services) {
   sync["events_resent"] = status.events_resent;
   sync["dead_letters"] = status.dead_letters;
   if (status.config_version) sync["config_version"] = *status.config_version;
+  if (status.clock_offset_ms) sync["clock_offset_ms"] = *status.clock_offset_ms;
   sync["client_certificate_not_after_ms"] = hq_sync->client_certificate_not_after_ms();
   if (status.certificate_renewed) {
     sync["client_certificate_renewed_ms"] = UnixMs(*status.certificate_renewed);

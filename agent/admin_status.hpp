@@ -11,6 +11,8 @@
 //                          start),"last_error","consecutive_failures","rounds_finished",
 //                          "batches_sent","events_sent","events_resent" (of events_sent: sent
 //                          again because HQ had lost them),"dead_letters","config_version"?,
+//                          "clock_offset_ms"? (this kiosk's clock minus HQ's, from the Date of
+//                          HQ's latest config answer),
 //                          "client_certificate_not_after_ms" (the end of the certificate the
 //                          kiosk syncs with, renewed through HQ 60 days before),
 //                          "client_certificate_renewed_ms"? (the last renewal since the start),

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include "common/clock.hpp"
@@ -13,6 +14,7 @@
 #include "common/local_http_client.hpp"
 #include "common/strings.hpp"
 #include "common/tls_certs.hpp"
+#include "sync/protocol/batch.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -178,6 +180,12 @@ std::string StatusAttention(const boost::json::object& status, std::int64_t max_
     } else if (last && offline_ms > max_offline_minutes * 60'000) {
       reasons.push_back(StrCat("not synced with HQ for ", FormatAge(offline_ms), ": ",
                                JsonString(sync, "last_error")));
+    }
+    const std::int64_t offset_ms = JsonInt(sync, "clock_offset_ms").value_or(0);
+    if (std::abs(offset_ms) >= std::chrono::milliseconds(kClockOffsetWarning).count()) {
+      reasons.push_back(StrCat("the kiosk's clock is ", FormatAge(std::abs(offset_ms)),
+                               offset_ms > 0 ? " ahead of" : " behind",
+                               " HQ's (events are dated and vouchers expire by it)"));
     }
   }
   return StrJoin(reasons, "; ");

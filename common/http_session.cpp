@@ -34,6 +34,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "common/http_date.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "common/tls_certs.hpp"
@@ -222,6 +223,7 @@ Response ToBeastResponse(HttpResponse response, unsigned version, bool keep_aliv
   }
   if (!has_cache_control) out.set(http::field::cache_control, "no-store");
   out.set("X-Content-Type-Options", "nosniff");
+  out.set(http::field::date, FormatHttpDate(std::chrono::system_clock::now()));
   out.keep_alive(keep_alive);
   if (response.status == 204 || response.status == 304) return out;  // never a body
   // A HEAD response announces the length of the body it does not carry.

@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "common/blocking.hpp"
+#include "common/http_date.hpp"
 #include "common/http_forms.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
@@ -437,6 +438,11 @@ awaitable<Result<bool>> SyncClient::PullConfigPage() {
   {
     std::lock_guard lock(mutex_);
     status_.hq_reachable = response.has_value();
+    if (response) {
+      if (const auto hq_time = ParseHttpDate(response->Header("date").value_or(""))) {
+        status_.clock_offset_ms = UnixMs(clock_.WallNow()) - UnixMs(*hq_time);
+      }
+    }
   }
   if (!response) co_return response.error();
   if (response->status == 304) {

@@ -117,6 +117,9 @@ struct SyncStatus {
   std::int64_t events_resent = 0;
   std::int64_t dead_letters = 0;
   std::optional<std::int64_t> config_version;  // of the bundle in force
+  // This kiosk's clock minus HQ's (from the Date of HQ's latest config answer, to within a
+  // second); nothing before the first.
+  std::optional<std::int64_t> clock_offset_ms;
   // Upload-and-pull rounds begun, and finished (succeeded or not). After SyncNow(), the first
   // round to finish with rounds_finished > the rounds_started read before the call has seen
   // every event committed before it.

@@ -11,6 +11,7 @@
 #include "common/strings.hpp"
 #include "common/tls_certs.hpp"
 #include "sync/profile_store/report_time.hpp"
+#include "sync/protocol/batch.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -177,7 +178,7 @@ std::vector<std::string> KioskAttention(const KioskHealth& kiosk, std::int64_t n
                                    FormatAge(now_ms - since_ms), " ago"));
   }
   if (const std::int64_t offset_ms = kiosk.clock_offset_ms.value_or(0);
-      std::abs(offset_ms) >= std::chrono::milliseconds(kKioskClockWarning).count()) {
+      std::abs(offset_ms) >= std::chrono::milliseconds(kClockOffsetWarning).count()) {
     reasons.push_back(StrCat("the kiosk's clock is ", FormatAge(std::abs(offset_ms)),
                              offset_ms > 0 ? " ahead of" : " behind", " HQ's"));
   }

@@ -63,10 +63,6 @@ struct KioskHealth {
   std::optional<KioskStatus> stream;  // nothing until the kiosk's first batch
 };
 
-// How far a kiosk's clock may be off HQ's before kiosk health asks for attention: events are
-// dated, and voucher expiry checked, by the kiosk's clock.
-inline constexpr std::chrono::minutes kKioskClockWarning{5};
-
 // When a kiosk needs attention. [kiosk_health] in profile-store's config.
 struct KioskHealthRules {
   // A kiosk that is not revoked and has not reached HQ (nor, if it never has, enrolled) for
@@ -79,7 +75,7 @@ struct KioskHealthRules {
 Result<std::vector<KioskHealth>> ReadKioskHealth(StoreBackend& store);
 
 // Why `kiosk` needs attention at `now_ms`, one reason each, for people: events missing in gaps,
-// dead letters, voucher conflicts, and (unless revoked) silence, a clock kKioskClockWarning or
+// dead letters, voucher conflicts, and (unless revoked) silence, a clock kClockOffsetWarning or
 // more off HQ's, and a certificate that has ended or ends within kPhonesCertificateWarning /
 // kClientCertificateWarning. Empty when none.
 std::vector<std::string> KioskAttention(const KioskHealth& kiosk, std::int64_t now_ms,

@@ -23,6 +23,7 @@
 // exactly first_seq, first_seq + 1, ..., last_seq in order (a batch has no holes; a gap *between*
 // batches is for HQ to detect and record).
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -69,6 +70,9 @@ inline constexpr std::string_view kHttpsNotAfterHeader = "kiosk-https-not-after"
 // A config pull's request header (lower case): the kiosk's wall clock (Unix ms) as it sent the
 // pull, so that HQ's kiosk health shows how far it is off HQ's. Advisory, like the ones above.
 inline constexpr std::string_view kKioskClockHeader = "kiosk-clock-ms";
+// How far a kiosk's clock may be off HQ's before kiosk health and kioskctl status ask for
+// attention: events are dated, and voucher expiry checked, by the kiosk's clock.
+inline constexpr std::chrono::minutes kClockOffsetWarning{5};
 
 struct EventBatch {
   int schema_version = kSyncSchemaVersion;

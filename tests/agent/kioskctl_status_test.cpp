@@ -103,8 +103,8 @@ TEST(KioskctlStatusTest, AttentionNamesAnExpiringOrExpiredHttpsCertificate) {
   EXPECT_EQ(StatusAttention(without, 60), "");
 }
 
-// The HQ client certificate is renewed by enrolling again, which takes longer to arrange: status
-// warns 30 days ahead.
+// kiosk-agent renews the HQ client certificate 60 days before its end: status warns 30 days
+// ahead, after a month of failed renewals.
 TEST(KioskctlStatusTest, AttentionNamesAnExpiringOrExpiredHqClientCertificate) {
   const boost::json::object journal{
       {"dead_letter_count", 0}, {"size_bytes", 0}, {"budget_bytes", 1000}};
@@ -122,6 +122,26 @@ TEST(KioskctlStatusTest, AttentionNamesAnExpiringOrExpiredHqClientCertificate) {
       "says why; kioskctl sync renew-certificate)");
   EXPECT_EQ(StatusAttention(with_certificate(kNow - 1), 60),
             "the HQ client certificate has expired: HQ refuses this kiosk until it enrolls again");
+}
+
+// HQ's Date on its config answers tells the kiosk how far its clock is off (the sync client's
+// clock_offset_ms): 5 min or more, ahead or behind, needs attention.
+TEST(KioskctlStatusTest, AttentionNamesAClockFiveMinutesOffHqs) {
+  const boost::json::object journal{
+      {"dead_letter_count", 0}, {"size_bytes", 0}, {"budget_bytes", 1000}};
+  constexpr std::int64_t kNow = 1'800'000'000'000;
+  const auto with_offset = [&](std::int64_t offset_ms) {
+    return Status(kNow, journal,
+                  {{"enrolled", true}, {"last_synced_ms", kNow}, {"clock_offset_ms", offset_ms}});
+  };
+  EXPECT_EQ(StatusAttention(with_offset(299'999), 60), "");
+  EXPECT_EQ(StatusAttention(with_offset(-299'999), 60), "");
+  EXPECT_EQ(StatusAttention(with_offset(7 * 60'000), 60),
+            "the kiosk's clock is 7 min ahead of HQ's (events are dated and vouchers expire by "
+            "it)");
+  EXPECT_EQ(StatusAttention(with_offset(-3 * 3'600'000), 60),
+            "the kiosk's clock is 3 h behind HQ's (events are dated and vouchers expire by "
+            "it)");
 }
 
 TEST(KioskctlStatusTest, StatusOfAHealthyKioskThatIsNotEnrolled) {

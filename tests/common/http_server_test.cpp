@@ -27,6 +27,7 @@
 #include <string>
 #include <thread>
 
+#include "common/http_date.hpp"
 #include "support/http_test_client.hpp"
 #include "support/temp_dir.hpp"
 
@@ -214,6 +215,10 @@ TEST_P(HttpServerTest, ServesGetWithBodyAndSafetyHeadersOnIoThread) {
   EXPECT_EQ(response->Header("content-type"), "text/plain; charset=utf-8");
   EXPECT_EQ(response->Header("x-content-type-options"), "nosniff");
   EXPECT_EQ(response->Header("cache-control"), "no-store");
+  // RFC 9110 section 6.6.1: an origin server with a clock dates its answers.
+  const auto date = ParseHttpDate(response->Header("date"));
+  ASSERT_TRUE(date) << response->Header("date");
+  EXPECT_LE(std::chrono::abs(*date - std::chrono::system_clock::now()), std::chrono::seconds(5));
   EXPECT_EQ(handler_thread_id_.load(), io_thread_id_.load());
 }
 

@@ -95,6 +95,8 @@ TEST_P(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
       LocalHttpRequest(agent.state_dir() / "kioskctl.sock", "GET", "/admin/status").value().body);
   const std::int64_t batches = admin.at("sync").at("batches_sent").as_int64();
   ASSERT_GT(batches, 0);
+  // HQ's Date told the kiosk its clock is HQ's (one machine), to within the Date's second.
+  EXPECT_LE(std::abs(admin.at("sync").at("clock_offset_ms").as_int64()), 2000) << admin;
   const auto kiosk_metrics = HttpExchange(agent.port(), "GET", "/metrics");
   ASSERT_EQ(kiosk_metrics.status, 200);
   EXPECT_EQ(Sample(kiosk_metrics.body, "kiosk_captures_total{type=\"scan\"}"),

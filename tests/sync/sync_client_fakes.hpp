@@ -185,6 +185,7 @@ class FakeHq : public SyncTransport {
   SyncResponse Config(const std::string& target,
                       const std::vector<std::pair<std::string, std::string>>& headers) {
     std::vector<std::pair<std::string, std::string>> answer_headers;
+    if (date_header) answer_headers.emplace_back("date", *date_header);
     if (ListsFeature(headers, kSyncFeatureRefill)) {
       const StreamEnd end =
           stored_.empty() ? StreamEnd{} : StreamEnd{incarnation_, stored_.rbegin()->first};
@@ -279,6 +280,7 @@ class FakeHq : public SyncTransport {
   // When set: the bundle for each config pull's target, always 200 (a redeemed list in pages).
   std::function<ConfigBundle(const std::string&)> redeemed_pages;
   std::optional<unsigned> renewal_refusal;  // when set: the status renewals are answered with
+  std::optional<std::string> date_header;   // when set: the Date of config answers
   ConfigBundle bundle_ = [] {
     ConfigBundle bundle;
     bundle.hq_public_key = std::string(32, 'k');

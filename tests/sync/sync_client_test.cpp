@@ -153,6 +153,20 @@ TEST_F(SyncClientTest, ConfigPullsTellHqTheKiosksClock) {
             (std::vector<std::string>{"1800000000000", "1800000090000"}));
 }
 
+// ... and HQ's Date tells the kiosk how far its own clock is off, 200 and 304 alike.
+TEST_F(SyncClientTest, HqsDateTellsTheKioskHowFarItsClockIsOff) {
+  MakeClient(FastOptions());
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  EXPECT_FALSE(client_->Status().clock_offset_ms) << "HQ sent no Date";
+  // The FakeClock reads 2027-01-15T08:00:00Z; HQ's clock is 7 min 30 s behind it.
+  hq_.date_header = "Fri, 15 Jan 2027 07:52:30 GMT";
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));  // 304
+  EXPECT_EQ(client_->Status().clock_offset_ms, 450'000);
+  hq_.date_header = "not a date";
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  EXPECT_EQ(client_->Status().clock_offset_ms, 450'000) << "kept";
+}
+
 // A pull by a kiosk holding the redeemed vouchers through position 5.
 constexpr char kHeld5[] =
     "/v1/sync/config?redeemed_through=5&redeemed_through_key=kiosk-2%2F00000000000000a5";

@@ -173,6 +173,17 @@ void ScheduleAccessRefresh(boost::asio::steady_timer& timer, boost::asio::thread
   });
 }
 
+// Names the tokens that may use every HQ endpoint, names and phones included (tables written
+// before scopes existed have no `scopes` line): each should have only the scopes its tool needs.
+void WarnOfTokensWithEveryScope(const std::vector<HqApiToken>& tokens) {
+  for (const HqApiToken& token : tokens) {
+    if (token.scopes != kEveryHqApiScope) continue;
+    LogWarning("profile-store", "HQ API token ", token.name,
+               " has every scope, audience and subjects included: give it a scopes line with "
+               "only what its tool needs");
+  }
+}
+
 // SIGHUP: reads the HQ API tokens from `config_file` again, so that a token taken out of the
 // config stops working without a restart. A config that does not load keeps the tokens in use.
 void ReloadApiTokens(const std::optional<std::filesystem::path>& config_file, HqApiTokens& tokens) {
@@ -191,6 +202,7 @@ void ReloadApiTokens(const std::optional<std::filesystem::path>& config_file, Hq
   }
   LogInfo("profile-store", "SIGHUP: HQ API tokens reloaded: ", config->hq_api_tokens.size(),
           names.empty() ? "" : StrCat(" (", names, ")"));
+  WarnOfTokensWithEveryScope(config->hq_api_tokens);
   tokens.Replace(std::move(config->hq_api_tokens));
 }
 
@@ -236,6 +248,7 @@ int Serve(const ProfileStoreConfig& config,
   HttpServerLimits limits = config.http;
   limits.upload_paths = {"/v1/sync/batch"};
   HqMetrics metrics;  // GET /metrics, behind an HQ API token (hq_metrics.hpp)
+  WarnOfTokensWithEveryScope(config.hq_api_tokens);
   HqApiTokens api_tokens(config.hq_api_tokens);
   auto server = HttpServer::ListenTls(
       io, config.listen_address, config.port, limits, tls,

@@ -144,6 +144,19 @@ TEST_P(HqApiTest, ATokenReachesOnlyTheEndpointsOfItsScopesUntilItExpires) {
             "the HQ API token old expired at 2020-01-01T00:00:00Z");
   EXPECT_EQ(too_late.Header("www-authenticate"),
             R"(Bearer realm="kiosk-edge HQ", error="invalid_token")");
+
+  // The log names who was turned away from what, and the token that still has every scope.
+  std::string log;
+  EXPECT_EQ(hq_.process->Stop(&log), 0);
+  for (const std::string_view line :
+       {"HQ API token dashboard refused for /v1/audiences/not-redeemed: no scope audience",
+        "HQ API token marketing refused for /v1/channels: no scope reports",
+        "expired HQ API token old refused for /v1/channels",
+        "HQ API token old has every scope, audience and subjects included"}) {
+    EXPECT_NE(log.find(line), std::string::npos) << line << "\n" << log;
+  }
+  EXPECT_EQ(log.find("token dashboard has every scope"), std::string::npos) << log;
+  EXPECT_EQ(log.find(*reports), std::string::npos) << "never the token itself";
 }
 
 TEST_P(HqApiTest, NamesTheBadParameter) {

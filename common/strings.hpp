@@ -53,4 +53,14 @@ inline std::string StrJoin(const std::vector<std::string>& parts, std::string_vi
   return out;
 }
 
+// The first `max_bytes` of `text` on one line (CR and LF as spaces): for quoting a peer's answer
+// in a message, or a status that must stay one line.
+inline std::string OneLine(std::string_view text, std::size_t max_bytes = std::string_view::npos) {
+  std::string line(text.substr(0, max_bytes));
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return line;
+}
+
 }  // namespace kiosk_edge

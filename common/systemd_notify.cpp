@@ -31,15 +31,6 @@ std::optional<Integer> ParsePositive(const char* text) {
   return value;
 }
 
-// STATUS= takes one line: a newline in `status` would start another assignment.
-std::string OneLine(std::string_view status) {
-  std::string line(status);
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return line;
-}
-
 // Closes a file descriptor on scope exit.
 class ScopedFd {
  public:
@@ -114,6 +105,7 @@ void SystemdNotifier::SendOrWarn(const std::string& state) const {
 }
 
 void SystemdNotifier::NotifyReady(std::string_view status) const {
+  // STATUS= takes one line: a newline in `status` would start another assignment.
   SendOrWarn(StrCat("READY=1\nSTATUS=", OneLine(status)));
 }
 

@@ -6,7 +6,6 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <ctime>
 
 #include "common/clock.hpp"
@@ -181,11 +180,8 @@ std::string StatusAttention(const boost::json::object& status, std::int64_t max_
       reasons.push_back(StrCat("not synced with HQ for ", FormatAge(offline_ms), ": ",
                                JsonString(sync, "last_error")));
     }
-    const std::int64_t offset_ms = JsonInt(sync, "clock_offset_ms").value_or(0);
-    if (std::abs(offset_ms) >= std::chrono::milliseconds(kClockOffsetWarning).count()) {
-      reasons.push_back(StrCat("the kiosk's clock is ", FormatAge(std::abs(offset_ms)),
-                               offset_ms > 0 ? " ahead of" : " behind",
-                               " HQ's (events are dated and vouchers expire by it)"));
+    if (auto clock = ClockOffsetAttention(JsonInt(sync, "clock_offset_ms").value_or(0))) {
+      reasons.push_back(StrCat(*clock, " (events are dated and vouchers expire by it)"));
     }
   }
   return StrJoin(reasons, "; ");

@@ -4,7 +4,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <cstdlib>
 #include <map>
 
 #include "common/clock.hpp"
@@ -177,10 +176,8 @@ std::vector<std::string> KioskAttention(const KioskHealth& kiosk, std::int64_t n
                           : StrCat("no contact with HQ since it enrolled ",
                                    FormatAge(now_ms - since_ms), " ago"));
   }
-  if (const std::int64_t offset_ms = kiosk.clock_offset_ms.value_or(0);
-      std::abs(offset_ms) >= std::chrono::milliseconds(kClockOffsetWarning).count()) {
-    reasons.push_back(StrCat("the kiosk's clock is ", FormatAge(std::abs(offset_ms)),
-                             offset_ms > 0 ? " ahead of" : " behind", " HQ's"));
+  if (auto clock = ClockOffsetAttention(kiosk.clock_offset_ms.value_or(0))) {
+    reasons.push_back(std::move(*clock));
   }
   if (kiosk.stream) {
     CheckCertificate(reasons, kiosk.stream->https_not_after_ms, kPhonesCertificateWarning,

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <limits>
 
+#include "common/clock.hpp"
 #include "common/gzip.hpp"
 #include "common/strings.hpp"
 #include "sync/protocol/strict_json.hpp"
@@ -400,6 +401,13 @@ std::optional<StreamEnd> ParseStreamEnd(std::string_view text) {
     return std::nullopt;
   }
   return StreamEnd{std::string(incarnation), max_seq};
+}
+
+std::optional<std::string> ClockOffsetAttention(std::int64_t offset_ms) {
+  const std::int64_t off_ms = offset_ms < 0 ? -offset_ms : offset_ms;
+  if (off_ms < std::chrono::milliseconds(kClockOffsetWarning).count()) return std::nullopt;
+  return StrCat("the kiosk's clock is ", FormatAge(off_ms), offset_ms > 0 ? " ahead of" : " behind",
+                " HQ's");
 }
 
 }  // namespace kiosk_edge

@@ -73,6 +73,9 @@ inline constexpr std::string_view kKioskClockHeader = "kiosk-clock-ms";
 // How far a kiosk's clock may be off HQ's before kiosk health and kioskctl status ask for
 // attention: events are dated, and voucher expiry checked, by the kiosk's clock.
 inline constexpr std::chrono::minutes kClockOffsetWarning{5};
+// "the kiosk's clock is 7 min ahead of HQ's" (or "behind") for a clock `offset_ms` (the kiosk's
+// minus HQ's) kClockOffsetWarning or more off; nothing when it is within.
+std::optional<std::string> ClockOffsetAttention(std::int64_t offset_ms);
 
 struct EventBatch {
   int schema_version = kSyncSchemaVersion;

@@ -11,6 +11,7 @@
 #include "common/http_forms.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "sync/profile_store/admin_audit.hpp"
 #include "sync/profile_store/attribution.hpp"
 #include "sync/profile_store/attribution_render.hpp"
 #include "sync/profile_store/audience.hpp"
@@ -156,35 +157,68 @@ awaitable<HttpResponse> NotRedeemedAudience(const HqServices& services, const Ht
   co_return NotCached(HttpResponse::Json(200, AudienceJson(*report)));
 }
 
-awaitable<HttpResponse> AuditLog(const HqServices& services, const HttpRequest& request,
-                                 const std::string& token_name) {
+// The `limit` (1..1000, default 100) of a GET of an audit; `format` may only say json.
+Result<int> AuditLimit(const HttpRequest& request) {
   int limit = 100;
   auto fields = ParseFormUrlEncoded(QueryOf(request.target), 2);
-  if (!fields) co_return BadParameter(Error(ErrorKind::kInvalidArgument, "query: malformed"));
+  if (!fields) return Error(ErrorKind::kInvalidArgument, "query: malformed");
   for (const auto& [name, value] : *fields) {
     if (name == "format") {
       if (value == "json") continue;
-      co_return BadParameter(Error(ErrorKind::kInvalidArgument, "format: the audit is JSON only"));
+      return Error(ErrorKind::kInvalidArgument, "format: the audit is JSON only");
     }
     if (name != "limit") {
-      co_return BadParameter(
-          Error(ErrorKind::kInvalidArgument, "query: unknown parameter (known: limit, format)"));
+      return Error(ErrorKind::kInvalidArgument, "query: unknown parameter (known: limit, format)");
     }
     int parsed = 0;
     const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
     if (value.empty() || error != std::errc() || end != value.data() + value.size() || parsed < 1 ||
         parsed > 1000) {
-      co_return BadParameter(Error(ErrorKind::kInvalidArgument, "limit: must be 1..1000"));
+      return Error(ErrorKind::kInvalidArgument, "limit: must be 1..1000");
     }
     limit = parsed;
   }
-  const auto read = [&services, limit] { return services.store->AudienceExports(limit); };
+  return limit;
+}
+
+awaitable<HttpResponse> AuditLog(const HqServices& services, const HttpRequest& request,
+                                 const std::string& token_name) {
+  const Result<int> limit = AuditLimit(request);
+  if (!limit) co_return BadParameter(limit.error());
+  const auto read = [&services, limit = *limit] { return services.store->AudienceExports(limit); };
   Result<std::vector<AudienceExportRecord>> records =
       co_await RunBlocking(*services.blocking_pool, read);
   if (!records) co_return ReportFailed(records.error());
   LogInfo(kComponent, "audit read by token ", token_name, ": ", records->size(), " records");
   co_return NotCached(HttpResponse::Json(200, AudienceExportsJson(*records, 0)));
 }
+
+awaitable<HttpResponse> AdminActionsLog(const HqServices& services, const HttpRequest& request,
+                                        const std::string& token_name) {
+  const Result<int> limit = AuditLimit(request);
+  if (!limit) co_return BadParameter(limit.error());
+  const auto read = [&services, limit = *limit] { return services.store->AdminActions(limit); };
+  Result<std::vector<AdminActionRecord>> records =
+      co_await RunBlocking(*services.blocking_pool, read);
+  if (!records) co_return ReportFailed(records.error());
+  LogInfo(kComponent, "audit of admin actions read by token ", token_name, ": ", records->size(),
+          " records");
+  co_return NotCached(HttpResponse::Json(200, AdminActionsJson(*records)));
+}
+
+// Records the action a subjects endpoint is about to take for `token_name` in the audit of admin
+// actions (admin_audit.hpp), on the blocking pool. The action must not run when this fails.
+awaitable<Result<void>> AuditApiAction(const HqServices& services, const std::string& token_name,
+                                       std::string_view action, const std::string& profile_key) {
+  const AdminActionRecord record{
+      0, NowMs(*services.clock), ApiTokenActor(token_name), std::string(action), profile_key, ""};
+  const auto write = [&services, &record] { return services.store->RecordAdminAction(record); };
+  Result<void> recorded = co_await RunBlocking(*services.blocking_pool, write);
+  co_return recorded;
+}
+
+constexpr char kNotE164[] =
+    "phone: must be an E.164 number (+, then 7-15 digits, the first not 0; send + as %2B)";
 
 // One path segment with its %XX escapes decoded; nothing for a malformed escape.
 std::optional<std::string> DecodedSegment(std::string_view segment) {
@@ -214,6 +248,17 @@ awaitable<HttpResponse> WithdrawConsent(const HqServices& services, const HttpRe
   std::optional<std::string> phone = DecodedSegment(segment);
   if (!phone) {
     co_return BadParameter(Error(ErrorKind::kInvalidArgument, "phone: malformed %-escape"));
+  }
+  if (!IsE164(*phone)) {
+    SecureWipe(*phone);
+    co_return BadParameter(Error(ErrorKind::kInvalidArgument, kNotE164));
+  }
+  const std::string profile_key = services.store->identity().ProfileKey(*phone);
+  Result<void> audited =
+      co_await AuditApiAction(services, token_name, admin_action::kWithdrawConsent, profile_key);
+  if (!audited) {
+    SecureWipe(*phone);
+    co_return ReportFailed(audited.error().WithContext("audit of admin actions"));
   }
   const auto withdraw = [&services, &phone] { return services.store->WithdrawConsent(*phone); };
   Result<StoreBackend::ConsentWithdrawn> withdrawn =
@@ -245,12 +290,13 @@ awaitable<HttpResponse> EraseSubject(const HqServices& services, const HttpReque
   }
   if (!IsE164(*phone)) {
     SecureWipe(*phone);
-    co_return BadParameter(Error(ErrorKind::kInvalidArgument,
-                                 "phone: must be an E.164 number (+, then 7-15 digits, the first "
-                                 "not 0; send + as %2B)"));
+    co_return BadParameter(Error(ErrorKind::kInvalidArgument, kNotE164));
   }
   const std::string subject = services.store->identity().ProfileKey(*phone);
   SecureWipe(*phone);
+  Result<void> audited =
+      co_await AuditApiAction(services, token_name, admin_action::kEraseSubject, subject);
+  if (!audited) co_return ReportFailed(audited.error().WithContext("audit of admin actions"));
   const auto erase = [&services, &subject] { return services.store->EraseSubject(subject); };
   Result<bool> had_profile = co_await RunBlocking(*services.blocking_pool, erase);
   if (!had_profile) co_return ReportFailed(had_profile.error());
@@ -279,6 +325,7 @@ constexpr HqRoute kHqRoutes[] = {
     {"GET", "/v1/kiosks/health", HqApiScope::kReports, &KiosksHealth},
     {"GET", "/v1/audiences/not-redeemed", HqApiScope::kAudience, &NotRedeemedAudience},
     {"GET", "/v1/audit", HqApiScope::kAudit, &AuditLog},
+    {"GET", "/v1/audit/actions", HqApiScope::kAudit, &AdminActionsLog},
     {"POST", "/v1/subjects/{phone}/withdraw-consent", HqApiScope::kSubjects, &WithdrawConsent},
     {"DELETE", "/v1/subjects/{phone}", HqApiScope::kSubjects, &EraseSubject}};
 

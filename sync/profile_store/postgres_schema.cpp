@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/strings.hpp"
+#include "sync/profile_store/admin_audit.hpp"
 #include "sync/profile_store/attribution_schema.hpp"
 #include "sync/profile_store/audience_schema.hpp"
 #include "sync/profile_store/erasure_schema.hpp"
@@ -134,7 +135,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {15, kRedeemedPositionsSql},
                                                             {16, kIssuedCertificateEndSql},
                                                             {17, kRenewedCertificatePostgres},
-                                                            {18, kClockOffsetSql}};
+                                                            {18, kClockOffsetSql},
+                                                            {19, kAdminAuditSchemaPostgres}};
 
 Result<void> MigrateLocked(PgConnection& connection, const std::string& schema) {
   const std::string quoted = QuoteIdentifier(schema);

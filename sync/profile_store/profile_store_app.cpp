@@ -18,6 +18,7 @@
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "common/systemd_watchdog.hpp"
+#include "sync/profile_store/admin_audit.hpp"
 #include "sync/profile_store/channel_key_commands.hpp"
 #include "sync/profile_store/hq_metrics.hpp"
 #include "sync/profile_store/hq_routes.hpp"
@@ -35,6 +36,8 @@ namespace {
 
 constexpr int kOk = 0, kFailed = 1, kUsage = 2;
 constexpr std::chrono::seconds kAccessRefresh{10};
+constexpr std::string_view kNotAKioskId =
+    "not a kiosk id (1-64 of A-Z, a-z, 0-9, '.', '_', '-', starting with a letter or digit)";
 
 constexpr std::string_view kUsageText =
     R"(usage: profile-store [COMMAND] [--config FILE] [--state-dir DIR] [--port N]
@@ -63,6 +66,10 @@ stops the server after the requests in flight; SIGHUP reloads the HQ API tokens
                                 last batch, high-water mark, backlog, missing events, dead
                                 letters, voucher conflicts, certificate ends, and what needs
                                 attention ([kiosk_health]); tab-separated
+  audit-actions [--limit N]     the audit of admin actions, newest first (N 1..1000, default
+                                100): who ran enroll-token, revoke-kiosk, revoke-voucher or
+                                rotate-channel-key, and which HQ API token withdrew consent or
+                                erased a shopper, when; tab-separated
   rotate-channel-key            a new key signs channel codes from now on; the one before is
                                 retired but its codes stay valid for 90 days (kiosks learn of
                                 it at their next config pull)
@@ -89,7 +96,7 @@ Result<CommandLine> Parse(std::span<const std::string_view> args) {
       }
       const std::string_view name = arg.substr(2);
       if (name != "config" && name != "state-dir" && name != "port" && name != "kiosk" &&
-          name != "valid-hours" && name != "base-url") {
+          name != "valid-hours" && name != "base-url" && name != "limit") {
         return Error(ErrorKind::kInvalidArgument, StrCat("unknown option ", arg));
       }
       line.options[std::string(name)] = std::string(args[++i]);
@@ -298,9 +305,32 @@ int Serve(const ProfileStoreConfig& config,
   return kOk;
 }
 
+// Records the action this command is about to take, by this process's user, in the audit of
+// admin actions (admin_audit.hpp). False, with the error printed, when it cannot: the command must
+// then not act.
+bool AuditCommand(StoreBackend& store, std::string_view action, std::string target,
+                  std::string detail = "") {
+  const AdminActionRecord record{0,
+                                 UnixMs(SystemClock().WallNow()),
+                                 CommandLineActor(),
+                                 std::string(action),
+                                 std::move(target),
+                                 std::move(detail)};
+  if (auto recorded = store.RecordAdminAction(record); !recorded) {
+    std::cerr << "profile-store: nothing done: the audit of admin actions failed: "
+              << recorded.error().message() << "\n";
+    return false;
+  }
+  return true;
+}
+
 int EnrollToken(const ProfileStoreConfig& config, const CommandLine& line) {
   if (!line.options.contains("kiosk")) {
     std::cerr << "profile-store: enroll-token needs --kiosk ID\n";
+    return kUsage;
+  }
+  if (!wire::IsKioskId(line.options.at("kiosk"))) {
+    std::cerr << "profile-store: --kiosk: " << kNotAKioskId << "\n";
     return kUsage;
   }
   int hours = static_cast<int>(config.token_validity.count());
@@ -315,6 +345,10 @@ int EnrollToken(const ProfileStoreConfig& config, const CommandLine& line) {
   auto opened = Open(config, Opener::kCommand);
   if (!opened) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
+    return kFailed;
+  }
+  if (!AuditCommand(*(*opened)->store, admin_action::kEnrollToken, line.options.at("kiosk"),
+                    StrCat("valid ", hours, " h"))) {
     return kFailed;
   }
   auto token =
@@ -332,11 +366,16 @@ int RevokeKiosk(const ProfileStoreConfig& config, const CommandLine& line) {
     std::cerr << kUsageText;
     return kUsage;
   }
+  if (!wire::IsKioskId(line.words[0])) {
+    std::cerr << "profile-store: revoke-kiosk: " << kNotAKioskId << "\n";
+    return kUsage;
+  }
   auto opened = Open(config, Opener::kCommand);
   if (!opened) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
     return kFailed;
   }
+  if (!AuditCommand(*(*opened)->store, admin_action::kRevokeKiosk, line.words[0])) return kFailed;
   if (auto revoked = (*opened)->store->RevokeKiosk(line.words[0]); !revoked) {
     std::cerr << "profile-store: " << revoked.error().message() << "\n";
     return kFailed;
@@ -357,6 +396,9 @@ int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
     std::cerr << "profile-store: " << opened.error().message() << "\n";
     return kFailed;
   }
+  if (!AuditCommand(*(*opened)->store, admin_action::kRevokeVoucher, line.words[0])) {
+    return kFailed;
+  }
   auto revoked = (*opened)->store->RevokeVoucher(line.words[0]);
   if (!revoked) {
     std::cerr << "profile-store: " << revoked.error().message() << "\n";
@@ -364,6 +406,41 @@ int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
   }
   std::cout << "voucher " << line.words[0] << (*revoked ? " revoked" : " was already revoked")
             << ": kiosks refuse it from their next config pull\n";
+  return kOk;
+}
+
+// rotate-channel-key, audited (the rotation itself touches only the state folder's key file).
+int RotateChannelKey(const ProfileStoreConfig& config) {
+  auto opened = Open(config, Opener::kCommand);
+  if (!opened) {
+    std::cerr << "profile-store: " << opened.error().message() << "\n";
+    return kFailed;
+  }
+  if (!AuditCommand(*(*opened)->store, admin_action::kRotateChannelKey, "")) return kFailed;
+  return RotateChannelKeyCommand(config, std::cout, std::cerr);
+}
+
+int ListAdminActions(const ProfileStoreConfig& config, const CommandLine& line) {
+  int limit = 100;
+  if (const auto given = line.options.find("limit"); given != line.options.end()) {
+    const std::string& text = given->second;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (error != std::errc() || end != text.data() + text.size() || limit < 1 || limit > 1000) {
+      std::cerr << "profile-store: --limit must be 1..1000\n";
+      return kUsage;
+    }
+  }
+  auto opened = Open(config, Opener::kCommand);
+  if (!opened) {
+    std::cerr << "profile-store: " << opened.error().message() << "\n";
+    return kFailed;
+  }
+  auto records = (*opened)->store->AdminActions(limit);
+  if (!records) {
+    std::cerr << "profile-store: " << records.error().message() << "\n";
+    return kFailed;
+  }
+  std::cout << AdminActionsTable(*records);
   return kOk;
 }
 
@@ -416,9 +493,8 @@ int RunProfileStore(std::span<const std::string_view> args) {
   if (line->command == "revoke-kiosk") return RevokeKiosk(*config, *line);
   if (line->command == "revoke-voucher") return RevokeVoucher(*config, *line);
   if (line->command == "kiosks") return ListKiosks(*config);
-  if (line->command == "rotate-channel-key") {
-    return RotateChannelKeyCommand(*config, std::cout, std::cerr);
-  }
+  if (line->command == "audit-actions") return ListAdminActions(*config, *line);
+  if (line->command == "rotate-channel-key") return RotateChannelKey(*config);
   if (line->command == "channel-code") {
     const auto base_url = line->options.find("base-url");
     return ChannelCodeCommand(

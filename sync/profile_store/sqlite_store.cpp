@@ -3,6 +3,7 @@
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "sync/profile_store/admin_audit.hpp"
 #include "sync/profile_store/attribution_schema.hpp"
 #include "sync/profile_store/audience_schema.hpp"
 #include "sync/profile_store/erasure_schema.hpp"
@@ -101,7 +102,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {12, kRedeemedPositionsSql},
                                      {13, kIssuedCertificateEndSql},
                                      {14, kRenewedCertificateSqlite},
-                                     {15, kClockOffsetSql}};
+                                     {15, kClockOffsetSql},
+                                     {16, kAdminAuditSchemaSqlite}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>

@@ -62,6 +62,8 @@ class SqliteStore final : public StoreBackend {
       const AudienceFactsRequest& request) override;
   Result<void> RecordAudienceExport(const AudienceExportRecord& record) override;
   Result<std::vector<AudienceExportRecord>> AudienceExports(int limit) override;
+  Result<void> RecordAdminAction(const AdminActionRecord& record) override;
+  Result<std::vector<AdminActionRecord>> AdminActions(int limit) override;
 
  protected:
   Result<BatchAnswer> CommitBatch(const EventBatch& batch, std::span<const PreparedEvent> prepared,

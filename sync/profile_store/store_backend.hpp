@@ -18,6 +18,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "sync/profile_store/admin_audit.hpp"
 #include "sync/profile_store/attribution_facts.hpp"
 #include "sync/profile_store/audience_facts.hpp"
 #include "sync/profile_store/event_rules.hpp"
@@ -188,6 +189,10 @@ class StoreBackend {
   virtual Result<void> RecordAudienceExport(const AudienceExportRecord& record) = 0;
   // The latest `limit` exports, newest first.
   virtual Result<std::vector<AudienceExportRecord>> AudienceExports(int limit) = 0;
+  // Appends `record` (its id is ignored) to the audit of admin actions (admin_audit.hpp).
+  virtual Result<void> RecordAdminAction(const AdminActionRecord& record) = 0;
+  // The latest `limit` admin actions, newest first.
+  virtual Result<std::vector<AdminActionRecord>> AdminActions(int limit) = 0;
   // HQ's withdrawal of marketing consent for the shopper with phone `e164`, as of now: the
   // profile (by its profile key) leaves every audience at once, until a signup that occurs later
   // gives consent again; a withdrawal for a phone HQ does not know yet applies to its earlier

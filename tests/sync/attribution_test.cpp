@@ -95,7 +95,8 @@ class AttributionTest : public testing::StoreSuite {
                    "ALTER TABLE vouchers DROP COLUMN redeemed_pos; "
                    "CREATE INDEX events_by_device ON events (kiosk_id, device_id) "
                    "WHERE device_id IS NOT NULL; DROP TABLE device_scans_generation; "
-                   "DROP TABLE withdrawal_events; PRAGMA user_version = 5"));
+                   "DROP TABLE withdrawal_events; DROP TABLE admin_actions; "
+                   "PRAGMA user_version = 5"));
     } else {
       auto connection = testing::ConnectToSharedCluster();
       ASSERT_TRUE(connection) << connection.error().message();
@@ -118,7 +119,7 @@ class AttributionTest : public testing::StoreSuite {
           "WHERE device_id IS NOT NULL; "
           "DROP INDEX events_by_type_time; "
           "CREATE INDEX events_by_type_time ON events (type, occurred_at_ms); "
-          "DROP TABLE withdrawal_events; "
+          "DROP TABLE withdrawal_events; DROP TABLE admin_actions; "
           "DELETE FROM schema_migrations WHERE version > 5"));
       ASSERT_TRUE(downgraded) << downgraded.error().message();
     }

@@ -111,16 +111,17 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "unnest($1::text[]) AS k(key) WHERE (SELECT x.scope = 'fleet' AND x.redemptions > 0 AND "
      "x.redeemed_pos IS NULL FROM vouchers x WHERE x.voucher_key = k.key))"},
     // Each key that needs a position takes the next in key order (bytewise, as the column
-    // compares), the order SQLite numbers them in one by one.
+    // compares), the order SQLite numbers them in one by one: the keys are numbered once, by a
+    // window over the batch's keys, with the same look-up per key as above. (Counting, for each
+    // row, the keys before it made the statement quadratic in the batch: 0.9 s for a batch of
+    // 500 first redemptions once `vouchers` held 50,000 rows.)
     {"number_redeemed",
+     "WITH need AS (SELECT k.key, row_number() OVER (ORDER BY k.key COLLATE \"C\") AS n "
+     "FROM unnest($1::text[]) AS k(key) WHERE (SELECT x.scope = 'fleet' AND x.redemptions > 0 "
+     "AND x.redeemed_pos IS NULL FROM vouchers x WHERE x.voucher_key = k.key)) "
      "UPDATE vouchers AS v SET redeemed_pos = (SELECT COALESCE(MAX(redeemed_pos), 0) "
-     "FROM vouchers WHERE redeemed_pos IS NOT NULL) + (SELECT count(*) FROM vouchers AS x "
-     "WHERE x.voucher_key = ANY($1::text[]) AND x.voucher_key <= v.voucher_key "
-     "AND x.scope = 'fleet' AND x.redemptions > 0 AND x.redeemed_pos IS NULL) "
-     "WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS k(key) WHERE (SELECT x.scope = 'fleet' "
-     "AND x.redemptions > 0 AND x.redeemed_pos IS NULL FROM vouchers x WHERE "
-     "x.voucher_key = k.key)) AND v.voucher_key = ANY($1::text[]) AND v.scope = 'fleet' "
-     "AND v.redemptions > 0 AND v.redeemed_pos IS NULL"},
+     "FROM vouchers WHERE redeemed_pos IS NOT NULL) + need.n FROM need "
+     "WHERE v.voucher_key = need.key"},
     {"insert_redemption",
      "INSERT INTO redemptions (kiosk_id, incarnation, seq, voucher_key, staff, source, "
      "occurred_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)"},

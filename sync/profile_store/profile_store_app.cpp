@@ -305,6 +305,32 @@ int Serve(const ProfileStoreConfig& config,
   return kOk;
 }
 
+// The store for a one-shot command; nothing, with the error printed, when it does not open.
+std::unique_ptr<Opened> OpenForCommand(const ProfileStoreConfig& config) {
+  auto opened = Open(config, Opener::kCommand);
+  if (!opened) {
+    std::cerr << "profile-store: " << opened.error().message() << "\n";
+    return nullptr;
+  }
+  return std::move(*opened);
+}
+
+// Reads option --`name` into `value` (left as it is when the option is absent); false, with the
+// error printed, when it is not a whole number in [low, high].
+bool IntOption(const CommandLine& line, const std::string& name, int low, int high, int& value) {
+  const auto given = line.options.find(name);
+  if (given == line.options.end()) return true;
+  const std::string& text = given->second;
+  int parsed = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+  if (error != std::errc() || end != text.data() + text.size() || parsed < low || parsed > high) {
+    std::cerr << "profile-store: --" << name << " must be " << low << ".." << high << "\n";
+    return false;
+  }
+  value = parsed;
+  return true;
+}
+
 // Records the action this command is about to take, by this process's user, in the audit of
 // admin actions (admin_audit.hpp). False, with the error printed, when it cannot: the command must
 // then not act.
@@ -334,25 +360,15 @@ int EnrollToken(const ProfileStoreConfig& config, const CommandLine& line) {
     return kUsage;
   }
   int hours = static_cast<int>(config.token_validity.count());
-  if (line.options.contains("valid-hours")) {
-    const std::string& text = line.options.at("valid-hours");
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), hours);
-    if (error != std::errc() || end != text.data() + text.size() || hours < 1 || hours > 720) {
-      std::cerr << "profile-store: --valid-hours must be 1..720\n";
-      return kUsage;
-    }
-  }
-  auto opened = Open(config, Opener::kCommand);
-  if (!opened) {
-    std::cerr << "profile-store: " << opened.error().message() << "\n";
-    return kFailed;
-  }
-  if (!AuditCommand(*(*opened)->store, admin_action::kEnrollToken, line.options.at("kiosk"),
+  if (!IntOption(line, "valid-hours", 1, 720, hours)) return kUsage;
+  auto opened = OpenForCommand(config);
+  if (!opened) return kFailed;
+  if (!AuditCommand(*opened->store, admin_action::kEnrollToken, line.options.at("kiosk"),
                     StrCat("valid ", hours, " h"))) {
     return kFailed;
   }
   auto token =
-      (*opened)->store->CreateEnrollmentToken(line.options.at("kiosk"), std::chrono::hours(hours));
+      opened->store->CreateEnrollmentToken(line.options.at("kiosk"), std::chrono::hours(hours));
   if (!token) {
     std::cerr << "profile-store: " << token.error().message() << "\n";
     return kFailed;
@@ -370,13 +386,10 @@ int RevokeKiosk(const ProfileStoreConfig& config, const CommandLine& line) {
     std::cerr << "profile-store: revoke-kiosk: " << kNotAKioskId << "\n";
     return kUsage;
   }
-  auto opened = Open(config, Opener::kCommand);
-  if (!opened) {
-    std::cerr << "profile-store: " << opened.error().message() << "\n";
-    return kFailed;
-  }
-  if (!AuditCommand(*(*opened)->store, admin_action::kRevokeKiosk, line.words[0])) return kFailed;
-  if (auto revoked = (*opened)->store->RevokeKiosk(line.words[0]); !revoked) {
+  auto opened = OpenForCommand(config);
+  if (!opened) return kFailed;
+  if (!AuditCommand(*opened->store, admin_action::kRevokeKiosk, line.words[0])) return kFailed;
+  if (auto revoked = opened->store->RevokeKiosk(line.words[0]); !revoked) {
     std::cerr << "profile-store: " << revoked.error().message() << "\n";
     return kFailed;
   }
@@ -391,15 +404,12 @@ int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
                  "lower-case hex digits)\n";
     return kUsage;
   }
-  auto opened = Open(config, Opener::kCommand);
-  if (!opened) {
-    std::cerr << "profile-store: " << opened.error().message() << "\n";
+  auto opened = OpenForCommand(config);
+  if (!opened) return kFailed;
+  if (!AuditCommand(*opened->store, admin_action::kRevokeVoucher, line.words[0])) {
     return kFailed;
   }
-  if (!AuditCommand(*(*opened)->store, admin_action::kRevokeVoucher, line.words[0])) {
-    return kFailed;
-  }
-  auto revoked = (*opened)->store->RevokeVoucher(line.words[0]);
+  auto revoked = opened->store->RevokeVoucher(line.words[0]);
   if (!revoked) {
     std::cerr << "profile-store: " << revoked.error().message() << "\n";
     return kFailed;
@@ -411,31 +421,18 @@ int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
 
 // rotate-channel-key, audited (the rotation itself touches only the state folder's key file).
 int RotateChannelKey(const ProfileStoreConfig& config) {
-  auto opened = Open(config, Opener::kCommand);
-  if (!opened) {
-    std::cerr << "profile-store: " << opened.error().message() << "\n";
-    return kFailed;
-  }
-  if (!AuditCommand(*(*opened)->store, admin_action::kRotateChannelKey, "")) return kFailed;
+  auto opened = OpenForCommand(config);
+  if (!opened) return kFailed;
+  if (!AuditCommand(*opened->store, admin_action::kRotateChannelKey, "")) return kFailed;
   return RotateChannelKeyCommand(config, std::cout, std::cerr);
 }
 
 int ListAdminActions(const ProfileStoreConfig& config, const CommandLine& line) {
   int limit = 100;
-  if (const auto given = line.options.find("limit"); given != line.options.end()) {
-    const std::string& text = given->second;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
-    if (error != std::errc() || end != text.data() + text.size() || limit < 1 || limit > 1000) {
-      std::cerr << "profile-store: --limit must be 1..1000\n";
-      return kUsage;
-    }
-  }
-  auto opened = Open(config, Opener::kCommand);
-  if (!opened) {
-    std::cerr << "profile-store: " << opened.error().message() << "\n";
-    return kFailed;
-  }
-  auto records = (*opened)->store->AdminActions(limit);
+  if (!IntOption(line, "limit", 1, 1000, limit)) return kUsage;
+  auto opened = OpenForCommand(config);
+  if (!opened) return kFailed;
+  auto records = opened->store->AdminActions(limit);
   if (!records) {
     std::cerr << "profile-store: " << records.error().message() << "\n";
     return kFailed;
@@ -445,12 +442,9 @@ int ListAdminActions(const ProfileStoreConfig& config, const CommandLine& line) 
 }
 
 int ListKiosks(const ProfileStoreConfig& config) {
-  auto opened = Open(config, Opener::kCommand);
-  if (!opened) {
-    std::cerr << "profile-store: " << opened.error().message() << "\n";
-    return kFailed;
-  }
-  auto kiosks = ReadKioskHealth(*(*opened)->store);
+  auto opened = OpenForCommand(config);
+  if (!opened) return kFailed;
+  auto kiosks = ReadKioskHealth(*opened->store);
   if (!kiosks) {
     std::cerr << "profile-store: " << kiosks.error().message() << "\n";
     return kFailed;

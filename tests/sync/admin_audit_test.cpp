@@ -6,11 +6,11 @@
 
 #include <gtest/gtest.h>
 #include <pwd.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,6 +18,7 @@
 #include "common/sqlite.hpp"
 #include "support/hq_api_server.hpp"
 #include "support/running_profile_store.hpp"
+#include "support/scoped_env.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_stores.hpp"
 #include "sync/profile_store/hq_api_client.hpp"
@@ -27,41 +28,16 @@ namespace kiosk_edge {
 namespace {
 
 using testing::kT0;
+using testing::ScopedEnv;
 
 std::string UserName() {
   const passwd* user = ::getpwuid(::geteuid());
   return user != nullptr ? user->pw_name : "";
 }
 
-// Sets an environment variable for one scope, restoring what was there.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
 TEST(AdminAuditTest, TheActorIsTheUserAndWhoeverRanItThroughSudo) {
   {
-    const ScopedEnv no_sudo("SUDO_USER", nullptr);
+    const ScopedEnv no_sudo("SUDO_USER", std::nullopt);
     EXPECT_EQ(CommandLineActor(), "cli:" + UserName());
   }
   const ScopedEnv sudo("SUDO_USER", "alice");
@@ -169,7 +145,7 @@ class AdminAuditHqTest : public ::testing::TestWithParam<testing::Backend> {
 };
 
 TEST_P(AdminAuditHqTest, CommandsAndSubjectCallsAreRecordedBeforeTheyAct) {
-  const ScopedEnv no_sudo("SUDO_USER", nullptr);
+  const ScopedEnv no_sudo("SUDO_USER", std::nullopt);
   const std::string me = "cli:" + UserName();
   EXPECT_EQ(Command({"enroll-token", "--kiosk", "kiosk-7", "--valid-hours", "2"}), 0);
   EXPECT_EQ(Command({"revoke-voucher", "kiosk-7/00112233445566ff"}), 0);

@@ -2,14 +2,13 @@
 // their event loop runs, STOPPING=1 on SIGTERM (see systemd/*.service).
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <optional>
 #include <string>
 
 #include "support/notify_listener.hpp"
 #include "support/running_agent.hpp"
 #include "support/running_profile_store.hpp"
+#include "support/scoped_env.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kiosk_edge {
@@ -17,31 +16,10 @@ namespace {
 
 using std::chrono::milliseconds;
 using testing::NotifyListener;
+using testing::ScopedEnv;
 using testing::TempDir;
 
 constexpr milliseconds kDaemonMessageArrives{10000};
-
-// Sets an environment variable for the children started in its lifetime, then restores it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = ::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST(DaemonNotify, KioskAgentReportsReadyPingsAndStopping) {
   TempDir dir;

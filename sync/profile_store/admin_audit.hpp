@@ -37,7 +37,8 @@ struct AdminActionRecord {
 };
 
 // The actor of a profile-store command: "cli:" and the name of the process's effective user,
-// then " (sudo from NAME)" when SUDO_USER names who ran it through sudo.
+// then " (sudo from NAME)" when SUDO_USER names who ran it through sudo. That name is sudo's word
+// for it: whoever runs the command as that user directly can set SUDO_USER too.
 std::string CommandLineActor();
 // The actor of an HQ API call: "token:" and the name of the token it came with.
 std::string ApiTokenActor(std::string_view token_name);

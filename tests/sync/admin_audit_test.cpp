@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/sqlite.hpp"
+#include "common/strings.hpp"
 #include "support/hq_api_server.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/scoped_env.hpp"
@@ -30,9 +31,11 @@ namespace {
 using testing::kT0;
 using testing::ScopedEnv;
 
+// This process's user as the audit names it: "uid N" where the user has no passwd entry (in some
+// containers).
 std::string UserName() {
   const passwd* user = ::getpwuid(::geteuid());
-  return user != nullptr ? user->pw_name : "";
+  return user != nullptr ? std::string(user->pw_name) : StrCat("uid ", ::geteuid());
 }
 
 TEST(AdminAuditTest, TheActorIsTheUserAndWhoeverRanItThroughSudo) {

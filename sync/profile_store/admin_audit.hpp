@@ -2,7 +2,7 @@
 
 // The audit of HQ's admin actions: who issued an enrollment token, revoked a kiosk or a
 // voucher, rotated the channel key, withdrew a shopper's consent or erased a shopper, and when
-// (docs/operations.md, "The audit of admin actions"). profile-store's commands and HQ API
+// (docs/operations.md, "Status and metrics"). profile-store's commands and HQ API
 // endpoints record each action before it runs (no audit, no action), so one that then failed is
 // in it too: the command's exit status and the log say whether it ran. Exports of audiences
 // have an audit of their own (AudienceExportRecord). It is the store's, so whoever can write the

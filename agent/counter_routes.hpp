@@ -18,9 +18,9 @@
 
 #include "agent/counter_camera.hpp"
 #include "agent/redemption.hpp"
-#include "agent/request_guards.hpp"
 #include "agent/staff_auth.hpp"
 #include "common/http_types.hpp"
+#include "common/rate_limiter.hpp"
 
 namespace kiosk_edge {
 

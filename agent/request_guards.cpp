@@ -26,27 +26,4 @@ bool CsrfGuard::Check(std::string_view device_id, std::string_view token) const 
          ConstantTimeEqual(token, TokenFor(device_id, hour - 1));
 }
 
-bool RateLimiter::Allow(std::string_view key) {
-  const auto now = clock_.MonotonicNow();
-  std::lock_guard lock(mutex_);
-  auto found = windows_.find(key);
-  if (found == windows_.end()) {
-    if (windows_.size() >= max_keys_) MakeRoom(now);
-    found = windows_.emplace(std::string(key), Window{now, 0}).first;
-  } else if (now - found->second.start >= window_) {
-    found->second = Window{now, 0};
-  }
-  return ++found->second.count <= limit_;
-}
-
-void RateLimiter::MakeRoom(std::chrono::steady_clock::time_point now) {
-  std::erase_if(windows_, [&](const auto& entry) { return now - entry.second.start >= window_; });
-  if (windows_.size() < max_keys_) return;
-  auto oldest = windows_.begin();
-  for (auto it = windows_.begin(); it != windows_.end(); ++it) {
-    if (it->second.start < oldest->second.start) oldest = it;
-  }
-  windows_.erase(oldest);
-}
-
 }  // namespace kiosk_edge

@@ -16,6 +16,7 @@
 #include "common/clock.hpp"
 #include "common/http_types.hpp"
 #include "common/pii_seal.hpp"
+#include "common/rate_limiter.hpp"
 
 namespace kiosk_edge {
 

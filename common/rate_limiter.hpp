@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.hpp"
+
+namespace kiosk_edge {
+
+// At most `limit` attempts per key in each fixed window, which starts at the key's first attempt;
+// remembers at most `max_keys` keys (expired windows are dropped first, then the oldest).
+// Thread-safe.
+class RateLimiter {
+ public:
+  RateLimiter(std::size_t limit, std::chrono::seconds window, std::size_t max_keys,
+              const Clock& clock)
+      : limit_(limit), window_(window), max_keys_(max_keys), clock_(clock) {}
+
+  // Counts an attempt; false when `key` is over its limit in the current window.
+  bool Allow(std::string_view key);
+  // Counts nothing: when `key` has used its whole limit in the current window, the time left
+  // until that window ends (at least 1 s); else nothing.
+  std::optional<std::chrono::seconds> Exhausted(std::string_view key);
+
+ private:
+  struct Window {
+    std::chrono::steady_clock::time_point start;
+    std::size_t count = 0;
+  };
+  void MakeRoom(std::chrono::steady_clock::time_point now);
+
+  const std::size_t limit_;
+  const std::chrono::seconds window_;
+  const std::size_t max_keys_;
+  const Clock& clock_;
+  std::mutex mutex_;
+  std::map<std::string, Window, std::less<>> windows_;
+};
+
+}  // namespace kiosk_edge

@@ -1,0 +1,57 @@
+// RateLimiter: fixed windows per key from the key's first attempt, Exhausted without counting,
+// and a bounded number of keys.
+
+#include "common/rate_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/fake_clock.hpp"
+
+namespace kiosk_edge {
+namespace {
+
+using std::chrono::seconds;
+
+TEST(RateLimiterTest, AllowsTheLimitInAWindowThenRefusesUntilItEnds) {
+  FakeClock clock;
+  RateLimiter limiter(3, seconds(60), 100, clock);
+  EXPECT_FALSE(limiter.Exhausted("a"));
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_FALSE(limiter.Exhausted("a")) << "one attempt left";
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_EQ(limiter.Exhausted("a"), seconds(60));
+  EXPECT_EQ(limiter.Exhausted("a"), seconds(60)) << "asking counts nothing";
+  EXPECT_FALSE(limiter.Allow("a"));
+  EXPECT_TRUE(limiter.Allow("b")) << "each key has its own window";
+
+  clock.Advance(std::chrono::milliseconds(44'500));
+  EXPECT_EQ(limiter.Exhausted("a"), seconds(16)) << "rounded up";
+  clock.Advance(std::chrono::milliseconds(15'499));
+  EXPECT_EQ(limiter.Exhausted("a"), seconds(1)) << "never 0 while refused";
+  clock.Advance(std::chrono::milliseconds(1));
+  EXPECT_FALSE(limiter.Exhausted("a")) << "the window ended";
+  EXPECT_TRUE(limiter.Allow("a"));
+  EXPECT_FALSE(limiter.Exhausted("a"));
+}
+
+TEST(RateLimiterTest, ForgetsExpiredWindowsFirstThenTheOldest) {
+  FakeClock clock;
+  RateLimiter limiter(1, seconds(60), 2, clock);
+  EXPECT_TRUE(limiter.Allow("old"));  // its window: 0-60 s
+  clock.Advance(seconds(20));
+  EXPECT_TRUE(limiter.Allow("newer"));  // 20-80 s
+  clock.Advance(seconds(20));
+  EXPECT_TRUE(limiter.Allow("newest")) << "room made by dropping the oldest";  // 40-100 s
+  EXPECT_FALSE(limiter.Exhausted("old")) << "forgotten";
+  EXPECT_TRUE(limiter.Exhausted("newer"));
+  EXPECT_TRUE(limiter.Exhausted("newest"));
+
+  clock.Advance(seconds(45));  // at 85 s
+  EXPECT_TRUE(limiter.Allow("another"));
+  EXPECT_FALSE(limiter.Exhausted("newer"));
+  EXPECT_TRUE(limiter.Exhausted("newest")) << "kept: the expired window made the room";
+}
+
+}  // namespace
+}  // namespace kiosk_edge

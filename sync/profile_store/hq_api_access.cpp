@@ -2,6 +2,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <string>
 
 #include "common/log.hpp"
 #include "common/strings.hpp"
@@ -9,6 +10,16 @@
 
 namespace kiosk_edge {
 
+namespace {
+
+HttpResponse ErrorResponse(unsigned status, const std::string& message, HqApiErrorFormat format) {
+  return format == HqApiErrorFormat::kJson
+             ? HttpResponse::Json(status,
+                                  boost::json::serialize(boost::json::object{{"error", message}}))
+             : HttpResponse::Text(status, message + "\n");
+}
+
+// Nothing when `access` is granted; else the refusal of a request for `path`.
 std::optional<HttpResponse> RefuseHqApiAccess(const HqApiAccess& access, HqApiScope scope,
                                               std::string_view path, HqApiErrorFormat format) {
   using Verdict = HqApiAccess::Verdict;
@@ -42,13 +53,34 @@ std::optional<HttpResponse> RefuseHqApiAccess(const HqApiAccess& access, HqApiSc
                  ": no scope ", HqApiScopeName(scope));
       break;
   }
-  HttpResponse response =
-      format == HqApiErrorFormat::kJson
-          ? HttpResponse::Json(status,
-                               boost::json::serialize(boost::json::object{{"error", message}}))
-          : HttpResponse::Text(status, message + "\n");
+  HttpResponse response = ErrorResponse(status, message, format);
   response.headers.emplace_back("WWW-Authenticate", std::move(challenge));
   return response;
+}
+
+}  // namespace
+
+HqApiCheck CheckHqApiRequest(const HqApiGate& gate, const HttpRequest& request, HqApiScope scope,
+                             std::string_view path, HqApiErrorFormat format, std::int64_t now_ms) {
+  if (const auto retry_after = gate.unknown_credentials->RetryAfter(request.remote_address)) {
+    return {HqApiAccess{}, TooManyUnknownCredentials(*retry_after, format)};
+  }
+  HqApiCheck check{gate.tokens->Authorize(request.Header("authorization"), scope, now_ms), {}};
+  if (check.access.verdict == HqApiAccess::Verdict::kUnknownToken) {
+    gate.unknown_credentials->Count(request.remote_address);
+  }
+  check.refusal = RefuseHqApiAccess(check.access, scope, path, format);
+  return check;
+}
+
+HttpResponse TooManyUnknownCredentials(std::chrono::seconds retry_after, HqApiErrorFormat format) {
+  HttpResponse refused =
+      ErrorResponse(429,
+                    StrCat("too many unknown credentials from this address; try again in ",
+                           retry_after.count(), " s"),
+                    format);
+  refused.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+  return refused;
 }
 
 }  // namespace kiosk_edge

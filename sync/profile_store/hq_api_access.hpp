@@ -2,24 +2,44 @@
 
 // HQ's answer to a request whose bearer token does not grant the endpoint's scope
 // (HqApiTokens::Authorize), as RFC 6750 section 3 has it, for hq_routes.cpp and hq_metrics.cpp:
+//   429  from an address that sent too many tokens HQ does not know (unknown_credential_limit.hpp;
+//        Retry-After), checked before the token
 //   401  no token (WWW-Authenticate: Bearer realm=...), a token HQ does not know, or an expired
 //        one (error="invalid_token")
 //   403  a token without the scope (error="insufficient_scope", scope="<scope>")
 // The body is {"error": "..."} or, for Prometheus scrapers, that text on one line. Expired tokens
 // and uses out of scope are logged by the token's name (never the token).
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
 #include "common/http_types.hpp"
 #include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/unknown_credential_limit.hpp"
 
 namespace kiosk_edge {
 
 enum class HqApiErrorFormat { kJson, kText };
 
-// Nothing when `access` is granted; else the refusal of a request for `path`.
-std::optional<HttpResponse> RefuseHqApiAccess(const HqApiAccess& access, HqApiScope scope,
-                                              std::string_view path, HqApiErrorFormat format);
+// What checks HQ API requests' bearer tokens. Both outlive the handlers that use it.
+struct HqApiGate {
+  const HqApiTokens* tokens;
+  UnknownCredentialLimit* unknown_credentials;
+};
+
+struct HqApiCheck {
+  HqApiAccess access;                   // kGranted: the request may go on
+  std::optional<HttpResponse> refusal;  // else what to answer it
+};
+
+// Checks the bearer token of `request` (for `path`) against `scope` at `now_ms`, and counts a
+// token HQ does not know against the request's address.
+HqApiCheck CheckHqApiRequest(const HqApiGate& gate, const HttpRequest& request, HqApiScope scope,
+                             std::string_view path, HqApiErrorFormat format, std::int64_t now_ms);
+
+// 429: the request's address sent too many credentials HQ does not know; Retry-After.
+HttpResponse TooManyUnknownCredentials(std::chrono::seconds retry_after, HqApiErrorFormat format);
 
 }  // namespace kiosk_edge

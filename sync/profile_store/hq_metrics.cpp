@@ -16,7 +16,7 @@ constexpr std::string_view kBatchPath = "/v1/sync/batch";
 
 struct MetricsRoute {
   HqMetrics* metrics;
-  const HqApiTokens* tokens;
+  HqApiGate api;
   FleetHealthSource fleet;
   HttpHandler next;
 };
@@ -47,13 +47,10 @@ awaitable<HttpResponse> Route(std::shared_ptr<const MetricsRoute> route, HttpReq
       refused.headers.emplace_back("Allow", "GET");
       co_return refused;
     }
-    const HqApiAccess access =
-        route->tokens->Authorize(request.Header("authorization"), HqApiScope::kMetrics,
-                                 UnixMs(route->fleet.clock->WallNow()));
-    if (std::optional<HttpResponse> refused =
-            RefuseHqApiAccess(access, HqApiScope::kMetrics, "/metrics", HqApiErrorFormat::kText)) {
-      co_return std::move(*refused);
-    }
+    HqApiCheck check =
+        CheckHqApiRequest(route->api, request, HqApiScope::kMetrics, "/metrics",
+                          HqApiErrorFormat::kText, UnixMs(route->fleet.clock->WallNow()));
+    if (check.refusal) co_return std::move(*check.refusal);
     if (Result<void> counted = co_await CountKiosks(*route); !counted) {
       co_return HttpResponse::Text(500, StrCat("kiosk health: ", counted.error().message(), "\n"));
     }
@@ -87,10 +84,10 @@ void HqMetrics::CountResponse(unsigned status) {
       .Increment();
 }
 
-HttpHandler WithHqMetrics(HqMetrics* metrics, const HqApiTokens* tokens, FleetHealthSource fleet,
+HttpHandler WithHqMetrics(HqMetrics* metrics, HqApiGate api, FleetHealthSource fleet,
                           HttpHandler next) {
   auto route =
-      std::make_shared<const MetricsRoute>(MetricsRoute{metrics, tokens, fleet, std::move(next)});
+      std::make_shared<const MetricsRoute>(MetricsRoute{metrics, api, fleet, std::move(next)});
   return [route](HttpRequest request) { return Route(route, std::move(request)); };
 }
 

@@ -10,14 +10,14 @@
 //                                              so that an alert can fire on attention > 0
 // served at GET /metrics behind an HQ API bearer token with the scope "metrics"
 // (hq_api_tokens.hpp), like the other HQ endpoints: profile-store listens on the network, and its
-// traffic figures are HQ's business. Refused as hq_api_access.hpp says (401, 403).
+// traffic figures are HQ's business. Refused as hq_api_access.hpp says (429, 401, 403).
 
 #include <boost/asio/thread_pool.hpp>
 
 #include "common/clock.hpp"
 #include "common/http_types.hpp"
 #include "common/metrics.hpp"
-#include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/hq_api_access.hpp"
 #include "sync/profile_store/kiosk_health.hpp"
 #include "sync/profile_store/store_backend.hpp"
 
@@ -46,8 +46,8 @@ struct FleetHealthSource {
 };
 
 // Serves GET /metrics and times batch ingests; hands every request but /metrics to `next`.
-// `metrics` and `tokens` outlive the handler. A scrape whose health read fails answers 500.
-HttpHandler WithHqMetrics(HqMetrics* metrics, const HqApiTokens* tokens, FleetHealthSource fleet,
+// `metrics` outlives the handler. A scrape whose health read fails answers 500.
+HttpHandler WithHqMetrics(HqMetrics* metrics, HqApiGate api, FleetHealthSource fleet,
                           HttpHandler next);
 
 }  // namespace kiosk_edge

@@ -363,13 +363,10 @@ awaitable<HttpResponse> Route(std::shared_ptr<const HqServices> services, HttpHa
     refused.headers.emplace_back("Allow", allowed);
     co_return refused;
   }
-  const HqApiAccess access = services->tokens->Authorize(
-      request.Header("authorization"), route->scope, UnixMs(services->clock->WallNow()));
-  if (std::optional<HttpResponse> refused =
-          RefuseHqApiAccess(access, route->scope, route->path, HqApiErrorFormat::kJson)) {
-    co_return NotCached(std::move(*refused));
-  }
-  co_return co_await route->endpoint(*services, request, access.token_name);
+  HqApiCheck check = CheckHqApiRequest(services->api, request, route->scope, route->path,
+                                       HqApiErrorFormat::kJson, UnixMs(services->clock->WallNow()));
+  if (check.refusal) co_return NotCached(std::move(*check.refusal));
+  co_return co_await route->endpoint(*services, request, check.access.token_name);
 }
 
 }  // namespace

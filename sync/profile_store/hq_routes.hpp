@@ -3,7 +3,8 @@
 // profile-store's HTTPS API for HQ (analysts, dashboards, `profile-store attribution`), on the
 // same listener as the kiosk API. Every endpoint wants a bearer token with its scope
 // (hq_api_tokens.hpp): 401 without one, or with one HQ does not know or that has expired; 403
-// with one that lacks the scope (hq_api_access.hpp).
+// with one that lacks the scope; 429 from an address that sent too many tokens HQ does not know
+// (hq_api_access.hpp).
 //
 //   GET /v1/attribution?from=&to=&group_by=&model=&format=&tz=&lookback_days=
 //       the channel attribution report (attribution_query.hpp, attribution_render.hpp,
@@ -36,7 +37,7 @@
 #include "common/clock.hpp"
 #include "common/http_types.hpp"
 #include "sync/profile_store/attribution_facts.hpp"
-#include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/hq_api_access.hpp"
 #include "sync/profile_store/kiosk_health.hpp"
 #include "sync/profile_store/store_backend.hpp"
 #include "sync/protocol/config_bundle.hpp"
@@ -47,7 +48,7 @@ struct HqServices {
   StoreBackend* store;
   boost::asio::thread_pool* blocking_pool;
   const Clock* clock;
-  const HqApiTokens* tokens;  // outlives the handler
+  HqApiGate api;
   // The channels profile-store's config defines ([channels.ID]); the kiosks' channel_defined
   // events take precedence for the ids they define.
   std::vector<ChannelDefinition> configured_channels;

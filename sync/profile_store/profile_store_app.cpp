@@ -257,14 +257,17 @@ int Serve(const ProfileStoreConfig& config,
   HqMetrics metrics;  // GET /metrics, behind an HQ API token (hq_metrics.hpp)
   WarnOfTokensWithEveryScope(config.hq_api_tokens);
   HqApiTokens api_tokens(config.hq_api_tokens);
+  UnknownCredentialLimit unknown_credentials(config.unknown_credentials_per_address, SystemClock());
+  const HqApiGate api_gate{&api_tokens, &unknown_credentials};
   auto server = HttpServer::ListenTls(
       io, config.listen_address, config.port, limits, tls,
       WithHqMetrics(
-          &metrics, &api_tokens, {hq.store.get(), &pool, &SystemClock(), config.kiosk_health},
-          WithHqRoutes({hq.store.get(), &pool, &SystemClock(), &api_tokens,
+          &metrics, api_gate, {hq.store.get(), &pool, &SystemClock(), config.kiosk_health},
+          WithHqRoutes({hq.store.get(), &pool, &SystemClock(), api_gate,
                         ChannelDefinitionsOf(config.channels), config.kiosk_health},
                        MakeStoreRoutes({hq.store.get(), &pool, &hq.state.ca, &*hq.identity, &access,
-                                        &bundles, &SystemClock(), config.certificate_validity}))));
+                                        &unknown_credentials, &bundles, &SystemClock(),
+                                        config.certificate_validity}))));
   if (!server) {
     LogError("profile-store", server.error().message());
     return kFailed;

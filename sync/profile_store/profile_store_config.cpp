@@ -119,6 +119,8 @@ Result<ProfileStoreConfig> ReadProfileStoreConfig(ConfigFile& file) {
             milliseconds(600'000));
   file.Read("server.idle_timeout_ms", http.idle_timeout, milliseconds(100),
             milliseconds(3'600'000));
+  file.Read<std::size_t>("server.unknown_credentials_per_address",
+                         config.unknown_credentials_per_address, 0, 100'000);
 
   file.ReadChoice("storage.backend", config.backend, {"sqlite", "postgres"});
   file.Read("storage.postgres_url", config.postgres_url);

@@ -32,6 +32,10 @@ struct ProfileStoreConfig {
   // [server] max_connections, read_timeout_ms, ... as for kiosk-agent; max_upload_body_bytes is
   // the largest compressed batch accepted.
   HttpServerLimits http;
+  // [server] unknown_credentials_per_address: unknown HQ API and enrollment tokens one network
+  // address may send in 10 minutes before HQ answers its credentials 429
+  // (unknown_credential_limit.hpp); 0 = no limit.
+  std::size_t unknown_credentials_per_address = 20;
   // [storage] backend: "sqlite" (state_dir/profile-store.db) or "postgres" (postgres_url, a libpq
   // connection string).
   std::string backend = "sqlite";

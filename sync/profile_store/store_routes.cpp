@@ -13,6 +13,7 @@
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "common/tls_certs.hpp"
+#include "sync/profile_store/hq_api_access.hpp"
 #include "sync/protocol/certificate_renewal.hpp"
 #include "sync/protocol/config_bundle.hpp"
 #include "sync/protocol/erasure.hpp"
@@ -87,6 +88,9 @@ Result<IssuedCertificate> IssueClientCertificate(const StoreServices& services,
 }
 
 awaitable<HttpResponse> Enroll(const StoreServices& services, const HttpRequest& request) {
+  if (const auto retry_after = services.unknown_credentials->RetryAfter(request.remote_address)) {
+    co_return TooManyUnknownCredentials(*retry_after, HqApiErrorFormat::kJson);
+  }
   boost::system::error_code parse_error;
   const auto json = boost::json::parse(request.body, parse_error);
   if (parse_error || !json.is_object())
@@ -96,9 +100,14 @@ awaitable<HttpResponse> Enroll(const StoreServices& services, const HttpRequest&
   auto info = ReadDeviceCsr(csr);
   if (!info) co_return JsonError(400, info.error().message());
 
-  const auto enroll = [&services, &token, &csr, &info = *info]() -> Result<IssuedCertificate> {
+  bool unknown_token = false;
+  const auto enroll = [&services, &token, &csr, &info = *info,
+                       &unknown_token]() -> Result<IssuedCertificate> {
     auto kiosk_id = services.store->ConsumeEnrollmentToken(token);
-    if (!kiosk_id) return kiosk_id.error();
+    if (!kiosk_id) {
+      unknown_token = kiosk_id.error().kind() == ErrorKind::kNotFound;
+      return kiosk_id.error();
+    }
     if (*kiosk_id != info.common_name) {
       return Error(ErrorKind::kInvalidArgument, StrCat("the token is for kiosk ", *kiosk_id,
                                                        ", the CSR names ", info.common_name));
@@ -117,6 +126,7 @@ awaitable<HttpResponse> Enroll(const StoreServices& services, const HttpRequest&
   if (!enrolled) {
     const Error error = enrolled.error();
     LogWarning(kComponent, "enrollment refused: ", error.message());
+    if (unknown_token) services.unknown_credentials->Count(request.remote_address);
     co_return StoreError(error.kind() == ErrorKind::kNotFound
                              ? Error(ErrorKind::kInvalidArgument, error.message())
                              : error);

@@ -3,7 +3,8 @@
 // profile-store's HTTPS API for kiosks (DESIGN.md section 6):
 //   POST /v1/enroll       {"token","csr"} -> {"kiosk_id","certificate","ca","hq_public_key"}:
 //                         a one-time token and a CSR for the kiosk's device key, no client
-//                         certificate needed
+//                         certificate needed; 429 from an address that sent too many tokens
+//                         HQ does not know (unknown_credential_limit.hpp)
 //   POST /v1/sync/batch   a gzipped batch (client certificate required; its CN must be the
 //                         batch's kiosk id, else 403) -> HQ's answer; 429 (Retry-After: 1)
 //                         while the same kiosk has another batch being stored
@@ -28,6 +29,7 @@
 #include "sync/profile_store/bundle_maker.hpp"
 #include "sync/profile_store/identity.hpp"
 #include "sync/profile_store/store_backend.hpp"
+#include "sync/profile_store/unknown_credential_limit.hpp"
 #include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
@@ -60,6 +62,7 @@ struct StoreServices {
   const CertificateAuthority* ca;
   const HqIdentity* identity;
   KioskAccess* access;
+  UnknownCredentialLimit* unknown_credentials;
   BundleMaker* bundles;
   const Clock* clock;
   std::chrono::days certificate_validity{825};

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -16,7 +18,9 @@
 #include "common/fake_clock.hpp"
 #include "common/files.hpp"
 #include "common/strings.hpp"
+#include "common/tls_certs.hpp"
 #include "support/hq_api_server.hpp"
+#include "support/https_once.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
 #include "sync/attribution_dataset.hpp"
@@ -83,6 +87,60 @@ TEST_P(HqApiTest, RefusesAWrongToken) {
   EXPECT_EQ(response.status, 401u);
   EXPECT_EQ(response.Header("www-authenticate"),
             R"(Bearer realm="kiosk-edge HQ", error="invalid_token")");
+}
+
+// POST /v1/enroll with `token` and a well-formed CSR.
+HttpClientResponse Enroll(const testing::HqApiServer& hq, const std::string& token) {
+  const std::string key =
+      Ed25519PrivateKeyToPem(GenerateEd25519KeyPair().value().private_key).value();
+  const std::string body = boost::json::serialize(
+      boost::json::object{{"token", token}, {"csr", CreateCsr(key, "kiosk-x").value()}});
+  auto response =
+      testing::HttpsOnce(hq.process->port(), hq.ca_pem,
+                         {"POST", "/v1/enroll", {{"content-type", "application/json"}}, body});
+  EXPECT_TRUE(response) << response.error().message();
+  return response ? *response : HttpClientResponse{};
+}
+
+// Tokens HQ does not know count against the address that sends them, the API's and enrollment's
+// alike (unknown_credential_limit.hpp, 20 in 10 minutes by default); past the limit every request
+// of that address with a credential gets 429, a good token too. Requests without a token, and
+// genuine tokens refused for their scope, do not count.
+TEST_P(HqApiTest, AnAddressSendingUnknownTokensIsRefusedForTenMinutes) {
+  auto metrics_only = NewHqApiToken();
+  ASSERT_TRUE(metrics_only);
+  const std::string storage = hq_.storage->ConfigToml();
+  dir_.Write("profile-store.toml",
+             StrCat(HqApiTokenConfigLines("tests", hq_.token, kEveryHqApiScope), "\n",
+                    HqApiTokenConfigLines("scraper", *metrics_only,
+                                          static_cast<std::uint8_t>(HqApiScope::kMetrics)),
+                    "\n", storage));
+  ASSERT_NE(hq_.process->Reload().find("HQ API tokens reloaded: 2"), std::string::npos);
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_EQ(Get("/v1/channels", "").status, 401u);
+    ASSERT_EQ(Get("/v1/channels", *metrics_only).status, 403u);
+  }
+  ASSERT_EQ(Get("/v1/channels", hq_.token).status, 200u);
+
+  auto unknown = NewHqApiToken();
+  ASSERT_TRUE(unknown);
+  for (int i = 0; i < 19; ++i) ASSERT_EQ(Get("/v1/channels", *unknown).status, 401u) << i;
+  EXPECT_EQ(Enroll(hq_, "no-such-token").status, 400u) << "the 20th unknown token";
+
+  const HttpClientResponse refused = Get("/v1/channels", hq_.token);
+  EXPECT_EQ(refused.status, 429u);
+  EXPECT_NE(refused.body.find("too many unknown credentials"), std::string::npos) << refused.body;
+  const int retry_after = std::stoi(std::string(refused.Header("retry-after").value_or("0")));
+  EXPECT_GT(retry_after, 0);
+  EXPECT_LE(retry_after, 600);
+  EXPECT_EQ(Get("/metrics", hq_.token).status, 429u);
+  EXPECT_EQ(Enroll(hq_, "no-such-token").status, 429u);
+
+  std::string log;
+  hq_.process->Stop(&log);
+  EXPECT_NE(log.find("20 unknown credentials from 127.0.0.1 within 10 minutes"), std::string::npos)
+      << log;
+  EXPECT_EQ(log.find(*unknown), std::string::npos) << "a token in the log";
 }
 
 // SIGHUP reads the tokens from the config file again: a token taken out stops working without a

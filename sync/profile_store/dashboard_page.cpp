@@ -45,12 +45,12 @@ std::optional<HttpResponse> DashboardResponse(const HttpRequest& request) {
 }
 
 // Public on purpose: the page holds no data. Every figure comes from the HQ API, fetched with
-// the token the analyst pastes into the login form.
+// the session cookie made from the token the analyst pastes into the login form.
 std::string_view DashboardHtml() {
   return R"html(<!doctype html>
 <!-- The kiosk-edge HQ dashboard. This page is public: it holds no data. Every figure is fetched
      from the HQ API (/v1/attribution, /v1/kiosks/health) with the analyst's HQ API token, which
-     stays in this tab's sessionStorage and is sent as "Authorization: Bearer". -->
+     HQ keeps in an HttpOnly cookie (POST /v1/dashboard/session): no script here can read it. -->
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -65,11 +65,11 @@ std::string_view DashboardHtml() {
   <button type="button" id="logout" hidden>Log out</button>
 </header>
 
-<section id="login">
+<section id="login" hidden>
   <form id="login-form" autocomplete="off">
     <h2>Log in</h2>
-    <p>Paste an HQ API token (<code>profile-store new-token --name NAME</code>). It is kept in
-      this tab only and forgotten when the tab closes.</p>
+    <p>Paste an HQ API token (<code>profile-store new-token --name NAME</code>). HQ keeps it in a
+      cookie of this browser until you log out or close the browser.</p>
     <label for="token">HQ API token</label>
     <input id="token" name="token" type="password" spellcheck="false" required>
     <button type="submit">Open the dashboard</button>

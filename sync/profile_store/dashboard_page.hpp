@@ -2,8 +2,9 @@
 
 // The HQ dashboard (docs/attribution.md, "The dashboard"): three static files served by
 // profile-store without credentials, because they hold no data. The page asks the analyst for an
-// HQ API token, keeps it in the tab's sessionStorage and sends it as "Authorization: Bearer" with
-// every fetch of /v1/attribution and /v1/kiosks/health; the charts are SVG drawn by the script.
+// HQ API token and hands it to POST /v1/dashboard/session once, which keeps it in a cookie the
+// script cannot read (dashboard_session.hpp); the cookie goes with every fetch of
+// /v1/attribution, /v1/channels and /v1/kiosks/health. The charts are SVG drawn by the script.
 //
 //   GET /dashboard          the HTML (also /dashboard/)
 //   GET /dashboard/app.js   the script

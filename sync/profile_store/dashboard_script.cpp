@@ -10,7 +10,7 @@ namespace kiosk_edge {
 std::string_view DashboardScript() {
   return R"js('use strict';
 (() => {
-  const TOKEN_KEY = 'kiosk-edge.hq-token';
+  const SESSION_PATH = '/v1/dashboard/session';
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const FUNNEL_FIGURES = ['scans', 'signups', 'redemptions'];
   const DAY_MS = 86_400_000;
@@ -18,25 +18,30 @@ std::string_view DashboardScript() {
   // loads counts load() calls: only the latest one draws (an older one may finish later).
   const state = { table: null, sort: null, loads: 0 };
 
+  // noToken: a 401 because the request carried no token at all (no session yet).
   class ApiError extends Error {
-    constructor(status, message) {
+    constructor(status, message, noToken = false) {
       super(message);
       this.status = status;
+      this.noToken = noToken;
     }
   }
 
-  // ---- The HQ API, with the token from this tab's sessionStorage ----
+  // ---- The HQ API, with the session cookie HQ set from the analyst's token ----
+  // The token itself is never kept here: POST /v1/dashboard/session turns it into an HttpOnly
+  // cookie, which goes with every same-origin fetch and which no script can read.
 
   // Every request has a deadline: a report over a long window may take a while, never forever.
   const API_DEADLINE_MS = 120_000;
 
-  async function getApi(target) {
+  async function callApi(target, { method = 'GET', headers = {} } = {}) {
     let response;
     try {
       response = await fetch(target, {
-        headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}` },
+        method,
+        headers,
         cache: 'no-store',
-        credentials: 'omit',
+        credentials: 'same-origin',
         signal: AbortSignal.timeout(API_DEADLINE_MS),
       });
     } catch (error) {
@@ -51,10 +56,13 @@ std::string_view DashboardScript() {
       } catch {
         // Not JSON: the status says enough.
       }
-      throw new ApiError(response.status, message);
+      const challenge = response.headers.get('WWW-Authenticate') ?? '';
+      throw new ApiError(response.status, message, response.status === 401 && !challenge.includes('error='));
     }
     return response;
   }
+
+  const getApi = (target) => callApi(target);
 
   const getJson = async (target) => (await getApi(target)).json();
 
@@ -333,7 +341,6 @@ std::string_view DashboardScript() {
   }
 
   function showLogin(message) {
-    sessionStorage.removeItem(TOKEN_KEY);
     $('dashboard').hidden = true;
     $('logout').hidden = true;
     $('login').hidden = false;
@@ -349,10 +356,23 @@ std::string_view DashboardScript() {
     $('logout').hidden = false;
   }
 
+  const refusedTokenMessage = (error) => `HQ refused the token: ${error.message}. Paste a valid HQ API token.`;
+
+  // Forgets the session at HQ: its cookie goes.
+  const endSession = () => callApi(SESSION_PATH, { method: 'DELETE' });
+
   function handleFailure(error) {
     if (error instanceof ApiError && error.status === 401) {
-      showLogin(`HQ refused the token: ${error.message}. Paste a valid HQ API token.`);
+      if (error.noToken) {
+        showLogin();
+      } else {
+        // A session whose token HQ no longer takes: its cookie goes first, or every later load
+        // would send it again (and HQ counts unknown tokens against this address).
+        const message = refusedTokenMessage(error);
+        endSession().catch(() => {}).finally(() => showLogin(message));
+      }
     } else {
+      showDashboard();
       showError(`Could not load the dashboard: ${error.message}`);
       $('status').textContent = '';
     }
@@ -374,6 +394,7 @@ std::string_view DashboardScript() {
         getJson('/v1/channels'),
       ]);
       if (generation !== state.loads) return;
+      showDashboard();
       fillFilterChoices(catalogue);
       state.table = table;
       renderTable();
@@ -411,16 +432,28 @@ std::string_view DashboardScript() {
     const today = new Date();
     $('through').value = localDay(today);
     $('from').value = localDay(new Date(today.getTime() - 29 * DAY_MS));
-    $('login-form').addEventListener('submit', (event) => {
+    $('login-form').addEventListener('submit', async (event) => {
       event.preventDefault();
       const token = $('token').value.trim();
       if (!token) return;
-      sessionStorage.setItem(TOKEN_KEY, token);
       $('token').value = '';
+      try {
+        await callApi(SESSION_PATH, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+      } catch (error) {
+        showLogin(error.status === 401 ? refusedTokenMessage(error) : error.message);
+        return;
+      }
       showDashboard();
       load();
     });
-    $('logout').addEventListener('click', () => showLogin());
+    $('logout').addEventListener('click', async () => {
+      try {
+        await endSession();
+        showLogin();
+      } catch (error) {
+        showError(`Could not log out: ${error.message}`);
+      }
+    });
     $('filters').addEventListener('submit', (event) => {
       event.preventDefault();
       load();
@@ -430,12 +463,7 @@ std::string_view DashboardScript() {
     });
     $('row-filter').addEventListener('input', renderTable);
     $('csv-link').addEventListener('click', downloadCsv);
-    if (sessionStorage.getItem(TOKEN_KEY)) {
-      showDashboard();
-      load();
-    } else {
-      showLogin();
-    }
+    load();  // with the session of an earlier login, if the browser still has one; else the login
   }
 
   start();

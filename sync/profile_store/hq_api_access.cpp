@@ -60,12 +60,15 @@ std::optional<HttpResponse> RefuseHqApiAccess(const HqApiAccess& access, HqApiSc
 
 }  // namespace
 
-HqApiCheck CheckHqApiRequest(const HqApiGate& gate, const HttpRequest& request, HqApiScope scope,
+HqApiCheck CheckHqApiRequest(const HqApiGate& gate, const HttpRequest& request,
+                             std::optional<std::string_view> authorization, HqApiScope scope,
                              std::string_view path, HqApiErrorFormat format, std::int64_t now_ms) {
-  if (const auto retry_after = gate.unknown_credentials->RetryAfter(request.remote_address)) {
-    return {HqApiAccess{}, TooManyUnknownCredentials(*retry_after, format)};
+  if (authorization) {
+    if (const auto retry_after = gate.unknown_credentials->RetryAfter(request.remote_address)) {
+      return {HqApiAccess{}, TooManyUnknownCredentials(*retry_after, format)};
+    }
   }
-  HqApiCheck check{gate.tokens->Authorize(request.Header("authorization"), scope, now_ms), {}};
+  HqApiCheck check{gate.tokens->Authorize(authorization, scope, now_ms), {}};
   if (check.access.verdict == HqApiAccess::Verdict::kUnknownToken) {
     gate.unknown_credentials->Count(request.remote_address);
   }

@@ -34,9 +34,10 @@ struct HqApiCheck {
   std::optional<HttpResponse> refusal;  // else what to answer it
 };
 
-// Checks the bearer token of `request` (for `path`) against `scope` at `now_ms`, and counts a
-// token HQ does not know against the request's address.
-HqApiCheck CheckHqApiRequest(const HqApiGate& gate, const HttpRequest& request, HqApiScope scope,
+// Checks the `authorization` (a header's value) of `request` for `path` against `scope` at
+// `now_ms`, and counts a token HQ does not know against the request's address.
+HqApiCheck CheckHqApiRequest(const HqApiGate& gate, const HttpRequest& request,
+                             std::optional<std::string_view> authorization, HqApiScope scope,
                              std::string_view path, HqApiErrorFormat format, std::int64_t now_ms);
 
 // 429: the request's address sent too many credentials HQ does not know; Retry-After.

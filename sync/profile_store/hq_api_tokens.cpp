@@ -154,22 +154,27 @@ std::vector<HqApiToken> ReadHqApiTokens(ConfigFile& file) {
   return tokens;
 }
 
+std::optional<std::string_view> BearerToken(std::string_view authorization) {
+  const std::size_t space = authorization.find(' ');
+  if (space == std::string_view::npos ||
+      !EqualsIgnoringCase(authorization.substr(0, space), "bearer")) {
+    return std::nullopt;
+  }
+  std::string_view token = authorization.substr(space + 1);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty() || token.size() > kMaxHqApiTokenBytes) return std::nullopt;
+  return token;
+}
+
 HqApiAccess HqApiTokens::Authorize(std::optional<std::string_view> authorization, HqApiScope scope,
                                    std::int64_t now_ms) const {
   using Verdict = HqApiAccess::Verdict;
   if (!authorization) return {Verdict::kNoToken, "", std::nullopt};
   const HqApiAccess unknown{Verdict::kUnknownToken, "", std::nullopt};
-  // RFC 6750: "Bearer" (any case), one space, the token; a stray space or two is forgiven.
-  std::string_view header = *authorization;
-  const std::size_t space = header.find(' ');
-  if (space == std::string_view::npos || !EqualsIgnoringCase(header.substr(0, space), "bearer")) {
-    return unknown;
-  }
-  std::string_view token = header.substr(space + 1);
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  if (token.empty() || token.size() > kMaxHqApiTokenBytes) return unknown;
-  const std::string presented = HqApiTokenHash(token);
+  const std::optional<std::string_view> token = BearerToken(*authorization);
+  if (!token) return unknown;
+  const std::string presented = HqApiTokenHash(*token);
   std::lock_guard lock(mutex_);
   const HqApiToken* match = nullptr;
   for (const HqApiToken& candidate : tokens_) {

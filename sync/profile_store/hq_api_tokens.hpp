@@ -77,6 +77,11 @@ std::optional<std::int64_t> ParseHqApiTokenExpiry(std::string_view text);
 // `file`.
 std::vector<HqApiToken> ReadHqApiTokens(ConfigFile& file);
 
+// The token of an Authorization header: "Bearer" (any case), a space, the token (RFC 6750; stray
+// spaces around it are forgiven). Nothing for another scheme, an empty token or one over
+// kMaxHqApiTokenBytes.
+std::optional<std::string_view> BearerToken(std::string_view authorization);
+
 // What Authorize decided about a request, and the token's name when it is a configured one.
 struct HqApiAccess {
   enum class Verdict { kGranted, kNoToken, kUnknownToken, kExpired, kOutOfScope };

@@ -16,6 +16,7 @@
 #include "sync/profile_store/attribution_render.hpp"
 #include "sync/profile_store/audience.hpp"
 #include "sync/profile_store/dashboard_page.hpp"
+#include "sync/profile_store/dashboard_session.hpp"
 #include "sync/profile_store/hq_api_access.hpp"
 #include "sync/profile_store/kiosk_health.hpp"
 #include "sync/profile_store/report_time.hpp"
@@ -307,14 +308,26 @@ awaitable<HttpResponse> EraseSubject(const HqServices& services, const HttpReque
                {"subject", subject}, {"erased", true}, {"profile_found", *had_profile}})));
 }
 
+awaitable<HttpResponse> StartDashboardSession(const HqServices&, const HttpRequest& request,
+                                              const std::string& token_name) {
+  HttpResponse response = OpenDashboardSession(request);
+  if (response.status == 204) LogInfo(kComponent, "dashboard session for token ", token_name);
+  co_return response;
+}
+
+awaitable<HttpResponse> StopDashboardSession(const HqServices&, const HttpRequest&,
+                                             const std::string&) {
+  co_return EndDashboardSession();
+}
+
 // One HQ endpoint: runs after the token was accepted, with the token's name (for the log).
 using HqEndpoint = awaitable<HttpResponse> (*)(const HqServices&, const HttpRequest&,
                                                const std::string&);
 
 struct HqRoute {
   std::string_view method;
-  std::string_view path;  // a segment "{...}" matches any one non-empty segment
-  HqApiScope scope;       // what the token must allow
+  std::string_view path;            // a segment "{...}" matches any one non-empty segment
+  std::optional<HqApiScope> scope;  // what the token must allow; nothing: no token needed
   HqEndpoint endpoint;
 };
 
@@ -327,7 +340,9 @@ constexpr HqRoute kHqRoutes[] = {
     {"GET", "/v1/audit", HqApiScope::kAudit, &AuditLog},
     {"GET", "/v1/audit/actions", HqApiScope::kAudit, &AdminActionsLog},
     {"POST", "/v1/subjects/{phone}/withdraw-consent", HqApiScope::kSubjects, &WithdrawConsent},
-    {"DELETE", "/v1/subjects/{phone}", HqApiScope::kSubjects, &EraseSubject}};
+    {"DELETE", "/v1/subjects/{phone}", HqApiScope::kSubjects, &EraseSubject},
+    {"POST", kDashboardSessionPath, HqApiScope::kReports, &StartDashboardSession},
+    {"DELETE", kDashboardSessionPath, std::nullopt, &StopDashboardSession}};
 
 // True when `path` has the segments of `pattern` (see HqRoute::path).
 bool PathMatches(std::string_view pattern, std::string_view path) {
@@ -363,8 +378,11 @@ awaitable<HttpResponse> Route(std::shared_ptr<const HqServices> services, HttpHa
     refused.headers.emplace_back("Allow", allowed);
     co_return refused;
   }
-  HqApiCheck check = CheckHqApiRequest(services->api, request, route->scope, route->path,
-                                       HqApiErrorFormat::kJson, UnixMs(services->clock->WallNow()));
+  if (!route->scope) co_return co_await route->endpoint(*services, request, "");
+  const std::optional<std::string> authorization = HqApiAuthorization(request, *route->scope);
+  HqApiCheck check =
+      CheckHqApiRequest(services->api, request, authorization, *route->scope, route->path,
+                        HqApiErrorFormat::kJson, UnixMs(services->clock->WallNow()));
   if (check.refusal) co_return NotCached(std::move(*check.refusal));
   co_return co_await route->endpoint(*services, request, check.access.token_name);
 }

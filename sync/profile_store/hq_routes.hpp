@@ -1,10 +1,11 @@
 #pragma once
 
 // profile-store's HTTPS API for HQ (analysts, dashboards, `profile-store attribution`), on the
-// same listener as the kiosk API. Every endpoint wants a bearer token with its scope
-// (hq_api_tokens.hpp): 401 without one, or with one HQ does not know or that has expired; 403
-// with one that lacks the scope; 429 from an address that sent too many tokens HQ does not know
-// (hq_api_access.hpp).
+// same listener as the kiosk API. Every endpoint but the end of a dashboard session wants a bearer
+// token with its scope (hq_api_tokens.hpp; the dashboard's cookie counts as one where
+// dashboard_session.hpp says): 401 without one, or with one HQ does not know or that has
+// expired; 403 with one that lacks the scope; 429 from an address that sent too many tokens HQ
+// does not know (hq_api_access.hpp).
 //
 //   GET /v1/attribution?from=&to=&group_by=&model=&format=&tz=&lookback_days=
 //       the channel attribution report (attribution_query.hpp, attribution_render.hpp,
@@ -24,6 +25,9 @@
 //   GET /v1/kiosks/health
 //       every kiosk's sync health: last batch, gaps, dead letters, voucher conflicts
 //       (kiosk_health.hpp)
+//   POST /v1/dashboard/session, DELETE /v1/dashboard/session
+//       the dashboard's token in an HttpOnly cookie, which then stands for the token on the GETs
+//       above of the scope reports (dashboard_session.hpp); ending it needs no token
 //
 // It also serves the dashboard's static files (/dashboard, dashboard_page.hpp) without a token:
 // they hold no data.

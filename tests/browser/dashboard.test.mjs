@@ -5,7 +5,9 @@
 // `profile-store new-token`, and every figure the page shows (table cells, funnel bar labels,
 // trend points, kiosk health rows) is checked against the API's JSON for the same query. Sorting
 // and a filter change redraw the table, a store filter shows the API's report for that store, a
-// wrong token gets a clear error, and the CSV link downloads the API's CSV.
+// wrong token gets a clear error, and the CSV link downloads the API's CSV. The token never
+// reaches the page's storage: HQ keeps it in an HttpOnly cookie, kept across a reload, gone at
+// log out.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -204,7 +206,8 @@ test('the page is public, strict, and refuses a wrong token with a clear error',
       'HQ refused the token: the bearer token is not valid (HTTP 401). Paste a valid HQ API token.',
     );
     assert.equal(await page.locator('#dashboard').isHidden(), true);
-    assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'a refused token is not kept');
+    assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0);
+    assert.deepEqual(await browser.context.cookies(hq.base), [], 'a refused token is not kept');
     await saveScreenshot(page, 'dashboard-1-wrong-token');
   });
 });
@@ -363,5 +366,50 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
       await page.locator('#csv-link').getAttribute('href'),
       `/v1/attribution?${reportQuery('path:2', 'first_touch', 'csv')}&store=store-1`,
     );
+  });
+});
+
+test('the token stays out of the page: an HttpOnly cookie, kept across a reload, gone at log out', async () => {
+  await browser.context.clearCookies();
+  await onPage(browser.context, 'dashboard-session', async (page) => {
+    await logIn(page, hq.token);
+    await page.locator('#dashboard[data-query]').waitFor();
+    const cookies = await browser.context.cookies(hq.base);
+    assert.deepEqual(
+      cookies.map((c) => [c.name, c.value === hq.token, c.httpOnly, c.secure, c.sameSite, c.path, c.expires]),
+      [['__Host-hq-dashboard', true, true, true, 'Strict', '/', -1]],
+      'a session cookie only HQ reads, gone when the browser closes',
+    );
+    assert.deepEqual(await page.evaluate(() => [document.cookie, sessionStorage.length, localStorage.length]), ['', 0, 0]);
+    assert.equal((await page.content()).includes(hq.token), false, 'the token is not in the page');
+
+    await page.reload();
+    await page.locator('#dashboard[data-query]').waitFor();
+    assert.equal(await page.locator('#login').isHidden(), true, 'still logged in after a reload');
+
+    await page.locator('#logout').click();
+    await page.locator('#login').waitFor();
+    assert.deepEqual(await browser.context.cookies(hq.base), [], 'log out ends the session at HQ');
+    await page.reload();
+    await page.locator('#login').waitFor();
+    assert.equal(await page.locator('#login-error').isHidden(), true, 'no error without a session');
+    assert.equal(await page.locator('#dashboard').isHidden(), true);
+
+    // A session whose token HQ no longer takes (taken out of the config): back to the form with
+    // HQ's message, once the stale cookie is dropped.
+    await browser.context.addCookies([
+      { name: '__Host-hq-dashboard', value: 'hq_NOTATOKENHQKNOWS', url: hq.base, secure: true, httpOnly: true, sameSite: 'Strict' },
+    ]);
+    const [ended] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${hq.base}/v1/dashboard/session` && r.request().method() === 'DELETE'),
+      page.reload(),
+    ]);
+    await page.locator('#login-error').waitFor();
+    assert.equal(
+      await page.locator('#login-error').textContent(),
+      'HQ refused the token: the bearer token is not valid (HTTP 401). Paste a valid HQ API token.',
+    );
+    assert.equal(ended.status(), 204);
+    assert.deepEqual(await browser.context.cookies(hq.base), [], 'the stale cookie is dropped');
   });
 });

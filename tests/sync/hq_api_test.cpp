@@ -135,12 +135,72 @@ TEST_P(HqApiTest, AnAddressSendingUnknownTokensIsRefusedForTenMinutes) {
   EXPECT_LE(retry_after, 600);
   EXPECT_EQ(Get("/metrics", hq_.token).status, 429u);
   EXPECT_EQ(Enroll(hq_, "no-such-token").status, 429u);
+  EXPECT_EQ(Get("/v1/channels", "").status, 401u) << "no credential: not refused as one";
 
   std::string log;
   hq_.process->Stop(&log);
   EXPECT_NE(log.find("20 unknown credentials from 127.0.0.1 within 10 minutes"), std::string::npos)
       << log;
   EXPECT_EQ(log.find(*unknown), std::string::npos) << "a token in the log";
+}
+
+// The dashboard's session (dashboard_session.hpp): a granted token with the scope reports becomes
+// an HttpOnly cookie, which stands for the token on the GETs of that scope and nowhere else.
+TEST_P(HqApiTest, TheDashboardSessionCookieReadsReportsOnly) {
+  const auto send = [this](const std::string& method, const std::string& target,
+                           std::vector<std::pair<std::string, std::string>> headers) {
+    auto response = testing::HttpsOnce(hq_.process->port(), hq_.ca_pem,
+                                       {method, target, std::move(headers), ""});
+    EXPECT_TRUE(response) << response.error().message();
+    return response ? *response : HttpClientResponse{};
+  };
+  const HttpClientResponse opened =
+      send("POST", "/v1/dashboard/session", {{"Authorization", "Bearer " + hq_.token}});
+  ASSERT_EQ(opened.status, 204u) << opened.body;
+  EXPECT_EQ(opened.Header("set-cookie"), StrCat("__Host-hq-dashboard=", hq_.token,
+                                                "; Path=/; Secure; HttpOnly; SameSite=Strict"));
+  auto unknown = NewHqApiToken();
+  ASSERT_TRUE(unknown);
+  const HttpClientResponse refused =
+      send("POST", "/v1/dashboard/session", {{"Authorization", "Bearer " + *unknown}});
+  EXPECT_EQ(refused.status, 401u);
+  EXPECT_FALSE(refused.Header("set-cookie"));
+  EXPECT_EQ(send("POST", "/v1/dashboard/session", {}).status, 401u);
+  EXPECT_EQ(send("POST", "/v1/dashboard/session", {{"Cookie", "__Host-hq-dashboard=" + hq_.token}})
+                .status,
+            401u)
+      << "a session is opened with the token itself";
+
+  const std::pair<std::string, std::string> cookie{"Cookie",
+                                                   "lang=en; __Host-hq-dashboard=" + hq_.token};
+  const std::string report = StrCat("/v1/attribution?", kWindow, "&format=csv");
+  const HttpClientResponse by_cookie = send("GET", report, {cookie});
+  EXPECT_EQ(by_cookie.status, 200u) << by_cookie.body;
+  EXPECT_EQ(by_cookie.body, Get(report, hq_.token).body);
+  EXPECT_EQ(send("GET", "/v1/channels", {cookie}).status, 200u);
+  EXPECT_EQ(send("GET", "/v1/kiosks/health", {cookie}).status, 200u);
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/v1/audiences/not-redeemed"},
+           {"GET", "/v1/audit"},
+           {"GET", "/v1/audit/actions"},
+           {"GET", "/metrics"},
+           {"POST", "/v1/subjects/%2B8613800000001/withdraw-consent"},
+           {"DELETE", "/v1/subjects/%2B8613800000001"}}) {
+    EXPECT_EQ(send(method, target, {cookie}).status, 401u) << method << " " << target;
+  }
+  const HttpClientResponse stale =
+      send("GET", "/v1/channels", {{"Cookie", "__Host-hq-dashboard=" + *unknown}});
+  EXPECT_EQ(stale.status, 401u);
+  EXPECT_EQ(stale.Header("www-authenticate"),
+            R"(Bearer realm="kiosk-edge HQ", error="invalid_token")");
+
+  const HttpClientResponse ended = send("DELETE", "/v1/dashboard/session", {});
+  EXPECT_EQ(ended.status, 204u) << "ending a session needs no token";
+  EXPECT_EQ(ended.Header("set-cookie"),
+            "__Host-hq-dashboard=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+  const HttpClientResponse wrong_method = send("GET", "/v1/dashboard/session", {cookie});
+  EXPECT_EQ(wrong_method.status, 405u);
+  EXPECT_EQ(wrong_method.Header("allow"), "POST, DELETE");
 }
 
 // SIGHUP reads the tokens from the config file again: a token taken out stops working without a

@@ -20,9 +20,10 @@ namespace admin_action {
 inline constexpr std::string_view kEnrollToken = "enroll-token";      // target: the kiosk id
 inline constexpr std::string_view kRevokeKiosk = "revoke-kiosk";      // target: the kiosk id
 inline constexpr std::string_view kRevokeVoucher = "revoke-voucher";  // target: KIOSK/VOUCHER
-inline constexpr std::string_view kRotateChannelKey = "rotate-channel-key";  // target: none
-inline constexpr std::string_view kWithdrawConsent = "withdraw-consent";     // target: profile key
-inline constexpr std::string_view kEraseSubject = "erase-subject";           // target: profile key
+// target: the signing key it retires ("-" before the first key was made)
+inline constexpr std::string_view kRotateChannelKey = "rotate-channel-key";
+inline constexpr std::string_view kWithdrawConsent = "withdraw-consent";  // target: profile key
+inline constexpr std::string_view kEraseSubject = "erase-subject";        // target: profile key
 }  // namespace admin_action
 
 struct AdminActionRecord {

@@ -20,6 +20,7 @@
 #include "common/systemd_watchdog.hpp"
 #include "sync/profile_store/admin_audit.hpp"
 #include "sync/profile_store/channel_key_commands.hpp"
+#include "sync/profile_store/hq_channel_keys.hpp"
 #include "sync/profile_store/hq_metrics.hpp"
 #include "sync/profile_store/hq_routes.hpp"
 #include "sync/profile_store/hq_state.hpp"
@@ -422,11 +423,14 @@ int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
   return kOk;
 }
 
-// rotate-channel-key, audited (the rotation itself touches only the state folder's key file).
+// rotate-channel-key, audited with the key it retires (the rotation itself touches only the state
+// folder's key file; without one it makes the first key and retires that).
 int RotateChannelKey(const ProfileStoreConfig& config) {
   auto opened = OpenForCommand(config);
   if (!opened) return kFailed;
-  if (!AuditCommand(*opened->store, admin_action::kRotateChannelKey, "")) return kFailed;
+  const auto keys = LoadChannelKeys(config.state_dir);
+  const std::string retired = keys ? std::string(1, keys->signing_key_id) : "";
+  if (!AuditCommand(*opened->store, admin_action::kRotateChannelKey, retired)) return kFailed;
   return RotateChannelKeyCommand(config, std::cout, std::cerr);
 }
 

@@ -178,7 +178,7 @@ TEST_P(AdminAuditHqTest, CommandsAndSubjectCallsAreRecordedBeforeTheyAct) {
       {"token:dpo", "erase-subject", erased_profile, "-"},
       {"token:dpo", "withdraw-consent", withdrawn_profile, "-"},
       {me, "revoke-kiosk", "kiosk-9", "-"},
-      {me, "rotate-channel-key", "-", "-"},
+      {me, "rotate-channel-key", "B", "-"},
       {me, "revoke-voucher", "kiosk-7/00112233445566ff", "-"},
       {me, "enroll-token", "kiosk-7", "valid 2 h"}};
   EXPECT_EQ(AuditRows(table), want);

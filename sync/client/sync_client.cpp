@@ -24,6 +24,8 @@ using std::chrono::milliseconds;
 constexpr std::string_view kComponent = "sync";
 constexpr std::string_view kBatchTarget = "/v1/sync/batch";
 constexpr std::size_t kQuotedBytes = 200;  // of HQ's answer, in an error
+// How soon a renewal HQ answered "busy" without a Retry-After is tried again.
+constexpr std::chrono::milliseconds kBusyRenewalRetry{60'000};
 
 }  // namespace
 
@@ -378,7 +380,7 @@ awaitable<Result<void>> SyncClient::UploadUntilCaughtUp(std::optional<millisecon
   }
 }
 
-awaitable<Result<void>> SyncClient::RenewCertificate() {
+awaitable<Result<void>> SyncClient::RenewCertificate(std::optional<milliseconds>* retry_after) {
   auto csr = options_.client_certificate->MakeCsr();
   if (!csr) co_return csr.error().WithContext("a CSR for the device key");
   // Named locals: GCC 12 mishandles temporaries in a co_await expression.
@@ -389,6 +391,11 @@ awaitable<Result<void>> SyncClient::RenewCertificate() {
   const std::string body = EncodeRenewalRequest(*csr);
   auto response = co_await transport_.Send(method, target, headers, body);
   if (!response) co_return response.error();
+  if (response->status == 429 || response->status == 503) {
+    *retry_after = ParseRetryAfter(response->Header("retry-after"), options_.certificate_retry);
+    co_return Error(ErrorKind::kUnavailable,
+                    StrCat("HQ is busy (", response->status, "): the certificate was not renewed"));
+  }
   if (response->status != 200) {
     co_return Error(ErrorKind::kIo, StrCat("HQ refused the certificate renewal: ", response->status,
                                            " ", OneLine(response->body, kQuotedBytes)));
@@ -404,7 +411,8 @@ awaitable<void> SyncClient::RenewCertificateIfDue(bool forced) {
   const bool due = clock_.WallNow() >= options_.client_certificate->RenewalDue() &&
                    (!certificate_retry_at_ || now >= *certificate_retry_at_);
   if (!forced && !due) co_return;
-  Result<void> renewed = co_await RenewCertificate();
+  std::optional<milliseconds> retry_after;  // HQ's, when it was busy
+  Result<void> renewed = co_await RenewCertificate(&retry_after);
   std::lock_guard lock(mutex_);
   if (renewed) {
     certificate_retry_at_.reset();
@@ -413,10 +421,15 @@ awaitable<void> SyncClient::RenewCertificateIfDue(bool forced) {
     LogInfo(kComponent, "renewed the HQ client certificate");
     co_return;
   }
-  certificate_retry_at_ = now + options_.certificate_retry;
+  // A busy HQ is asked again when it says (a minute when it does not), anything else in an hour.
+  const milliseconds wait =
+      renewed.error().kind() == ErrorKind::kUnavailable
+          ? std::min(retry_after.value_or(kBusyRenewalRetry), options_.certificate_retry)
+          : options_.certificate_retry;
+  certificate_retry_at_ = now + wait;
   status_.certificate_renewal_error = renewed.error().message();
   LogWarning(kComponent, "renewing the HQ client certificate: ", renewed.error().message(),
-             " (trying again in ", FormatAge(options_.certificate_retry.count()), ")");
+             " (trying again in ", FormatAge(wait.count()), ")");
 }
 
 awaitable<void> SyncClient::Run() {

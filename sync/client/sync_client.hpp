@@ -98,7 +98,8 @@ struct SyncClientOptions {
   // without [https]. Called on the executor.
   std::function<std::optional<std::int64_t>()> https_not_after_ms;
   // Optional: renewed through HQ, after a round that reached HQ, once due; after a failed
-  // renewal, tried again `certificate_retry` later (or at RenewCertificateNow()).
+  // renewal, tried again `certificate_retry` later (or at RenewCertificateNow()); when HQ was
+  // busy (429, 503), after its Retry-After (a minute without one), at most `certificate_retry`.
   ClientCertificateHolder* client_certificate = nullptr;
   std::chrono::milliseconds certificate_retry{60 * 60 * 1000};
 };
@@ -248,7 +249,9 @@ class SyncClient {
   // After a round that reached HQ: renews the client certificate when due (or `forced`), and
   // records the outcome in the status; a failure does not fail the round.
   boost::asio::awaitable<void> RenewCertificateIfDue(bool forced);
-  boost::asio::awaitable<Result<void>> RenewCertificate();
+  // Sets `retry_after` to HQ's Retry-After when HQ was busy (429, 503: a kUnavailable error).
+  boost::asio::awaitable<Result<void>> RenewCertificate(
+      std::optional<std::chrono::milliseconds>* retry_after);
   // transport_.Send, timed into options_.batch_upload_seconds when HQ answered 200.
   boost::asio::awaitable<Result<SyncResponse>> SendTimed(
       const std::string& method, const std::string& target,

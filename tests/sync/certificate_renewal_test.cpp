@@ -141,6 +141,33 @@ TEST_F(SyncClientRenewalTest, ARefusedRenewalIsTriedAgainAnHourLaterNotEveryRoun
   EXPECT_TRUE(status.certificate_renewed);
 }
 
+TEST_F(SyncClientRenewalTest, ABusyHqIsAskedAgainAfterItsRetryAfterNotAnHourLater) {
+  hq_.renewal_refusal = 503;
+  hq_.renewal_retry_after = "30";
+  certificate_.SetDue(clock_.WallNow() - 1h);
+  Start();
+  EXPECT_EQ(hq_.renewal_csrs().size(), 1u);
+  EXPECT_NE(client_->Status().certificate_renewal_error.find("HQ is busy (503)"), std::string::npos)
+      << client_->Status().certificate_renewal_error;
+
+  Round();
+  EXPECT_EQ(hq_.renewal_csrs().size(), 1u) << "retried before HQ's Retry-After";
+  clock_.Advance(31s);
+  hq_.renewal_retry_after.reset();  // busy again, without a Retry-After: a minute
+  Round();
+  EXPECT_EQ(hq_.renewal_csrs().size(), 2u) << "HQ said 30 s";
+
+  clock_.Advance(59s);
+  Round();
+  EXPECT_EQ(hq_.renewal_csrs().size(), 2u);
+  clock_.Advance(2s);
+  hq_.renewal_refusal.reset();
+  Round();
+  EXPECT_EQ(hq_.renewal_csrs().size(), 3u);
+  EXPECT_EQ(certificate_.installed(), std::vector<std::string>{"certificate 3"});
+  EXPECT_EQ(client_->Status().certificate_renewal_error, "");
+}
+
 TEST_F(SyncClientRenewalTest, RenewCertificateNowRenewsBeforeItIsDueAndReportsWhatFailed) {
   Start();
   EXPECT_TRUE(hq_.renewal_csrs().empty());

@@ -209,7 +209,10 @@ class FakeHq : public SyncTransport {
     if (!csr) return SyncResponse{400, {}, csr.error().message()};
     renewal_csrs_.push_back(*csr);
     if (renewal_refusal) {
-      return SyncResponse{*renewal_refusal, {}, R"({"error":"refused by the test"})"};
+      std::vector<std::pair<std::string, std::string>> headers;
+      if (renewal_retry_after) headers.emplace_back("retry-after", *renewal_retry_after);
+      return SyncResponse{*renewal_refusal, std::move(headers),
+                          R"({"error":"refused by the test"})"};
     }
     return SyncResponse{
         200, {}, EncodeRenewalAnswer("certificate " + std::to_string(renewal_csrs_.size()))};
@@ -280,7 +283,8 @@ class FakeHq : public SyncTransport {
   // When set: the bundle for each config pull's target, always 200 (a redeemed list in pages).
   std::function<ConfigBundle(const std::string&)> redeemed_pages;
   std::optional<unsigned> renewal_refusal;  // when set: the status renewals are answered with
-  std::optional<std::string> date_header;   // when set: the Date of config answers
+  std::optional<std::string> renewal_retry_after;  // when set: the Retry-After of those answers
+  std::optional<std::string> date_header;          // when set: the Date of config answers
   ConfigBundle bundle_ = [] {
     ConfigBundle bundle;
     bundle.hq_public_key = std::string(32, 'k');

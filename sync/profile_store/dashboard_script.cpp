@@ -62,9 +62,7 @@ std::string_view DashboardScript() {
     return response;
   }
 
-  const getApi = (target) => callApi(target);
-
-  const getJson = async (target) => (await getApi(target)).json();
+  const getJson = async (target) => (await callApi(target)).json();
 
   // ---- Filters ----
 
@@ -416,7 +414,7 @@ std::string_view DashboardScript() {
   async function downloadCsv(event) {
     event.preventDefault();
     try {
-      const response = await getApi($('csv-link').getAttribute('href'));
+      const response = await callApi($('csv-link').getAttribute('href'));
       const url = URL.createObjectURL(await response.blob());
       const anchor = html('a', undefined, { href: url, download: 'attribution.csv' });
       document.body.append(anchor);

@@ -2,8 +2,8 @@
 
 // HQ's answer to a request whose bearer token does not grant the endpoint's scope
 // (HqApiTokens::Authorize), as RFC 6750 section 3 has it, for hq_routes.cpp and hq_metrics.cpp:
-//   429  from an address that sent too many tokens HQ does not know (unknown_credential_limit.hpp;
-//        Retry-After), checked before the token
+//   429  a token from an address that sent too many tokens HQ does not know
+//        (unknown_credential_limit.hpp; Retry-After), before the token is checked
 //   401  no token (WWW-Authenticate: Bearer realm=...), a token HQ does not know, or an expired
 //        one (error="invalid_token")
 //   403  a token without the scope (error="insufficient_scope", scope="<scope>")

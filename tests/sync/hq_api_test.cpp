@@ -1,7 +1,7 @@
 // HQ's API through a real profile-store process: bearer tokens (401 without one or with a wrong
-// one), 400 naming a bad parameter, the report as CSV and JSON, and `profile-store attribution`
-// printing it as a table. The store holds attribution_dataset.hpp, ingested before the start, on
-// each backend in turn.
+// one, 429 after too many unknown ones), the dashboard's session cookie, 400 naming a bad
+// parameter, the report as CSV and JSON, and `profile-store attribution` printing it as a table.
+// The store holds attribution_dataset.hpp, ingested before the start, on each backend in turn.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -1,7 +1,5 @@
 #include "common/rate_limiter.hpp"
 
-#include <algorithm>
-
 namespace kiosk_edge {
 
 bool RateLimiter::Allow(std::string_view key) {
@@ -24,7 +22,7 @@ std::optional<std::chrono::seconds> RateLimiter::Exhausted(std::string_view key)
   if (found == windows_.end() || found->second.count < limit_) return std::nullopt;
   const auto left = found->second.start + window_ - now;
   if (left <= std::chrono::steady_clock::duration::zero()) return std::nullopt;
-  return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(left));
+  return std::chrono::ceil<std::chrono::seconds>(left);  // at least 1 s: `left` is positive
 }
 
 void RateLimiter::MakeRoom(std::chrono::steady_clock::time_point now) {

@@ -1,8 +1,8 @@
 #pragma once
 
 // The audit of HQ's admin actions: who issued an enrollment token, revoked a kiosk or a
-// voucher, rotated the channel key, withdrew a shopper's consent or erased a shopper, and when
-// (docs/operations.md, "Status and metrics"). profile-store's commands and HQ API
+// voucher, rotated or withdrew a channel key, withdrew a shopper's consent or erased a shopper,
+// and when (docs/operations.md, "Status and metrics"). profile-store's commands and HQ API
 // endpoints record each action before it runs (no audit, no action), so one that then failed is
 // in it too: the command's exit status and the log say whether it ran. Exports of audiences
 // have an audit of their own (AudienceExportRecord). It is the store's, so whoever can write the
@@ -22,6 +22,7 @@ inline constexpr std::string_view kRevokeKiosk = "revoke-kiosk";      // target:
 inline constexpr std::string_view kRevokeVoucher = "revoke-voucher";  // target: KIOSK/VOUCHER
 // target: the signing key it retires ("-" before the first key was made)
 inline constexpr std::string_view kRotateChannelKey = "rotate-channel-key";
+inline constexpr std::string_view kWithdrawChannelKey = "withdraw-channel-key";  // target: key id
 inline constexpr std::string_view kWithdrawConsent = "withdraw-consent";  // target: profile key
 inline constexpr std::string_view kEraseSubject = "erase-subject";        // target: profile key
 }  // namespace admin_action

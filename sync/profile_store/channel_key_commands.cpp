@@ -62,6 +62,18 @@ int RotateChannelKeyCommand(const ProfileStoreConfig& config, std::ostream& out,
   return kOk;
 }
 
+int WithdrawChannelKeyCommand(const ProfileStoreConfig& config, char key_id, std::ostream& out,
+                              std::ostream& err) {
+  auto keys = WithdrawChannelKey(config.state_dir, key_id, NowUnixSeconds());
+  if (!keys) {
+    err << "profile-store: " << keys.error().message() << "\n";
+    return kFailed;
+  }
+  out << "channel key " << key_id
+      << " withdrawn: kiosks refuse its codes (\"unknown key\") from their next config pull\n";
+  return kOk;
+}
+
 int ChannelCodeCommand(const ProfileStoreConfig& config, const std::vector<std::string>& words,
                        const std::optional<std::string>& base_url, std::ostream& out,
                        std::ostream& err) {

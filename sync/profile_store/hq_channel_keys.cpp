@@ -152,6 +152,28 @@ Result<HqChannelKeys> RotateChannelKey(const std::filesystem::path& state_dir, s
   return keys;
 }
 
+Result<HqChannelKeys> WithdrawChannelKey(const std::filesystem::path& state_dir, char id,
+                                         std::int64_t now_s) {
+  auto keys = LoadChannelKeys(state_dir);
+  if (!keys) return keys.error();
+  if (id == keys->signing_key_id) {
+    return Error(
+        ErrorKind::kConflict,
+        StrCat("channel key ", id,
+               " signs new channel codes; run rotate-channel-key first, then withdraw it"));
+  }
+  const auto withdrawn = std::find_if(
+      keys->keys.begin(), keys->keys.end(),
+      [id, now_s](const HqChannelKey& key) { return key.id == id && !OverlapEnded(key, now_s); });
+  if (withdrawn == keys->keys.end()) {
+    return Error(ErrorKind::kNotFound,
+                 StrCat("no channel key ", id, " whose codes kiosks still accept"));
+  }
+  keys->keys.erase(withdrawn);
+  if (auto written = Write(state_dir, *keys); !written) return written.error();
+  return keys;
+}
+
 std::vector<BundleTokenKey> KeysForBundle(const HqChannelKeys& keys, std::int64_t now_s) {
   std::vector<BundleTokenKey> out;
   for (const HqChannelKey& key : keys.keys) {

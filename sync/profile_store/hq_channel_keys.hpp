@@ -14,9 +14,11 @@
 // retires the one that signed before: codes printed under a retired key stay valid for
 // kHqChannelKeyOverlap after its retirement (the kiosks' own overlap, agent/hq_config_keeper.hpp),
 // so posters can be replaced meanwhile; after that the key leaves the bundle, and the file at the
-// next rotation. A running profile-store reads the file for every bundle it makes, so a rotation
-// reaches kiosks at their next config pull. With several instances, every instance must see the
-// same file (the state folder is shared, like the CA).
+// next rotation. Withdrawal (`profile-store withdraw-channel-key`) ends a retired key's overlap at
+// once, for a key a stolen kiosk holds: the key leaves the file and the bundle, and kiosks refuse
+// its codes from their next pull. A running profile-store reads the file for every bundle it
+// makes, so a rotation or a withdrawal reaches kiosks at their next config pull. With several
+// instances, every instance must see the same file (the state folder is shared, like the CA).
 //
 // Key ids are B..Z then 2..7: 'A' is the id every kiosk gives its own key before enrollment
 // (agent/kiosk_secrets.hpp), which it keeps for the codes it printed alone.
@@ -61,6 +63,12 @@ Result<HqChannelKeys> LoadOrCreateChannelKeys(const std::filesystem::path& state
 // still in use (31 rotations within one overlap). Concurrent rotations are not serialised: run
 // one at a time.
 Result<HqChannelKeys> RotateChannelKey(const std::filesystem::path& state_dir, std::int64_t now_s);
+
+// Forgets the retired key `id` before its overlap ends and writes the file atomically; the key set
+// left. kNotFound when no key in the file has that id or its overlap has ended (it has left the
+// bundle already); kConflict for the signing key (rotate first, then withdraw it).
+Result<HqChannelKeys> WithdrawChannelKey(const std::filesystem::path& state_dir, char id,
+                                         std::int64_t now_s);
 
 // The keys kiosks get at `now_s`: every key whose overlap has not ended, oldest first.
 std::vector<BundleTokenKey> KeysForBundle(const HqChannelKeys& keys, std::int64_t now_s);

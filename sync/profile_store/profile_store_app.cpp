@@ -68,12 +68,14 @@ stops the server after the requests in flight; SIGHUP reloads the HQ API tokens
                                 letters, voucher conflicts, certificate ends, and what needs
                                 attention ([kiosk_health]); tab-separated
   audit-actions [--limit N]     the audit of admin actions, newest first (N 1..1000, default
-                                100): who ran enroll-token, revoke-kiosk, revoke-voucher or
-                                rotate-channel-key, and which HQ API token withdrew consent or
-                                erased a shopper, when; tab-separated
+                                100): who ran enroll-token, revoke-kiosk, revoke-voucher,
+                                rotate-channel-key or withdraw-channel-key, and which HQ API
+                                token withdrew consent or erased a shopper, when; tab-separated
   rotate-channel-key            a new key signs channel codes from now on; the one before is
                                 retired but its codes stay valid for 90 days (kiosks learn of
                                 it at their next config pull)
+  withdraw-channel-key ID       ends retired key ID's 90 days now (a stolen kiosk holds it):
+                                kiosks refuse its codes from their next config pull
   channel-code ID [--base-url URL]
                                 prints the code path (/C/...) of channel ID of the [channels]
                                 config, signed with HQ's key, for printing posters; with
@@ -434,6 +436,21 @@ int RotateChannelKey(const ProfileStoreConfig& config) {
   return RotateChannelKeyCommand(config, std::cout, std::cerr);
 }
 
+// withdraw-channel-key ID, audited with the key it withdraws.
+int WithdrawChannelKey(const ProfileStoreConfig& config, const CommandLine& line) {
+  if (line.words.size() != 1 || line.words[0].size() != 1) {
+    std::cerr << "profile-store: withdraw-channel-key needs one key id, as rotate-channel-key "
+                 "printed it (such as B)\n";
+    return kUsage;
+  }
+  auto opened = OpenForCommand(config);
+  if (!opened) return kFailed;
+  if (!AuditCommand(*opened->store, admin_action::kWithdrawChannelKey, line.words[0])) {
+    return kFailed;
+  }
+  return WithdrawChannelKeyCommand(config, line.words[0][0], std::cout, std::cerr);
+}
+
 int ListAdminActions(const ProfileStoreConfig& config, const CommandLine& line) {
   int limit = 100;
   if (!IntOption(line, "limit", 1, 1000, limit)) return kUsage;
@@ -496,6 +513,7 @@ int RunProfileStore(std::span<const std::string_view> args) {
   if (line->command == "kiosks") return ListKiosks(*config);
   if (line->command == "audit-actions") return ListAdminActions(*config, *line);
   if (line->command == "rotate-channel-key") return RotateChannelKey(*config);
+  if (line->command == "withdraw-channel-key") return WithdrawChannelKey(*config, *line);
   if (line->command == "channel-code") {
     const auto base_url = line->options.find("base-url");
     return ChannelCodeCommand(

@@ -153,7 +153,10 @@ TEST_P(AdminAuditHqTest, CommandsAndSubjectCallsAreRecordedBeforeTheyAct) {
   EXPECT_EQ(Command({"enroll-token", "--kiosk", "kiosk-7", "--valid-hours", "2"}), 0);
   EXPECT_EQ(Command({"revoke-voucher", "kiosk-7/00112233445566ff"}), 0);
   EXPECT_EQ(Command({"rotate-channel-key"}), 0);
+  EXPECT_EQ(Command({"withdraw-channel-key", "B"}), 0);
   // Refused before anything is done: not recorded.
+  EXPECT_EQ(Command({"withdraw-channel-key"}), 2);
+  EXPECT_EQ(Command({"withdraw-channel-key", "BC"}), 2);
   EXPECT_EQ(Command({"enroll-token", "--kiosk", "bad id"}), 2);
   EXPECT_EQ(Command({"revoke-kiosk", "-x"}), 2);
   // Fails after it was recorded: no such kiosk is registered.
@@ -178,6 +181,7 @@ TEST_P(AdminAuditHqTest, CommandsAndSubjectCallsAreRecordedBeforeTheyAct) {
       {"token:dpo", "erase-subject", erased_profile, "-"},
       {"token:dpo", "withdraw-consent", withdrawn_profile, "-"},
       {me, "revoke-kiosk", "kiosk-9", "-"},
+      {me, "withdraw-channel-key", "B", "-"},
       {me, "rotate-channel-key", "B", "-"},
       {me, "revoke-voucher", "kiosk-7/00112233445566ff", "-"},
       {me, "enroll-token", "kiosk-7", "valid 2 h"}};

@@ -1,5 +1,5 @@
-// HQ's channel-code keys: made once, rotated with an overlap, carried in the bundle while their
-// codes are still valid, and issuing codes a kiosk's codec accepts.
+// HQ's channel-code keys: made once, rotated with an overlap, withdrawn before it ends, carried in
+// the bundle while their codes are still valid, and issuing codes a kiosk's codec accepts.
 
 #include "sync/profile_store/hq_channel_keys.hpp"
 
@@ -78,6 +78,45 @@ TEST(HqChannelKeysTest, RotationSignsWithANewKeyAndOldCodesStayValidForTheOverla
   EXPECT_EQ(next->signing_key_id, 'D');
   ASSERT_EQ(next->keys.size(), 2u);
   EXPECT_EQ(next->keys[0].id, 'C');
+}
+
+TEST(HqChannelKeysTest, AWithdrawnKeyLeavesTheBundleAtOnceAndOnlyARetiredOneCanBe) {
+  testing::TempDir dir;
+  EXPECT_EQ(WithdrawChannelKey(dir.path(), 'B', kKeysMadeAt).error().kind(), ErrorKind::kNotFound)
+      << "no key file yet";
+  auto first = LoadOrCreateChannelKeys(dir.path(), kKeysMadeAt);
+  ASSERT_TRUE(first);
+  const std::string old_code = IssueChannelCode(*first, "LOBBY-1").value();
+  auto signing = WithdrawChannelKey(dir.path(), 'B', kKeysMadeAt + 10);
+  ASSERT_FALSE(signing);
+  EXPECT_EQ(signing.error().kind(), ErrorKind::kConflict);
+  EXPECT_NE(signing.error().message().find("rotate-channel-key"), std::string::npos);
+
+  auto rotated = RotateChannelKey(dir.path(), kKeysMadeAt + 100);
+  ASSERT_TRUE(rotated);
+  const std::string new_code = IssueChannelCode(*rotated, "LOBBY-1").value();
+  const std::int64_t now = kKeysMadeAt + 200;
+  auto withdrawn = WithdrawChannelKey(dir.path(), 'B', now);
+  ASSERT_TRUE(withdrawn) << withdrawn.error().message();
+  const HqChannelKeys returned = *withdrawn;
+  const HqChannelKeys on_file = LoadChannelKeys(dir.path()).value();
+  for (const HqChannelKeys* keys : {&returned, &on_file}) {
+    EXPECT_EQ(keys->signing_key_id, 'C');
+    ASSERT_EQ(KeysForBundle(*keys, now).size(), 1u);
+    EXPECT_EQ(KeysForBundle(*keys, now)[0].id, 'C');
+    const ChannelTokenCodec kiosk = KioskCodec(*keys, now);
+    ASSERT_FALSE(kiosk.Verify(old_code, At(now)));
+    EXPECT_EQ(kiosk.Verify(old_code, At(now)).error().message(), "unknown key");
+    EXPECT_EQ(kiosk.Verify(new_code, At(now)).value(), "LOBBY-1");
+  }
+
+  EXPECT_EQ(WithdrawChannelKey(dir.path(), 'B', now).error().kind(), ErrorKind::kNotFound)
+      << "withdrawn already";
+  EXPECT_EQ(WithdrawChannelKey(dir.path(), 'Z', now).error().kind(), ErrorKind::kNotFound);
+  ASSERT_TRUE(RotateChannelKey(dir.path(), now));  // C retired, D signs
+  EXPECT_EQ(WithdrawChannelKey(dir.path(), 'C', now + kOverlap).error().kind(),
+            ErrorKind::kNotFound)
+      << "its overlap has ended: it has left the bundle already";
 }
 
 TEST(HqChannelKeysTest, KeyIdsCycleAndRunOutOnlyWithinOneOverlap) {

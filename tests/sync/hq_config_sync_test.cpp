@@ -2,10 +2,12 @@
 // through the config bundle. HQ's config defines a channel and HQ rotates its key; once the kiosk
 // has pulled the bundle, the codes HQ prints for that channel (under the new key and, during the
 // overlap, the old one) are valid scans of it on the kiosk, the kiosk's own pre-enrollment codes
-// still verify, and a forged code is recorded as invalid. HQ runs on each storage backend.
+// still verify, and a forged code is recorded as invalid. When HQ then withdraws the old key, the
+// kiosk refuses its codes from its next pull. HQ runs on each storage backend.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/json/object.hpp>
 
 #include "common/strings.hpp"
 #include "support/eventually.hpp"
@@ -66,7 +68,17 @@ int Get(std::uint16_t port, const std::string& path) {
 
 class HqConfigSyncTest : public ::testing::TestWithParam<Backend> {};
 
-TEST_P(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKiosk) {
+// GET `path` on the agent, then what the scan it recorded says: "valid", or why not.
+std::string ScanVerdict(const RunningAgent& agent, const std::string& path) {
+  EXPECT_EQ(Get(agent.port(), path), 200) << path;
+  const auto scans = testing::ReadEvents(agent.state_dir(), "scan");
+  if (scans.empty()) return "no scan";
+  const boost::json::object& payload = scans.back().payload;
+  if (payload.at("valid").as_bool()) return "valid";
+  return std::string(payload.at("reason").as_string());
+}
+
+TEST_P(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKioskAndAWithdrawnKeyLeavesIt) {
   TempDir dir;
   const testing::HqDatabase storage(GetParam(), dir.path() / "hq");
   ASSERT_TRUE(storage.ok()) << storage.error();
@@ -143,6 +155,17 @@ TEST_P(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKiosk) {
                    [](const testing::StoredEvent& event) { return event.channel_id == kChannel; });
   ASSERT_NE(hq_channel, defined.end());
   EXPECT_EQ(hq_channel->payload.at("origin").as_string(), "hq");
+
+  // HQ withdraws the retired key B before its overlap ends (a stolen kiosk held it).
+  ASSERT_EQ(RunCommand(hq.Command({PROFILE_STORE_BINARY, "withdraw-channel-key", "B", "--state-dir",
+                                   hq.state_dir().string()}),
+                       &out, &err),
+            0)
+      << err;
+  EXPECT_TRUE(Eventually([&] { return ScanVerdict(agent, before_rotation) == "unknown key"; }))
+      << "the kiosk still accepts codes under the withdrawn key";
+  EXPECT_EQ(ScanVerdict(agent, after_rotation), "valid");
+  EXPECT_EQ(ScanVerdict(agent, own_code), "valid");
   std::string agent_log;
   EXPECT_EQ(agent.Stop(&agent_log), 0) << agent_log;
   EXPECT_EQ(hq.Stop(), 0);

@@ -255,27 +255,21 @@ awaitable<HttpResponse> WithdrawConsent(const HqServices& services, const HttpRe
     co_return BadParameter(Error(ErrorKind::kInvalidArgument, kNotE164));
   }
   const std::string profile_key = services.store->identity().ProfileKey(*phone);
+  SecureWipe(*phone);
   Result<void> audited =
       co_await AuditApiAction(services, token_name, admin_action::kWithdrawConsent, profile_key);
-  if (!audited) {
-    SecureWipe(*phone);
-    co_return ReportFailed(audited.error().WithContext("audit of admin actions"));
-  }
-  const auto withdraw = [&services, &phone] { return services.store->WithdrawConsent(*phone); };
+  if (!audited) co_return ReportFailed(audited.error().WithContext("audit of admin actions"));
+  const auto withdraw = [&services, &profile_key] {
+    return services.store->WithdrawConsent(profile_key);
+  };
   Result<StoreBackend::ConsentWithdrawn> withdrawn =
       co_await RunBlocking(*services.blocking_pool, withdraw);
-  SecureWipe(*phone);
-  if (!withdrawn) {
-    if (withdrawn.error().kind() == ErrorKind::kInvalidArgument) {
-      co_return BadParameter(withdrawn.error());
-    }
-    co_return ReportFailed(withdrawn.error());
-  }
+  if (!withdrawn) co_return ReportFailed(withdrawn.error());
   LogInfo(kComponent, "marketing consent withdrawn by token ", token_name,
           withdrawn->profile_known ? " for a known profile" : " for a profile not seen yet");
   co_return NotCached(HttpResponse::Json(
       200, boost::json::serialize(boost::json::object{
-               {"profile", withdrawn->profile_key},
+               {"profile", profile_key},
                {"profile_known", withdrawn->profile_known},
                {"withdrawn_at", FormatReportTime(withdrawn->withdrawn_at_ms, 0)}})));
 }

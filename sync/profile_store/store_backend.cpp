@@ -48,16 +48,11 @@ Result<BatchAnswer> StoreBackend::Ingest(const EventBatch& batch,
   return answer;
 }
 
-Result<StoreBackend::ConsentWithdrawn> StoreBackend::WithdrawConsent(std::string_view e164) {
-  if (!IsE164(e164)) {
-    return Error(ErrorKind::kInvalidArgument,
-                 "phone: must be an E.164 number (+, then 7-15 digits, the first not 0)");
-  }
-  ConsentWithdrawn withdrawn{identity_.ProfileKey(e164), false, NowMs()};
-  auto known = StoreConsentWithdrawal(withdrawn.profile_key, withdrawn.withdrawn_at_ms);
+Result<StoreBackend::ConsentWithdrawn> StoreBackend::WithdrawConsent(std::string_view profile_key) {
+  const std::int64_t now_ms = NowMs();
+  auto known = StoreConsentWithdrawal(std::string(profile_key), now_ms);
   if (!known) return known.error().WithContext("withdraw consent");
-  withdrawn.profile_known = *known;
-  return withdrawn;
+  return ConsentWithdrawn{*known, now_ms};
 }
 
 Result<std::string> StoreBackend::CreateEnrollmentToken(std::string_view kiosk_id,

@@ -193,17 +193,16 @@ class StoreBackend {
   virtual Result<void> RecordAdminAction(const AdminActionRecord& record) = 0;
   // The latest `limit` admin actions, newest first.
   virtual Result<std::vector<AdminActionRecord>> AdminActions(int limit) = 0;
-  // HQ's withdrawal of marketing consent for the shopper with phone `e164`, as of now: the
-  // profile (by its profile key) leaves every audience at once, until a signup that occurs later
-  // gives consent again; a withdrawal for a phone HQ does not know yet applies to its earlier
-  // signups arriving later. Answers the profile key and whether HQ has that profile.
-  // kInvalidArgument "phone: ..." when `e164` is not an E.164 number.
+  // HQ's withdrawal of marketing consent for the shopper with profile key `profile_key` (of
+  // their phone, HqIdentity::ProfileKey; the caller checks), as of now: the profile leaves every
+  // audience at once, until a signup that occurs later gives consent again; a withdrawal for a
+  // shopper HQ does not know yet applies to their earlier signups arriving later. Answers
+  // whether HQ has that profile.
   struct ConsentWithdrawn {
-    std::string profile_key;
     bool profile_known = false;
     std::int64_t withdrawn_at_ms = 0;
   };
-  Result<ConsentWithdrawn> WithdrawConsent(std::string_view e164);
+  Result<ConsentWithdrawn> WithdrawConsent(std::string_view profile_key);
   // HQ's identity, which opens the sealed contact of consenting shoppers for an export.
   const HqIdentity& identity() const { return identity_; }
 

@@ -16,7 +16,7 @@
 //                 key stays as a verifying-only key, so codes it printed before enrollment keep
 //                 working (unless HQ sends a key with the same id, which then wins).
 //   hq_public_key new personal data is sealed for it.
-//   trust list    trusted kiosks, revoked kiosks and vouchers, fleet vouchers redeemed elsewhere.
+//   trust list    trusted kiosks, revoked kiosks and vouchers, vouchers HQ knows were redeemed.
 //                 A bundle may carry only the vouchers redeemed since the list the kiosk holds
 //                 (RedeemedVouchers::since); one since another position is refused.
 //                 hq-redeemed.db merges what HQ sent (RedeemedListStore::Save), and the trust

@@ -1,6 +1,6 @@
 #pragma once
 
-// The fleet vouchers redeemed elsewhere that a kiosk holds (HqConfigKeeper), with where HQ's
+// The vouchers HQ knows were redeemed that a kiosk holds (HqConfigKeeper), with where HQ's
 // ledger list ends, kept in their own SQLite file (state_dir/hq-redeemed.db): a bundle's news
 // then costs the kiosk a few rows, not a rewrite of the whole list, and the list is not bound by
 // the limits of one bundle (kMaxBundleListItems, kMaxConfigBundleBytes).

@@ -53,6 +53,19 @@ Result<std::optional<PriorRedemption>> FindPrior(Journal& journal, const std::st
   return std::optional<PriorRedemption>(std::move(prior));
 }
 
+// Sets `outcome.prior` from this kiosk's journal, when it redeemed the voucher itself.
+awaitable<void> FindPriorHere(const RedemptionDesk& desk, RedemptionOutcome& outcome) {
+  const auto lookup = [journal = desk.journal, claim = RedeemClaim(*outcome.voucher)] {
+    return FindPrior(*journal, claim);
+  };
+  auto prior = co_await RunBlocking(*desk.blocking_pool, lookup);
+  if (prior && *prior) {
+    outcome.prior = std::move(**prior);
+  } else if (!prior) {
+    LogWarning("counter", "cannot read the earlier redemption: ", prior.error().message());
+  }
+}
+
 // Records a refusal. A refusal that cannot be recorded is still a refusal: log and go on.
 awaitable<void> RecordRefusal(const RedemptionDesk& desk, const RedemptionAttempt& attempt,
                               const RedemptionOutcome& outcome) {
@@ -91,6 +104,8 @@ awaitable<Result<RedemptionOutcome>> Redeem(const RedemptionDesk& desk,
   RedemptionOutcome outcome{check.refusal, std::move(check.voucher), std::nullopt,
                             std::move(check.detail)};
   if (outcome.refusal) {
+    // On HQ's list of redeemed vouchers, which holds this kiosk's own redemptions too.
+    if (outcome.refusal == VoucherRefusal::kAlreadyRedeemed) co_await FindPriorHere(desk, outcome);
     co_await RecordRefusal(desk, attempt, outcome);
     co_return outcome;
   }
@@ -106,15 +121,7 @@ awaitable<Result<RedemptionOutcome>> Redeem(const RedemptionDesk& desk,
   if (seq.error().kind() != ErrorKind::kConflict) co_return seq.error();
 
   outcome.refusal = VoucherRefusal::kAlreadyRedeemed;
-  const auto lookup = [journal = desk.journal, claim = RedeemClaim(voucher)] {
-    return FindPrior(*journal, claim);
-  };
-  auto prior = co_await RunBlocking(*desk.blocking_pool, lookup);
-  if (prior && *prior) {
-    outcome.prior = std::move(**prior);
-  } else if (!prior) {
-    LogWarning("counter", "cannot read the earlier redemption: ", prior.error().message());
-  }
+  co_await FindPriorHere(desk, outcome);
   co_await RecordRefusal(desk, attempt, outcome);
   co_return outcome;
 }

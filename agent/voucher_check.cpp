@@ -58,7 +58,7 @@ VoucherCheck CheckVoucher(std::string_view token, const TrustList& trust,
     check.detail = StrCat("issued for store ", voucher.store_id);
   } else if (trust.redeemed_elsewhere.contains(StrCat(voucher.kiosk_id, "/", voucher.id))) {
     check.refusal = VoucherRefusal::kAlreadyRedeemed;
-    check.detail = "redeemed in another store (HQ's record)";
+    check.detail = "on HQ's list of redeemed vouchers";
   }
   return check;
 }

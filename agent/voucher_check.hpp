@@ -22,7 +22,7 @@ struct TrustList {
   std::map<std::string, std::string, std::less<>> kiosk_keys;  // kiosk id -> Ed25519 public key
   std::set<std::string, std::less<>> revoked_kiosks;    // their vouchers are refused (stolen kiosk)
   std::set<std::string, std::less<>> revoked_vouchers;  // "<kiosk id>/<voucher id>"
-  // Fleet-scope vouchers HQ knows were redeemed (in any store), same form: refused here as
+  // Vouchers HQ knows were redeemed (at any kiosk, of either scope), same form: refused here as
   // already redeemed. What slips through while offline HQ reports as a conflict.
   std::set<std::string, std::less<>> redeemed_elsewhere;
 };
@@ -34,7 +34,7 @@ enum class VoucherRefusal {
   kRevoked,          // the signing kiosk or this voucher was revoked
   kExpired,          // now >= expires_at
   kWrongStore,       // store-scoped and issued by another store
-  kAlreadyRedeemed,  // HQ's redeemed set (fleet vouchers); otherwise the journal claim decides
+  kAlreadyRedeemed,  // HQ's redeemed set; otherwise the journal claim decides
 };
 // "not_a_voucher", "unknown_signer", "revoked", "expired", "wrong_store", "already_redeemed":
 // the reason as recorded in redemption_refused events.

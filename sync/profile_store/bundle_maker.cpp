@@ -52,7 +52,7 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
   }
   const std::int64_t expired_by_s = now_s - kExpiredVoucherGraceS;
   // Kiosks without the redeemed-delta feature read whole lists only.
-  auto redeemed = store.RedeemedFleetVouchers(
+  auto redeemed = store.RedeemedVouchersAfter(
       since, expired_by_s, redeemed_held ? redeemed_page_positions_ : kWholeLedger);
   if (!redeemed) return redeemed.error();
   if (since > 0) redeemed->vouchers.since = since;

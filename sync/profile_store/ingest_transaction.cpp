@@ -129,9 +129,8 @@ Result<void> WriteConsent(IngestTransaction& transaction,
 
 // The voucher ledger's rows of the batch's new events: issues, redemptions, conflicts, then the
 // ledger positions, in key order, of the vouchers that may need one: those first redeemed in this
-// batch (NumberRedeemed goes by the stored scope, which an issue may have set), and the fleet
-// vouchers issued (a redeemed one may lack a position: its redemption reported another scope or
-// expiry).
+// batch, and those issued (a redeemed one lacks a position when its issue corrected the expiry
+// its redemption reported).
 Result<void> WriteLedger(IngestTransaction& transaction, const EventBatch& batch,
                          const std::vector<const PreparedEvent*>& accepted, std::int64_t now_ms) {
   std::set<std::string_view> voucher_keys;
@@ -142,8 +141,7 @@ Result<void> WriteLedger(IngestTransaction& transaction, const EventBatch& batch
       return recorded.error();
     }
     for (const PreparedEvent* voucher : issued) {
-      const auto& facts = std::get<VoucherIssuedFacts>(voucher->facts);
-      if (facts.scope == "fleet") voucher_keys.insert(facts.voucher_key);
+      voucher_keys.insert(std::get<VoucherIssuedFacts>(voucher->facts).voucher_key);
     }
   }
   const std::vector<const PreparedEvent*> redemptions = WithFacts<RedemptionFacts>(accepted);

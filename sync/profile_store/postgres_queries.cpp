@@ -123,7 +123,7 @@ Result<StoreCounts> PostgresStore::Counts() {
   return counts;
 }
 
-Result<RedeemedPage> PostgresStore::RedeemedFleetVouchers(std::int64_t after,
+Result<RedeemedPage> PostgresStore::RedeemedVouchersAfter(std::int64_t after,
                                                           std::int64_t expired_by_unix_s,
                                                           std::int64_t max_positions) {
   auto session = Acquire();

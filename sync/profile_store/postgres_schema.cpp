@@ -136,7 +136,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {16, kIssuedCertificateEndSql},
                                                             {17, kRenewedCertificatePostgres},
                                                             {18, kClockOffsetSql},
-                                                            {19, kAdminAuditSchemaPostgres}};
+                                                            {19, kAdminAuditSchemaPostgres},
+                                                            {20, kRedeemedStoreVouchersSql}};
 
 Result<void> MigrateLocked(PgConnection& connection, const std::string& schema) {
   const std::string quoted = QuoteIdentifier(schema);

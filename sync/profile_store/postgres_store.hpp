@@ -48,7 +48,7 @@ class PostgresStore final : public StoreBackend {
   Result<std::vector<KioskStatus>> KioskStatuses() override;
   Result<StoreCounts> Counts() override;
   Result<void> CheckReachable() override;
-  Result<RedeemedPage> RedeemedFleetVouchers(std::int64_t after, std::int64_t expired_by_unix_s,
+  Result<RedeemedPage> RedeemedVouchersAfter(std::int64_t after, std::int64_t expired_by_unix_s,
                                              std::int64_t max_positions) override;
   Result<std::optional<std::string>> RedeemedVoucherAt(std::int64_t position) override;
   Result<std::vector<VoucherConflict>> Conflicts() override;

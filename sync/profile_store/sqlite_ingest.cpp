@@ -59,9 +59,9 @@ constexpr std::string_view kSql[] = {
     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kiosk_id, device_id, profile_key) DO UPDATE SET "
     "linked_at_ms = MIN(device_links.linked_at_ms, excluded.linked_at_ms)",
     // voucher_issued: fills a stub a redemption may have made, and corrects what the redeeming
-    // kiosk reported of it by what its signer says (scope, expiry, store, gift). A fleet issue
-    // that corrects the expiry drops the ledger position, for number_redeemed to give a new one;
-    // a store issue leaves one (kiosks hold it). The first issue wins.
+    // kiosk reported of it by what its signer says (scope, expiry, store, gift). An issue that
+    // corrects the expiry drops the ledger position, for number_redeemed to give a new one. The
+    // first issue wins.
     // signup_seq: the stream's latest earlier signup with the same campaign and channel.
     "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
     "expires_at, campaign, issued_incarnation, issued_seq, issued_at_ms, channel_id, "
@@ -69,7 +69,7 @@ constexpr std::string_view kSql[] = {
     "(SELECT s.seq FROM signups s WHERE s.kiosk_id = ?2 AND s.incarnation = ?9 AND s.seq < ?10 "
     "AND s.campaign = ?8 AND s.channel_id IS ?12 ORDER BY s.seq DESC LIMIT 1)) "
     "ON CONFLICT (voucher_key) DO UPDATE SET redeemed_pos = CASE WHEN vouchers.expires_at = "
-    "excluded.expires_at OR excluded.scope <> 'fleet' THEN vouchers.redeemed_pos END, "
+    "excluded.expires_at THEN vouchers.redeemed_pos END, "
     "scope = excluded.scope, expires_at = excluded.expires_at, "
     "voucher_store = excluded.voucher_store, gift = excluded.gift, campaign = excluded.campaign, "
     "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
@@ -122,11 +122,11 @@ constexpr std::string_view kSql[] = {
     // insert_withdrawal_event
     "INSERT INTO withdrawal_events (kiosk_id, incarnation, seq, profile_key) "
     "VALUES (?1, ?2, ?3, ?4)",
-    // number_redeemed: the next ledger position, if the voucher is a redeemed fleet voucher
-    // without one (one writer at a time: positions follow commit order)
+    // number_redeemed: the next ledger position, if the voucher is a redeemed voucher without one
+    // (one writer at a time: positions follow commit order)
     "UPDATE vouchers SET redeemed_pos = (SELECT COALESCE(MAX(redeemed_pos), 0) + 1 FROM vouchers "
-    "WHERE redeemed_pos IS NOT NULL) WHERE voucher_key = ?1 AND scope = 'fleet' "
-    "AND redemptions > 0 AND redeemed_pos IS NULL",
+    "WHERE redeemed_pos IS NOT NULL) WHERE voucher_key = ?1 AND redemptions > 0 "
+    "AND redeemed_pos IS NULL",
 };
 
 static_assert(std::size(kSql) == 24, "one SQL text per member of Statements, in order");

@@ -148,7 +148,7 @@ Result<StoreCounts> SqliteStore::Counts() {
   return counts;
 }
 
-Result<RedeemedPage> SqliteStore::RedeemedFleetVouchers(std::int64_t after,
+Result<RedeemedPage> SqliteStore::RedeemedVouchersAfter(std::int64_t after,
                                                         std::int64_t expired_by_unix_s,
                                                         std::int64_t max_positions) {
   std::lock_guard lock(mutex_);

@@ -103,7 +103,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {13, kIssuedCertificateEndSql},
                                      {14, kRenewedCertificateSqlite},
                                      {15, kClockOffsetSql},
-                                     {16, kAdminAuditSchemaSqlite}};
+                                     {16, kAdminAuditSchemaSqlite},
+                                     {17, kRedeemedStoreVouchersSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>

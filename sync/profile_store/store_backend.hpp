@@ -127,16 +127,16 @@ class StoreBackend {
   virtual Result<std::vector<KioskStatus>> KioskStatuses() = 0;
   virtual Result<StoreCounts> Counts() = 0;
   // The config bundle's `redeemed` (sync/protocol/config_bundle.hpp), `since` unset: the
-  // fleet-scope vouchers first redeemed at ledger positions after..after + max_positions (after 0:
-  // from the start) and expiring after `expired_by_unix_s` (expired ones are refused anyway),
-  // sorted by key, `through` the highest position stored in that range (0: none) and `more` when
-  // the ledger goes further; and the ledger's end; all read together. Ingest gives each fleet
+  // vouchers (of both scopes) first redeemed at ledger positions after..after + max_positions
+  // (after 0: from the start) and expiring after `expired_by_unix_s` (expired ones are refused
+  // anyway), sorted by key, `through` the highest position stored in that range (0: none) and
+  // `more` when the ledger goes further; and the ledger's end; all read together. Ingest gives each
   // voucher's first redemption the next position, visible in the order given, so a kiosk holding
   // the list through N misses nothing by asking for what came after N.
-  virtual Result<RedeemedPage> RedeemedFleetVouchers(std::int64_t after,
+  virtual Result<RedeemedPage> RedeemedVouchersAfter(std::int64_t after,
                                                      std::int64_t expired_by_unix_s,
                                                      std::int64_t max_positions) = 0;
-  // The fleet voucher at ledger position `position`, if any: a kiosk's RedeemedPosition is HQ's
+  // The voucher at ledger position `position`, if any: a kiosk's RedeemedPosition is HQ's
   // only while it names the voucher there.
   virtual Result<std::optional<std::string>> RedeemedVoucherAt(std::int64_t position) = 0;
   virtual Result<std::vector<VoucherConflict>> Conflicts() = 0;

@@ -25,7 +25,7 @@ struct EventId {
 // Seqs from_seq..to_seq (inclusive) of one kiosk incarnation that HQ has not received although
 // it holds later ones. Detected when a batch starts past the stored high-water mark + 1; shrinks
 // or disappears when the missing events arrive.
-// One page of the fleet's redeemed vouchers (StoreBackend::RedeemedFleetVouchers).
+// One page of the redeemed vouchers (StoreBackend::RedeemedVouchersAfter).
 struct RedeemedPage {
   RedeemedVouchers vouchers;    // `since` unset; `more` when the ledger goes past its `through`
   RedeemedPosition ledger_end;  // the ledger's highest position and the voucher there
@@ -33,7 +33,7 @@ struct RedeemedPage {
   friend bool operator==(const RedeemedPage&, const RedeemedPage&) = default;
 };
 
-// RedeemedFleetVouchers' `max_positions` for every position there is: one page.
+// RedeemedVouchersAfter's `max_positions` for every position there is: one page.
 inline constexpr std::int64_t kWholeLedger = std::numeric_limits<std::int64_t>::max();
 
 // The last position of a page of `max_positions` after `after` (>= 0), without overflow.

@@ -2,7 +2,7 @@
 
 // The versioned configuration HQ sends down to every kiosk (DESIGN.md section 6): channels, the
 // channel-code keys, HQ's public key for sealing personal data, the fleet's voucher trust list,
-// revocations, the fleet-scope vouchers already redeemed, and erasure requests. A kiosk applies a
+// revocations, the vouchers already redeemed, and erasure requests. A kiosk applies a
 // bundle whole or not at all, and keeps the last good one.
 //
 // On the wire it is one JSON object (byte strings in lower-case hex):
@@ -35,10 +35,11 @@
 // omitted when empty, and HQ sends it only to kiosks announcing the erasure feature (older kiosks
 // refuse unknown members); the version covers it either way.
 //
-// Fleet-scope redemptions (DESIGN.md section 6). HQ numbers each fleet voucher's first redemption
+// Redemptions (DESIGN.md section 6): of fleet-scope vouchers, and of store-scope ones, which
+// another kiosk of the same store must refuse too. HQ numbers each voucher's first redemption
 // with a ledger position, in commit order. "through" is the highest position the list covers, and
 // "through_key" the voucher at it (absent with through 0). A bundle without "since" carries every
-// redeemed fleet voucher not yet expired. A bundle with "since" carries only the vouchers first
+// redeemed voucher not yet expired. A bundle with "since" carries only the vouchers first
 // redeemed after that position, and the kiosk adds them to the list it holds through "since". The
 // kiosk asks for that form by sending `?redeemed_through=N&redeemed_through_key=K` (its through and
 // through_key) with the kSyncFeatureRedeemedDelta feature; HQ sends the whole list instead when
@@ -116,7 +117,7 @@ inline constexpr std::string_view kRedeemedThroughKeyParameter = "redeemed_throu
 // list replaces it.
 inline constexpr std::int64_t kUnknownRedeemedExpiry = 100'000'000'000;  // year 5138, in Unix s
 
-// A fleet-scope voucher redeemed somewhere in the fleet.
+// A voucher redeemed somewhere in the fleet.
 struct RedeemedVoucher {
   std::string key;                // "<kiosk id>/<voucher id>"
   std::int64_t expires_at_s = 0;  // Unix s, the voucher's own expiry
@@ -158,7 +159,7 @@ struct ConfigBundle {
   std::map<std::string, std::string> trusted_kiosks;  // kiosk id -> Ed25519 public key (32 bytes)
   std::vector<std::string> revoked_kiosks;            // kiosk ids
   std::vector<std::string> revoked_vouchers;          // "<kiosk id>/<voucher id>"
-  RedeemedVouchers redeemed;                          // fleet scope
+  RedeemedVouchers redeemed;                          // both scopes
   std::vector<std::string> erased_subjects;           // HQ subject ids (see above)
   std::vector<std::string> erased_events;             // "<kiosk id>/<incarnation>/<seq>"
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -312,8 +313,9 @@ TEST_P(AttributionTest, WindowOfOneDayCountsOnlyThatDay) {
 // Versions 6 and 7 derive vouchers' signups and scans' flags and scanner keys at ingest; on a
 // database that holds events already they are derived from the stored rows, to the same report.
 // The ledger positions of migration 12 (SQLite) / 15 (PostgreSQL): the fleet vouchers redeemed
-// before it are numbered in key order, and new ones follow.
-TEST_P(AttributionTest, UpgradingNumbersTheFleetVouchersRedeemedBefore) {
+// before it are numbered in key order; migration 17 / 20 numbers the store vouchers after them,
+// and new ones follow.
+TEST_P(AttributionTest, UpgradingNumbersTheVouchersRedeemedBefore) {
   using testing::Redemption;
   using testing::attribution::kExpiresS;
   const auto ingest = [this](const EventBatch& batch) {
@@ -328,18 +330,32 @@ TEST_P(AttributionTest, UpgradingNumbersTheFleetVouchersRedeemedBefore) {
   ASSERT_NO_FATAL_FAILURE(ingest(testing::MakeBatch(
       "kiosk-f", "inc-f", 3, {Redemption("kiosk-a", "00000000000000f1", "fleet", kExpiresS - 1)})));
   const RedeemedVouchers before =
-      store_->RedeemedFleetVouchers(0, 0, kWholeLedger).value().vouchers;
-  ASSERT_EQ(before.end(), (RedeemedPosition{2, "kiosk-a/00000000000000f1"}));
+      store_->RedeemedVouchersAfter(0, 0, kWholeLedger).value().vouchers;
+  // The dataset's store vouchers redeemed come first, then f2 and f3, then f1.
+  ASSERT_EQ(before.through_key, "kiosk-a/00000000000000f1");
+  ASSERT_GE(before.through, 3);
   ASSERT_NO_FATAL_FAILURE(ReopenFromVersion5());
-  const RedeemedVouchers after = store_->RedeemedFleetVouchers(0, 0, kWholeLedger).value().vouchers;
+  const RedeemedVouchers after = store_->RedeemedVouchersAfter(0, 0, kWholeLedger).value().vouchers;
   EXPECT_EQ(after.vouchers, before.vouchers);
-  EXPECT_EQ(after.end(), (RedeemedPosition{2, "kiosk-a/00000000000000f2"})) << "in key order";
+  EXPECT_EQ(after.through, before.through);
+  EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), "kiosk-a/00000000000000f1");
+  EXPECT_EQ(store_->RedeemedVoucherAt(2).value(), "kiosk-a/00000000000000f2")
+      << "the fleet vouchers first, in key order";
+  std::vector<std::string> store_vouchers;
+  for (std::int64_t position = 3; position <= after.through; ++position) {
+    store_vouchers.push_back(store_->RedeemedVoucherAt(position).value().value_or("-"));
+  }
+  EXPECT_TRUE(std::is_sorted(store_vouchers.begin(), store_vouchers.end()))
+      << "then the store vouchers, in key order";
+  EXPECT_NE(std::find(store_vouchers.begin(), store_vouchers.end(), "kiosk-a/00000000000000f3"),
+            store_vouchers.end());
   ASSERT_NO_FATAL_FAILURE(ingest(testing::MakeBatch(
-      "kiosk-f", "inc-f", 4, {Redemption("kiosk-a", "00000000000000f0", "fleet", kExpiresS)})));
-  EXPECT_EQ(
-      store_->RedeemedFleetVouchers(2, 0, kWholeLedger).value().vouchers,
-      (RedeemedVouchers{
-          3, "kiosk-a/00000000000000f0", std::nullopt, {{"kiosk-a/00000000000000f0", kExpiresS}}}));
+      "kiosk-f", "inc-f", 4, {Redemption("kiosk-a", "00000000000000f0", "store", kExpiresS)})));
+  EXPECT_EQ(store_->RedeemedVouchersAfter(after.through, 0, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{after.through + 1,
+                              "kiosk-a/00000000000000f0",
+                              std::nullopt,
+                              {{"kiosk-a/00000000000000f0", kExpiresS}}}));
 }
 
 TEST_P(AttributionTest, UpgradingADatabaseWithDataGivesTheSameReport) {

@@ -1,9 +1,9 @@
 // Issue 5 with real processes: a fleet-scope voucher redeemed at one kiosk is refused at another
-// once HQ's bundle reaches it, and the config pulls carry only the vouchers redeemed since the list
-// the kiosk holds (config_bundle.hpp): HQ answers `?redeemed_through=N` with what came after N,
-// a kiosk without the feature with the whole list in the first wire form, and a malformed
-// position with 400. A kiosk that enrolls gets a list longer than a page in pages. HQ runs on
-// each storage backend.
+// once HQ's bundle reaches it (a store-scope one at another kiosk of its store), and the config
+// pulls carry only the vouchers redeemed since the list the kiosk holds (config_bundle.hpp): HQ
+// answers `?redeemed_through=N` with what came after N, a kiosk without the feature with the whole
+// list in the first wire form, and a malformed position with 400. A kiosk that enrolls gets a list
+// longer than a page in pages. HQ runs on each storage backend.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -42,12 +42,13 @@ using testing::RunningAgent;
 using testing::RunningProfileStore;
 using testing::TempDir;
 
-// Fleet-scope vouchers; HQ's bundle pulled every second.
-std::string FleetVoucherAgentConfig(const std::string& kiosk_id) {
+// Vouchers of `scope` (every kiosk stands in the default store); HQ's bundle pulled every second.
+std::string FleetVoucherAgentConfig(const std::string& kiosk_id,
+                                    const std::string& scope = "fleet") {
   return StrCat("[kiosk]\nid = \"", kiosk_id,
                 "\"\n[sync]\nconfig_interval_ms = 1000\nbackoff_base_ms = 50\n"
-                "backoff_cap_ms = 200\n[vouchers]\nscope = \"fleet\"\n",
-                testing::kOpenSignupLimits);
+                "backoff_cap_ms = 200\n[vouchers]\nscope = \"",
+                scope, "\"\n", testing::kOpenSignupLimits);
 }
 
 // `kioskctl enroll` of kiosk `kiosk_id` into `dir`/state, with its config in `dir`.
@@ -196,6 +197,44 @@ TEST_P(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
   EXPECT_EQ(held.end(), (RedeemedPosition{2, second.key}));
   EXPECT_TRUE(Holds(held, first.key)) << "kept from before";
   EXPECT_EQ(clerk_b.Redeem(second.token).at("reason"), "already_redeemed");
+  ASSERT_EQ(a.Stop(), 0);
+  ASSERT_EQ(b.Stop(), 0);
+}
+
+// A store-scope voucher is on HQ's list too: once the bundle brings it, another kiosk of the same
+// store refuses it (its own journal never saw the redemption), and the kiosk that redeemed it,
+// refusing it by HQ's list now, still names the redemption it holds.
+TEST_P(FleetVoucherSyncTest, AStoreVoucherRedeemedAtOneKioskIsRefusedAtAnotherOfTheStore) {
+  RunningProfileStore hq(dir_.path() / "hq", 0, hq_config_);
+  ASSERT_NE(hq.port(), 0);
+  const std::string config_a = FleetVoucherAgentConfig("kiosk-store-a", "store");
+  const std::string config_b = FleetVoucherAgentConfig("kiosk-store-b", "store");
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "a", "kiosk-store-a"));
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "b", "kiosk-store-b"));
+  RunningAgent a(dir_.path() / "a", config_a);
+  RunningAgent b(dir_.path() / "b", config_b);
+  ASSERT_NE(a.port(), 0);
+  ASSERT_NE(b.port(), 0);
+
+  const Voucher voucher = SignUpAndRedeem(a, "kiosk-store-a", "13812345678");
+  ASSERT_FALSE(voucher.key.empty());
+  ASSERT_TRUE(Eventually([&] { return Holds(SavedRedeemed(b), voucher.key); }))
+      << "kiosk B never learned of the redemption at A";
+  ASSERT_TRUE(Eventually([&] { return CounterRefuses(b, voucher.token, "already_redeemed"); }));
+  Clerk clerk_b(b.port(), "demo", b.demo_pin());
+  ASSERT_TRUE(clerk_b.logged_in());
+  const auto refused = clerk_b.Redeem(voucher.token);
+  EXPECT_EQ(refused.at("outcome"), "refused");
+  EXPECT_EQ(refused.at("reason"), "already_redeemed");
+
+  ASSERT_TRUE(Eventually([&] { return Holds(SavedRedeemed(a), voucher.key); }));
+  Clerk clerk_a(a.port(), "demo", a.demo_pin());
+  ASSERT_TRUE(clerk_a.logged_in());
+  const auto again = clerk_a.Redeem(voucher.token);
+  EXPECT_EQ(again.at("reason"), "already_redeemed");
+  const std::string lines = boost::json::serialize(again.at("lines"));
+  EXPECT_NE(lines.find(R"(,"kiosk-store-a"])"), std::string::npos) << lines;
+  EXPECT_NE(lines.find(R"(,"demo"])"), std::string::npos) << lines;
   ASSERT_EQ(a.Stop(), 0);
   ASSERT_EQ(b.Stop(), 0);
 }

@@ -337,16 +337,19 @@ TEST_P(ProfileStoreBackendTest, ASecondRedemptionAnywhereIsAConflictAndBothAreKe
   EXPECT_EQ((*statuses)[1].kiosk_id, "kiosk-b");
   EXPECT_EQ((*statuses)[1].last_batch_at_ms, kT0 + 3'600'000);
 
-  auto redeemed = store_->RedeemedFleetVouchers(0, kExpires - 1, kWholeLedger);
+  auto redeemed = store_->RedeemedVouchersAfter(0, kExpires - 1, kWholeLedger);
   ASSERT_TRUE(redeemed) << redeemed.error().message();
-  EXPECT_EQ(
-      redeemed->vouchers,
-      (RedeemedVouchers{1, "kiosk-a/" + voucher, std::nullopt, {{"kiosk-a/" + voucher, kExpires}}}))
-      << "fleet scope only, and the conflict took no second position";
-  redeemed = store_->RedeemedFleetVouchers(0, kExpires, kWholeLedger);
+  const std::string store_voucher = "kiosk-a/ffffffffffffffff";
+  EXPECT_EQ(redeemed->vouchers,
+            (RedeemedVouchers{2,
+                              store_voucher,
+                              std::nullopt,
+                              {{"kiosk-a/" + voucher, kExpires}, {store_voucher, kExpires}}}))
+      << "both scopes, and the conflict took no third position";
+  redeemed = store_->RedeemedVouchersAfter(0, kExpires, kWholeLedger);
   ASSERT_TRUE(redeemed);
-  EXPECT_EQ(redeemed->vouchers, (RedeemedVouchers{1, "kiosk-a/" + voucher, std::nullopt, {}}))
-      << "expired vouchers are refused anyway; the position stays";
+  EXPECT_EQ(redeemed->vouchers, (RedeemedVouchers{2, store_voucher, std::nullopt, {}}))
+      << "expired vouchers are refused anyway; the positions stay";
 }
 
 TEST_P(ProfileStoreBackendTest, ARedemptionThatArrivesBeforeItsIssueStillConflictsLater) {

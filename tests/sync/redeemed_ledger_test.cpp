@@ -1,4 +1,4 @@
-// The voucher ledger's positions (StoreBackend::RedeemedFleetVouchers), on both storage
+// The voucher ledger's positions (StoreBackend::RedeemedVouchersAfter), on both storage
 // backends: what the config bundle's `redeemed` is read from. PostgreSQL runs in a throwaway
 // cluster (tests/support/postgres_cluster.hpp) that these tests FAIL without.
 
@@ -27,42 +27,44 @@ using testing::VoucherIssued;
 class RedeemedLedgerTest : public testing::StoreSuite {};
 
 // What a kiosk holding the list through a position asks for: only what was redeemed after it.
-TEST_P(RedeemedLedgerTest, FleetRedemptionsTakeLedgerPositionsInOrder) {
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 1, kWholeLedger).value().vouchers,
+// Store vouchers are on the list too: another kiosk of the store must refuse them.
+TEST_P(RedeemedLedgerTest, FirstRedemptionsOfEitherScopeTakeLedgerPositionsInOrder) {
+  EXPECT_EQ(store_->RedeemedVouchersAfter(0, kExpires - 1, kWholeLedger).value().vouchers,
             (RedeemedVouchers{}));
   const auto key = [](const std::string& voucher) { return "kiosk-a/" + voucher; };
   Ingest(MakeBatch("kiosk-b", "inc-b", 1,
                    {Redemption("kiosk-a", "00000000000000b2", "fleet", kExpires),
                     Redemption("kiosk-a", "00000000000000b1", "fleet", kExpires - 10),
                     Redemption("kiosk-a", "00000000000000b3", "store", kExpires)}));
-  auto first = store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger);
+  auto first = store_->RedeemedVouchersAfter(0, kExpires - 100, kWholeLedger);
   ASSERT_TRUE(first) << first.error().message();
-  EXPECT_EQ(first->ledger_end, (RedeemedPosition{2, key("00000000000000b2")}));
-  EXPECT_EQ(first->vouchers, (RedeemedVouchers{2,
-                                               key("00000000000000b2"),
+  EXPECT_EQ(first->ledger_end, (RedeemedPosition{3, key("00000000000000b3")}));
+  EXPECT_EQ(first->vouchers, (RedeemedVouchers{3,
+                                               key("00000000000000b3"),
                                                std::nullopt,
                                                {{key("00000000000000b1"), kExpires - 10},
-                                                {key("00000000000000b2"), kExpires}}}))
-      << "sorted by key; store scope takes none";
+                                                {key("00000000000000b2"), kExpires},
+                                                {key("00000000000000b3"), kExpires}}}))
+      << "sorted by key";
   EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), key("00000000000000b1"))
       << "a batch's in key order";
-  EXPECT_EQ(store_->RedeemedVoucherAt(3).value(), std::nullopt);
+  EXPECT_EQ(store_->RedeemedVoucherAt(4).value(), std::nullopt);
 
   // A redemption before its issue, another again (a conflict), and a new one.
   Ingest(MakeBatch("kiosk-c", "inc-c", 1,
                    {Redemption("kiosk-a", "00000000000000b1", "fleet", kExpires - 10),
                     Redemption("kiosk-a", "00000000000000c1", "fleet", kExpires)}));
   Ingest(MakeBatch("kiosk-a", "inc-a", 1, {VoucherIssued("00000000000000c1", "fleet", kExpires)}));
-  auto since = store_->RedeemedFleetVouchers(first->vouchers.through, kExpires - 100, kWholeLedger);
+  auto since = store_->RedeemedVouchersAfter(first->vouchers.through, kExpires - 100, kWholeLedger);
   ASSERT_TRUE(since);
   EXPECT_EQ(since->vouchers,
             (RedeemedVouchers{
-                3, key("00000000000000c1"), std::nullopt, {{key("00000000000000c1"), kExpires}}}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(3, kExpires - 100, kWholeLedger).value().vouchers,
-            (RedeemedVouchers{3, key("00000000000000c1"), std::nullopt, {}}));
+                4, key("00000000000000c1"), std::nullopt, {{key("00000000000000c1"), kExpires}}}));
+  EXPECT_EQ(store_->RedeemedVouchersAfter(4, kExpires - 100, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{4, key("00000000000000c1"), std::nullopt, {}}));
   EXPECT_EQ(
-      store_->RedeemedFleetVouchers(0, kExpires - 5, kWholeLedger).value().vouchers.vouchers.size(),
-      2u)
+      store_->RedeemedVouchersAfter(0, kExpires - 5, kWholeLedger).value().vouchers.vouchers.size(),
+      3u)
       << "b1 expired";
 
   store_.reset();
@@ -70,9 +72,9 @@ TEST_P(RedeemedLedgerTest, FleetRedemptionsTakeLedgerPositionsInOrder) {
   ASSERT_NE(store_, nullptr);
   Ingest(MakeBatch("kiosk-b", "inc-b", 4,
                    {Redemption("kiosk-a", "00000000000000d1", "fleet", kExpires)}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(3, kExpires - 100, kWholeLedger).value().vouchers,
+  EXPECT_EQ(store_->RedeemedVouchersAfter(4, kExpires - 100, kWholeLedger).value().vouchers,
             (RedeemedVouchers{
-                4, key("00000000000000d1"), std::nullopt, {{key("00000000000000d1"), kExpires}}}));
+                5, key("00000000000000d1"), std::nullopt, {{key("00000000000000d1"), kExpires}}}));
 }
 
 // A redemption that reaches HQ before its voucher's issue makes the voucher's entry from what the
@@ -85,14 +87,14 @@ TEST_P(RedeemedLedgerTest, TheIssueCorrectsTheExpiryAnEarlierRedemptionReported)
   Ingest(MakeBatch("kiosk-b", "inc-b", 1,
                    {Redemption("kiosk-a", "00000000000000e1", "fleet", kExpires - 1000),
                     Redemption("kiosk-a", "00000000000000e2", "fleet", kExpires)}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
+  EXPECT_EQ(store_->RedeemedVouchersAfter(0, kExpires - 100, kWholeLedger).value().vouchers,
             (RedeemedVouchers{2, other, std::nullopt, {{other, kExpires}}}))
       << "e1 expired, by what the redemption said";
 
   Ingest(MakeBatch("kiosk-a", "inc-a", 1, {VoucherIssued("00000000000000e1", "fleet", kExpires)}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
+  EXPECT_EQ(store_->RedeemedVouchersAfter(0, kExpires - 100, kWholeLedger).value().vouchers,
             (RedeemedVouchers{3, key, std::nullopt, {{key, kExpires}, {other, kExpires}}}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(2, kExpires - 100, kWholeLedger).value().vouchers,
+  EXPECT_EQ(store_->RedeemedVouchersAfter(2, kExpires - 100, kWholeLedger).value().vouchers,
             (RedeemedVouchers{3, key, std::nullopt, {{key, kExpires}}}))
       << "a kiosk that held the list through position 2";
   EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), std::nullopt)
@@ -103,32 +105,33 @@ TEST_P(RedeemedLedgerTest, TheIssueCorrectsTheExpiryAnEarlierRedemptionReported)
   Ingest(MakeBatch("kiosk-a", "inc-a2", 1,
                    {VoucherIssued("00000000000000e1", "fleet", kExpires - 1000),
                     VoucherIssued("00000000000000e2", "fleet", kExpires)}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value(),
+  EXPECT_EQ(store_->RedeemedVouchersAfter(0, kExpires - 100, kWholeLedger).value(),
             (RedeemedPage{{3, key, std::nullopt, {{key, kExpires}, {other, kExpires}}, false},
                           RedeemedPosition{3, key}}));
   EXPECT_EQ(store_->RedeemedVoucherAt(2).value(), other);
 }
 
-// The issue corrects the scope an earlier redemption reported. A fleet voucher reported as a
-// store one takes a position then; a store voucher reported as a fleet one keeps the position it
-// took (kiosks hold it), so that no position is taken away for good.
+// The issue corrects the scope an earlier redemption reported: the list holds both scopes, so a
+// voucher keeps its position unless the issue corrects its expiry too.
 TEST_P(RedeemedLedgerTest, TheIssueCorrectsTheScopeAnEarlierRedemptionReported) {
   const std::string fleet = "kiosk-a/00000000000000f1";
   const std::string store = "kiosk-a/00000000000000f2";
   Ingest(MakeBatch("kiosk-b", "inc-b", 1,
-                   {Redemption("kiosk-a", "00000000000000f1", "store", kExpires),
-                    Redemption("kiosk-a", "00000000000000f2", "fleet", kExpires - 10)}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
-            (RedeemedVouchers{1, store, std::nullopt, {{store, kExpires - 10}}}));
+                   {Redemption("kiosk-a", "00000000000000f1", "store", kExpires - 10),
+                    Redemption("kiosk-a", "00000000000000f2", "fleet", kExpires)}));
+  EXPECT_EQ(
+      store_->RedeemedVouchersAfter(0, kExpires - 100, kWholeLedger).value().vouchers,
+      (RedeemedVouchers{2, store, std::nullopt, {{fleet, kExpires - 10}, {store, kExpires}}}));
 
   Ingest(MakeBatch("kiosk-a", "inc-a", 1,
                    {VoucherIssued("00000000000000f1", "fleet", kExpires),
                     VoucherIssued("00000000000000f2", "store", kExpires)}));
-  EXPECT_EQ(store_->RedeemedFleetVouchers(1, kExpires - 100, kWholeLedger).value().vouchers,
-            (RedeemedVouchers{2, fleet, std::nullopt, {{fleet, kExpires}}}));
-  EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), store);
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 100, kWholeLedger).value().vouchers,
-            (RedeemedVouchers{2, fleet, std::nullopt, {{fleet, kExpires}, {store, kExpires}}}));
+  EXPECT_EQ(store_->RedeemedVoucherAt(2).value(), store) << "the scope alone moves nothing";
+  EXPECT_EQ(store_->RedeemedVouchersAfter(2, kExpires - 100, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{3, fleet, std::nullopt, {{fleet, kExpires}}}))
+      << "the corrected expiry takes a new position";
+  EXPECT_EQ(store_->RedeemedVouchersAfter(0, kExpires - 100, kWholeLedger).value().vouchers,
+            (RedeemedVouchers{3, fleet, std::nullopt, {{fleet, kExpires}, {store, kExpires}}}));
 }
 
 // HQ sends a long list in pages of ledger positions; a page's end is a position like any other.
@@ -142,13 +145,13 @@ TEST_P(RedeemedLedgerTest, TheLedgerIsReadInPagesOfPositions) {
                     Redemption("kiosk-a", "00000000000000e5", "fleet", kExpires)}));
   const RedeemedPosition end{5, key("00000000000000e5")};
   EXPECT_EQ(
-      store_->RedeemedFleetVouchers(0, kExpires - 1, 2).value(),
+      store_->RedeemedVouchersAfter(0, kExpires - 1, 2).value(),
       (RedeemedPage{
           {2, key("00000000000000e2"), std::nullopt, {{key("00000000000000e1"), kExpires}}, true},
           end}))
       << "e2 has expired, yet its position ends the page";
   EXPECT_EQ(
-      store_->RedeemedFleetVouchers(2, kExpires - 1, 2).value(),
+      store_->RedeemedVouchersAfter(2, kExpires - 1, 2).value(),
       (RedeemedPage{{4,
                      key("00000000000000e4"),
                      std::nullopt,
@@ -156,15 +159,15 @@ TEST_P(RedeemedLedgerTest, TheLedgerIsReadInPagesOfPositions) {
                      true},
                     end}));
   EXPECT_EQ(
-      store_->RedeemedFleetVouchers(4, kExpires - 1, 2).value(),
+      store_->RedeemedVouchersAfter(4, kExpires - 1, 2).value(),
       (RedeemedPage{
           {5, key("00000000000000e5"), std::nullopt, {{key("00000000000000e5"), kExpires}}, false},
           end}))
       << "the last page";
-  EXPECT_EQ(store_->RedeemedFleetVouchers(5, kExpires - 1, 2).value(),
+  EXPECT_EQ(store_->RedeemedVouchersAfter(5, kExpires - 1, 2).value(),
             (RedeemedPage{{5, key("00000000000000e5"), std::nullopt, {}, false}, end}))
       << "nothing after the end";
-  EXPECT_EQ(store_->RedeemedFleetVouchers(0, kExpires - 1, kWholeLedger).value().vouchers.more,
+  EXPECT_EQ(store_->RedeemedVouchersAfter(0, kExpires - 1, kWholeLedger).value().vouchers.more,
             false);
 }
 
@@ -193,7 +196,7 @@ TEST_P(RedeemedLedgerTest, AReaderFollowingTheLedgerMissesNoConcurrentRedemption
   int reads = 0;
   bool more = false;
   const auto follow = [&] {
-    auto news = store_->RedeemedFleetVouchers(through, kExpires - 1, 7);  // in pages
+    auto news = store_->RedeemedVouchersAfter(through, kExpires - 1, 7);  // in pages
     ASSERT_TRUE(news) << news.error().message();
     for (const RedeemedVoucher& voucher : news->vouchers.vouchers) seen.insert(voucher.key);
     EXPECT_LE(news->vouchers.through, through + 7);

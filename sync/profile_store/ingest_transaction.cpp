@@ -129,8 +129,8 @@ Result<void> WriteConsent(IngestTransaction& transaction,
 
 // The voucher ledger's rows of the batch's new events: issues, redemptions, conflicts, then the
 // ledger positions, in key order, of the vouchers that may need one: those first redeemed in this
-// batch, and those issued (a redeemed one lacks a position when its issue corrected the expiry
-// its redemption reported).
+// batch, and those issued (an issue that corrects the expiry a redemption reported hands its
+// position back).
 Result<void> WriteLedger(IngestTransaction& transaction, const EventBatch& batch,
                          const std::vector<const PreparedEvent*>& accepted, std::int64_t now_ms) {
   std::set<std::string_view> voucher_keys;

@@ -121,7 +121,8 @@ class IngestTransaction {
   virtual Result<void> InsertConflict(const std::string& voucher_key, const EventId& first,
                                       const EventId& second, std::int64_t now_ms) = 0;
   // Gives the next ledger positions, in the order of `voucher_keys` (sorted, unique), to those of
-  // them that are redeemed vouchers without a position. Comes after every step that locks
+  // them that are redeemed vouchers without a position or whose issue handed it back (a
+  // corrected expiry), after every position given. Comes after every step that locks
   // a voucher row; positions become visible in increasing order, whatever commits concurrently.
   virtual Result<void> NumberRedeemed(std::span<const std::string_view> voucher_keys) = 0;
   // Saves the stream's new state (max seq, high-water mark, gaps, last batch time).

@@ -60,8 +60,8 @@ constexpr std::string_view kSql[] = {
     "linked_at_ms = MIN(device_links.linked_at_ms, excluded.linked_at_ms)",
     // voucher_issued: fills a stub a redemption may have made, and corrects what the redeeming
     // kiosk reported of it by what its signer says (scope, expiry, store, gift). An issue that
-    // corrects the expiry drops the ledger position, for number_redeemed to give a new one. The
-    // first issue wins.
+    // corrects the expiry hands back the ledger position (negated: number_redeemed gives a new one
+    // after it, in this transaction). The first issue wins.
     // signup_seq: the stream's latest earlier signup with the same campaign and channel.
     "INSERT INTO vouchers (voucher_key, signer, voucher_id, scope, voucher_store, gift, "
     "expires_at, campaign, issued_incarnation, issued_seq, issued_at_ms, channel_id, "
@@ -69,7 +69,7 @@ constexpr std::string_view kSql[] = {
     "(SELECT s.seq FROM signups s WHERE s.kiosk_id = ?2 AND s.incarnation = ?9 AND s.seq < ?10 "
     "AND s.campaign = ?8 AND s.channel_id IS ?12 ORDER BY s.seq DESC LIMIT 1)) "
     "ON CONFLICT (voucher_key) DO UPDATE SET redeemed_pos = CASE WHEN vouchers.expires_at = "
-    "excluded.expires_at THEN vouchers.redeemed_pos END, "
+    "excluded.expires_at THEN vouchers.redeemed_pos ELSE -vouchers.redeemed_pos END, "
     "scope = excluded.scope, expires_at = excluded.expires_at, "
     "voucher_store = excluded.voucher_store, gift = excluded.gift, campaign = excluded.campaign, "
     "issued_incarnation = excluded.issued_incarnation, issued_seq = excluded.issued_seq, "
@@ -123,10 +123,12 @@ constexpr std::string_view kSql[] = {
     "INSERT INTO withdrawal_events (kiosk_id, incarnation, seq, profile_key) "
     "VALUES (?1, ?2, ?3, ?4)",
     // number_redeemed: the next ledger position, if the voucher is a redeemed voucher without one
-    // (one writer at a time: positions follow commit order)
-    "UPDATE vouchers SET redeemed_pos = (SELECT COALESCE(MAX(redeemed_pos), 0) + 1 FROM vouchers "
-    "WHERE redeemed_pos IS NOT NULL) WHERE voucher_key = ?1 AND redemptions > 0 "
-    "AND redeemed_pos IS NULL",
+    // or with one handed back (one writer at a time: positions follow commit order). Past every
+    // position given, the one handed back included (it may have been the last).
+    "UPDATE vouchers SET redeemed_pos = MAX((SELECT COALESCE(MAX(redeemed_pos), 0) FROM vouchers "
+    "WHERE redeemed_pos IS NOT NULL), -(SELECT COALESCE(MIN(redeemed_pos), 0) FROM vouchers "
+    "WHERE redeemed_pos IS NOT NULL)) + 1 WHERE voucher_key = ?1 AND redemptions > 0 "
+    "AND (redeemed_pos IS NULL OR redeemed_pos < 0)",
 };
 
 static_assert(std::size(kSql) == 24, "one SQL text per member of Statements, in order");

@@ -111,6 +111,21 @@ TEST_P(RedeemedLedgerTest, TheIssueCorrectsTheExpiryAnEarlierRedemptionReported)
   EXPECT_EQ(store_->RedeemedVoucherAt(2).value(), other);
 }
 
+// The ledger's last position is no exception: a voucher there whose issue corrects the expiry
+// takes the next position, not the same one again (a kiosk holding the list through it would
+// never learn the correction).
+TEST_P(RedeemedLedgerTest, AnExpiryCorrectedAtTheLedgersEndTakesTheNextPosition) {
+  const std::string key = "kiosk-a/00000000000000e1";
+  Ingest(MakeBatch("kiosk-b", "inc-b", 1,
+                   {Redemption("kiosk-a", "00000000000000e1", "fleet", kExpires - 1000)}));
+  ASSERT_EQ(store_->RedeemedVoucherAt(1).value(), key);
+  Ingest(MakeBatch("kiosk-a", "inc-a", 1, {VoucherIssued("00000000000000e1", "fleet", kExpires)}));
+  EXPECT_EQ(store_->RedeemedVoucherAt(1).value(), std::nullopt);
+  EXPECT_EQ(
+      store_->RedeemedVouchersAfter(1, kExpires - 100, kWholeLedger).value(),
+      (RedeemedPage{{2, key, std::nullopt, {{key, kExpires}}, false}, RedeemedPosition{2, key}}));
+}
+
 // The issue corrects the scope an earlier redemption reported: the list holds both scopes, so a
 // voucher keeps its position unless the issue corrects its expiry too.
 TEST_P(RedeemedLedgerTest, TheIssueCorrectsTheScopeAnEarlierRedemptionReported) {

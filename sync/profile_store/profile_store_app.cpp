@@ -210,10 +210,11 @@ void ReloadApiTokens(const std::optional<std::filesystem::path>& config_file, Hq
   for (const HqApiToken& token : config->hq_api_tokens) {
     names += StrCat(names.empty() ? "" : ", ", token.name);
   }
+  tokens.Replace(config->hq_api_tokens);
+  // Only once they are in force: a reader of the log may act on it at once.
   LogInfo("profile-store", "SIGHUP: HQ API tokens reloaded: ", config->hq_api_tokens.size(),
           names.empty() ? "" : StrCat(" (", names, ")"));
   WarnOfTokensWithEveryScope(config->hq_api_tokens);
-  tokens.Replace(std::move(config->hq_api_tokens));
 }
 
 // Every SIGHUP until the server stops.

@@ -43,8 +43,7 @@ using testing::RunningProfileStore;
 using testing::TempDir;
 
 // Vouchers of `scope` (every kiosk stands in the default store); HQ's bundle pulled every second.
-std::string FleetVoucherAgentConfig(const std::string& kiosk_id,
-                                    const std::string& scope = "fleet") {
+std::string VoucherAgentConfig(const std::string& kiosk_id, const std::string& scope = "fleet") {
   return StrCat("[kiosk]\nid = \"", kiosk_id,
                 "\"\n[sync]\nconfig_interval_ms = 1000\nbackoff_base_ms = 50\n"
                 "backoff_cap_ms = 200\n[vouchers]\nscope = \"",
@@ -56,7 +55,7 @@ void Enroll(const RunningProfileStore& hq, const std::filesystem::path& dir,
             const std::string& kiosk_id) {
   std::filesystem::create_directories(dir);
   const auto config = dir / "enroll.toml";
-  ASSERT_TRUE(WriteFileAtomically(config, FleetVoucherAgentConfig(kiosk_id), 0600));
+  ASSERT_TRUE(WriteFileAtomically(config, VoucherAgentConfig(kiosk_id), 0600));
   const std::string token = hq.EnrollToken(kiosk_id);
   ASSERT_FALSE(token.empty());
   std::string out, err;
@@ -122,8 +121,8 @@ TEST_P(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
   ASSERT_NE(hq.port(), 0);
   ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "a", "kiosk-fleet-a"));
   ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "b", "kiosk-fleet-b"));
-  RunningAgent a(dir_.path() / "a", FleetVoucherAgentConfig("kiosk-fleet-a"));
-  RunningAgent b(dir_.path() / "b", FleetVoucherAgentConfig("kiosk-fleet-b"));
+  RunningAgent a(dir_.path() / "a", VoucherAgentConfig("kiosk-fleet-a"));
+  RunningAgent b(dir_.path() / "b", VoucherAgentConfig("kiosk-fleet-b"));
   ASSERT_NE(a.port(), 0);
   ASSERT_NE(b.port(), 0);
 
@@ -207,12 +206,10 @@ TEST_P(FleetVoucherSyncTest, ARedemptionReachesTheOtherKiosksAsNewsOnly) {
 TEST_P(FleetVoucherSyncTest, AStoreVoucherRedeemedAtOneKioskIsRefusedAtAnotherOfTheStore) {
   RunningProfileStore hq(dir_.path() / "hq", 0, hq_config_);
   ASSERT_NE(hq.port(), 0);
-  const std::string config_a = FleetVoucherAgentConfig("kiosk-store-a", "store");
-  const std::string config_b = FleetVoucherAgentConfig("kiosk-store-b", "store");
   ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "a", "kiosk-store-a"));
   ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "b", "kiosk-store-b"));
-  RunningAgent a(dir_.path() / "a", config_a);
-  RunningAgent b(dir_.path() / "b", config_b);
+  RunningAgent a(dir_.path() / "a", VoucherAgentConfig("kiosk-store-a", "store"));
+  RunningAgent b(dir_.path() / "b", VoucherAgentConfig("kiosk-store-b", "store"));
   ASSERT_NE(a.port(), 0);
   ASSERT_NE(b.port(), 0);
 
@@ -305,7 +302,7 @@ TEST_P(FleetVoucherSyncTest, AKioskThatEnrollsGetsALongListInPages) {
 
   // A kiosk-agent that enrolls now holds the whole list after its first pulls.
   ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "b", "kiosk-fleet-b"));
-  RunningAgent b(dir_.path() / "b", FleetVoucherAgentConfig("kiosk-fleet-b"));
+  RunningAgent b(dir_.path() / "b", VoucherAgentConfig("kiosk-fleet-b"));
   ASSERT_NE(b.port(), 0);
   ASSERT_TRUE(Eventually([&] { return SavedRedeemed(b).through == kRedeemed; }))
       << "kiosk B holds the list through " << SavedRedeemed(b).through;

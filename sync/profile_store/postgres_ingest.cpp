@@ -112,10 +112,10 @@ constexpr std::pair<const char*, std::string_view> kStatements[] = {
      "OR x.redeemed_pos < 0) FROM vouchers x WHERE x.voucher_key = k.key))"},
     // Each key that needs a position takes the next in key order (bytewise, as the column
     // compares), the order SQLite numbers them in one by one, past every position given, those
-    // handed back included: the keys are numbered once, by a
-    // window over the batch's keys, with the same look-up per key as above. (Counting, for each
-    // row, the keys before it made the statement quadratic in the batch: 0.9 s for a batch of
-    // 500 first redemptions once `vouchers` held 50,000 rows.)
+    // handed back included: the keys are numbered once, by a window over the batch's keys, with
+    // the same look-up per key as above. (Counting, for each row, the keys before it made the
+    // statement quadratic in the batch: 0.9 s for a batch of 500 first redemptions once
+    // `vouchers` held 50,000 rows.)
     {"number_redeemed",
      "WITH need AS (SELECT k.key, row_number() OVER (ORDER BY k.key COLLATE \"C\") AS n "
      "FROM unnest($1::text[]) AS k(key) WHERE (SELECT x.redemptions > 0 AND (x.redeemed_pos "

@@ -421,7 +421,8 @@ awaitable<void> SyncClient::RenewCertificateIfDue(bool forced) {
     LogInfo(kComponent, "renewed the HQ client certificate");
     co_return;
   }
-  // A busy HQ is asked again when it says (a minute when it does not), anything else in an hour.
+  // A busy HQ is asked again when it says (a minute when it does not), and so is one the
+  // connection to failed (kUnavailable, transient); a refusal or a bad answer waits an hour.
   const milliseconds wait =
       renewed.error().kind() == ErrorKind::kUnavailable
           ? std::min(retry_after.value_or(kBusyRenewalRetry), options_.certificate_retry)

@@ -421,8 +421,8 @@ awaitable<void> SyncClient::RenewCertificateIfDue(bool forced) {
     LogInfo(kComponent, "renewed the HQ client certificate");
     co_return;
   }
-  // A busy HQ is asked again when it says (a minute when it does not), and so is one the
-  // connection to failed (kUnavailable, transient); a refusal or a bad answer waits an hour.
+  // A busy HQ is asked again when it says (a minute when it does not), and one whose connection
+  // timed out or dropped (kUnavailable) a minute later; anything else waits an hour.
   const milliseconds wait =
       renewed.error().kind() == ErrorKind::kUnavailable
           ? std::min(retry_after.value_or(kBusyRenewalRetry), options_.certificate_retry)

@@ -99,8 +99,9 @@ struct SyncClientOptions {
   std::function<std::optional<std::int64_t>()> https_not_after_ms;
   // Optional: renewed through HQ, after a round that reached HQ, once due; after a failed
   // renewal, tried again `certificate_retry` later (or at RenewCertificateNow()); when HQ was
-  // busy (429, 503), after its Retry-After (a minute without one), and when the connection failed
-  // (kUnavailable: HQ was reachable a moment before), a minute later; at most `certificate_retry`.
+  // busy (429, 503), after its Retry-After (a minute without one), and when the connection timed
+  // out or dropped (kUnavailable: HQ was reachable a moment before), a minute later; at most
+  // `certificate_retry`.
   ClientCertificateHolder* client_certificate = nullptr;
   std::chrono::milliseconds certificate_retry{60 * 60 * 1000};
 };

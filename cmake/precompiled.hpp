@@ -1,6 +1,6 @@
 // The headers most of the libraries' sources include, compiled once per library instead of once
-// per source file (cmake/PrecompiledHeaders.cmake). Only standard and Boost headers: a project
-// header here would rebuild every source when it changes.
+// per source file in Debug builds (cmake/PrecompiledHeaders.cmake). Only standard and Boost
+// headers: a project header here would rebuild every source when it changes.
 #pragma once
 
 #include <algorithm>

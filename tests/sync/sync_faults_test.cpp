@@ -285,7 +285,10 @@ TEST_P(SyncFaultTest, HqKilledDuringTheDrainAndRestarted) {
 TEST_P(SyncFaultTest, KioskAgentKilledDuringUploadAndRestarted) {
   auto agent = StartDraining("LOBBY-POSTER-1", 10'000);
   ASSERT_TRUE(agent) << "HQ never acknowledged a batch";
+  const JournalFigures journaled = Health(agent->port());
   agent->Kill();
+  EXPECT_LT(HqHolds(storage_, journaled.incarnation).rows, journaled.last_seq)
+      << "the kill came after the upload";
   agent = StartAgent();
   ASSERT_TRUE(WaitUntilSynced(agent->port()));
   ExpectEverythingAtHqOnce(storage_, Health(agent->port()));

@@ -51,7 +51,7 @@ constexpr auto kSyncPatience = std::chrono::seconds(120);
 // The scans a drain test journals while HQ is down: enough that the fault it injects after HQ's
 // first acknowledgement lands mid-drain (each test checks that it did). Under AddressSanitizer
 // the agent journals and drains several times slower: a third as many still keep the drain going,
-// and each test takes 19 s instead of 52 s.
+// and each test takes 17-20 s instead of 52 s.
 #if defined(__SANITIZE_ADDRESS__)
 constexpr int kDrainScans = 10'000;
 #else

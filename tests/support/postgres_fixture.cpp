@@ -4,7 +4,9 @@
 //   postgres_fixture start FOLDER   starts a cluster (postgres_cluster.hpp) in a background
 //                                   process, writes its port to FOLDER/port, and exits 0 once the
 //                                   server accepts connections (1, with the reason, if it cannot,
-//                                   or if another run still uses FOLDER's cluster);
+//                                   or if another run still uses FOLDER's cluster); a
+//                                   second `start` from the same run (each round of
+//                                   `ctest --repeat`) uses the cluster the first one started;
 //   postgres_fixture stop FOLDER    stops that cluster and deletes its files now; exits 0 when
 //                                   none was running.
 //
@@ -170,6 +172,12 @@ int Stop(const fs::path& folder) {
 int Start(const fs::path& folder) {
   const pid_t owner = ::getppid();
   if (const auto running = RunningFixture(folder); running && Alive(running->owner)) {
+    const std::string port = ReadFile(folder / "port");
+    if (running->owner == owner && !port.empty()) {
+      std::cout << "PostgreSQL fixture on 127.0.0.1:" << port << " (pid " << running->fixture
+                << "), started earlier in this run\n";
+      return 0;
+    }
     std::cerr << "another test run (pid " << running->owner
               << ") is using the PostgreSQL fixture in " << folder.string()
               << ": wait for it to end, or run the tests from another build folder\n";

@@ -4,9 +4,9 @@
 //   postgres_fixture start FOLDER   starts a cluster (postgres_cluster.hpp) in a background
 //                                   process, writes its port to FOLDER/port, and exits 0 once the
 //                                   server accepts connections (1, with the reason, if it cannot,
-//                                   or if another run still uses FOLDER's cluster); a
-//                                   second `start` from the same run (each round of
-//                                   `ctest --repeat`) uses the cluster the first one started;
+//                                   or if another run still uses FOLDER's cluster); run again by
+//                                   the same ctest (each round of `ctest --repeat`), it exits 0
+//                                   at once and the running cluster stays in use;
 //   postgres_fixture stop FOLDER    stops that cluster and deletes its files now; exits 0 when
 //                                   none was running.
 //

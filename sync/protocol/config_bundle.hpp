@@ -17,6 +17,8 @@
 //    "trusted_kiosks": {"kiosk-1": "<hex, 32 bytes>"},
 //    "revoked_kiosks": ["kiosk-9"],
 //    "revoked_vouchers": ["kiosk-1/0123456789abcdef"],
+//    "honoured_vouchers": {"kiosk-9": {"key": "<hex, 32 bytes>",
+//                                      "vouchers": {"0123456789abcdef": "<hex, 16 bytes>"}}},
 //    "redeemed": {"through": 42, "through_key": "kiosk-2/fedcba9876543210", "since": 40,
 //                 "vouchers": [{"key": "kiosk-2/fedcba9876543210", "expires_at_s": 1800000000}]},
 //    "erased_subjects": ["<52 base32 characters>"],
@@ -58,6 +60,17 @@
 // form, "redeemed_vouchers": ["kiosk-2/fedcba9876543210"] (ConfigBundleWire::kRedeemedKeys), which
 // the decoder also reads (an older HQ, a kiosk's saved copy from before): it means through 0 and no
 // expiry known.
+//
+// Honoured vouchers (docs/operations.md, "Revoke a stolen kiosk"). A revoked kiosk's device key
+// leaves trusted_kiosks, so kiosks refuse every voucher it signed, genuine ones too. For the
+// vouchers HQ received the issue of before the time an operator named (`profile-store
+// honour-vouchers`), honoured_vouchers gives the revoked kiosk's device key, those voucher ids and
+// a digest of what each issue told HQ: kiosks verify such a voucher with that key, compare its
+// content with the digest, and accept it (every other check still applies); they refuse the
+// kiosk's other vouchers as revoked. Each kiosk it names must be in revoked_kiosks and
+// not in trusted_kiosks. Omitted when empty, and sent only to kiosks announcing
+// kSyncFeatureHonouredVouchers (older kiosks refuse unknown members); the version covers it either
+// way.
 //
 // Every list refuses duplicates, and the decoder refuses unknown members; errors are
 // kInvalidArgument naming the member ("channels[2].medium: ...").
@@ -110,6 +123,8 @@ struct BundleTokenKey {
 // The sync feature (kSyncFeaturesHeader, sync/protocol/erasure.hpp) of kiosks that read
 // "redeemed" and send `redeemed_through`.
 inline constexpr std::string_view kSyncFeatureRedeemedDelta = "redeemed-delta";
+// The sync feature of kiosks that read "honoured_vouchers".
+inline constexpr std::string_view kSyncFeatureHonouredVouchers = "honoured-vouchers";
 // The query parameters of GET /v1/sync/config naming the kiosk's RedeemedPosition.
 inline constexpr std::string_view kRedeemedThroughParameter = "redeemed_through";
 inline constexpr std::string_view kRedeemedThroughKeyParameter = "redeemed_through_key";
@@ -148,6 +163,24 @@ struct RedeemedVouchers {
   friend bool operator==(const RedeemedVouchers&, const RedeemedVouchers&) = default;
 };
 
+// The vouchers of one revoked kiosk that kiosks still accept (see above).
+struct HonouredVouchers {
+  std::string public_key;  // the revoked kiosk's Ed25519 device key, 32 raw bytes
+  // Voucher id (16 lower-case hex digits) -> HonouredVoucherDigest of what its issue told HQ; at
+  // least one.
+  std::map<std::string, std::string> vouchers;
+
+  friend bool operator==(const HonouredVouchers&, const HonouredVouchers&) = default;
+};
+
+// What HQ knows of an honoured voucher from its issue, for the kiosk to compare with the token's
+// own: the stolen key could sign a token with an honoured id and another gift, scope, store or
+// expiry. 16 bytes of SHA-256 over the fields (each length-prefixed), as 32 lower-case hex digits.
+// `scope` is "store" or "fleet"; `expires_at_s` Unix seconds.
+std::string HonouredVoucherDigest(std::string_view kiosk_id, std::string_view voucher_id,
+                                  std::string_view store, std::string_view scope,
+                                  std::string_view gift, std::int64_t expires_at_s);
+
 struct ConfigBundle {
   std::int64_t version = 1;  // >= 1; a kiosk applies only versions newer than the one it has
   std::vector<BundleChannel> channels;
@@ -159,9 +192,11 @@ struct ConfigBundle {
   std::map<std::string, std::string> trusted_kiosks;  // kiosk id -> Ed25519 public key (32 bytes)
   std::vector<std::string> revoked_kiosks;            // kiosk ids
   std::vector<std::string> revoked_vouchers;          // "<kiosk id>/<voucher id>"
-  RedeemedVouchers redeemed;                          // both scopes
-  std::vector<std::string> erased_subjects;           // HQ subject ids (see above)
-  std::vector<std::string> erased_events;             // "<kiosk id>/<incarnation>/<seq>"
+  // Revoked kiosk id -> its vouchers kiosks accept; at most kMaxBundleListItems ids in all.
+  std::map<std::string, HonouredVouchers> honoured_vouchers;
+  RedeemedVouchers redeemed;                 // both scopes
+  std::vector<std::string> erased_subjects;  // HQ subject ids (see above)
+  std::vector<std::string> erased_events;    // "<kiosk id>/<incarnation>/<seq>"
 
   friend bool operator==(const ConfigBundle&, const ConfigBundle&) = default;
 };

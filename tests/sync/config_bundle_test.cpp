@@ -27,6 +27,10 @@ ConfigBundle Bundle() {
                            {"kiosk-2", std::string(32, '\x55')}};
   bundle.revoked_kiosks = {"kiosk-9"};
   bundle.revoked_vouchers = {"kiosk-1/0123456789abcdef"};
+  bundle.honoured_vouchers = {
+      {"kiosk-9",
+       {std::string(32, '\x66'),
+        {{"00000000000000a1", std::string(32, 'a')}, {"00000000000000a2", std::string(32, 'b')}}}}};
   bundle.redeemed = {
       42,
       "kiosk-2/fedcba9876543210",
@@ -74,6 +78,9 @@ TEST(ConfigBundleTest, RefusesEveryMalformedMemberNamingIt) {
   const auto redeemed_voucher = [](boost::json::object& j, std::size_t i) -> boost::json::object& {
     return j["redeemed"].as_object()["vouchers"].as_array()[i].as_object();
   };
+  const auto honoured = [](boost::json::object& j) -> boost::json::object& {
+    return j["honoured_vouchers"].as_object()["kiosk-9"].as_object();
+  };
   const std::vector<Case> cases = {
       {"version", [](auto& j) { j["version"] = 0; }},
       {"version", [](auto& j) { j.erase("version"); }},
@@ -113,6 +120,27 @@ TEST(ConfigBundleTest, RefusesEveryMalformedMemberNamingIt) {
       {"revoked_kiosks[0]", [](auto& j) { j["revoked_kiosks"].as_array()[0] = 9; }},
       {"revoked_vouchers[0]",
        [](auto& j) { j["revoked_vouchers"].as_array()[0] = "kiosk-1/0123"; }},
+      {"honoured_vouchers", [](auto& j) { j["honoured_vouchers"] = boost::json::array(); }},
+      {"honoured_vouchers",
+       [&](auto& j) { j["honoured_vouchers"].as_object()["bad id"] = honoured(j); }},
+      {"honoured_vouchers.kiosk-1",  // trusted, not revoked
+       [&](auto& j) { j["honoured_vouchers"].as_object()["kiosk-1"] = honoured(j); }},
+      {"honoured_vouchers.kiosk-9",
+       [&](auto& j) { j["revoked_kiosks"].as_array()[0] = "kiosk-8"; }},
+      {"honoured_vouchers.kiosk-9.issued", [&](auto& j) { honoured(j)["issued"] = 3; }},
+      {"honoured_vouchers.kiosk-9.key", [&](auto& j) { honoured(j)["key"] = "abcd"; }},
+      {"honoured_vouchers.kiosk-9.key", [&](auto& j) { honoured(j).erase("key"); }},
+      {"honoured_vouchers.kiosk-9.vouchers", [&](auto& j) { honoured(j).erase("vouchers"); }},
+      {"honoured_vouchers.kiosk-9.vouchers",
+       [&](auto& j) { honoured(j)["vouchers"] = boost::json::object(); }},
+      {"honoured_vouchers.kiosk-9.vouchers",
+       [&](auto& j) { honoured(j)["vouchers"] = boost::json::array(); }},
+      {"honoured_vouchers.kiosk-9.vouchers",
+       [&](auto& j) { honoured(j)["vouchers"].as_object()["00000000000000A1"] = "aa"; }},
+      {"honoured_vouchers.kiosk-9.vouchers.00000000000000a1",
+       [&](auto& j) { honoured(j)["vouchers"].as_object()["00000000000000a1"] = "abcd"; }},
+      {"honoured_vouchers.kiosk-9.vouchers.00000000000000a1",
+       [&](auto& j) { honoured(j)["vouchers"].as_object()["00000000000000a1"] = 7; }},
       {"redeemed.vouchers[1].key",
        [&](auto& j) { redeemed_voucher(j, 1)["key"] = "kiosk-1-00000000000000ff"; }},
       {"redeemed.vouchers[1].key",
@@ -163,6 +191,13 @@ TEST(ConfigBundleTest, TheEncoderRefusesWhatTheDecoderWould) {
       [](ConfigBundle& b) { b.channel_keys[1].secret.resize(31); },
       [](ConfigBundle& b) { b.channels[0].medium = "tv"; },
       [](ConfigBundle& b) { b.trusted_kiosks["kiosk-3"] = "short"; },
+      [](ConfigBundle& b) { b.honoured_vouchers["kiosk-9"].public_key.pop_back(); },
+      [](ConfigBundle& b) { b.honoured_vouchers["kiosk-9"].vouchers.clear(); },
+      [](ConfigBundle& b) { b.honoured_vouchers["kiosk-1"] = b.honoured_vouchers["kiosk-9"]; },
+      [](ConfigBundle& b) { b.honoured_vouchers["kiosk-9"].vouchers["a1"] = std::string(32, 'a'); },
+      [](ConfigBundle& b) {
+        b.honoured_vouchers["kiosk-9"].vouchers["00000000000000a1"] = std::string(32, 'A');
+      },
       [](ConfigBundle& b) { b.redeemed.vouchers.push_back(b.redeemed.vouchers[0]); },
       [](ConfigBundle& b) { b.redeemed.since = b.redeemed.through + 1; },
       [](ConfigBundle& b) { b.redeemed.through_key.clear(); },
@@ -219,6 +254,27 @@ TEST(ConfigBundleTest, TheFirstRedeemedFormCarriesWholeListsOfKeys) {
   auto refused = DecodeConfigBundle(boost::json::serialize(both));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().message(), "redeemed_vouchers: unknown member");
+}
+
+// The digest binds every field of the voucher, so a token with an honoured id and other
+// content does not match.
+TEST(ConfigBundleTest, AnHonouredVoucherDigestChangesWithEveryField) {
+  const std::string digest =
+      HonouredVoucherDigest("kiosk-9", "00000000000000a1", "store-1", "store", "Tote bag", 1800);
+  EXPECT_EQ(digest.size(), 32u);
+  EXPECT_EQ(digest, HonouredVoucherDigest("kiosk-9", "00000000000000a1", "store-1", "store",
+                                          "Tote bag", 1800));
+  const std::vector<std::string> others = {
+      HonouredVoucherDigest("kiosk-8", "00000000000000a1", "store-1", "store", "Tote bag", 1800),
+      HonouredVoucherDigest("kiosk-9", "00000000000000a2", "store-1", "store", "Tote bag", 1800),
+      HonouredVoucherDigest("kiosk-9", "00000000000000a1", "store-2", "store", "Tote bag", 1800),
+      HonouredVoucherDigest("kiosk-9", "00000000000000a1", "store-1", "fleet", "Tote bag", 1800),
+      HonouredVoucherDigest("kiosk-9", "00000000000000a1", "store-1", "store", "Tote bags", 1800),
+      HonouredVoucherDigest("kiosk-9", "00000000000000a1", "store-1", "store", "Tote bag", 1801),
+      // The same bytes split differently between two fields.
+      HonouredVoucherDigest("kiosk-9", "00000000000000a1", "store-1s", "tore", "Tote bag", 1800),
+  };
+  for (const std::string& other : others) EXPECT_NE(other, digest);
 }
 
 TEST(ConfigBundleTest, EtagsNameTheVersion) {

@@ -8,6 +8,7 @@
 #include "sync/profile_store/attribution_schema.hpp"
 #include "sync/profile_store/audience_schema.hpp"
 #include "sync/profile_store/erasure_schema.hpp"
+#include "sync/profile_store/honoured_vouchers_schema.hpp"
 #include "sync/profile_store/kiosk_health_schema.hpp"
 #include "sync/profile_store/postgres_session.hpp"
 #include "sync/profile_store/redeemed_ledger_schema.hpp"
@@ -137,7 +138,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {17, kRenewedCertificatePostgres},
                                                             {18, kClockOffsetSql},
                                                             {19, kAdminAuditSchemaPostgres},
-                                                            {20, kRedeemedStoreVouchersSql}};
+                                                            {20, kRedeemedStoreVouchersSql},
+                                                            {21, kHonourCutoffSql}};
 
 Result<void> MigrateLocked(PgConnection& connection, const std::string& schema) {
   const std::string quoted = QuoteIdentifier(schema);

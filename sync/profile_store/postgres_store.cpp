@@ -1,5 +1,8 @@
 #include "sync/profile_store/postgres_store.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
@@ -206,6 +209,16 @@ Result<void> PostgresStore::MarkKioskRevoked(std::string_view kiosk_id, std::int
   return {};
 }
 
+Result<void> PostgresStore::StoreHonourCutoff(std::string_view kiosk_id, std::int64_t cutoff_ms) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto stored = (*session)->connection().Query(
+      "UPDATE kiosks SET honour_received_before_ms = $2 WHERE kiosk_id = $1 AND revoked",
+      Params(kiosk_id, cutoff_ms));
+  if (!stored) return stored.error();
+  return {};
+}
+
 Result<void> PostgresStore::StoreContact(std::string_view kiosk_id, std::int64_t now_ms,
                                          std::int64_t if_not_after_ms,
                                          std::optional<std::int64_t> clock_offset_ms) {
@@ -224,7 +237,8 @@ namespace {
 
 constexpr std::string_view kKioskColumns =
     "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
-    "last_contact_ms, cert_not_after_ms, previous_cert_serial, clock_offset_ms FROM kiosks";
+    "last_contact_ms, cert_not_after_ms, previous_cert_serial, clock_offset_ms, "
+    "honour_received_before_ms FROM kiosks";
 
 KioskRecord ReadKiosk(const PgResult& rows, int row) {
   KioskRecord record;
@@ -239,6 +253,7 @@ KioskRecord ReadKiosk(const PgResult& rows, int row) {
   if (!rows.IsNull(row, 7)) record.cert_not_after_ms = rows.Int(row, 7);
   if (!rows.IsNull(row, 8)) record.previous_cert_serial = rows.Text(row, 8);
   if (!rows.IsNull(row, 9)) record.clock_offset_ms = rows.Int(row, 9);
+  if (!rows.IsNull(row, 10)) record.honour_received_before_ms = rows.Int(row, 10);
   return record;
 }
 
@@ -261,6 +276,40 @@ Result<std::vector<KioskRecord>> PostgresStore::Kiosks() {
   if (!rows) return rows.error();
   std::vector<KioskRecord> kiosks;
   for (int i = 0; i < rows->rows(); ++i) kiosks.push_back(ReadKiosk(*rows, i));
+  return kiosks;
+}
+
+Result<std::map<std::string, HonouredVouchers>> PostgresStore::HonouredVouchersOfRevokedKiosks(
+    std::int64_t expired_by_unix_s, std::size_t max_vouchers) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  // One statement, one snapshot. Each kiosk's issued vouchers through vouchers_by_issue, each
+  // issue's event through the events' key.
+  const auto limit = static_cast<std::int64_t>(
+      std::min<std::size_t>(max_vouchers, std::numeric_limits<std::int64_t>::max()));
+  auto rows = (*session)->connection().Query(
+      "SELECT k.kiosk_id, k.device_public_key, v.voucher_id, v.voucher_store, v.scope, "
+      "v.gift, v.expires_at FROM kiosks k "
+      "JOIN vouchers v ON v.signer = k.kiosk_id AND v.issued_incarnation IS NOT NULL "
+      "AND v.issued_seq IS NOT NULL "
+      "JOIN events e ON e.kiosk_id = v.signer AND e.incarnation = v.issued_incarnation "
+      "AND e.seq = v.issued_seq "
+      "WHERE k.revoked AND k.honour_received_before_ms IS NOT NULL "
+      "AND length(k.device_public_key) = 64 AND e.received_at_ms < k.honour_received_before_ms "
+      "AND v.expires_at > $1 ORDER BY v.expires_at DESC, v.voucher_key COLLATE \"C\" LIMIT $2",
+      Params(expired_by_unix_s, limit));
+  if (!rows) return rows.error();
+  std::map<std::string, HonouredVouchers> kiosks;
+  for (int i = 0; i < rows->rows(); ++i) {
+    auto key = HexDecode(rows->Text(i, 1));
+    if (!key) continue;  // not a key: as KioskRecord reads it, none
+    const std::string kiosk_id = rows->Text(i, 0), voucher_id = rows->Text(i, 2);
+    HonouredVouchers& honoured = kiosks[kiosk_id];
+    honoured.public_key = std::move(*key);
+    honoured.vouchers[voucher_id] =
+        HonouredVoucherDigest(kiosk_id, voucher_id, rows->Text(i, 3), rows->Text(i, 4),
+                              rows->Text(i, 5), rows->Int(i, 6));
+  }
   return kiosks;
 }
 

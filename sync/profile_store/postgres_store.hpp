@@ -64,6 +64,9 @@ class PostgresStore final : public StoreBackend {
   Result<std::int64_t> ErasedEventCount() override;
   Result<bool> RevokeVoucher(std::string_view voucher_key) override;
   Result<std::vector<std::string>> RevokedVouchers(std::int64_t expired_by_unix_s) override;
+  // In sqlite_store.cpp / postgres_store.cpp, with the kiosk registry.
+  Result<std::map<std::string, HonouredVouchers>> HonouredVouchersOfRevokedKiosks(
+      std::int64_t expired_by_unix_s, std::size_t max_vouchers) override;
   // In sqlite_audience.cpp / postgres_audience.cpp.
   Result<std::vector<AudienceCandidate>> LoadAudienceCandidates(
       const AudienceFactsRequest& request) override;
@@ -82,6 +85,7 @@ class PostgresStore final : public StoreBackend {
   Result<void> StoreKiosk(const KioskRegistration& registration, std::int64_t now_ms) override;
   Result<bool> StoreRenewal(const KioskRenewal& renewal) override;
   Result<void> MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) override;
+  Result<void> StoreHonourCutoff(std::string_view kiosk_id, std::int64_t cutoff_ms) override;
   Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) override;
   Result<void> StoreContact(std::string_view kiosk_id, std::int64_t now_ms,
                             std::int64_t if_not_after_ms,

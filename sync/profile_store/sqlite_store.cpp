@@ -1,5 +1,8 @@
 #include "sync/profile_store/sqlite_store.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
@@ -7,6 +10,7 @@
 #include "sync/profile_store/attribution_schema.hpp"
 #include "sync/profile_store/audience_schema.hpp"
 #include "sync/profile_store/erasure_schema.hpp"
+#include "sync/profile_store/honoured_vouchers_schema.hpp"
 #include "sync/profile_store/kiosk_health_schema.hpp"
 #include "sync/profile_store/redeemed_ledger_schema.hpp"
 #include "sync/profile_store/sqlite_binding.hpp"
@@ -104,7 +108,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {14, kRenewedCertificateSqlite},
                                      {15, kClockOffsetSql},
                                      {16, kAdminAuditSchemaSqlite},
-                                     {17, kRedeemedStoreVouchersSql}};
+                                     {17, kRedeemedStoreVouchersSql},
+                                     {18, kHonourCutoffSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>
@@ -284,6 +289,13 @@ Result<void> SqliteStore::MarkKioskRevoked(std::string_view kiosk_id, std::int64
   return revoke->Run();
 }
 
+Result<void> SqliteStore::StoreHonourCutoff(std::string_view kiosk_id, std::int64_t cutoff_ms) {
+  std::lock_guard lock(mutex_);
+  return sqlite_binding::Run(
+      *db_, "UPDATE kiosks SET honour_received_before_ms = ?2 WHERE kiosk_id = ?1 AND revoked = 1",
+      kiosk_id, cutoff_ms);
+}
+
 Result<void> SqliteStore::StoreContact(std::string_view kiosk_id, std::int64_t now_ms,
                                        std::int64_t if_not_after_ms,
                                        std::optional<std::int64_t> clock_offset_ms) {
@@ -303,7 +315,8 @@ namespace {
 
 constexpr std::string_view kKioskColumns =
     "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
-    "last_contact_ms, cert_not_after_ms, previous_cert_serial, clock_offset_ms FROM kiosks";
+    "last_contact_ms, cert_not_after_ms, previous_cert_serial, clock_offset_ms, "
+    "honour_received_before_ms FROM kiosks";
 
 KioskRecord ReadKiosk(const Statement& row) {
   KioskRecord record;
@@ -318,6 +331,7 @@ KioskRecord ReadKiosk(const Statement& row) {
   if (!row.ColumnIsNull(7)) record.cert_not_after_ms = row.ColumnInt(7);
   if (!row.ColumnIsNull(8)) record.previous_cert_serial = row.ColumnText(8);
   if (!row.ColumnIsNull(9)) record.clock_offset_ms = row.ColumnInt(9);
+  if (!row.ColumnIsNull(10)) record.honour_received_before_ms = row.ColumnInt(10);
   return record;
 }
 
@@ -346,6 +360,42 @@ Result<std::vector<KioskRecord>> SqliteStore::Kiosks() {
       !read) {
     return read.error();
   }
+  return kiosks;
+}
+
+Result<std::map<std::string, HonouredVouchers>> SqliteStore::HonouredVouchersOfRevokedKiosks(
+    std::int64_t expired_by_unix_s, std::size_t max_vouchers) {
+  std::lock_guard lock(mutex_);
+  // One statement, one snapshot. Each kiosk's issued vouchers through vouchers_by_issue, each
+  // issue's event through the events' key. CROSS JOIN keeps that order: otherwise SQLite scans
+  // every voucher for the ORDER BY.
+  auto select = Query(
+      *db_,
+      "SELECT k.kiosk_id, k.device_public_key, v.voucher_id, v.voucher_store, v.scope, "
+      "v.gift, v.expires_at FROM kiosks k "
+      "CROSS JOIN vouchers v ON v.signer = k.kiosk_id AND v.issued_incarnation IS NOT NULL "
+      "AND v.issued_seq IS NOT NULL "
+      "CROSS JOIN events e ON e.kiosk_id = v.signer AND e.incarnation = v.issued_incarnation "
+      "AND e.seq = v.issued_seq "
+      "WHERE k.revoked = 1 AND k.honour_received_before_ms IS NOT NULL "
+      "AND length(k.device_public_key) = 64 AND e.received_at_ms < k.honour_received_before_ms "
+      "AND v.expires_at > ?1 ORDER BY v.expires_at DESC, v.voucher_key LIMIT ?2");
+  if (!select) return select.error();
+  const auto limit = static_cast<std::int64_t>(
+      std::min<std::size_t>(max_vouchers, std::numeric_limits<std::int64_t>::max()));
+  if (auto bound = BindAll(*select, expired_by_unix_s, limit); !bound) return bound.error();
+  std::map<std::string, HonouredVouchers> kiosks;
+  auto read = ForEachRow(*select, [&kiosks](const Statement& row) {
+    auto key = HexDecode(row.ColumnText(1));
+    if (!key) return;  // not a key: as KioskRecord reads it, none
+    const std::string kiosk_id = row.ColumnText(0), voucher_id = row.ColumnText(2);
+    HonouredVouchers& honoured = kiosks[kiosk_id];
+    honoured.public_key = std::move(*key);
+    honoured.vouchers[voucher_id] =
+        HonouredVoucherDigest(kiosk_id, voucher_id, row.ColumnText(3), row.ColumnText(4),
+                              row.ColumnText(5), row.ColumnInt(6));
+  });
+  if (!read) return read.error();
   return kiosks;
 }
 

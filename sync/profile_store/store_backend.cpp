@@ -149,6 +149,27 @@ Result<void> StoreBackend::RevokeKiosk(std::string_view kiosk_id) {
   return MarkKioskRevoked(kiosk_id, NowMs());
 }
 
+Result<std::int64_t> StoreBackend::HonourVouchersOf(std::string_view kiosk_id,
+                                                    std::int64_t received_before_ms) {
+  auto existing = FindKiosk(kiosk_id);
+  if (!existing) return existing.error();
+  if (!*existing) {
+    return Error(ErrorKind::kNotFound,
+                 StrCat("honour vouchers: no kiosk ", kiosk_id, " is registered"));
+  }
+  const KioskRecord& kiosk = **existing;
+  if (!kiosk.revoked) {
+    return Error(ErrorKind::kConflict,
+                 StrCat("honour vouchers: kiosk ", kiosk_id,
+                        " is not revoked: kiosks accept its vouchers already"));
+  }
+  // Issues received after the revocation may be the thief's: never past it.
+  const std::int64_t cutoff_ms =
+      std::min(received_before_ms, kiosk.revoked_at_ms.value_or(received_before_ms));
+  if (auto stored = StoreHonourCutoff(kiosk_id, cutoff_ms); !stored) return stored.error();
+  return cutoff_ms;
+}
+
 Result<void> StoreBackend::NoteContact(std::string_view kiosk_id,
                                        std::optional<std::int64_t> clock_offset_ms) {
   const std::int64_t now_ms = NowMs();

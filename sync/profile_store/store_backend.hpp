@@ -9,7 +9,9 @@
 // off the I/O thread. The HqIdentity and Clock given at creation must outlive the store.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -89,6 +91,12 @@ class StoreBackend {
   Result<void> RenewKioskCertificate(const KioskRenewal& renewal);
   // Marks the kiosk revoked (all its certificates). kNotFound for a kiosk never registered.
   Result<void> RevokeKiosk(std::string_view kiosk_id);
+  // Has kiosks keep accepting the revoked kiosk's vouchers whose voucher_issued event HQ received
+  // (events.received_at_ms, HQ's clock) before min(`received_before_ms`, its revocation time):
+  // stores that cutoff, replacing an earlier one, and returns it
+  // (HonouredVouchersOfRevokedKiosks lists them). kNotFound for a kiosk never registered;
+  // kConflict when it is not revoked (kiosks accept its vouchers already).
+  Result<std::int64_t> HonourVouchersOf(std::string_view kiosk_id, std::int64_t received_before_ms);
   // False only when `cert_serial` is the registered current (or previous, renewed) certificate of
   // a kiosk that is not revoked: true for revoked kiosks, superseded certificates and unknown
   // kiosks alike.
@@ -178,6 +186,13 @@ class StoreBackend {
   // `expired_by_unix_s`: the config bundle's revoked_vouchers (an expired voucher is refused
   // anyway). A voucher whose issue has not reached HQ stays listed.
   virtual Result<std::vector<std::string>> RevokedVouchers(std::int64_t expired_by_unix_s) = 0;
+  // The config bundle's honoured_vouchers, read in one snapshot: for each revoked kiosk with a
+  // cutoff (HonourVouchersOf) and a device key, that key and the vouchers it signed whose issue HQ
+  // holds, received before the cutoff, expiring after `expired_by_unix_s`, each with the
+  // HonouredVoucherDigest of what its issue told HQ. Kiosks with none are left out. At most
+  // `max_vouchers` vouchers in all: those expiring last.
+  virtual Result<std::map<std::string, HonouredVouchers>> HonouredVouchersOfRevokedKiosks(
+      std::int64_t expired_by_unix_s, std::size_t max_vouchers) = 0;
 
   // ---- Audiences and consent (audience_facts.hpp; docs/attribution.md, "Audiences") ----
 
@@ -228,6 +243,8 @@ class StoreBackend {
   // matched (revoked, another device key, or the presented certificate superseded meanwhile).
   virtual Result<bool> StoreRenewal(const KioskRenewal& renewal) = 0;
   virtual Result<void> MarkKioskRevoked(std::string_view kiosk_id, std::int64_t now_ms) = 0;
+  // Sets the revoked kiosk's honour_received_before_ms to `cutoff_ms`, in one statement.
+  virtual Result<void> StoreHonourCutoff(std::string_view kiosk_id, std::int64_t cutoff_ms) = 0;
   virtual Result<std::optional<KioskRecord>> FindKiosk(std::string_view kiosk_id) = 0;
   // Sets the kiosk's last contact to `now_ms`, and its clock offset when given, if the contact is
   // unset or `if_not_after_ms` or earlier.

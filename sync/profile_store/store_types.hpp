@@ -121,6 +121,9 @@ struct KioskRecord {
   std::int64_t enrolled_at_ms = 0;
   bool revoked = false;
   std::optional<std::int64_t> revoked_at_ms;
+  // Revoked kiosks only: kiosks keep accepting its vouchers whose issue HQ received before this
+  // (HQ's clock, Unix ms; StoreBackend::HonourVouchersOf); nothing: none of them.
+  std::optional<std::int64_t> honour_received_before_ms;
   // When it last pulled the config bundle (StoreBackend::NoteContact); nothing before the first.
   std::optional<std::int64_t> last_contact_ms;
   // Its clock minus HQ's at that contact, as the pull reported it (kKioskClockHeader); nothing

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,8 @@
 
 #include "common/crypto.hpp"
 #include "common/fake_clock.hpp"
+#include "common/sqlite.hpp"
+#include "common/strings.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_stores.hpp"
@@ -61,7 +64,41 @@ class ProfileStoreBackendTest : public testing::StoreSuite {
   }
 
   const std::string& hq_key() const { return identity_->public_key(); }
+
+  std::map<std::string, HonouredVouchers> Honoured(std::int64_t expired_by_unix_s,
+                                                   std::size_t max_vouchers = 1000) {
+    auto honoured = store_->HonouredVouchersOfRevokedKiosks(expired_by_unix_s, max_vouchers);
+    EXPECT_TRUE(honoured) << honoured.error().message();
+    return honoured ? *honoured : std::map<std::string, HonouredVouchers>{};
+  }
+
+  std::optional<std::int64_t> HonourCutoffOf(const std::string& kiosk_id) {
+    auto kiosks = store_->Kiosks();
+    EXPECT_TRUE(kiosks) << kiosks.error().message();
+    for (const KioskRecord& kiosk : kiosks ? *kiosks : std::vector<KioskRecord>{}) {
+      if (kiosk.kiosk_id == kiosk_id) return kiosk.honour_received_before_ms;
+    }
+    ADD_FAILURE() << "no kiosk " << kiosk_id;
+    return std::nullopt;
+  }
+
+  // Runs `sql` on the store's database beside the store, as no call of the store would.
+  void Direct(const std::string& sql) {
+    if (GetParam() == Backend::kSqlite) {
+      auto db = Database::Open(dir_ / "hq.db", DatabaseOptions{});
+      ASSERT_TRUE(db) << db.error().message();
+      auto ran = db->Exec(sql);
+      ASSERT_TRUE(ran) << ran.error().message();
+      return;
+    }
+    auto connection = testing::ConnectToSharedCluster();
+    ASSERT_TRUE(connection) << connection.error().message();
+    auto ran = connection->Exec(StrCat("SET search_path TO ", database_.schema(), "; ", sql));
+    ASSERT_TRUE(ran) << ran.error().message();
+  }
 };
+
+using HonouredMap = std::map<std::string, HonouredVouchers>;
 
 TEST_P(ProfileStoreBackendTest, StoresABatchAndAnswersItsHighWaterMark) {
   const BatchAnswer answer =
@@ -524,6 +561,138 @@ TEST_P(ProfileStoreBackendTest, ARenewedCertificateStaysAcceptedUntilTheKioskRen
   ASSERT_FALSE(keyless);
   EXPECT_EQ(keyless.error().kind(), ErrorKind::kConflict);
   EXPECT_NE(keyless.error().message().find("enroll it again"), std::string::npos);
+}
+
+TEST_P(ProfileStoreBackendTest, HonourVouchersOfNeedsARegisteredRevokedKiosk) {
+  auto unknown = store_->HonourVouchersOf("kiosk-9", kT0);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().kind(), ErrorKind::kNotFound);
+  EXPECT_EQ(unknown.error().message(), "honour vouchers: no kiosk kiosk-9 is registered");
+
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-1", "01AF", std::string(32, '\x42'), std::nullopt}));
+  auto unrevoked = store_->HonourVouchersOf("kiosk-1", kT0);
+  ASSERT_FALSE(unrevoked);
+  EXPECT_EQ(unrevoked.error().kind(), ErrorKind::kConflict);
+  EXPECT_EQ(unrevoked.error().message(),
+            "honour vouchers: kiosk kiosk-1 is not revoked: kiosks accept its vouchers already");
+  EXPECT_EQ(HonourCutoffOf("kiosk-1"), std::nullopt) << "a refused call stores nothing";
+}
+
+// Kiosks keep accepting the vouchers whose issue HQ received (HQ's clock) before the cutoff, never
+// past the revocation, and not yet expired.
+TEST_P(ProfileStoreBackendTest, HonouredVouchersAreThoseHqReceivedTheIssueOfBeforeTheCutoff) {
+  const std::string key(32, '\x42');
+  const std::string early = "00000000000000a1", later = "00000000000000a2";
+  const std::string expiring = "00000000000000e1", redeemed_only = "00000000000000a0";
+  const std::string after_revocation = "00000000000000a3";
+  constexpr std::int64_t kExpiresSoon = kExpires - 1000;
+  const auto digest = [](const std::string& id, const std::string& scope, std::int64_t expires) {
+    return HonouredVoucherDigest("kiosk-a", id, "store-1", scope, "Tote bag", expires);
+  };
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AF", key, std::nullopt}));
+  // Received at kT0: kiosk-b's redemptions of `early` (telling another expiry, which its issue
+  // corrects) and of `redeemed_only`, whose issue never arrives; then kiosk-a's issues.
+  Ingest(MakeBatch("kiosk-b", "inc-b", 1,
+                   {Redemption("kiosk-a", early, "fleet", kExpires + 5),
+                    Redemption("kiosk-a", redeemed_only, "fleet", kExpires)}));
+  Ingest(MakeBatch(
+      "kiosk-a", "inc-a", 1,
+      {VoucherIssued(early, "fleet", kExpires), VoucherIssued(expiring, "store", kExpiresSoon)}));
+  clock_.Advance(10min);
+  Ingest(MakeBatch("kiosk-a", "inc-a", 3, {VoucherIssued(later, "fleet", kExpires)}));
+  clock_.Advance(10min);
+  const std::int64_t revoked_at = kT0 + 20 * 60'000;
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-a"));
+  clock_.Advance(1min);
+  Ingest(MakeBatch("kiosk-a", "inc-a", 4, {VoucherIssued(after_revocation, "fleet", kExpires)}));
+  EXPECT_EQ(Honoured(0), HonouredMap{}) << "revoked, but no cutoff named";
+  EXPECT_EQ(HonourCutoffOf("kiosk-a"), std::nullopt);
+
+  const std::int64_t between = kT0 + 5 * 60'000;
+  EXPECT_EQ(store_->HonourVouchersOf("kiosk-a", between).value(), between);
+  EXPECT_EQ(HonourCutoffOf("kiosk-a"), between);
+  EXPECT_EQ(Honoured(kExpiresSoon - 1),
+            (HonouredMap{{"kiosk-a",
+                          {key,
+                           {{early, digest(early, "fleet", kExpires)},
+                            {expiring, digest(expiring, "store", kExpiresSoon)}}}}}))
+      << "the issues received before the cutoff only, as the issues tell them";
+  EXPECT_EQ(Honoured(kExpiresSoon),
+            (HonouredMap{{"kiosk-a", {key, {{early, digest(early, "fleet", kExpires)}}}}}))
+      << "an expired voucher is refused anyway";
+
+  EXPECT_EQ(store_->HonourVouchersOf("kiosk-a", kT0 + 60 * 60'000).value(), revoked_at)
+      << "never past the revocation";
+  EXPECT_EQ(HonourCutoffOf("kiosk-a"), revoked_at);
+  EXPECT_EQ(Honoured(kExpiresSoon), (HonouredMap{{"kiosk-a",
+                                                  {key,
+                                                   {{early, digest(early, "fleet", kExpires)},
+                                                    {later, digest(later, "fleet", kExpires)}}}}}))
+      << "a later cutoff adds the later issue, not the one received after the revocation";
+
+  EXPECT_EQ(store_->HonourVouchersOf("kiosk-a", kT0).value(), kT0);
+  EXPECT_EQ(Honoured(0), HonouredMap{}) << "received at kT0, not before: the kiosk is left out";
+  EXPECT_EQ(store_->HonourVouchersOf("kiosk-a", kT0 + 1).value(), kT0 + 1);
+  EXPECT_EQ(Honoured(kExpiresSoon).at("kiosk-a").vouchers.size(), 1u);
+}
+
+TEST_P(ProfileStoreBackendTest, HonouredVouchersComeOnlyFromRevokedKiosksWithAKey) {
+  const std::string key(32, '\x42'), voucher = "00000000000000f1";
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-n", "01AF", key, std::nullopt}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-k", "02B0", "", std::nullopt}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-r", "03C1", key, std::nullopt}));
+  for (const std::string kiosk_id : {"kiosk-n", "kiosk-k", "kiosk-r"}) {
+    Ingest(MakeBatch(kiosk_id, "inc", 1, {VoucherIssued(voucher, "fleet", kExpires)}));
+  }
+  clock_.Advance(1min);
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-k"));
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-r"));
+  EXPECT_EQ(store_->HonourVouchersOf("kiosk-k", kT0 + 1).value(), kT0 + 1);
+  EXPECT_EQ(store_->HonourVouchersOf("kiosk-r", kT0 + 1).value(), kT0 + 1);
+  // No call gives a kiosk that is not revoked a cutoff: set one beside the store.
+  ASSERT_NO_FATAL_FAILURE(Direct(StrCat("UPDATE kiosks SET honour_received_before_ms = ", kT0 + 1,
+                                        " WHERE kiosk_id = 'kiosk-n'")));
+  EXPECT_EQ(HonourCutoffOf("kiosk-n"), kT0 + 1);
+  const HonouredMap honoured = Honoured(0);
+  EXPECT_EQ(honoured.size(), 1u)
+      << "kiosk-n is trusted, and kiosks could not check kiosk-k's vouchers without its key";
+  ASSERT_TRUE(honoured.contains("kiosk-r"));
+  EXPECT_EQ(honoured.at("kiosk-r").public_key, key);
+}
+
+TEST_P(ProfileStoreBackendTest, HonouredVouchersBeyondTheLimitAreThoseExpiringFirst) {
+  const std::string key(32, '\x42');
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AF", key, std::nullopt}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-c", "02B0", key, std::nullopt}));
+  Ingest(
+      MakeBatch("kiosk-a", "inc", 1, {VoucherIssued("00000000000000a1", "fleet", kExpires + 100)}));
+  Ingest(MakeBatch("kiosk-c", "inc", 1,
+                   {VoucherIssued("00000000000000c3", "fleet", kExpires + 300),
+                    VoucherIssued("00000000000000c1", "fleet", kExpires + 200),
+                    VoucherIssued("00000000000000c2", "fleet", kExpires + 50)}));
+  clock_.Advance(1min);
+  for (const std::string kiosk_id : {"kiosk-a", "kiosk-c"}) {
+    ASSERT_TRUE(store_->RevokeKiosk(kiosk_id));
+    ASSERT_TRUE(store_->HonourVouchersOf(kiosk_id, kT0 + 1));
+  }
+  // Kiosk id -> its voucher ids.
+  const auto ids = [this](std::size_t max_vouchers) {
+    std::map<std::string, std::vector<std::string>> listed;
+    for (const auto& [kiosk_id, honoured] : Honoured(0, max_vouchers)) {
+      for (const auto& [id, digest] : honoured.vouchers) listed[kiosk_id].push_back(id);
+    }
+    return listed;
+  };
+  using Ids = std::map<std::string, std::vector<std::string>>;
+  EXPECT_EQ(ids(1000),
+            (Ids{{"kiosk-a", {"00000000000000a1"}},
+                 {"kiosk-c", {"00000000000000c1", "00000000000000c2", "00000000000000c3"}}}));
+  EXPECT_EQ(ids(2), (Ids{{"kiosk-c", {"00000000000000c1", "00000000000000c3"}}}))
+      << "the two expiring last";
+  EXPECT_EQ(ids(3), (Ids{{"kiosk-a", {"00000000000000a1"}},
+                         {"kiosk-c", {"00000000000000c1", "00000000000000c3"}}}))
+      << "the limit counts the vouchers of every kiosk";
+  EXPECT_EQ(ids(0), Ids{});
 }
 
 TEST_P(ProfileStoreBackendTest, RefusesAnInvalidBatchAndKeepsDataAcrossReopening) {

@@ -52,7 +52,8 @@ awaitable<Result<void>> SyncClient::PullConfig() {
 awaitable<Result<bool>> SyncClient::PullConfigPage() {
   std::vector<std::pair<std::string, std::string>> headers = {
       {std::string(kSyncFeaturesHeader),
-       StrCat(kSyncFeatureErasure, ",", kSyncFeatureRedeemedDelta, ",", kSyncFeatureRefill)},
+       StrCat(kSyncFeatureErasure, ",", kSyncFeatureRedeemedDelta, ",", kSyncFeatureRefill, ",",
+              kSyncFeatureHonouredVouchers)},
       {std::string(kKioskClockHeader), std::to_string(UnixMs(clock_.WallNow()))}};
   std::string target(kConfigTarget);
   {

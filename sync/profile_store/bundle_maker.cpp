@@ -58,6 +58,8 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
   if (since > 0) redeemed->vouchers.since = since;
   auto revoked_vouchers = store.RevokedVouchers(expired_by_s);
   if (!revoked_vouchers) return revoked_vouchers.error();
+  auto honoured = store.HonouredVouchersOfRevokedKiosks(expired_by_s, kMaxBundleListItems);
+  if (!honoured) return honoured.error();
   auto erased_events = store.ErasedEventsOf(kiosk_id);
   if (!erased_events) return erased_events.error();
   auto erased_event_count = store.ErasedEventCount();
@@ -79,6 +81,7 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
   }
   bundle.redeemed = std::move(redeemed->vouchers);
   bundle.revoked_vouchers = std::move(*revoked_vouchers);
+  bundle.honoured_vouchers = std::move(*honoured);
   // erased_subjects stays empty: kiosks cannot match HQ's subject ids (config_bundle.hpp), so
   // HQ does not spread them; erased_events carries erasure to the kiosks.
   bundle.erased_events = std::move(*erased_events);

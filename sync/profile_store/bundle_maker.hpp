@@ -2,8 +2,8 @@
 
 // The config bundle kiosks pull from GET /v1/sync/config (DESIGN.md section 6): HQ's channels
 // (from its config file), the channel-code keys (hq_channel_keys.hpp), HQ's sealing key, the
-// trusted kiosks' voucher keys, revoked kiosks, revoked vouchers, the vouchers already
-// redeemed, and the erased events the kiosk must scrub.
+// trusted kiosks' voucher keys, revoked kiosks, revoked vouchers, the revoked kiosks' vouchers HQ
+// still honours, the vouchers already redeemed, and the erased events the kiosk must scrub.
 //
 // Its version lives in the store, not in the process: the store keeps the version and a digest of
 // the content it was given for, and gives a new, higher version only when the content changes

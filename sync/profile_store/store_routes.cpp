@@ -374,8 +374,12 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
   if (KioskHoldsBundle(*bundle, request.Header("if-none-match"), redeemed_held)) {
     co_return with_headers(HttpResponse::Text(304, ""));
   }
-  // The same version either way: it covers erased_events (sync/protocol/erasure.hpp).
+  // The same version either way: it covers erased_events (sync/protocol/erasure.hpp) and
+  // honoured_vouchers (config_bundle.hpp), which older kiosks would refuse.
   if (!ListsSyncFeature(features, kSyncFeatureErasure)) bundle->erased_events.clear();
+  if (!ListsSyncFeature(features, kSyncFeatureHonouredVouchers)) {
+    bundle->honoured_vouchers.clear();
+  }
   auto encoded = EncodeConfigBundle(
       *bundle, redeemed_delta ? ConfigBundleWire::kRedeemed : ConfigBundleWire::kRedeemedKeys);
   if (!encoded) co_return StoreError(encoded.error());

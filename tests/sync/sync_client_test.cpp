@@ -193,7 +193,7 @@ TEST_F(SyncClientTest, ConfigPullsNameTheRedeemedListTheKioskHolds) {
                                       "/v1/sync/config?redeemed_through=9&redeemed_through_key="
                                       "kiosk-2%2F00000000000000a9"}));
   for (const std::string& value : hq_.HeaderValues(hq_.targets().back(), "kiosk-sync-features")) {
-    EXPECT_EQ(value, "erasure,redeemed-delta,refill");
+    EXPECT_EQ(value, "erasure,redeemed-delta,refill,honoured-vouchers");
   }
 }
 

@@ -58,8 +58,8 @@ Result<std::vector<EventDraft>> ChannelChanges(const ConfigBundle& bundle,
 }
 
 // The trust list `bundle` means for this kiosk, but for the redeemed vouchers (those are in
-// hq-redeemed.db): HQ's trusted kiosks and revocations, plus this kiosk's own key (a kiosk always
-// accepts its own vouchers unless HQ revoked it).
+// hq-redeemed.db): HQ's trusted kiosks, revocations and honoured vouchers, plus this kiosk's own
+// key (a kiosk always accepts its own vouchers unless HQ revoked it).
 TrustList TrustListFromBundle(const ConfigBundle& bundle, const std::string& own_kiosk_id,
                               const std::string& own_public_key) {
   TrustList trust;
@@ -69,6 +69,11 @@ TrustList TrustListFromBundle(const ConfigBundle& bundle, const std::string& own
   trust.kiosk_keys.insert_or_assign(own_kiosk_id, own_public_key);
   trust.revoked_kiosks.insert(bundle.revoked_kiosks.begin(), bundle.revoked_kiosks.end());
   trust.revoked_vouchers.insert(bundle.revoked_vouchers.begin(), bundle.revoked_vouchers.end());
+  for (const auto& [kiosk_id, honoured] : bundle.honoured_vouchers) {
+    trust.honoured.emplace(
+        kiosk_id, TrustList::Honoured{honoured.public_key,
+                                      {honoured.vouchers.begin(), honoured.vouchers.end()}});
+  }
   return trust;
 }
 

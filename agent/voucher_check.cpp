@@ -1,6 +1,7 @@
 #include "agent/voucher_check.hpp"
 
 #include "common/strings.hpp"
+#include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
 
@@ -32,22 +33,42 @@ VoucherCheck CheckVoucher(std::string_view token, const TrustList& trust,
     return check;
   }
   const Voucher& voucher = parsed->voucher;
-  const auto key = trust.kiosk_keys.find(voucher.kiosk_id);
-  if (key == trust.kiosk_keys.end()) {
+  const auto trusted = trust.kiosk_keys.find(voucher.kiosk_id);
+  const auto honoured = trust.honoured.find(voucher.kiosk_id);
+  const std::string* public_key = nullptr;
+  if (trusted != trust.kiosk_keys.end()) {
+    public_key = &trusted->second;
+  } else if (honoured != trust.honoured.end()) {
+    public_key = &honoured->second.public_key;
+  } else {
     check.refusal = VoucherRefusal::kUnknownSigner;
     check.detail = StrCat("kiosk ", voucher.kiosk_id, " is not on the trust list");
     return check;
   }
-  if (!VerifyVoucherSignature(*parsed, key->second)) {
+  if (!VerifyVoucherSignature(*parsed, *public_key)) {
     check.refusal = VoucherRefusal::kNotAVoucher;
     check.detail = "bad signature";
     return check;
   }
   // From here on the voucher is genuine: say which one it is.
   check.voucher = voucher;
-  if (trust.revoked_kiosks.contains(voucher.kiosk_id)) {
+  // A revoked kiosk's voucher passes when HQ honours this id with this content.
+  const std::string* honoured_digest = nullptr;
+  if (honoured != trust.honoured.end()) {
+    const auto found = honoured->second.vouchers.find(voucher.id);
+    if (found != honoured->second.vouchers.end()) honoured_digest = &found->second;
+  }
+  const bool honoured_by_hq =
+      honoured_digest != nullptr &&
+      *honoured_digest == HonouredVoucherDigest(voucher.kiosk_id, voucher.id, voucher.store_id,
+                                                ToString(voucher.scope), voucher.gift,
+                                                voucher.expires_at);
+  if (trust.revoked_kiosks.contains(voucher.kiosk_id) && !honoured_by_hq) {
     check.refusal = VoucherRefusal::kRevoked;
     check.detail = StrCat("kiosk ", voucher.kiosk_id, " is revoked");
+    if (honoured_digest != nullptr) {
+      check.detail += "; HQ honours a voucher of this id with other content";
+    }
   } else if (trust.revoked_vouchers.contains(StrCat(voucher.kiosk_id, "/", voucher.id))) {
     check.refusal = VoucherRefusal::kRevoked;
     check.detail = "voucher revoked";

@@ -22,6 +22,15 @@ struct TrustList {
   std::map<std::string, std::string, std::less<>> kiosk_keys;  // kiosk id -> Ed25519 public key
   std::set<std::string, std::less<>> revoked_kiosks;    // their vouchers are refused (stolen kiosk)
   std::set<std::string, std::less<>> revoked_vouchers;  // "<kiosk id>/<voucher id>"
+  // Revoked kiosks' vouchers that HQ still honours (ConfigBundle::honoured_vouchers): checked
+  // with that kiosk's device key, and accepted as if it were trusted when the token's content
+  // has the digest HQ sent.
+  struct Honoured {
+    std::string public_key;  // the revoked kiosk's Ed25519 device key
+    // voucher id -> HonouredVoucherDigest (sync/protocol/config_bundle.hpp)
+    std::map<std::string, std::string, std::less<>> vouchers;
+  };
+  std::map<std::string, Honoured, std::less<>> honoured;  // revoked kiosk id -> its vouchers
   // Vouchers HQ knows were redeemed (at any kiosk, of either scope), same form: refused here as
   // already redeemed. What slips through while offline HQ reports as a conflict.
   std::set<std::string, std::less<>> redeemed_elsewhere;
@@ -31,7 +40,8 @@ struct TrustList {
 enum class VoucherRefusal {
   kNotAVoucher,      // not a well-formed token, or its signature does not verify (forged)
   kUnknownSigner,    // well formed, but signed in the name of a kiosk not on the trust list
-  kRevoked,          // the signing kiosk or this voucher was revoked
+  kRevoked,          // the signing kiosk (unless HQ honours this voucher) or this voucher was
+                     // revoked
   kExpired,          // now >= expires_at
   kWrongStore,       // store-scoped and issued by another store
   kAlreadyRedeemed,  // HQ's redeemed set; otherwise the journal claim decides

@@ -48,6 +48,8 @@ ConfigBundle HqBundle() {
   bundle.hq_public_key = std::string(32, 'h');
   bundle.trusted_kiosks = {{"kiosk-2", std::string(32, '2')}};
   bundle.revoked_kiosks = {"kiosk-9"};
+  bundle.honoured_vouchers = {
+      {"kiosk-9", {std::string(32, '9'), {{"00000000000000a1", std::string(32, 'd')}}}}};
   bundle.redeemed = {
       3, "kiosk-2/0123456789abcdef", std::nullopt, {{"kiosk-2/0123456789abcdef", 1'900'000'000}}};
   return bundle;
@@ -154,6 +156,11 @@ TEST_F(HqConfigKeeperTest, AppliesChannelsKeysSealingKeyAndTrustList) {
   EXPECT_TRUE(trust->kiosk_keys.contains("kiosk-2"));
   EXPECT_TRUE(trust->kiosk_keys.contains("kiosk-1")) << "its own key always";
   EXPECT_TRUE(trust->revoked_kiosks.contains("kiosk-9"));
+  ASSERT_TRUE(trust->honoured.contains("kiosk-9"));
+  EXPECT_EQ(trust->honoured.at("kiosk-9").public_key, std::string(32, '9'));
+  EXPECT_EQ(trust->honoured.at("kiosk-9").vouchers,
+            (std::map<std::string, std::string, std::less<>>{
+                {"00000000000000a1", std::string(32, 'd')}}));
   EXPECT_TRUE(trust->redeemed_elsewhere.contains("kiosk-2/0123456789abcdef"));
   EXPECT_EQ(keeper_->version(), 7);
 

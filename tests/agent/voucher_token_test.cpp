@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <random>
 #include <thread>
 
 #include "agent/voucher_check.hpp"
 #include "common/crypto.hpp"
+#include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -184,6 +186,68 @@ TEST(VoucherCheckTest, EachRefusalHasItsOwnReason) {
   revoked_kiosk.revoked_kiosks.insert("kiosk-a");
   EXPECT_EQ(CheckVoucher(token, revoked_kiosk, "store-0001", kVoucherNow).refusal,
             VoucherRefusal::kRevoked);
+}
+
+// A revoked kiosk's key is off the trust list; HQ's honoured list names the vouchers still
+// good, checked with that key.
+TEST(VoucherCheckTest, ARevokedKiosksVouchersPassOnlyWhenHqHonoursThem) {
+  const Signer stolen{"kiosk-s"};
+  const Signer other{"kiosk-o"};
+  const Voucher genuine = MakeVoucher(stolen.kiosk_id, "00000000000000a1");
+  const Voucher later = MakeVoucher(stolen.kiosk_id, "00000000000000b2");
+  const std::string genuine_token = SignVoucherToken(genuine, stolen.key.private_key).value();
+  const std::string later_token = SignVoucherToken(later, stolen.key.private_key).value();
+  TrustList trust = Trusting({&other});
+  trust.revoked_kiosks.insert(stolen.kiosk_id);
+  EXPECT_EQ(CheckVoucher(genuine_token, trust, "store-0001", kVoucherNow).refusal,
+            VoucherRefusal::kUnknownSigner)
+      << "revoked, and nothing honoured";
+
+  const auto digest = [](const Voucher& v) {
+    return HonouredVoucherDigest(v.kiosk_id, v.id, v.store_id, ToString(v.scope), v.gift,
+                                 v.expires_at);
+  };
+  trust.honoured[stolen.kiosk_id] = {stolen.key.public_key, {{genuine.id, digest(genuine)}}};
+  const VoucherCheck accepted = CheckVoucher(genuine_token, trust, "store-0001", kVoucherNow);
+  EXPECT_FALSE(accepted.refusal) << accepted.detail;
+  ASSERT_TRUE(accepted.voucher);
+  EXPECT_EQ(accepted.voucher->id, genuine.id);
+  const VoucherCheck not_honoured = CheckVoucher(later_token, trust, "store-0001", kVoucherNow);
+  EXPECT_EQ(not_honoured.refusal, VoucherRefusal::kRevoked);
+  EXPECT_EQ(not_honoured.detail, "kiosk kiosk-s is revoked");
+
+  // Honoured is not a pass past the other checks.
+  EXPECT_EQ(CheckVoucher(genuine_token, trust, "store-0001", genuine.expires_at).refusal,
+            VoucherRefusal::kExpired);
+  EXPECT_EQ(CheckVoucher(genuine_token, trust, "store-0002", kVoucherNow).refusal,
+            VoucherRefusal::kWrongStore);
+  TrustList redeemed = trust;
+  redeemed.redeemed_elsewhere.insert("kiosk-s/" + genuine.id);
+  EXPECT_EQ(CheckVoucher(genuine_token, redeemed, "store-0001", kVoucherNow).refusal,
+            VoucherRefusal::kAlreadyRedeemed);
+  TrustList revoked_voucher = trust;
+  revoked_voucher.revoked_vouchers.insert("kiosk-s/" + genuine.id);
+  EXPECT_EQ(CheckVoucher(genuine_token, revoked_voucher, "store-0001", kVoucherNow).refusal,
+            VoucherRefusal::kRevoked);
+
+  // The stolen key signing an honoured id with a bigger gift, or longer, or for the fleet.
+  for (const auto& change : std::vector<std::function<void(Voucher&)>>{
+           [](Voucher& v) { v.gift = "Television"; }, [](Voucher& v) { v.expires_at += 86400; },
+           [](Voucher& v) { v.scope = VoucherScope::kFleet; },
+           [](Voucher& v) { v.store_id = "store-0002"; }}) {
+    Voucher altered = genuine;
+    change(altered);
+    const VoucherCheck check =
+        CheckVoucher(SignVoucherToken(altered, stolen.key.private_key).value(), trust, "store-0001",
+                     kVoucherNow);
+    EXPECT_EQ(check.refusal, VoucherRefusal::kRevoked) << altered.gift;
+    EXPECT_NE(check.detail.find("other content"), std::string::npos) << check.detail;
+  }
+
+  // A token in the stolen kiosk's name signed with another key is forged, honoured id or not.
+  const std::string forged = SignVoucherToken(genuine, other.key.private_key).value();
+  EXPECT_EQ(CheckVoucher(forged, trust, "store-0001", kVoucherNow).refusal,
+            VoucherRefusal::kNotAVoucher);
 }
 
 TEST(VoucherCheckTest, ScannerInputIsTrimmedAndUpperCased) {

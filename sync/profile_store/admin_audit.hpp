@@ -1,12 +1,12 @@
 #pragma once
 
 // The audit of HQ's admin actions: who issued an enrollment token, revoked a kiosk or a
-// voucher, rotated or withdrew a channel key, withdrew a shopper's consent or erased a shopper,
-// and when (docs/operations.md, "Status and metrics"). profile-store's commands and HQ API
-// endpoints record each action before it runs (no audit, no action), so one that then failed is
-// in it too: the command's exit status and the log say whether it ran. Exports of audiences
-// have an audit of their own (AudienceExportRecord). It is the store's, so whoever can write the
-// database can rewrite it; it records, it does not prove.
+// voucher, honoured a revoked kiosk's vouchers, rotated or withdrew a channel key, withdrew a
+// shopper's consent or erased a shopper, and when (docs/operations.md, "Status and metrics").
+// profile-store's commands and HQ API endpoints record each action before it runs (no audit, no
+// action), so one that then failed is in it too: the command's exit status and the log say
+// whether it ran. Exports of audiences have an audit of their own (AudienceExportRecord). It is
+// the store's, so whoever can write the database can rewrite it; it records, it does not prove.
 
 #include <cstdint>
 #include <span>
@@ -17,8 +17,10 @@ namespace kiosk_edge {
 
 // The actions, as stored.
 namespace admin_action {
-inline constexpr std::string_view kEnrollToken = "enroll-token";      // target: the kiosk id
-inline constexpr std::string_view kRevokeKiosk = "revoke-kiosk";      // target: the kiosk id
+inline constexpr std::string_view kEnrollToken = "enroll-token";  // target: the kiosk id
+inline constexpr std::string_view kRevokeKiosk = "revoke-kiosk";  // target: the kiosk id
+// target: the kiosk id; detail: "received before <RFC 3339 UTC>", as asked
+inline constexpr std::string_view kHonourVouchers = "honour-vouchers";
 inline constexpr std::string_view kRevokeVoucher = "revoke-voucher";  // target: KIOSK/VOUCHER
 // target: the signing key it retires ("-" before the first key was made)
 inline constexpr std::string_view kRotateChannelKey = "rotate-channel-key";

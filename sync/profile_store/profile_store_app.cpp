@@ -28,6 +28,7 @@
 #include "sync/profile_store/postgres_store.hpp"
 #include "sync/profile_store/profile_store_cli.hpp"
 #include "sync/profile_store/profile_store_config.hpp"
+#include "sync/profile_store/report_time.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
 #include "sync/profile_store/store_routes.hpp"
 #include "sync/protocol/wire_grammar.hpp"
@@ -60,6 +61,10 @@ stops the server after the requests in flight; SIGHUP reloads the HQ API tokens
   enroll-token --kiosk ID [--valid-hours H]
                                 prints a one-time token for `kioskctl enroll` on that kiosk
   revoke-kiosk ID               refuses that kiosk's certificate from now on
+  honour-vouchers ID --received-before TIME
+                                kiosks accept again the vouchers of revoked kiosk ID whose
+                                issue HQ received before TIME (RFC 3339, or a date: midnight
+                                UTC; at most the revocation), from their next config pull
   revoke-voucher KIOSK/VOUCHER_ID
                                 kiosks refuse that voucher at the counter ("revoked") from
                                 their next config pull; VOUCHER_ID is the 16 hex digits
@@ -68,9 +73,10 @@ stops the server after the requests in flight; SIGHUP reloads the HQ API tokens
                                 letters, voucher conflicts, certificate ends, and what needs
                                 attention ([kiosk_health]); tab-separated
   audit-actions [--limit N]     the audit of admin actions, newest first (N 1..1000, default
-                                100): who ran enroll-token, revoke-kiosk, revoke-voucher,
-                                rotate-channel-key or withdraw-channel-key, and which HQ API
-                                token withdrew consent or erased a shopper, when; tab-separated
+                                100): who ran enroll-token, revoke-kiosk, honour-vouchers,
+                                revoke-voucher, rotate-channel-key or withdraw-channel-key,
+                                and which HQ API token withdrew consent or erased a shopper,
+                                when; tab-separated
   rotate-channel-key            a new key signs channel codes from now on; the one before is
                                 retired but its codes stay valid for 90 days (kiosks learn of
                                 it at their next config pull)
@@ -99,7 +105,8 @@ Result<CommandLine> Parse(std::span<const std::string_view> args) {
       }
       const std::string_view name = arg.substr(2);
       if (name != "config" && name != "state-dir" && name != "port" && name != "kiosk" &&
-          name != "valid-hours" && name != "base-url" && name != "limit") {
+          name != "valid-hours" && name != "base-url" && name != "limit" &&
+          name != "received-before") {
         return Error(ErrorKind::kInvalidArgument, StrCat("unknown option ", arg));
       }
       line.options[std::string(name)] = std::string(args[++i]);
@@ -405,6 +412,48 @@ int RevokeKiosk(const ProfileStoreConfig& config, const CommandLine& line) {
   return kOk;
 }
 
+// honour-vouchers ID --received-before TIME, audited with the cutoff asked for.
+int HonourVouchers(const ProfileStoreConfig& config, const CommandLine& line) {
+  const auto time = line.options.find("received-before");
+  if (line.words.size() != 1 || time == line.options.end()) {
+    std::cerr << "profile-store: honour-vouchers needs ID --received-before TIME\n";
+    return kUsage;
+  }
+  if (!wire::IsKioskId(line.words[0])) {
+    std::cerr << "profile-store: honour-vouchers: " << kNotAKioskId << "\n";
+    return kUsage;
+  }
+  const std::optional<std::int64_t> received_before_ms = ParseReportTime(time->second, 0);
+  if (!received_before_ms) {
+    std::cerr << "profile-store: --received-before: not a time (2026-12-01T09:30:00Z, "
+                 "2026-12-01T17:30:00+08:00, or 2026-12-01 for midnight UTC)\n";
+    return kUsage;
+  }
+  auto opened = OpenForCommand(config);
+  if (!opened) return kFailed;
+  if (!AuditCommand(*opened->store, admin_action::kHonourVouchers, line.words[0],
+                    StrCat("received before ", FormatReportTime(*received_before_ms, 0)))) {
+    return kFailed;
+  }
+  auto cutoff = opened->store->HonourVouchersOf(line.words[0], *received_before_ms);
+  if (!cutoff) {
+    std::cerr << "profile-store: " << cutoff.error().message() << "\n";
+    return kFailed;
+  }
+  const std::int64_t now_s = UnixMs(SystemClock().WallNow()) / 1000;
+  auto honoured = opened->store->HonouredVouchersOfRevokedKiosks(now_s, kMaxBundleListItems);
+  if (!honoured) {
+    std::cerr << "profile-store: " << honoured.error().message() << "\n";
+    return kFailed;
+  }
+  const auto kiosk = honoured->find(line.words[0]);
+  std::cout << "kiosk " << line.words[0] << ": "
+            << (kiosk == honoured->end() ? 0 : kiosk->second.vouchers.size())
+            << " unexpired vouchers whose issue HQ received before " << FormatReportTime(*cutoff, 0)
+            << " are honoured: kiosks accept them from their next config pull\n";
+  return kOk;
+}
+
 int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
   if (line.words.size() != 1 || !wire::IsVoucherKey(line.words[0])) {
     std::cerr << "profile-store: revoke-voucher needs KIOSK/VOUCHER_ID (a kiosk id, '/', 16 "
@@ -510,6 +559,7 @@ int RunProfileStore(std::span<const std::string_view> args) {
   }
   if (line->command == "enroll-token") return EnrollToken(*config, *line);
   if (line->command == "revoke-kiosk") return RevokeKiosk(*config, *line);
+  if (line->command == "honour-vouchers") return HonourVouchers(*config, *line);
   if (line->command == "revoke-voucher") return RevokeVoucher(*config, *line);
   if (line->command == "kiosks") return ListKiosks(*config);
   if (line->command == "audit-actions") return ListAdminActions(*config, *line);

@@ -3,15 +3,18 @@
 // pulls carry only the vouchers redeemed since the list the kiosk holds (config_bundle.hpp): HQ
 // answers `?redeemed_through=N` with what came after N, a kiosk without the feature with the whole
 // list in the first wire form, and a malformed position with 400. A kiosk that enrolls gets a list
-// longer than a page in pages. HQ runs on each storage backend.
+// longer than a page in pages. A revoked kiosk's earlier vouchers are honoured once HQ says so.
+// HQ runs on each storage backend.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "agent/redeemed_list_store.hpp"
+#include "common/clock.hpp"
 #include "common/files.hpp"
 #include "common/http_forms.hpp"
 #include "common/strings.hpp"
@@ -24,6 +27,7 @@
 #include "support/running_agent.hpp"
 #include "support/running_profile_store.hpp"
 #include "support/temp_dir.hpp"
+#include "sync/profile_store/report_time.hpp"
 #include "sync/protocol/batch.hpp"
 #include "sync/protocol/config_bundle.hpp"
 #include "sync/store_test_events.hpp"
@@ -310,6 +314,93 @@ TEST_P(FleetVoucherSyncTest, AKioskThatEnrollsGetsALongListInPages) {
   EXPECT_EQ(held.vouchers.size(), static_cast<std::size_t>(kRedeemed));
   EXPECT_FALSE(held.more);
   ASSERT_EQ(b.Stop(), 0);
+}
+
+// A stolen kiosk is revoked: another kiosk refuses its vouchers until HQ honours those whose
+// issue it received before a time (profile-store honour-vouchers); then it redeems those, and
+// refuses the later one as revoked.
+TEST_P(FleetVoucherSyncTest, ARevokedKiosksEarlierVouchersAreHonouredOnceHqSaysSo) {
+  RunningProfileStore hq(dir_.path() / "hq", 0, hq_config_);
+  ASSERT_NE(hq.port(), 0);
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "a", "kiosk-stolen"));
+  ASSERT_NO_FATAL_FAILURE(Enroll(hq, dir_.path() / "b", "kiosk-counter"));
+  RunningAgent stolen(dir_.path() / "a", VoucherAgentConfig("kiosk-stolen"));
+  RunningAgent counter(dir_.path() / "b", VoucherAgentConfig("kiosk-counter"));
+  ASSERT_NE(stolen.port(), 0);
+  ASSERT_NE(counter.port(), 0);
+  const auto sign_up = [&stolen](const std::string& phone_number) {
+    Phone phone(stolen.port(), "en");
+    const auto signed_up = phone.SignUp("EL3-POSTER-V2", "Wei Zhang", phone_number);
+    EXPECT_EQ(signed_up.status, 200);
+    return testing::IssuedVoucherToken(signed_up.body);
+  };
+  const auto issues_at_hq = [this] {
+    auto rows = storage_.Rows(
+        "SELECT count(*) FROM vouchers WHERE signer = 'kiosk-stolen' AND issued_seq IS NOT NULL",
+        {}, 1);
+    return rows && rows->size() == 1 ? (*rows)[0][0] : std::string("?");
+  };
+
+  // One voucher reaches HQ before the time the operator will name, one after it.
+  const std::string early = sign_up("13812345678");
+  ASSERT_FALSE(early.empty());
+  ASSERT_TRUE(Eventually([&] { return issues_at_hq() == "1"; }));
+  const std::int64_t trusted_until_ms = UnixMs(SystemClock().WallNow()) + 1;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const std::string late = sign_up("13900001111");
+  ASSERT_FALSE(late.empty());
+  ASSERT_TRUE(Eventually([&] { return issues_at_hq() == "2"; }));
+  ASSERT_EQ(stolen.Stop(), 0);
+
+  ASSERT_EQ(hq.Revoke("kiosk-stolen"), 0);
+  ASSERT_TRUE(Eventually([&] { return CounterRefuses(counter, early, "unknown_signer"); }));
+
+  const auto honour = [&hq](std::vector<std::string> words) {
+    std::vector<std::string> argv = {PROFILE_STORE_BINARY, "honour-vouchers"};
+    argv.insert(argv.end(), words.begin(), words.end());
+    argv.insert(argv.end(), {"--state-dir", hq.state_dir().string()});
+    return testing::RunProgram(hq.Command(argv));
+  };
+  const std::string when = FormatReportTime(trusted_until_ms, 0);
+  EXPECT_EQ(honour({"kiosk-stolen"}).exit_code, 2);
+  const auto not_a_time = honour({"kiosk-stolen", "--received-before", "last week"});
+  EXPECT_EQ(not_a_time.exit_code, 2);
+  EXPECT_NE(not_a_time.err.find("--received-before: not a time"), std::string::npos)
+      << not_a_time.err;
+  const auto not_revoked = honour({"kiosk-counter", "--received-before", when});
+  EXPECT_EQ(not_revoked.exit_code, 1);
+  EXPECT_NE(not_revoked.err.find("kiosk kiosk-counter is not revoked"), std::string::npos)
+      << not_revoked.err;
+  EXPECT_EQ(honour({"kiosk-unknown", "--received-before", when}).exit_code, 1);
+  const auto honoured = honour({"kiosk-stolen", "--received-before", when});
+  ASSERT_EQ(honoured.exit_code, 0) << honoured.err;
+  EXPECT_NE(honoured.out.find("kiosk kiosk-stolen: 1 unexpired vouchers"), std::string::npos)
+      << honoured.out;
+
+  // The later voucher turns from "unknown issuer" to "revoked" once the bundle arrives.
+  ASSERT_TRUE(Eventually([&] { return CounterRefuses(counter, late, "revoked"); }));
+  Clerk clerk(counter.port(), "demo", counter.demo_pin());
+  ASSERT_TRUE(clerk.logged_in());
+  EXPECT_EQ(clerk.Redeem(early).at("outcome"), "redeemed");
+  const auto refused = clerk.Redeem(late);
+  EXPECT_EQ(refused.at("outcome"), "refused");
+  EXPECT_EQ(refused.at("reason"), "revoked");
+
+  // Only kiosks announcing the feature get the list (older ones refuse unknown members).
+  const std::string ca = ReadSmallFile(hq.ca_file()).value();
+  const testing::ClientIdentity identity{
+      ReadSmallFile(counter.state_dir() / "hq-client-cert.pem").value(),
+      ReadSmallFile(counter.state_dir() / "device-key.pem").value()};
+  for (const auto& [features, listed] :
+       {std::pair{"erasure,redeemed-delta", false}, std::pair{"erasure,honoured-vouchers", true}}) {
+    HttpClientRequest request{"GET", "/v1/sync/config", {{"kiosk-sync-features", features}}, ""};
+    auto pulled = testing::HttpsOnce(hq.port(), ca, request, identity);
+    ASSERT_TRUE(pulled) << pulled.error().message();
+    ASSERT_EQ(pulled->status, 200u) << pulled->body;
+    EXPECT_EQ(boost::json::parse(pulled->body).as_object().contains("honoured_vouchers"), listed)
+        << features;
+  }
+  ASSERT_EQ(counter.Stop(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FleetVoucherSyncTest, testing::BothBackends(),

@@ -111,6 +111,11 @@ RedeemedPosition HqConfigKeeper::redeemed_end() const {
   return redeemed_end_;
 }
 
+std::string HqConfigKeeper::honoured_digest() const {
+  std::lock_guard lock(mutex_);
+  return honoured_digest_;
+}
+
 std::optional<std::int64_t> HqConfigKeeper::version() const {
   std::lock_guard lock(mutex_);
   return version_;
@@ -224,6 +229,8 @@ Result<std::size_t> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
   targets_.trust->Replace(std::move(plan->trust));
   version_ = bundle.version;
   redeemed_end_ = held->end();
+  honoured_ = bundle.honoured_vouchers;
+  honoured_digest_ = bundle.honoured_digest;
   return redeemed_count;
 }
 
@@ -265,6 +272,14 @@ Result<void> HqConfigKeeper::Apply(const ConfigBundle& bundle) {
   }
   ConfigBundle copy = bundle;  // the list lives in hq-redeemed.db
   copy.redeemed = RedeemedVouchers{};
+  if (copy.honoured_vouchers.empty() && !copy.honoured_digest.empty()) {  // the digest alone
+    if (copy.honoured_digest != honoured_digest_) {
+      return Error(ErrorKind::kInvalidArgument,
+                   "honoured_digest: HQ sent it alone for a list of honoured vouchers this kiosk "
+                   "does not hold");
+    }
+    copy.honoured_vouchers = honoured_;
+  }
   auto text = EncodeConfigBundle(copy);
   if (!text) return text.error();
   auto applied = ApplyLocked(copy, std::move(*text), &sent);

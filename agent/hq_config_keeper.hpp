@@ -36,6 +36,7 @@
 // cannot fail.
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -88,6 +89,8 @@ class HqConfigKeeper {
   std::optional<std::int64_t> version() const;
   // Where the redeemed vouchers in force end (through 0 before any).
   RedeemedPosition redeemed_end() const;
+  // The honoured_digest of the honoured vouchers in force ("": none).
+  std::string honoured_digest() const;
 
  private:
   struct Plan;
@@ -113,6 +116,9 @@ class HqConfigKeeper {
   std::optional<std::string> saved_text_;  // the file's contents: the last good copy
   std::optional<std::int64_t> version_;
   RedeemedPosition redeemed_end_;  // where the list in force (the trust list's) ends
+  // The honoured vouchers in force: a bundle may send their digest alone (config_bundle.hpp).
+  std::map<std::string, HonouredVouchers> honoured_;
+  std::string honoured_digest_;
 };
 
 }  // namespace kiosk_edge

@@ -88,7 +88,7 @@ Result<std::unique_ptr<HqSync>> HqSync::Start(boost::asio::io_context& io,
       [&keeper](const ConfigBundle& bundle) { return keeper.Apply(bundle); }, with_certificate,
       SystemClock());
   if (const std::optional<std::int64_t> version = keeper.version()) {
-    sync->client_->ResumeConfig(*version, keeper.redeemed_end());
+    sync->client_->ResumeConfig(*version, keeper.redeemed_end(), keeper.honoured_digest());
   }
   journal.SetCommitListener([client = sync->client_.get()] { client->Wake(); });
   boost::asio::co_spawn(io, sync->client_->Run(), boost::asio::detached);

@@ -29,6 +29,8 @@ struct TrustList {
     std::string public_key;  // the revoked kiosk's Ed25519 device key
     // voucher id -> HonouredVoucherDigest (sync/protocol/config_bundle.hpp)
     std::map<std::string, std::string, std::less<>> vouchers;
+
+    friend bool operator==(const Honoured&, const Honoured&) = default;
   };
   std::map<std::string, Honoured, std::less<>> honoured;  // revoked kiosk id -> its vouchers
   // Vouchers HQ knows were redeemed (at any kiosk, of either scope), same form: refused here as

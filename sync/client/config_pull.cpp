@@ -21,10 +21,12 @@ constexpr std::size_t kQuotedBytes = 200;  // of HQ's answer, in an error
 
 }  // namespace
 
-void SyncClient::ResumeConfig(std::int64_t version, RedeemedPosition redeemed_end) {
+void SyncClient::ResumeConfig(std::int64_t version, RedeemedPosition redeemed_end,
+                              std::string honoured_digest) {
   std::lock_guard lock(mutex_);
   status_.config_version = version;
   redeemed_end_ = std::move(redeemed_end);
+  honoured_digest_ = std::move(honoured_digest);
 }
 
 awaitable<Result<void>> SyncClient::PullConfig() {
@@ -61,10 +63,16 @@ awaitable<Result<bool>> SyncClient::PullConfigPage() {
     if (status_.config_version) {
       headers.emplace_back("if-none-match", ConfigBundleEtag(*status_.config_version));
     }
-    // HQ then sends only the vouchers redeemed since (config_bundle.hpp).
+    // HQ then sends only the vouchers redeemed since, and the honoured vouchers only when they
+    // changed (config_bundle.hpp).
+    std::string_view separator = "?";
     if (redeemed_end_.through > 0) {
-      target = StrCat(target, "?", kRedeemedThroughParameter, "=", redeemed_end_.through, "&",
+      target = StrCat(target, separator, kRedeemedThroughParameter, "=", redeemed_end_.through, "&",
                       kRedeemedThroughKeyParameter, "=", UrlEncode(redeemed_end_.through_key));
+      separator = "&";
+    }
+    if (!honoured_digest_.empty()) {
+      target = StrCat(target, separator, kHonouredDigestParameter, "=", honoured_digest_);
     }
   }
   const std::string method = "GET", body;
@@ -98,6 +106,7 @@ awaitable<Result<bool>> SyncClient::PullConfigPage() {
   std::lock_guard lock(mutex_);
   status_.config_version = bundle->version;
   redeemed_end_ = bundle->redeemed.end();
+  honoured_digest_ = bundle->honoured_digest;
   if (bundle->redeemed.more) {
     LogInfo(kComponent, "applied HQ's config bundle version ", bundle->version,
             " with the redeemed vouchers through ledger position ", redeemed_end_.through,

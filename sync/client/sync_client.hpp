@@ -175,9 +175,11 @@ class SyncClient {
   // redeemed list HQ sends in pages, page after page until the last.
   boost::asio::awaitable<Result<void>> PullConfig();
   // The bundle in force before this client started (the kiosk's saved copy): pulls ask
-  // If-None-Match its `version` and for the vouchers redeemed after `redeemed_end`, so a
-  // restart downloads nothing HQ sent before. Call before the first pull.
-  void ResumeConfig(std::int64_t version, RedeemedPosition redeemed_end);
+  // If-None-Match its `version`, for the vouchers redeemed after `redeemed_end`, and name the
+  // `honoured_digest` it holds, so a restart downloads nothing HQ sent before. Call before the
+  // first pull.
+  void ResumeConfig(std::int64_t version, RedeemedPosition redeemed_end,
+                    std::string honoured_digest);
 
  private:
   // A batch read from the journal and encoded for the wire.
@@ -280,6 +282,8 @@ class SyncClient {
   std::optional<std::chrono::steady_clock::time_point> certificate_retry_at_;
   // Where the redeemed vouchers of the applied bundle end (through 0: none yet).
   RedeemedPosition redeemed_end_;
+  // The honoured_digest of the applied bundle ("": none), named in pulls.
+  std::string honoured_digest_;
   // HQ's gaps in journal incarnation `missing_incarnation_`, from its latest answer. Only the
   // round touches them.
   std::vector<MissingSeqs> missing_;

@@ -82,6 +82,7 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
   bundle.redeemed = std::move(redeemed->vouchers);
   bundle.revoked_vouchers = std::move(*revoked_vouchers);
   bundle.honoured_vouchers = std::move(*honoured);
+  bundle.honoured_digest = HonouredListDigest(bundle.honoured_vouchers);
   // erased_subjects stays empty: kiosks cannot match HQ's subject ids (config_bundle.hpp), so
   // HQ does not spread them; erased_events carries erasure to the kiosks.
   bundle.erased_events = std::move(*erased_events);

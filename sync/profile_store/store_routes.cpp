@@ -303,6 +303,19 @@ Result<RedeemedPosition> RedeemedHeldOf(const HttpRequest& request) {
   return RedeemedPosition{*through, std::string(*key)};
 }
 
+// The honoured_digest a config pull names (config_bundle.hpp); "" when it names none.
+Result<std::string> HonouredHeldOf(const HttpRequest& request) {
+  auto fields = ParseFormUrlEncoded(QueryOf(request.target), 4);
+  if (!fields) return fields.error();
+  const std::optional<std::string_view> digest = FindField(*fields, kHonouredDigestParameter);
+  if (!digest) return std::string();
+  if (!wire::IsLowerHex(*digest, 64)) {
+    return Error(ErrorKind::kInvalidArgument,
+                 StrCat(kHonouredDigestParameter, " must be 64 lower-case hex digits"));
+  }
+  return std::string(*digest);
+}
+
 // Logs what /healthz finds when it changes (a new reason to fail, or ok again), not at every
 // probe: a load balancer may probe every second.
 void LogHealth(LogOnChange& log, const Result<void>& health) {
@@ -337,6 +350,8 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
     if (!held) co_return JsonError(400, held.error().message());
     redeemed_held = std::move(*held);
   }
+  auto honoured_held = HonouredHeldOf(request);
+  if (!honoured_held) co_return JsonError(400, honoured_held.error().message());
   std::optional<StreamEnd> stream_end;
   // The kiosk's clock minus HQ's, as the pull arrives (the network's delay is well below what
   // kiosk health warns of).
@@ -379,6 +394,9 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
   if (!ListsSyncFeature(features, kSyncFeatureErasure)) bundle->erased_events.clear();
   if (!ListsSyncFeature(features, kSyncFeatureHonouredVouchers)) {
     bundle->honoured_vouchers.clear();
+    bundle->honoured_digest.clear();
+  } else if (!bundle->honoured_digest.empty() && *honoured_held == bundle->honoured_digest) {
+    bundle->honoured_vouchers.clear();  // the digest alone: "the list you hold"
   }
   auto encoded = EncodeConfigBundle(
       *bundle, redeemed_delta ? ConfigBundleWire::kRedeemed : ConfigBundleWire::kRedeemedKeys);

@@ -39,6 +39,7 @@ constexpr std::string_view kVoucherKeyRule =
     "must be \"<kiosk id>/<voucher id: 16 lower-case hex digits>\"";
 constexpr std::string_view kVoucherIdRule = "must be 16 lower-case hex digits (a voucher id)";
 constexpr std::string_view kDigestRule = "must be 32 lower-case hex digits (16 bytes)";
+constexpr std::string_view kListDigestRule = "must be 64 lower-case hex digits (32 bytes)";
 constexpr std::string_view kSubjectRule = "must be 52 characters of [A-Z2-7] (an HQ subject id)";
 constexpr std::string_view kErasedEventRule =
     "must be \"<kiosk id>/<incarnation>/<seq>\" (an event identity)";
@@ -79,6 +80,8 @@ bool IsSecretHex(std::string_view text) {
 }
 
 bool IsPublicKeyHex(std::string_view text) { return wire::IsLowerHex(text, 64); }
+
+bool IsListDigest(std::string_view text) { return wire::IsLowerHex(text, 64); }
 
 bool IsFreeText(std::string_view text, std::size_t max) {
   return !text.empty() && text.size() <= max && wire::HasNoControlCharacters(text);
@@ -188,6 +191,15 @@ Result<void> ValidateHonoured(const ConfigBundle& bundle) {
         return Invalid(StrCat(path, ".vouchers.", voucher_id), kDigestRule);
       }
     }
+  }
+  if (bundle.honoured_vouchers.empty()) {
+    if (!bundle.honoured_digest.empty() && !IsListDigest(bundle.honoured_digest)) {
+      return Invalid("honoured_digest", kListDigestRule);
+    }
+  } else if (bundle.honoured_digest != HonouredListDigest(bundle.honoured_vouchers)) {
+    return Invalid("honoured_digest", bundle.honoured_digest.empty()
+                                          ? "missing (it goes with honoured_vouchers)"
+                                          : "is not the digest of honoured_vouchers");
   }
   return {};
 }
@@ -525,6 +537,7 @@ Result<std::string> EncodeConfigBundle(const ConfigBundle& bundle, ConfigBundleW
   if (!bundle.honoured_vouchers.empty()) {
     json["honoured_vouchers"] = HonouredJson(bundle.honoured_vouchers);
   }
+  if (!bundle.honoured_digest.empty()) json["honoured_digest"] = bundle.honoured_digest;
   if (!bundle.erased_events.empty()) json["erased_events"] = StringArray(bundle.erased_events);
   std::string text = boost::json::serialize(json);
   if (text.size() > kMaxConfigBundleBytes) {
@@ -595,6 +608,9 @@ Result<ConfigBundle> DecodeConfigBundle(std::string_view text) {
   auto honoured = ReadHonoured(json);
   if (!honoured) return honoured.error();
   bundle.honoured_vouchers = std::move(*honoured);
+  auto honoured_digest = json.OptionalString("honoured_digest", IsListDigest, kListDigestRule);
+  if (!honoured_digest) return honoured_digest.error();
+  bundle.honoured_digest = honoured_digest->value_or("");
   auto redeemed = ReadRedeemed(json);
   if (!redeemed) return redeemed.error();
   bundle.redeemed = std::move(*redeemed);
@@ -620,6 +636,11 @@ std::string HonouredVoucherDigest(std::string_view kiosk_id, std::string_view vo
     content += StrCat("\n", field.size(), ":", field);
   }
   return HexEncode(Sha256(content).substr(0, 16));
+}
+
+std::string HonouredListDigest(const std::map<std::string, HonouredVouchers>& kiosks) {
+  if (kiosks.empty()) return "";
+  return HexEncode(Sha256(boost::json::serialize(HonouredJson(kiosks))));
 }
 
 std::string ConfigBundleEtag(std::int64_t version) { return StrCat("\"v", version, "\""); }

@@ -19,6 +19,7 @@
 //    "revoked_vouchers": ["kiosk-1/0123456789abcdef"],
 //    "honoured_vouchers": {"kiosk-9": {"key": "<hex, 32 bytes>",
 //                                      "vouchers": {"0123456789abcdef": "<hex, 16 bytes>"}}},
+//    "honoured_digest": "<hex, 32 bytes>",
 //    "redeemed": {"through": 42, "through_key": "kiosk-2/fedcba9876543210", "since": 40,
 //                 "vouchers": [{"key": "kiosk-2/fedcba9876543210", "expires_at_s": 1800000000}]},
 //    "erased_subjects": ["<52 base32 characters>"],
@@ -67,10 +68,13 @@
 // honour-vouchers`), honoured_vouchers gives the revoked kiosk's device key, those voucher ids and
 // a digest of what each issue told HQ: kiosks verify such a voucher with that key, compare its
 // content with the digest, and accept it (every other check still applies); they refuse the
-// kiosk's other vouchers as revoked. Each kiosk it names must be in revoked_kiosks and
-// not in trusted_kiosks. Omitted when empty, and sent only to kiosks announcing
-// kSyncFeatureHonouredVouchers (older kiosks refuse unknown members); the version covers it either
-// way.
+// kiosk's other vouchers as revoked. Each kiosk it names must be in revoked_kiosks and not in
+// trusted_kiosks. honoured_digest is HonouredListDigest of the list. The list rarely changes, but
+// the version does at every redemption in the fleet, so a kiosk names the digest of the list it
+// holds (`?honoured_digest=`, kHonouredDigestParameter) and HQ then sends the digest alone: "the
+// list you hold". Both are omitted when HQ honours none, and sent only to kiosks announcing
+// kSyncFeatureHonouredVouchers (older kiosks refuse unknown members); the version covers the list
+// either way.
 //
 // Every list refuses duplicates, and the decoder refuses unknown members; errors are
 // kInvalidArgument naming the member ("channels[2].medium: ...").
@@ -123,8 +127,10 @@ struct BundleTokenKey {
 // The sync feature (kSyncFeaturesHeader, sync/protocol/erasure.hpp) of kiosks that read
 // "redeemed" and send `redeemed_through`.
 inline constexpr std::string_view kSyncFeatureRedeemedDelta = "redeemed-delta";
-// The sync feature of kiosks that read "honoured_vouchers".
+// The sync feature of kiosks that read "honoured_vouchers", and the query parameter of
+// GET /v1/sync/config naming the honoured_digest of the list the kiosk holds.
 inline constexpr std::string_view kSyncFeatureHonouredVouchers = "honoured-vouchers";
+inline constexpr std::string_view kHonouredDigestParameter = "honoured_digest";
 // The query parameters of GET /v1/sync/config naming the kiosk's RedeemedPosition.
 inline constexpr std::string_view kRedeemedThroughParameter = "redeemed_through";
 inline constexpr std::string_view kRedeemedThroughKeyParameter = "redeemed_through_key";
@@ -181,6 +187,10 @@ std::string HonouredVoucherDigest(std::string_view kiosk_id, std::string_view vo
                                   std::string_view store, std::string_view scope,
                                   std::string_view gift, std::int64_t expires_at_s);
 
+// SHA-256 of the honoured_vouchers member's JSON, as 64 lower-case hex digits; "" for an empty
+// list.
+std::string HonouredListDigest(const std::map<std::string, HonouredVouchers>& kiosks);
+
 struct ConfigBundle {
   std::int64_t version = 1;  // >= 1; a kiosk applies only versions newer than the one it has
   std::vector<BundleChannel> channels;
@@ -194,6 +204,9 @@ struct ConfigBundle {
   std::vector<std::string> revoked_vouchers;          // "<kiosk id>/<voucher id>"
   // Revoked kiosk id -> its vouchers kiosks accept; at most kMaxBundleListItems ids in all.
   std::map<std::string, HonouredVouchers> honoured_vouchers;
+  // HonouredListDigest(honoured_vouchers); with an empty list, the digest of the list the kiosk
+  // holds (see above); "" when HQ honours none.
+  std::string honoured_digest;
   RedeemedVouchers redeemed;                 // both scopes
   std::vector<std::string> erased_subjects;  // HQ subject ids (see above)
   std::vector<std::string> erased_events;    // "<kiosk id>/<incarnation>/<seq>"

@@ -50,6 +50,7 @@ ConfigBundle HqBundle() {
   bundle.revoked_kiosks = {"kiosk-9"};
   bundle.honoured_vouchers = {
       {"kiosk-9", {std::string(32, '9'), {{"00000000000000a1", std::string(32, 'd')}}}}};
+  bundle.honoured_digest = HonouredListDigest(bundle.honoured_vouchers);
   bundle.redeemed = {
       3, "kiosk-2/0123456789abcdef", std::nullopt, {{"kiosk-2/0123456789abcdef", 1'900'000'000}}};
   return bundle;
@@ -167,6 +168,38 @@ TEST_F(HqConfigKeeperTest, AppliesChannelsKeysSealingKeyAndTrustList) {
   struct stat info {};
   ASSERT_EQ(::stat((dir_ / "hq-config.json").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+// A bundle with the honoured vouchers' digest alone keeps the list in force; one naming a list the
+// kiosk does not hold changes nothing.
+TEST_F(HqConfigKeeperTest, TheHonouredDigestAloneKeepsTheListHeld) {
+  ConfigBundle bundle = HqBundle();
+  ASSERT_TRUE(keeper_->Apply(bundle));
+  EXPECT_EQ(keeper_->honoured_digest(), bundle.honoured_digest);
+  const auto honoured = trust_->Current()->honoured;
+
+  ConfigBundle digest_alone = bundle;
+  digest_alone.version = 8;
+  digest_alone.honoured_vouchers.clear();
+  ASSERT_TRUE(keeper_->Apply(digest_alone));
+  EXPECT_EQ(keeper_->version(), 8);
+  EXPECT_EQ(trust_->Current()->honoured, honoured);
+  EXPECT_EQ(keeper_->honoured_digest(), bundle.honoured_digest);
+
+  ConfigBundle other = digest_alone;
+  other.version = 9;
+  other.honoured_digest = std::string(64, 'e');
+  auto refused = keeper_->Apply(other);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("honoured_digest"), std::string::npos);
+  EXPECT_EQ(keeper_->version(), 8);
+
+  // The saved copy holds the list itself: a restart has it in force.
+  Start();
+  ASSERT_TRUE(keeper_->LoadSaved());
+  EXPECT_EQ(keeper_->version(), 8);
+  EXPECT_EQ(keeper_->honoured_digest(), bundle.honoured_digest);
+  EXPECT_EQ(trust_->Current()->honoured, honoured);
 }
 
 TEST_F(HqConfigKeeperTest, TheSameBundleAgainRecordsNothing) {

@@ -150,6 +150,7 @@ void ConfigBundles(SeedWriter& out) {
   bundle.revoked_vouchers = {"kiosk-1/0123456789abcdef"};
   bundle.honoured_vouchers = {
       {"kiosk-9", {std::string(32, '\x55'), {{"00000000000000a1", std::string(32, 'a')}}}}};
+  bundle.honoured_digest = HonouredListDigest(bundle.honoured_vouchers);
   bundle.redeemed = {
       5, "kiosk-2/fedcba9876543210", 3, {{"kiosk-2/fedcba9876543210", 1'900'000'000}}};
   bundle.erased_subjects = {std::string(52, 'A')};

@@ -31,6 +31,7 @@ ConfigBundle Bundle() {
       {"kiosk-9",
        {std::string(32, '\x66'),
         {{"00000000000000a1", std::string(32, 'a')}, {"00000000000000a2", std::string(32, 'b')}}}}};
+  bundle.honoured_digest = HonouredListDigest(bundle.honoured_vouchers);
   bundle.redeemed = {
       42,
       "kiosk-2/fedcba9876543210",
@@ -54,6 +55,16 @@ TEST(ConfigBundleTest, RoundTrips) {
   auto decoded = DecodeConfigBundle(*json);
   ASSERT_TRUE(decoded) << decoded.error().message();
   EXPECT_EQ(*decoded, bundle);
+
+  // The digest alone: "the honoured vouchers you hold".
+  ConfigBundle held = bundle;
+  held.honoured_vouchers.clear();
+  auto held_json = EncodeConfigBundle(held);
+  ASSERT_TRUE(held_json) << held_json.error().message();
+  EXPECT_EQ(held_json->find("honoured_vouchers"), std::string::npos);
+  auto held_decoded = DecodeConfigBundle(*held_json);
+  ASSERT_TRUE(held_decoded) << held_decoded.error().message();
+  EXPECT_EQ(*held_decoded, held);
 
   ConfigBundle empty;
   empty.hq_public_key = std::string(32, '\x01');
@@ -141,6 +152,14 @@ TEST(ConfigBundleTest, RefusesEveryMalformedMemberNamingIt) {
        [&](auto& j) { honoured(j)["vouchers"].as_object()["00000000000000a1"] = "abcd"; }},
       {"honoured_vouchers.kiosk-9.vouchers.00000000000000a1",
        [&](auto& j) { honoured(j)["vouchers"].as_object()["00000000000000a1"] = 7; }},
+      {"honoured_digest", [](auto& j) { j.erase("honoured_digest"); }},
+      {"honoured_digest", [](auto& j) { j["honoured_digest"] = std::string(64, 'a'); }},
+      {"honoured_digest", [](auto& j) { j["honoured_digest"] = std::string(63, 'a'); }},
+      {"honoured_digest",
+       [](auto& j) {
+         j.erase("honoured_vouchers");
+         j["honoured_digest"] = std::string(64, 'A');
+       }},
       {"redeemed.vouchers[1].key",
        [&](auto& j) { redeemed_voucher(j, 1)["key"] = "kiosk-1-00000000000000ff"; }},
       {"redeemed.vouchers[1].key",

@@ -391,15 +391,39 @@ TEST_P(FleetVoucherSyncTest, ARevokedKiosksEarlierVouchersAreHonouredOnceHqSaysS
   const testing::ClientIdentity identity{
       ReadSmallFile(counter.state_dir() / "hq-client-cert.pem").value(),
       ReadSmallFile(counter.state_dir() / "device-key.pem").value()};
-  for (const auto& [features, listed] :
-       {std::pair{"erasure,redeemed-delta", false}, std::pair{"erasure,honoured-vouchers", true}}) {
-    HttpClientRequest request{"GET", "/v1/sync/config", {{"kiosk-sync-features", features}}, ""};
+  const auto pull = [&](const std::string& target, const std::string& features) {
+    HttpClientRequest request{"GET", target, {{"kiosk-sync-features", features}}, ""};
     auto pulled = testing::HttpsOnce(hq.port(), ca, request, identity);
-    ASSERT_TRUE(pulled) << pulled.error().message();
-    ASSERT_EQ(pulled->status, 200u) << pulled->body;
-    EXPECT_EQ(boost::json::parse(pulled->body).as_object().contains("honoured_vouchers"), listed)
-        << features;
-  }
+    EXPECT_TRUE(pulled) << pulled.error().message();
+    return pulled ? *pulled : HttpClientResponse{};
+  };
+  const auto older = pull("/v1/sync/config", "erasure,redeemed-delta");
+  ASSERT_EQ(older.status, 200u) << older.body;
+  EXPECT_FALSE(boost::json::parse(older.body).as_object().contains("honoured_vouchers"));
+  EXPECT_FALSE(boost::json::parse(older.body).as_object().contains("honoured_digest"));
+  const auto whole = pull("/v1/sync/config", "erasure,honoured-vouchers");
+  ASSERT_EQ(whole.status, 200u) << whole.body;
+  const auto whole_json = boost::json::parse(whole.body).as_object();
+  ASSERT_TRUE(whole_json.contains("honoured_vouchers")) << whole.body;
+  const std::string digest(whole_json.at("honoured_digest").as_string());
+  // Naming the list it holds, a kiosk gets the digest alone.
+  const auto held =
+      pull(StrCat("/v1/sync/config?honoured_digest=", digest), "erasure,honoured-vouchers");
+  ASSERT_EQ(held.status, 200u) << held.body;
+  const auto held_json = boost::json::parse(held.body).as_object();
+  EXPECT_FALSE(held_json.contains("honoured_vouchers")) << held.body;
+  EXPECT_EQ(held_json.at("honoured_digest").as_string(), digest);
+  EXPECT_EQ(pull("/v1/sync/config?honoured_digest=abc", "erasure,honoured-vouchers").status, 400u);
+
+  // The redemption gives the fleet a new bundle, which the counter gets with the digest alone:
+  // it keeps honouring the list it holds.
+  auto issued = storage_.Rows(
+      "SELECT voucher_key FROM vouchers WHERE signer = 'kiosk-stolen' ORDER BY issued_seq", {}, 1);
+  ASSERT_TRUE(issued && !issued->empty());
+  const std::string early_key = (*issued)[0][0];
+  ASSERT_TRUE(Eventually([&] { return Holds(SavedRedeemed(counter), early_key); }));
+  EXPECT_TRUE(CounterRefuses(counter, late, "revoked"));
+  EXPECT_TRUE(CounterRefuses(counter, early, "already_redeemed"));
   ASSERT_EQ(counter.Stop(), 0);
 }
 

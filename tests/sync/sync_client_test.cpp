@@ -197,13 +197,40 @@ TEST_F(SyncClientTest, ConfigPullsNameTheRedeemedListTheKioskHolds) {
   }
 }
 
+// The honoured vouchers come again only when they change: the pull names the digest of the list
+// the applied bundle holds (config_bundle.hpp), a restart's first pull too.
+TEST_F(SyncClientTest, ConfigPullsNameTheHonouredVouchersTheKioskHolds) {
+  hq_.bundle_.version = 3;
+  hq_.bundle_.revoked_kiosks = {"kiosk-9"};
+  hq_.bundle_.honoured_vouchers = {
+      {"kiosk-9", {std::string(32, '9'), {{"00000000000000a1", std::string(32, 'd')}}}}};
+  hq_.bundle_.honoured_digest = HonouredListDigest(hq_.bundle_.honoured_vouchers);
+  const std::string digest = hq_.bundle_.honoured_digest;
+  MakeClient(FastOptions());
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  hq_.bundle_.version = 4;
+  hq_.bundle_.redeemed.through = 5;
+  hq_.bundle_.redeemed.through_key = "kiosk-2/00000000000000a5";
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  EXPECT_EQ(hq_.targets(),
+            (std::vector<std::string>{"/v1/sync/config",
+                                      StrCat("/v1/sync/config?honoured_digest=", digest),
+                                      StrCat(kHeld5, "&honoured_digest=", digest)}));
+
+  MakeClient(FastOptions());
+  client_->ResumeConfig(4, {5, "kiosk-2/00000000000000a5"}, digest);
+  ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
+  EXPECT_EQ(hq_.targets().back(), StrCat(kHeld5, "&honoured_digest=", digest));
+}
+
 // After a restart, the kiosk's saved copy is in force: the first pull asks for what is new.
 TEST_F(SyncClientTest, APullAfterARestartResumesFromTheSavedBundle) {
   hq_.bundle_.version = 3;
   hq_.bundle_.redeemed.through = 5;
   hq_.bundle_.redeemed.through_key = "kiosk-2/00000000000000a5";
   MakeClient(FastOptions());
-  client_->ResumeConfig(3, {5, "kiosk-2/00000000000000a5"});
+  client_->ResumeConfig(3, {5, "kiosk-2/00000000000000a5"}, "");
   EXPECT_EQ(client_->Status().config_version, 3);
   ASSERT_TRUE(RunToCompletion(client_->PullConfig()));
   EXPECT_TRUE(applied_.empty()) << "304: the saved copy is HQ's current bundle";

@@ -16,6 +16,7 @@ Result<std::string> BundleContentDigest(const ConfigBundle& bundle, std::int64_t
   ConfigBundle content = bundle;
   content.version = 1;  // the same for every bundle: the digest covers the rest
   content.erased_events.clear();
+  content.honoured_vouchers.clear();  // honoured_digest stands for them
   content.redeemed = RedeemedVouchers{ledger_end.through, ledger_end.through_key, std::nullopt, {}};
   auto text = EncodeConfigBundle(content);
   if (!text) return text.error();
@@ -37,9 +38,38 @@ BundleMaker::BundleMaker(std::vector<BundleChannel> channels, ChannelKeySource c
       channel_keys_(std::move(channel_keys)),
       redeemed_page_positions_(redeemed_page_positions) {}
 
+Result<std::shared_ptr<const BundleMaker::HonouredList>> BundleMaker::Honoured(
+    StoreBackend& store, const std::vector<KioskRecord>& kiosks, std::int64_t now_s) {
+  // Expiry by whole days, so that every instance lists the same vouchers all day.
+  const std::int64_t expired_by_s = (now_s - kExpiredVoucherGraceS) / 86'400 * 86'400;
+  std::string key = StrCat("expired by ", expired_by_s);
+  bool any = false;
+  for (const KioskRecord& kiosk : kiosks) {
+    if (kiosk.revoked && kiosk.honour_received_before_ms && !kiosk.device_public_key.empty()) {
+      key += StrCat("\n", kiosk.kiosk_id, " ", *kiosk.honour_received_before_ms);
+      any = true;
+    }
+  }
+  if (!any) return std::shared_ptr<const HonouredList>();
+  {
+    std::lock_guard lock(honoured_mutex_);
+    if (honoured_ && honoured_->key == key) return honoured_;
+  }
+  auto listed = store.HonouredVouchersOfRevokedKiosks(expired_by_s, kMaxBundleListItems);
+  if (!listed) return listed.error().WithContext("honoured vouchers");
+  auto list = std::make_shared<HonouredList>();
+  list->key = std::move(key);
+  list->digest = HonouredListDigest(*listed);
+  list->kiosks = std::move(*listed);
+  std::lock_guard lock(honoured_mutex_);
+  honoured_ = list;
+  return std::shared_ptr<const HonouredList>(std::move(list));
+}
+
 Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity& identity,
                                           const Clock& clock, std::string_view kiosk_id,
-                                          const std::optional<RedeemedPosition>& redeemed_held) {
+                                          const std::optional<RedeemedPosition>& redeemed_held,
+                                          std::string_view honoured_held) {
   const std::int64_t now_s =
       std::chrono::duration_cast<std::chrono::seconds>(clock.WallNow().time_since_epoch()).count();
   auto kiosks = store.Kiosks();
@@ -58,7 +88,7 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
   if (since > 0) redeemed->vouchers.since = since;
   auto revoked_vouchers = store.RevokedVouchers(expired_by_s);
   if (!revoked_vouchers) return revoked_vouchers.error();
-  auto honoured = store.HonouredVouchersOfRevokedKiosks(expired_by_s, kMaxBundleListItems);
+  auto honoured = Honoured(store, *kiosks, now_s);
   if (!honoured) return honoured.error();
   auto erased_events = store.ErasedEventsOf(kiosk_id);
   if (!erased_events) return erased_events.error();
@@ -81,8 +111,11 @@ Result<ConfigBundle> BundleMaker::Current(StoreBackend& store, const HqIdentity&
   }
   bundle.redeemed = std::move(redeemed->vouchers);
   bundle.revoked_vouchers = std::move(*revoked_vouchers);
-  bundle.honoured_vouchers = std::move(*honoured);
-  bundle.honoured_digest = HonouredListDigest(bundle.honoured_vouchers);
+  if (*honoured) {
+    bundle.honoured_digest = (*honoured)->digest;
+    // A kiosk holding this list gets the digest alone (config_bundle.hpp).
+    if (honoured_held != bundle.honoured_digest) bundle.honoured_vouchers = (*honoured)->kiosks;
+  }
   // erased_subjects stays empty: kiosks cannot match HQ's subject ids (config_bundle.hpp), so
   // HQ does not spread them; erased_events carries erasure to the kiosks.
   bundle.erased_events = std::move(*erased_events);

@@ -14,7 +14,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -42,7 +46,8 @@ class BundleMaker {
               std::int64_t redeemed_page_positions = kRedeemedPagePositions);
 
   // The bundle `kiosk_id` gets now, with its version from `store`: what every kiosk gets, and of
-  // the erased events only its own (a fleet's erasures would outgrow kMaxBundleListItems). For a
+  // the erased events only its own (a fleet's erasures would outgrow kMaxBundleListItems), and the
+  // honoured vouchers unless the kiosk holds the list with digest `honoured_held`. For a
   // kiosk with the redeemed-delta feature (`redeemed_held` set; through 0 when it holds none), the
   // redeemed vouchers are a page after `redeemed_held` (RedeemedVouchers::since) when HQ's ledger
   // holds its voucher at its position, else the first page (a kiosk that holds none, or one ahead
@@ -51,12 +56,30 @@ class BundleMaker {
   // the kiosk gets. Blocks: run it off the I/O thread. Thread-safe.
   Result<ConfigBundle> Current(StoreBackend& store, const HqIdentity& identity, const Clock& clock,
                                std::string_view kiosk_id,
-                               const std::optional<RedeemedPosition>& redeemed_held = std::nullopt);
+                               const std::optional<RedeemedPosition>& redeemed_held = std::nullopt,
+                               std::string_view honoured_held = "");
 
  private:
+  // The honoured vouchers as of one day's expiry and the revoked kiosks' cutoffs (`key`), and
+  // their digest. They change only when those do (their issues all reached HQ before the
+  // revocation), so the list is read again only then, not at every pull; a database restored
+  // from a backup shows at the next day's list.
+  struct HonouredList {
+    std::string key;
+    std::string digest;
+    std::map<std::string, HonouredVouchers> kiosks;
+  };
+  // The list for `kiosks` (the registry as read for this bundle) at `now_s`; null when no kiosk
+  // is honoured.
+  Result<std::shared_ptr<const HonouredList>> Honoured(StoreBackend& store,
+                                                       const std::vector<KioskRecord>& kiosks,
+                                                       std::int64_t now_s);
+
   const std::vector<BundleChannel> channels_;
   const ChannelKeySource channel_keys_;
   const std::int64_t redeemed_page_positions_;
+  std::mutex honoured_mutex_;
+  std::shared_ptr<const HonouredList> honoured_;  // the latest list read
 };
 
 // True when a kiosk that asks If-None-Match `if_none_match` and holds the redeemed vouchers
@@ -68,9 +91,9 @@ bool KioskHoldsBundle(const ConfigBundle& bundle, std::optional<std::string_view
 
 // A digest of a bundle's content, 64 lower-case hex digits: all of it but its version, its erased
 // events, which `erased_event_count` (every kiosk's, StoreBackend::ErasedEventCount) stands for,
-// and its redeemed vouchers, which the ledger's end stands for (a page's end would give kiosks on
+// its redeemed vouchers, which the ledger's end stands for (a page's end would give kiosks on
 // different pages different versions; expiry alone changes nothing a kiosk must learn: it drops
-// expired vouchers itself).
+// expired vouchers itself), and its honoured vouchers, which honoured_digest stands for.
 Result<std::string> BundleContentDigest(const ConfigBundle& bundle, std::int64_t erased_event_count,
                                         const RedeemedPosition& ledger_end);
 

@@ -359,8 +359,8 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
   if (const auto kiosk_clock_ms = AdvisoryNumber(request.Header(kKioskClockHeader), 1)) {
     clock_offset_ms = *kiosk_clock_ms - UnixMs(services.clock->WallNow());
   }
-  const auto make = [&services, &kiosk_id = *request.peer_common_name, &redeemed_held, refill,
-                     &stream_end, clock_offset_ms] {
+  const auto make = [&services, &kiosk_id = *request.peer_common_name, &redeemed_held,
+                     &honoured_held, refill, &stream_end, clock_offset_ms] {
     // A config pull is how a kiosk with nothing to send shows HQ it is alive (kiosk health).
     if (auto noted = services.store->NoteContact(kiosk_id, clock_offset_ms); !noted) {
       LogWarning(kComponent, "kiosk ", kiosk_id,
@@ -376,7 +376,7 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
       }
     }
     return services.bundles->Current(*services.store, *services.identity, *services.clock, kiosk_id,
-                                     redeemed_held);
+                                     redeemed_held, *honoured_held);
   };
   Result<ConfigBundle> bundle = co_await RunBlocking(*services.blocking_pool, make);
   if (!bundle) co_return StoreError(bundle.error());
@@ -395,8 +395,6 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
   if (!ListsSyncFeature(features, kSyncFeatureHonouredVouchers)) {
     bundle->honoured_vouchers.clear();
     bundle->honoured_digest.clear();
-  } else if (!bundle->honoured_digest.empty() && *honoured_held == bundle->honoured_digest) {
-    bundle->honoured_vouchers.clear();  // the digest alone: "the list you hold"
   }
   auto encoded = EncodeConfigBundle(
       *bundle, redeemed_delta ? ConfigBundleWire::kRedeemed : ConfigBundleWire::kRedeemedKeys);

@@ -192,14 +192,11 @@ Result<void> ValidateHonoured(const ConfigBundle& bundle) {
       }
     }
   }
-  if (bundle.honoured_vouchers.empty()) {
-    if (!bundle.honoured_digest.empty() && !IsListDigest(bundle.honoured_digest)) {
-      return Invalid("honoured_digest", kListDigestRule);
-    }
-  } else if (bundle.honoured_digest != HonouredListDigest(bundle.honoured_vouchers)) {
+  if (bundle.honoured_digest.empty() ? !bundle.honoured_vouchers.empty()
+                                     : !IsListDigest(bundle.honoured_digest)) {
     return Invalid("honoured_digest", bundle.honoured_digest.empty()
                                           ? "missing (it goes with honoured_vouchers)"
-                                          : "is not the digest of honoured_vouchers");
+                                          : kListDigestRule);
   }
   return {};
 }
@@ -623,6 +620,10 @@ Result<ConfigBundle> DecodeConfigBundle(std::string_view text) {
   }
   if (auto rest = json.NoOtherMembers(); !rest) return rest.error();
   if (auto valid = ValidateConfigBundle(bundle); !valid) return valid.error();
+  if (!bundle.honoured_vouchers.empty() &&
+      bundle.honoured_digest != HonouredListDigest(bundle.honoured_vouchers)) {
+    return Invalid("honoured_digest", "is not the digest of honoured_vouchers");
+  }
   return bundle;
 }
 

@@ -204,8 +204,9 @@ struct ConfigBundle {
   std::vector<std::string> revoked_vouchers;          // "<kiosk id>/<voucher id>"
   // Revoked kiosk id -> its vouchers kiosks accept; at most kMaxBundleListItems ids in all.
   std::map<std::string, HonouredVouchers> honoured_vouchers;
-  // HonouredListDigest(honoured_vouchers); with an empty list, the digest of the list the kiosk
-  // holds (see above); "" when HQ honours none.
+  // HonouredListDigest(honoured_vouchers) (the decoder checks it; computing it is the encoder's
+  // caller's part); with an empty list, the digest of the list the kiosk holds (see above); ""
+  // when HQ honours none.
   std::string honoured_digest;
   RedeemedVouchers redeemed;                 // both scopes
   std::vector<std::string> erased_subjects;  // HQ subject ids (see above)

@@ -281,6 +281,61 @@ TEST_P(BundleMakerTest, ALongRedeemedListGoesInPagesOfOneVersion) {
 }
 
 // The erased events are one kiosk's; the fleet's count of them stands for them all.
+// A revoked kiosk's honoured vouchers come with their digest, the digest alone to a kiosk that
+// holds the list; a new cutoff or a voucher's expiry gives a new list under a new version.
+TEST_P(BundleMakerTest, HonouredVouchersComeWithTheirDigestAndAloneToAKioskHoldingThem) {
+  auto opened = database_.Open(*identity_, clock_);  // serve's store: it ingests
+  ASSERT_TRUE(opened) << opened.error().message();
+  std::unique_ptr<StoreBackend> store = std::move(*opened);
+  BundleMaker maker = Maker({}, OneKey('B', 'b'));
+  const std::string key(32, 's');
+  const std::int64_t now_s = testing::kT0 / 1000;
+  ASSERT_TRUE(store->RegisterKiosk({"kiosk-s", "5701", key, std::nullopt}));
+  ASSERT_TRUE(store->Ingest(testing::MakeBatch(
+      "kiosk-s", "inc", 1, {testing::VoucherIssued("00000000000000a1", "store", now_s + 86'400)})));
+  clock_.Advance(1min);
+  ASSERT_TRUE(store->Ingest(testing::MakeBatch(
+      "kiosk-s", "inc", 2,
+      {testing::VoucherIssued("00000000000000a2", "store", now_s + 30 * 86'400)})));
+  clock_.Advance(1min);
+  ASSERT_TRUE(store->RevokeKiosk("kiosk-s"));
+  const ConfigBundle revoked = Bundle(maker, *store);
+  EXPECT_TRUE(revoked.honoured_vouchers.empty());
+  EXPECT_EQ(revoked.honoured_digest, "");
+
+  ASSERT_TRUE(store->HonourVouchersOf("kiosk-s", testing::kT0 + 1));
+  const ConfigBundle first = Bundle(maker, *store);
+  ASSERT_EQ(first.honoured_vouchers.size(), 1u);
+  EXPECT_EQ(first.honoured_vouchers.at("kiosk-s").public_key, key);
+  EXPECT_EQ(first.honoured_vouchers.at("kiosk-s").vouchers.size(), 1u);
+  EXPECT_EQ(first.honoured_digest, HonouredListDigest(first.honoured_vouchers));
+  EXPECT_GT(first.version, revoked.version);
+  auto held =
+      maker.Current(*store, *identity_, clock_, "kiosk-1", std::nullopt, first.honoured_digest);
+  ASSERT_TRUE(held) << held.error().message();
+  EXPECT_TRUE(held->honoured_vouchers.empty()) << "the digest alone";
+  EXPECT_EQ(held->honoured_digest, first.honoured_digest);
+  EXPECT_EQ(held->version, first.version);
+
+  // Another cutoff, set by another process: the next bundle has the new list.
+  auto other_process = OpenInstance();
+  ASSERT_NE(other_process, nullptr);
+  ASSERT_TRUE(other_process->HonourVouchersOf("kiosk-s", testing::kT0 + 90'000));
+  const ConfigBundle both = Bundle(maker, *store);
+  ASSERT_EQ(both.honoured_vouchers.size(), 1u);
+  EXPECT_EQ(both.honoured_vouchers.at("kiosk-s").vouchers.size(), 2u);
+  EXPECT_NE(both.honoured_digest, first.honoured_digest);
+  EXPECT_GT(both.version, first.version);
+
+  // The first voucher leaves the list with the day after its expiry's grace.
+  clock_.Advance(std::chrono::seconds(86'400 + kExpiredVoucherGraceS + 86'400));
+  const ConfigBundle later = Bundle(maker, *store);
+  ASSERT_EQ(later.honoured_vouchers.size(), 1u);
+  EXPECT_EQ(later.honoured_vouchers.at("kiosk-s").vouchers.size(), 1u);
+  EXPECT_TRUE(later.honoured_vouchers.at("kiosk-s").vouchers.contains("00000000000000a2"));
+  EXPECT_GT(later.version, both.version);
+}
+
 TEST(BundleContentDigestTest, IgnoresTheVersionAndOneKiosksErasedEventsAndSeesEveryOtherChange) {
   ConfigBundle bundle;
   bundle.hq_public_key = std::string(32, 'h');
@@ -311,6 +366,20 @@ TEST(BundleContentDigestTest, IgnoresTheVersionAndOneKiosksErasedEventsAndSeesEv
   ConfigBundle renamed = bundle;
   renamed.channels[0].name = "Lobby poster v2";
   EXPECT_NE(BundleContentDigest(renamed, 0, none).value(), *digest);
+  // The honoured vouchers count by their digest: with the list or the digest alone, the same.
+  ConfigBundle honoured = bundle;
+  honoured.revoked_kiosks = {"kiosk-9"};
+  honoured.honoured_vouchers = {
+      {"kiosk-9", {std::string(32, '9'), {{"00000000000000a1", std::string(32, 'd')}}}}};
+  honoured.honoured_digest = HonouredListDigest(honoured.honoured_vouchers);
+  ConfigBundle digest_alone = honoured;
+  digest_alone.honoured_vouchers.clear();
+  EXPECT_EQ(BundleContentDigest(honoured, 0, none).value(),
+            BundleContentDigest(digest_alone, 0, none).value());
+  ConfigBundle other_list = digest_alone;
+  other_list.honoured_digest = std::string(64, 'e');
+  EXPECT_NE(BundleContentDigest(other_list, 0, none).value(),
+            BundleContentDigest(digest_alone, 0, none).value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BundleMakerTest, testing::BothBackends(), testing::BackendName);

@@ -11,7 +11,13 @@
 //          (the "redeemed_vouchers" form); a kiosk that enrolls or lost its copy gets the same
 //          list in the "redeemed" form, also timed
 //
+// With --honoured H, a revoked kiosk issued H vouchers, all honoured (honour-vouchers), and the
+// news pull names the honoured_digest it holds, as kiosk-agent does: HQ sends the digest alone.
+// Its peer is the same pull with the list, what every kiosk would download after each redemption
+// if pulls did not name the digest.
+//
 // Usage: config_pull_bench [--redeemed N,M,...] [--backends sqlite,postgres] [--pulls P]
+//                          [--honoured H]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench/bench_support.hpp"
@@ -39,10 +46,12 @@ struct Flags {
   std::vector<std::int64_t> redeemed = {10'000, 50'000, 200'000};
   std::vector<std::string> backends = {"sqlite", "postgres"};
   int pulls = 20;
+  std::int64_t honoured = 0;
 };
 
 constexpr std::string_view kUsage =
-    "usage: config_pull_bench [--redeemed N,M,...] [--backends sqlite,postgres] [--pulls P]\n";
+    "usage: config_pull_bench [--redeemed N,M,...] [--backends sqlite,postgres] [--pulls P] "
+    "[--honoured H]\n";
 constexpr std::size_t kBatchEvents = 500;
 constexpr std::string_view kKiosk = "kiosk-counter";
 
@@ -59,6 +68,8 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
           flags.backends = SplitCommas(value);
         } else if (flag == "--pulls") {
           flags.pulls = std::stoi(value);
+        } else if (flag == "--honoured") {
+          flags.honoured = std::stoll(value);
         } else {
           return false;
         }
@@ -72,6 +83,9 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
     }
   }
   if (flags.pulls < 1) return std::nullopt;
+  if (flags.honoured < 0 || flags.honoured > static_cast<std::int64_t>(kMaxBundleListItems)) {
+    return std::nullopt;
+  }
   return flags;
 }
 
@@ -94,6 +108,33 @@ Result<void> Redeem(StoreBackend& store, std::int64_t first_voucher, std::int64_
     if (!answer) return answer.error();
     *next_seq += size;
   }
+  return {};
+}
+
+// Makes kiosk-stolen a revoked kiosk that issued `count` store vouchers, all of them honoured.
+Result<void> HonourStolenKiosk(StoreBackend& store, std::int64_t count, std::int64_t expires_at_s) {
+  const std::string stolen = "kiosk-stolen";
+  if (auto registered = store.RegisterKiosk({stolen, "5701", std::string(32, 's'), std::nullopt});
+      !registered) {
+    return registered.error();
+  }
+  std::int64_t seq = 1;
+  for (std::int64_t done = 0; done < count;) {
+    std::vector<WireEvent> events;
+    for (; done < count && events.size() < kBatchEvents; ++done) {
+      char id[17];
+      std::snprintf(id, sizeof id, "5%015llx", static_cast<unsigned long long>(done));
+      events.push_back(testing::VoucherIssued(id, "store", expires_at_s));
+    }
+    const std::int64_t size = static_cast<std::int64_t>(events.size());
+    auto answer = store.Ingest(testing::MakeBatch(stolen, "inc", seq, std::move(events)));
+    if (!answer) return answer.error();
+    seq += size;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));  // received before the revocation
+  if (auto revoked = store.RevokeKiosk(stolen); !revoked) return revoked.error();
+  auto honoured = store.HonourVouchersOf(stolen, UnixMs(SystemClock().WallNow()));
+  if (!honoured) return honoured.error();
   return {};
 }
 
@@ -123,8 +164,13 @@ Result<PullFigures> TimePulls(int pulls, const std::function<Result<void>()>& be
 }
 
 bool RunOne(StoreBackend& store, const HqIdentity& identity, const std::string& backend,
-            std::int64_t redeemed, int pulls) {
+            std::int64_t redeemed, int pulls, std::int64_t honoured) {
   const std::int64_t expires_at_s = UnixMs(SystemClock().WallNow()) / 1000 + 30 * 86'400;
+  if (honoured > 0) {
+    if (auto made = HonourStolenKiosk(store, honoured, expires_at_s); !made) {
+      return Note(StrCat(backend, ": ", made.error().message())), false;
+    }
+  }
   std::int64_t next_seq = 1, next_voucher = 0;
   const auto started = std::chrono::steady_clock::now();
   if (auto done = Redeem(store, next_voucher, redeemed, expires_at_s, &next_seq); !done) {
@@ -137,12 +183,16 @@ bool RunOne(StoreBackend& store, const HqIdentity& identity, const std::string& 
     return Result<HqChannelKeys>(
         HqChannelKeys{{HqChannelKey{'B', std::string(32, 'k'), 1'700'000'000, std::nullopt}}, 'B'});
   });
-  RedeemedPosition held;  // where the "news" kiosk's list ends
-  const auto bundle = [&](const std::optional<RedeemedPosition>& position,
-                          ConfigBundleWire wire) -> Result<std::string> {
-    auto made = maker.Current(store, identity, SystemClock(), "kiosk-reader", position);
+  RedeemedPosition held;      // where the "news" kiosk's list ends
+  std::string honoured_held;  // the honoured_digest it holds
+  // As GET /v1/sync/config: a kiosk naming the honoured list it holds gets the digest alone.
+  const auto bundle = [&](const std::optional<RedeemedPosition>& position, ConfigBundleWire wire,
+                          bool names_honoured = false) -> Result<std::string> {
+    auto made = maker.Current(store, identity, SystemClock(), "kiosk-reader", position,
+                              names_honoured ? honoured_held : "");
     if (!made) return made.error();
     held = made->redeemed.end();
+    honoured_held = made->honoured_digest;
     return EncodeConfigBundle(*made, wire);
   };
   // Before each timed pull, one more redemption somewhere: every pull sees a new version.
@@ -155,8 +205,16 @@ bool RunOne(StoreBackend& store, const HqIdentity& identity, const std::string& 
   auto news = TimePulls(pulls, one_more, [&]() -> Result<std::string> {
     // Such a kiosk also announces refill: HQ reads where its events end (kStreamEndHeader).
     if (auto end = store.StreamEndOf(kKiosk); !end) return end.error();
-    return bundle(held, ConfigBundleWire::kRedeemed);
+    return bundle(held, ConfigBundleWire::kRedeemed, true);
   });
+  // The peer of the digest: the same news pull, the honoured list sent again.
+  Result<PullFigures> news_with_list = PullFigures{};
+  if (honoured > 0) {
+    news_with_list = TimePulls(pulls, one_more, [&]() -> Result<std::string> {
+      if (auto end = store.StreamEndOf(kKiosk); !end) return end.error();
+      return bundle(held, ConfigBundleWire::kRedeemed, false);
+    });
+  }
   auto whole = TimePulls(pulls, one_more,
                          [&] { return bundle(std::nullopt, ConfigBundleWire::kRedeemedKeys); });
   // A kiosk that enrolls: the whole list in pages, from holding nothing to the ledger's end.
@@ -177,8 +235,19 @@ bool RunOne(StoreBackend& store, const HqIdentity& identity, const std::string& 
     return all;
   };
   auto whole_new_form = TimePulls(pulls, one_more, first_pulls);
-  for (const auto* result : {&news, &whole, &whole_new_form}) {
+  for (const auto* result : {&news, &news_with_list, &whole, &whole_new_form}) {
     if (!*result) return Note(StrCat(backend, ": ", result->error().message())), false;
+  }
+  if (honoured > 0) {
+    std::printf(
+        "\n%s, %lld vouchers of a revoked kiosk honoured, %d pulls each:\n"
+        "  news naming the honoured_digest held (the digest alone) %9zu bytes  %8.2f ms\n"
+        "  news with the honoured list (peer: no digest named)    %9zu bytes  %8.2f ms\n"
+        "  digest vs list: %.0fx fewer bytes, %.1fx less HQ time per pull\n",
+        backend.c_str(), static_cast<long long>(honoured), pulls, news->bytes, news->median_ms,
+        news_with_list->bytes, news_with_list->median_ms,
+        static_cast<double>(news_with_list->bytes) / static_cast<double>(news->bytes),
+        news_with_list->median_ms / news->median_ms);
   }
   std::printf(
       "\n%s, %lld fleet vouchers redeemed and not expired (ingested in %.1f s), %d pulls each:\n"
@@ -226,7 +295,7 @@ int Main(int argc, char** argv) {
         if (!opened) return std::cerr << opened.error().message() << "\n", 1;
         store = std::move(*opened);
       }
-      ok = RunOne(*store, *identity, backend, redeemed, flags->pulls) && ok;
+      ok = RunOne(*store, *identity, backend, redeemed, flags->pulls, flags->honoured) && ok;
     }
   }
   return ok ? 0 : 1;

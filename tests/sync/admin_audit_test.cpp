@@ -159,8 +159,11 @@ TEST_P(AdminAuditHqTest, CommandsAndSubjectCallsAreRecordedBeforeTheyAct) {
   EXPECT_EQ(Command({"withdraw-channel-key", "BC"}), 2);
   EXPECT_EQ(Command({"enroll-token", "--kiosk", "bad id"}), 2);
   EXPECT_EQ(Command({"revoke-kiosk", "-x"}), 2);
-  // Fails after it was recorded: no such kiosk is registered.
+  EXPECT_EQ(Command({"honour-vouchers", "kiosk-9", "--received-before", "soon"}), 2);
+  // Fail after they were recorded: no such kiosk is registered.
   EXPECT_EQ(Command({"revoke-kiosk", "kiosk-9"}), 1);
+  EXPECT_EQ(
+      Command({"honour-vouchers", "kiosk-9", "--received-before", "2026-12-01T18:00:00+08:00"}), 1);
 
   const HttpClientResponse withdrawn =
       Send("POST", "/v1/subjects/%2B8613800000001/withdraw-consent");
@@ -180,6 +183,7 @@ TEST_P(AdminAuditHqTest, CommandsAndSubjectCallsAreRecordedBeforeTheyAct) {
   const std::vector<std::vector<std::string>> want = {
       {"token:dpo", "erase-subject", erased_profile, "-"},
       {"token:dpo", "withdraw-consent", withdrawn_profile, "-"},
+      {me, "honour-vouchers", "kiosk-9", "received before 2026-12-01T10:00:00Z"},
       {me, "revoke-kiosk", "kiosk-9", "-"},
       {me, "withdraw-channel-key", "B", "-"},
       {me, "rotate-channel-key", "B", "-"},
@@ -199,7 +203,7 @@ TEST_P(AdminAuditHqTest, CommandsAndSubjectCallsAreRecordedBeforeTheyAct) {
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].as_object().at("action"), "erase-subject");
   EXPECT_EQ(rows[0].as_object().at("actor"), "token:dpo");
-  EXPECT_EQ(rows[2].as_object().at("action"), "revoke-kiosk");
+  EXPECT_EQ(rows[2].as_object().at("action"), "honour-vouchers");
   EXPECT_EQ(Send("GET", "/v1/audit/actions?limit=1001").status, 400u);
 }
 

@@ -350,19 +350,30 @@ boost::json::value RedeemedJson(const RedeemedVouchers& redeemed) {
   return json;
 }
 
+// An object keyed by kiosk ids (trusted_kiosks, honoured_vouchers): at most kMaxBundleListItems
+// members, each named by a kiosk id.
+Result<void> CheckKioskMembers(const boost::json::object& object, std::string_view name) {
+  if (object.size() > kMaxBundleListItems) {
+    return Invalid(name,
+                   StrCat("has ", object.size(), " members; the limit is ", kMaxBundleListItems));
+  }
+  for (const auto& member : object) {
+    if (!wire::IsKioskId(member.key())) {
+      return Invalid(name, StrCat("member names ", kKioskIdRule));
+    }
+  }
+  return {};
+}
+
 Result<std::map<std::string, HonouredVouchers>> ReadHonoured(StrictObject& bundle_json) {
   std::map<std::string, HonouredVouchers> kiosks;
   auto object = bundle_json.OptionalObject("honoured_vouchers");
   if (!object) return object.error();
   if (*object == nullptr) return kiosks;
-  if ((*object)->size() > kMaxBundleListItems) {
-    return Invalid("honoured_vouchers", StrCat("has ", (*object)->size(), " members; the limit is ",
-                                               kMaxBundleListItems));
+  if (auto checked = CheckKioskMembers(**object, "honoured_vouchers"); !checked) {
+    return checked.error();
   }
   for (const auto& member : **object) {
-    if (!wire::IsKioskId(member.key())) {
-      return Invalid("honoured_vouchers", StrCat("member names ", kKioskIdRule));
-    }
     const std::string path = StrCat("honoured_vouchers.", std::string_view(member.key()));
     if (!member.value().is_object()) return Invalid(path, "must be an object");
     StrictObject json(member.value().as_object(), path);
@@ -581,14 +592,10 @@ Result<ConfigBundle> DecodeConfigBundle(std::string_view text) {
 
   auto trusted = json.Object("trusted_kiosks");
   if (!trusted) return trusted.error();
-  if ((*trusted)->size() > kMaxBundleListItems) {
-    return Invalid("trusted_kiosks", StrCat("has ", (*trusted)->size(), " members; the limit is ",
-                                            kMaxBundleListItems));
+  if (auto checked = CheckKioskMembers(**trusted, "trusted_kiosks"); !checked) {
+    return checked.error();
   }
   for (const auto& member : **trusted) {
-    if (!wire::IsKioskId(member.key())) {
-      return Invalid("trusted_kiosks", StrCat("member names ", kKioskIdRule));
-    }
     const std::string name = StrCat("trusted_kiosks.", std::string_view(member.key()));
     if (!member.value().is_string() || !IsPublicKeyHex(member.value().as_string())) {
       return Invalid(name, kPublicKeyRule);

@@ -37,9 +37,6 @@ constexpr std::string_view kKioskIdRule =
     "must be 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit";
 constexpr std::string_view kVoucherKeyRule =
     "must be \"<kiosk id>/<voucher id: 16 lower-case hex digits>\"";
-constexpr std::string_view kVoucherIdRule = "must be 16 lower-case hex digits (a voucher id)";
-constexpr std::string_view kDigestRule = "must be 32 lower-case hex digits (16 bytes)";
-constexpr std::string_view kListDigestRule = "must be 64 lower-case hex digits (32 bytes)";
 constexpr std::string_view kSubjectRule = "must be 52 characters of [A-Z2-7] (an HQ subject id)";
 constexpr std::string_view kErasedEventRule =
     "must be \"<kiosk id>/<incarnation>/<seq>\" (an event identity)";
@@ -80,8 +77,6 @@ bool IsSecretHex(std::string_view text) {
 }
 
 bool IsPublicKeyHex(std::string_view text) { return wire::IsLowerHex(text, 64); }
-
-bool IsListDigest(std::string_view text) { return wire::IsLowerHex(text, 64); }
 
 bool IsFreeText(std::string_view text, std::size_t max) {
   return !text.empty() && text.size() <= max && wire::HasNoControlCharacters(text);
@@ -160,43 +155,6 @@ Result<void> ValidateRedeemed(const RedeemedVouchers& redeemed) {
       return Invalid(StrCat(path, ".expires_at_s"),
                      StrCat("must be between 0 and ", kUnknownRedeemedExpiry));
     }
-  }
-  return {};
-}
-
-Result<void> ValidateHonoured(const ConfigBundle& bundle) {
-  std::size_t ids = 0;
-  for (const auto& [kiosk_id, honoured] : bundle.honoured_vouchers) {
-    if (!wire::IsKioskId(kiosk_id)) {
-      return Invalid("honoured_vouchers", StrCat("member names ", kKioskIdRule));
-    }
-    const std::string path = StrCat("honoured_vouchers.", kiosk_id);
-    if (std::find(bundle.revoked_kiosks.begin(), bundle.revoked_kiosks.end(), kiosk_id) ==
-            bundle.revoked_kiosks.end() ||
-        bundle.trusted_kiosks.contains(kiosk_id)) {
-      return Invalid(path, "must name a kiosk in revoked_kiosks and not in trusted_kiosks");
-    }
-    if (honoured.public_key.size() != 32) return Invalid(StrCat(path, ".key"), "must be 32 bytes");
-    if (honoured.vouchers.empty()) return Invalid(StrCat(path, ".vouchers"), "must not be empty");
-    ids += honoured.vouchers.size();
-    if (ids > kMaxBundleListItems) {
-      return Invalid("honoured_vouchers",
-                     StrCat("has more than ", kMaxBundleListItems, " vouchers in all"));
-    }
-    for (const auto& [voucher_id, digest] : honoured.vouchers) {
-      if (!wire::IsVoucherId(voucher_id)) {
-        return Invalid(StrCat(path, ".vouchers"), StrCat("member names ", kVoucherIdRule));
-      }
-      if (!wire::IsLowerHex(digest, 32)) {
-        return Invalid(StrCat(path, ".vouchers.", voucher_id), kDigestRule);
-      }
-    }
-  }
-  if (bundle.honoured_digest.empty() ? !bundle.honoured_vouchers.empty()
-                                     : !IsListDigest(bundle.honoured_digest)) {
-    return Invalid("honoured_digest", bundle.honoured_digest.empty()
-                                          ? "missing (it goes with honoured_vouchers)"
-                                          : kListDigestRule);
   }
   return {};
 }
@@ -350,67 +308,6 @@ boost::json::value RedeemedJson(const RedeemedVouchers& redeemed) {
   return json;
 }
 
-// An object keyed by kiosk ids (trusted_kiosks, honoured_vouchers): at most kMaxBundleListItems
-// members, each named by a kiosk id.
-Result<void> CheckKioskMembers(const boost::json::object& object, std::string_view name) {
-  if (object.size() > kMaxBundleListItems) {
-    return Invalid(name,
-                   StrCat("has ", object.size(), " members; the limit is ", kMaxBundleListItems));
-  }
-  for (const auto& member : object) {
-    if (!wire::IsKioskId(member.key())) {
-      return Invalid(name, StrCat("member names ", kKioskIdRule));
-    }
-  }
-  return {};
-}
-
-Result<std::map<std::string, HonouredVouchers>> ReadHonoured(StrictObject& bundle_json) {
-  std::map<std::string, HonouredVouchers> kiosks;
-  auto object = bundle_json.OptionalObject("honoured_vouchers");
-  if (!object) return object.error();
-  if (*object == nullptr) return kiosks;
-  if (auto checked = CheckKioskMembers(**object, "honoured_vouchers"); !checked) {
-    return checked.error();
-  }
-  for (const auto& member : **object) {
-    const std::string path = StrCat("honoured_vouchers.", std::string_view(member.key()));
-    if (!member.value().is_object()) return Invalid(path, "must be an object");
-    StrictObject json(member.value().as_object(), path);
-    HonouredVouchers honoured;
-    auto key = json.String("key", IsPublicKeyHex, kPublicKeyRule);
-    if (!key) return key.error();
-    honoured.public_key = *HexDecode(*key);
-    auto vouchers = json.Object("vouchers");
-    if (!vouchers) return vouchers.error();
-    if ((*vouchers)->size() > kMaxBundleListItems) {
-      return Invalid(
-          StrCat(path, ".vouchers"),
-          StrCat("has ", (*vouchers)->size(), " members; the limit is ", kMaxBundleListItems));
-    }
-    for (const auto& voucher : **vouchers) {
-      if (!voucher.value().is_string()) {
-        return Invalid(StrCat(path, ".vouchers.", std::string_view(voucher.key())), kDigestRule);
-      }
-      honoured.vouchers.emplace(voucher.key(), voucher.value().as_string());
-    }
-    if (auto rest = json.NoOtherMembers(); !rest) return rest.error();
-    kiosks.emplace(member.key(), std::move(honoured));
-  }
-  return kiosks;
-}
-
-boost::json::value HonouredJson(const std::map<std::string, HonouredVouchers>& kiosks) {
-  boost::json::object json;
-  for (const auto& [kiosk_id, honoured] : kiosks) {
-    boost::json::object vouchers;
-    for (const auto& [voucher_id, digest] : honoured.vouchers) vouchers[voucher_id] = digest;
-    json[kiosk_id] = boost::json::object{{"key", HexEncode(honoured.public_key)},
-                                         {"vouchers", std::move(vouchers)}};
-  }
-  return json;
-}
-
 }  // namespace
 
 Result<void> ValidateConfigBundle(const ConfigBundle& bundle) {
@@ -483,7 +380,7 @@ Result<void> ValidateConfigBundle(const ConfigBundle& bundle) {
       !valid) {
     return valid.error();
   }
-  if (auto valid = ValidateHonoured(bundle); !valid) return valid.error();
+  if (auto valid = ValidateHonouredVouchers(bundle); !valid) return valid.error();
   if (auto valid = ValidateRedeemed(bundle.redeemed); !valid) return valid.error();
   if (auto valid =
           ValidateList(bundle.erased_subjects, "erased_subjects", wire::IsSubjectId, kSubjectRule);
@@ -543,7 +440,7 @@ Result<std::string> EncodeConfigBundle(const ConfigBundle& bundle, ConfigBundleW
   }
   if (bundle.signing_key_id != '\0') json["signing_key_id"] = std::string(1, bundle.signing_key_id);
   if (!bundle.honoured_vouchers.empty()) {
-    json["honoured_vouchers"] = HonouredJson(bundle.honoured_vouchers);
+    json["honoured_vouchers"] = HonouredVouchersJson(bundle.honoured_vouchers);
   }
   if (!bundle.honoured_digest.empty()) json["honoured_digest"] = bundle.honoured_digest;
   if (!bundle.erased_events.empty()) json["erased_events"] = StringArray(bundle.erased_events);
@@ -592,10 +489,14 @@ Result<ConfigBundle> DecodeConfigBundle(std::string_view text) {
 
   auto trusted = json.Object("trusted_kiosks");
   if (!trusted) return trusted.error();
-  if (auto checked = CheckKioskMembers(**trusted, "trusted_kiosks"); !checked) {
-    return checked.error();
+  if ((*trusted)->size() > kMaxBundleListItems) {
+    return Invalid("trusted_kiosks", StrCat("has ", (*trusted)->size(), " members; the limit is ",
+                                            kMaxBundleListItems));
   }
   for (const auto& member : **trusted) {
+    if (!wire::IsKioskId(member.key())) {
+      return Invalid("trusted_kiosks", StrCat("member names ", kKioskIdRule));
+    }
     const std::string name = StrCat("trusted_kiosks.", std::string_view(member.key()));
     if (!member.value().is_string() || !IsPublicKeyHex(member.value().as_string())) {
       return Invalid(name, kPublicKeyRule);
@@ -609,12 +510,7 @@ Result<ConfigBundle> DecodeConfigBundle(std::string_view text) {
     if (!items) return items.error();
     *list = std::move(*items);
   }
-  auto honoured = ReadHonoured(json);
-  if (!honoured) return honoured.error();
-  bundle.honoured_vouchers = std::move(*honoured);
-  auto honoured_digest = json.OptionalString("honoured_digest", IsListDigest, kListDigestRule);
-  if (!honoured_digest) return honoured_digest.error();
-  bundle.honoured_digest = honoured_digest->value_or("");
+  if (auto honoured = ReadHonouredVouchers(json, bundle); !honoured) return honoured.error();
   auto redeemed = ReadRedeemed(json);
   if (!redeemed) return redeemed.error();
   bundle.redeemed = std::move(*redeemed);
@@ -627,28 +523,8 @@ Result<ConfigBundle> DecodeConfigBundle(std::string_view text) {
   }
   if (auto rest = json.NoOtherMembers(); !rest) return rest.error();
   if (auto valid = ValidateConfigBundle(bundle); !valid) return valid.error();
-  if (!bundle.honoured_vouchers.empty() &&
-      bundle.honoured_digest != HonouredListDigest(bundle.honoured_vouchers)) {
-    return Invalid("honoured_digest", "is not the digest of honoured_vouchers");
-  }
+  if (auto verified = VerifyHonouredDigest(bundle); !verified) return verified.error();
   return bundle;
-}
-
-std::string HonouredVoucherDigest(std::string_view kiosk_id, std::string_view voucher_id,
-                                  std::string_view store, std::string_view scope,
-                                  std::string_view gift, std::int64_t expires_at_s) {
-  const std::string expiry = std::to_string(expires_at_s);
-  std::string content = "kiosk-edge honoured voucher v1";
-  for (const std::string_view field :
-       {kiosk_id, voucher_id, store, scope, gift, std::string_view(expiry)}) {
-    content += StrCat("\n", field.size(), ":", field);
-  }
-  return HexEncode(Sha256(content).substr(0, 16));
-}
-
-std::string HonouredListDigest(const std::map<std::string, HonouredVouchers>& kiosks) {
-  if (kiosks.empty()) return "";
-  return HexEncode(Sha256(boost::json::serialize(HonouredJson(kiosks))));
 }
 
 std::string ConfigBundleEtag(std::int64_t version) { return StrCat("\"v", version, "\""); }

@@ -88,6 +88,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "sync/protocol/honoured_vouchers.hpp"
 
 namespace kiosk_edge {
 
@@ -168,28 +169,6 @@ struct RedeemedVouchers {
   RedeemedPosition end() const { return {through, through_key}; }
   friend bool operator==(const RedeemedVouchers&, const RedeemedVouchers&) = default;
 };
-
-// The vouchers of one revoked kiosk that kiosks still accept (see above).
-struct HonouredVouchers {
-  std::string public_key;  // the revoked kiosk's Ed25519 device key, 32 raw bytes
-  // Voucher id (16 lower-case hex digits) -> HonouredVoucherDigest of what its issue told HQ; at
-  // least one.
-  std::map<std::string, std::string> vouchers;
-
-  friend bool operator==(const HonouredVouchers&, const HonouredVouchers&) = default;
-};
-
-// What HQ knows of an honoured voucher from its issue, for the kiosk to compare with the token's
-// own: the stolen key could sign a token with an honoured id and another gift, scope, store or
-// expiry. 16 bytes of SHA-256 over the fields (each length-prefixed), as 32 lower-case hex digits.
-// `scope` is "store" or "fleet"; `expires_at_s` Unix seconds.
-std::string HonouredVoucherDigest(std::string_view kiosk_id, std::string_view voucher_id,
-                                  std::string_view store, std::string_view scope,
-                                  std::string_view gift, std::int64_t expires_at_s);
-
-// SHA-256 of the honoured_vouchers member's JSON, as 64 lower-case hex digits; "" for an empty
-// list.
-std::string HonouredListDigest(const std::map<std::string, HonouredVouchers>& kiosks);
 
 struct ConfigBundle {
   std::int64_t version = 1;  // >= 1; a kiosk applies only versions newer than the one it has

@@ -281,13 +281,11 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, BatchesInFlig
   co_return HttpResponse::Json(200, std::move(*encoded));
 }
 
-// The redeemed vouchers the kiosk holds, from `?redeemed_through=N&redeemed_through_key=K`
-// (config_bundle.hpp); through 0 (none) when absent.
-Result<RedeemedPosition> RedeemedHeldOf(const HttpRequest& request) {
-  auto fields = ParseFormUrlEncoded(QueryOf(request.target), 4);
-  if (!fields) return fields.error();
-  const std::optional<std::string_view> text = FindField(*fields, kRedeemedThroughParameter);
-  const std::optional<std::string_view> key = FindField(*fields, kRedeemedThroughKeyParameter);
+// The redeemed vouchers the kiosk holds, from the config pull's query
+// `redeemed_through=N&redeemed_through_key=K` (config_bundle.hpp); through 0 (none) when absent.
+Result<RedeemedPosition> RedeemedHeldOf(const FormFields& query) {
+  const std::optional<std::string_view> text = FindField(query, kRedeemedThroughParameter);
+  const std::optional<std::string_view> key = FindField(query, kRedeemedThroughKeyParameter);
   if (!text && !key) return RedeemedPosition{};
   const std::optional<std::int64_t> through = AdvisoryNumber(text, 0);
   if (!through) {
@@ -303,11 +301,9 @@ Result<RedeemedPosition> RedeemedHeldOf(const HttpRequest& request) {
   return RedeemedPosition{*through, std::string(*key)};
 }
 
-// The honoured_digest a config pull names (config_bundle.hpp); "" when it names none.
-Result<std::string> HonouredHeldOf(const HttpRequest& request) {
-  auto fields = ParseFormUrlEncoded(QueryOf(request.target), 4);
-  if (!fields) return fields.error();
-  const std::optional<std::string_view> digest = FindField(*fields, kHonouredDigestParameter);
+// The honoured_digest the config pull's query names (config_bundle.hpp); "" when none.
+Result<std::string> HonouredHeldOf(const FormFields& query) {
+  const std::optional<std::string_view> digest = FindField(query, kHonouredDigestParameter);
   if (!digest) return std::string();
   if (!wire::IsLowerHex(*digest, 64)) {
     return Error(ErrorKind::kInvalidArgument,
@@ -344,14 +340,26 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
   // Kiosks without the feature get the whole list, in the form they read (config_bundle.hpp).
   const bool redeemed_delta = ListsSyncFeature(features, kSyncFeatureRedeemedDelta);
   const bool refill = ListsSyncFeature(features, kSyncFeatureRefill);
+  const bool honoured = ListsSyncFeature(features, kSyncFeatureHonouredVouchers);
+  // The query names what the kiosk holds; kiosks without these features send none.
+  FormFields query;
+  if (redeemed_delta || honoured) {
+    auto fields = ParseFormUrlEncoded(QueryOf(request.target), 4);
+    if (!fields) co_return JsonError(400, fields.error().message());
+    query = std::move(*fields);
+  }
   std::optional<RedeemedPosition> redeemed_held;
   if (redeemed_delta) {
-    auto held = RedeemedHeldOf(request);
+    auto held = RedeemedHeldOf(query);
     if (!held) co_return JsonError(400, held.error().message());
     redeemed_held = std::move(*held);
   }
-  auto honoured_held = HonouredHeldOf(request);
-  if (!honoured_held) co_return JsonError(400, honoured_held.error().message());
+  std::string honoured_held;
+  if (honoured) {
+    auto held = HonouredHeldOf(query);
+    if (!held) co_return JsonError(400, held.error().message());
+    honoured_held = std::move(*held);
+  }
   std::optional<StreamEnd> stream_end;
   // The kiosk's clock minus HQ's, as the pull arrives (the network's delay is well below what
   // kiosk health warns of).
@@ -376,7 +384,7 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
       }
     }
     return services.bundles->Current(*services.store, *services.identity, *services.clock, kiosk_id,
-                                     redeemed_held, *honoured_held);
+                                     redeemed_held, honoured_held);
   };
   Result<ConfigBundle> bundle = co_await RunBlocking(*services.blocking_pool, make);
   if (!bundle) co_return StoreError(bundle.error());
@@ -392,7 +400,7 @@ awaitable<HttpResponse> ServeConfig(const StoreServices& services, const HttpReq
   // The same version either way: it covers erased_events (sync/protocol/erasure.hpp) and
   // honoured_vouchers (config_bundle.hpp), which older kiosks would refuse.
   if (!ListsSyncFeature(features, kSyncFeatureErasure)) bundle->erased_events.clear();
-  if (!ListsSyncFeature(features, kSyncFeatureHonouredVouchers)) {
+  if (!honoured) {
     bundle->honoured_vouchers.clear();
     bundle->honoured_digest.clear();
   }

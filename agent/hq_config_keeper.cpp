@@ -113,7 +113,7 @@ RedeemedPosition HqConfigKeeper::redeemed_end() const {
 
 std::string HqConfigKeeper::honoured_digest() const {
   std::lock_guard lock(mutex_);
-  return honoured_digest_;
+  return HonouredListDigest(honoured_);
 }
 
 std::optional<std::int64_t> HqConfigKeeper::version() const {
@@ -230,7 +230,6 @@ Result<std::size_t> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
   version_ = bundle.version;
   redeemed_end_ = held->end();
   honoured_ = bundle.honoured_vouchers;
-  honoured_digest_ = bundle.honoured_digest;
   return redeemed_count;
 }
 
@@ -273,7 +272,7 @@ Result<void> HqConfigKeeper::Apply(const ConfigBundle& bundle) {
   ConfigBundle copy = bundle;  // the list lives in hq-redeemed.db
   copy.redeemed = RedeemedVouchers{};
   if (copy.honoured_vouchers.empty() && !copy.honoured_digest.empty()) {  // the digest alone
-    if (copy.honoured_digest != honoured_digest_) {
+    if (copy.honoured_digest != HonouredListDigest(honoured_)) {
       return Error(ErrorKind::kInvalidArgument,
                    "honoured_digest: HQ sent it alone for a list of honoured vouchers this kiosk "
                    "does not hold");

@@ -118,7 +118,6 @@ class HqConfigKeeper {
   RedeemedPosition redeemed_end_;  // where the list in force (the trust list's) ends
   // The honoured vouchers in force: a bundle may send their digest alone (config_bundle.hpp).
   std::map<std::string, HonouredVouchers> honoured_;
-  std::string honoured_digest_;
 };
 
 }  // namespace kiosk_edge

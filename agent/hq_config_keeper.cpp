@@ -69,11 +69,7 @@ TrustList TrustListFromBundle(const ConfigBundle& bundle, const std::string& own
   trust.kiosk_keys.insert_or_assign(own_kiosk_id, own_public_key);
   trust.revoked_kiosks.insert(bundle.revoked_kiosks.begin(), bundle.revoked_kiosks.end());
   trust.revoked_vouchers.insert(bundle.revoked_vouchers.begin(), bundle.revoked_vouchers.end());
-  for (const auto& [kiosk_id, honoured] : bundle.honoured_vouchers) {
-    trust.honoured.emplace(
-        kiosk_id, TrustList::Honoured{honoured.public_key,
-                                      {honoured.vouchers.begin(), honoured.vouchers.end()}});
-  }
+  trust.honoured = bundle.honoured_vouchers;
   return trust;
 }
 

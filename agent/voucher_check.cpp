@@ -1,7 +1,6 @@
 #include "agent/voucher_check.hpp"
 
 #include "common/strings.hpp"
-#include "sync/protocol/config_bundle.hpp"
 
 namespace kiosk_edge {
 

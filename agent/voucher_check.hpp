@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "agent/voucher_token.hpp"
+#include "sync/protocol/honoured_vouchers.hpp"
 
 namespace kiosk_edge {
 
@@ -22,17 +23,10 @@ struct TrustList {
   std::map<std::string, std::string, std::less<>> kiosk_keys;  // kiosk id -> Ed25519 public key
   std::set<std::string, std::less<>> revoked_kiosks;    // their vouchers are refused (stolen kiosk)
   std::set<std::string, std::less<>> revoked_vouchers;  // "<kiosk id>/<voucher id>"
-  // Revoked kiosks' vouchers that HQ still honours (ConfigBundle::honoured_vouchers): checked
-  // with that kiosk's device key, and accepted as if it were trusted when the token's content
-  // has the digest HQ sent.
-  struct Honoured {
-    std::string public_key;  // the revoked kiosk's Ed25519 device key
-    // voucher id -> HonouredVoucherDigest (sync/protocol/config_bundle.hpp)
-    std::map<std::string, std::string, std::less<>> vouchers;
-
-    friend bool operator==(const Honoured&, const Honoured&) = default;
-  };
-  std::map<std::string, Honoured, std::less<>> honoured;  // revoked kiosk id -> its vouchers
+  // Revoked kiosk id -> its vouchers that HQ still honours (ConfigBundle::honoured_vouchers):
+  // checked with that kiosk's device key, and accepted as if it were trusted when the token's
+  // content has the digest HQ sent.
+  std::map<std::string, HonouredVouchers> honoured;
   // Vouchers HQ knows were redeemed (at any kiosk, of either scope), same form: refused here as
   // already redeemed. What slips through while offline HQ reports as a conflict.
   std::set<std::string, std::less<>> redeemed_elsewhere;

@@ -160,8 +160,7 @@ TEST_F(HqConfigKeeperTest, AppliesChannelsKeysSealingKeyAndTrustList) {
   ASSERT_TRUE(trust->honoured.contains("kiosk-9"));
   EXPECT_EQ(trust->honoured.at("kiosk-9").public_key, std::string(32, '9'));
   EXPECT_EQ(trust->honoured.at("kiosk-9").vouchers,
-            (std::map<std::string, std::string, std::less<>>{
-                {"00000000000000a1", std::string(32, 'd')}}));
+            (std::map<std::string, std::string>{{"00000000000000a1", std::string(32, 'd')}}));
   EXPECT_TRUE(trust->redeemed_elsewhere.contains("kiosk-2/0123456789abcdef"));
   EXPECT_EQ(keeper_->version(), 7);
 

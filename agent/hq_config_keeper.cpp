@@ -108,8 +108,7 @@ RedeemedPosition HqConfigKeeper::redeemed_end() const {
 }
 
 std::string HqConfigKeeper::honoured_digest() const {
-  std::lock_guard lock(mutex_);
-  return HonouredListDigest(honoured_);
+  return HonouredListDigest(targets_.trust->Current()->honoured);
 }
 
 std::optional<std::int64_t> HqConfigKeeper::version() const {
@@ -225,7 +224,6 @@ Result<std::size_t> HqConfigKeeper::ApplyLocked(const ConfigBundle& bundle,
   targets_.trust->Replace(std::move(plan->trust));
   version_ = bundle.version;
   redeemed_end_ = held->end();
-  honoured_ = bundle.honoured_vouchers;
   return redeemed_count;
 }
 
@@ -268,12 +266,13 @@ Result<void> HqConfigKeeper::Apply(const ConfigBundle& bundle) {
   ConfigBundle copy = bundle;  // the list lives in hq-redeemed.db
   copy.redeemed = RedeemedVouchers{};
   if (copy.honoured_vouchers.empty() && !copy.honoured_digest.empty()) {  // the digest alone
-    if (copy.honoured_digest != HonouredListDigest(honoured_)) {
+    const std::shared_ptr<const TrustList> in_force = targets_.trust->Current();
+    if (copy.honoured_digest != HonouredListDigest(in_force->honoured)) {
       return Error(ErrorKind::kInvalidArgument,
                    "honoured_digest: HQ sent it alone for a list of honoured vouchers this kiosk "
                    "does not hold");
     }
-    copy.honoured_vouchers = honoured_;
+    copy.honoured_vouchers = in_force->honoured;
   }
   auto text = EncodeConfigBundle(copy);
   if (!text) return text.error();

@@ -36,7 +36,6 @@
 // cannot fail.
 
 #include <filesystem>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -89,7 +88,8 @@ class HqConfigKeeper {
   std::optional<std::int64_t> version() const;
   // Where the redeemed vouchers in force end (through 0 before any).
   RedeemedPosition redeemed_end() const;
-  // The honoured_digest of the honoured vouchers in force ("": none).
+  // The honoured_digest of the honoured vouchers in force, the trust list's ("": none). A bundle
+  // may send the digest alone for them (config_bundle.hpp).
   std::string honoured_digest() const;
 
  private:
@@ -116,8 +116,6 @@ class HqConfigKeeper {
   std::optional<std::string> saved_text_;  // the file's contents: the last good copy
   std::optional<std::int64_t> version_;
   RedeemedPosition redeemed_end_;  // where the list in force (the trust list's) ends
-  // The honoured vouchers in force: a bundle may send their digest alone (config_bundle.hpp).
-  std::map<std::string, HonouredVouchers> honoured_;
 };
 
 }  // namespace kiosk_edge

@@ -63,6 +63,8 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms,
   boost::json::object entry{{"kiosk_id", kiosk.kiosk_id},
                             {"enrolled", kiosk.enrolled},
                             {"revoked", kiosk.revoked},
+                            {"revoked_at", nullptr},
+                            {"honours_vouchers_received_before", nullptr},
                             {"incarnation", nullptr},
                             {"high_water", 0},
                             {"max_seq", 0},
@@ -81,6 +83,10 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms,
                             {"seconds_since_contact", nullptr},
                             {"clock_offset_seconds", nullptr},
                             {"attention", boost::json::array()}};
+  if (kiosk.revoked_at_ms) entry["revoked_at"] = TimeOrNull(*kiosk.revoked_at_ms);
+  if (kiosk.honour_received_before_ms) {
+    entry["honours_vouchers_received_before"] = TimeOrNull(*kiosk.honour_received_before_ms);
+  }
   if (kiosk.clock_offset_ms) entry["clock_offset_seconds"] = *kiosk.clock_offset_ms / 1000;
   if (kiosk.last_contact_ms) {
     entry["last_contact_at"] = TimeOrNull(*kiosk.last_contact_ms);
@@ -131,6 +137,8 @@ Result<std::vector<KioskHealth>> ReadKioskHealth(StoreBackend& store) {
     kiosk.kiosk_id = record.kiosk_id;
     kiosk.enrolled = true;
     kiosk.revoked = record.revoked;
+    kiosk.revoked_at_ms = record.revoked_at_ms;
+    kiosk.honour_received_before_ms = record.honour_received_before_ms;
     kiosk.enrolled_at_ms = record.enrolled_at_ms;
     kiosk.last_contact_ms = record.last_contact_ms;
     kiosk.clock_offset_ms = record.clock_offset_ms;
@@ -206,22 +214,23 @@ std::string KioskHealthTable(const std::vector<KioskHealth>& kiosks, std::int64_
     return unix_ms && *unix_ms > 0 ? FormatReportTime(*unix_ms, 0) : std::string("-");
   };
   std::string table =
-      "kiosk\tregistry\tlast_contact\tlast_batch\thigh_water\tbacklog\tmissing_events\t"
-      "dead_letters\tvoucher_conflicts\tphones_certificate_ends\tsync_certificate_ends\t"
-      "attention\n";
+      "kiosk\tregistry\thonours_vouchers_received_before\tlast_contact\tlast_batch\t"
+      "high_water\tbacklog\tmissing_events\tdead_letters\tvoucher_conflicts\t"
+      "phones_certificate_ends\tsync_certificate_ends\tattention\n";
   for (const KioskHealth& kiosk : kiosks) {
     const KioskStatus stream = kiosk.stream.value_or(KioskStatus{});
     const std::string attention = StrJoin(KioskAttention(kiosk, now_ms, rules), "; ");
     const std::string_view registry =
         kiosk.revoked ? "revoked" : (kiosk.enrolled ? "enrolled" : "not enrolled");
     const std::optional<std::int64_t> backlog = Backlog(stream);
-    table += StrCat(kiosk.kiosk_id, "\t", registry, "\t", time_or_dash(kiosk.last_contact_ms), "\t",
-                    time_or_dash(stream.last_batch_at_ms), "\t", stream.high_water, "\t",
-                    backlog ? std::to_string(*backlog) : "-", "\t", MissingEvents(stream), "\t",
-                    stream.dead_letters, "\t", stream.conflicts, "\t",
-                    time_or_dash(stream.https_not_after_ms), "\t",
-                    time_or_dash(kiosk.client_certificate_not_after_ms), "\t",
-                    attention.empty() ? "ok" : attention, "\n");
+    table += StrCat(
+        kiosk.kiosk_id, "\t", registry, "\t", time_or_dash(kiosk.honour_received_before_ms), "\t",
+        time_or_dash(kiosk.last_contact_ms), "\t", time_or_dash(stream.last_batch_at_ms), "\t",
+        stream.high_water, "\t", backlog ? std::to_string(*backlog) : "-", "\t",
+        MissingEvents(stream), "\t", stream.dead_letters, "\t", stream.conflicts, "\t",
+        time_or_dash(stream.https_not_after_ms), "\t",
+        time_or_dash(kiosk.client_certificate_not_after_ms), "\t",
+        attention.empty() ? "ok" : attention, "\n");
   }
   return table;
 }

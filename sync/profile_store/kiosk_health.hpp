@@ -5,6 +5,8 @@
 //
 // JSON: {"generated_at": "2027-03-03T09:12:44.120Z" (RFC 3339, UTC, ms only when not 0),
 //        "kiosks": [{"kiosk_id": "kiosk-a", "enrolled": true, "revoked": false,
+//                    "revoked_at": "2027-03-01T10:00:00Z" | null,
+//                    "honours_vouchers_received_before": "2027-02-28T18:00:00Z" | null,
 //                    "incarnation": "inc-1" | null, "high_water": 21, "max_seq": 21,
 //                    "last_sync_at": "2027-03-02T18:00:00Z" | null,
 //                    "seconds_since_sync": 3600 | null,
@@ -19,6 +21,9 @@
 //                    "seconds_since_contact": 102 | null,
 //                    "clock_offset_seconds": -2 | null,
 //                    "attention": ["3 events missing", "no contact with HQ for 3 h"]}]}
+//
+// honours_vouchers_received_before: for a revoked kiosk, the time `profile-store honour-vouchers`
+// named: kiosks accept its vouchers whose issue HQ received before it; null: none of them.
 //
 // clock_offset_seconds: the kiosk's clock minus HQ's at its latest noted config pull (null when
 // it never reported its clock), by which it dates events and checks voucher expiry.
@@ -53,6 +58,9 @@ struct KioskHealth {
   std::string kiosk_id;
   bool enrolled = false;  // in HQ's registry (a kiosk may sync from before the registry)
   bool revoked = false;
+  std::optional<std::int64_t> revoked_at_ms;
+  // Revoked kiosks: its vouchers whose issue HQ received before this are honoured (KioskRecord).
+  std::optional<std::int64_t> honour_received_before_ms;
   std::int64_t enrolled_at_ms = 0;              // 0 when not enrolled
   std::optional<std::int64_t> last_contact_ms;  // its latest batch or config pull
   // Its clock minus HQ's at its latest noted config pull; nothing when it never reported it.
@@ -86,8 +94,9 @@ std::string KioskHealthJson(const std::vector<KioskHealth>& kiosks, std::int64_t
                             const KioskHealthRules& rules);
 
 // The same for `profile-store kiosks`: a header line, then one tab-separated line per kiosk:
-//   kiosk  registry  last_contact  last_batch  high_water  backlog  missing_events  dead_letters
-//   voucher_conflicts  phones_certificate_ends  sync_certificate_ends  attention
+//   kiosk  registry  honours_vouchers_received_before  last_contact  last_batch  high_water
+//   backlog  missing_events  dead_letters  voucher_conflicts  phones_certificate_ends
+//   sync_certificate_ends  attention
 // registry: enrolled, revoked or "not enrolled"; times as in the JSON, "-" for none; backlog "-"
 // when not reported; attention: "ok", or the reasons "; "-joined.
 std::string KioskHealthTable(const std::vector<KioskHealth>& kiosks, std::int64_t now_ms,

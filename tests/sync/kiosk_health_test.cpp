@@ -95,7 +95,8 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
   ASSERT_TRUE(kiosks) << kiosks.error().message();
   EXPECT_EQ(KioskHealthJson(*kiosks, NowMs(), rules_),
             R"({"generated_at":"2027-01-15T09:30:00Z","kiosks":[)"
-            R"({"kiosk_id":"kiosk-a","enrolled":true,"revoked":false,"incarnation":"inc-a",)"
+            R"({"kiosk_id":"kiosk-a","enrolled":true,"revoked":false,"revoked_at":null,)"
+            R"("honours_vouchers_received_before":null,"incarnation":"inc-a",)"
             R"("high_water":3,"max_seq":3,"last_sync_at":"2027-01-15T08:00:00Z",)"
             R"("seconds_since_sync":5400,"gaps":[],"missing_events":0,"dead_letters":1,)"
             R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
@@ -104,7 +105,8 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
             R"("seconds_since_contact":5400,"clock_offset_seconds":null,)"
             R"("attention":["1 dead letter","1 voucher conflict",)"
             R"("no contact with HQ for 90 min"]},)"
-            R"({"kiosk_id":"kiosk-b","enrolled":false,"revoked":false,"incarnation":"inc-b",)"
+            R"({"kiosk_id":"kiosk-b","enrolled":false,"revoked":false,"revoked_at":null,)"
+            R"("honours_vouchers_received_before":null,"incarnation":"inc-b",)"
             R"("high_water":1,"max_seq":6,"last_sync_at":"2027-01-15T09:00:00Z",)"
             R"("seconds_since_sync":1800,"gaps":[{"from_seq":2,"to_seq":4,)"
             R"("detected_at":"2027-01-15T09:00:00Z"}],"missing_events":3,"dead_letters":0,)"
@@ -113,7 +115,9 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
             R"("client_certificate_seconds_left":null,"last_contact_at":"2027-01-15T09:00:00Z",)"
             R"("seconds_since_contact":1800,"clock_offset_seconds":null,)"
             R"("attention":["3 events missing","1 voucher conflict"]},)"
-            R"({"kiosk_id":"kiosk-c","enrolled":true,"revoked":true,"incarnation":null,)"
+            R"({"kiosk_id":"kiosk-c","enrolled":true,"revoked":true,)"
+            R"("revoked_at":"2027-01-15T08:00:00Z","honours_vouchers_received_before":null,)"
+            R"("incarnation":null,)"
             R"("high_water":0,"max_seq":0,"last_sync_at":null,"seconds_since_sync":null,)"
             R"("gaps":[],"missing_events":0,"dead_letters":0,"voucher_conflicts":0,)"
             R"("backlog":null,"https_certificate_not_after":null,)"
@@ -289,6 +293,7 @@ TEST_P(KioskHealthTest, TheTableHasALinePerKioskWithWhatNeedsAttention) {
   ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", "", std::nullopt}));
   ASSERT_TRUE(store_->RegisterKiosk({"kiosk-c", "02CD", "", std::nullopt}));
   ASSERT_TRUE(store_->RevokeKiosk("kiosk-c"));
+  ASSERT_TRUE(store_->HonourVouchersOf("kiosk-c", kT0 - 3'600'000));
   EventBatch batch = MakeBatch("kiosk-b", "inc-b", 3, {Scan(testing::Device('1'), kT0)});
   batch.journal_last_seq = 10;
   batch.client_certificate_not_after_ms = NowMs() + 20LL * 86'400'000;
@@ -301,16 +306,16 @@ TEST_P(KioskHealthTest, TheTableHasALinePerKioskWithWhatNeedsAttention) {
   EXPECT_EQ(
       KioskHealthTable(*kiosks, NowMs(), rules_),
       StrCat(
-          "kiosk\tregistry\tlast_contact\tlast_batch\thigh_water\tbacklog\tmissing_events\t"
-          "dead_letters\tvoucher_conflicts\tphones_certificate_ends\tsync_certificate_ends\t"
-          "attention\n"
-          "kiosk-a\tenrolled\t2027-01-15T09:30:00Z\t-\t0\t-\t0\t0\t0\t-\t-\tok\n"
-          "kiosk-b\tnot enrolled\t2027-01-15T08:00:00Z\t2027-01-15T08:00:00Z\t0\t10\t2\t0\t"
+          "kiosk\tregistry\thonours_vouchers_received_before\tlast_contact\tlast_batch\t"
+          "high_water\tbacklog\tmissing_events\tdead_letters\tvoucher_conflicts\t"
+          "phones_certificate_ends\tsync_certificate_ends\tattention\n"
+          "kiosk-a\tenrolled\t-\t2027-01-15T09:30:00Z\t-\t0\t-\t0\t0\t0\t-\t-\tok\n"
+          "kiosk-b\tnot enrolled\t-\t2027-01-15T08:00:00Z\t2027-01-15T08:00:00Z\t0\t10\t2\t0\t"
           "0\t-\t2027-02-04T08:00:00Z\t2 events missing; no contact with HQ for 90 min; the sync "
           "certificate expires in 19 d",
           kNotRenewed,
           "\n"
-          "kiosk-c\trevoked\t-\t-\t0\t-\t0\t0\t0\t-\t-\tok\n"));
+          "kiosk-c\trevoked\t2027-01-15T07:00:00Z\t-\t-\t0\t-\t0\t0\t0\t-\t-\tok\n"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, KioskHealthTest, testing::BothBackends(), testing::BackendName);

@@ -604,7 +604,7 @@ TEST_P(SyncFaultTest, AConfigPullIsContactWithHq) {
   // The sync certificate's end is known from the enrollment on (the one HQ issued).
   const std::string enrolled = KioskLine(*hq_);
   EXPECT_TRUE(std::regex_match(
-      enrolled, std::regex(StrCat(kFaultKioskId, R"(\tenrolled\t-\t-\t0\t-\t0\t0\t0\t-\t)",
+      enrolled, std::regex(StrCat(kFaultKioskId, R"(\tenrolled\t-\t-\t-\t0\t-\t0\t0\t0\t-\t)",
                                   R"(20\d\d-\d\d-\d\dT[0-9:]+Z\tok)"))))
       << enrolled;
   const std::string ca = ReadSmallFile(hq_->ca_file()).value();
@@ -624,7 +624,7 @@ TEST_P(SyncFaultTest, AConfigPullIsContactWithHq) {
   const std::string line = KioskLine(*hq_);
   EXPECT_TRUE(std::regex_match(
       line, std::regex(StrCat(kFaultKioskId,
-                              R"(\tenrolled\t20\d\d-\d\d-\d\dT[0-9:.]+Z\t-\t0\t-\t0\t0\t0\t-\t)"
+                              R"(\tenrolled\t-\t20\d\d-\d\d-\d\dT[0-9:.]+Z\t-\t0\t-\t0\t0\t0\t-\t)"
                               R"(20\d\d-\d\d-\d\dT[0-9:]+Z\tok)"))))
       << line;
 }

@@ -298,11 +298,21 @@ std::string_view DashboardScript() {
     return at ? `${at} (${ageText(seconds)} ago)` : 'never';
   }
 
+  // "kiosk-a", or "kiosk-a (revoked AT; honours vouchers HQ received before T)".
+  function kioskText(kiosk) {
+    if (!kiosk.revoked) return kiosk.kiosk_id;
+    const notes = [kiosk.revoked_at ? `revoked ${kiosk.revoked_at}` : 'revoked'];
+    if (kiosk.honours_vouchers_received_before) {
+      notes.push(`honours vouchers HQ received before ${kiosk.honours_vouchers_received_before}`);
+    }
+    return `${kiosk.kiosk_id} (${notes.join('; ')})`;
+  }
+
   function renderHealth(health) {
     const rows = health.kiosks.map((kiosk) => {
       // HQ says what needs attention and why (kiosk_health.hpp); the page only shows it.
       const cells = {
-        kiosk: kiosk.revoked ? `${kiosk.kiosk_id} (revoked)` : kiosk.kiosk_id,
+        kiosk: kioskText(kiosk),
         last_sync: ageCell(kiosk.last_sync_at, kiosk.seconds_since_sync),
         last_contact: ageCell(kiosk.last_contact_at, kiosk.seconds_since_contact),
         backlog: kiosk.backlog === null ? 'unknown' : String(kiosk.backlog),

@@ -264,7 +264,9 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
       healthRows.map((row) => row.filter((_, i) => ![2, 3, 8, 9].includes(i))),
       health.kiosks.map((kiosk) => [
         kiosk.kiosk_id,
-        kiosk.kiosk_id,
+        kiosk.revoked
+          ? `${kiosk.kiosk_id} (revoked ${kiosk.revoked_at}; honours vouchers HQ received before ${kiosk.honours_vouchers_received_before})`
+          : kiosk.kiosk_id,
         'unknown',
         kiosk.gaps.length
           ? `${kiosk.gaps.map((g) => `${g.from_seq}-${g.to_seq}`).join(', ')} (${kiosk.missing_events} missing)`
@@ -274,11 +276,17 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
         kiosk.attention.length ? kiosk.attention.join('; ') : 'ok',
       ]),
     );
-    assert.deepEqual(healthRows.map((row) => row[0]), ['kiosk-a', 'kiosk-b', 'kiosk-c', 'kiosk-d']);
+    assert.deepEqual(healthRows.map((row) => row[0]), ['kiosk-a', 'kiosk-b', 'kiosk-c', 'kiosk-d', 'kiosk-e']);
+    // kiosk-e was revoked as it was seeded; it honours the vouchers HQ received until a day before.
+    const kioskE = health.kiosks[4];
+    assert.deepEqual([kioskE.revoked, health.kiosks.filter((kiosk) => kiosk.revoked).length], [true, 1]);
+    const honouredFor = Date.parse(kioskE.revoked_at) - Date.parse(kioskE.honours_vouchers_received_before);
+    assert.ok(honouredFor >= 86_400_000 && honouredFor < 86_460_000, `revoked ${honouredFor} ms after the time honoured`);
+    assert.deepEqual([health.kiosks[0].revoked_at, health.kiosks[0].honours_vouchers_received_before], [null, null]);
     assert.equal(healthRows[1][5], '12-14 (3 missing)');
     // What needs attention, as HQ words it: kiosk-a's conflict; kiosk-b's gap, dead letter and
     // conflict; kiosk-c's phones' certificate ends within 14 days and kiosk-d's client certificate
-    // within 30, each of which alone asks for attention.
+    // within 30, each of which alone asks for attention. Nothing asks of revoked kiosk-e.
     const states = await page.locator('#health td[data-column=state]').evaluateAll((cells) =>
       cells.map((cell) => [cell.className, cell.textContent.replace(/expires in \d+ d\b/, 'expires in N d')]));
     assert.deepEqual(states, [
@@ -286,6 +294,7 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
       ['state-attention', '3 events missing; 1 dead letter; 1 voucher conflict'],
       ['state-attention', "the phones' certificate expires in N d"],
       ['state-attention', 'the sync certificate expires in N d: not renewed by the kiosk (kioskctl status there says why); once expired, enroll the kiosk again'],
+      ['state-ok', 'ok'],
     ]);
     // The certificates' ends as the kiosks' latest batches reported them (kiosk-b reported none).
     const ends = (name) => health.kiosks.map((kiosk) => kiosk[`${name}_not_after`]);
@@ -293,7 +302,8 @@ test('the figures shown are the API figures; sorting, filters and the CSV follow
     const left = (notAfter, days) => new RegExp(`^${notAfter} \\((${days - 1}|${days}) d left\\)$`);
     assert.deepEqual(healthRows.map((row) => row.slice(8, 10).map((cell) => cell.replace(/\d+ d left/, 'N d left'))),
       [[`${https[0]} (N d left)`, `${client[0]} (N d left)`], ['not reported', 'not reported'],
-       [`${https[2]} (N d left)`, `${client[2]} (N d left)`], [`${https[3]} (N d left)`, `${client[3]} (N d left)`]]);
+       [`${https[2]} (N d left)`, `${client[2]} (N d left)`], [`${https[3]} (N d left)`, `${client[3]} (N d left)`],
+       [`${https[4]} (N d left)`, `${client[4]} (N d left)`]]);
     assert.match(healthRows[0][8], left(https[0], 400));
     assert.match(healthRows[2][8], left(https[2], 5));
     assert.match(healthRows[3][9], left(client[3], 20));

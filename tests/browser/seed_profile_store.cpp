@@ -4,7 +4,8 @@
 // letter and a second redemption of kiosk-a's voucher V1 (a conflict for both kiosks); and the
 // ends of the kiosks' certificates, as their latest batches would report them (phones' / client):
 // kiosk-a 400 / 700 days from now, kiosk-b none, and two kiosks with one scan after the window
-// each, kiosk-c 5 / 700 days and kiosk-d 100 / 20 days.
+// each, kiosk-c 5 / 700 days and kiosk-d 100 / 20 days. kiosk-e sends one scan too (400 / 700
+// days), is enrolled, then revoked, its vouchers received until a day before honoured.
 //
 //   seed_profile_store STATE_DIR [sqlite|postgres]
 //
@@ -70,7 +71,8 @@ int main(int argc, char** argv) {
     break;
   }
   for (const auto& [kiosk, https_days, client_days] :
-       {std::tuple{"kiosk-c", 5, 700}, std::tuple{"kiosk-d", 100, 20}}) {
+       {std::tuple{"kiosk-c", 5, 700}, std::tuple{"kiosk-d", 100, 20},
+        std::tuple{"kiosk-e", 400, 700}}) {
     EventBatch batch = test::MakeBatch(kiosk, "inc-1", 1,
                                        {test::Scan(test::Device('c'), data::kD2 + data::kHour)});
     batch.https_not_after_ms = now_ms + https_days * kDayMs;
@@ -83,6 +85,17 @@ int main(int argc, char** argv) {
       std::cerr << "seed_profile_store: " << answer.error().message() << "\n";
       return 1;
     }
+  }
+  const auto revoked = [&]() -> Result<std::int64_t> {
+    if (auto enrolled = (*store)->RegisterKiosk({"kiosk-e", "0E", "", std::nullopt}); !enrolled) {
+      return enrolled.error();
+    }
+    if (auto revoke = (*store)->RevokeKiosk("kiosk-e"); !revoke) return revoke.error();
+    return (*store)->HonourVouchersOf("kiosk-e", now_ms - kDayMs);
+  }();
+  if (!revoked) {
+    std::cerr << "seed_profile_store: " << revoked.error().message() << "\n";
+    return 1;
   }
   std::cout << database.ConfigToml();
   return 0;

@@ -313,6 +313,22 @@ Result<std::map<std::string, HonouredVouchers>> PostgresStore::HonouredVouchersO
   return kiosks;
 }
 
+Result<std::vector<std::int64_t>> PostgresStore::VoucherIssueArrivals(
+    std::string_view kiosk_id, std::int64_t expired_by_unix_s) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto rows = (*session)->connection().Query(
+      "SELECT e.received_at_ms FROM vouchers v "
+      "JOIN events e ON e.kiosk_id = v.signer AND e.incarnation = v.issued_incarnation "
+      "AND e.seq = v.issued_seq "
+      "WHERE v.signer = $1 AND v.expires_at > $2 ORDER BY e.received_at_ms",
+      Params(kiosk_id, expired_by_unix_s));
+  if (!rows) return rows.error();
+  std::vector<std::int64_t> arrivals;
+  for (int i = 0; i < rows->rows(); ++i) arrivals.push_back(rows->Int(i, 0));
+  return arrivals;
+}
+
 // ---- The config bundle's version ----
 
 Result<std::int64_t> PostgresStore::StoreBundleDigest(std::string_view content_digest,

@@ -399,6 +399,23 @@ Result<std::map<std::string, HonouredVouchers>> SqliteStore::HonouredVouchersOfR
   return kiosks;
 }
 
+Result<std::vector<std::int64_t>> SqliteStore::VoucherIssueArrivals(
+    std::string_view kiosk_id, std::int64_t expired_by_unix_s) {
+  std::lock_guard lock(mutex_);
+  auto select = Query(*db_,
+                      "SELECT e.received_at_ms FROM vouchers v "
+                      "CROSS JOIN events e ON e.kiosk_id = v.signer "
+                      "AND e.incarnation = v.issued_incarnation AND e.seq = v.issued_seq "
+                      "WHERE v.signer = ?1 AND v.expires_at > ?2 ORDER BY e.received_at_ms");
+  if (!select) return select.error();
+  if (auto bound = BindAll(*select, kiosk_id, expired_by_unix_s); !bound) return bound.error();
+  std::vector<std::int64_t> arrivals;
+  auto read = ForEachRow(
+      *select, [&arrivals](const Statement& row) { arrivals.push_back(row.ColumnInt(0)); });
+  if (!read) return read.error();
+  return arrivals;
+}
+
 // ---- The config bundle's version ----
 
 namespace {

@@ -60,6 +60,8 @@ class SqliteStore final : public StoreBackend {
   // In sqlite_store.cpp / postgres_store.cpp, with the kiosk registry.
   Result<std::map<std::string, HonouredVouchers>> HonouredVouchersOfRevokedKiosks(
       std::int64_t expired_by_unix_s, std::size_t max_vouchers) override;
+  Result<std::vector<std::int64_t>> VoucherIssueArrivals(std::string_view kiosk_id,
+                                                         std::int64_t expired_by_unix_s) override;
   // In sqlite_audience.cpp / postgres_audience.cpp.
   Result<std::vector<AudienceCandidate>> LoadAudienceCandidates(
       const AudienceFactsRequest& request) override;

@@ -151,6 +151,14 @@ Result<void> StoreBackend::RevokeKiosk(std::string_view kiosk_id) {
 
 Result<std::int64_t> StoreBackend::HonourVouchersOf(std::string_view kiosk_id,
                                                     std::int64_t received_before_ms) {
+  auto cutoff_ms = HonourCutoffFor(kiosk_id, received_before_ms);
+  if (!cutoff_ms) return cutoff_ms;
+  if (auto stored = StoreHonourCutoff(kiosk_id, *cutoff_ms); !stored) return stored.error();
+  return cutoff_ms;
+}
+
+Result<std::int64_t> StoreBackend::HonourCutoffFor(std::string_view kiosk_id,
+                                                   std::int64_t received_before_ms) {
   auto existing = FindKiosk(kiosk_id);
   if (!existing) return existing.error();
   if (!*existing) {
@@ -163,11 +171,13 @@ Result<std::int64_t> StoreBackend::HonourVouchersOf(std::string_view kiosk_id,
                  StrCat("honour vouchers: kiosk ", kiosk_id,
                         " is not revoked: kiosks accept its vouchers already"));
   }
+  if (kiosk.device_public_key.size() != 32) {
+    return Error(ErrorKind::kConflict,
+                 StrCat("honour vouchers: HQ holds no device key of kiosk ", kiosk_id,
+                        " (enrolled before HQ kept them): kiosks could not check its vouchers"));
+  }
   // Issues received after the revocation may be the thief's: never past it.
-  const std::int64_t cutoff_ms =
-      std::min(received_before_ms, kiosk.revoked_at_ms.value_or(received_before_ms));
-  if (auto stored = StoreHonourCutoff(kiosk_id, cutoff_ms); !stored) return stored.error();
-  return cutoff_ms;
+  return std::min(received_before_ms, kiosk.revoked_at_ms.value_or(received_before_ms));
 }
 
 Result<void> StoreBackend::NoteContact(std::string_view kiosk_id,

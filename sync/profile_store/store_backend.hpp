@@ -92,11 +92,19 @@ class StoreBackend {
   // Marks the kiosk revoked (all its certificates). kNotFound for a kiosk never registered.
   Result<void> RevokeKiosk(std::string_view kiosk_id);
   // Has kiosks keep accepting the revoked kiosk's vouchers whose voucher_issued event HQ received
-  // (events.received_at_ms, HQ's clock) before min(`received_before_ms`, its revocation time):
-  // stores that cutoff, replacing an earlier one, and returns it
-  // (HonouredVouchersOfRevokedKiosks lists them). kNotFound for a kiosk never registered;
-  // kConflict when it is not revoked (kiosks accept its vouchers already).
+  // (events.received_at_ms, HQ's clock) before HonourCutoffFor: stores that cutoff, replacing an
+  // earlier one, and returns it (HonouredVouchersOfRevokedKiosks lists them). Errors as
+  // HonourCutoffFor's.
   Result<std::int64_t> HonourVouchersOf(std::string_view kiosk_id, std::int64_t received_before_ms);
+  // The cutoff HonourVouchersOf would store, storing nothing: min(`received_before_ms`, the
+  // kiosk's revocation time). kNotFound for a kiosk never registered; kConflict when it is not
+  // revoked (kiosks accept its vouchers already) or HQ holds no device key of it (kiosks could not
+  // check its vouchers).
+  Result<std::int64_t> HonourCutoffFor(std::string_view kiosk_id, std::int64_t received_before_ms);
+  // When HQ received (HQ's clock, Unix ms) the voucher_issued events of `kiosk_id`'s vouchers that
+  // expire after `expired_by_unix_s`, earliest first: where an honour cutoff falls among them.
+  virtual Result<std::vector<std::int64_t>> VoucherIssueArrivals(
+      std::string_view kiosk_id, std::int64_t expired_by_unix_s) = 0;
   // False only when `cert_serial` is the registered current (or previous, renewed) certificate of
   // a kiosk that is not revoked: true for revoked kiosks, superseded certificates and unknown
   // kiosks alike.

@@ -87,7 +87,9 @@ int main(int argc, char** argv) {
     }
   }
   const auto revoked = [&]() -> Result<std::int64_t> {
-    if (auto enrolled = (*store)->RegisterKiosk({"kiosk-e", "0E", "", std::nullopt}); !enrolled) {
+    if (auto enrolled =
+            (*store)->RegisterKiosk({"kiosk-e", "0E", std::string(32, 'e'), std::nullopt});
+        !enrolled) {
       return enrolled.error();
     }
     if (auto revoke = (*store)->RevokeKiosk("kiosk-e"); !revoke) return revoke.error();

@@ -291,7 +291,7 @@ TEST_P(KioskHealthTest, AKioskClockFiveMinutesOffHqsNeedsAttention) {
 // `profile-store kiosks` prints the same health, a line per kiosk.
 TEST_P(KioskHealthTest, TheTableHasALinePerKioskWithWhatNeedsAttention) {
   ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", "", std::nullopt}));
-  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-c", "02CD", "", std::nullopt}));
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-c", "02CD", std::string(32, '\x42'), std::nullopt}));
   ASSERT_TRUE(store_->RevokeKiosk("kiosk-c"));
   ASSERT_TRUE(store_->HonourVouchersOf("kiosk-c", kT0 - 3'600'000));
   EventBatch batch = MakeBatch("kiosk-b", "inc-b", 3, {Scan(testing::Device('1'), kT0)});

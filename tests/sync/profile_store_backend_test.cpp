@@ -576,6 +576,48 @@ TEST_P(ProfileStoreBackendTest, HonourVouchersOfNeedsARegisteredRevokedKiosk) {
   EXPECT_EQ(unrevoked.error().message(),
             "honour vouchers: kiosk kiosk-1 is not revoked: kiosks accept its vouchers already");
   EXPECT_EQ(HonourCutoffOf("kiosk-1"), std::nullopt) << "a refused call stores nothing";
+
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-2", "02B0", "", std::nullopt}));
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-2"));
+  auto keyless = store_->HonourVouchersOf("kiosk-2", kT0);
+  ASSERT_FALSE(keyless);
+  EXPECT_EQ(keyless.error().kind(), ErrorKind::kConflict);
+  EXPECT_EQ(keyless.error().message(),
+            "honour vouchers: HQ holds no device key of kiosk kiosk-2 (enrolled before HQ kept "
+            "them): kiosks could not check its vouchers");
+  EXPECT_EQ(HonourCutoffOf("kiosk-2"), std::nullopt);
+}
+
+// A dry run's cutoff is the one HonourVouchersOf would store; it stores nothing. The arrivals are
+// those of the kiosk's unexpired vouchers' issues, earliest first, whatever the kiosk's state.
+TEST_P(ProfileStoreBackendTest,
+       HonourCutoffForStoresNothingAndArrivalsAreTheIssuesReceivedInOrder) {
+  const std::string key(32, '\x42');
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AF", key, std::nullopt}));
+  Ingest(MakeBatch("kiosk-b", "inc-b", 1,
+                   {Redemption("kiosk-a", "00000000000000a0", "fleet", kExpires),
+                    VoucherIssued("00000000000000b1", "fleet", kExpires)}));
+  Ingest(MakeBatch("kiosk-a", "inc-a", 1,
+                   {VoucherIssued("00000000000000a1", "fleet", kExpires),
+                    VoucherIssued("00000000000000a2", "store", kExpires - 1000)}));
+  clock_.Advance(10min);
+  Ingest(MakeBatch("kiosk-a", "inc-a", 3, {VoucherIssued("00000000000000a3", "fleet", kExpires)}));
+  EXPECT_EQ(store_->VoucherIssueArrivals("kiosk-a", 0).value(),
+            (std::vector<std::int64_t>{kT0, kT0, kT0 + 600'000}))
+      << "not kiosk-b's issue, nor the redemption whose issue never arrived";
+  EXPECT_EQ(store_->VoucherIssueArrivals("kiosk-a", kExpires - 1000).value(),
+            (std::vector<std::int64_t>{kT0, kT0 + 600'000}))
+      << "an expired voucher is refused anyway";
+  EXPECT_EQ(store_->VoucherIssueArrivals("kiosk-9", 0).value(), std::vector<std::int64_t>{});
+
+  EXPECT_EQ(store_->HonourCutoffFor("kiosk-a", kT0).error().kind(), ErrorKind::kConflict);
+  clock_.Advance(1min);
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-a"));
+  EXPECT_EQ(store_->HonourCutoffFor("kiosk-a", kT0 + 1).value(), kT0 + 1);
+  EXPECT_EQ(store_->HonourCutoffFor("kiosk-a", kT0 + 3'600'000).value(), kT0 + 660'000)
+      << "never past the revocation";
+  EXPECT_EQ(HonourCutoffOf("kiosk-a"), std::nullopt) << "nothing stored";
+  EXPECT_EQ(Honoured(0), HonouredMap{});
 }
 
 // Kiosks keep accepting the vouchers whose issue HQ received (HQ's clock) before the cutoff, never
@@ -647,11 +689,10 @@ TEST_P(ProfileStoreBackendTest, HonouredVouchersComeOnlyFromRevokedKiosksWithAKe
   clock_.Advance(1min);
   ASSERT_TRUE(store_->RevokeKiosk("kiosk-k"));
   ASSERT_TRUE(store_->RevokeKiosk("kiosk-r"));
-  EXPECT_EQ(store_->HonourVouchersOf("kiosk-k", kT0 + 1).value(), kT0 + 1);
   EXPECT_EQ(store_->HonourVouchersOf("kiosk-r", kT0 + 1).value(), kT0 + 1);
-  // No call gives a kiosk that is not revoked a cutoff: set one beside the store.
+  // No call gives a kiosk that is not revoked, or has no key, a cutoff: set them beside the store.
   ASSERT_NO_FATAL_FAILURE(Direct(StrCat("UPDATE kiosks SET honour_received_before_ms = ", kT0 + 1,
-                                        " WHERE kiosk_id = 'kiosk-n'")));
+                                        " WHERE kiosk_id IN ('kiosk-n', 'kiosk-k')")));
   EXPECT_EQ(HonourCutoffOf("kiosk-n"), kT0 + 1);
   const HonouredMap honoured = Honoured(0);
   EXPECT_EQ(honoured.size(), 1u)

@@ -20,6 +20,7 @@
 #include "common/systemd_watchdog.hpp"
 #include "sync/profile_store/admin_audit.hpp"
 #include "sync/profile_store/channel_key_commands.hpp"
+#include "sync/profile_store/honour_vouchers_command.hpp"
 #include "sync/profile_store/hq_channel_keys.hpp"
 #include "sync/profile_store/hq_metrics.hpp"
 #include "sync/profile_store/hq_routes.hpp"
@@ -61,10 +62,12 @@ stops the server after the requests in flight; SIGHUP reloads the HQ API tokens
   enroll-token --kiosk ID [--valid-hours H]
                                 prints a one-time token for `kioskctl enroll` on that kiosk
   revoke-kiosk ID               refuses that kiosk's certificate from now on
-  honour-vouchers ID --received-before TIME
+  honour-vouchers ID --received-before TIME [--dry-run]
                                 kiosks accept again the vouchers of revoked kiosk ID whose
                                 issue HQ received before TIME (RFC 3339, or a date: midnight
-                                UTC; at most the revocation), from their next config pull
+                                UTC; at most the revocation), from their next config pull;
+                                prints how many, and when HQ received the last of them and
+                                the first it leaves out; --dry-run only prints
   revoke-voucher KIOSK/VOUCHER_ID
                                 kiosks refuse that voucher at the counter ("revoked") from
                                 their next config pull; VOUCHER_ID is the 16 hex digits
@@ -99,7 +102,9 @@ Result<CommandLine> Parse(std::span<const std::string_view> args) {
   bool have_command = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
-    if (arg.starts_with("--")) {
+    if (arg == "--dry-run") {  // the one option without a value
+      line.options["dry-run"] = "";
+    } else if (arg.starts_with("--")) {
       if (i + 1 == args.size()) {
         return Error(ErrorKind::kInvalidArgument, StrCat(arg, " needs a value"));
       }
@@ -412,7 +417,8 @@ int RevokeKiosk(const ProfileStoreConfig& config, const CommandLine& line) {
   return kOk;
 }
 
-// honour-vouchers ID --received-before TIME, audited with the cutoff asked for.
+// honour-vouchers ID --received-before TIME [--dry-run], audited with the cutoff asked for unless
+// a dry run.
 int HonourVouchers(const ProfileStoreConfig& config, const CommandLine& line) {
   const auto time = line.options.find("received-before");
   if (line.words.size() != 1 || time == line.options.end()) {
@@ -431,27 +437,14 @@ int HonourVouchers(const ProfileStoreConfig& config, const CommandLine& line) {
   }
   auto opened = OpenForCommand(config);
   if (!opened) return kFailed;
-  if (!AuditCommand(*opened->store, admin_action::kHonourVouchers, line.words[0],
+  const bool dry_run = line.options.contains("dry-run");
+  if (!dry_run &&
+      !AuditCommand(*opened->store, admin_action::kHonourVouchers, line.words[0],
                     StrCat("received before ", FormatReportTime(*received_before_ms, 0)))) {
     return kFailed;
   }
-  auto cutoff = opened->store->HonourVouchersOf(line.words[0], *received_before_ms);
-  if (!cutoff) {
-    std::cerr << "profile-store: " << cutoff.error().message() << "\n";
-    return kFailed;
-  }
-  const std::int64_t now_s = UnixMs(SystemClock().WallNow()) / 1000;
-  auto honoured = opened->store->HonouredVouchersOfRevokedKiosks(now_s, kMaxBundleListItems);
-  if (!honoured) {
-    std::cerr << "profile-store: " << honoured.error().message() << "\n";
-    return kFailed;
-  }
-  const auto kiosk = honoured->find(line.words[0]);
-  std::cout << "kiosk " << line.words[0] << ": "
-            << (kiosk == honoured->end() ? 0 : kiosk->second.vouchers.size())
-            << " unexpired vouchers whose issue HQ received before " << FormatReportTime(*cutoff, 0)
-            << " are honoured: kiosks accept them from their next config pull\n";
-  return kOk;
+  return HonourVouchersCommand(*opened->store, line.words[0], *received_before_ms, dry_run,
+                               UnixMs(SystemClock().WallNow()), std::cout, std::cerr);
 }
 
 int RevokeVoucher(const ProfileStoreConfig& config, const CommandLine& line) {
@@ -552,6 +545,10 @@ int RunProfileStore(std::span<const std::string_view> args) {
     return kUsage;
   }
   SetLogLevel(config->log_level);
+  if (line->options.contains("dry-run") && line->command != "honour-vouchers") {
+    std::cerr << "profile-store: --dry-run applies to honour-vouchers only\n";
+    return kUsage;
+  }
   if (line->command == "serve") {
     return Serve(*config, line->options.contains("config")
                               ? std::optional<std::filesystem::path>(line->options.at("config"))

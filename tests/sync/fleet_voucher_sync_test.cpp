@@ -371,10 +371,39 @@ TEST_P(FleetVoucherSyncTest, ARevokedKiosksEarlierVouchersAreHonouredOnceHqSaysS
   EXPECT_NE(not_revoked.err.find("kiosk kiosk-counter is not revoked"), std::string::npos)
       << not_revoked.err;
   EXPECT_EQ(honour({"kiosk-unknown", "--received-before", when}).exit_code, 1);
+  const auto cutoff_at_hq = [this] {
+    auto rows = storage_.Rows(
+        "SELECT coalesce(CAST(honour_received_before_ms AS TEXT), 'none') FROM kiosks "
+        "WHERE kiosk_id = 'kiosk-stolen'",
+        {}, 1);
+    return rows && rows->size() == 1 ? (*rows)[0][0] : std::string("?");
+  };
+  // Where the time falls: after the early issue, before the late one.
+  const std::string boundary =
+      StrCat("its unexpired vouchers' issues: 1 received before ", when, ", the last at ");
+  const auto dry_run = honour({"kiosk-stolen", "--received-before", when, "--dry-run"});
+  ASSERT_EQ(dry_run.exit_code, 0) << dry_run.err;
+  EXPECT_EQ(
+      dry_run.out.find(StrCat("kiosk kiosk-stolen: 1 unexpired vouchers whose issue HQ "
+                              "received before ",
+                              when, " would be honoured (--dry-run: nothing changed)\n", boundary)),
+      0u)
+      << dry_run.out;
+  EXPECT_NE(dry_run.out.find("; 1 received from then on, the first at "), std::string::npos)
+      << dry_run.out;
+  EXPECT_EQ(cutoff_at_hq(), "none") << "a dry run stores nothing";
+  const auto misplaced =
+      testing::RunProgram(hq.Command({PROFILE_STORE_BINARY, "revoke-kiosk", "kiosk-counter",
+                                      "--dry-run", "--state-dir", hq.state_dir().string()}));
+  EXPECT_EQ(misplaced.exit_code, 2);
+  EXPECT_EQ(misplaced.err, "profile-store: --dry-run applies to honour-vouchers only\n");
   const auto honoured = honour({"kiosk-stolen", "--received-before", when});
   ASSERT_EQ(honoured.exit_code, 0) << honoured.err;
   EXPECT_NE(honoured.out.find("kiosk kiosk-stolen: 1 unexpired vouchers"), std::string::npos)
       << honoured.out;
+  EXPECT_NE(honoured.out.find(StrCat("config pull\n", boundary)), std::string::npos)
+      << honoured.out;
+  EXPECT_EQ(cutoff_at_hq(), std::to_string(trusted_until_ms));
 
   // The later voucher turns from "unknown issuer" to "revoked" once the bundle arrives.
   ASSERT_TRUE(Eventually([&] { return CounterRefuses(counter, late, "revoked"); }));

@@ -42,9 +42,7 @@ int HonourVouchersCommand(StoreBackend& store, std::string_view kiosk_id,
   }
   const std::string before = FormatReportTime(*cutoff, 0);
   if (dry_run) {
-    const auto honoured = std::lower_bound(arrivals->begin(), arrivals->end(), *cutoff);
-    out << "kiosk " << kiosk_id << ": " << honoured - arrivals->begin()
-        << " unexpired vouchers whose issue HQ received before " << before
+    out << "kiosk " << kiosk_id << ": the vouchers whose issue HQ received before " << before
         << " would be honoured (--dry-run: nothing changed)\n";
   } else {
     // What kiosks get: the bundle's list as HQ now makes it.

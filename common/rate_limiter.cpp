@@ -1,10 +1,11 @@
 #include "common/rate_limiter.hpp"
 
+#include <algorithm>
+
 namespace kiosk_edge {
 
-bool RateLimiter::Allow(std::string_view key) {
-  const auto now = clock_.MonotonicNow();
-  std::lock_guard lock(mutex_);
+RateLimiter::Window& RateLimiter::CurrentWindow(std::string_view key,
+                                                std::chrono::steady_clock::time_point now) {
   auto found = windows_.find(key);
   if (found == windows_.end()) {
     if (windows_.size() >= max_keys_) MakeRoom(now);
@@ -12,7 +13,24 @@ bool RateLimiter::Allow(std::string_view key) {
   } else if (now - found->second.start >= window_) {
     found->second = Window{now, 0};
   }
-  return ++found->second.count <= limit_;
+  return found->second;
+}
+
+bool RateLimiter::Allow(std::string_view key) {
+  const auto now = clock_.MonotonicNow();
+  std::lock_guard lock(mutex_);
+  return ++CurrentWindow(key, now).count <= limit_;
+}
+
+std::optional<std::chrono::seconds> RateLimiter::Charge(std::string_view key, std::size_t cost) {
+  const auto now = clock_.MonotonicNow();
+  std::lock_guard lock(mutex_);
+  Window& window = CurrentWindow(key, now);
+  if (cost <= limit_ - std::min(window.count, limit_)) {
+    window.count += cost;
+    return std::nullopt;
+  }
+  return std::chrono::ceil<std::chrono::seconds>(window.start + window_ - now);  // > 0
 }
 
 std::optional<std::chrono::seconds> RateLimiter::Exhausted(std::string_view key) {

@@ -26,6 +26,10 @@ class RateLimiter {
   // Counts nothing: when `key` has used its whole limit in the current window, the time left
   // until that window ends (at least 1 s); else nothing.
   std::optional<std::chrono::seconds> Exhausted(std::string_view key);
+  // Counts `cost` attempts when they fit in what is left of `key`'s limit in the current window,
+  // and answers nothing; else counts none and answers the time left until that window ends (at
+  // least 1 s). A `cost` above the whole limit never fits.
+  std::optional<std::chrono::seconds> Charge(std::string_view key, std::size_t cost);
 
  private:
   struct Window {
@@ -33,6 +37,8 @@ class RateLimiter {
     std::size_t count = 0;
   };
   void MakeRoom(std::chrono::steady_clock::time_point now);
+  // `key`'s window at `now`, a new one when it had none or its window ended. Under mutex_.
+  Window& CurrentWindow(std::string_view key, std::chrono::steady_clock::time_point now);
 
   const std::size_t limit_;
   const std::chrono::seconds window_;

@@ -1,5 +1,5 @@
 // RateLimiter: fixed windows per key from the key's first attempt, Exhausted without counting,
-// and a bounded number of keys.
+// Charge of a cost that fits, and a bounded number of keys.
 
 #include "common/rate_limiter.hpp"
 
@@ -33,6 +33,25 @@ TEST(RateLimiterTest, AllowsTheLimitInAWindowThenRefusesUntilItEnds) {
   EXPECT_FALSE(limiter.Exhausted("a")) << "the window ended";
   EXPECT_TRUE(limiter.Allow("a"));
   EXPECT_FALSE(limiter.Exhausted("a"));
+}
+
+// Charge counts a cost only when all of it fits: a refused charge takes nothing.
+TEST(RateLimiterTest, ChargesACostOnlyWhenItFitsInWhatIsLeft) {
+  FakeClock clock;
+  RateLimiter limiter(1000, seconds(100), 100, clock);
+  EXPECT_EQ(limiter.Charge("a", 600), std::nullopt);
+  EXPECT_EQ(limiter.Charge("a", 500), seconds(100)) << "400 left";
+  EXPECT_EQ(limiter.Charge("a", 400), std::nullopt) << "the refused 500 took nothing";
+  EXPECT_EQ(limiter.Exhausted("a"), seconds(100));
+  EXPECT_EQ(limiter.Charge("a", 1), seconds(100));
+  EXPECT_EQ(limiter.Charge("a", 0), std::nullopt);
+  EXPECT_EQ(limiter.Charge("b", 1001), seconds(100)) << "more than the whole limit never fits";
+  EXPECT_EQ(limiter.Charge("b", 1000), std::nullopt);
+  clock.Advance(std::chrono::milliseconds(99'500));
+  EXPECT_EQ(limiter.Charge("a", 1), seconds(1)) << "rounded up";
+  clock.Advance(std::chrono::milliseconds(500));
+  EXPECT_EQ(limiter.Charge("a", 1000), std::nullopt) << "a new window";
+  EXPECT_FALSE(limiter.Allow("a")) << "Allow counts against the same limit";
 }
 
 TEST(RateLimiterTest, ForgetsExpiredWindowsFirstThenTheOldest) {

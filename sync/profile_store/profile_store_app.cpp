@@ -39,6 +39,9 @@ namespace {
 
 constexpr int kOk = 0, kFailed = 1, kUsage = 2;
 constexpr std::chrono::seconds kAccessRefresh{10};
+// Kiosks whose events of the day HQ counts at once ([server] kiosk_events_per_day); past it the
+// oldest count is dropped, which only lets that kiosk send more.
+constexpr std::size_t kMaxKiosksCounted = 100'000;
 constexpr std::string_view kNotAKioskId =
     "not a kiosk id (1-64 of A-Z, a-z, 0-9, '.', '_', '-', starting with a letter or digit)";
 
@@ -274,16 +277,22 @@ int Serve(const ProfileStoreConfig& config,
   WarnOfTokensWithEveryScope(config.hq_api_tokens);
   HqApiTokens api_tokens(config.hq_api_tokens);
   UnknownCredentialLimit unknown_credentials(config.unknown_credentials_per_address, SystemClock());
+  std::optional<RateLimiter> kiosk_events;
+  if (config.kiosk_events_per_day > 0) {
+    kiosk_events.emplace(config.kiosk_events_per_day, std::chrono::days(1), kMaxKiosksCounted,
+                         SystemClock());
+  }
   const HqApiGate api_gate{&api_tokens, &unknown_credentials};
   auto server = HttpServer::ListenTls(
       io, config.listen_address, config.port, limits, tls,
       WithHqMetrics(
           &metrics, api_gate, {hq.store.get(), &pool, &SystemClock(), config.kiosk_health},
-          WithHqRoutes({hq.store.get(), &pool, &SystemClock(), api_gate,
-                        ChannelDefinitionsOf(config.channels), config.kiosk_health},
-                       MakeStoreRoutes({hq.store.get(), &pool, &hq.state.ca, &*hq.identity, &access,
-                                        &unknown_credentials, &bundles, &SystemClock(),
-                                        config.certificate_validity}))));
+          WithHqRoutes(
+              {hq.store.get(), &pool, &SystemClock(), api_gate,
+               ChannelDefinitionsOf(config.channels), config.kiosk_health},
+              MakeStoreRoutes({hq.store.get(), &pool, &hq.state.ca, &*hq.identity, &access,
+                               &unknown_credentials, kiosk_events ? &*kiosk_events : nullptr,
+                               &bundles, &SystemClock(), config.certificate_validity}))));
   if (!server) {
     LogError("profile-store", server.error().message());
     return kFailed;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "common/strings.hpp"
+#include "sync/protocol/batch.hpp"
 
 namespace kiosk_edge {
 namespace {
@@ -121,6 +122,13 @@ Result<ProfileStoreConfig> ReadProfileStoreConfig(ConfigFile& file) {
             milliseconds(3'600'000));
   file.Read<std::size_t>("server.unknown_credentials_per_address",
                          config.unknown_credentials_per_address, 0, 100'000);
+  file.Read<std::size_t>("server.kiosk_events_per_day", config.kiosk_events_per_day, 0,
+                         1'000'000'000);
+  if (config.kiosk_events_per_day > 0 && config.kiosk_events_per_day < kMaxBatchEvents) {
+    file.AddError(
+        "server.kiosk_events_per_day",
+        StrCat("must be 0 (no limit) or at least ", kMaxBatchEvents, ", the events of one batch"));
+  }
 
   file.ReadChoice("storage.backend", config.backend, {"sqlite", "postgres"});
   file.Read("storage.postgres_url", config.postgres_url);

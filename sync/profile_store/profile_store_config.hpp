@@ -36,6 +36,10 @@ struct ProfileStoreConfig {
   // address may send in 10 minutes before HQ answers its credentials 429
   // (unknown_credential_limit.hpp); 0 = no limit.
   std::size_t unknown_credentials_per_address = 20;
+  // [server] kiosk_events_per_day: events one kiosk may send in a day (a window from its first
+  // batch), so that a stolen kiosk's certificate cannot fill HQ's disk before it is revoked; 0 =
+  // no limit, else at least kMaxBatchEvents. Counted by each profile-store instance on its own.
+  std::size_t kiosk_events_per_day = 1'000'000;
   // [storage] backend: "sqlite" (state_dir/profile-store.db) or "postgres" (postgres_url, a libpq
   // connection string).
   std::string backend = "sqlite";

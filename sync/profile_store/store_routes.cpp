@@ -226,6 +226,7 @@ struct IngestOutcome {
   Result<BatchAnswer> answer = Error(ErrorKind::kInternal, "not run");
   bool wrong_kiosk = false;
   std::string batch_kiosk;
+  std::optional<std::chrono::seconds> over_quota;  // until the kiosk's day ends
 };
 
 awaitable<HttpResponse> IngestBatch(const StoreServices& services, BatchesInFlight& in_flight,
@@ -262,6 +263,10 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, BatchesInFlig
       outcome.batch_kiosk = batch->kiosk_id;
       return outcome;
     }
+    if (services.kiosk_events) {
+      outcome.over_quota = services.kiosk_events->Charge(peer, batch->events.size());
+      if (outcome.over_quota) return outcome;
+    }
     outcome.answer = services.store->Ingest(*batch, services.blocking_pool);
     return outcome;
   };
@@ -270,6 +275,18 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, BatchesInFlig
     LogWarning(kComponent, "kiosk ", peer, " sent events of kiosk ", outcome.batch_kiosk);
     co_return JsonError(
         403, StrCat("this certificate is for kiosk ", peer, ", not ", outcome.batch_kiosk));
+  }
+  if (outcome.over_quota) {
+    const std::string seconds = std::to_string(outcome.over_quota->count());
+    LogWarning(kComponent, "kiosk ", peer,
+               " has sent its events for the day ([server] kiosk_events_per_day); its batches "
+               "are refused for ",
+               seconds, " s");
+    HttpResponse over = JsonError(
+        429, StrCat("kiosk ", peer, " has sent as many events as HQ takes from a kiosk in a day; ",
+                    "send again in ", seconds, " s"));
+    over.headers.emplace_back("Retry-After", seconds);
+    co_return over;
   }
   if (!outcome.answer) co_return StoreError(outcome.answer.error());
   // Kiosks that do not announce a feature would refuse its member (sync/protocol/batch.hpp).

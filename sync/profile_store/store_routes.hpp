@@ -7,7 +7,9 @@
 //                         HQ does not know (unknown_credential_limit.hpp)
 //   POST /v1/sync/batch   a gzipped batch (client certificate required; its CN must be the
 //                         batch's kiosk id, else 403) -> HQ's answer; 429 (Retry-After: 1)
-//                         while the same kiosk has another batch being stored
+//                         while the same kiosk has another batch being stored, and 429
+//                         (Retry-After: until its day ends) once it has sent its events of the
+//                         day (StoreServices::kiosk_events)
 //   GET  /v1/sync/config  the config bundle, with ETag / If-None-Match (client certificate)
 //   POST /v1/sync/certificate  {"csr"} -> {"certificate"}: a new client certificate for the
 //                         kiosk's registered device key, renewing the one it connected with
@@ -25,6 +27,7 @@
 
 #include "common/clock.hpp"
 #include "common/http_types.hpp"
+#include "common/rate_limiter.hpp"
 #include "common/tls_certs.hpp"
 #include "sync/profile_store/bundle_maker.hpp"
 #include "sync/profile_store/identity.hpp"
@@ -63,6 +66,9 @@ struct StoreServices {
   const HqIdentity* identity;
   KioskAccess* access;
   UnknownCredentialLimit* unknown_credentials;
+  // Events each kiosk may send in a day ([server] kiosk_events_per_day): past it, its batches are
+  // answered 429 with Retry-After until its day ends. nullptr: no limit.
+  RateLimiter* kiosk_events;
   BundleMaker* bundles;
   const Clock* clock;
   std::chrono::days certificate_validity{825};

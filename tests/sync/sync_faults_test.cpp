@@ -551,6 +551,53 @@ TEST_P(PostgresSyncFaultTest, ASecondBatchFromAKioskWhileItsFirstIsBeingStoredIs
   EXPECT_EQ(DecodeAnswer(after->body).value().high_water, 3);
 }
 
+// A kiosk sends at most [server] kiosk_events_per_day events a day: past it, HQ refuses its
+// batches (429, Retry-After until its day ends) before storing anything, and the kiosk keeps the
+// rest in its journal. HQ counts from the kiosk's first batch after it started.
+TEST_P(SyncFaultTest, AKioskPastItsEventsOfTheDayIsRefusedUntilTheDayEnds) {
+  const auto too_low = dir_.Write(
+      "too-low.toml", StrCat(storage_.ConfigToml(), "[server]\nkiosk_events_per_day = 499\n"));
+  const auto refused_config =
+      testing::RunProgram({PROFILE_STORE_BINARY, "kiosks", "--config", too_low.string(),
+                           "--state-dir", (dir_.path() / "hq").string()});
+  EXPECT_EQ(refused_config.exit_code, 2);
+  EXPECT_NE(refused_config.err.find("kiosk_events_per_day: must be 0 (no limit) or at least 500, "
+                                    "the events of one batch"),
+            std::string::npos)
+      << refused_config.err;
+  ASSERT_TRUE(WriteFileAtomically(
+      hq_config_, StrCat(storage_.ConfigToml(), "[server]\nkiosk_events_per_day = 1000\n"), 0600));
+  ASSERT_NO_FATAL_FAILURE(RestartHq());
+  const auto agent = StartDraining("FLYER-NOV", 1200);  // batches of 500 from a backlog
+  ASSERT_NE(agent, nullptr);
+  ASSERT_TRUE(WaitUntilSyncedPast(agent->port(), 1000));
+
+  const std::string ca = ReadSmallFile(hq_->ca_file()).value();
+  const auto state = dir_.path() / "state";
+  const std::string cert = ReadSmallFile(state / "hq-client-cert.pem").value();
+  const std::string key = ReadSmallFile(state / "device-key.pem").value();
+  auto refused = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId));
+  ASSERT_TRUE(refused) << refused.error().message();
+  EXPECT_EQ(refused->status, 429u) << refused->body;
+  EXPECT_NE(refused->body.find("has sent as many events as HQ takes from a kiosk in a day"),
+            std::string::npos)
+      << refused->body;
+  const std::int64_t retry_after =
+      std::stoll(std::string(refused->Header("retry-after").value_or("0")));
+  EXPECT_GT(retry_after, 86'400 - 600) << "the day began with the drain";
+  EXPECT_LE(retry_after, 86'400);
+
+  const JournalFigures journal = Health(agent->port());
+  EXPECT_EQ(journal.synced_seq, 1000) << "two whole batches, then none";
+  EXPECT_GT(journal.last_seq, 1200) << "the rest stays in the kiosk's journal";
+  EXPECT_EQ(HqHolds(storage_, journal.incarnation).rows, 1000);
+
+  // Another profile-store instance, or this one restarted, counts afresh: the rest arrives.
+  ASSERT_NO_FATAL_FAILURE(RestartHq());
+  ASSERT_TRUE(WaitUntilSynced(agent->port()));
+  ExpectEverythingAtHqOnce(storage_, Health(agent->port()));
+}
+
 // The certificate ends a stream keeps are those its latest batch came with: the phones'
 // certificate's from a well-formed kiosk-https-not-after header (a malformed one reads as none),
 // the client certificate's from the handshake.

@@ -258,7 +258,10 @@ awaitable<Result<void>> SyncClient::UploadBatch(const EncodedBatch& batch,
   if (!response) co_return response.error();
   if (response->status == 429 || response->status == 503) {
     *retry_after = ParseRetryAfter(response->Header("retry-after"), options_.backoff_cap);
-    co_return Error(ErrorKind::kUnavailable, StrCat("HQ is busy (", response->status, ")"));
+    // HQ says why (one batch at a time, the kiosk's events of the day): kioskctl status shows it.
+    co_return Error(ErrorKind::kUnavailable, StrCat("HQ is busy (", response->status, ")",
+                                                    response->body.empty() ? "" : ": ",
+                                                    OneLine(response->body, kQuotedBytes)));
   }
   if (response->status != 200) {
     co_return Error(ErrorKind::kIo,

@@ -88,6 +88,7 @@ TEST_F(SyncClientTest, BusyHqsRetryAfterIsHonoured) {
   std::optional<milliseconds> retry_after;
   auto refused = RunToCompletion(client_->UploadUntilCaughtUp(&retry_after));
   ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message(), "HQ is busy (503): busy") << "with HQ's reason";
   ASSERT_TRUE(retry_after);
   EXPECT_EQ(*retry_after, milliseconds(20)) << "7 s asked for, capped by backoff_cap (20 ms here)";
   EXPECT_EQ(journal_.synced(), 0);

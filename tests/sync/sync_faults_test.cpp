@@ -587,6 +587,14 @@ TEST_P(SyncFaultTest, AKioskPastItsEventsOfTheDayIsRefusedUntilTheDayEnds) {
   EXPECT_GT(retry_after, 86'400 - 600) << "the day began with the drain";
   EXPECT_LE(retry_after, 86'400);
 
+  // The kiosk's status says why HQ refuses (its own retries meet the same answer).
+  const std::string why = StrCat("last error: HQ is busy (429): {\"error\":\"kiosk ", kFaultKioskId,
+                                 " has sent as many events as HQ takes from a kiosk in a day");
+  const auto says_why = [&] {
+    return Kioskctl(*agent, {"status"}).out.find(why) != std::string::npos;
+  };
+  EXPECT_TRUE(testing::Eventually(says_why)) << Kioskctl(*agent, {"status"}).out;
+
   const JournalFigures journal = Health(agent->port());
   EXPECT_EQ(journal.synced_seq, 1000) << "two whole batches, then none";
   EXPECT_GT(journal.last_seq, 1200) << "the rest stays in the kiosk's journal";

@@ -236,6 +236,17 @@ class SyncFaultTest : public ::testing::TestWithParam<Backend> {
     return acknowledged;
   }
 
+  // What the enrolled kiosk talks to HQ with: HQ's CA, and its client certificate and key.
+  struct KioskCredentials {
+    std::string ca, cert, key;
+  };
+  KioskCredentials Credentials() const {
+    const auto state = dir_.path() / "state";
+    return {ReadSmallFile(hq_->ca_file()).value(),
+            ReadSmallFile(state / "hq-client-cert.pem").value(),
+            ReadSmallFile(state / "device-key.pem").value()};
+  }
+
   TempDir dir_;
   HqDatabase storage_{GetParam(), dir_.path() / "hq"};
   std::filesystem::path hq_config_;
@@ -461,10 +472,7 @@ std::string OneEventBatch(const std::string& kiosk_id, std::int64_t seq = 1) {
 }
 
 TEST_P(SyncFaultTest, OnlyEnrolledKiosksSyncAndOnlyTheirOwnEvents) {
-  const std::string ca = ReadSmallFile(hq_->ca_file()).value();
-  const auto state = dir_.path() / "state";
-  const std::string cert = ReadSmallFile(state / "hq-client-cert.pem").value();
-  const std::string key = ReadSmallFile(state / "device-key.pem").value();
+  const auto [ca, cert, key] = Credentials();
 
   auto own = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId));
   ASSERT_TRUE(own) << own.error().message();
@@ -507,10 +515,7 @@ TEST_P(SyncFaultTest, OnlyEnrolledKiosksSyncAndOnlyTheirOwnEvents) {
 // the first is stored, the next is taken. The first is held in PostgreSQL by a lock on the
 // kiosk's stream row.
 TEST_P(PostgresSyncFaultTest, ASecondBatchFromAKioskWhileItsFirstIsBeingStoredIsRefused) {
-  const std::string ca = ReadSmallFile(hq_->ca_file()).value();
-  const auto state = dir_.path() / "state";
-  const std::string cert = ReadSmallFile(state / "hq-client-cert.pem").value();
-  const std::string key = ReadSmallFile(state / "device-key.pem").value();
+  const auto [ca, cert, key] = Credentials();
   auto first = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId, 1));
   ASSERT_TRUE(first) << first.error().message();
   ASSERT_EQ(first->status, 200u) << first->body;
@@ -572,10 +577,7 @@ TEST_P(SyncFaultTest, AKioskPastItsEventsOfTheDayIsRefusedUntilTheDayEnds) {
   ASSERT_NE(agent, nullptr);
   ASSERT_TRUE(WaitUntilSyncedPast(agent->port(), 1000));
 
-  const std::string ca = ReadSmallFile(hq_->ca_file()).value();
-  const auto state = dir_.path() / "state";
-  const std::string cert = ReadSmallFile(state / "hq-client-cert.pem").value();
-  const std::string key = ReadSmallFile(state / "device-key.pem").value();
+  const auto [ca, cert, key] = Credentials();
   auto refused = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId));
   ASSERT_TRUE(refused) << refused.error().message();
   EXPECT_EQ(refused->status, 429u) << refused->body;
@@ -610,10 +612,7 @@ TEST_P(SyncFaultTest, AKioskPastItsEventsOfTheDayIsRefusedUntilTheDayEnds) {
 // certificate's from a well-formed kiosk-https-not-after header (a malformed one reads as none),
 // the client certificate's from the handshake.
 TEST_P(SyncFaultTest, AStreamKeepsTheCertificateEndsOfItsLatestBatch) {
-  const std::string ca = ReadSmallFile(hq_->ca_file()).value();
-  const auto state = dir_.path() / "state";
-  const std::string cert = ReadSmallFile(state / "hq-client-cert.pem").value();
-  const std::string key = ReadSmallFile(state / "device-key.pem").value();
+  const auto [ca, cert, key] = Credentials();
   const auto ends = [&]() -> std::string {  // "null" for a missing https_not_after_ms
     auto rows = storage_.Rows(
         "SELECT coalesce(CAST(https_not_after_ms AS TEXT), 'null'), client_cert_not_after_ms "
@@ -662,18 +661,15 @@ TEST_P(SyncFaultTest, AConfigPullIsContactWithHq) {
       enrolled, std::regex(StrCat(kFaultKioskId, R"(\tenrolled\t-\t-\t-\t0\t-\t0\t0\t0\t-\t)",
                                   R"(20\d\d-\d\d-\d\dT[0-9:]+Z\tok)"))))
       << enrolled;
-  const std::string ca = ReadSmallFile(hq_->ca_file()).value();
-  const auto state = dir_.path() / "state";
-  auto pulled = testing::HttpsOnce(hq_->port(), ca, {"GET", "/v1/sync/config", {}, ""},
-                                   {ReadSmallFile(state / "hq-client-cert.pem").value(),
-                                    ReadSmallFile(state / "device-key.pem").value()});
+  const auto [ca, cert, key] = Credentials();
+  auto pulled =
+      testing::HttpsOnce(hq_->port(), ca, {"GET", "/v1/sync/config", {}, ""}, {cert, key});
   ASSERT_TRUE(pulled) << pulled.error().message();
   ASSERT_EQ(pulled->status, 200u) << pulled->body;
   EXPECT_FALSE(pulled->Header(kStreamEndHeader)) << "only for kiosks that announce refill";
   auto refill = testing::HttpsOnce(
       hq_->port(), ca, {"GET", "/v1/sync/config", {{"kiosk-sync-features", "refill"}}, ""},
-      {ReadSmallFile(state / "hq-client-cert.pem").value(),
-       ReadSmallFile(state / "device-key.pem").value()});
+      {cert, key});
   ASSERT_TRUE(refill) << refill.error().message();
   EXPECT_EQ(refill->Header(kStreamEndHeader), "none") << "HQ holds none of its events yet";
   const std::string line = KioskLine(*hq_);

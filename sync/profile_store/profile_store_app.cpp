@@ -74,10 +74,11 @@ stops the server after the requests in flight; SIGHUP reloads the HQ API tokens
   revoke-voucher KIOSK/VOUCHER_ID
                                 kiosks refuse that voucher at the counter ("revoked") from
                                 their next config pull; VOUCHER_ID is the 16 hex digits
-  kiosks                        each kiosk's health, as the dashboard shows it: last contact,
-                                last batch, high-water mark, backlog, missing events, dead
-                                letters, voucher conflicts, certificate ends, and what needs
-                                attention ([kiosk_health]); tab-separated
+  kiosks                        each kiosk's health, as the dashboard shows it: registry
+                                state, the honour-vouchers time, last contact, last batch,
+                                high-water mark, backlog, missing events, dead letters, voucher
+                                conflicts, certificate ends, and what needs attention
+                                ([kiosk_health]); tab-separated
   audit-actions [--limit N]     the audit of admin actions, newest first (N 1..1000, default
                                 100): who ran enroll-token, revoke-kiosk, honour-vouchers,
                                 revoke-voucher, rotate-channel-key or withdraw-channel-key,

@@ -302,9 +302,10 @@ awaitable<HttpResponse> EraseSubject(const HqServices& services, const HttpReque
                {"subject", subject}, {"erased", true}, {"profile_found", *had_profile}})));
 }
 
-awaitable<HttpResponse> StartDashboardSession(const HqServices&, const HttpRequest& request,
+awaitable<HttpResponse> StartDashboardSession(const HqServices& services,
+                                              const HttpRequest& request,
                                               const std::string& token_name) {
-  HttpResponse response = OpenDashboardSession(request);
+  HttpResponse response = OpenDashboardSession(request, UnixMs(services.clock->WallNow()));
   if (response.status == 204) LogInfo(kComponent, "dashboard session for token ", token_name);
   co_return response;
 }
@@ -373,10 +374,11 @@ awaitable<HttpResponse> Route(std::shared_ptr<const HqServices> services, HttpHa
     co_return refused;
   }
   if (!route->scope) co_return co_await route->endpoint(*services, request, "");
-  const std::optional<std::string> authorization = HqApiAuthorization(request, *route->scope);
-  HqApiCheck check =
-      CheckHqApiRequest(services->api, request, authorization, *route->scope, route->path,
-                        HqApiErrorFormat::kJson, UnixMs(services->clock->WallNow()));
+  const std::int64_t now_ms = UnixMs(services->clock->WallNow());
+  const std::optional<std::string> authorization =
+      HqApiAuthorization(request, *route->scope, now_ms);
+  HqApiCheck check = CheckHqApiRequest(services->api, request, authorization, *route->scope,
+                                       route->path, HqApiErrorFormat::kJson, now_ms);
   if (check.refusal) co_return NotCached(std::move(*check.refusal));
   co_return co_await route->endpoint(*services, request, check.access.token_name);
 }

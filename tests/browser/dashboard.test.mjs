@@ -386,10 +386,14 @@ test('the token stays out of the page: an HttpOnly cookie, kept across a reload,
     await page.locator('#dashboard[data-query]').waitFor();
     const cookies = await browser.context.cookies(hq.base);
     assert.deepEqual(
-      cookies.map((c) => [c.name, c.value === hq.token, c.httpOnly, c.secure, c.sameSite, c.path, c.expires]),
+      cookies.map((c) => [c.name, c.value.endsWith(`.${hq.token}`), c.httpOnly, c.secure, c.sameSite, c.path, c.expires]),
       [['__Host-hq-dashboard', true, true, true, 'Strict', '/', -1]],
       'a session cookie only HQ reads, gone when the browser closes',
     );
+    // "<Unix s of the log-in>.<token>": HQ ends the session 12 hours after it.
+    const nowS = Math.floor(Date.now() / 1000);
+    const openedS = Number(cookies[0].value.split('.')[0]);
+    assert.ok(openedS <= nowS && openedS > nowS - 60, cookies[0].value.split('.')[0]);
     assert.deepEqual(await page.evaluate(() => [document.cookie, sessionStorage.length, localStorage.length]), ['', 0, 0]);
     assert.equal((await page.content()).includes(hq.token), false, 'the token is not in the page');
 
@@ -405,11 +409,17 @@ test('the token stays out of the page: an HttpOnly cookie, kept across a reload,
     assert.equal(await page.locator('#login-error').isHidden(), true, 'no error without a session');
     assert.equal(await page.locator('#dashboard').isHidden(), true);
 
+    // A session 12 hours old: back to the form, without an error.
+    const session = (value) => ({ name: '__Host-hq-dashboard', value, url: hq.base, secure: true, httpOnly: true, sameSite: 'Strict' });
+    await browser.context.addCookies([session(`${nowS - 12 * 3600 - 1}.${hq.token}`)]);
+    await page.reload();
+    await page.locator('#login').waitFor();
+    assert.equal(await page.locator('#login-error').isHidden(), true, 'an ended session is no error');
+    assert.equal(await page.locator('#dashboard').isHidden(), true);
+
     // A session whose token HQ no longer takes (taken out of the config): back to the form with
     // HQ's message, once the stale cookie is dropped.
-    await browser.context.addCookies([
-      { name: '__Host-hq-dashboard', value: 'hq_NOTATOKENHQKNOWS', url: hq.base, secure: true, httpOnly: true, sameSite: 'Strict' },
-    ]);
+    await browser.context.addCookies([session(`${nowS}.hq_NOTATOKENHQKNOWS`)]);
     const [ended] = await Promise.all([
       page.waitForResponse((r) => r.url() === `${hq.base}/v1/dashboard/session` && r.request().method() === 'DELETE'),
       page.reload(),

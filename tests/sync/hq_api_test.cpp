@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/clock.hpp"
 #include "common/crypto.hpp"
 #include "common/fake_clock.hpp"
 #include "common/files.hpp"
@@ -157,8 +158,20 @@ TEST_P(HqApiTest, TheDashboardSessionCookieReadsReportsOnly) {
   const HttpClientResponse opened =
       send("POST", "/v1/dashboard/session", {{"Authorization", "Bearer " + hq_.token}});
   ASSERT_EQ(opened.status, 204u) << opened.body;
-  EXPECT_EQ(opened.Header("set-cookie"), StrCat("__Host-hq-dashboard=", hq_.token,
-                                                "; Path=/; Secure; HttpOnly; SameSite=Strict"));
+  // "<Unix s of the log-in>.<token>" (dashboard_session_test.cpp checks its lifetime).
+  const std::string set_cookie(opened.Header("set-cookie").value_or(""));
+  std::smatch session;
+  ASSERT_TRUE(std::regex_match(set_cookie, session,
+                               std::regex(StrCat("__Host-hq-dashboard=([0-9]+)\\.", hq_.token,
+                                                 "; Path=/; Secure; HttpOnly; SameSite=Strict"))))
+      << set_cookie;
+  const std::int64_t opened_s = std::stoll(session[1].str());
+  const std::int64_t now_s = UnixMs(SystemClock().WallNow()) / 1000;
+  EXPECT_LE(opened_s, now_s);
+  EXPECT_GT(opened_s, now_s - 60);
+  const auto cookie_of = [](std::int64_t at_s, const std::string& token) {
+    return StrCat("__Host-hq-dashboard=", at_s, ".", token);
+  };
   auto unknown = NewHqApiToken();
   ASSERT_TRUE(unknown);
   const HttpClientResponse refused =
@@ -166,13 +179,13 @@ TEST_P(HqApiTest, TheDashboardSessionCookieReadsReportsOnly) {
   EXPECT_EQ(refused.status, 401u);
   EXPECT_FALSE(refused.Header("set-cookie"));
   EXPECT_EQ(send("POST", "/v1/dashboard/session", {}).status, 401u);
-  EXPECT_EQ(send("POST", "/v1/dashboard/session", {{"Cookie", "__Host-hq-dashboard=" + hq_.token}})
-                .status,
-            401u)
+  EXPECT_EQ(
+      send("POST", "/v1/dashboard/session", {{"Cookie", cookie_of(opened_s, hq_.token)}}).status,
+      401u)
       << "a session is opened with the token itself";
 
   const std::pair<std::string, std::string> cookie{"Cookie",
-                                                   "lang=en; __Host-hq-dashboard=" + hq_.token};
+                                                   "lang=en; " + cookie_of(opened_s, hq_.token)};
   const std::string report = StrCat("/v1/attribution?", kWindow, "&format=csv");
   const HttpClientResponse by_cookie = send("GET", report, {cookie});
   EXPECT_EQ(by_cookie.status, 200u) << by_cookie.body;
@@ -189,10 +202,18 @@ TEST_P(HqApiTest, TheDashboardSessionCookieReadsReportsOnly) {
     EXPECT_EQ(send(method, target, {cookie}).status, 401u) << method << " " << target;
   }
   const HttpClientResponse stale =
-      send("GET", "/v1/channels", {{"Cookie", "__Host-hq-dashboard=" + *unknown}});
+      send("GET", "/v1/channels", {{"Cookie", cookie_of(opened_s, *unknown)}});
   EXPECT_EQ(stale.status, 401u);
   EXPECT_EQ(stale.Header("www-authenticate"),
             R"(Bearer realm="kiosk-edge HQ", error="invalid_token")");
+  // A session 12 hours old, or a cookie of the form before sessions ended, is no session: the
+  // page asks to log in (a challenge without an error).
+  for (const std::string& ended_session :
+       {cookie_of(now_s - 12 * 3600 - 1, hq_.token), "__Host-hq-dashboard=" + hq_.token}) {
+    const HttpClientResponse no_session = send("GET", "/v1/channels", {{"Cookie", ended_session}});
+    EXPECT_EQ(no_session.status, 401u) << ended_session;
+    EXPECT_EQ(no_session.Header("www-authenticate"), R"(Bearer realm="kiosk-edge HQ")");
+  }
 
   const HttpClientResponse ended = send("DELETE", "/v1/dashboard/session", {});
   EXPECT_EQ(ended.status, 204u) << "ending a session needs no token";

@@ -2,8 +2,9 @@
 
 // The HQ dashboard (docs/attribution.md, "The dashboard"): three static files served by
 // profile-store without credentials, because they hold no data. The page asks the analyst for an
-// HQ API token and hands it to POST /v1/dashboard/session once, which keeps it in a cookie the
-// script cannot read (dashboard_session.hpp); the cookie goes with every fetch of
+// HQ API token and hands it to POST /v1/dashboard/session once, which answers with a session
+// cookie the script cannot read and that holds no token (dashboard_session.hpp); the cookie goes
+// with every fetch of
 // /v1/attribution, /v1/channels and /v1/kiosks/health. The charts are SVG drawn by the script.
 //
 //   GET /dashboard          the HTML (also /dashboard/)

@@ -60,15 +60,27 @@ std::optional<HttpResponse> RefuseHqApiAccess(const HqApiAccess& access, HqApiSc
 
 }  // namespace
 
-HqApiCheck CheckHqApiRequest(const HqApiGate& gate, const HttpRequest& request,
-                             std::optional<std::string_view> authorization, HqApiScope scope,
+HqApiCheck CheckHqApiRequest(const HqApiGate& gate, const HttpRequest& request, HqApiScope scope,
                              std::string_view path, HqApiErrorFormat format, std::int64_t now_ms) {
-  if (authorization) {
-    if (const auto retry_after = gate.unknown_credentials->RetryAfter(request.remote_address)) {
-      return {HqApiAccess{}, TooManyUnknownCredentials(*retry_after, format)};
+  const auto throttled = [&]() -> std::optional<HttpResponse> {
+    const auto retry_after = gate.unknown_credentials->RetryAfter(request.remote_address);
+    if (!retry_after) return std::nullopt;
+    return TooManyUnknownCredentials(*retry_after, format);
+  };
+  HqApiCheck check;
+  if (MaySpeakByDashboardSession(request, scope)) {
+    check.access = gate.dashboard_sessions->Authorize(request, *gate.tokens, now_ms);
+    if (check.access.verdict != HqApiAccess::Verdict::kNoToken) {
+      if (auto refusal = throttled()) return {HqApiAccess{}, std::move(refusal)};
     }
+  } else {
+    const std::optional<std::string_view> authorization = request.Header("authorization");
+    // Before the token is hashed: a flood of guesses costs HQ as little as can be.
+    if (authorization) {
+      if (auto refusal = throttled()) return {HqApiAccess{}, std::move(refusal)};
+    }
+    check.access = gate.tokens->Authorize(authorization, scope, now_ms);
   }
-  HqApiCheck check{gate.tokens->Authorize(authorization, scope, now_ms), {}};
   if (check.access.verdict == HqApiAccess::Verdict::kUnknownToken) {
     gate.unknown_credentials->Count(request.remote_address);
   }

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "common/http_types.hpp"
+#include "sync/profile_store/dashboard_session.hpp"
 #include "sync/profile_store/hq_api_tokens.hpp"
 #include "sync/profile_store/unknown_credential_limit.hpp"
 
@@ -23,10 +24,11 @@ namespace kiosk_edge {
 
 enum class HqApiErrorFormat { kJson, kText };
 
-// What checks HQ API requests' bearer tokens. Both outlive the handlers that use it.
+// What checks HQ API requests' bearer tokens. All outlive the handlers that use it.
 struct HqApiGate {
   const HqApiTokens* tokens;
   UnknownCredentialLimit* unknown_credentials;
+  const DashboardSessions* dashboard_sessions;
 };
 
 struct HqApiCheck {
@@ -34,10 +36,10 @@ struct HqApiCheck {
   std::optional<HttpResponse> refusal;  // else what to answer it
 };
 
-// Checks the `authorization` (a header's value) of `request` for `path` against `scope` at
-// `now_ms`, and counts a token HQ does not know against the request's address.
-HqApiCheck CheckHqApiRequest(const HqApiGate& gate, const HttpRequest& request,
-                             std::optional<std::string_view> authorization, HqApiScope scope,
+// Checks the Authorization header of `request` for `path` against `scope` at `now_ms` (or the
+// dashboard's session cookie where it may stand for the header: dashboard_session.hpp), and
+// counts a token or session HQ does not know against the request's address.
+HqApiCheck CheckHqApiRequest(const HqApiGate& gate, const HttpRequest& request, HqApiScope scope,
                              std::string_view path, HqApiErrorFormat format, std::int64_t now_ms);
 
 // 429: the request's address sent too many credentials HQ does not know; Retry-After.

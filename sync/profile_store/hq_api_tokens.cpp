@@ -167,6 +167,17 @@ std::optional<std::string_view> BearerToken(std::string_view authorization) {
   return token;
 }
 
+HqApiAccess AccessOf(const HqApiToken& token, HqApiScope scope, std::int64_t now_ms) {
+  using Verdict = HqApiAccess::Verdict;
+  if (token.expires_at_ms && now_ms >= *token.expires_at_ms) {
+    return {Verdict::kExpired, token.name, token.expires_at_ms};
+  }
+  if ((token.scopes & static_cast<std::uint8_t>(scope)) == 0) {
+    return {Verdict::kOutOfScope, token.name, std::nullopt};
+  }
+  return {Verdict::kGranted, token.name, std::nullopt};
+}
+
 HqApiAccess HqApiTokens::Authorize(std::optional<std::string_view> authorization, HqApiScope scope,
                                    std::int64_t now_ms) const {
   using Verdict = HqApiAccess::Verdict;
@@ -182,14 +193,15 @@ HqApiAccess HqApiTokens::Authorize(std::optional<std::string_view> authorization
     const bool equal = ConstantTimeEqual(presented, candidate.hash);
     if (equal && match == nullptr) match = &candidate;
   }
-  if (match == nullptr) return unknown;
-  if (match->expires_at_ms && now_ms >= *match->expires_at_ms) {
-    return {Verdict::kExpired, match->name, match->expires_at_ms};
-  }
-  if ((match->scopes & static_cast<std::uint8_t>(scope)) == 0) {
-    return {Verdict::kOutOfScope, match->name, std::nullopt};
-  }
-  return {Verdict::kGranted, match->name, std::nullopt};
+  return match == nullptr ? unknown : AccessOf(*match, scope, now_ms);
+}
+
+std::optional<HqApiToken> HqApiTokens::Find(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  const auto found = std::find_if(tokens_.begin(), tokens_.end(),
+                                  [name](const HqApiToken& token) { return token.name == name; });
+  if (found == tokens_.end()) return std::nullopt;
+  return *found;
 }
 
 void HqApiTokens::Replace(std::vector<HqApiToken> tokens) {

@@ -90,6 +90,9 @@ struct HqApiAccess {
   std::optional<std::int64_t> expired_at_ms;  // kExpired: when
 };
 
+// What `token` may do for an endpoint with `scope` at `now_ms`: kGranted, kExpired or kOutOfScope.
+HqApiAccess AccessOf(const HqApiToken& token, HqApiScope scope, std::int64_t now_ms);
+
 // The configured tokens, checked against a request's Authorization header. Replace() swaps the
 // whole set while requests are being checked (profile-store's SIGHUP). Thread-safe.
 class HqApiTokens {
@@ -102,6 +105,9 @@ class HqApiTokens {
   // time.
   HqApiAccess Authorize(std::optional<std::string_view> authorization, HqApiScope scope,
                         std::int64_t now_ms) const;
+
+  // The token configured under `name`, if any (names are not secret: no constant time).
+  std::optional<HqApiToken> Find(std::string_view name) const;
 
   // From now on, exactly `tokens` are accepted.
   void Replace(std::vector<HqApiToken> tokens);

@@ -47,9 +47,9 @@ awaitable<HttpResponse> Route(std::shared_ptr<const MetricsRoute> route, HttpReq
       refused.headers.emplace_back("Allow", "GET");
       co_return refused;
     }
-    HqApiCheck check = CheckHqApiRequest(route->api, request, request.Header("authorization"),
-                                         HqApiScope::kMetrics, "/metrics", HqApiErrorFormat::kText,
-                                         UnixMs(route->fleet.clock->WallNow()));
+    HqApiCheck check =
+        CheckHqApiRequest(route->api, request, HqApiScope::kMetrics, "/metrics",
+                          HqApiErrorFormat::kText, UnixMs(route->fleet.clock->WallNow()));
     if (check.refusal) co_return std::move(*check.refusal);
     if (Result<void> counted = co_await CountKiosks(*route); !counted) {
       co_return HttpResponse::Text(500, StrCat("kiosk health: ", counted.error().message(), "\n"));

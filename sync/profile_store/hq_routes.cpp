@@ -305,9 +305,14 @@ awaitable<HttpResponse> EraseSubject(const HqServices& services, const HttpReque
 awaitable<HttpResponse> StartDashboardSession(const HqServices& services,
                                               const HttpRequest& request,
                                               const std::string& token_name) {
-  HttpResponse response = OpenDashboardSession(request, UnixMs(services.clock->WallNow()));
-  if (response.status == 204) LogInfo(kComponent, "dashboard session for token ", token_name);
-  co_return response;
+  // Granted by its header (a session cannot open one), whose token hashes to the configured hash.
+  const std::string_view token =
+      BearerToken(request.Header("authorization").value_or("")).value_or("");
+  LogInfo(kComponent, "dashboard session for token ", token_name);
+  HqApiToken granted;
+  granted.name = token_name;
+  granted.hash = HqApiTokenHash(token);
+  co_return services.api.dashboard_sessions->Open(granted, UnixMs(services.clock->WallNow()));
 }
 
 awaitable<HttpResponse> StopDashboardSession(const HqServices&, const HttpRequest&,
@@ -375,10 +380,8 @@ awaitable<HttpResponse> Route(std::shared_ptr<const HqServices> services, HttpHa
   }
   if (!route->scope) co_return co_await route->endpoint(*services, request, "");
   const std::int64_t now_ms = UnixMs(services->clock->WallNow());
-  const std::optional<std::string> authorization =
-      HqApiAuthorization(request, *route->scope, now_ms);
-  HqApiCheck check = CheckHqApiRequest(services->api, request, authorization, *route->scope,
-                                       route->path, HqApiErrorFormat::kJson, now_ms);
+  HqApiCheck check = CheckHqApiRequest(services->api, request, *route->scope, route->path,
+                                       HqApiErrorFormat::kJson, now_ms);
   if (check.refusal) co_return NotCached(std::move(*check.refusal));
   co_return co_await route->endpoint(*services, request, check.access.token_name);
 }

@@ -26,8 +26,9 @@
 //       every kiosk's sync health: last batch, gaps, dead letters, voucher conflicts
 //       (kiosk_health.hpp)
 //   POST /v1/dashboard/session, DELETE /v1/dashboard/session
-//       the dashboard's token in an HttpOnly cookie, which then stands for the token on the GETs
-//       above of the scope reports (dashboard_session.hpp); ending it needs no token
+//       a session of the dashboard's token in an HttpOnly cookie (HQ's MAC, not the token), which
+//       then stands for the token on the GETs above of the scope reports
+//       (dashboard_session.hpp); ending it needs no token
 //
 // It also serves the dashboard's static files (/dashboard, dashboard_page.hpp) without a token:
 // they hold no data.

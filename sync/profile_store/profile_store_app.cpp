@@ -20,6 +20,7 @@
 #include "common/systemd_watchdog.hpp"
 #include "sync/profile_store/admin_audit.hpp"
 #include "sync/profile_store/channel_key_commands.hpp"
+#include "sync/profile_store/dashboard_session.hpp"
 #include "sync/profile_store/honour_vouchers_command.hpp"
 #include "sync/profile_store/hq_channel_keys.hpp"
 #include "sync/profile_store/hq_metrics.hpp"
@@ -283,7 +284,12 @@ int Serve(const ProfileStoreConfig& config,
     kiosk_events.emplace(config.kiosk_events_per_day, std::chrono::days(1), kMaxKiosksCounted,
                          SystemClock());
   }
-  const HqApiGate api_gate{&api_tokens, &unknown_credentials};
+  auto dashboard_sessions = DashboardSessions::FromIndexKey(hq.state.index_key);
+  if (!dashboard_sessions) {
+    LogError("profile-store", dashboard_sessions.error().message());
+    return kFailed;
+  }
+  const HqApiGate api_gate{&api_tokens, &unknown_credentials, &*dashboard_sessions};
   auto server = HttpServer::ListenTls(
       io, config.listen_address, config.port, limits, tls,
       WithHqMetrics(

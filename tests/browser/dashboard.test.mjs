@@ -386,14 +386,18 @@ test('the token stays out of the page: an HttpOnly cookie, kept across a reload,
     await page.locator('#dashboard[data-query]').waitFor();
     const cookies = await browser.context.cookies(hq.base);
     assert.deepEqual(
-      cookies.map((c) => [c.name, c.value.endsWith(`.${hq.token}`), c.httpOnly, c.secure, c.sameSite, c.path, c.expires]),
-      [['__Host-hq-dashboard', true, true, true, 'Strict', '/', -1]],
+      cookies.map((c) => [c.name, c.httpOnly, c.secure, c.sameSite, c.path, c.expires]),
+      [['__Host-hq-dashboard', true, true, 'Strict', '/', -1]],
       'a session cookie only HQ reads, gone when the browser closes',
     );
-    // "<Unix s of the log-in>.<token>": HQ ends the session 12 hours after it.
+    // "<Unix s of the log-in>.<token name>.<HQ's MAC>", never the token: HQ ends the session 12
+    // hours after the log-in.
+    const [openedText, tokenName, mac] = cookies[0].value.split('.');
+    assert.match(cookies[0].value, /^[0-9]+\.test\.[A-Za-z0-9_-]{43}$/);
+    assert.equal(cookies[0].value.includes(hq.token.slice(3)), false, 'the token is not in the cookie');
     const nowS = Math.floor(Date.now() / 1000);
-    const openedS = Number(cookies[0].value.split('.')[0]);
-    assert.ok(openedS <= nowS && openedS > nowS - 60, cookies[0].value.split('.')[0]);
+    const openedS = Number(openedText);
+    assert.ok(openedS <= nowS && openedS > nowS - 60, openedText);
     assert.deepEqual(await page.evaluate(() => [document.cookie, sessionStorage.length, localStorage.length]), ['', 0, 0]);
     assert.equal((await page.content()).includes(hq.token), false, 'the token is not in the page');
 
@@ -409,17 +413,18 @@ test('the token stays out of the page: an HttpOnly cookie, kept across a reload,
     assert.equal(await page.locator('#login-error').isHidden(), true, 'no error without a session');
     assert.equal(await page.locator('#dashboard').isHidden(), true);
 
-    // A session 12 hours old: back to the form, without an error.
+    // A cookie of the form before sessions had a MAC (the token itself) is no session: back to
+    // the form, without an error.
     const session = (value) => ({ name: '__Host-hq-dashboard', value, url: hq.base, secure: true, httpOnly: true, sameSite: 'Strict' });
-    await browser.context.addCookies([session(`${nowS - 12 * 3600 - 1}.${hq.token}`)]);
+    await browser.context.addCookies([session(`${nowS}.${hq.token}`)]);
     await page.reload();
     await page.locator('#login').waitFor();
-    assert.equal(await page.locator('#login-error').isHidden(), true, 'an ended session is no error');
+    assert.equal(await page.locator('#login-error').isHidden(), true, 'an old cookie is no error');
     assert.equal(await page.locator('#dashboard').isHidden(), true);
 
-    // A session whose token HQ no longer takes (taken out of the config): back to the form with
-    // HQ's message, once the stale cookie is dropped.
-    await browser.context.addCookies([session(`${nowS}.hq_NOTATOKENHQKNOWS`)]);
+    // A session whose log-in time was moved 12 hours on, to outlive it: HQ did not make that
+    // cookie. Back to the form with HQ's message, once the cookie is dropped.
+    await browser.context.addCookies([session(`${openedS + 12 * 3600}.${tokenName}.${mac}`)]);
     const [ended] = await Promise.all([
       page.waitForResponse((r) => r.url() === `${hq.base}/v1/dashboard/session` && r.request().method() === 'DELETE'),
       page.reload(),

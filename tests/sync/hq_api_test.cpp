@@ -26,8 +26,10 @@
 #include "support/temp_dir.hpp"
 #include "sync/attribution_dataset.hpp"
 #include "sync/attribution_hq_test.hpp"
+#include "sync/profile_store/dashboard_session.hpp"
 #include "sync/profile_store/hq_api_client.hpp"
 #include "sync/profile_store/hq_api_tokens.hpp"
+#include "sync/profile_store/hq_state.hpp"
 #include "sync/profile_store/profile_store_cli.hpp"
 #include "sync/profile_store/sqlite_store.hpp"
 
@@ -158,19 +160,30 @@ TEST_P(HqApiTest, TheDashboardSessionCookieReadsReportsOnly) {
   const HttpClientResponse opened =
       send("POST", "/v1/dashboard/session", {{"Authorization", "Bearer " + hq_.token}});
   ASSERT_EQ(opened.status, 204u) << opened.body;
-  // "<Unix s of the log-in>.<token>" (dashboard_session_test.cpp checks its lifetime).
+  // "<Unix s of the log-in>.<token name>.<MAC>" (dashboard_session_test.cpp checks its MAC and
+  // lifetime): the token itself never reaches the browser.
   const std::string set_cookie(opened.Header("set-cookie").value_or(""));
   std::smatch session;
-  ASSERT_TRUE(std::regex_match(set_cookie, session,
-                               std::regex(StrCat("__Host-hq-dashboard=([0-9]+)\\.", hq_.token,
-                                                 "; Path=/; Secure; HttpOnly; SameSite=Strict"))))
+  ASSERT_TRUE(
+      std::regex_match(set_cookie, session,
+                       std::regex("__Host-hq-dashboard=(([0-9]+)\\.tests\\.[A-Za-z0-9_-]{43}); "
+                                  "Path=/; Secure; HttpOnly; SameSite=Strict")))
       << set_cookie;
-  const std::int64_t opened_s = std::stoll(session[1].str());
+  const std::int64_t opened_s = std::stoll(session[2].str());
   const std::int64_t now_s = UnixMs(SystemClock().WallNow()) / 1000;
   EXPECT_LE(opened_s, now_s);
   EXPECT_GT(opened_s, now_s - 60);
-  const auto cookie_of = [](std::int64_t at_s, const std::string& token) {
-    return StrCat("__Host-hq-dashboard=", at_s, ".", token);
+  // The MAC is keyed from HQ's index key, as any instance sharing the state folder makes it.
+  auto state = LoadOrCreateHqState(dir_ / "hq", {"localhost", "127.0.0.1"});
+  ASSERT_TRUE(state) << state.error().message();
+  auto sessions = DashboardSessions::FromIndexKey(state->index_key);
+  ASSERT_TRUE(sessions) << sessions.error().message();
+  HqApiToken tests_token;
+  tests_token.name = "tests";
+  tests_token.hash = HqApiTokenHash(hq_.token);
+  EXPECT_EQ(session[1].str(), sessions->CookieValue(tests_token, opened_s));
+  const auto cookie_of = [&sessions](const HqApiToken& token, std::int64_t at_s) {
+    return StrCat("__Host-hq-dashboard=", sessions->CookieValue(token, at_s));
   };
   auto unknown = NewHqApiToken();
   ASSERT_TRUE(unknown);
@@ -180,12 +193,12 @@ TEST_P(HqApiTest, TheDashboardSessionCookieReadsReportsOnly) {
   EXPECT_FALSE(refused.Header("set-cookie"));
   EXPECT_EQ(send("POST", "/v1/dashboard/session", {}).status, 401u);
   EXPECT_EQ(
-      send("POST", "/v1/dashboard/session", {{"Cookie", cookie_of(opened_s, hq_.token)}}).status,
+      send("POST", "/v1/dashboard/session", {{"Cookie", cookie_of(tests_token, opened_s)}}).status,
       401u)
       << "a session is opened with the token itself";
 
   const std::pair<std::string, std::string> cookie{"Cookie",
-                                                   "lang=en; " + cookie_of(opened_s, hq_.token)};
+                                                   "lang=en; " + cookie_of(tests_token, opened_s)};
   const std::string report = StrCat("/v1/attribution?", kWindow, "&format=csv");
   const HttpClientResponse by_cookie = send("GET", report, {cookie});
   EXPECT_EQ(by_cookie.status, 200u) << by_cookie.body;
@@ -201,15 +214,23 @@ TEST_P(HqApiTest, TheDashboardSessionCookieReadsReportsOnly) {
            {"DELETE", "/v1/subjects/%2B8613800000001"}}) {
     EXPECT_EQ(send(method, target, {cookie}).status, 401u) << method << " " << target;
   }
-  const HttpClientResponse stale =
-      send("GET", "/v1/channels", {{"Cookie", cookie_of(opened_s, *unknown)}});
-  EXPECT_EQ(stale.status, 401u);
-  EXPECT_EQ(stale.Header("www-authenticate"),
-            R"(Bearer realm="kiosk-edge HQ", error="invalid_token")");
-  // A session 12 hours old, or a cookie of the form before sessions ended, is no session: the
-  // page asks to log in (a challenge without an error).
-  for (const std::string& ended_session :
-       {cookie_of(now_s - 12 * 3600 - 1, hq_.token), "__Host-hq-dashboard=" + hq_.token}) {
+  // A session of a token HQ does not have, or one whose log-in time was moved: not valid.
+  HqApiToken gone;
+  gone.name = "gone";
+  gone.hash = HqApiTokenHash(*unknown);
+  const std::string mac = session[1].str().substr(session[1].str().rfind('.') + 1);
+  for (const std::string& forged :
+       {cookie_of(gone, opened_s), StrCat("__Host-hq-dashboard=", opened_s + 1, ".tests.", mac)}) {
+    const HttpClientResponse stale = send("GET", "/v1/channels", {{"Cookie", forged}});
+    EXPECT_EQ(stale.status, 401u) << forged;
+    EXPECT_EQ(stale.Header("www-authenticate"),
+              R"(Bearer realm="kiosk-edge HQ", error="invalid_token")");
+  }
+  // A session 12 hours old, or a cookie of a form before sessions had a MAC (the token itself),
+  // is no session: the page asks to log in (a challenge without an error).
+  for (const std::string& ended_session : {cookie_of(tests_token, now_s - 12 * 3600 - 1),
+                                           StrCat("__Host-hq-dashboard=", opened_s, ".", hq_.token),
+                                           "__Host-hq-dashboard=" + hq_.token}) {
     const HttpClientResponse no_session = send("GET", "/v1/channels", {{"Cookie", ended_session}});
     EXPECT_EQ(no_session.status, 401u) << ended_session;
     EXPECT_EQ(no_session.Header("www-authenticate"), R"(Bearer realm="kiosk-edge HQ")");

@@ -33,6 +33,14 @@ std::optional<std::chrono::seconds> RateLimiter::Charge(std::string_view key, st
   return std::chrono::ceil<std::chrono::seconds>(window.start + window_ - now);  // > 0
 }
 
+void RateLimiter::Refund(std::string_view key, std::size_t cost) {
+  const auto now = clock_.MonotonicNow();
+  std::lock_guard lock(mutex_);
+  const auto found = windows_.find(key);
+  if (found == windows_.end() || now - found->second.start >= window_) return;
+  found->second.count -= std::min(cost, found->second.count);
+}
+
 std::optional<std::chrono::seconds> RateLimiter::Exhausted(std::string_view key) {
   const auto now = clock_.MonotonicNow();
   std::lock_guard lock(mutex_);

@@ -30,6 +30,9 @@ class RateLimiter {
   // and answers nothing; else counts none and answers the time left until that window ends (at
   // least 1 s). A `cost` above the whole limit never fits.
   std::optional<std::chrono::seconds> Charge(std::string_view key, std::size_t cost);
+  // Takes back `cost` attempts of `key`'s current window (at most what it counted), for work that
+  // was charged and then not done. A window that ended meanwhile is left alone.
+  void Refund(std::string_view key, std::size_t cost);
 
  private:
   struct Window {

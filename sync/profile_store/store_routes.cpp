@@ -268,6 +268,10 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, BatchesInFlig
       if (outcome.over_quota) return outcome;
     }
     outcome.answer = services.store->Ingest(*batch, services.blocking_pool);
+    // Nothing was stored: the kiosk sends the batch again, to be charged then.
+    if (!outcome.answer && services.kiosk_events) {
+      services.kiosk_events->Refund(peer, batch->events.size());
+    }
     return outcome;
   };
   IngestOutcome outcome = co_await RunBlocking(*services.blocking_pool, ingest);

@@ -1,5 +1,5 @@
 // RateLimiter: fixed windows per key from the key's first attempt, Exhausted without counting,
-// Charge of a cost that fits, and a bounded number of keys.
+// Charge of a cost that fits, Refund of a charge, and a bounded number of keys.
 
 #include "common/rate_limiter.hpp"
 
@@ -52,6 +52,20 @@ TEST(RateLimiterTest, ChargesACostOnlyWhenItFitsInWhatIsLeft) {
   clock.Advance(std::chrono::milliseconds(500));
   EXPECT_EQ(limiter.Charge("a", 1000), std::nullopt) << "a new window";
   EXPECT_FALSE(limiter.Allow("a")) << "Allow counts against the same limit";
+}
+
+// Refund takes back what a window counted, never more.
+TEST(RateLimiterTest, RefundsWhatTheWindowCountedNeverMore) {
+  FakeClock clock;
+  RateLimiter limiter(1000, seconds(100), 100, clock);
+  ASSERT_EQ(limiter.Charge("a", 700), std::nullopt);
+  limiter.Refund("a", 300);
+  EXPECT_EQ(limiter.Charge("a", 600), std::nullopt) << "400 counted, 600 left";
+  EXPECT_EQ(limiter.Exhausted("a"), seconds(100));
+  limiter.Refund("a", 5000);
+  EXPECT_EQ(limiter.Charge("a", 1000), std::nullopt) << "never below nothing counted";
+  limiter.Refund("b", 10);  // a key without a window
+  EXPECT_EQ(limiter.Charge("b", 1001), seconds(100)) << "a refund gives no credit";
 }
 
 TEST(RateLimiterTest, ForgetsExpiredWindowsFirstThenTheOldest) {

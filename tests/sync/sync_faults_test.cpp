@@ -461,14 +461,22 @@ Result<HttpClientResponse> Post(
                             {cert_pem, key_pem});
 }
 
-std::string OneEventBatch(const std::string& kiosk_id, std::int64_t seq = 1) {
+// A batch of `count` invalid scans from `first_seq` on.
+std::string ScansBatch(const std::string& kiosk_id, std::int64_t first_seq, std::int64_t count) {
   EventBatch batch;
   batch.kiosk_id = kiosk_id;
   batch.incarnation = "test-incarnation";
-  batch.first_seq = batch.last_seq = seq;
-  batch.events.push_back(WireEvent{seq, "scan", 1'800'000'000'000, 1, "boot-a", std::nullopt, 1,
-                                   R"({"valid":false,"reason":"test"})"});
+  batch.first_seq = first_seq;
+  batch.last_seq = first_seq + count - 1;
+  for (std::int64_t seq = first_seq; seq <= batch.last_seq; ++seq) {
+    batch.events.push_back(WireEvent{seq, "scan", 1'800'000'000'000, 1, "boot-a", std::nullopt, 1,
+                                     R"({"valid":false,"reason":"test"})"});
+  }
   return EncodeBatch(batch).value();
+}
+
+std::string OneEventBatch(const std::string& kiosk_id, std::int64_t seq = 1) {
+  return ScansBatch(kiosk_id, seq, 1);
 }
 
 TEST_P(SyncFaultTest, OnlyEnrolledKiosksSyncAndOnlyTheirOwnEvents) {
@@ -606,6 +614,37 @@ TEST_P(SyncFaultTest, AKioskPastItsEventsOfTheDayIsRefusedUntilTheDayEnds) {
   ASSERT_NO_FATAL_FAILURE(RestartHq());
   ASSERT_TRUE(WaitUntilSynced(agent->port()));
   ExpectEverythingAtHqOnce(storage_, Health(agent->port()));
+}
+
+// A batch HQ failed to store (its database down) does not count against the kiosk's events of
+// the day: the kiosk sends it again, and is charged then.
+TEST_P(PostgresSyncFaultTest, BatchesHqFailedToStoreAreNotCountedAgainstTheKiosksDay) {
+  ASSERT_TRUE(WriteFileAtomically(
+      hq_config_, StrCat(storage_.ConfigToml(), "[server]\nkiosk_events_per_day = 500\n"), 0600));
+  ASSERT_NO_FATAL_FAILURE(RestartHq());
+  const auto [ca, cert, key] = Credentials();
+  const std::string day_of_events = ScansBatch(kFaultKioskId, 1, 500);
+  auto down = storage_.SetPostgresDown(true);
+  ASSERT_TRUE(down) << down.error().message();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto failed = Post(hq_->port(), ca, cert, key, day_of_events);
+    ASSERT_TRUE(failed) << failed.error().message();
+    EXPECT_EQ(failed->status, 503u) << failed->body;
+  }
+  auto up = storage_.SetPostgresDown(false);
+  ASSERT_TRUE(up) << up.error().message();
+  // HQ's first call after the outage may still meet an ended session (503, refunded too).
+  HttpClientResponse stored;
+  EXPECT_TRUE(testing::Eventually([&] {
+    auto sent = Post(hq_->port(), ca, cert, key, day_of_events);
+    if (sent) stored = *sent;
+    return sent && sent->status != 503u;
+  }));
+  ASSERT_EQ(stored.status, 200u) << stored.body;
+  EXPECT_EQ(DecodeAnswer(stored.body).value().high_water, 500);
+  auto over = Post(hq_->port(), ca, cert, key, OneEventBatch(kFaultKioskId, 501));
+  ASSERT_TRUE(over) << over.error().message();
+  EXPECT_EQ(over->status, 429u) << "the stored 500 were charged: " << over->body;
 }
 
 // The certificate ends a stream keeps are those its latest batch came with: the phones'

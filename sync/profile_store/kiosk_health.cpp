@@ -58,6 +58,16 @@ void CheckCertificate(std::vector<std::string>& reasons, std::optional<std::int6
   }
 }
 
+// Until when HQ refuses the kiosk's batches at `now_ms`, past its events of the day: nothing once
+// that time has passed, or when HQ stored a batch of it since (an instance that counts afresh).
+std::optional<std::int64_t> EventsRefusedUntil(const KioskHealth& kiosk, std::int64_t now_ms) {
+  if (!kiosk.events_refused || kiosk.events_refused->until_ms <= now_ms) return std::nullopt;
+  if (kiosk.stream && kiosk.stream->last_batch_at_ms > kiosk.events_refused->at_ms) {
+    return std::nullopt;
+  }
+  return kiosk.events_refused->until_ms;
+}
+
 boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms,
                               const KioskHealthRules& rules) {
   boost::json::object entry{{"kiosk_id", kiosk.kiosk_id},
@@ -75,6 +85,7 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms,
                             {"dead_letters", 0},
                             {"voucher_conflicts", 0},
                             {"backlog", nullptr},
+                            {"events_refused_until", nullptr},
                             {"https_certificate_not_after", nullptr},
                             {"https_certificate_seconds_left", nullptr},
                             {"client_certificate_not_after", nullptr},
@@ -88,6 +99,9 @@ boost::json::object EntryJson(const KioskHealth& kiosk, std::int64_t now_ms,
     entry["honours_vouchers_received_before"] = TimeOrNull(*kiosk.honour_received_before_ms);
   }
   if (kiosk.clock_offset_ms) entry["clock_offset_seconds"] = *kiosk.clock_offset_ms / 1000;
+  if (const auto refused_until_ms = EventsRefusedUntil(kiosk, now_ms)) {
+    entry["events_refused_until"] = TimeOrNull(*refused_until_ms);
+  }
   if (kiosk.last_contact_ms) {
     entry["last_contact_at"] = TimeOrNull(*kiosk.last_contact_ms);
     entry["seconds_since_contact"] =
@@ -139,6 +153,7 @@ Result<std::vector<KioskHealth>> ReadKioskHealth(StoreBackend& store) {
     kiosk.revoked = record.revoked;
     kiosk.revoked_at_ms = record.revoked_at_ms;
     kiosk.honour_received_before_ms = record.honour_received_before_ms;
+    kiosk.events_refused = record.events_refused;
     kiosk.enrolled_at_ms = record.enrolled_at_ms;
     kiosk.last_contact_ms = record.last_contact_ms;
     kiosk.clock_offset_ms = record.clock_offset_ms;
@@ -176,6 +191,11 @@ std::vector<std::string> KioskAttention(const KioskHealth& kiosk, std::int64_t n
     }
   }
   if (kiosk.revoked) return reasons;  // it cannot reach HQ any more, nor renew anything
+  if (const auto refused_until_ms = EventsRefusedUntil(kiosk, now_ms)) {
+    reasons.push_back(StrCat("sent its events of the day: HQ refuses its batches for ",
+                             FormatAge(*refused_until_ms - now_ms),
+                             " ([server] kiosk_events_per_day)"));
+  }
   const std::int64_t contact_ms = kiosk.last_contact_ms.value_or(0);
   const std::int64_t since_ms = std::max(contact_ms, kiosk.enrolled_at_ms);
   if (since_ms > 0 && now_ms - since_ms > std::chrono::milliseconds(rules.silent_after).count()) {

@@ -13,6 +13,7 @@
 //                    "gaps": [{"from_seq": 4, "to_seq": 6, "detected_at": "..."}],
 //                    "missing_events": 3, "dead_letters": 0, "voucher_conflicts": 1,
 //                    "backlog": 0 | null,
+//                    "events_refused_until": "2027-03-04T08:00:00Z" | null,
 //                    "https_certificate_not_after": "2027-05-01T00:00:00Z" | null,
 //                    "https_certificate_seconds_left": 5064435 | null,
 //                    "client_certificate_not_after": "2029-06-05T10:00:00Z" | null,
@@ -24,6 +25,11 @@
 //
 // honours_vouchers_received_before: for a revoked kiosk, the time `profile-store honour-vouchers`
 // named: kiosks accept its vouchers whose issue HQ received before it; null: none of them.
+//
+// events_refused_until: while HQ refuses the kiosk's batches because it sent its events of the
+// day ([server] kiosk_events_per_day), until when, as the instance that refused last said; null
+// otherwise, and once HQ stored a batch of the kiosk after that refusal (another instance, or
+// that one restarted, counts afresh).
 //
 // clock_offset_seconds: the kiosk's clock minus HQ's at its latest noted config pull (null when
 // it never reported its clock), by which it dates events and checks voucher expiry.
@@ -61,6 +67,8 @@ struct KioskHealth {
   std::optional<std::int64_t> revoked_at_ms;
   // Revoked kiosks: its vouchers whose issue HQ received before this are honoured (KioskRecord).
   std::optional<std::int64_t> honour_received_before_ms;
+  // The latest refusal of its batches past its events of the day (KioskRecord).
+  std::optional<KioskRecord::EventsRefused> events_refused;
   std::int64_t enrolled_at_ms = 0;              // 0 when not enrolled
   std::optional<std::int64_t> last_contact_ms;  // its latest batch or config pull
   // Its clock minus HQ's at its latest noted config pull; nothing when it never reported it.
@@ -83,7 +91,8 @@ struct KioskHealthRules {
 Result<std::vector<KioskHealth>> ReadKioskHealth(StoreBackend& store);
 
 // Why `kiosk` needs attention at `now_ms`, one reason each, for people: events missing in gaps,
-// dead letters, voucher conflicts, and (unless revoked) silence, a clock kClockOffsetWarning or
+// dead letters, voucher conflicts, and (unless revoked) batches refused past its events of the
+// day, silence, a clock kClockOffsetWarning or
 // more off HQ's, and a certificate that has ended or ends within kPhonesCertificateWarning /
 // kClientCertificateWarning. Empty when none.
 std::vector<std::string> KioskAttention(const KioskHealth& kiosk, std::int64_t now_ms,

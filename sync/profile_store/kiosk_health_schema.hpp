@@ -50,4 +50,13 @@ inline constexpr std::string_view kClockOffsetSql = R"sql(
 ALTER TABLE kiosks ADD COLUMN clock_offset_ms BIGINT;
 )sql";
 
+// SQLite 19, PostgreSQL 22: when an instance last refused each kiosk's batch because it had sent
+// its events of the day ([server] kiosk_events_per_day; StoreBackend::NoteEventsRefused), and
+// until when it said it would, so that every instance's kiosk health shows it; NULL before the
+// first refusal.
+inline constexpr std::string_view kEventsRefusedSql = R"sql(
+ALTER TABLE kiosks ADD COLUMN events_refused_at_ms BIGINT;
+ALTER TABLE kiosks ADD COLUMN events_refused_until_ms BIGINT;
+)sql";
+
 }  // namespace kiosk_edge

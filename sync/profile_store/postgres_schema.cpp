@@ -139,7 +139,8 @@ constexpr std::pair<int, std::string_view> kMigrations[] = {{1, kSchemaV1},
                                                             {18, kClockOffsetSql},
                                                             {19, kAdminAuditSchemaPostgres},
                                                             {20, kRedeemedStoreVouchersSql},
-                                                            {21, kHonourCutoffSql}};
+                                                            {21, kHonourCutoffSql},
+                                                            {22, kEventsRefusedSql}};
 
 Result<void> MigrateLocked(PgConnection& connection, const std::string& schema) {
   const std::string quoted = QuoteIdentifier(schema);

@@ -219,6 +219,18 @@ Result<void> PostgresStore::StoreHonourCutoff(std::string_view kiosk_id, std::in
   return {};
 }
 
+Result<void> PostgresStore::NoteEventsRefused(std::string_view kiosk_id, std::int64_t at_ms,
+                                              std::int64_t until_ms) {
+  auto session = Acquire();
+  if (!session) return session.error();
+  auto stored = (*session)->connection().Query(
+      "UPDATE kiosks SET events_refused_at_ms = $2, events_refused_until_ms = $3 "
+      "WHERE kiosk_id = $1",
+      Params(kiosk_id, at_ms, until_ms));
+  if (!stored) return stored.error();
+  return {};
+}
+
 Result<void> PostgresStore::StoreContact(std::string_view kiosk_id, std::int64_t now_ms,
                                          std::int64_t if_not_after_ms,
                                          std::optional<std::int64_t> clock_offset_ms) {
@@ -238,7 +250,7 @@ namespace {
 constexpr std::string_view kKioskColumns =
     "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
     "last_contact_ms, cert_not_after_ms, previous_cert_serial, clock_offset_ms, "
-    "honour_received_before_ms FROM kiosks";
+    "honour_received_before_ms, events_refused_at_ms, events_refused_until_ms FROM kiosks";
 
 KioskRecord ReadKiosk(const PgResult& rows, int row) {
   KioskRecord record;
@@ -254,6 +266,9 @@ KioskRecord ReadKiosk(const PgResult& rows, int row) {
   if (!rows.IsNull(row, 8)) record.previous_cert_serial = rows.Text(row, 8);
   if (!rows.IsNull(row, 9)) record.clock_offset_ms = rows.Int(row, 9);
   if (!rows.IsNull(row, 10)) record.honour_received_before_ms = rows.Int(row, 10);
+  if (!rows.IsNull(row, 11) && !rows.IsNull(row, 12)) {
+    record.events_refused = KioskRecord::EventsRefused{rows.Int(row, 11), rows.Int(row, 12)};
+  }
   return record;
 }
 

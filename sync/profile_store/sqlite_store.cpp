@@ -109,7 +109,8 @@ constexpr Migration kMigrations[] = {{1, kSchemaV1},
                                      {15, kClockOffsetSql},
                                      {16, kAdminAuditSchemaSqlite},
                                      {17, kRedeemedStoreVouchersSql},
-                                     {18, kHonourCutoffSql}};
+                                     {18, kHonourCutoffSql},
+                                     {19, kEventsRefusedSql}};
 
 // Steps `statement` (bound) through every row, calling `row` for each.
 template <class Row>
@@ -296,6 +297,15 @@ Result<void> SqliteStore::StoreHonourCutoff(std::string_view kiosk_id, std::int6
       kiosk_id, cutoff_ms);
 }
 
+Result<void> SqliteStore::NoteEventsRefused(std::string_view kiosk_id, std::int64_t at_ms,
+                                            std::int64_t until_ms) {
+  std::lock_guard lock(mutex_);
+  return sqlite_binding::Run(*db_,
+                             "UPDATE kiosks SET events_refused_at_ms = ?2, "
+                             "events_refused_until_ms = ?3 WHERE kiosk_id = ?1",
+                             kiosk_id, at_ms, until_ms);
+}
+
 Result<void> SqliteStore::StoreContact(std::string_view kiosk_id, std::int64_t now_ms,
                                        std::int64_t if_not_after_ms,
                                        std::optional<std::int64_t> clock_offset_ms) {
@@ -316,7 +326,7 @@ namespace {
 constexpr std::string_view kKioskColumns =
     "SELECT kiosk_id, cert_serial, device_public_key, enrolled_at_ms, revoked, revoked_at_ms, "
     "last_contact_ms, cert_not_after_ms, previous_cert_serial, clock_offset_ms, "
-    "honour_received_before_ms FROM kiosks";
+    "honour_received_before_ms, events_refused_at_ms, events_refused_until_ms FROM kiosks";
 
 KioskRecord ReadKiosk(const Statement& row) {
   KioskRecord record;
@@ -332,6 +342,9 @@ KioskRecord ReadKiosk(const Statement& row) {
   if (!row.ColumnIsNull(8)) record.previous_cert_serial = row.ColumnText(8);
   if (!row.ColumnIsNull(9)) record.clock_offset_ms = row.ColumnInt(9);
   if (!row.ColumnIsNull(10)) record.honour_received_before_ms = row.ColumnInt(10);
+  if (!row.ColumnIsNull(11) && !row.ColumnIsNull(12)) {
+    record.events_refused = KioskRecord::EventsRefused{row.ColumnInt(11), row.ColumnInt(12)};
+  }
   return record;
 }
 

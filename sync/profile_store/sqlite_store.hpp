@@ -36,6 +36,8 @@ class SqliteStore final : public StoreBackend {
   ~SqliteStore() override;
 
   Result<std::vector<KioskRecord>> Kiosks() override;
+  Result<void> NoteEventsRefused(std::string_view kiosk_id, std::int64_t at_ms,
+                                 std::int64_t until_ms) override;
   Result<std::optional<KioskStatus>> KioskStatusOf(std::string_view kiosk_id) override;
   Result<StreamEnd> StreamEndOf(std::string_view kiosk_id) override;
   Result<std::vector<KioskStatus>> KioskStatuses() override;

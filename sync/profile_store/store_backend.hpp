@@ -118,6 +118,12 @@ class StoreBackend {
   Result<void> NoteContact(std::string_view kiosk_id,
                            std::optional<std::int64_t> clock_offset_ms = std::nullopt);
   static constexpr std::chrono::minutes kContactResolution{2};
+  // Notes that an instance refused a batch of `kiosk_id` at `at_ms` because the kiosk had sent
+  // its events of the day, and will until `until_ms` (HQ's clock, Unix ms), in place of the last
+  // such note; nothing for a kiosk not in the registry. For kiosk health on every instance
+  // (KioskRecord::events_refused).
+  virtual Result<void> NoteEventsRefused(std::string_view kiosk_id, std::int64_t at_ms,
+                                         std::int64_t until_ms) = 0;
 
   // ---- The config bundle's version ----
 

@@ -265,7 +265,18 @@ awaitable<HttpResponse> IngestBatch(const StoreServices& services, BatchesInFlig
     }
     if (services.kiosk_events) {
       outcome.over_quota = services.kiosk_events->Charge(peer, batch->events.size());
-      if (outcome.over_quota) return outcome;
+      if (outcome.over_quota) {
+        // For kiosk health on every instance; the refusal stands even if this is not noted.
+        const std::int64_t now_ms = UnixMs(services.clock->WallNow());
+        const std::int64_t until_ms =
+            now_ms +
+            std::chrono::duration_cast<std::chrono::milliseconds>(*outcome.over_quota).count();
+        if (auto noted = services.store->NoteEventsRefused(peer, now_ms, until_ms); !noted) {
+          LogWarning(kComponent, "could not note kiosk ", peer,
+                     "'s refused batches: ", noted.error().message());
+        }
+        return outcome;
+      }
     }
     outcome.answer = services.store->Ingest(*batch, services.blocking_pool);
     // Nothing was stored: the kiosk sends the batch again, to be charged then.

@@ -124,6 +124,13 @@ struct KioskRecord {
   // Revoked kiosks only: kiosks keep accepting its vouchers whose issue HQ received before this
   // (HQ's clock, Unix ms; StoreBackend::HonourVouchersOf); nothing: none of them.
   std::optional<std::int64_t> honour_received_before_ms;
+  // The latest refusal of its batches past its events of the day, by any instance
+  // (StoreBackend::NoteEventsRefused); nothing: never.
+  struct EventsRefused {
+    std::int64_t at_ms = 0;
+    std::int64_t until_ms = 0;  // what that instance said
+  };
+  std::optional<EventsRefused> events_refused;
   // When it last pulled the config bundle (StoreBackend::NoteContact); nothing before the first.
   std::optional<std::int64_t> last_contact_ms;
   // Its clock minus HQ's at that contact, as the pull reported it (kKioskClockHeader); nothing

@@ -90,6 +90,11 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
   Ingest(MakeBatch("kiosk-b", "inc-b", 5,
                    {Scan(testing::Device('1'), kT0 + 1), Scan(testing::Device('2'), kT0 + 2)}));
   clock_.Advance(30min);
+  // At 09:30 an instance refuses kiosk-a's batches until 11:30: that note replaces the one
+  // before. kiosk-b is in no registry, so nothing is noted of it.
+  ASSERT_TRUE(store_->NoteEventsRefused("kiosk-a", NowMs(), NowMs() + 3 * 3'600'000));
+  ASSERT_TRUE(store_->NoteEventsRefused("kiosk-a", NowMs(), NowMs() + 2 * 3'600'000));
+  ASSERT_TRUE(store_->NoteEventsRefused("kiosk-b", NowMs(), NowMs() + 3'600'000));
 
   auto kiosks = ReadKioskHealth(*store_);
   ASSERT_TRUE(kiosks) << kiosks.error().message();
@@ -99,18 +104,21 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
             R"("honours_vouchers_received_before":null,"incarnation":"inc-a",)"
             R"("high_water":3,"max_seq":3,"last_sync_at":"2027-01-15T08:00:00Z",)"
             R"("seconds_since_sync":5400,"gaps":[],"missing_events":0,"dead_letters":1,)"
-            R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
+            R"("voucher_conflicts":1,"backlog":null,)"
+            R"("events_refused_until":"2027-01-15T11:30:00Z","https_certificate_not_after":null,)"
             R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
             R"("client_certificate_seconds_left":null,"last_contact_at":"2027-01-15T08:00:00Z",)"
             R"("seconds_since_contact":5400,"clock_offset_seconds":null,)"
             R"("attention":["1 dead letter","1 voucher conflict",)"
-            R"("no contact with HQ for 90 min"]},)"
+            R"("sent its events of the day: HQ refuses its batches for 2 h )"
+            R"x(([server] kiosk_events_per_day)","no contact with HQ for 90 min"]},)x"
             R"({"kiosk_id":"kiosk-b","enrolled":false,"revoked":false,"revoked_at":null,)"
             R"("honours_vouchers_received_before":null,"incarnation":"inc-b",)"
             R"("high_water":1,"max_seq":6,"last_sync_at":"2027-01-15T09:00:00Z",)"
             R"("seconds_since_sync":1800,"gaps":[{"from_seq":2,"to_seq":4,)"
             R"("detected_at":"2027-01-15T09:00:00Z"}],"missing_events":3,"dead_letters":0,)"
-            R"("voucher_conflicts":1,"backlog":null,"https_certificate_not_after":null,)"
+            R"("voucher_conflicts":1,"backlog":null,"events_refused_until":null,)"
+            R"("https_certificate_not_after":null,)"
             R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
             R"("client_certificate_seconds_left":null,"last_contact_at":"2027-01-15T09:00:00Z",)"
             R"("seconds_since_contact":1800,"clock_offset_seconds":null,)"
@@ -120,7 +128,7 @@ TEST_P(KioskHealthTest, ReportsLastSyncGapsDeadLettersConflictsAndTheRegistry) {
             R"("incarnation":null,)"
             R"("high_water":0,"max_seq":0,"last_sync_at":null,"seconds_since_sync":null,)"
             R"("gaps":[],"missing_events":0,"dead_letters":0,"voucher_conflicts":0,)"
-            R"("backlog":null,"https_certificate_not_after":null,)"
+            R"("backlog":null,"events_refused_until":null,"https_certificate_not_after":null,)"
             R"("https_certificate_seconds_left":null,"client_certificate_not_after":null,)"
             R"("client_certificate_seconds_left":null,"last_contact_at":null,)"
             R"("seconds_since_contact":null,"clock_offset_seconds":null,"attention":[]}]})");
@@ -286,6 +294,38 @@ TEST_P(KioskHealthTest, AKioskClockFiveMinutesOffHqsNeedsAttention) {
   pull(1h);
   ASSERT_TRUE(store_->RevokeKiosk("kiosk-a"));
   EXPECT_EQ(offset_and_attention(), "3600 []") << "a revoked kiosk needs no one";
+}
+
+// A kiosk whose batches HQ refuses past its events of the day needs attention until the refusal
+// ends, or until HQ stores a batch of it again (another instance, or that one restarted); once
+// revoked, no one.
+TEST_P(KioskHealthTest, AKioskRefusedPastItsEventsOfTheDayNeedsAttentionUntilThen) {
+  const auto refused_and_attention = [this] {
+    return StrCat(FirstKioskMember("events_refused_until"), " ", FirstKioskMember("attention"));
+  };
+  const std::string refused_for_50_min =
+      R"x("2027-01-15T08:50:00Z" ["sent its events of the day: HQ refuses its batches for 50 min )x"
+      R"x(([server] kiosk_events_per_day)"])x";
+  ASSERT_TRUE(store_->RegisterKiosk({"kiosk-a", "01AB", "", std::nullopt}));
+  Ingest(MakeBatch("kiosk-a", "inc-a", 1, {Scan(testing::Device('1'), kT0)}));
+  EXPECT_EQ(refused_and_attention(), "null []");
+  ASSERT_TRUE(store_->NoteEventsRefused("kiosk-a", NowMs(), NowMs() + 50 * 60'000));
+  EXPECT_EQ(refused_and_attention(), refused_for_50_min) << "a batch at the same time is before";
+  clock_.Advance(50min - 1ms);
+  EXPECT_NE(refused_and_attention().find("refuses its batches for 0 s"), std::string::npos);
+  clock_.Advance(1ms);
+  EXPECT_EQ(refused_and_attention(), "null []") << "the refusal ended";
+
+  clock_.Advance(10min);
+  ASSERT_TRUE(store_->NoteEventsRefused("kiosk-a", NowMs(), NowMs() + 3'600'000));
+  EXPECT_NE(refused_and_attention().find("refuses its batches for 60 min"), std::string::npos);
+  clock_.Advance(1ms);
+  Ingest(MakeBatch("kiosk-a", "inc-a", 2, {Scan(testing::Device('1'), kT0)}));
+  EXPECT_EQ(refused_and_attention(), "null []") << "HQ stored a batch since";
+
+  ASSERT_TRUE(store_->NoteEventsRefused("kiosk-a", NowMs(), NowMs() + 60'000));
+  ASSERT_TRUE(store_->RevokeKiosk("kiosk-a"));
+  EXPECT_EQ(refused_and_attention(), R"("2027-01-15T09:01:00.001Z" [])") << "a revoked kiosk";
 }
 
 // `profile-store kiosks` prints the same health, a line per kiosk.

@@ -605,15 +605,29 @@ TEST_P(SyncFaultTest, AKioskPastItsEventsOfTheDayIsRefusedUntilTheDayEnds) {
   };
   EXPECT_TRUE(testing::Eventually(says_why)) << Kioskctl(*agent, {"status"}).out;
 
+  // So does kiosk health, which any instance answers from the database.
+  const auto kiosks_table = [this] {
+    const auto kiosks =
+        testing::RunProgram({PROFILE_STORE_BINARY, "kiosks", "--config", hq_config_.string(),
+                             "--state-dir", (dir_.path() / "hq").string()});
+    EXPECT_EQ(kiosks.exit_code, 0) << kiosks.err;
+    return kiosks.out;
+  };
+  const std::string refusing =
+      "sent its events of the day: HQ refuses its batches for 23 h ([server] kiosk_events_per_day)";
+  EXPECT_NE(kiosks_table().find(refusing), std::string::npos) << kiosks_table();
+
   const JournalFigures journal = Health(agent->port());
   EXPECT_EQ(journal.synced_seq, 1000) << "two whole batches, then none";
   EXPECT_GT(journal.last_seq, 1200) << "the rest stays in the kiosk's journal";
   EXPECT_EQ(HqHolds(storage_, journal.incarnation).rows, 1000);
 
-  // Another profile-store instance, or this one restarted, counts afresh: the rest arrives.
+  // Another profile-store instance, or this one restarted, counts afresh: the rest arrives, and
+  // kiosk health no longer says HQ refuses it.
   ASSERT_NO_FATAL_FAILURE(RestartHq());
   ASSERT_TRUE(WaitUntilSynced(agent->port()));
   ExpectEverythingAtHqOnce(storage_, Health(agent->port()));
+  EXPECT_EQ(kiosks_table().find(refusing), std::string::npos) << kiosks_table();
 }
 
 // A batch HQ failed to store (its database down) does not count against the kiosk's events of

@@ -61,6 +61,16 @@ class RunningProfileStore {
     }
     return out.substr(0, out.find('\n'));
   }
+  // `kioskctl enroll` of `kiosk_id`, with a fresh token and the kiosk's `agent_config` and
+  // `kiosk_state` folder, reaching HQ on `via_port` (0: HQ's own; else a proxy's in front of it).
+  CommandResult EnrollKiosk(const std::string& kiosk_id, const std::filesystem::path& agent_config,
+                            const std::filesystem::path& kiosk_state,
+                            std::uint16_t via_port = 0) const {
+    return RunProgram({KIOSKCTL_BINARY, "--config", agent_config.string(), "--state-dir",
+                       kiosk_state.string(), "enroll", "--hq",
+                       "https://127.0.0.1:" + std::to_string(via_port != 0 ? via_port : port_),
+                       "--token", EnrollToken(kiosk_id), "--ca", ca_file().string()});
+  }
   int Revoke(const std::string& kiosk_id) const {
     std::string out;
     return RunCommand(Command({PROFILE_STORE_BINARY, "revoke-kiosk", kiosk_id, "--state-dir",

@@ -34,9 +34,9 @@ using testing::FaultProxy;
 using testing::HqDatabase;
 using testing::Phone;
 using testing::ReadEvents;
-using testing::RunCommand;
 using testing::RunningAgent;
 using testing::RunningProfileStore;
+using testing::RunProgram;
 using testing::TempDir;
 
 constexpr char kErasureKioskId[] = "kiosk-erasure-1";
@@ -98,16 +98,9 @@ TEST_P(ErasureSyncTest, AnErasedShopperLeavesHqAndTheKioskAndARevokedVoucherIsRe
   FaultProxy proxy(hq.port());
 
   const auto agent_config = dir.Write("kiosk-agent.toml", ErasureAgentConfig());
-  const std::string enroll_token = hq.EnrollToken(kErasureKioskId);
-  ASSERT_FALSE(enroll_token.empty());
-  std::string out, err;
-  ASSERT_EQ(RunCommand({KIOSKCTL_BINARY, "--config", agent_config.string(), "--state-dir",
-                        (dir.path() / "state").string(), "enroll", "--hq",
-                        StrCat("https://127.0.0.1:", proxy.port()), "--token", enroll_token, "--ca",
-                        hq.ca_file().string()},
-                       &out, &err),
-            0)
-      << err;
+  const auto enrolled =
+      hq.EnrollKiosk(kErasureKioskId, agent_config, dir.path() / "state", proxy.port());
+  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
 
   // HQ is unreachable while shopper X signs up: the signup stays unsynced on the kiosk.
   proxy.SetDown(true);
@@ -139,11 +132,9 @@ TEST_P(ErasureSyncTest, AnErasedShopperLeavesHqAndTheKioskAndARevokedVoucherIsRe
   ASSERT_TRUE(erased) << erased.error().message();
   EXPECT_EQ(erased->status, 200u) << erased->body;
   EXPECT_NE(erased->body.find("\"profile_found\":false"), std::string::npos) << erased->body;
-  ASSERT_EQ(RunCommand(hq.Command({PROFILE_STORE_BINARY, "revoke-voucher", voucher_key,
-                                   "--state-dir", hq.state_dir().string()}),
-                       &out, &err),
-            0)
-      << err;
+  const auto revoked = RunProgram(hq.Command({PROFILE_STORE_BINARY, "revoke-voucher", voucher_key,
+                                              "--state-dir", hq.state_dir().string()}));
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
 
   // The kiosk syncs: its copy of X's signup loses the personal data, HQ keeps no profile.
   proxy.SetDown(false);

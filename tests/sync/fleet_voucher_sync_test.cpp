@@ -40,7 +40,6 @@ using testing::CounterRefuses;
 using testing::Eventually;
 using testing::Phone;
 using testing::ReadEvents;
-using testing::RunCommand;
 using testing::RunningAgent;
 using testing::RunningProfileStore;
 using testing::TempDir;
@@ -59,16 +58,8 @@ void Enroll(const RunningProfileStore& hq, const std::filesystem::path& dir,
   std::filesystem::create_directories(dir);
   const auto config = dir / "enroll.toml";
   ASSERT_TRUE(WriteFileAtomically(config, VoucherAgentConfig(kiosk_id), 0600));
-  const std::string token = hq.EnrollToken(kiosk_id);
-  ASSERT_FALSE(token.empty());
-  std::string out, err;
-  ASSERT_EQ(RunCommand({KIOSKCTL_BINARY, "--config", config.string(), "--state-dir",
-                        (dir / "state").string(), "enroll", "--hq",
-                        StrCat("https://127.0.0.1:", hq.port()), "--token", token, "--ca",
-                        hq.ca_file().string()},
-                       &out, &err),
-            0)
-      << err;
+  const auto enrolled = hq.EnrollKiosk(kiosk_id, config, dir / "state");
+  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
 }
 
 // A shopper signs up at `agent` and the clerk there redeems the voucher: its token and its key.

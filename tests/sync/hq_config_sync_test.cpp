@@ -26,6 +26,7 @@ using testing::Eventually;
 using testing::RunCommand;
 using testing::RunningAgent;
 using testing::RunningProfileStore;
+using testing::RunProgram;
 using testing::TempDir;
 
 constexpr char kHqConfigKioskId[] = "kiosk-hq-config-1";
@@ -90,27 +91,17 @@ TEST_P(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKioskAndAWithdrawnKeyLeav
   ASSERT_TRUE(before_rotation.starts_with(StrCat("/C/", kChannel, ".B"))) << before_rotation;
 
   const auto agent_config = dir.Write("kiosk-agent.toml", HqConfigAgentConfig());
-  const std::string token = hq.EnrollToken(kHqConfigKioskId);
-  ASSERT_FALSE(token.empty());
-  std::string out, err;
-  ASSERT_EQ(RunCommand({KIOSKCTL_BINARY, "--config", agent_config.string(), "--state-dir",
-                        (dir.path() / "state").string(), "enroll", "--hq",
-                        StrCat("https://127.0.0.1:", hq.port()), "--token", token, "--ca",
-                        hq.ca_file().string()},
-                       &out, &err),
-            0)
-      << err;
+  const auto enrolled = hq.EnrollKiosk(kHqConfigKioskId, agent_config, dir.path() / "state");
+  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
 
   // HQ rotates while the kiosk runs: the bundle changes under it.
   RunningAgent agent(dir.path(), HqConfigAgentConfig());
   ASSERT_NE(agent.port(), 0);
   const std::string own_code = agent.ChannelPath("EL3-POSTER-V2");  // the kiosk's own key
   ASSERT_TRUE(own_code.starts_with("/C/EL3-POSTER-V2.A")) << own_code;
-  ASSERT_EQ(RunCommand(hq.Command({PROFILE_STORE_BINARY, "rotate-channel-key", "--state-dir",
-                                   hq.state_dir().string()}),
-                       &out, &err),
-            0)
-      << err;
+  const auto rotated = RunProgram(hq.Command(
+      {PROFILE_STORE_BINARY, "rotate-channel-key", "--state-dir", hq.state_dir().string()}));
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
   const std::string after_rotation = HqChannelCode(hq, kChannel);
   ASSERT_TRUE(after_rotation.starts_with(StrCat("/C/", kChannel, ".C"))) << after_rotation;
 
@@ -157,11 +148,9 @@ TEST_P(HqConfigSyncTest, HqChannelAndRotatedKeyReachTheKioskAndAWithdrawnKeyLeav
   EXPECT_EQ(hq_channel->payload.at("origin").as_string(), "hq");
 
   // HQ withdraws the retired key B before its overlap ends (a stolen kiosk held it).
-  ASSERT_EQ(RunCommand(hq.Command({PROFILE_STORE_BINARY, "withdraw-channel-key", "B", "--state-dir",
-                                   hq.state_dir().string()}),
-                       &out, &err),
-            0)
-      << err;
+  const auto withdrawn = RunProgram(hq.Command(
+      {PROFILE_STORE_BINARY, "withdraw-channel-key", "B", "--state-dir", hq.state_dir().string()}));
+  ASSERT_EQ(withdrawn.exit_code, 0) << withdrawn.err;
   EXPECT_TRUE(Eventually([&] { return ScanVerdict(agent, before_rotation) == "unknown key"; }))
       << "the kiosk still accepts codes under the withdrawn key";
   EXPECT_EQ(ScanVerdict(agent, after_rotation), "valid");

@@ -60,10 +60,7 @@ TEST_P(MetricsSyncTest, SyncNowStatusAndBothServersMetricsAgree) {
   const std::string agent_toml =
       StrCat("[kiosk]\nid = \"", kMetricsKioskId, "\"\n", testing::HttpsConfig(dir));
   const auto agent_config = dir.Write("kiosk-agent.toml", agent_toml);
-  const auto enrolled = RunProgram(
-      {KIOSKCTL_BINARY, "--config", agent_config.string(), "--state-dir",
-       (dir.path() / "state").string(), "enroll", "--hq", StrCat("https://127.0.0.1:", hq->port()),
-       "--token", hq->EnrollToken(kMetricsKioskId), "--ca", hq->ca_file().string()});
+  const auto enrolled = hq->EnrollKiosk(kMetricsKioskId, agent_config, dir.path() / "state");
   ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
   RunningAgent agent(dir.path(), agent_toml);
   ASSERT_NE(agent.port(), 0);

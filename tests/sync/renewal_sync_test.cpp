@@ -43,10 +43,7 @@ class RenewalSyncTest : public ::testing::TestWithParam<Backend> {
 
   // `kioskctl enroll` with a fresh token: its output.
   std::string Enroll() {
-    const auto enrolled =
-        RunProgram({KIOSKCTL_BINARY, "--config", config_.string(), "--state-dir", state_.string(),
-                    "enroll", "--hq", StrCat("https://127.0.0.1:", hq_->port()), "--token",
-                    hq_->EnrollToken(kRenewingKioskId), "--ca", hq_->ca_file().string()});
+    const auto enrolled = hq_->EnrollKiosk(kRenewingKioskId, config_, state_);
     EXPECT_EQ(enrolled.exit_code, 0) << enrolled.out << enrolled.err;
     return enrolled.out;
   }

@@ -174,16 +174,9 @@ class SyncFaultTest : public ::testing::TestWithParam<Backend> {
     proxy_ = std::make_unique<FaultProxy>(hq_->port());
     ASSERT_NE(proxy_->port(), 0);
     const auto config = dir_.Write("kioskctl.toml", FastRetryAgentConfig());
-    const std::string token = hq_->EnrollToken(kFaultKioskId);
-    ASSERT_FALSE(token.empty());
-    std::string out, err;
-    ASSERT_EQ(RunCommand({KIOSKCTL_BINARY, "--config", config.string(), "--state-dir",
-                          (dir_.path() / "state").string(), "enroll", "--hq",
-                          StrCat("https://127.0.0.1:", proxy_->port()), "--token", token, "--ca",
-                          hq_->ca_file().string()},
-                         &out, &err),
-              0)
-        << err;
+    const auto enrolled =
+        hq_->EnrollKiosk(kFaultKioskId, config, dir_.path() / "state", proxy_->port());
+    ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
   }
   std::unique_ptr<RunningAgent> StartAgent(std::string_view sync_extra = "") {
     auto agent = std::make_unique<RunningAgent>(dir_.path(), FastRetryAgentConfig(sync_extra));

@@ -48,12 +48,11 @@ class DashboardSessions {
 
   // Whether `request`, a GET for an endpoint with the scope reports that carries no
   // Authorization header, comes with a session of a token in `tokens` at `now_ms`:
-  //   kNoToken       no cookie, or one of another form: the page asks to log in, without an
-  //                  error
+  //   kNoToken       no cookie, one of another form, or a session that ended or was opened more
+  //                  than a minute ahead of HQ's clock (several instances' clocks): the page
+  //                  asks to log in, without an error
   //   kUnknownToken  a cookie HQ did not make, or made for a token no longer configured as it
-  //                  was then
-  //   kNoToken       a session ended, or opened more than a minute ahead of HQ's clock (several
-  //                  instances' clocks)
+  //                  was then (checked first: a forged log-in time is not a session that ended)
   //   else           what the token may do now (AccessOf: granted, expired or out of scope)
   HqApiAccess Authorize(const HttpRequest& request, const HqApiTokens& tokens,
                         std::int64_t now_ms) const;

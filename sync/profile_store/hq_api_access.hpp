@@ -1,9 +1,11 @@
 #pragma once
 
-// HQ's answer to a request whose bearer token does not grant the endpoint's scope
-// (HqApiTokens::Authorize), as RFC 6750 section 3 has it, for hq_routes.cpp and hq_metrics.cpp:
+// HQ's answer to a request whose bearer token (or dashboard session, dashboard_session.hpp) does
+// not grant the endpoint's scope (HqApiTokens::Authorize), as RFC 6750 section 3 has it, for
+// hq_routes.cpp and hq_metrics.cpp:
 //   429  a token from an address that sent too many tokens HQ does not know
-//        (unknown_credential_limit.hpp; Retry-After), before the token is checked
+//        (unknown_credential_limit.hpp; Retry-After), before the token is hashed (a session
+//        cookie: once parsed and checked, a MAC cheaper than a look-up)
 //   401  no token (WWW-Authenticate: Bearer realm=...), a token HQ does not know, or an expired
 //        one (error="invalid_token")
 //   403  a token without the scope (error="insufficient_scope", scope="<scope>")
